@@ -1,0 +1,3 @@
+from dataquality.cli import main
+
+main()

@@ -1,0 +1,257 @@
+"""Field rules: required values, types, formats, allowed values, ranges and uniqueness.
+
+Each rule is a vectorised function `(values, table) -> bool Series`, True where the cell fails.
+It applies to every field whose schema setting asks for it, so a company changes the behaviour
+by editing schemas/*.yaml, never this file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from dataquality.checks.registry import field_rule
+from dataquality.checks.values import FieldValues, TableValues, today
+from dataquality.config import Bound, EntitySchema, FieldSpec
+from dataquality.issue import Severity
+
+
+def _labels(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
+    return {"labels": dict(spec.labels)}
+
+
+def _allowed(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
+    shown = []
+    for canon, synonyms in spec.values.items():
+        shown.append(f"{canon} ({'/'.join(synonyms)})" if synonyms else canon)
+    return {**_labels(spec), "allowed": ", ".join(shown)}
+
+
+def _bound_text(b: Bound | None) -> str:
+    if b is None:
+        return ""
+    if b.value == "today":
+        return today().isoformat()
+    return f"{b.value:,}" if isinstance(b.value, (int, float)) else str(b.value)
+
+
+def _range(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
+    return {**_labels(spec), "min": _bound_text(spec.min), "max": _bound_text(spec.max)}
+
+
+def _fix_clean(v: FieldValues, failing: pd.Index) -> pd.Series:
+    return v.clean.loc[failing]
+
+
+# --- REQ: required values -------------------------------------------------------------------
+
+
+@field_rule("REQ001", "missing-required-value", applies=lambda f: f.required, params=_labels)
+def missing_required_value(v: FieldValues, t: TableValues) -> pd.Series:
+    """A required field is empty.
+
+    Why: a record without its key, name or contact cannot be used by sales, stock or finance.
+    Bad: customer_name is empty on row 7.
+    Good: customer_name = 上海华东机电有限公司.
+    """
+    return ~v.present
+
+
+def _required_when_params(spec: FieldSpec, schema: EntitySchema) -> dict:
+    rw = spec.required_when
+    assert rw is not None
+    other = schema.fields[rw.field]
+    return {**_labels(spec), "other": dict(other.labels), "when": ", ".join(rw.values)}
+
+
+@field_rule("REQ002", "missing-conditionally-required-value", applies=lambda f: f.required_when is not None, params=_required_when_params)
+def missing_conditionally_required_value(v: FieldValues, t: TableValues) -> pd.Series:
+    """A field that is required because of another field's value is empty.
+
+    Why: an enterprise customer without its unified social credit code cannot be invoiced.
+    Bad: customer_type = enterprise, uscc empty.
+    Good: customer_type = enterprise, uscc = 91310000MA1FL4CT3X.
+    """
+    rw = v.spec.required_when
+    assert rw is not None
+    other = t[rw.field]
+    meaning = other.canonical if other.spec.type == "enum" else other.clean
+    return meaning.isin(list(rw.values)).fillna(False).astype(bool) & ~v.present
+
+
+# --- TYP: values that must parse ------------------------------------------------------------
+
+
+@field_rule("TYP001", "not-a-number", applies=lambda f: f.is_numeric, params=_labels)
+def not_a_number(v: FieldValues, t: TableValues) -> pd.Series:
+    """A numeric field holds text that is not a number.
+
+    Why: a credit limit or price that is not a number cannot be compared, summed or approved.
+    Bad: credit_limit = 五十万 or 100k.
+    Good: credit_limit = 500000 (1,000,000.00 and numbers stored as text are fine).
+    """
+    return v.present & v.number.isna()
+
+
+@field_rule("TYP002", "not-a-whole-number", applies=lambda f: f.type == "integer", params=_labels)
+def not_a_whole_number(v: FieldValues, t: TableValues) -> pd.Series:
+    """An integer field holds a number with a fraction.
+
+    Why: counts and quantities in whole units cannot be fractional.
+    Bad: 2.5 in a whole-number field.
+    Good: 2.
+    """
+    n = v.number
+    return n.notna() & (n != n.round())
+
+
+@field_rule("TYP003", "not-a-date", applies=lambda f: f.type == "date", params=_labels)
+def not_a_date(v: FieldValues, t: TableValues) -> pd.Series:
+    """A date field holds text that is not a date.
+
+    Why: dates that cannot be read break ageing, reporting and audits.
+    Bad: created_on = 2024-13-45 or 'last spring'.
+    Good: created_on = 2024-01-05 (an Excel date, 2024/1/5 or 2024年1月5日 are fine too).
+    """
+    return v.present & v.date.isna()
+
+
+# --- FMT: formats and tidy text --------------------------------------------------------------
+
+
+@field_rule("FMT001", "pattern-mismatch", applies=lambda f: f.pattern is not None, params=lambda f, s=None: {**_labels(f), "pattern": f.pattern})
+def pattern_mismatch(v: FieldValues, t: TableValues) -> pd.Series:
+    """A value does not have the format its field requires (checked after tidying spaces).
+
+    Why: codes in the wrong format break look-ups, interfaces and the "one code per item" rule.
+    Bad: customer_code = C12345 (pattern ^C\\d{6}$).
+    Good: customer_code = C012345.
+    """
+    assert v.spec.pattern is not None
+    matches = v.clean.str.fullmatch(v.spec.pattern)
+    return v.present & ~matches.fillna(False).astype(bool)
+
+
+@field_rule(
+    "FMT002", "untidy-whitespace", Severity.WARNING,
+    applies=lambda f: any(s in f.clean for s in ("trim", "collapse_spaces", "remove_spaces")),
+    params=_labels, fix=_fix_clean,
+)
+def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
+    """A value has leading, trailing, doubled or (for codes and numbers) inner spaces.
+
+    Why: '上海华东 ' and '上海华东' look equal to a person but not to a database: duplicates and failed look-ups follow.
+    Bad: customer_name = ' 上海华东机电  有限公司'; phone = '138 1234 5678'.
+    Good: customer_name = '上海华东机电 有限公司'; phone = '13812345678'.
+    """
+    return v.present & (v.after_nfkc != v.after_whitespace).fillna(False).astype(bool)
+
+
+@field_rule("FMT003", "full-width-characters", Severity.WARNING, applies=lambda f: "nfkc" in f.clean, params=_labels, fix=_fix_clean)
+def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
+    """A code, number or date is typed with full-width characters.
+
+    Why: full-width digits and letters (１３８, Ｃ) look right on screen but do not match the half-width ones.
+    Bad: phone = １３８１２３４５６７８.
+    Good: phone = 13812345678.
+    """
+    return v.present & (v.raw != v.after_nfkc).fillna(False).astype(bool)
+
+
+@field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean)
+def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
+    """A code whose format is upper case is typed in lower case.
+
+    Why: c000123 and C000123 would be two codes for one customer in a case-sensitive system.
+    Bad: customer_code = c000123.
+    Good: customer_code = C000123.
+    """
+    return v.present & (v.after_whitespace != v.clean).fillna(False).astype(bool)
+
+
+# --- ENM: allowed values ---------------------------------------------------------------------
+
+
+def _fix_enum(v: FieldValues, failing: pd.Index) -> pd.Series:
+    return v.canonical.loc[failing]
+
+
+@field_rule("ENM001", "value-not-allowed", applies=lambda f: f.type == "enum", params=_allowed)
+def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
+    """A value is not one of the field's allowed values or their Chinese synonyms.
+
+    Why: a unit, category or payment term outside the agreed list breaks pricing, stock and reporting.
+    Bad: unit = 盒子; payment_terms = 月结45天.
+    Good: unit = BOX (or 箱); payment_terms = NET30 (or 月结30天).
+    """
+    return v.present & v.canonical.isna()
+
+
+# --- RNG: ranges -----------------------------------------------------------------------------
+
+
+def _bound_value(b: Bound) -> float | pd.Timestamp:
+    if b.value == "today":
+        return pd.Timestamp(today())
+    if isinstance(b.value, str):
+        return pd.Timestamp(dt.date.fromisoformat(b.value))
+    return float(b.value)
+
+
+def _parsed(v: FieldValues) -> pd.Series:
+    return v.date if v.spec.type == "date" else v.number
+
+
+@field_rule("RNG001", "below-minimum", applies=lambda f: f.min is not None and f.type in ("integer", "decimal", "date"), params=_range)
+def below_minimum(v: FieldValues, t: TableValues) -> pd.Series:
+    """A number or date is below the smallest value its field allows.
+
+    Why: a negative credit limit or a zero list price makes margin and credit checks meaningless.
+    Bad: list_price = 0 (must be > 0); credit_limit = -5000.
+    Good: list_price = 12.50; credit_limit = 0.
+    """
+    assert v.spec.min is not None
+    x, lo = _parsed(v), _bound_value(v.spec.min)
+    failing = (x <= lo) if v.spec.min.exclusive else (x < lo)
+    return failing.fillna(False).astype(bool)
+
+
+@field_rule("RNG002", "above-maximum", applies=lambda f: f.max is not None and f.type in ("integer", "decimal", "date"), params=_range)
+def above_maximum(v: FieldValues, t: TableValues) -> pd.Series:
+    """A number or date is above the largest value its field allows (for dates: in the future).
+
+    Why: a creation date in the future or an impossible quantity is a typing mistake.
+    Bad: created_on = 2099-01-01.
+    Good: created_on = 2024-01-05.
+    """
+    assert v.spec.max is not None
+    x, hi = _parsed(v), _bound_value(v.spec.max)
+    failing = (x >= hi) if v.spec.max.exclusive else (x > hi)
+    return failing.fillna(False).astype(bool)
+
+
+# --- UNQ: unique values ----------------------------------------------------------------------
+
+
+def _duplicate_groups(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
+    """For each failing row, the other rows holding the same value."""
+    comparable = v.number if v.spec.is_numeric else v.clean
+    rows = pd.Series(v.clean.index, index=v.clean.index)
+    groups = rows[v.present].groupby(comparable[v.present]).agg(tuple)
+    members = comparable.loc[failing].map(groups)
+    related = [tuple(r for r in group if r != row) for row, group in zip(failing, members, strict=True)]
+    return pd.DataFrame({"related_rows": related}, index=failing)
+
+
+@field_rule("UNQ001", "duplicate-value", applies=lambda f: f.unique, params=_labels, details=_duplicate_groups)
+def duplicate_value(v: FieldValues, t: TableValues) -> pd.Series:
+    """A value that must be unique appears on more than one row.
+
+    Why: two customers under one code, or one USCC under two customers, merge or split their orders, credit and invoices.
+    Bad: customer_code C000123 on rows 5 and 9.
+    Good: each customer_code appears once.
+    """
+    comparable = v.number if v.spec.is_numeric else v.clean
+    return v.present & comparable.duplicated(keep=False) & comparable.notna()
+

@@ -1,0 +1,182 @@
+"""Vectorised cleaning and parsing of cell text, computed once per column and shared by every rule.
+
+The same functions serve `dq validate` (to find untidy cells) and `dq fix` (to correct them),
+so a fix can never disagree with the finding that proposed it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from dataquality.config import Config, EntitySchema, FieldSpec, ReferenceList
+from dataquality.load.table import Table
+
+_ZERO_WIDTH = r"[\u200b-\u200d\u2060\ufeff]"
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def nfkc(s: pd.Series) -> pd.Series:
+    """Full-width and compatibility characters to their plain form (１２３ -> 123, Ａ -> A)."""
+    return s.str.normalize("NFKC")
+
+
+def tidy_whitespace(s: pd.Series, steps: tuple[str, ...]) -> pd.Series:
+    """Apply the whitespace steps of a field's `clean` list (trim, collapse_spaces, remove_spaces)."""
+    s = s.str.replace(_ZERO_WIDTH, "", regex=True)
+    if "remove_spaces" in steps:
+        return s.str.replace(r"\s+", "", regex=True)
+    if "trim" in steps:
+        s = s.str.strip()
+    if "collapse_spaces" in steps:
+        s = s.str.replace(r"\s{2,}", " ", regex=True)
+    return s
+
+
+def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(after NFKC, after whitespace, final clean value) for a field's `clean` steps."""
+    stage_nfkc = nfkc(raw) if "nfkc" in steps else raw
+    stage_ws = tidy_whitespace(stage_nfkc, steps)
+    final = stage_ws.str.upper() if "upper" in steps else stage_ws
+    return stage_nfkc, stage_ws, final
+
+
+def match_key(s: pd.Series) -> pd.Series:
+    """How enum values and reference names are matched: NFKC, case-folded, no whitespace."""
+    return nfkc(s).str.casefold().str.replace(r"\s+", "", regex=True)
+
+
+def parse_number(text: pd.Series) -> pd.Series:
+    """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise."""
+    s = nfkc(text).str.replace(r"[,\s¥$€]", "", regex=True)
+    s = s.str.replace(r"^\((.+)\)$", r"-\1", regex=True)
+    s = s.where(s.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False))
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def format_number(numbers: pd.Series) -> pd.Series:
+    """Numbers back to plain text: 1000.0 -> '1000', 12.5 -> '12.5' (for fixed values and keys)."""
+    out = numbers.map(lambda x: "" if pd.isna(x) else (f"{int(x)}" if float(x).is_integer() and abs(x) < 1e18 else repr(float(x))))
+    return out.astype("str").mask(numbers.isna())
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d")
+
+
+def parse_date(text: pd.Series) -> pd.Series:
+    """Dates as Excel and people write them: Excel dates, 2024-01-05, 2024/1/5, 2024年1月5日, 20240105."""
+    s = nfkc(text).str.strip()
+    s = s.str.replace(r"^(\d{4})[年/.](\d{1,2})[月/.](\d{1,2})日?", r"\1-\2-\3", regex=True)
+    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    for fmt in _DATE_FORMATS:
+        todo = result.isna() & s.notna()
+        if not todo.any():
+            break
+        result[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+    todo = result.isna() & s.notna()
+    if todo.any():
+        serial = pd.to_numeric(s[todo].where(s[todo].str.fullmatch(r"\d{1,5}(\.\d+)?").fillna(False)), errors="coerce")
+        serial = serial[(serial >= 1) & (serial < 2958466)]
+        result[serial.index] = _EXCEL_EPOCH + pd.to_timedelta(np.floor(serial), unit="D")
+    return result
+
+
+def today() -> dt.date:
+    """Today's date; one place so tests can pin it."""
+    return dt.date.today()
+
+
+@dataclass
+class FieldValues:
+    """One column's raw text with its cleaned and parsed forms, computed on first use."""
+
+    spec: FieldSpec
+    raw: pd.Series
+    references: dict[str, ReferenceList] = field(default_factory=dict)
+
+    @cached_property
+    def _stages(self) -> tuple[pd.Series, pd.Series, pd.Series]:
+        return clean_stages(self.raw, self.spec.clean)
+
+    @property
+    def after_nfkc(self) -> pd.Series:
+        return self._stages[0]
+
+    @property
+    def after_whitespace(self) -> pd.Series:
+        return self._stages[1]
+
+    @cached_property
+    def clean(self) -> pd.Series:
+        """The cleaned text; NA where the cell is empty or only whitespace."""
+        final = self._stages[2]
+        return final.mask(final == "")
+
+    @cached_property
+    def present(self) -> pd.Series:
+        """True where the cell holds something after cleaning."""
+        return self.clean.notna()
+
+    @cached_property
+    def number(self) -> pd.Series:
+        """The cell as a number (NaN when empty or not a number)."""
+        return parse_number(self.clean)
+
+    @cached_property
+    def date(self) -> pd.Series:
+        """The cell as a date (NaT when empty or not a date)."""
+        return parse_date(self.clean)
+
+    @cached_property
+    def canonical(self) -> pd.Series:
+        """For enums: the canonical value the cell means (NA when it means none)."""
+        mapping: dict[str, str] = {}
+        for canon, synonyms in self.spec.values.items():
+            for word in (canon, *synonyms):
+                mapping[match_key(pd.Series([word], dtype="str")).iloc[0]] = canon
+        return match_key(self.clean).map(mapping).astype("str").mask(lambda s: s.isna() | (s == "nan"))
+
+    @cached_property
+    def referenced(self) -> pd.Series:
+        """For reference fields: the canonical reference name (NA when not in the list)."""
+        ref = self.references.get(self.spec.reference or "")
+        if ref is None:
+            return pd.Series(pd.NA, index=self.raw.index, dtype="str")
+        return match_key(self.clean).map(dict(ref.canonical)).astype("str").mask(lambda s: s.isna() | (s == "nan"))
+
+    def value_text(self) -> pd.Series:
+        """The value as written, for reports."""
+        return self.raw
+
+
+@dataclass
+class TableValues:
+    """A Table with lazily computed FieldValues per field, and its schema."""
+
+    table: Table
+    schema: EntitySchema
+    config: Config
+    _cache: dict[str, FieldValues] = field(default_factory=dict)
+
+    @property
+    def index(self) -> pd.Index:
+        return self.table.data.index
+
+    def has(self, name: str) -> bool:
+        """Whether the sheet has a column for field `name`."""
+        return name in self.table.data.columns
+
+    def __getitem__(self, name: str) -> FieldValues:
+        if name not in self._cache:
+            raw = self.table.data[name] if self.has(name) else pd.Series(pd.NA, index=self.index, dtype="str")
+            self._cache[name] = FieldValues(self.schema.fields[name], raw, dict(self.config.references))
+        return self._cache[name]
+
+    @cached_property
+    def keys(self) -> pd.Series:
+        """The record key of every row (cleaned), NA where missing."""
+        return self[self.schema.key].clean

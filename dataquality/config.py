@@ -1,0 +1,409 @@
+"""YAML (schemas/, rules/) -> frozen dataclasses. Bad YAML names the file and the key."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dataquality.errors import ConfigError
+from dataquality.paths import default_rules_dir, default_schemas_dir
+
+FIELD_TYPES = ("string", "integer", "decimal", "date", "enum")
+CLEAN_STEPS = ("nfkc", "trim", "collapse_spaces", "remove_spaces", "upper")
+# Free text keeps its full-width punctuation (（上海）is a normal company name); codes and
+# numbers are NFKC-normalised so full-width digits are found and fixed.
+DEFAULT_CLEAN = {
+    "string": ("trim", "collapse_spaces"),
+    "enum": ("nfkc", "trim", "collapse_spaces"),
+    "integer": ("nfkc", "remove_spaces"),
+    "decimal": ("nfkc", "remove_spaces"),
+    "date": ("nfkc", "trim"),
+}
+SEVERITIES = ("error", "warning", "info", "off")
+_FIELD_KEYS = {
+    "labels", "aliases", "type", "required", "required_when", "pattern", "values", "min", "max",
+    "unique", "clean", "identifier", "reference", "severity", "text", "description",
+}
+_ENTITY_KEYS = {"entity", "key", "labels", "sheet_names", "department_field", "fields", "record_rules"}
+# Files under rules/ that are settings, not reference lists.
+_SETTINGS_FILES = {"rules.yaml", "routing.yaml", "approval.yaml"}
+
+
+def normalise_header(text: Any) -> str:
+    """How headers and names are compared: NFKC, trimmed, inner whitespace removed, case-folded."""
+    s = unicodedata.normalize("NFKC", str(text)).strip().casefold()
+    return re.sub(r"\s+", "", s)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A min or max: a number, or for dates an ISO date or `today`."""
+
+    value: Any
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """The field is required when `field` holds one of `values` (compared canonically)."""
+
+    field: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One column of an entity: how it is recognised, cleaned, parsed and checked."""
+
+    name: str
+    labels: Mapping[str, str]
+    aliases: tuple[str, ...] = ()
+    type: str = "string"
+    required: bool = False
+    required_when: RequiredWhen | None = None
+    pattern: str | None = None
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    min: Bound | None = None
+    max: Bound | None = None
+    unique: bool = False
+    clean: tuple[str, ...] = DEFAULT_CLEAN["string"]
+    identifier: str | None = None
+    reference: str | None = None
+    severity: Mapping[str, str] = field(default_factory=dict)
+    text: bool = False
+    description: Mapping[str, str] = field(default_factory=dict)
+
+    def label(self, lang: str) -> str:
+        """The display name in `lang`, falling back to the field name."""
+        return self.labels.get(lang) or self.labels.get("en") or self.name
+
+    @property
+    def header_names(self) -> tuple[str, ...]:
+        """Every normalised header that maps to this field."""
+        names = {normalise_header(self.name), *(normalise_header(a) for a in self.aliases)}
+        names.update(normalise_header(v) for v in self.labels.values())
+        return tuple(sorted(names))
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in ("integer", "decimal")
+
+
+@dataclass(frozen=True)
+class EntitySchema:
+    """A master-data type (customer, product): its key, sheet names and fields."""
+
+    name: str
+    key: str
+    labels: Mapping[str, str]
+    sheet_names: tuple[str, ...]
+    fields: Mapping[str, FieldSpec]
+    department_field: str | None = None
+    record_rules: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+    def label(self, lang: str) -> str:
+        return self.labels.get(lang) or self.name
+
+    @property
+    def required_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields.values() if f.required)
+
+    def header_index(self) -> dict[str, str]:
+        """Normalised header text -> field name."""
+        return {h: f.name for f in self.fields.values() for h in f.header_names}
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """A company's override for one rule code."""
+
+    enabled: bool = True
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferenceList:
+    """A list of accepted values (departments, staff, provinces); aliases map to a canonical name."""
+
+    name: str
+    canonical: Mapping[str, str]  # normalised accepted text -> canonical name
+    records: tuple[Mapping[str, Any], ...] = ()
+    source: str = ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.canonical.values()))
+
+
+@dataclass(frozen=True)
+class Route:
+    """Send issues matching entity/fields/rules to a department (`from_record` = the record's own)."""
+
+    department: str
+    entity: str | None = None
+    fields: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the checks need: schemas, rule settings, reference lists and routing."""
+
+    schemas: Mapping[str, EntitySchema]
+    rule_settings: Mapping[str, RuleSetting] = field(default_factory=dict)
+    references: Mapping[str, ReferenceList] = field(default_factory=dict)
+    routes: tuple[Route, ...] = ()
+    default_department: str | None = None
+    schemas_dir: Path = field(default_factory=default_schemas_dir)
+    rules_dir: Path = field(default_factory=default_rules_dir)
+
+    @classmethod
+    def load(cls, schemas_dir: Path | None = None, rules_dir: Path | None = None) -> Config:
+        """Read schemas/*.yaml and rules/*.yaml; raise ConfigError naming file and key on bad YAML."""
+        schemas_dir = Path(schemas_dir or default_schemas_dir())
+        rules_dir = Path(rules_dir or default_rules_dir())
+        if not schemas_dir.is_dir():
+            raise ConfigError("config.no_schemas", path=str(schemas_dir))
+        schemas = {}
+        for path in sorted(schemas_dir.glob("*.yaml")):
+            schema = _parse_entity(path, _read_yaml(path))
+            schemas[schema.name] = schema
+        if not schemas:
+            raise ConfigError("config.no_schemas", path=str(schemas_dir))
+        settings: dict[str, RuleSetting] = {}
+        references: dict[str, ReferenceList] = {}
+        routes: tuple[Route, ...] = ()
+        default_department = None
+        if rules_dir.is_dir():
+            for path in sorted(rules_dir.glob("*.yaml")):
+                data = _read_yaml(path)
+                if path.name == "rules.yaml":
+                    settings = _parse_rule_settings(path, data)
+                elif path.name == "routing.yaml":
+                    routes, default_department = _parse_routing(path, data)
+                elif path.name not in _SETTINGS_FILES:
+                    for ref in _parse_references(path, data):
+                        references[ref.name] = ref
+        return cls(schemas, settings, references, routes, default_department, schemas_dir, rules_dir)
+
+    def entity(self, name: str) -> EntitySchema:
+        return self.schemas[name]
+
+    def with_reference(self, ref: ReferenceList) -> Config:
+        """A copy with one reference list replaced (e.g. staff read from a workbook sheet)."""
+        from dataclasses import replace
+
+        return replace(self, references={**self.references, ref.name: ref})
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        raise ConfigError("config.bad_yaml", file=str(path), line=line, error=str(getattr(exc, "problem", exc))) from None
+    except OSError as exc:
+        raise ConfigError("config.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
+
+
+def _fail(path: Path, key: str, problem: str) -> ConfigError:
+    return ConfigError("config.bad_key", file=str(path), key=key, problem=problem)
+
+
+def _labels(path: Path, key: str, raw: Any, default: str) -> dict[str, str]:
+    if raw is None:
+        return {"en": default, "zh": default}
+    if isinstance(raw, str):
+        return {"en": raw, "zh": raw}
+    if not isinstance(raw, Mapping):
+        raise _fail(path, key, "labels must be {en: ..., zh: ...}")
+    return {"en": str(raw.get("en") or default), "zh": str(raw.get("zh") or raw.get("en") or default)}
+
+
+def _bound(path: Path, key: str, raw: Any, ftype: str) -> Bound | None:
+    if raw is None:
+        return None
+    exclusive = False
+    if isinstance(raw, Mapping):
+        exclusive = bool(raw.get("exclusive", False))
+        raw = raw.get("value")
+    if ftype == "date":
+        if raw == "today":
+            return Bound("today", exclusive)
+        try:
+            import datetime as _dt
+
+            _dt.date.fromisoformat(str(raw))
+        except ValueError:
+            raise _fail(path, key, "a date bound must be YYYY-MM-DD or 'today'") from None
+        return Bound(str(raw), exclusive)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise _fail(path, key, "must be a number")
+    return Bound(raw, exclusive)
+
+
+def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
+    where = f"fields.{name}"
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise _fail(path, where, "must be a mapping of field settings")
+    unknown = set(raw) - _FIELD_KEYS
+    if unknown:
+        raise _fail(path, f"{where}.{sorted(unknown)[0]}", f"unknown setting; allowed: {', '.join(sorted(_FIELD_KEYS))}")
+    ftype = raw.get("type", "string")
+    if ftype not in FIELD_TYPES:
+        raise _fail(path, f"{where}.type", f"must be one of {', '.join(FIELD_TYPES)}")
+    pattern = raw.get("pattern")
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _fail(path, f"{where}.pattern", f"not a valid regular expression: {exc}") from None
+    values: dict[str, tuple[str, ...]] = {}
+    raw_values = raw.get("values")
+    if ftype == "enum":
+        if isinstance(raw_values, list):
+            raw_values = {str(v): [] for v in raw_values}
+        if not isinstance(raw_values, Mapping) or not raw_values:
+            raise _fail(path, f"{where}.values", "an enum needs values: {CANONICAL: [synonyms]}")
+        values = {str(k): tuple(str(s) for s in (v or [])) for k, v in raw_values.items()}
+    elif raw_values is not None:
+        raise _fail(path, f"{where}.values", "values are only for type: enum")
+    clean = tuple(raw.get("clean", DEFAULT_CLEAN[ftype]))
+    bad_steps = [s for s in clean if s not in CLEAN_STEPS]
+    if bad_steps:
+        raise _fail(path, f"{where}.clean", f"unknown step {bad_steps[0]!r}; allowed: {', '.join(CLEAN_STEPS)}")
+    rw = raw.get("required_when")
+    required_when = None
+    if rw is not None:
+        if not isinstance(rw, Mapping) or "field" not in rw or "in" not in rw:
+            raise _fail(path, f"{where}.required_when", "must be {field: NAME, in: [values]}")
+        required_when = RequiredWhen(str(rw["field"]), tuple(str(v) for v in rw["in"]))
+    severity = raw.get("severity") or {}
+    if not isinstance(severity, Mapping) or any(str(v) not in SEVERITIES for v in severity.values()):
+        raise _fail(path, f"{where}.severity", f"must map rule codes to one of {', '.join(SEVERITIES)}")
+    return FieldSpec(
+        name=name,
+        labels=_labels(path, f"{where}.labels", raw.get("labels"), name),
+        aliases=tuple(str(a) for a in raw.get("aliases", ()) or ()),
+        type=ftype,
+        required=bool(raw.get("required", False)),
+        required_when=required_when,
+        pattern=pattern,
+        values=values,
+        min=_bound(path, f"{where}.min", raw.get("min"), ftype),
+        max=_bound(path, f"{where}.max", raw.get("max"), ftype),
+        unique=bool(raw.get("unique", False)),
+        clean=clean,
+        identifier=raw.get("identifier"),
+        reference=raw.get("reference"),
+        severity={str(k): str(v) for k, v in severity.items()},
+        text=bool(raw.get("text", False)),
+        description=_labels(path, f"{where}.description", raw.get("description"), "") if raw.get("description") else {},
+    )
+
+
+def _parse_entity(path: Path, data: Any) -> EntitySchema:
+    if not isinstance(data, Mapping):
+        raise _fail(path, "(top level)", "a schema must be a mapping with entity, key and fields")
+    unknown = set(data) - _ENTITY_KEYS
+    if unknown:
+        raise _fail(path, sorted(unknown)[0], f"unknown setting; allowed: {', '.join(sorted(_ENTITY_KEYS))}")
+    for required in ("entity", "key", "fields"):
+        if required not in data:
+            raise _fail(path, required, "is required")
+    raw_fields = data["fields"]
+    if not isinstance(raw_fields, Mapping) or not raw_fields:
+        raise _fail(path, "fields", "must map field names to their settings")
+    fields = {str(n): _parse_field(path, str(n), v) for n, v in raw_fields.items()}
+    key = str(data["key"])
+    if key not in fields:
+        raise _fail(path, "key", f"names {key!r}, which is not among the fields")
+    dept = data.get("department_field")
+    if dept is not None and dept not in fields:
+        raise _fail(path, "department_field", f"names {dept!r}, which is not among the fields")
+    for f in fields.values():
+        if f.required_when and f.required_when.field not in fields:
+            raise _fail(path, f"fields.{f.name}.required_when.field", f"names unknown field {f.required_when.field!r}")
+    name = str(data["entity"])
+    return EntitySchema(
+        name=name,
+        key=key,
+        labels=_labels(path, "labels", data.get("labels"), name),
+        sheet_names=tuple(str(s) for s in data.get("sheet_names", ()) or ()),
+        fields=fields,
+        department_field=dept,
+        record_rules=dict(data.get("record_rules") or {}),
+        source=str(path),
+    )
+
+
+def _parse_rule_settings(path: Path, data: Any) -> dict[str, RuleSetting]:
+    rules = (data or {}).get("rules") or {}
+    if not isinstance(rules, Mapping):
+        raise _fail(path, "rules", "must map rule codes to {enabled, severity}")
+    out = {}
+    for code, raw in rules.items():
+        raw = raw or {}
+        if not isinstance(raw, Mapping) or set(raw) - {"enabled", "severity"}:
+            raise _fail(path, f"rules.{code}", "allowed settings: enabled, severity")
+        sev = raw.get("severity")
+        if sev is not None and sev not in SEVERITIES:
+            raise _fail(path, f"rules.{code}.severity", f"must be one of {', '.join(SEVERITIES)}")
+        out[str(code)] = RuleSetting(enabled=bool(raw.get("enabled", True)) and sev != "off", severity=sev if sev != "off" else None)
+    return out
+
+
+def _parse_routing(path: Path, data: Any) -> tuple[tuple[Route, ...], str | None]:
+    routes = []
+    for i, raw in enumerate((data or {}).get("routes") or []):
+        if not isinstance(raw, Mapping) or "department" not in raw:
+            raise _fail(path, f"routes[{i}]", "each route needs a department")
+        routes.append(
+            Route(
+                department=str(raw["department"]),
+                entity=raw.get("entity"),
+                fields=tuple(raw.get("fields") or ()),
+                rules=tuple(raw.get("rules") or ()),
+            )
+        )
+    return tuple(routes), (data or {}).get("default")
+
+
+def reference_from_records(name: str, records: list[Mapping[str, Any]], source: str) -> ReferenceList:
+    """Build a reference list from records with a `name` and optional `aliases`."""
+    canonical: dict[str, str] = {}
+    for rec in records:
+        nm = str(rec["name"]).strip()
+        canonical[normalise_header(nm)] = nm
+        for alias in rec.get("aliases", ()) or ():
+            canonical[normalise_header(alias)] = nm
+    return ReferenceList(name, canonical, tuple(records), source)
+
+
+def _parse_references(path: Path, data: Any) -> list[ReferenceList]:
+    if not isinstance(data, Mapping):
+        raise _fail(path, "(top level)", "a reference list file maps a list name to entries")
+    out = []
+    for name, entries in data.items():
+        if not isinstance(entries, list):
+            raise _fail(path, str(name), "must be a list of entries")
+        records: list[Mapping[str, Any]] = []
+        for i, entry in enumerate(entries):
+            if isinstance(entry, str):
+                entry = {"name": entry}
+            if not isinstance(entry, Mapping) or "name" not in entry:
+                raise _fail(path, f"{name}[{i}]", "each entry needs a name")
+            records.append(dict(entry))
+        out.append(reference_from_records(str(name), records, str(path)))
+    return out

@@ -1,0 +1,34 @@
+"""Errors a user can cause. Each carries a catalogue key so it can be shown in zh-CN or English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataquality.i18n import text
+
+EXIT_OK = 0
+EXIT_ISSUES = 1
+EXIT_USAGE = 2
+
+
+class DQError(Exception):
+    """An error caused by input or configuration; the CLI prints one line and exits with `exit_code`."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        """The one-line message for the user, in `lang`."""
+        return text(self.key, lang, **self.params)
+
+
+class InputError(DQError):
+    """An input file that cannot be read or understood."""
+
+
+class ConfigError(DQError):
+    """A schema, rule file or project configuration that is wrong."""

@@ -1,0 +1,65 @@
+"""The message catalogue: every user-facing string, in zh-CN and English.
+
+Messages live in `dataquality/messages/*.yaml` as nested mappings whose leaves are
+`{en: ..., zh: ...}`; a key is the dotted path to a leaf, e.g. `rules.FMT001.message`.
+"""
+
+from __future__ import annotations
+
+import locale
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("zh", "en")
+_MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+
+
+def normalise_lang(lang: str | None) -> str:
+    """Map zh, zh-CN, zh_CN.UTF-8, en, en-US ... to one of LANGUAGES; default from the environment."""
+    if not lang:
+        lang = os.environ.get("DQ_LANG") or os.environ.get("LANG") or locale.getlocale()[0] or "en"
+    return "zh" if lang.lower().startswith("zh") else "en"
+
+
+def _flatten(prefix: str, node: Any, out: dict[str, dict[str, str]], source: Path) -> None:
+    if isinstance(node, dict) and set(node) <= set(LANGUAGES) and node:
+        missing = set(LANGUAGES) - set(node)
+        if missing:
+            raise ValueError(f"{source.name}: message {prefix!r} lacks {sorted(missing)}")
+        out[prefix] = {lang: str(node[lang]) for lang in LANGUAGES}
+        return
+    if not isinstance(node, dict):
+        raise ValueError(f"{source.name}: message {prefix!r} must map en/zh to text")
+    for k, v in node.items():
+        _flatten(f"{prefix}.{k}" if prefix else str(k), v, out, source)
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """All messages, keyed by dotted key, each with an `en` and a `zh` text."""
+    out: dict[str, dict[str, str]] = {}
+    for path in sorted(_MESSAGES_DIR.glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            _flatten("", yaml.safe_load(fh) or {}, out, path)
+    return out
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue holds `key`."""
+    return key in catalogue()
+
+
+def text(key: str, lang: str = "en", **params: Any) -> str:
+    """The message `key` in `lang`, formatted with `params` (values are never re-interpreted)."""
+    entry = catalogue().get(key)
+    if entry is None:
+        raise KeyError(f"no message {key!r} in the catalogue")
+    template = entry[normalise_lang(lang)]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return template

@@ -1,0 +1,143 @@
+"""The Issue record: the one currency between load, validate, approve, track and report.
+
+`Issue.to_dict(lang)` is the JSON issue contract of the product spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
+from enum import StrEnum
+from typing import Any
+
+from dataquality.i18n import has, text
+
+
+class Severity(StrEnum):
+    """How bad an issue is; ordered error > warning > info."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """2 for error, 1 for warning, 0 for info: for comparisons and sorting."""
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+class Status(StrEnum):
+    """Where an issue stands across runs."""
+
+    NEW = "new"
+    OPEN = "open"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
+def column_letter(index: int) -> str:
+    """Excel column letter for a 0-based column index (0 -> A, 27 -> AB)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in the data, with enough context to find and fix it."""
+
+    rule: str
+    severity: Severity
+    entity: str | None
+    file: str
+    sheet: str | None = None
+    row: int | None = None
+    key: str | None = None
+    field: str | None = None
+    value: str | None = None
+    column: str | None = None
+    department: str | None = None
+    params: Mapping[str, Any] = dc_field(default_factory=dict)
+    fixable: bool = False
+    fixed_value: str | None = None
+    related_rows: tuple[int, ...] = ()
+    status: Status = Status.NEW
+    first_seen: str | None = None
+    tracking: Mapping[str, Any] = dc_field(default_factory=dict)
+
+    @property
+    def cell(self) -> str | None:
+        """The cell a person looks at, e.g. `客户主数据!E17`; None for row- or file-level issues."""
+        if self.row is None or self.column is None:
+            return None
+        return f"{self.sheet}!{self.column}{self.row}" if self.sheet else f"{self.column}{self.row}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs for the same problem: rule, entity, record key and field, never the row."""
+        anchor = self.key if self.key not in (None, "") else f"row:{self.row}"
+        raw = "\x1f".join(str(p) for p in (self.rule, self.entity or "", anchor, self.field or ""))
+        return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+
+    def _params(self, lang: str) -> dict[str, Any]:
+        p: dict[str, Any] = {"value": "" if self.value is None else self.value, "field": self.field or ""}
+        p.update(self.params)
+        labels = p.pop("labels", None)
+        if isinstance(labels, Mapping):
+            p["field"] = labels.get(lang) or p["field"]
+        for k, v in list(p.items()):
+            if isinstance(v, Mapping) and set(v) == {"en", "zh"}:
+                p[k] = v[lang if lang in v else "en"]
+        if self.related_rows:
+            p.setdefault("rows", ", ".join(str(r) for r in self.related_rows[:10]) + (" …" if len(self.related_rows) > 10 else ""))
+        return p
+
+    def message(self, lang: str = "en") -> str:
+        """One plain sentence saying what is wrong, in `lang`."""
+        return text(f"rules.{self.rule}.message", lang, **self._params(lang))
+
+    def hint(self, lang: str = "en") -> str:
+        """How to fix it, in `lang`."""
+        key = f"rules.{self.rule}.hint"
+        return text(key, lang, **self._params(lang)) if has(key) else ""
+
+    def with_tracking(self, **changes: Any) -> Issue:
+        """A copy with tracking fields (status, first_seen, tracking) replaced."""
+        return replace(self, **changes)
+
+    def to_dict(self, lang: str = "en") -> dict[str, Any]:
+        """The JSON issue contract: every field the spec names, plus cell, hint and fix details."""
+        out: dict[str, Any] = {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "entity": self.entity,
+            "file": self.file,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "cell": self.cell,
+            "key": self.key,
+            "field": self.field,
+            "value": self.value,
+            "message": self.message(lang),
+            "hint": self.hint(lang),
+            "department": self.department,
+            "fingerprint": self.fingerprint,
+            "status": self.status.value,
+            "first_seen": self.first_seen,
+            "fixable": self.fixable,
+            "fixed_value": self.fixed_value,
+            "related_rows": list(self.related_rows),
+        }
+        out.update(self.tracking)
+        return out
+
+
+def sort_key(issue: Issue) -> tuple:
+    """Errors first, then by file, sheet, row and field: the order a person works through."""
+    return (-issue.severity.rank, issue.file, issue.sheet or "", issue.row or 0, issue.field or "", issue.rule)

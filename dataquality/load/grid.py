@@ -1,0 +1,161 @@
+"""Read a file into a raw grid of cell text: fastexcel (calamine) for workbooks, pandas for CSV.
+
+A grid is a DataFrame of strings (NA where empty) whose index is the Excel row number and whose
+columns are 0-based absolute column indexes, so A1-style references stay exact.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import pandas as pd
+
+from dataquality.errors import InputError
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+PEEK_ROWS = 20
+
+
+@dataclass(frozen=True)
+class SheetRef:
+    """A sheet of a workbook (or the single 'sheet' of a CSV file)."""
+
+    name: str | None
+    index: int
+    visible: bool = True
+
+
+def sniff_kind(path: Path) -> str:
+    """'xlsx', 'xls', 'ods' or 'csv' from the file's first bytes; raises InputError when unusable."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+            fh.seek(0)
+            blob = fh.read(1 << 20) if head == _OLE_MAGIC else b""
+    except FileNotFoundError:
+        raise InputError("load.not_found", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("load.is_directory", file=str(path)) from None
+    except OSError as exc:
+        raise InputError("load.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
+    suffix = path.suffix.lower()
+    if not head:
+        raise InputError("load.empty_file", file=str(path))
+    if head == _OLE_MAGIC:
+        if _ENCRYPTED_MARK in blob:
+            raise InputError("load.encrypted", file=str(path))
+        return "xls"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, EOFError, OSError):
+            raise InputError("load.corrupt", file=str(path)) from None
+        if bad is not None:
+            raise InputError("load.corrupt", file=str(path))
+        if "mimetype" in names and suffix == ".ods":
+            return "ods"
+        if not any(n.startswith("xl/") for n in names):
+            raise InputError("load.not_a_workbook", file=str(path))
+        return "xlsx"
+    if suffix in WORKBOOK_SUFFIXES:
+        raise InputError("load.text_as_workbook", file=str(path))
+    return "csv"
+
+
+class WorkbookGrids:
+    """The sheets of one workbook, read through fastexcel (calamine to Arrow)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._reader = fastexcel.read_excel(str(path))
+            names = self._reader.sheet_names
+        except Exception as exc:  # calamine raises its own error types for damaged files
+            raise InputError("load.corrupt_detail", file=str(path), error=_short(exc)) from None
+        self.sheets = [SheetRef(name, i) for i, name in enumerate(names)]
+
+    def grid(self, sheet: SheetRef, n_rows: int | None = None) -> pd.DataFrame:
+        """The sheet's cells as text; the first `n_rows` rows only when given."""
+        try:
+            loaded = self._reader.load_sheet(
+                sheet.index, header_row=None, skip_rows=0, n_rows=n_rows, dtypes="string"
+            )
+            offsets = [c.absolute_index for c in loaded.available_columns()]
+            frame = loaded.to_arrow().to_pandas()
+        except Exception as exc:
+            raise InputError("load.sheet_unreadable", file=str(self.path), sheet=sheet.name, error=_short(exc)) from None
+        frame.columns = offsets
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+        return _as_text(frame)
+
+
+def _short(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells as the text a person sees: dates without a midnight time, empty strings as NA."""
+    out = {}
+    for col in frame.columns:
+        s = frame[col].astype("str")
+        s = s.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True)
+        out[col] = s.mask(s == "")
+    return pd.DataFrame(out, index=frame.index)
+
+
+def read_csv_grid(path: Path) -> pd.DataFrame:
+    """A CSV file (UTF-8 with or without BOM, or GBK/GB18030) as a grid; line 1 is row 1."""
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            content = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InputError("load.csv_encoding", file=str(path))
+    if "\x00" in content[:4096]:
+        raise InputError("load.binary_as_csv", file=str(path))
+    sample = content[:65536]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    width = max((len(r) for r in csv.reader(io.StringIO(content), delimiter=delimiter)), default=0)
+    if width == 0:
+        raise InputError("load.empty_file", file=str(path))
+    try:
+        frame = pd.read_csv(
+            io.StringIO(content),
+            sep=delimiter,
+            header=None,
+            names=list(range(width)),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError("load.csv_unreadable", file=str(path), error=_short(exc)) from None
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return _as_text(frame)
+
+
+def iter_grids(path: Path, kind: str) -> Iterator[tuple[SheetRef, WorkbookGrids | None]]:
+    """The sheets to look at in a file: every sheet of a workbook, or the CSV as one sheet."""
+    if kind == "csv":
+        yield SheetRef(None, 0), None
+        return
+    book = WorkbookGrids(path)
+    for sheet in book.sheets:
+        yield sheet, book

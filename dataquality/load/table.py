@@ -1,0 +1,34 @@
+"""A loaded sheet: field-named columns of text, indexed by the Excel row numbers a person sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Table:
+    """One entity's records from one sheet (or CSV file).
+
+    `data` has one column per recognised field, holding the text a person sees in the cell
+    (NA where empty), and is indexed by Excel row number.
+    """
+
+    entity: str
+    path: Path
+    sheet: str | None
+    header_row: int
+    data: pd.DataFrame
+    columns: dict[str, str] = field(default_factory=dict)  # field -> Excel column letter
+    headers: dict[str, str] = field(default_factory=dict)  # field -> header as written
+    unknown_columns: tuple[tuple[str, str], ...] = ()  # (column letter, header)
+
+    @property
+    def file(self) -> str:
+        """The file name shown in reports."""
+        return self.path.name
+
+    def __len__(self) -> int:
+        return len(self.data)

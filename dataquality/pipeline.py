@@ -1,0 +1,79 @@
+"""The pipeline: load -> validate -> (approve -> track) -> report, as one short function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataquality.checks import check_tables
+from dataquality.config import Config
+from dataquality.issue import Issue, Severity, sort_key
+from dataquality.load import Table, load_file
+
+FAIL_ON = ("error", "warning", "never")
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Result:
+    """What a run found: the issues, the tables they came from, and when."""
+
+    issues: list[Issue]
+    tables: list[Table] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+
+    def count(self, severity: Severity | str) -> int:
+        """How many issues have `severity`."""
+        return sum(1 for i in self.issues if i.severity == severity)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts by severity, entity, rule and department (the JSON report's summary)."""
+        return {
+            "total": len(self.issues),
+            "by_severity": {s.value: self.count(s) for s in Severity},
+            "by_entity": dict(Counter(i.entity or "-" for i in self.issues).most_common()),
+            "by_rule": dict(Counter(i.rule for i in self.issues).most_common()),
+            "by_department": dict(Counter(i.department or "-" for i in self.issues).most_common()),
+            "records": {t.entity: sum(len(x) for x in self.tables if x.entity == t.entity) for t in self.tables},
+        }
+
+    def flatten(self, *attrs: str) -> list[tuple]:
+        """Issues as tuples of the named attributes, e.g. flatten('row', 'field', 'rule') for tests."""
+        return [tuple(getattr(i, a) for a in attrs) for i in self.issues]
+
+    def exit_code(self, fail_on: str = "error") -> int:
+        """0 when nothing at or above `fail_on` was found, else 1."""
+        if fail_on == "never":
+            return 0
+        threshold = Severity(fail_on).rank
+        return 1 if any(i.severity.rank >= threshold for i in self.issues) else 0
+
+
+def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progress: Progress | None = None) -> list[Table]:
+    """Every entity table of every input file."""
+    tables: list[Table] = []
+    for path in inputs:
+        if progress:
+            progress(str(path))
+        tables.extend(load_file(Path(path), config, lang))
+    return tables
+
+
+def validate(tables: Iterable[Table], config: Config) -> list[Issue]:
+    """Every issue the rules find, in the order a person works through them."""
+    return sorted(check_tables(list(tables), config), key=sort_key)
+
+
+def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None) -> Result:
+    """Load and validate `inputs` together (so cross-entity rules see every file)."""
+    started = dt.datetime.now().astimezone()
+    tables = load(inputs, config, lang, progress)
+    issues = validate(tables, config)
+    first_seen = started.isoformat(timespec="seconds")
+    issues = [i.with_tracking(first_seen=first_seen) for i in issues]
+    return Result(issues, tables, [Path(p) for p in inputs], started)

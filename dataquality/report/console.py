@@ -1,0 +1,66 @@
+"""The console report: counts by severity and rule, then the first issues as a table."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from dataquality.i18n import text
+from dataquality.issue import Severity
+from dataquality.pipeline import Result
+from dataquality.report import ReportOptions
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def make_console() -> Console:
+    """A console that colours on a terminal and stays plain in CI or when piped."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def write(result: Result, options: ReportOptions, console: Console | None = None) -> Path | None:
+    """Print the summary and the first `options.limit` issues."""
+    console = console or make_console()
+    lang = options.lang
+    t = lambda key, **p: text(f"console.{key}", lang, **p)  # noqa: E731
+    for table in result.tables:
+        console.print(
+            escape(t("loaded", file=table.file, sheet=table.sheet or "-", entity=table.entity, records=len(table), header_row=table.header_row))
+        )
+    counts = {s: result.count(s) for s in Severity}
+    headline = t("headline", errors=counts[Severity.ERROR], warnings=counts[Severity.WARNING], infos=counts[Severity.INFO])
+    style = "bold red" if counts[Severity.ERROR] else ("yellow" if counts[Severity.WARNING] else "bold green")
+    console.print(f"[{style}]{escape(headline)}[/]")
+    if not result.issues:
+        return None
+    by_rule = Table(title=t("by_rule"), show_lines=False)
+    by_rule.add_column(t("col_rule"))
+    by_rule.add_column(t("col_severity"))
+    by_rule.add_column(t("col_count"), justify="right")
+    by_rule.add_column(t("col_title"))
+    severities = {i.rule: i.severity for i in result.issues}
+    for code, n in sorted(Counter(i.rule for i in result.issues).items(), key=lambda kv: (-severities[kv[0]].rank, -kv[1])):
+        sev = severities[code]
+        by_rule.add_row(code, f"[{_STYLE[sev]}]{text('severity.' + sev.value, lang)}[/]", str(n), escape(text(f"rules.{code}.title", lang)))
+    console.print(by_rule)
+    shown = result.issues[: options.limit]
+    issues = Table(title=t("first_issues", shown=len(shown), total=len(result.issues)), show_lines=False)
+    issues.add_column(t("col_cell"), no_wrap=True)
+    issues.add_column(t("col_rule"), no_wrap=True)
+    issues.add_column(t("col_message"), overflow="fold", ratio=1)
+    for i in shown:
+        cell = i.cell or (f"{i.sheet}!{i.row}" if i.row else i.file)
+        problem = escape(i.message(lang))
+        hint = i.hint(lang)
+        if hint:
+            problem += f"\n[dim]→ {escape(hint)}[/]"
+        issues.add_row(escape(f"{i.file}\n{cell}"), f"[{_STYLE[i.severity]}]{i.rule}[/]", problem)
+    console.print(issues)
+    if len(result.issues) > len(shown):
+        console.print(escape(t("more", n=len(result.issues) - len(shown))))
+    return None
+
