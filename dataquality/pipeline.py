@@ -26,6 +26,9 @@ class Result:
     tables: list[Table] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+    # Filled by later stages when they run: the approval change set and the run history (trend).
+    changes: list[Any] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     def count(self, severity: Severity | str) -> int:
         """How many issues have `severity`."""
