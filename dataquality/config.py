@@ -28,7 +28,7 @@ DEFAULT_CLEAN = {
 SEVERITIES = ("error", "warning", "info", "off")
 _FIELD_KEYS = {
     "labels", "aliases", "type", "required", "required_when", "pattern", "values", "min", "max",
-    "unique", "clean", "identifier", "reference", "severity", "text", "description",
+    "unique", "clean", "identifier", "reference", "severity", "text", "description", "format",
 }
 _ENTITY_KEYS = {"entity", "key", "labels", "sheet_names", "department_field", "fields", "record_rules"}
 # Files under rules/ that are settings, not reference lists.
@@ -78,6 +78,7 @@ class FieldSpec:
     severity: Mapping[str, str] = field(default_factory=dict)
     text: bool = False
     description: Mapping[str, str] = field(default_factory=dict)
+    format: Mapping[str, str] = field(default_factory=dict)  # the pattern in words, for people
 
     def label(self, lang: str) -> str:
         """The display name in `lang`, falling back to the field name."""
@@ -310,6 +311,7 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
         severity={str(k): str(v) for k, v in severity.items()},
         text=bool(raw.get("text", False)),
         description=_labels(path, f"{where}.description", raw.get("description"), "") if raw.get("description") else {},
+        format=_labels(path, f"{where}.format", raw.get("format"), "") if raw.get("format") else {},
     )
 
 

@@ -120,7 +120,7 @@ def not_a_date(v: FieldValues, t: TableValues) -> pd.Series:
 # --- FMT: formats and tidy text --------------------------------------------------------------
 
 
-@field_rule("FMT001", "pattern-mismatch", applies=lambda f: f.pattern is not None, params=lambda f, s=None: {**_labels(f), "pattern": f.pattern})
+@field_rule("FMT001", "pattern-mismatch", applies=lambda f: f.pattern is not None, params=lambda f, s=None: {**_labels(f), "pattern": dict(f.format) or f.pattern})
 def pattern_mismatch(v: FieldValues, t: TableValues) -> pd.Series:
     """A value does not have the format its field requires (checked after tidying spaces).
 
