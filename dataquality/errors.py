@@ -16,8 +16,8 @@ class DQError(Exception):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, key: str, **params: Any) -> None:
-        self.key = key
+    def __init__(self, message_key: str, /, **params: Any) -> None:
+        self.key = message_key
         self.params = params
         super().__init__(self.message("en"))
 

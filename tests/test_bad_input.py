@@ -1,0 +1,170 @@
+"""Bad input: one clear line naming the file and what to do, exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from openpyxl import Workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line in a subprocess, as a user would."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
+    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, path: Path, *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert path.name in lines[0]
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def _valid_workbook(path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    for row in sheet_rows([customer(1)], CUSTOMER_HEADERS_ZH):
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def test_truncated_workbook(tmp_path):
+    good = _valid_workbook(tmp_path / "good.xlsx")
+    bad = tmp_path / "truncated.xlsx"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    assert_one_line_error(dq("validate", str(bad)), bad, "damaged or truncated")
+
+
+def test_corrupt_workbook_member(tmp_path):
+    good = _valid_workbook(tmp_path / "good.xlsx")
+    data = bytearray(good.read_bytes())
+    # Flip bytes in the middle of the compressed sheet data: the zip's CRC check fails.
+    mid = len(data) // 2
+    data[mid : mid + 64] = bytes(64)
+    bad = tmp_path / "corrupt.xlsx"
+    bad.write_bytes(bytes(data))
+    proc = dq("validate", str(bad))
+    assert_one_line_error(proc, bad)
+    assert "Excel" in proc.stderr
+
+
+def test_csv_renamed_to_xlsx(tmp_path):
+    bad = tmp_path / "renamed.xlsx"
+    bad.write_text("客户编码,客户名称\nC000001,甲\n", encoding="utf-8")
+    assert_one_line_error(dq("validate", str(bad)), bad, "rename it to .csv")
+
+
+def test_empty_workbook(tmp_path):
+    path = tmp_path / "empty.xlsx"
+    Workbook().save(path)
+    assert_one_line_error(dq("validate", str(path)), path, "no data")
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "zero.xlsx"
+    path.write_bytes(b"")
+    assert_one_line_error(dq("validate", str(path)), path, "empty")
+
+
+def test_header_only(tmp_path):
+    path = tmp_path / "header.xlsx"
+    wb = Workbook()
+    wb.active.title = "客户"
+    wb.active.append(list(CUSTOMER_HEADERS_ZH.values()))
+    wb.save(path)
+    assert_one_line_error(dq("validate", str(path)), path, "only a header", "row 1")
+
+
+def test_required_column_missing(tmp_path):
+    path = tmp_path / "missing.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    headers = {k: v for k, v in CUSTOMER_HEADERS_ZH.items() if k not in ("phone", "address")}
+    for row in sheet_rows([customer(1)], headers):
+        ws.append(row)
+    wb.save(path)
+    assert_one_line_error(dq("validate", str(path)), path, "Phone (phone)", "Address (address)", "required column")
+
+
+def test_encrypted_workbook(tmp_path):
+    ooxml = pytest.importorskip("msoffcrypto.format.ooxml", reason="msoffcrypto-tool (test extra) encrypts the workbook")
+    plain = _valid_workbook(tmp_path / "plain.xlsx")
+    path = tmp_path / "locked.xlsx"
+    with plain.open("rb") as src, path.open("wb") as out:
+        ooxml.OOXMLFile(src).encrypt("secret", out)
+    assert_one_line_error(dq("validate", str(path)), path, "password")
+
+
+def test_sheet_without_recognisable_header(tmp_path):
+    path = tmp_path / "noheader.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    for row in (["月度报表"], ["甲", "乙", "丙"], [1, 2, 3]):
+        ws.append(row)
+    wb.save(path)
+    assert_one_line_error(dq("validate", str(path)), path, "no sheet has a recognisable")
+
+
+def test_customer_sheet_without_header(tmp_path):
+    path = tmp_path / "named.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户主数据"
+    ws.append(["甲", "乙"])
+    wb.save(path)
+    assert_one_line_error(dq("validate", str(path)), path, "客户主数据", "no header row")
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nope.xlsx"
+    assert_one_line_error(dq("validate", str(path)), path, "not found")
+
+
+def test_messages_in_chinese(tmp_path):
+    path = tmp_path / "zero.xlsx"
+    path.write_bytes(b"")
+    proc = dq("validate", str(path), "--lang", "zh")
+    assert proc.returncode == 2
+    assert "文件为空" in proc.stderr
+
+
+def test_bad_schema_yaml_names_file_and_key(tmp_path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "customer.yaml").write_text("entity: customer\nkey: code\nfields:\n  code:\n    type: number\n", encoding="utf-8")
+    good = _valid_workbook(tmp_path / "good.xlsx")
+    proc = dq("validate", str(good), "--schemas", str(schemas))
+    assert proc.returncode == 2
+    assert "customer.yaml" in proc.stderr and "fields.code.type" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_broken_yaml_names_line(tmp_path):
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "customer.yaml").write_text("entity: customer\nfields: [unclosed\n", encoding="utf-8")
+    good = _valid_workbook(tmp_path / "good.xlsx")
+    proc = dq("validate", str(good), "--schemas", str(schemas))
+    assert proc.returncode == 2
+    assert "customer.yaml, line" in proc.stderr
+
+
+def test_input_file_is_never_modified(tmp_path):
+    path = _valid_workbook(tmp_path / "good.xlsx")
+    before = path.read_bytes(), path.stat().st_mtime_ns
+    proc = dq("validate", str(path), "--format", "json", "--out", str(tmp_path / "out"))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before
