@@ -119,7 +119,7 @@ def rules(code: str | None, lang: str | None) -> None:
             table.add_column(col)
         for rule in active_rules():
             table.add_row(rule.code, rule.name, text(f"severity.{rule.severity.value}", lang),
-                          text("cli.yes" if rule.fixable else "cli.no", lang), text(f"rules.{rule.code}.title", lang))
+                          text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), text(f"rules.{rule.code}.title", lang))
         console.print(table)
         return
     rule = REGISTRY.get(code.upper())
@@ -134,7 +134,7 @@ def rules(code: str | None, lang: str | None) -> None:
         "",
         f"{text('cli.rule_severity', lang)}: {text(f'severity.{rule.severity.value}', lang)}",
         f"{text('cli.rule_scope', lang)}: {text(f'scope.{rule.scope}', lang)}",
-        f"{text('cli.rule_fixable', lang)}: {text('cli.yes' if rule.fixable else 'cli.no', lang)}",
+        f"{text('cli.rule_fixable', lang)}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
         f"{text('cli.rule_why', lang)}: {doc.why}",
         f"{text('cli.rule_bad', lang)}: {doc.bad}",
         f"{text('cli.rule_good', lang)}: {doc.good}",
