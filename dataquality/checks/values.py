@@ -14,26 +14,35 @@ import numpy as np
 import pandas as pd
 
 from dataquality.config import Config, EntitySchema, FieldSpec, ReferenceList
-from dataquality.load.table import Table
+from dataquality.load.table import TEXT, Table
 
-_ZERO_WIDTH = r"[\u200b-\u200d\u2060\ufeff]"
+# Patterns are written with literal characters and no \s, \u or \d so pandas can hand them to
+# pyarrow's RE2 engine (vectorised in C) instead of falling back to Python's re per cell.
+_ZERO_WIDTH = "[\u200b-\u200d\u2060\ufeff]"
+WHITESPACE = "[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 
 def nfkc(s: pd.Series) -> pd.Series:
     """Full-width and compatibility characters to their plain form (１２３ -> 123, Ａ -> A)."""
-    return s.str.normalize("NFKC")
+    # ASCII text is NFKC already; normalising only the rest saves most of the per-cell work.
+    other = ~s.str.isascii().fillna(True).astype(bool)
+    if not other.any():
+        return s
+    out = s.copy()
+    out[other] = s[other].str.normalize("NFKC")
+    return out
 
 
 def tidy_whitespace(s: pd.Series, steps: tuple[str, ...]) -> pd.Series:
     """Apply the whitespace steps of a field's `clean` list (trim, collapse_spaces, remove_spaces)."""
     s = s.str.replace(_ZERO_WIDTH, "", regex=True)
     if "remove_spaces" in steps:
-        return s.str.replace(r"\s+", "", regex=True)
+        return s.str.replace(WHITESPACE + "+", "", regex=True)
     if "trim" in steps:
         s = s.str.strip()
     if "collapse_spaces" in steps:
-        s = s.str.replace(r"\s{2,}", " ", regex=True)
+        s = s.str.replace(WHITESPACE + "{2,}", " ", regex=True)
     return s
 
 
@@ -47,21 +56,21 @@ def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.
 
 def match_key(s: pd.Series) -> pd.Series:
     """How enum values and reference names are matched: NFKC, case-folded, no whitespace."""
-    return nfkc(s).str.casefold().str.replace(r"\s+", "", regex=True)
+    return nfkc(s).str.lower().str.replace(WHITESPACE + "+", "", regex=True)
 
 
 def parse_number(text: pd.Series) -> pd.Series:
     """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise."""
-    s = nfkc(text).str.replace(r"[,\s¥$€]", "", regex=True)
+    s = nfkc(text).str.replace("[,¥$€" + WHITESPACE[1:] + "+", "", regex=True)
     s = s.str.replace(r"^\((.+)\)$", r"-\1", regex=True)
-    s = s.where(s.str.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?").fillna(False))
+    s = s.where(s.str.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?").fillna(False))
     return pd.to_numeric(s, errors="coerce").astype("float64")
 
 
 def format_number(numbers: pd.Series) -> pd.Series:
     """Numbers back to plain text: 1000.0 -> '1000', 12.5 -> '12.5' (for fixed values and keys)."""
     out = numbers.map(lambda x: "" if pd.isna(x) else (f"{int(x)}" if float(x).is_integer() and abs(x) < 1e18 else repr(float(x))))
-    return out.astype("str").mask(numbers.isna())
+    return out.astype(TEXT).mask(numbers.isna())
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d")
@@ -70,7 +79,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d")
 def parse_date(text: pd.Series) -> pd.Series:
     """Dates as Excel and people write them: Excel dates, 2024-01-05, 2024/1/5, 2024年1月5日, 20240105."""
     s = nfkc(text).str.strip()
-    s = s.str.replace(r"^(\d{4})[年/.](\d{1,2})[月/.](\d{1,2})日?", r"\1-\2-\3", regex=True)
+    s = s.str.replace(r"^([0-9]{4})[年/.]([0-9]{1,2})[月/.]([0-9]{1,2})日?", r"\1-\2-\3", regex=True)
     result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     for fmt in _DATE_FORMATS:
         todo = result.isna() & s.notna()
@@ -79,7 +88,7 @@ def parse_date(text: pd.Series) -> pd.Series:
         result[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
     todo = result.isna() & s.notna()
     if todo.any():
-        serial = pd.to_numeric(s[todo].where(s[todo].str.fullmatch(r"\d{1,5}(\.\d+)?").fillna(False)), errors="coerce")
+        serial = pd.to_numeric(s[todo].where(s[todo].str.fullmatch(r"[0-9]{1,5}(\.[0-9]+)?").fillna(False)), errors="coerce")
         serial = serial[(serial >= 1) & (serial < 2958466)]
         result[serial.index] = _EXCEL_EPOCH + pd.to_timedelta(np.floor(serial), unit="D")
     return result
@@ -137,16 +146,16 @@ class FieldValues:
         mapping: dict[str, str] = {}
         for canon, synonyms in self.spec.values.items():
             for word in (canon, *synonyms):
-                mapping[match_key(pd.Series([word], dtype="str")).iloc[0]] = canon
-        return match_key(self.clean).map(mapping).astype("str").mask(lambda s: s.isna() | (s == "nan"))
+                mapping[match_key(pd.Series([word], dtype=TEXT)).iloc[0]] = canon
+        return match_key(self.clean).map(mapping).astype(TEXT)
 
     @cached_property
     def referenced(self) -> pd.Series:
         """For reference fields: the canonical reference name (NA when not in the list)."""
         ref = self.references.get(self.spec.reference or "")
         if ref is None:
-            return pd.Series(pd.NA, index=self.raw.index, dtype="str")
-        return match_key(self.clean).map(dict(ref.canonical)).astype("str").mask(lambda s: s.isna() | (s == "nan"))
+            return pd.Series(np.nan, index=self.raw.index, dtype=TEXT)
+        return match_key(self.clean).map(dict(ref.canonical)).astype(TEXT)
 
     def value_text(self) -> pd.Series:
         """The value as written, for reports."""
@@ -172,7 +181,7 @@ class TableValues:
 
     def __getitem__(self, name: str) -> FieldValues:
         if name not in self._cache:
-            raw = self.table.data[name] if self.has(name) else pd.Series(pd.NA, index=self.index, dtype="str")
+            raw = self.table.data[name] if self.has(name) else pd.Series(np.nan, index=self.index, dtype=TEXT)
             self._cache[name] = FieldValues(self.schema.fields[name], raw, dict(self.config.references))
         return self._cache[name]
 

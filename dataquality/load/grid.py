@@ -18,6 +18,7 @@ import fastexcel
 import pandas as pd
 
 from dataquality.errors import InputError
+from dataquality.load.table import TEXT
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -107,8 +108,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as the text a person sees: dates without a midnight time, empty strings as NA."""
     out = {}
     for col in frame.columns:
-        s = frame[col].astype("str")
-        s = s.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True)
+        s = frame[col].astype(TEXT)
+        s = s.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", r"\1", regex=True)
         out[col] = s.mask(s == "")
     return pd.DataFrame(out, index=frame.index)
 
