@@ -24,7 +24,9 @@ def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
     any_cells = False
     csv_grid = read_csv_grid(path) if kind == "csv" else None
     for sheet, book in iter_grids(path, kind):
-        peek = csv_grid.head(PEEK_ROWS) if csv_grid is not None else book.grid(sheet, PEEK_ROWS)  # type: ignore[union-attr]
+        # calamine parses a whole sheet even for a few rows, so read each sheet once and peek at it.
+        grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
+        peek = grid.head(PEEK_ROWS)
         if peek.notna().any().any():
             any_cells = True
         sheet_entity = entity or entity_from_sheet_name(sheet.name, config)
@@ -33,7 +35,6 @@ def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
             if sheet_entity is not None and peek.notna().any().any():
                 raise InputError("load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-", entity=sheet_entity)
             continue
-        grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
         tables.append(_table(path, sheet.name, grid, match, config, lang))
     if not tables:
         key = "load.no_header" if any_cells else "load.no_data"
