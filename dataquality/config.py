@@ -41,6 +41,18 @@ def normalise_header(text: Any) -> str:
     return re.sub(r"\s+", "", s)
 
 
+_REQUIRED_MARK = re.compile(r"[*＊]")
+_TRAILING_NOTE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
+
+
+def header_key(text: Any) -> str:
+    """How a header cell is matched: like normalise_header, ignoring required marks (*客户编码)
+    and a trailing note in brackets (信用额度(元), 客户名称（必填）)."""
+    s = normalise_header(text)
+    s = _REQUIRED_MARK.sub("", s)
+    return _TRAILING_NOTE.sub("", s) or s
+
+
 @dataclass(frozen=True)
 class Bound:
     """A min or max: a number, or for dates an ISO date or `today`."""
@@ -87,8 +99,8 @@ class FieldSpec:
     @property
     def header_names(self) -> tuple[str, ...]:
         """Every normalised header that maps to this field."""
-        names = {normalise_header(self.name), *(normalise_header(a) for a in self.aliases)}
-        names.update(normalise_header(v) for v in self.labels.values())
+        names = {header_key(self.name), *(header_key(a) for a in self.aliases)}
+        names.update(header_key(v) for v in self.labels.values())
         return tuple(sorted(names))
 
     @property

@@ -117,6 +117,20 @@ def not_a_date(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & v.date.isna()
 
 
+EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#ERROR!")
+
+
+@field_rule("TYP004", "excel-error-value", applies=lambda f: True, params=_labels)
+def excel_error_value(v: FieldValues, t: TableValues) -> pd.Series:
+    """A cell shows an Excel error (#N/A, #DIV/0!, #REF! ...) instead of a value.
+
+    Why: a formula that broke (a deleted sheet, a failed look-up) leaves no data, only the error, and the record is imported without it.
+    Bad: phone = #N/A (a VLOOKUP that found nothing).
+    Good: phone = 13812345678, typed or pasted as a value.
+    """
+    return v.raw.isin(EXCEL_ERRORS).fillna(False).astype(bool)
+
+
 # --- FMT: formats and tidy text --------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dataquality.config import Config, EntitySchema, normalise_header
+from dataquality.config import Config, EntitySchema, header_key, normalise_header
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def _match_row(cells: pd.Series, schema: EntitySchema) -> HeaderMatch | None:
     for col, value in cells.items():
         if pd.isna(value) or not str(value).strip():
             continue
-        name = index.get(normalise_header(value))
+        name = index.get(header_key(value))
         if name is not None and name not in fields:
             fields[name] = int(col)  # type: ignore[arg-type]
             headers[name] = str(value).strip()

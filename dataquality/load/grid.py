@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -25,6 +26,8 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 PEEK_ROWS = 20
+_EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
+                 "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,17 @@ class WorkbookGrids:
                 sheet.index, header_row=None, skip_rows=0, n_rows=n_rows, dtypes="string"
             )
             offsets = [c.absolute_index for c in loaded.available_columns()]
-            frame = loaded.to_arrow().to_pandas()
+            batch, errors = loaded.to_arrow_with_errors()
+            frame = batch.to_pandas()
         except Exception as exc:
             raise InputError("load.sheet_unreadable", file=str(self.path), sheet=sheet.name, error=_short(exc)) from None
+        if errors is not None:
+            # An error cell (#DIV/0!, #N/A ...) is shown as the error a person sees, not as empty.
+            frame = frame.astype(object)
+            for err in errors.errors:
+                row, col = err.position
+                m = re.search(r"Error\((\w+)\)", err.detail)
+                frame.iat[row, col] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
         frame.columns = offsets
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return _as_text(frame)

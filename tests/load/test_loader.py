@@ -104,3 +104,32 @@ def test_csv_with_title_row_and_ragged_lines(tmp_path, config):
     [table] = load_file(path, config)
     assert table.header_row == 3
     assert list(table.data.index) == [4]
+
+
+def test_headers_with_required_marks_notes_and_line_breaks(write_xlsx, config):
+    headers = {"customer_code": "*客户编码", "customer_name": "客户名称（必填）", "salesperson": "业务员\n(姓名)",
+               "phone": "联系电话＊", "address": " 详细 地址 ", "credit_limit": "信用额度(元)"}
+    path = write_xlsx("c.xlsx", {"Sheet1": sheet_rows([customer(1)], headers)})
+    [table] = load_file(path, config)
+    assert set(table.columns) == set(headers)
+    assert table.unknown_columns == ()
+
+
+def test_excel_error_cells_are_shown_as_errors(tmp_path, config):
+    import xlsxwriter
+
+    from dataquality.pipeline import run
+
+    path = tmp_path / "errors.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("客户")
+    fields = ["customer_code", "customer_name", "salesperson", "phone", "address"]
+    ws.write_row(0, 0, [CUSTOMER_HEADERS_ZH[f] for f in fields])
+    rec = customer(1)
+    ws.write_row(1, 0, [rec[f] for f in fields])
+    ws.write_formula(1, 3, "=VLOOKUP(A2,Sheet9!A:B,2,0)", None, "#N/A")
+    wb.close()
+    [table] = load_file(path, config)
+    assert table.data.at[2, "phone"] == "#N/A"
+    result = run(config, [path])
+    assert ("phone", "TYP004") in {(i.field, i.rule) for i in result.issues}
