@@ -122,10 +122,11 @@ def rules(code: str | None, lang: str | None) -> None:
                           text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), text(f"rules.{rule.code}.title", lang))
         console.print(table)
         return
-    rule = REGISTRY.get(code.upper())
-    if rule is None:
+    found = REGISTRY.get(code.upper())
+    if found is None:
         click.echo(f"dq: {text('cli.unknown_rule', lang, code=code)}", err=True)
         sys.exit(EXIT_USAGE)
+    rule = found
     doc = doc_sections(rule.doc)
     lines = [
         f"{rule.code} {rule.name}: {text(f'rules.{rule.code}.title', lang)}",

@@ -38,8 +38,8 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
 def atomic_open(target: Path | str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """Open a temporary file beside `target` for writing; it replaces `target` only when complete."""
     with atomic_path(target) as tmp:
-        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": ""}
-        with open(tmp, mode, **kwargs) as fh:
+        text_mode = "b" not in mode
+        with open(tmp, mode, encoding=encoding if text_mode else None, newline="" if text_mode else None) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
