@@ -34,7 +34,7 @@ def history(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
     for r in runs:
         depts = per.get(r.id, {})
         out.append({
-            "run": r.id, "run_at": r.started_at, "status": r.status,
+            "run": r.id, "run_at": r.started_at,
             "error": r.errors, "warning": r.warnings, "info": r.infos,
             "new": r.new, "reopened": r.reopened, "resolved": r.resolved, "overdue": r.overdue,
             "by_department": {d: sum(v.values()) for d, v in sorted(depts.items())},
