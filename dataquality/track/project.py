@@ -70,8 +70,7 @@ class Project:
             path = path / CONFIG_NAME
         if not path.is_file():
             raise ConfigError("project.not_found", file=str(path))
-        data = _read_yaml(path)
-        return _parse(path.resolve(), data)
+        return _parse(path.resolve(), _read_project_yaml(path))
 
     def calendar(self) -> WorkCalendar:
         """The working-day calendar with this project's extra holidays and make-up days."""
@@ -104,6 +103,25 @@ class Project:
                     raise InputError("project.missing_input", file=str(p), entity=entity, config=str(self.path))
             out[entity] = files
         return out
+
+
+class _Loader(yaml.SafeLoader):
+    """Dates stay text, so a bad one (2026-13-01) is reported with its key, not as broken YAML."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _read_project_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_Loader) or {}  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        raise ConfigError("config.bad_yaml", file=str(path), line=line, error=str(getattr(exc, "problem", exc))) from None
+    except OSError as exc:
+        raise ConfigError("config.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
 
 
 def _bad(path: Path, key: str, message: str, **params: Any) -> ConfigError:
@@ -274,6 +292,3 @@ def _read_reference(project: Project, name: str, spec: str):  # type: ignore[no-
     raise _bad(project.path, where, "project.reference_not_in_file", value=str(file), name=name)
 
 
-def dump_default(entities: Mapping[str, list[str]]) -> str:
-    """The YAML of the entities block, for `dq init`."""
-    return yaml.safe_dump({"entities": dict(entities)}, allow_unicode=True, sort_keys=False)
