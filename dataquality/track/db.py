@@ -97,7 +97,7 @@ run_counts = Table(
     Column("run_id", Integer, ForeignKey("track_runs.id"), primary_key=True),
     Column("severity", String(16), primary_key=True),
     Column("department", String(128), primary_key=True),  # "-" when no department
-    Column("count", Integer, nullable=False),
+    Column("issues", Integer, nullable=False),
 )
 
 locks = Table(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from dataquality.issue import Issue, Status
 from dataquality.store import Store
 from dataquality.track import db
-from dataquality.track.tracker import Sla, issue_from_row, format_number
+from dataquality.track.tracker import Sla, format_number, issue_from_row
 
 ACTIVE = (Status.NEW.value, Status.OPEN.value, Status.REOPENED.value)
 
@@ -29,7 +29,7 @@ def history(store: Store, limit: int | None = None) -> list[dict[str, Any]]:
         per: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
         if ids:
             for c in conn.execute(select(db.run_counts).where(db.run_counts.c.run_id.in_(ids))):
-                per[c.run_id][c.department][c.severity] = c.count
+                per[c.run_id][c.department][c.severity] = c.issues
     out = []
     for r in runs:
         depts = per.get(r.id, {})

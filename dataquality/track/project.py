@@ -275,8 +275,8 @@ def _read_reference(project: Project, name: str, spec: str):  # type: ignore[no-
         reader = getattr(module, "read_reference", None)
         if reader is None:
             raise _bad(project.path, where, "project.sheet_reference_unsupported", value=spec)
-        file, sheet = spec.rsplit("#", 1)
-        return reader(name, _rel(project.path, file, where), sheet)
+        book, sheet = spec.rsplit("#", 1)
+        return reader(name, _rel(project.path, book, where), sheet)
     file = _rel(project.path, spec, where)
     if not file.is_file():
         raise _bad(project.path, where, "project.reference_missing", value=str(file))

@@ -112,7 +112,7 @@ def track(store: Store, issues: Sequence[Issue], *, now: dt.datetime, sla: Sla, 
         run_id = conn.execute(
             insert(db.runs).values(started_at=stamp, day=today.isoformat(), status="running", project=project,
                                    files=json.dumps(list(files), ensure_ascii=False), digest=run_digest)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         return _track(conn, run_id, issues, now=now, sla=sla, entities=entities, prefix=prefix)
 
 
@@ -223,7 +223,7 @@ def issue_from_row(rec: Mapping[str, Any], sla: Sla, prefix: str) -> Issue:
 def _record_counts(conn: Connection, run_id: int, issues: Sequence[Issue], resolved: Sequence[Issue]) -> dict[str, int]:
     by = Counter((i.severity.value, i.department or NO_DEPARTMENT) for i in issues)
     if by:
-        conn.execute(insert(db.run_counts), [{"run_id": run_id, "severity": s, "department": d, "count": n}
+        conn.execute(insert(db.run_counts), [{"run_id": run_id, "severity": s, "department": d, "issues": n}
                                              for (s, d), n in sorted(by.items())])
     counts = _counts(issues, resolved)
     conn.execute(update(db.runs).where(db.runs.c.id == run_id).values(
@@ -251,7 +251,7 @@ def _replay(conn: Connection, last: Row, issues: Sequence[Issue], *, now: dt.dat
     run_id = conn.execute(
         insert(db.runs).values(started_at=stamp, day=today.isoformat(), status="running", project=project,
                                files=json.dumps(list(files), ensure_ascii=False), digest=last.digest, rerun_of=origin)
-    ).inserted_primary_key[0]
+    ).inserted_primary_key[0]  # type: ignore[index]
     fps = sorted({i.fingerprint for i in issues})
     rows: dict[str, Row] = {}
     for start in range(0, len(fps), _CHUNK):

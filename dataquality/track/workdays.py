@@ -41,6 +41,9 @@ class WorkCalendar:
         self.fallback_years: set[int] = set()
         self._declared_years = {d.year for d in self.holidays | self.workdays}
         self.is_workday = lru_cache(maxsize=8192)(self._is_workday)  # type: ignore[method-assign]
+        # Thousands of issues share a handful of opening days: count each span once per run.
+        self.workdays_between = lru_cache(maxsize=4096)(self._workdays_between)  # type: ignore[method-assign]
+        self.add_workdays = lru_cache(maxsize=4096)(self._add_workdays)  # type: ignore[method-assign]
 
     def _is_workday(self, day: dt.date) -> bool:
         if day in self.workdays:
@@ -57,7 +60,7 @@ class WorkCalendar:
                 self.fallback_years.add(day.year)
             return day.weekday() < 5
 
-    def workdays_between(self, start: dt.date, end: dt.date) -> int:
+    def _workdays_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` up to and including `end` (0 when end <= start)."""
         count = 0
         day = start + dt.timedelta(days=1)
@@ -66,7 +69,7 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return count
 
-    def add_workdays(self, start: dt.date, n: int) -> dt.date:
+    def _add_workdays(self, start: dt.date, n: int) -> dt.date:
         """The n-th working day after `start` (`start` itself when n is 0)."""
         day = start
         while n > 0:
