@@ -234,7 +234,7 @@ def _parse(path: Path, data: Any) -> Project:
         rules_dir=_rel(path, top["rules"], "rules") if top.get("rules") else None,
         references=references,
         baseline=_rel(path, top["baseline"], "baseline") if top.get("baseline") else None,
-        state_url=str(state["url"]) if state.get("url") else None,
+        state_url=_state_url(path, state.get("url")),
         state_dir=_rel(path, state.get("dir") or ".dq", "state.dir"),
         reports_dir=_rel(path, reports.get("dir") or "reports", "reports.dir"),
         formats=formats,
@@ -249,6 +249,17 @@ def _parse(path: Path, data: Any) -> Project:
         lock_stale_after_minutes=float(_number(path, "lock.stale_after_minutes", lock.get("stale_after_minutes", 360)) or 0),
         issue_prefix=prefix,
     )
+
+
+def _state_url(path: Path, raw: Any) -> str | None:
+    """The state database URL; a relative SQLite file is relative to dq.yaml, like every other path."""
+    if not raw:
+        return None
+    url = str(raw)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        url = prefix + str((path.parent / url.removeprefix(prefix)).resolve())
+    return url
 
 
 def _check_timezone(path: Path, tz: str) -> None:

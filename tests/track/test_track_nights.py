@@ -28,12 +28,16 @@ NIGHT3 = dt.datetime(2026, 10, 8, 2, 0)
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
+def project(tmp_path: Path, state_url: str) -> Project:
     (tmp_path / "data").mkdir()
     (tmp_path / "dq.yaml").write_text(
-        "entities:\n  customer: [data/customers.xlsx]\nreports:\n  formats: [json]\nlang: en\n", encoding="utf-8"
+        "entities:\n  customer: [data/customers.xlsx]\nreports:\n  formats: [json]\nlang: en\n"
+        f"state:\n  url: {state_url}\n", encoding="utf-8"
     )
-    return Project.load(tmp_path / "dq.yaml")
+    project = Project.load(tmp_path / "dq.yaml")
+    if state_url.startswith("sqlite"):
+        assert project.state_url == f"sqlite:///{tmp_path.resolve()}/.dq/state.db"
+    return project
 
 
 def write_customers(project: Project, rows: list[dict], write_xlsx) -> None:  # type: ignore[no-untyped-def]
