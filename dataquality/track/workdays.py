@@ -3,7 +3,7 @@
 The calendar comes from the `chinese-calendar` package, which covers the years the State Council
 has announced. A project can add dates of its own (company holidays, or a year the installed
 package does not know yet) in dq.yaml under `calendar:`. For a year the package does not cover,
-`outside_range: weekdays` counts Monday to Friday and records the year in `fallback_years`
+`outside_range: weekdays` counts Monday to Friday less the fixed-date statutory holidays and records the year in `fallback_years`
 (so `dq check` can warn), and `outside_range: error` refuses with a clear message.
 """
 
@@ -18,6 +18,10 @@ import chinese_calendar
 from dataquality.errors import ConfigError
 
 OUTSIDE_RANGE = ("weekdays", "error")
+# The statutory holidays on fixed solar dates (全国年节及纪念日放假办法, 2025 revision): New Year's
+# Day, Labour Day (two days) and National Day (three). Before a year's arrangement is announced,
+# these are certain; the lunar holidays and the make-up working days are not.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 class CalendarError(ConfigError):
@@ -58,7 +62,7 @@ class WorkCalendar:
                 raise CalendarError("track.calendar_out_of_range", day=day.isoformat(), first=first, last=last) from None
             if day.year not in self._declared_years:
                 self.fallback_years.add(day.year)
-            return day.weekday() < 5
+            return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
     def _workdays_between(self, start: dt.date, end: dt.date) -> int:
         """Working days after `start` up to and including `end` (0 when end <= start)."""

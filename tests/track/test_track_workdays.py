@@ -37,6 +37,8 @@ def test_year_outside_the_calendar_falls_back_to_weekdays_and_says_so() -> None:
     first_monday = next(D(year, 3, d) for d in range(1, 8) if D(year, 3, d).weekday() == 0)
     assert cal.workdays_between(first_monday, first_monday + dt.timedelta(days=7)) == 5
     assert cal.fallback_note() == [year]
+    # The holidays on fixed dates are known before the year's arrangement is announced.
+    assert all(not cal.is_workday(D(year, m, d)) for m, d in [(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)])
     # Declaring that year's dates in dq.yaml means the project vouches for it: no warning.
     declared = WorkCalendar(holidays=[D(year, 1, 1)])
     assert not declared.is_workday(D(year, 1, 1))
