@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from dataquality.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_NOW": "2026-11-23T02:00:00", "COLUMNS": "200"}
@@ -20,16 +23,23 @@ def dq(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           env=env or ENV, timeout=180)
 
 
+def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The same as dq(), in-process (faster), for the commands that need no second process."""
+    result = CliRunner().invoke(main, list(args), env={"DQ_NOW": ENV["DQ_NOW"], "COLUMNS": "200", **(env or {})},
+                                catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
 @pytest.fixture
 def proj(tmp_path: Path) -> Path:
     folder = tmp_path / "proj"
-    done = dq("init", str(folder), "--demo", "--lang", "en")
+    done = cli("init", str(folder), "--demo", "--lang", "en")
     assert done.returncode == 0, done.stderr
     return folder
 
 
 def test_init_check_issues_history(proj: Path) -> None:
-    first = dq("check", "--config", str(proj / "dq.yaml"), "--quiet")
+    first = cli("check", "--config", str(proj / "dq.yaml"), "--quiet")
     assert first.returncode == 1, first.stderr  # the demo data has errors, all new
     assert "Run 1:" in first.stdout and "Exit 1 (--fail-on new-error)" in first.stdout
     latest = proj / "reports" / "latest"
@@ -39,36 +49,36 @@ def test_init_check_issues_history(proj: Path) -> None:
     assert errors and all(i["issue_number"].startswith("DQ-") and i["due"] == "2026-11-25" for i in errors)
 
     # The next night, same data: nothing new, so new-error passes while --fail-on error still fails.
-    env = {**ENV, "DQ_NOW": "2026-11-24T02:00:00"}
-    second = dq("check", "-c", str(proj), "-q", env=env)
+    env = {"DQ_NOW": "2026-11-24T02:00:00"}
+    second = cli("check", "-c", str(proj), "-q", env=env)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert dq("check", "-c", str(proj), "-q", "--fail-on", "error", env=env).returncode == 1
+    assert cli("check", "-c", str(proj), "-q", "--fail-on", "error", env=env).returncode == 1
 
-    listed = json.loads(dq("issues", "list", "-c", str(proj), "--json", env=env).stdout)
+    listed = json.loads(cli("issues", "list", "-c", str(proj), "--json", env=env).stdout)
     assert {i["status"] for i in listed} == {"open"} and all(i["age_days"] == 1 for i in listed)
-    finance = json.loads(dq("issues", "list", "-c", str(proj), "--json", "--department", "财务部", env=env).stdout)
+    finance = json.loads(cli("issues", "list", "-c", str(proj), "--json", "--department", "财务部", env=env).stdout)
     assert finance and {i["department"] for i in finance} == {"财务部"}
-    late = dq("issues", "list", "-c", str(proj), "--overdue", env={**ENV, "DQ_NOW": "2026-11-30"})
+    late = cli("issues", "list", "-c", str(proj), "--overdue", env={"DQ_NOW": "2026-11-30"})
     assert "OVERDUE" in late.stdout and "DQ-000001" in late.stdout
 
-    shown = dq("issues", "show", "DQ-000001", "-c", str(proj), "--lang", "zh", env=env)
+    shown = cli("issues", "show", "DQ-000001", "-c", str(proj), "--lang", "zh", env=env)
     assert shown.returncode == 0 and "DQ-000001" in shown.stdout and "新增" in shown.stdout and "未解决" in shown.stdout
-    missing = dq("issues", "show", "DQ-999999", "-c", str(proj))
+    missing = cli("issues", "show", "DQ-999999", "-c", str(proj))
     assert missing.returncode == 2 and "DQ-999999" in missing.stderr and "Traceback" not in missing.stderr
 
-    runs = json.loads(dq("history", "-c", str(proj), "--json").stdout)
+    runs = json.loads(cli("history", "-c", str(proj), "--json").stdout)
     # Two nights; the --fail-on error run was a re-run of the second (same day, same data) and is left out.
     assert [r["new"] for r in runs] == [len(report["issues"]), 0]
     assert runs[0]["error"] == len(errors) and "销售部" in runs[0]["by_department"]
-    assert "Runs" in dq("history", "-c", str(proj)).stdout
+    assert "Runs" in cli("history", "-c", str(proj)).stdout
 
 
 def test_bad_config_is_one_line_and_exit_2(proj: Path) -> None:
     path = proj / "dq.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("fail_on: new-error", "fail_on: sometimes"), encoding="utf-8")
-    done = dq("check", "-c", str(path))
+    done = cli("check", "-c", str(path))
     assert done.returncode == 2 and "key fail_on" in done.stderr and "Traceback" not in done.stderr
-    assert dq("check", "-c", str(proj / "nowhere.yaml")).returncode == 2
+    assert cli("check", "-c", str(proj / "nowhere.yaml")).returncode == 2
 
 
 HOLD = """
