@@ -18,7 +18,7 @@ from dataquality import __version__
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
-from dataquality.pipeline import FAIL_ON, run
+from dataquality.pipeline import CHECK_FAIL_ON, FAIL_ON, run
 
 LANG_OPTION = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of messages and reports (default: from DQ_LANG or LANG)."
@@ -217,7 +217,7 @@ def init(folder: Path, demo: bool, force: bool, lang: str | None) -> None:
 
 @main.command()
 @PROJECT_OPTION
-@click.option("--fail-on", type=click.Choice(["error", "warning", "new-error", "never"]), default=None,
+@click.option("--fail-on", type=click.Choice(CHECK_FAIL_ON), default=None,
               help="Exit 1 on errors, on warnings or worse, only on errors new since the last run, or never (default: dq.yaml's fail_on, else new-error).")
 @click.option("--format", "-f", "formats", default=None, help="Comma-separated report formats (default: dq.yaml's reports.formats, else every format but console).")
 @click.option("--wait", "wait_seconds", type=float, default=None, help="Seconds to wait for another dq check on the same database (default: dq.yaml's lock.wait_seconds, 60).")

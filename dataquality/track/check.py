@@ -16,7 +16,7 @@ from pathlib import Path
 
 from dataquality import pipeline
 from dataquality.config import Config
-from dataquality.errors import ConfigError, InputError
+from dataquality.errors import EXIT_USAGE, ConfigError, InputError
 from dataquality.fileio import atomic_open
 from dataquality.issue import Issue
 from dataquality.load import Table
@@ -121,9 +121,15 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
             result.resolved = tracked.resolved
             result.history = history(store, HISTORY_RUNS)
             run_dir = new_run_dir(project.reports_dir, now)
-            written = write_reports(result, formats, ReportOptions(lang=lang, out=run_dir, quiet=True))
-            point_latest(project.reports_dir, run_dir)
             code = result.exit_code(fail_on)
+            try:
+                written = write_reports(result, formats, ReportOptions(lang=lang, out=run_dir, quiet=True))
+                point_latest(project.reports_dir, run_dir)
+            except BaseException:
+                # The issues are tracked but the reports are incomplete: say so in the run's record.
+                finish_run(store, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),
+                           fail_on=fail_on, exit_code=EXIT_USAGE, status="failed")
+                raise
             finish_run(store, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),
                        fail_on=fail_on, exit_code=code)
     finally:

@@ -27,7 +27,7 @@ runs = Table(
     Column("started_at", TS, nullable=False),
     Column("day", String(10), nullable=False),
     Column("finished_at", TS),
-    Column("status", String(16), nullable=False),  # running, done, aborted
+    Column("status", String(16), nullable=False),  # running, done, failed (reports not written), aborted (the process died)
     Column("project", Text),
     Column("files", Text),  # JSON list of input files
     Column("digest", String(64), nullable=False),  # of the issue set: a re-run on the same data is recognised by it

@@ -17,10 +17,10 @@ import yaml
 from dataquality.config import Config, _parse_references, _read_yaml
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
+from dataquality.pipeline import CHECK_FAIL_ON
 from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
 
 CONFIG_NAME = "dq.yaml"
-CHECK_FAIL_ON = ("error", "warning", "new-error", "never")
 DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 DEFAULT_SLA = {"error": 2, "warning": 5, "info": None}
 _TOP_KEYS = {

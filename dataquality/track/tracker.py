@@ -277,8 +277,9 @@ def _replay(conn: Connection, last: Row, issues: Sequence[Issue], *, now: dt.dat
     return Tracked(run_id, out, resolved, origin, counts)
 
 
-def finish_run(store: Store, run_id: int, *, now: dt.datetime, report_dir: str | None, fail_on: str, exit_code: int) -> None:
-    """Mark the run done with its report folder and exit code."""
+def finish_run(store: Store, run_id: int, *, now: dt.datetime, report_dir: str | None, fail_on: str, exit_code: int,
+               status: str = "done") -> None:
+    """Mark the run done (or failed) with its report folder and exit code."""
     with store.transaction() as conn:
         conn.execute(update(db.runs).where(db.runs.c.id == run_id).values(
-            status="done", finished_at=iso(now), report_dir=report_dir, fail_on=fail_on, exit_code=exit_code))
+            status=status, finished_at=iso(now), report_dir=report_dir, fail_on=fail_on, exit_code=exit_code))

@@ -69,3 +69,29 @@ def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         project.input_files()
     assert "customers.xlsx" in err.value.message("en") and "entities" in err.value.message("en")
+
+
+def test_folders_and_a_workbook_holding_two_entities(tmp_path: Path, write_xlsx) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    from dataquality.demo import customer_rows
+    from dataquality.track.check import run_check
+
+    rows = customer_rows(random.Random(3), 4)
+    header = list(rows[0])
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "~$customers.xlsx").write_bytes(b"Excel's lock file, not a workbook")
+    write_xlsx("exports/customers.xlsx", {"客户主数据": [header] + [[r[h] for h in header] for r in rows]})
+    both = write_xlsx("both.xlsx", {
+        "客户": [header] + [[r[h] for h in header] for r in rows[:1]],
+        "产品": [["内部编码", "品名", "规格型号", "类别", "单位", "标准售价", "标准成本", "币种", "负责部门", "状态"],
+                 ["FG000001", "轴承", "6204", "FG", "PCS", 10, 5, "CNY", "生产部", "启用"]],
+    })
+    path = tmp_path / "dq.yaml"
+    path.write_text("entities:\n  customer: [exports]\n  product: [both.xlsx]\nreports: {formats: [json]}\n", encoding="utf-8")
+    outcome = run_check(Project.load(path), now=__import__("datetime").datetime(2026, 11, 23, 2))
+    # The folder's workbook gives the customers; both.xlsx is listed for products only, so its
+    # customer sheet is not loaded a second time (that would make every customer a duplicate).
+    assert sorted((t.entity, Path(t.file).name, len(t)) for t in outcome.result.tables) == [
+        ("customer", "customers.xlsx", 4), ("product", "both.xlsx", 1)]
+    assert both.exists() and outcome.exit_code == 0, [i.to_dict() for i in outcome.result.issues]
