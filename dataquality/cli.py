@@ -256,8 +256,8 @@ def issues() -> None:
 
 @issues.command("list")
 @PROJECT_OPTION
-@click.option("--status", type=click.Choice(["active", "new", "open", "reopened", "resolved", "all"]), default="active",
-              show_default=True, help="Which issues (active = new, open or reopened).")
+@click.option("--status", type=click.Choice(["open", "new", "reopened", "resolved", "all"]), default="open",
+              show_default=True, help="Which issues: open = not resolved (new, open or reopened).")
 @click.option("--department", default=None, help="Only this department's issues, e.g. 财务部.")
 @click.option("--overdue", is_flag=True, help="Only issues past their due date.")
 @click.option("--json", "as_json", is_flag=True, help="JSON (the issue contract) instead of a table.")

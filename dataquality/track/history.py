@@ -60,9 +60,9 @@ class IssueEvent:
 
 def list_issues(store: Store, sla: Sla, today: dt.date, *, status: str | None = None, department: str | None = None,
                 overdue: bool = False, prefix: str = "DQ") -> list[Issue]:
-    """Tracked issues as Issues with their tracking fields; by default the ones not resolved."""
+    """Tracked issues as Issues with their tracking fields; `open` (the default) = not resolved."""
     q = select(db.issues).order_by(db.issues.c.number)
-    if status in (None, "active"):
+    if status in (None, "open"):
         q = q.where(db.issues.c.status.in_(ACTIVE))
     elif status != "all":
         q = q.where(db.issues.c.status == status)

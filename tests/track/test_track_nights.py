@@ -130,6 +130,9 @@ def test_three_nights(project: Project, write_xlsx) -> None:  # type: ignore[no-
         assert [i.tracking["issue_number"] for i in list_issues(store, sla, today, overdue=True)] == ["DQ-000002", "DQ-000004"]
         assert [i.tracking["issue_number"] for i in list_issues(store, sla, today, department="财务部")] == ["DQ-000002"]
         assert [i.tracking["issue_number"] for i in list_issues(store, sla, today, status="resolved")] == ["DQ-000003"]
+        assert [i.tracking["issue_number"] for i in list_issues(store, sla, today, status="reopened")] == ["DQ-000001"]
+        assert list_issues(store, sla, today, status="new") == []
+        assert len(list_issues(store, sla, today, status="all")) == 4
         issue, events = issue_detail(store, 1, sla, today)  # type: ignore[misc]
         assert issue.status.value == "reopened"
         assert [(e.run, e.status) for e in events] == [(1, "new"), (2, "resolved"), (3, "reopened")]
