@@ -18,7 +18,7 @@ from dataquality import __version__
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
-from dataquality.pipeline import FAIL_ON, run
+from dataquality.pipeline import CHECK_FAIL_ON, FAIL_ON, run
 
 LANG_OPTION = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of messages and reports (default: from DQ_LANG or LANG)."
@@ -163,3 +163,183 @@ def demo(folder: Path, lang: str | None, quiet: bool) -> None:
     result = run(Config.load(), files, lang)
     write_reports(result, ["console"], ReportOptions(lang=lang, limit=25))
     click.echo(text("cli.demo_next", lang, file=files[0]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Nightly checks of a project (issue 6): dq init, dq check, dq issues list/show, dq history.
+# Exit codes of dq check: 0 nothing at or above --fail-on; 1 something is (new-error: an error
+# new or reopened since the last run); 2 bad configuration or input, or the state database is
+# held by another dq check for longer than lock.wait_seconds.
+# ---------------------------------------------------------------------------------------------
+
+PROJECT_OPTION = click.option(
+    "--config", "-c", "config_path", type=click.Path(path_type=Path), default=Path("dq.yaml"), show_default=True,
+    help="The project's dq.yaml (or its folder).",
+)
+
+
+def _project(config_path: Path):  # type: ignore[no-untyped-def]
+    from dataquality.track.project import Project
+
+    return Project.load(config_path)
+
+
+def _today(project) -> Any:  # type: ignore[no-untyped-def]
+    from dataquality.track.clock import run_time
+
+    return run_time(project.timezone).date()
+
+
+def _sla(project) -> Any:  # type: ignore[no-untyped-def]
+    from dataquality.track.tracker import Sla
+
+    return Sla(project.sla, project.calendar())
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--demo", is_flag=True, help="Also write the sample workbooks into FOLDER/data/.")
+@click.option("--force", is_flag=True, help="Overwrite an existing dq.yaml.")
+@LANG_OPTION
+@handle_errors
+def init(folder: Path, demo: bool, force: bool, lang: str | None) -> None:
+    """Create a project in FOLDER: a commented dq.yaml and copies of the schemas and rules to edit."""
+    from dataquality.track.scaffold import init_project
+
+    lang = normalise_lang(lang)
+    config = init_project(folder, lang=lang, force=force)
+    click.echo(text("track.init_done", lang, folder=folder, config=config))
+    if demo:
+        from dataquality.demo import write_demo
+
+        write_demo(folder / "data")
+        click.echo(text("track.init_demo", lang, folder=folder / "data"))
+
+
+@main.command()
+@PROJECT_OPTION
+@click.option("--fail-on", type=click.Choice(CHECK_FAIL_ON), default=None,
+              help="Exit 1 on errors, on warnings or worse, only on errors new since the last run, or never (default: dq.yaml's fail_on, else new-error).")
+@click.option("--format", "-f", "formats", default=None, help="Comma-separated report formats (default: dq.yaml's reports.formats, else every format but console).")
+@click.option("--wait", "wait_seconds", type=float, default=None, help="Seconds to wait for another dq check on the same database (default: dq.yaml's lock.wait_seconds, 60).")
+@click.option("--limit", type=int, default=20, show_default=True, help="Issues shown on the console.")
+@click.option("--quiet", "-q", is_flag=True, help="Only the one-line summary.")
+@LANG_OPTION
+@handle_errors
+def check(config_path: Path, fail_on: str | None, formats: str | None, wait_seconds: float | None, limit: int,
+          quiet: bool, lang: str | None) -> None:
+    """Nightly check of a project: all entities, approvals, issue numbers and ages, reports in reports/<time>/."""
+    from dataquality import progress
+    from dataquality.report import ReportOptions, write_reports
+    from dataquality.track.check import run_check
+
+    project = _project(config_path)
+    lang = normalise_lang(lang or project.lang)
+    names = _formats(formats, lang) if formats else None
+    with progress.status(quiet) as say:
+        outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds)
+    if not quiet:
+        write_reports(outcome.result, ["console"], ReportOptions(lang=lang, limit=limit))
+    if outcome.fallback_years:
+        click.echo(text("track.calendar_fallback", lang, years=", ".join(map(str, outcome.fallback_years))), err=True)
+    click.echo(text("track.summary", lang, run=outcome.run_id, **outcome.counts))
+    if outcome.rerun_of:
+        click.echo(text("track.rerun", lang, run=outcome.rerun_of))
+    click.echo(text("track.reports_in", lang, path=outcome.run_dir))
+    click.echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
+    sys.exit(outcome.exit_code)
+
+
+@main.group()
+def issues() -> None:
+    """Tracked issues: their numbers, statuses, ages and history."""
+
+
+@issues.command("list")
+@PROJECT_OPTION
+@click.option("--status", type=click.Choice(["open", "new", "reopened", "resolved", "all"]), default="open",
+              show_default=True, help="Which issues: open = not resolved (new, open or reopened).")
+@click.option("--department", default=None, help="Only this department's issues, e.g. 财务部.")
+@click.option("--overdue", is_flag=True, help="Only issues past their due date.")
+@click.option("--json", "as_json", is_flag=True, help="JSON (the issue contract) instead of a table.")
+@LANG_OPTION
+@handle_errors
+def issues_list(config_path: Path, status: str, department: str | None, overdue: bool, as_json: bool, lang: str | None) -> None:
+    """List tracked issues with number, status, department, age in working days and due date."""
+    import json
+
+    from dataquality.track.check import open_project_store
+    from dataquality.track.history import list_issues
+    from dataquality.track.views import issues_table
+
+    project = _project(config_path)
+    lang = normalise_lang(lang or project.lang)
+    store = open_project_store(project)
+    try:
+        found = list_issues(store, _sla(project), _today(project), status=status, department=department,
+                            overdue=overdue, prefix=project.issue_prefix)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps([i.to_dict(lang) for i in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(text("track.no_issues", lang))
+        return
+    issues_table(found, lang)
+
+
+@issues.command("show")
+@click.argument("number")
+@PROJECT_OPTION
+@LANG_OPTION
+@handle_errors
+def issues_show(number: str, config_path: Path, lang: str | None) -> None:
+    """Show one issue (e.g. DQ-000123): what is wrong, where, its age and due date, and its history."""
+    from dataquality.errors import DQError
+    from dataquality.track.check import open_project_store
+    from dataquality.track.history import issue_detail
+    from dataquality.track.tracker import parse_number
+    from dataquality.track.views import issue_view
+
+    project = _project(config_path)
+    lang = normalise_lang(lang or project.lang)
+    n = parse_number(number)
+    store = open_project_store(project)
+    try:
+        found = issue_detail(store, n, _sla(project), _today(project), project.issue_prefix) if n is not None else None
+    finally:
+        store.close()
+    if found is None:
+        raise DQError("track.unknown_issue", number=number)
+    issue_view(*found, lang)
+
+
+@main.command()
+@PROJECT_OPTION
+@click.option("--limit", type=int, default=30, show_default=True, help="The last N runs.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@LANG_OPTION
+@handle_errors
+def history(config_path: Path, limit: int, as_json: bool, lang: str | None) -> None:
+    """The trend: issues per run by severity and department, oldest first."""
+    import json
+
+    from dataquality.track.check import open_project_store
+    from dataquality.track.history import history as run_history
+    from dataquality.track.views import history_table
+
+    project = _project(config_path)
+    lang = normalise_lang(lang or project.lang)
+    store = open_project_store(project)
+    try:
+        runs = run_history(store, limit)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(runs, ensure_ascii=False, indent=2))
+        return
+    if not runs:
+        click.echo(text("track.no_runs", lang))
+        return
+    history_table(runs, lang)

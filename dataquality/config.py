@@ -226,6 +226,8 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError("config.bad_yaml", file=str(path), line=line, error=str(getattr(exc, "problem", exc))) from None
     except OSError as exc:
         raise ConfigError("config.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
+    except ValueError as exc:  # e.g. a date such as 2026-13-01, which PyYAML parses and then rejects
+        raise ConfigError("config.bad_yaml", file=str(path), line="?", error=str(exc)) from None
 
 
 def _fail(path: Path, key: str, problem: str) -> ConfigError:

@@ -11,10 +11,12 @@ from typing import Any
 
 from dataquality.checks import check_tables
 from dataquality.config import Config
-from dataquality.issue import Issue, Severity, sort_key
+from dataquality.issue import Issue, Severity, Status, sort_key
 from dataquality.load import Table, load_file
 
 FAIL_ON = ("error", "warning", "never")
+# `dq check` follows issues across runs, so it can also fail only on errors new since the last run.
+CHECK_FAIL_ON = ("error", "warning", "new-error", "never")
 Progress = Callable[[str], None]
 
 
@@ -29,6 +31,8 @@ class Result:
     # Filled by later stages when they run: the approval change set and the run history (trend).
     changes: list[Any] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
+    # Issues the last run had and this one no longer has (filled by tracking; not in `issues`).
+    resolved: list[Issue] = field(default_factory=list)
 
     def count(self, severity: Severity | str) -> int:
         """How many issues have `severity`."""
@@ -50,9 +54,12 @@ class Result:
         return [tuple(getattr(i, a) for a in attrs) for i in self.issues]
 
     def exit_code(self, fail_on: str = "error") -> int:
-        """0 when nothing at or above `fail_on` was found, else 1."""
+        """0 when nothing at or above `fail_on` was found, else 1 (`new-error`: new or reopened errors only)."""
         if fail_on == "never":
             return 0
+        if fail_on == "new-error":
+            fresh = (Status.NEW, Status.REOPENED)
+            return 1 if any(i.severity == Severity.ERROR and i.status in fresh for i in self.issues) else 0
         threshold = Severity(fail_on).rank
         return 1 if any(i.severity.rank >= threshold for i in self.issues) else 0
 

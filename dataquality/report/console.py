@@ -58,7 +58,9 @@ def write(result: Result, options: ReportOptions, console: Console | None = None
         hint = i.hint(lang)
         if hint:
             problem += f"\n[dim]→ {escape(hint)}[/]"
-        issues.add_row(escape(f"{i.file}\n{cell}"), f"[{_STYLE[i.severity]}]{i.rule}[/]", problem)
+        number = i.tracking.get("issue_number")  # set when issues are tracked across runs (dq check)
+        where = f"{number}\n{i.file}\n{cell}" if number else f"{i.file}\n{cell}"
+        issues.add_row(escape(where), f"[{_STYLE[i.severity]}]{i.rule}[/]", problem)
     console.print(issues)
     if len(result.issues) > len(shown):
         console.print(escape(t("more", n=len(result.issues) - len(shown))))

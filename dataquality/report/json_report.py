@@ -29,6 +29,9 @@ def as_dict(result: Result, lang: str) -> dict[str, Any]:
         ],
         "summary": result.summary(),
         "issues": [i.to_dict(lang) for i in result.issues],
+        # Filled when issues are tracked across runs (dq check): what was fixed, and the trend.
+        **({"resolved": [i.to_dict(lang) for i in result.resolved]} if result.resolved else {}),
+        **({"history": result.history} if result.history else {}),
     }
 
 

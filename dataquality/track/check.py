@@ -1,0 +1,169 @@
+"""`dq check`: the nightly run of a project. Load every entity, validate them together, evaluate
+pending approvals, follow the issues across runs, write every report into a timestamped run folder.
+
+The run lock is held from the moment the state database is read until the reports are written,
+so a second run waits and then sees the first one's results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dataquality import pipeline
+from dataquality.config import Config
+from dataquality.errors import EXIT_USAGE, ConfigError, InputError
+from dataquality.fileio import atomic_open
+from dataquality.issue import Issue
+from dataquality.load import Table
+from dataquality.pipeline import Progress, Result
+from dataquality.report import ReportOptions, write_reports, writers
+from dataquality.store import Store, open_store
+from dataquality.track.clock import run_time
+from dataquality.track.history import history
+from dataquality.track.lock import run_lock
+from dataquality.track.project import Project
+from dataquality.track.tracker import Sla, finish_run, track
+
+LATEST = "latest"
+LATEST_TXT = "latest.txt"
+RUN_FOLDER_FORMAT = "%Y-%m-%dT%H%M%S"
+HISTORY_RUNS = 60  # runs in the trend chart
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What `dq check` did: the result, where the reports went, the run's number and its exit code."""
+
+    result: Result
+    run_id: int
+    run_dir: Path
+    written: list[Path]
+    exit_code: int
+    fail_on: str
+    rerun_of: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    fallback_years: list[int] = field(default_factory=list)
+
+
+def open_project_store(project: Project) -> Store:
+    """The project's state database (the same one the approvals use)."""
+    return open_store(project.state_url, project.state_dir)
+
+
+def default_formats() -> list[str]:
+    """Every report format available, except the console (dq check prints its own summary)."""
+    return [name for name in writers() if name != "console"]
+
+
+def load_project(project: Project, config: Config, lang: str, progress: Progress | None = None) -> tuple[list[Table], list[Path]]:
+    """Every table of every entity named in dq.yaml; a file may hold several entities (it is read once)."""
+    unknown = [e for e in project.entities if e not in config.schemas]
+    if unknown:
+        raise ConfigError("project.unknown_entity", file=str(project.path), key=f"entities.{unknown[0]}",
+                          choices=", ".join(sorted(config.schemas)))
+    wanted: dict[Path, set[str]] = {}
+    for entity, files in project.input_files().items():
+        for f in files:
+            wanted.setdefault(f, set()).add(entity)
+    tables: list[Table] = []
+    for path, entities in wanted.items():
+        loaded = pipeline.load([path], config, lang, progress)
+        tables.extend(t for t in loaded if t.entity in entities)
+    for entity, files in project.input_files().items():
+        if not any(t.entity == entity for t in tables):
+            raise InputError("project.entity_not_found", entity=entity, files=", ".join(str(f) for f in files))
+    return tables, list(wanted)
+
+
+def approval_issues(project: Project, config: Config, tables: list[Table], store: Store, now: dt.datetime) -> list[Issue]:
+    """Issues from pending approvals, when the approvals module (issue 4) is installed.
+
+    HOOK(issue 4): `dataquality.approve.approval_issues(tables, config=, baseline=, store=, now=)`
+    returning Issues. Until that module exists this stage is skipped. The lead wires the final
+    signature at merge time; nothing else in `dq check` depends on it.
+    """
+    try:
+        module = importlib.import_module("dataquality.approve")
+    except ModuleNotFoundError:
+        return []
+    stage = getattr(module, "approval_issues", None)
+    if stage is None:
+        return []
+    return list(stage(tables, config=config, baseline=project.baseline, store=store, now=now))
+
+
+def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str | None = None, lang: str | None = None,
+              formats: Sequence[str] | None = None, progress: Progress | None = None,
+              lock_wait_seconds: float | None = None) -> CheckOutcome:
+    """Run the project's nightly check and return what it did (the CLI turns it into an exit code)."""
+    lang = lang or project.lang or "en"
+    fail_on = fail_on or project.fail_on
+    formats = list(formats if formats is not None else (project.formats or default_formats()))
+    now = run_time(project.timezone, now)
+    config = project.config()
+    tables, files = load_project(project, config, lang, progress)
+    issues = pipeline.validate(tables, config)
+    calendar = project.calendar()
+    sla = Sla(project.sla, calendar)
+    store = open_project_store(project)
+    try:
+        wait = project.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
+        with run_lock(store, wait_seconds=wait, stale_after_minutes=project.lock_stale_after_minutes):
+            issues = issues + approval_issues(project, config, tables, store, now)
+            tracked = track(store, issues, now=now, sla=sla, entities={t.entity for t in tables},
+                            files=[str(f) for f in files], project=str(project.path), prefix=project.issue_prefix)
+            result = Result(tracked.issues, tables, files, now)
+            result.resolved = tracked.resolved
+            result.history = history(store, HISTORY_RUNS)
+            run_dir = new_run_dir(project.reports_dir, now)
+            code = result.exit_code(fail_on)
+            try:
+                written = write_reports(result, formats, ReportOptions(lang=lang, out=run_dir, quiet=True))
+                point_latest(project.reports_dir, run_dir)
+            except BaseException:
+                # The issues are tracked but the reports are incomplete: say so in the run's record.
+                finish_run(store, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),
+                           fail_on=fail_on, exit_code=EXIT_USAGE, status="failed")
+                raise
+            finish_run(store, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),
+                       fail_on=fail_on, exit_code=code)
+    finally:
+        store.close()
+    return CheckOutcome(result, tracked.run_id, run_dir, written, code, fail_on, tracked.rerun_of,
+                        dict(tracked.counts), calendar.fallback_note())
+
+
+def new_run_dir(reports_dir: Path, now: dt.datetime) -> Path:
+    """reports/2026-11-23T020000/ (a suffix -2, -3 ... when two runs share a second)."""
+    base = now.strftime(RUN_FOLDER_FORMAT)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = reports_dir / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(reports_dir / base)
+
+
+def point_latest(reports_dir: Path, run_dir: Path) -> None:
+    """reports/latest -> the run folder (a relative symlink, swapped atomically) and reports/latest.txt."""
+    with atomic_open(reports_dir / LATEST_TXT) as fh:
+        fh.write(run_dir.name + "\n")
+    link = reports_dir / LATEST
+    tmp = reports_dir / f".{LATEST}.{os.getpid()}"
+    try:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+        os.symlink(run_dir.name, tmp, target_is_directory=True)
+        os.replace(tmp, link)
+    except OSError:
+        # No symlinks here (Windows without the privilege, some network drives): latest.txt names the run.
+        if tmp.is_symlink():
+            tmp.unlink()

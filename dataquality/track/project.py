@@ -1,0 +1,305 @@
+"""dq.yaml -> Project, a frozen dataclass; a bad key is named with its file and dotted key.
+
+Paths in dq.yaml are relative to the folder holding dq.yaml, so a project folder can be moved or
+checked out anywhere (a CI runner, a colleague's laptop) and still work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dataquality.config import Config, _parse_references, _read_yaml
+from dataquality.errors import ConfigError, InputError
+from dataquality.issue import Severity
+from dataquality.pipeline import CHECK_FAIL_ON
+from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
+
+CONFIG_NAME = "dq.yaml"
+DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+DEFAULT_SLA = {"error": 2, "warning": 5, "info": None}
+_TOP_KEYS = {
+    "version", "entities", "schemas", "rules", "references", "baseline", "state", "reports", "lang",
+    "fail_on", "sla", "timezone", "calendar", "lock", "issue_prefix",
+}
+_STATE_KEYS = {"url", "dir"}
+_REPORT_KEYS = {"dir", "formats"}
+_CALENDAR_KEYS = {"holidays", "workdays", "outside_range"}
+_LOCK_KEYS = {"wait_seconds", "stale_after_minutes"}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A `dq check` project: where the data, the rules, the state database and the reports live."""
+
+    path: Path
+    entities: Mapping[str, tuple[Path, ...]]
+    schemas_dir: Path | None = None
+    rules_dir: Path | None = None
+    references: Mapping[str, str] = field(default_factory=dict)
+    baseline: Path | None = None
+    state_url: str | None = None
+    state_dir: Path = Path(".dq")
+    reports_dir: Path = Path("reports")
+    formats: tuple[str, ...] | None = None  # None: every available format except console
+    lang: str | None = None
+    fail_on: str = "new-error"
+    sla: Mapping[str, int | None] = field(default_factory=lambda: dict(DEFAULT_SLA))
+    timezone: str = "Asia/Shanghai"
+    holidays: tuple[dt.date, ...] = ()
+    workdays: tuple[dt.date, ...] = ()
+    outside_range: str = "weekdays"
+    lock_wait_seconds: float = 60.0
+    lock_stale_after_minutes: float = 360.0
+    issue_prefix: str = "DQ"
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @classmethod
+    def load(cls, path: Path | str) -> Project:
+        """Read and check dq.yaml; raise ConfigError naming the file and key on anything wrong."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / CONFIG_NAME
+        if not path.is_file():
+            raise ConfigError("project.not_found", file=str(path))
+        return _parse(path.resolve(), _read_project_yaml(path))
+
+    def calendar(self) -> WorkCalendar:
+        """The working-day calendar with this project's extra holidays and make-up days."""
+        return WorkCalendar(self.holidays, self.workdays, self.outside_range)
+
+    def config(self) -> Config:
+        """Schemas and rules (the project's copies, or the shipped ones) plus its reference lists."""
+        config = Config.load(self.schemas_dir, self.rules_dir)
+        for name, spec in self.references.items():
+            config = config.with_reference(_read_reference(self, name, spec))
+        return config
+
+    def input_files(self) -> dict[str, list[Path]]:
+        """Entity -> the data files to load for it; a missing file or empty folder is an InputError."""
+        out: dict[str, list[Path]] = {}
+        for entity, paths in self.entities.items():
+            files: list[Path] = []
+            for p in paths:
+                if p.is_dir():
+                    found = sorted(
+                        f for f in p.iterdir()
+                        if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(("~$", "."))
+                    )
+                    if not found:
+                        raise InputError("project.empty_folder", folder=str(p), entity=entity)
+                    files.extend(found)
+                elif p.is_file():
+                    files.append(p)
+                else:
+                    raise InputError("project.missing_input", file=str(p), entity=entity, config=str(self.path))
+            out[entity] = files
+        return out
+
+
+class _Loader(yaml.SafeLoader):
+    """Dates stay text, so a bad one (2026-13-01) is reported with its key, not as broken YAML."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
+def _read_project_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=_Loader) or {}  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        raise ConfigError("config.bad_yaml", file=str(path), line=line, error=str(getattr(exc, "problem", exc))) from None
+    except OSError as exc:
+        raise ConfigError("config.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
+
+
+def _bad(path: Path, key: str, message: str, **params: Any) -> ConfigError:
+    return ConfigError(message, file=str(path), key=key, **params)
+
+
+def _mapping(path: Path, key: str, raw: Any, allowed: set[str]) -> Mapping[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise _bad(path, key, "project.expected_mapping")
+    unknown = sorted(str(k) for k in raw if k not in allowed)
+    if unknown:
+        where = f"{key}.{unknown[0]}" if key != "(top level)" else unknown[0]
+        raise _bad(path, where, "project.unknown_key", allowed=", ".join(sorted(allowed)))
+    return raw
+
+
+def _rel(path: Path, raw: Any, key: str) -> Path:
+    if not isinstance(raw, str) or not raw.strip():
+        raise _bad(path, key, "project.expected_path")
+    p = Path(raw).expanduser()
+    return p if p.is_absolute() else (path.parent / p)
+
+
+def _number(path: Path, key: str, raw: Any, *, allow_none: bool = False) -> float | None:
+    if raw is None and allow_none:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 0:
+        raise _bad(path, key, "project.expected_number")
+    return raw
+
+
+def _choice(path: Path, key: str, raw: Any, choices: tuple[str, ...]) -> str:
+    if raw not in choices:
+        raise _bad(path, key, "project.bad_choice", value=raw, choices=", ".join(choices))
+    return str(raw)
+
+
+def _dates(path: Path, key: str, raw: Any) -> tuple[dt.date, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _bad(path, key, "project.expected_list")
+    out = []
+    for i, item in enumerate(raw):
+        if isinstance(item, dt.date) and not isinstance(item, dt.datetime):
+            out.append(item)
+            continue
+        try:
+            out.append(dt.date.fromisoformat(str(item)))
+        except ValueError:
+            raise _bad(path, f"{key}[{i}]", "project.bad_date", value=item) from None
+    return tuple(out)
+
+
+def _parse(path: Path, data: Any) -> Project:
+    top = _mapping(path, "(top level)", data, _TOP_KEYS)
+    if top.get("version", 1) != 1:
+        raise _bad(path, "version", "project.bad_choice", value=top.get("version"), choices="1")
+    raw_entities = top.get("entities")
+    if not isinstance(raw_entities, Mapping) or not raw_entities:
+        raise _bad(path, "entities", "project.no_entities")
+    entities: dict[str, tuple[Path, ...]] = {}
+    for name, raw in raw_entities.items():
+        items = [raw] if isinstance(raw, str) else raw
+        if not isinstance(items, list) or not items:
+            raise _bad(path, f"entities.{name}", "project.expected_list")
+        entities[str(name)] = tuple(_rel(path, p, f"entities.{name}[{i}]") for i, p in enumerate(items))
+    references: dict[str, str] = {}
+    for name, spec in (_mapping(path, "references", top.get("references"), set(top.get("references") or {}))).items():
+        if not isinstance(spec, str) or not spec.strip():
+            raise _bad(path, f"references.{name}", "project.expected_path")
+        references[str(name)] = spec
+    state = _mapping(path, "state", top.get("state"), _STATE_KEYS)
+    reports = _mapping(path, "reports", top.get("reports"), _REPORT_KEYS)
+    formats = reports.get("formats")
+    if formats is not None:
+        if isinstance(formats, str):
+            formats = [f.strip() for f in formats.split(",") if f.strip()]
+        if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
+            raise _bad(path, "reports.formats", "project.expected_list")
+        from dataquality.report import writers
+
+        known = writers()
+        for i, name in enumerate(formats):
+            if name not in known:
+                raise _bad(path, f"reports.formats[{i}]", "project.bad_choice", value=name, choices=", ".join(known))
+        formats = tuple(formats)
+    lang = top.get("lang")
+    if lang is not None:
+        lang = _choice(path, "lang", lang, ("zh", "en"))
+    sla = dict(DEFAULT_SLA)
+    for sev, days in _mapping(path, "sla", top.get("sla"), {s.value for s in Severity}).items():
+        value = _number(path, f"sla.{sev}", days, allow_none=True)
+        if value is not None and value != int(value):
+            raise _bad(path, f"sla.{sev}", "project.expected_number")
+        sla[str(sev)] = None if value is None else int(value)
+    tz = str(top.get("timezone", "Asia/Shanghai"))
+    _check_timezone(path, tz)
+    cal = _mapping(path, "calendar", top.get("calendar"), _CALENDAR_KEYS)
+    lock = _mapping(path, "lock", top.get("lock"), _LOCK_KEYS)
+    prefix = str(top.get("issue_prefix", "DQ"))
+    if not prefix.isalnum():
+        raise _bad(path, "issue_prefix", "project.bad_prefix", value=prefix)
+    return Project(
+        path=path,
+        entities=entities,
+        schemas_dir=_rel(path, top["schemas"], "schemas") if top.get("schemas") else None,
+        rules_dir=_rel(path, top["rules"], "rules") if top.get("rules") else None,
+        references=references,
+        baseline=_rel(path, top["baseline"], "baseline") if top.get("baseline") else None,
+        state_url=_state_url(path, state.get("url")),
+        state_dir=_rel(path, state.get("dir") or ".dq", "state.dir"),
+        reports_dir=_rel(path, reports.get("dir") or "reports", "reports.dir"),
+        formats=formats,
+        lang=lang,
+        fail_on=_choice(path, "fail_on", top.get("fail_on", "new-error"), CHECK_FAIL_ON),
+        sla=sla,
+        timezone=tz,
+        holidays=_dates(path, "calendar.holidays", cal.get("holidays")),
+        workdays=_dates(path, "calendar.workdays", cal.get("workdays")),
+        outside_range=_choice(path, "calendar.outside_range", cal.get("outside_range", "weekdays"), OUTSIDE_RANGE),
+        lock_wait_seconds=float(_number(path, "lock.wait_seconds", lock.get("wait_seconds", 60)) or 0),
+        lock_stale_after_minutes=float(_number(path, "lock.stale_after_minutes", lock.get("stale_after_minutes", 360)) or 0),
+        issue_prefix=prefix,
+    )
+
+
+def _state_url(path: Path, raw: Any) -> str | None:
+    """The state database URL; a relative SQLite file is relative to dq.yaml, like every other path."""
+    if not raw:
+        return None
+    url = str(raw)
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        url = prefix + str((path.parent / url.removeprefix(prefix)).resolve())
+    return url
+
+
+def _check_timezone(path: Path, tz: str) -> None:
+    from dataquality.track.clock import zone
+
+    try:
+        zone(tz)
+    except ValueError:
+        raise _bad(path, "timezone", "project.bad_timezone", value=tz) from None
+
+
+def _read_reference(project: Project, name: str, spec: str):  # type: ignore[no-untyped-def]
+    """A reference list from a YAML file, or from `FILE.xlsx#Sheet` when a workbook reader exists."""
+    where = f"references.{name}"
+    if "#" in spec:
+        # Reference lists from a workbook sheet are read by dataquality.references when that module
+        # is present (another issue adds it); without it only the YAML form is available.
+        import importlib
+
+        try:
+            module = importlib.import_module("dataquality.references")
+        except ModuleNotFoundError:
+            module = None
+        reader = getattr(module, "read_reference", None)
+        if reader is None:
+            raise _bad(project.path, where, "project.sheet_reference_unsupported", value=spec)
+        book, sheet = spec.rsplit("#", 1)
+        return reader(name, _rel(project.path, book, where), sheet)
+    file = _rel(project.path, spec, where)
+    if not file.is_file():
+        raise _bad(project.path, where, "project.reference_missing", value=str(file))
+    lists = {ref.name: ref for ref in _parse_references(file, _read_yaml(file))}
+    if name in lists:
+        return lists[name]
+    if len(lists) == 1:
+        # A file holding one list is that list, whatever its top-level name.
+        ref = next(iter(lists.values()))
+        from dataclasses import replace
+
+        return replace(ref, name=name)
+    raise _bad(project.path, where, "project.reference_not_in_file", value=str(file), name=name)
+
+
