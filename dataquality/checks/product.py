@@ -23,9 +23,12 @@ def code_prefix_not_category(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
     setting = t.schema.record_rules.get("code_prefix")
     if not isinstance(setting, CodePrefix) or not (t.has(setting.field) and t.has(setting.equals)):
         return no_findings()
-    code = t[setting.field].clean
+    codes = t[setting.field]
+    code = codes.clean
+    if codes.spec.pattern:
+        # A code in the wrong format is FMT001's finding; its prefix means nothing yet.
+        code = code.where(code.str.fullmatch(codes.spec.pattern).fillna(False).astype(bool))
     category = t[setting.equals].canonical
-    # Compare only codes that look like codes (letters then digits); FMT001 reports the others.
     prefix = code.str.extract(r"^([A-Z]+)\d", expand=False)
     failing = (prefix.notna() & category.notna() & (prefix != category)).fillna(False).astype(bool)
     if not failing.any():
