@@ -118,12 +118,13 @@ def per_distinct(values: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
     present = values.dropna()
     distinct = pd.unique(present)
     answers = pd.Series([fn(str(x)) for x in distinct], index=distinct, dtype=object)
-    return present.map(answers).reindex(values.index)
+    mapped = present.map(answers)
+    return pd.Series(mapped.to_numpy(dtype=object), index=present.index, dtype=object).reindex(values.index)
 
 
 def _failing(v: FieldValues, fn: Callable[[str], bool]) -> pd.Series:
     ok = per_distinct(v.clean, fn)
-    return (v.present & ~ok.fillna(True).astype(bool)).astype(bool)
+    return (v.present & (ok == False)).astype(bool)  # noqa: E712  (NA means empty: not failing)
 
 
 def _labels(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
