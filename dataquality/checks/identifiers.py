@@ -38,7 +38,7 @@ def uscc_is_valid(code: str) -> bool:
         body = "9" + code[1:17]
         try:
             stdnum_uscc.validate(body + stdnum_uscc.calc_check_digit(body))
-        except ValidationError:
+        except (ValidationError, ValueError):  # ValueError: a character outside the code alphabet
             return False
         return code[17] == stdnum_uscc.calc_check_digit(code[:17])
     return bool(stdnum_uscc.is_valid(code))
