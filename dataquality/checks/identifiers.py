@@ -87,14 +87,14 @@ def parse_phone(text: str) -> tuple[bool, str | None]:
     """(valid Chinese mobile or landline?, the canonical spelling when it differs from `text`)."""
     main, ext = text, ""
     number = _parse_cn(text)
-    if number is None:
-        # phonenumbers does not understand 转123 and reads -123 as more digits: split it off.
+    if number is None or number.extension:
+        # phonenumbers does not understand 转123 and reads -123 as more digits: split it off
+        # (and split 'ext12', which it does understand, so the main part can be judged alone).
         m = _EXTENSION.match(text)
-        if m is None:
-            return False, None
-        main, ext = m.group("main"), m.group("ext")
-        number = _parse_cn(main)
-        if number is None:
+        split = _parse_cn(m.group("main")) if m else None
+        if split is not None:
+            number, main, ext = split, m.group("main"), m.group("ext")  # type: ignore[union-attr]
+        elif number is None:
             return False, None
     if _CANONICAL_MAIN.match(main):
         return True, None
