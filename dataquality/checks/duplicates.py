@@ -16,7 +16,7 @@ import pandas as pd
 from dataquality.checks.findings import findings, no_findings
 from dataquality.checks.registry import record_rule
 from dataquality.checks.runner import CheckContext
-from dataquality.checks.values import TableValues, match_key, nfkc
+from dataquality.checks.values import TableValues, casefold, match_key, nfkc
 from dataquality.config import SameItem, SameName
 from dataquality.issue import Severity
 
@@ -51,7 +51,7 @@ def conflicting_groups(key: pd.Series, code: pd.Series) -> tuple[pd.Series, pd.S
 
 def name_key(names: pd.Series, legal_forms: dict[str, tuple[str, ...]] | None = None) -> pd.Series:
     """Company names compared loosely: NFKC, case-folded, no whitespace or punctuation, legal forms unified."""
-    key = nfkc(names).str.casefold().str.replace(_PUNCTUATION, "", regex=True)
+    key = casefold(nfkc(names)).str.replace(_PUNCTUATION, "", regex=True)
     variants: dict[str, str] = {}
     for i, (form, spellings) in enumerate((legal_forms or {}).items()):
         token = f"\x00{i}"  # cannot occur in a name once punctuation and control characters are gone

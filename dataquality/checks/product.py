@@ -7,7 +7,7 @@ import pandas as pd
 from dataquality.checks.findings import findings, no_findings
 from dataquality.checks.registry import record_rule
 from dataquality.checks.runner import CheckContext
-from dataquality.checks.values import TableValues
+from dataquality.checks.values import TableValues, is_in
 from dataquality.config import CodePrefix, NotBelow
 from dataquality.issue import Severity
 
@@ -64,12 +64,12 @@ def customer_part_no_used_as_code(t: TableValues, ctx: CheckContext) -> pd.DataF
     """
     part_no = t["customer_part_no"].clean
     codes = pd.concat([other.keys for other in ctx.of(t.schema.name)] or [t.keys])
-    codes = codes.dropna()
-    failing = (part_no.isin(pd.unique(codes)) & part_no.notna()).astype(bool)
+    failing = is_in(part_no, codes)
     if not failing.any():
         return no_findings()
-    # Name the rows of this sheet where that code is the internal code.
+    # Name the rows of this sheet where that code is the internal code (only the codes found).
     own = t.keys.dropna()
+    own = own[is_in(own, part_no[failing])]
     rows_of = pd.Series(own.index, index=own.index).groupby(own.to_numpy()).agg(tuple)
     groups = part_no[failing].map(rows_of)
     related = pd.Series(
@@ -90,9 +90,8 @@ def unknown_customer(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
     customers = ctx.of("customer")
     if not customers:
         return no_findings()
-    known = pd.unique(pd.concat([c.keys for c in customers]).dropna())
     code = t["customer_code"].clean
-    failing = (code.notna() & ~code.isin(known)).astype(bool)
+    failing = code.notna() & ~is_in(code, pd.concat([c.keys for c in customers]))
     if not failing.any():
         return no_findings()
     return findings(failing, "customer_code")
