@@ -100,15 +100,21 @@ def uscc_under_two_customers(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
 
 
 def item_key(t: TableValues, names: tuple[str, ...]) -> pd.Series:
-    """The normalised identity of an item: its fields joined (enums by canonical value); NA if any is empty."""
-    parts = []
+    """The normalised identity of an item as one integer per row (enums by canonical value); NA if any part is empty.
+
+    Each part is factorised on its own and the codes combined, which is much cheaper on a
+    million rows than joining and hashing the texts.
+    """
+    combined = np.zeros(len(t.index), dtype=np.int64)
+    missing = np.zeros(len(t.index), dtype=bool)
     for name in names:
         v = t[name]
-        parts.append(v.canonical.fillna(match_key(v.clean)) if v.spec.type == "enum" else match_key(v.clean))
-    key = parts[0]
-    for part in parts[1:]:
-        key = key + "\x1f" + part
-    return key
+        part = v.canonical.fillna(match_key(v.clean)) if v.spec.type == "enum" else match_key(v.clean)
+        codes, uniques = pd.factorize(part)
+        missing |= codes < 0
+        # Re-factorise the pair so far: ids stay below the row count and can never overflow.
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes + 1)
+    return pd.Series(pd.array(combined, dtype="Int64"), index=t.index).mask(missing)
 
 
 @record_rule("PRD003", "one-item-many-codes", entity="product")

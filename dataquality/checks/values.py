@@ -176,7 +176,11 @@ class FieldValues:
         for canon, synonyms in self.spec.values.items():
             for word in (canon, *synonyms):
                 mapping[match_key(pd.Series([word], dtype="str")).iloc[0]] = canon
-        return match_key(self.clean).map(mapping).astype("str").mask(lambda s: s.isna() | (s == "nan"))
+        # An enum column holds a handful of distinct spellings: normalise those, not every cell.
+        codes, uniques = pd.factorize(self.clean)
+        meant = match_key(pd.Series(uniques, dtype="str")).map(mapping).astype("str")
+        out = pd.Series(meant.to_numpy(dtype=object)[codes], index=self.clean.index, dtype="str") if len(uniques) else self.clean
+        return out.where(codes >= 0).mask(lambda s: s.isna() | (s == "nan"))
 
     @cached_property
     def referenced(self) -> pd.Series:
