@@ -112,7 +112,7 @@ class SameName:
     """
 
     field: str
-    legal_forms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    legal_forms: Mapping[str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ headed aliases / 别名 may list other accepted spellings separated by , ， 、
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -74,7 +75,7 @@ def read_reference_sheet(name: str, path: Path, sheet: str | None = None) -> Ref
         raise InputError("references.empty", file=path.name, sheet=sheet_name, list=name)
     if "aliases" in body.columns:
         body["aliases"] = body["aliases"].str.split(_ALIAS_SPLIT, regex=True)
-    records = [{k: v for k, v in rec.items() if not _empty(v)} for rec in body.to_dict("records")]
+    records: list[Mapping[str, Any]] = [{str(k): v for k, v in rec.items() if not _empty(v)} for rec in body.to_dict("records")]
     return reference_from_records(name, records, f"{path}#{sheet_name}")
 
 

@@ -13,7 +13,11 @@ import pytest
 from dataquality.config import Config
 from dataquality.errors import ConfigError, InputError
 from dataquality.pipeline import run
-from dataquality.references import parse_reference_option, read_reference_sheet, with_reference_sheets
+from dataquality.references import (
+    parse_reference_option,
+    read_reference_sheet,
+    with_reference_sheets,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CUSTOMERS = [["客户编码", "客户名称", "客户类型", "业务员", "联系电话", "详细地址"],

@@ -7,7 +7,13 @@ import phonenumbers
 import pytest
 from stdnum.cn import uscc
 
-from dataquality.checks.identifiers import email_is_valid, gtin_is_valid, parse_phone, per_distinct, uscc_is_valid
+from dataquality.checks.identifiers import (
+    email_is_valid,
+    gtin_is_valid,
+    parse_phone,
+    per_distinct,
+    uscc_is_valid,
+)
 
 
 @pytest.mark.parametrize("code", ["A1310000MA1FL4CT3T", "N2110000MA1FL4CT3X", "Y1440300MA5ABCDE1U"])
