@@ -57,7 +57,8 @@ def test_rule_case(rule: str, entity: str, case: dict[str, Any], write_xlsx, con
             issue = next(i for i in found if (i.row - 1, i.field) == (e[0], e[1]))
             assert issue.fixable and issue.fixed_value == str(e[2])
         for issue in found:
-            assert issue.message("en") and issue.message("zh") and "{" not in issue.message("en") + issue.message("zh")
+            texts = issue.message("en") + issue.message("zh") + issue.hint("en") + issue.hint("zh")
+            assert issue.message("en") and issue.message("zh") and "{" not in texts
 
 
 def test_every_registered_data_rule_has_cases() -> None:
