@@ -48,10 +48,20 @@ def price_below_cost(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
     if not isinstance(setting, NotBelow) or not (t.has(setting.field) and t.has(setting.other)):
         return no_findings()
     price, cost = t[setting.field].number, t[setting.other].number
-    failing = (price < cost).fillna(False).astype(bool)
+    failing = (price < cost).fillna(False).astype(bool) & _not_below_minimum(t, setting.field) & _not_below_minimum(t, setting.other)
     if not failing.any():
         return no_findings()
     return findings(failing, setting.field, cost=t[setting.other].raw)
+
+
+def _not_below_minimum(t: TableValues, name: str) -> pd.Series:
+    """False where the number is below its field's minimum: RNG001 reports that cell already."""
+    v = t[name]
+    low = v.spec.min
+    if low is None or not isinstance(low.value, (int, float)):
+        return pd.Series(True, index=t.index)
+    below = (v.number <= low.value) if low.exclusive else (v.number < low.value)
+    return ~below.fillna(False).astype(bool)
 
 
 @record_rule("PRD004", "customer-part-no-used-as-code", entity="product", fields=("customer_part_no",))
