@@ -41,6 +41,11 @@ def _range(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
 
 
 def _fix_clean(v: FieldValues, failing: pd.Index) -> pd.Series:
+    if v.spec.identifier == "cn_phone":
+        # '+86 138 1234 5678' also gets IDN004: both fixes must give the same final spelling.
+        from dataquality.checks.identifiers import canonical_phone
+
+        return canonical_phone(v).fillna(v.clean).loc[failing]
     return v.clean.loc[failing]
 
 

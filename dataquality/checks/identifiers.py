@@ -168,12 +168,13 @@ def invalid_phone(v: FieldValues, t: TableValues) -> pd.Series:
     return _failing(v, lambda s: parse_phone(s)[0])
 
 
-def _canonical_phone(v: FieldValues) -> pd.Series:
+def canonical_phone(v: FieldValues) -> pd.Series:
+    """The standard spelling of each valid phone number not written that way (NA elsewhere)."""
     return per_distinct(v.clean, lambda s: parse_phone(s)[1])
 
 
 def _fix_phone(v: FieldValues, failing: pd.Index) -> pd.Series:
-    return _canonical_phone(v).loc[failing]
+    return canonical_phone(v).loc[failing]
 
 
 def _fixed_param(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
@@ -188,7 +189,7 @@ def non_canonical_phone(v: FieldValues, t: TableValues) -> pd.Series:
     Bad: phone = +86-138-1234-5678 or (021)61234567.
     Good: phone = 13812345678 or 021-61234567.
     """
-    return (v.present & _canonical_phone(v).notna()).astype(bool)
+    return (v.present & canonical_phone(v).notna()).astype(bool)
 
 
 @field_rule("IDN005", "invalid-email", applies=_is("email"), params=_labels)

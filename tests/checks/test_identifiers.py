@@ -78,3 +78,14 @@ def test_library_runs_once_per_distinct_value() -> None:
     out = per_distinct(values, lambda s: calls.append(s) or s.upper())
     assert sorted(calls) == ["a", "b"]
     assert out.isna().sum() == 1000 and (out.dropna() == values.dropna().str.upper()).all()
+
+
+def test_space_and_canonical_phone_fixes_agree(write_xlsx, config) -> None:
+    from dataquality.pipeline import run
+
+    path = write_xlsx("c.xlsx", {"customers": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
+                                               ["C000001", "甲", "张伟", "+86 138 1234 5678", "上海"],
+                                               ["C000002", "乙", "张伟", "１３８ １２３４ ５６７８", "上海"]]})
+    fixes = {(i.row, i.rule): i.fixed_value for i in run(config, [path]).issues}
+    assert fixes == {(2, "FMT002"): "13812345678", (2, "IDN004"): "13812345678",
+                     (3, "FMT002"): "13812345678", (3, "FMT003"): "13812345678"}
