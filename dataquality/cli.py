@@ -78,10 +78,12 @@ def _formats(raw: str, lang: str) -> list[str]:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @report_options
 @config_options
+@click.option("--reference", "references", multiple=True, metavar="LIST=FILE.xlsx#SHEET",
+              help="Read a reference list (staff, departments, provinces) from a workbook sheet; repeatable.")
 @LANG_OPTION
 @handle_errors
 def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: str, limit: int, quiet: bool,
-             schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+             schemas_dir: Path | None, rules_dir: Path | None, references: tuple[str, ...], lang: str | None) -> None:
     """Check customer and/or product files (xlsx, xlsm, xls, csv) against the schemas and rules."""
     from dataquality import progress
     from dataquality.report import ReportOptions, write_reports
@@ -91,6 +93,10 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
     if quiet and names == ["console"]:
         names = []
     config = Config.load(schemas_dir, rules_dir)
+    if references:
+        from dataquality.references import with_reference_sheets
+
+        config = with_reference_sheets(config, references)
     with progress.status(quiet) as say:
         result = run(config, list(files), lang, progress=say)
     written = write_reports(result, names, ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet))

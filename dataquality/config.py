@@ -109,6 +109,49 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class CapByGroup:
+    """`field` must not exceed the cap of the group named in field `by` (credit limit by grade)."""
+
+    field: str
+    by: str
+    caps: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class SameName:
+    """Records whose `field` is equal after normalisation but whose key differs are possible duplicates.
+
+    `legal_forms` maps one spelling of a legal form to its variants (有限公司: [有限责任公司, Co., Ltd.]).
+    """
+
+    field: str
+    legal_forms: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class SameItem:
+    """Records equal on all `fields` after normalisation but with different keys ("one item, many codes")."""
+
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CodePrefix:
+    """The code in `field` starts with the canonical value of enum field `equals`."""
+
+    field: str
+    equals: str
+
+
+@dataclass(frozen=True)
+class NotBelow:
+    """`field` should not be below `other` (list price below cost price)."""
+
+    field: str
+    other: str
+
+
+@dataclass(frozen=True)
 class EntitySchema:
     """A master-data type (customer, product): its key, sheet names and fields."""
 
@@ -204,6 +247,7 @@ class Config:
                 elif path.name not in _SETTINGS_FILES:
                     for ref in _parse_references(path, data):
                         references[ref.name] = ref
+        _check_references(schemas, references, rules_dir)
         return cls(schemas, settings, references, routes, default_department, schemas_dir, rules_dir)
 
     def entity(self, name: str) -> EntitySchema:
@@ -342,6 +386,7 @@ def _parse_entity(path: Path, data: Any) -> EntitySchema:
     if not isinstance(raw_fields, Mapping) or not raw_fields:
         raise _fail(path, "fields", "must map field names to their settings")
     fields = {str(n): _parse_field(path, str(n), v) for n, v in raw_fields.items()}
+    record_rules = _parse_record_rules(path, data.get("record_rules"), fields)
     key = str(data["key"])
     if key not in fields:
         raise _fail(path, "key", f"names {key!r}, which is not among the fields")
@@ -359,9 +404,114 @@ def _parse_entity(path: Path, data: Any) -> EntitySchema:
         sheet_names=tuple(str(s) for s in data.get("sheet_names", ()) or ()),
         fields=fields,
         department_field=dept,
-        record_rules=dict(data.get("record_rules") or {}),
+        record_rules=record_rules,
         source=str(path),
     )
+
+
+def _field_name(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> str:
+    if not isinstance(raw, str) or raw not in fields:
+        raise _fail(path, key, f"must name one of the fields ({', '.join(fields)}), not {raw!r}")
+    return raw
+
+
+def _settings(path: Path, key: str, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Mapping[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise _fail(path, key, f"must be a mapping with {', '.join(required + optional)}")
+    for name in required:
+        if name not in raw:
+            raise _fail(path, f"{key}.{name}", "is required")
+    unknown = set(raw) - set(required) - set(optional)
+    if unknown:
+        raise _fail(path, f"{key}.{sorted(unknown)[0]}", f"unknown setting; allowed: {', '.join(required + optional)}")
+    return raw
+
+
+def _cap_by_group(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> CapByGroup:
+    raw = _settings(path, key, raw, ("field", "by", "caps"))
+    caps = raw["caps"]
+    if not isinstance(caps, Mapping) or not caps:
+        raise _fail(path, f"{key}.caps", "must map each group to its cap, e.g. {A: 5000000, B: 1000000}")
+    for group, cap in caps.items():
+        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap < 0:
+            raise _fail(path, f"{key}.caps.{group}", "must be a number >= 0")
+    return CapByGroup(
+        _field_name(path, f"{key}.field", raw["field"], fields),
+        _field_name(path, f"{key}.by", raw["by"], fields),
+        {str(g): float(c) for g, c in caps.items()},
+    )
+
+
+def _same_name(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> SameName:
+    raw = _settings(path, key, raw, ("field",), ("legal_forms",))
+    forms = raw.get("legal_forms") or {}
+    if not isinstance(forms, Mapping) or any(not isinstance(v, list) for v in forms.values()):
+        raise _fail(path, f"{key}.legal_forms", "must map a legal form to its variants, e.g. {有限公司: [有限责任公司, 'Co., Ltd.']}")
+    return SameName(
+        _field_name(path, f"{key}.field", raw["field"], fields),
+        {str(k): tuple(str(x) for x in v) for k, v in forms.items()},
+    )
+
+
+def _same_item(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> SameItem:
+    raw = _settings(path, key, raw, ("fields",))
+    names = raw["fields"]
+    if not isinstance(names, list) or not names:
+        raise _fail(path, f"{key}.fields", "must list the fields that identify an item")
+    return SameItem(tuple(_field_name(path, f"{key}.fields[{i}]", n, fields) for i, n in enumerate(names)))
+
+
+def _code_prefix(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> CodePrefix:
+    raw = _settings(path, key, raw, ("field", "equals"))
+    equals = _field_name(path, f"{key}.equals", raw["equals"], fields)
+    if fields[equals].type != "enum":
+        raise _fail(path, f"{key}.equals", f"field {equals!r} must be an enum")
+    return CodePrefix(_field_name(path, f"{key}.field", raw["field"], fields), equals)
+
+
+def _not_below(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> NotBelow:
+    raw = _settings(path, key, raw, ("field", "other"))
+    out = NotBelow(_field_name(path, f"{key}.field", raw["field"], fields), _field_name(path, f"{key}.other", raw["other"], fields))
+    for name in (out.field, out.other):
+        if not fields[name].is_numeric:
+            raise _fail(path, key, f"field {name!r} must be a number (type: decimal or integer)")
+    return out
+
+
+# record_rules keys a schema may use, and how each is read. The record rules in checks/ look
+# their settings up by these keys; a key that is absent switches its rule off for the entity.
+RECORD_RULE_SETTINGS = {
+    "credit_cap_by_grade": _cap_by_group,
+    "duplicate_names": _same_name,
+    "same_item": _same_item,
+    "code_prefix": _code_prefix,
+    "price_below_cost": _not_below,
+}
+
+
+def _parse_record_rules(path: Path, raw: Any, fields: Mapping[str, FieldSpec]) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise _fail(path, "record_rules", f"must be a mapping; allowed keys: {', '.join(RECORD_RULE_SETTINGS)}")
+    out = {}
+    for name, settings in raw.items():
+        parser = RECORD_RULE_SETTINGS.get(str(name))
+        if parser is None:
+            raise _fail(path, f"record_rules.{name}", f"unknown record rule; allowed: {', '.join(RECORD_RULE_SETTINGS)}")
+        out[str(name)] = parser(path, f"record_rules.{name}", settings, fields)
+    return out
+
+
+def _check_references(schemas: Mapping[str, EntitySchema], references: Mapping[str, ReferenceList], rules_dir: Path) -> None:
+    """Every reference list a field names must exist, before any data is read."""
+    for schema in schemas.values():
+        for f in schema.fields.values():
+            if f.reference and f.reference not in references:
+                raise _fail(
+                    Path(schema.source), f"fields.{f.name}.reference",
+                    f"names reference list {f.reference!r}, which no file under {rules_dir} defines",
+                )
 
 
 def _parse_rule_settings(path: Path, data: Any) -> dict[str, RuleSetting]:

@@ -47,6 +47,17 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def rows_text(rows: tuple[int, ...], lang: str, limit: int = 10) -> str:
+    """Other rows of a group as a person reads them: 'row 17', 'rows 17 and 230', '第 17、230 行'."""
+    shown = [str(r) for r in rows[:limit]]
+    sep = text("issue.rows_sep", lang)
+    if len(rows) == 1:
+        return text("issue.row_one", lang, row=shown[0])
+    if len(rows) > limit:
+        return text("issue.rows_more", lang, rows=sep.join(shown), n=len(rows) - limit)
+    return text("issue.rows_many", lang, rows=sep.join(shown[:-1]), last=shown[-1])
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found in the data, with enough context to find and fix it."""
@@ -94,7 +105,7 @@ class Issue:
             if isinstance(v, Mapping) and set(v) == {"en", "zh"}:
                 p[k] = v[lang if lang in v else "en"]
         if self.related_rows:
-            p.setdefault("rows", ", ".join(str(r) for r in self.related_rows[:10]) + (" …" if len(self.related_rows) > 10 else ""))
+            p.setdefault("rows", rows_text(self.related_rows, lang))
         return p
 
     def message(self, lang: str = "en") -> str:

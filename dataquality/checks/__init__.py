@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from dataquality.checks import fields as _fields  # noqa: F401  (registers the field rules)
-from dataquality.checks import files as _files  # noqa: F401  (registers the file rules)
+# Importing a family registers its rules; the order does not matter (the registry sorts by code).
+from dataquality.checks import customer as _customer  # noqa: F401
+from dataquality.checks import duplicates as _duplicates  # noqa: F401
+from dataquality.checks import fields as _fields  # noqa: F401
+from dataquality.checks import files as _files  # noqa: F401
+from dataquality.checks import identifiers as _identifiers  # noqa: F401
+from dataquality.checks import product as _product  # noqa: F401
+from dataquality.checks import references as _references  # noqa: F401
 from dataquality.checks.registry import REGISTRY, Rule, get_rule
 from dataquality.checks.runner import check_tables
 

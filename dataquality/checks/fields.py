@@ -41,6 +41,11 @@ def _range(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
 
 
 def _fix_clean(v: FieldValues, failing: pd.Index) -> pd.Series:
+    if v.spec.identifier == "cn_phone":
+        # '+86 138 1234 5678' also gets IDN004: both fixes must give the same final spelling.
+        from dataquality.checks.identifiers import canonical_phone
+
+        return canonical_phone(v).fillna(v.clean).loc[failing]
     return v.clean.loc[failing]
 
 
@@ -144,7 +149,42 @@ def pattern_mismatch(v: FieldValues, t: TableValues) -> pd.Series:
     """
     assert v.spec.pattern is not None
     matches = v.clean.str.fullmatch(v.spec.pattern)
-    return v.present & ~matches.fillna(False).astype(bool)
+    # A formatted number that is right once its separators go is FMT005's (fixable) finding.
+    return v.present & ~matches.fillna(False).astype(bool) & ~_formatted_number(v)
+
+
+_GROUPED_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.0+)?|\d+\.0+"
+
+
+def _ungrouped(v: FieldValues) -> pd.Series:
+    """'6,222,021,234' or '6222021234.00' as plain digits; NA for anything else."""
+    grouped = v.clean.str.fullmatch(_GROUPED_NUMBER).fillna(False).astype(bool)
+    return v.clean.where(grouped).str.replace(",", "", regex=False).str.replace(r"\.0+$", "", regex=True)
+
+
+def _formatted_number(v: FieldValues) -> pd.Series:
+    if v.spec.pattern is None or v.spec.is_numeric:
+        return pd.Series(False, index=v.raw.index)
+    plain = _ungrouped(v)
+    return plain.str.fullmatch(v.spec.pattern).fillna(False).astype(bool) & plain.notna()
+
+
+def _fix_formatted_number(v: FieldValues, failing: pd.Index) -> pd.Series:
+    return _ungrouped(v).loc[failing]
+
+
+@field_rule(
+    "FMT005", "formatted-number-in-text-field", Severity.WARNING,
+    applies=lambda f: f.pattern is not None and not f.is_numeric, params=_labels, fix=_fix_formatted_number,
+)
+def formatted_number_in_text_field(v: FieldValues, t: TableValues) -> pd.Series:
+    """A code kept as text (bank account, number) was typed or exported as a formatted number.
+
+    Why: Excel's thousands separators or '.00' make '6,222,021,234' look like an amount; the bank and the ERP reject it as an account number.
+    Bad: bank_account = 6,222,021,234 or 6222021234.00.
+    Good: bank_account = 6222021234.
+    """
+    return v.present & _formatted_number(v)
 
 
 @field_rule(

@@ -99,7 +99,8 @@ def _record_check(plan: _Planned, tv: TableValues, ctx: CheckContext) -> Callabl
     def check(df: pd.DataFrame) -> pd.Series:
         findings = plan.rule.check(tv, ctx)  # type: ignore[misc]
         plan.findings = findings
-        return ~df.index.isin(findings.index)
+        # pandera needs a Series back from a DataFrame-level check (a bare ndarray raises NotImplementedError).
+        return pd.Series(~df.index.isin(findings.index), index=df.index)
 
     return check
 

@@ -16,33 +16,62 @@ import pandas as pd
 from dataquality.config import Config, EntitySchema, FieldSpec, ReferenceList
 from dataquality.load.table import TEXT, Table
 
-# Patterns are written with literal characters and no \s, \u or \d so pandas can hand them to
-# pyarrow's RE2 engine (vectorised in C) instead of falling back to Python's re per cell.
+# Patterns are written with the characters themselves (not \s or \u escapes) so pandas can hand
+# them to pyarrow's RE2 instead of calling Python's re once per cell: 3-4x faster on a big sheet.
+# _SPACE holds exactly the characters Python's \s matches.
+_SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _ZERO_WIDTH = "[\u200b-\u200d\u2060\ufeff]"
-WHITESPACE = "[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_SPACES = f"[{_SPACE}]+"
+_DOUBLE_SPACES = f"[{_SPACE}]{{2,}}"
+# ASCII and the CJK unified ideographs are unchanged by NFKC and by case-folding beyond lower():
+# only cells with other characters need Python's unicodedata (pyarrow has no composing NFKC).
+_NEEDS_UNICODE = "[^\x00-\x7f\u4e00-\u9fff]"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+
+
+def _unusual(s: pd.Series) -> pd.Series:
+    return s.str.contains(_NEEDS_UNICODE, regex=True).fillna(False).astype(bool)
 
 
 def nfkc(s: pd.Series) -> pd.Series:
     """Full-width and compatibility characters to their plain form (１２３ -> 123, Ａ -> A)."""
-    # ASCII text is NFKC already; normalising only the rest saves most of the per-cell work.
-    other = ~s.str.isascii().fillna(True).astype(bool)
-    if not other.any():
+    unusual = _unusual(s)
+    if not unusual.any():
         return s
     out = s.copy()
-    out[other] = s[other].str.normalize("NFKC")
+    out[unusual] = s[unusual].str.normalize("NFKC")
     return out
+
+
+def casefold(s: pd.Series) -> pd.Series:
+    """Case-folded text (str.casefold), using pyarrow's lower() where that is the same thing."""
+    unusual = _unusual(s)
+    out = s.str.lower()
+    if unusual.any():
+        out[unusual] = s[unusual].str.casefold()
+    return out
+
+
+def is_in(s: pd.Series, values: pd.Series) -> pd.Series:
+    """`s.isin(values)` for text, in pyarrow (pandas' own isin walks the values in Python); NA is never in."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value_set = pa.array(pd.unique(values.dropna().astype(TEXT)), type=pa.large_string())
+    cells = pa.array(s.astype(TEXT), type=pa.large_string(), from_pandas=True)
+    found = pc.is_in(cells, value_set=value_set, skip_nulls=True).fill_null(False)
+    return pd.Series(found.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
 
 
 def tidy_whitespace(s: pd.Series, steps: tuple[str, ...]) -> pd.Series:
     """Apply the whitespace steps of a field's `clean` list (trim, collapse_spaces, remove_spaces)."""
     s = s.str.replace(_ZERO_WIDTH, "", regex=True)
     if "remove_spaces" in steps:
-        return s.str.replace(WHITESPACE + "+", "", regex=True)
+        return s.str.replace(_SPACES, "", regex=True)
     if "trim" in steps:
         s = s.str.strip()
     if "collapse_spaces" in steps:
-        s = s.str.replace(WHITESPACE + "{2,}", " ", regex=True)
+        s = s.str.replace(_DOUBLE_SPACES, " ", regex=True)
     return s
 
 
@@ -56,12 +85,12 @@ def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.
 
 def match_key(s: pd.Series) -> pd.Series:
     """How enum values and reference names are matched: NFKC, case-folded, no whitespace."""
-    return nfkc(s).str.lower().str.replace(WHITESPACE + "+", "", regex=True)
+    return casefold(nfkc(s)).str.replace(_SPACES, "", regex=True)
 
 
 def parse_number(text: pd.Series) -> pd.Series:
     """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise."""
-    s = nfkc(text).str.replace("[,¥$€" + WHITESPACE[1:] + "+", "", regex=True)
+    s = nfkc(text).str.replace(f"[,¥$€{_SPACE}]+", "", regex=True)
     s = s.str.replace(r"^\((.+)\)$", r"-\1", regex=True)
     s = s.where(s.str.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?").fillna(False))
     return pd.to_numeric(s, errors="coerce").astype("float64")
@@ -147,7 +176,11 @@ class FieldValues:
         for canon, synonyms in self.spec.values.items():
             for word in (canon, *synonyms):
                 mapping[match_key(pd.Series([word], dtype=TEXT)).iloc[0]] = canon
-        return match_key(self.clean).map(mapping).astype(TEXT)
+        # An enum column holds a handful of distinct spellings: normalise those, not every cell.
+        codes, uniques = pd.factorize(self.clean)
+        meant = match_key(pd.Series(uniques, dtype=TEXT)).map(mapping).astype(TEXT)
+        out = pd.Series(meant.to_numpy(dtype=object)[codes], index=self.clean.index, dtype=TEXT) if len(uniques) else self.clean
+        return out.where(codes >= 0).mask(lambda s: s.isna() | (s == "nan"))
 
     @cached_property
     def referenced(self) -> pd.Series:
@@ -155,7 +188,7 @@ class FieldValues:
         ref = self.references.get(self.spec.reference or "")
         if ref is None:
             return pd.Series(np.nan, index=self.raw.index, dtype=TEXT)
-        return match_key(self.clean).map(dict(ref.canonical)).astype(TEXT)
+        return match_key(self.clean).map(dict(ref.canonical)).astype(TEXT).mask(lambda s: s.isna() | (s == "nan"))
 
     def value_text(self) -> pd.Series:
         """The value as written, for reports."""

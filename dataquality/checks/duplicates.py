@@ -1,0 +1,131 @@
+"""Group rules: records that should be one but carry different codes.
+
+Each rule builds a normalised comparison key per row and flags every row of a group whose
+members carry more than one distinct code; each finding names the other rows of its group.
+Everything is vectorised (factorize + drop_duplicates + value_counts), so a million rows take
+seconds; the only Python loop runs over the rows found, to list their partners.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from dataquality.checks.findings import findings, no_findings
+from dataquality.checks.registry import record_rule
+from dataquality.checks.runner import CheckContext
+from dataquality.checks.values import TableValues, casefold, match_key, nfkc
+from dataquality.config import SameItem, SameName
+from dataquality.issue import Severity
+
+# A finding lists at most this many partner rows: a group of 10,000 copies must not make
+# 10,000 issues each carrying 9,999 row numbers.
+MAX_RELATED = 20
+_PUNCTUATION = r"[\W_]+"
+
+
+def conflicting_groups(key: pd.Series, code: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(rows in a group of equal `key` holding more than one distinct `code`, their partner rows).
+
+    Rows where key or code is missing take no part; partners are the other rows of the group.
+    """
+    valid = (key.notna() & code.notna()).to_numpy()
+    key_id, _ = pd.factorize(key)
+    code_id, _ = pd.factorize(code)
+    pairs = pd.DataFrame({"k": key_id[valid], "c": code_id[valid]}).drop_duplicates()
+    counts = pairs["k"].value_counts()
+    conflicted = counts.index[counts > 1].to_numpy()
+    mask = pd.Series(valid & np.isin(key_id, conflicted), index=key.index)
+    if not mask.any():
+        return mask, pd.Series(dtype=object)
+    rows = key.index[mask.to_numpy()]
+    group_of = pd.Series(key_id[mask.to_numpy()], index=rows)
+    members = pd.Series(rows, index=rows).groupby(group_of.to_numpy()).agg(tuple)
+    partners = [
+        tuple(r for r in members[g] if r != row)[:MAX_RELATED] for row, g in zip(rows, group_of.to_numpy(), strict=True)
+    ]
+    return mask, pd.Series(partners, index=rows, dtype=object)
+
+
+def name_key(names: pd.Series, legal_forms: dict[str, tuple[str, ...]] | None = None) -> pd.Series:
+    """Company names compared loosely: NFKC, case-folded, no whitespace or punctuation, legal forms unified."""
+    key = casefold(nfkc(names)).str.replace(_PUNCTUATION, "", regex=True)
+    variants: dict[str, str] = {}
+    for i, (form, spellings) in enumerate((legal_forms or {}).items()):
+        token = f"\x00{i}"  # cannot occur in a name once punctuation and control characters are gone
+        for spelling in (form, *spellings):
+            normal = re.sub(_PUNCTUATION, "", nfkc(pd.Series([spelling], dtype="str")).str.casefold().iloc[0])
+            if normal:
+                variants[normal] = token
+    if variants:
+        # The leftmost match wins, so 股份有限公司 is taken whole before its tail 有限公司 is seen.
+        alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+        key = key.str.replace(f"(?:{alternation})$", lambda m: variants[m.group(0)], regex=True)
+    return key.mask(key == "")
+
+
+def _group_findings(key: pd.Series, code: pd.Series, field: str) -> pd.DataFrame:
+    mask, partners = conflicting_groups(key, code)
+    if not mask.any():
+        return no_findings()
+    return findings(mask, field, related_rows=partners)
+
+
+@record_rule("CUS002", "possible-duplicate-customer", Severity.WARNING, entity="customer")
+def possible_duplicate_customer(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+    """Customers under different codes whose names are equal after normalisation (spaces, punctuation, case, full-width, legal form).
+
+    Why: one company entered twice splits its orders, credit limit and overdue balance over two records, and credit control fails.
+    Bad: C000101 上海华东机电有限公司 and C000245 上海华东机电有限责任公司 (or 'Huadong Co., Ltd.' and 'HUADONG Company Limited').
+    Good: one customer code per company; the other record is merged or deactivated.
+    """
+    setting = t.schema.record_rules.get("duplicate_names")
+    if not isinstance(setting, SameName) or not t.has(setting.field):
+        return no_findings()
+    key = name_key(t[setting.field].clean, dict(setting.legal_forms))
+    return _group_findings(key, t.keys, setting.field)
+
+
+@record_rule("CUS003", "uscc-under-two-customers", entity="customer", fields=("uscc",))
+def uscc_under_two_customers(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+    """One unified social credit code appears under two or more customer codes.
+
+    Why: a USCC identifies exactly one legal entity; two customer codes for it mean a duplicate customer or a copied tax id, and invoices go to the wrong company.
+    Bad: uscc 91310000MA1FL4CT3U on C000101 and on C000245.
+    Good: each USCC belongs to one customer code.
+    """
+    return _group_findings(t["uscc"].clean, t.keys, "uscc")
+
+
+def item_key(t: TableValues, names: tuple[str, ...]) -> pd.Series:
+    """The normalised identity of an item as one integer per row (enums by canonical value); NA if any part is empty.
+
+    Each part is factorised on its own and the codes combined, which is much cheaper on a
+    million rows than joining and hashing the texts.
+    """
+    combined = np.zeros(len(t.index), dtype=np.int64)
+    missing = np.zeros(len(t.index), dtype=bool)
+    for name in names:
+        v = t[name]
+        part = v.canonical.fillna(match_key(v.clean)) if v.spec.type == "enum" else match_key(v.clean)
+        codes, uniques = pd.factorize(part)
+        missing |= codes < 0
+        # Re-factorise the pair so far: ids stay below the row count and can never overflow.
+        combined, _ = pd.factorize(combined * (len(uniques) + 1) + codes + 1)
+    return pd.Series(pd.array(combined, dtype="Int64"), index=t.index).mask(missing)
+
+
+@record_rule("PRD003", "one-item-many-codes", entity="product")
+def one_item_many_codes(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+    """Products with the same name, specification and unit (after normalisation) carry different internal codes (一物多码).
+
+    Why: one item under two codes splits its stock, cost and sales history; purchasing re-orders what is already on the shelf.
+    Bad: FG000101 and FG000245 are both 六角螺栓 / M8×20 / PCS.
+    Good: one internal code per item; the other code is blocked and its records moved.
+    """
+    setting = t.schema.record_rules.get("same_item")
+    if not isinstance(setting, SameItem) or not all(t.has(f) for f in setting.fields):
+        return no_findings()
+    return _group_findings(item_key(t, setting.fields), t.keys, t.schema.key)
