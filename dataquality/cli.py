@@ -162,3 +162,31 @@ def demo(folder: Path, lang: str | None, quiet: bool) -> None:
     result = run(Config.load(), files, lang)
     write_reports(result, ["console"], ReportOptions(lang=lang, limit=25))
     click.echo(text("cli.demo_next", lang, file=files[0]))
+
+
+# ---------------------------------------------------------------- corrections (issue 5)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=Path("corrections"), show_default=True,
+              help="Folder for the lists: one <department>.xlsx per department.")
+@config_options
+@LANG_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+@handle_errors
+def corrections(files: tuple[Path, ...], out: Path, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None, quiet: bool) -> None:
+    """Write one correction list per department (销售部.xlsx, 财务部.xlsx, ...) with its issues to fix."""
+    from dataquality import progress
+    from dataquality.report.corrections import write_lists
+
+    lang = normalise_lang(lang)
+    config = Config.load(schemas_dir, rules_dir)
+    with progress.status(quiet) as say:
+        result = run(config, list(files), lang, progress=say)
+    written = write_lists(result, out, lang)
+    if not quiet:
+        key = "corrections.written" if written else "corrections.none"
+        click.echo(text(key, lang, n=len(written), folder=out), err=True)
+        for path in written:
+            click.echo(text("cli.written", lang, path=path), err=True)
