@@ -14,8 +14,11 @@ from make_products import main as make_products  # noqa: E402
 
 from dataquality.config import Config  # noqa: E402
 from dataquality.pipeline import run  # noqa: E402
-from dataquality.report import ReportOptions  # noqa: E402
-from dataquality.report import annotated_xlsx, html  # noqa: E402
+from dataquality.report import (  # noqa: E402
+    ReportOptions,  # noqa: E402
+    annotated_xlsx,
+    html,
+)
 
 
 def bench(rows: int) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
+from report_helpers import demo_result
 
 from dataquality.pipeline import run
 from dataquality.report import ReportOptions, annotated_xlsx
-from report_helpers import demo_result
 
 RED, AMBER = annotated_xlsx.FILLS["error"], annotated_xlsx.FILLS["warning"]  # type: ignore[index]
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from report_helpers import demo_result, many_issues
 
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report import html as html_report
-from report_helpers import demo_result, many_issues
 
 CHROMIUM = os.environ.get("DQ_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

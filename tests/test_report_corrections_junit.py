@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from openpyxl import load_workbook
+from report_helpers import ROOT, demo_result
 
 from dataquality.issue import Issue, Severity
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions, corrections, junit
-from report_helpers import ROOT, demo_result
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -8,11 +8,12 @@ import json
 import re
 from pathlib import Path
 
+from report_helpers import demo_result, many_issues
+
 from dataquality.issue import Issue, Severity
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report import html as html_report
-from report_helpers import demo_result, many_issues
 
 
 def _data(page: str) -> dict:

@@ -15,7 +15,14 @@ from openpyxl.workbook.workbook import Workbook as WorkbookType
 from dataquality.i18n import text
 from dataquality.issue import Issue
 from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
-from dataquality.report.annotated_xlsx import FILLS, HEADER_FILL, Mark, comment_text, issue_rows, letters
+from dataquality.report.annotated_xlsx import (
+    FILLS,
+    HEADER_FILL,
+    Mark,
+    comment_text,
+    issue_rows,
+    letters,
+)
 from dataquality.report.common import where
 from dataquality.xlsx import put
 

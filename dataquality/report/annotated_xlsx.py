@@ -24,7 +24,14 @@ from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
-from dataquality.report.common import department_label, entity_label, field_label, issue_number, out_dir, where
+from dataquality.report.common import (
+    department_label,
+    entity_label,
+    field_label,
+    issue_number,
+    out_dir,
+    where,
+)
 
 FILLS = {Severity.ERROR: "FFFF9999", Severity.WARNING: "FFFFC000", Severity.INFO: "FFBDD7EE"}
 HEADER_FILL = "FF305496"
@@ -284,9 +291,9 @@ class Styles:
 
     def render(self) -> str:
         xml = self.xml
-        for section, item, old, new in (("fills", "fill", self.fills, self._new_fills),
-                                         ("fonts", "font", self.fonts, self._new_fonts),
-                                         ("cellXfs", "xf", self.xfs, self._new_xfs)):
+        for section, old, new in (("fills", self.fills, self._new_fills),
+                                  ("fonts", self.fonts, self._new_fonts),
+                                  ("cellXfs", self.xfs, self._new_xfs)):
             if not new:
                 continue
             m = re.search(rf"<{self.p}{section}\b[^>]*?(?:/>|>(.*?)</{self.p}{section}>)", xml, re.S)

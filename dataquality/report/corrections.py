@@ -16,7 +16,15 @@ from dataquality.issue import Issue, Severity
 from dataquality.issue import column_letter as _letter
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
-from dataquality.report.common import department_label, entity_label, field_label, issue_number, out_dir, tracking_columns, where
+from dataquality.report.common import (
+    department_label,
+    entity_label,
+    field_label,
+    issue_number,
+    out_dir,
+    tracking_columns,
+    where,
+)
 from dataquality.xlsx import put
 
 SUBFOLDER = "corrections"  # inside --out when written as a --format next to other reports

@@ -20,11 +20,18 @@ from markupsafe import Markup
 from dataquality import __version__
 from dataquality.fileio import atomic_open
 from dataquality.i18n import catalogue, normalise_lang, text
-from dataquality.issue import Issue, Severity
+from dataquality.issue import Issue
 from dataquality.paths import default_reports_dir
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
-from dataquality.report.common import department_label, entity_label, field_label, out_dir, tracking_columns, where
+from dataquality.report.common import (
+    department_label,
+    entity_label,
+    field_label,
+    out_dir,
+    tracking_columns,
+    where,
+)
 
 FILE_NAME = "report.html"
 TEMPLATE = "report.html.j2"
@@ -69,6 +76,8 @@ def context(result: Result, lang: str) -> dict[str, Any]:
     columns = ["severity", "rule", "entity", "department", "file", "cell", "key", "field", "value", "message", "hint"]
     columns[1:1] = track[:1]  # the issue number sits next to the severity when there is one
     columns += [c for c in track if c != "issue_number"]
+    if track:  # issues carry a status (new, open, reopened) once the tracking stage has run
+        columns.append("status")
     blob, encoding = _data_block(issues, lang)
     return {
         "lang": lang,
@@ -203,5 +212,3 @@ def _trend(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"width": width, "height": height, "lines": lines, "labels": labels[::every], "top": top,
             "axis_y": height - bottom, "left": left, "runs": len(runs)}
 
-
-__all__ = ["render", "write", "Severity"]
