@@ -22,6 +22,7 @@ from dataquality.report.annotated_xlsx import (
     comment_text,
     issue_rows,
     letters,
+    said,
 )
 from dataquality.report.common import where
 from dataquality.xlsx import put
@@ -56,11 +57,12 @@ def annotate_with_openpyxl(source: Path, target: Path, marks: list[Mark], issues
     else:
         wb, csv_sheet = _copy_as_workbook(source)
     author = text("xlsx.comment_author", lang)
+    cache = said(issues, lang)
     for mark in marks:
         ws = wb[mark.sheet] if mark.sheet in wb.sheetnames else wb[csv_sheet or wb.sheetnames[0]]
         cell = ws.cell(row=mark.row, column=mark.col + 1)
         cell.fill = PatternFill("solid", fgColor=FILLS[mark.severity])
-        note = comment_text(mark, lang)
+        note = comment_text(mark, lang, cache)
         if cell.comment is not None and cell.comment.text:
             note = f"{note}\n\n{cell.comment.text}"  # keep the note that was already there
         cell.comment = Comment(note, author, width=320, height=min(60 + 14 * note.count("\n"), 400))
@@ -70,7 +72,7 @@ def annotate_with_openpyxl(source: Path, target: Path, marks: list[Mark], issues
         title = f"{wanted} ({n})"
         n += 1
     ws = wb.create_sheet(title)
-    header, rows = issue_rows(issues, lang)
+    header, rows = issue_rows(issues, lang, cache)
     ws.append(header)
     for c in range(1, len(header) + 1):
         ws.cell(row=1, column=c).font = Font(bold=True, color="FFFFFF")

@@ -16,6 +16,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
@@ -95,7 +96,10 @@ def col_index(name: str) -> int:
 
 def _x(value: object) -> str:
     """Text safe inside XML character data."""
-    return escape(_NOT_XML.sub("\ufffd", "" if value is None else str(value)))
+    value = "" if value is None else str(value)
+    if _NOT_XML.search(value):
+        value = _NOT_XML.sub("\ufffd", value)
+    return escape(value)
 
 
 def _attr(value: object) -> str:
@@ -160,12 +164,25 @@ def marks_for(issues: Iterable[Issue], key_columns: dict[str | None, int]) -> li
     return [Mark(s, r, c, tuple(found)) for (s, r, c), found in sorted(cells.items())]
 
 
-def comment_text(mark: Mark, lang: str) -> str:
+Said = dict[int, tuple[str, str]]  # id(issue) -> (message, hint): each text is formatted once
+
+
+def said(issues: Iterable[Issue], lang: str) -> Said:
+    """Every issue's message and hint in `lang`, computed once for the comments and the Issues sheet."""
+    return {id(i): (i.message(lang), i.hint(lang)) for i in issues}
+
+
+def _texts(issue: Issue, lang: str, cache: Said | None) -> tuple[str, str]:
+    found = cache.get(id(issue)) if cache is not None else None
+    return found if found is not None else (issue.message(lang), issue.hint(lang))
+
+
+def comment_text(mark: Mark, lang: str, cache: Said | None = None) -> str:
     """What a cell's comment says: one paragraph per issue, with the fix."""
     parts = []
     for issue in sorted(mark.issues, key=lambda i: -i.severity.rank):
-        line = f"[{text('severity.' + issue.severity.value, lang)} {issue.rule}] {issue.message(lang)}"
-        hint = issue.hint(lang)
+        message, hint = _texts(issue, lang, cache)
+        line = f"[{text('severity.' + issue.severity.value, lang)} {issue.rule}] {message}"
         if hint:
             line += f"\n→ {hint}"
         if issue.fixable and issue.fixed_value not in (None, ""):
@@ -175,19 +192,19 @@ def comment_text(mark: Mark, lang: str) -> str:
     return joined if len(joined) <= MAX_COMMENT else joined[: MAX_COMMENT - 1] + "…"
 
 
-def issue_rows(issues: list[Issue], lang: str) -> tuple[list[str], list[list[object]]]:
+def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
     """The Issues sheet: header and one row per issue (the cell column links to the cell)."""
     cols = ["issue_number", "severity", "rule", "entity", "department", "cell", "key", "field", "value", "message", "hint"]
     header = [text(f"report.col.{c}", lang) for c in cols]
     rows = []
     for issue in issues:
-        hint = issue.hint(lang)
+        message, hint = _texts(issue, lang, cache)
         if issue.fixable and issue.fixed_value not in (None, ""):
             hint = f"{hint} → {issue.fixed_value}".strip()
         rows.append([
             issue_number(issue), text(f"severity.{issue.severity.value}", lang), issue.rule,
             entity_label(issue.entity, lang), department_label(issue.department, lang),
-            where(issue) or issue.file, issue.key, field_label(issue, lang), issue.value, issue.message(lang), hint,
+            where(issue) or issue.file, issue.key, field_label(issue, lang), issue.value, message, hint,
         ])
     return header, rows
 
@@ -369,6 +386,7 @@ class XlsxEditor:
         self.source = source
 
     def annotate(self, marks: list[Mark], issues: list[Issue], lang: str):  # noqa: ANN201 (returns a writer callback)
+        cache = said(issues, lang)
         with zipfile.ZipFile(self.source) as zin:
             names = zin.namelist()
             read = lambda n: zin.read(n).decode("utf-8")  # noqa: E731
@@ -403,8 +421,9 @@ class XlsxEditor:
                 sheet_xml = _add_legacy_drawing(sheet_xml, vml_id)
                 changed[part.name] = sheet_xml.encode("utf-8")
                 changed[part.rels] = rels.encode("utf-8")
-                changed[comments_name] = _comments_xml(sheet_marks, lang).encode("utf-8")
-                vml, block = _vml(sheet_marks, block)
+                notes = [comment_text(m, lang, cache) for m in sheet_marks]
+                changed[comments_name] = _comments_xml(sheet_marks, notes, lang).encode("utf-8")
+                vml, block = _vml(sheet_marks, notes, block)
                 changed[vml_name] = vml.encode("utf-8")
                 ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
             if by_sheet:
@@ -412,7 +431,7 @@ class XlsxEditor:
             ctypes = _add_default(ctypes, "vml", _CT_VML)
             issues_part = "xl/worksheets/dq_issues.xml"
             rel_id = _free_id(wb_rels, "rIdDqIssues")
-            changed[issues_part] = _issues_sheet(issues, lang, styles).encode("utf-8")
+            changed[issues_part] = _issues_sheet(issues, lang, styles, cache).encode("utf-8")
             changed[wb_rels_name] = _add_relationship(wb_rels, rel_id, _REL_WORKSHEET, "/" + issues_part).encode("utf-8")
             changed["xl/workbook.xml"] = _add_sheet(workbook, text("xlsx.issues_sheet", lang), rel_id, list(sheets)).encode("utf-8")
             changed["[Content_Types].xml"] = _add_override(ctypes, "/" + issues_part, _CT_WORKSHEET).encode("utf-8")
@@ -485,6 +504,12 @@ def _add_sheet(workbook: str, wanted: str, rel_id: str, existing: list[str]) -> 
 
 _ROW = r"<{p}row\b[^>]*?(?:/>|>.*?</{p}row>)"
 _CELL = r"<{p}c\b[^>]*?(?:/>|>.*?</{p}c>)"
+_CELL_COL = re.compile(r'\sr="([A-Z]+)\d*"')
+
+
+@lru_cache(maxsize=8)
+def _pattern(template: str, p: str) -> re.Pattern[str]:
+    return re.compile(template.format(p=re.escape(p)), re.S)
 
 
 def _restyle_sheet(xml: str, marks: list[Mark], styles: Styles) -> str:
@@ -506,8 +531,7 @@ def _restyle_sheet(xml: str, marks: list[Mark], styles: Styles) -> str:
     out: list[str] = []
     pos = 0
     row_no = 0
-    row_re = re.compile(_ROW.format(p=re.escape(p)), re.S)
-    for m in row_re.finditer(body):
+    for m in _pattern(_ROW, p).finditer(body):
         head = m.group(0)[: m.group(0).index(">")]
         r = re.search(r'\sr="(\d+)"', head)
         row_no = int(r.group(1)) if r else row_no + 1
@@ -545,10 +569,12 @@ def _restyle_row(p: str, row_xml: str, row_no: int, cols: dict[int, Severity], s
     todo = sorted(cols)
     out: list[str] = []
     pos, col = 0, -1
-    for m in re.finditer(_CELL.format(p=re.escape(p)), inner, re.S):
+    for m in _pattern(_CELL, p).finditer(inner):
+        if not todo:
+            break  # the rest of the row is copied as it is
         cell = m.group(0)
         cell_head_end = cell.index(">")
-        ref = re.search(r'\sr="([A-Z]+)\d*"', cell[:cell_head_end])
+        ref = _CELL_COL.search(cell, 0, cell_head_end)
         col = col_index(ref.group(1)) if ref else col + 1
         out.append(inner[pos: m.start()])
         while todo and todo[0] < col:
@@ -582,25 +608,27 @@ def _add_legacy_drawing(xml: str, rel_id: str) -> str:
     return xml[:end] + element + xml[end:]
 
 
-def _comments_xml(marks: list[Mark], lang: str) -> str:
+def _comments_xml(marks: list[Mark], notes: list[str], lang: str) -> str:
     author = _x(text("xlsx.comment_author", lang))
     items = []
-    for mark in marks:
-        body = _x(comment_text(mark, lang))
+    for mark, note in zip(marks, notes, strict=True):
+        body = _x(note)
         items.append(f'<comment ref="{mark.ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr>'
                      f'<t xml:space="preserve">{body}</t></r></text></comment>')
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_NS_MAIN}">'
             f"<authors><author>{author}</author></authors><commentList>{''.join(items)}</commentList></comments>")
 
 
-def _vml(marks: list[Mark], first_block: int) -> tuple[str, int]:
+def _vml(marks: list[Mark], notes: list[str], first_block: int) -> tuple[str, int]:
     """The legacy drawing Excel needs to show comments; returns it and the next free id block."""
     blocks = max(1, -(-len(marks) // 1024))
     ids = ",".join(str(b) for b in range(first_block, first_block + blocks))
     shapes = []
-    for i, mark in enumerate(marks):
+    for i, (mark, note) in enumerate(zip(marks, notes, strict=True)):
         sid = first_block * 1024 + 1 + i
-        height = min(40 + 12 * comment_text_lines(mark), 300)
+        # About 30 characters a line in a 240pt box: tall enough to read without resizing.
+        lines = sum(1 + len(line) // 30 for line in note.split("\n"))
+        height = min(20 + 12 * lines, 400)
         shapes.append(
             f'<v:shape id="_x0000_s{sid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
             f'width:240pt;height:{height}pt;z-index:{i + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
@@ -619,13 +647,8 @@ def _vml(marks: list[Mark], first_block: int) -> tuple[str, int]:
     return xml, first_block + blocks
 
 
-def comment_text_lines(mark: Mark) -> int:
-    """A rough line count for sizing the comment box."""
-    return sum(2 + (1 if i.hint("en") else 0) for i in mark.issues)
-
-
-def _issues_sheet(issues: list[Issue], lang: str, styles: Styles) -> str:
-    header, rows = issue_rows(issues, lang)
+def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
+    header, rows = issue_rows(issues, lang, cache)
     p = styles.p
     bold = styles.font(f'<{p}b/><{p}sz val="11"/><{p}color rgb="FFFFFFFF"/><{p}name val="Calibri"/>')
     link = styles.font(f'<{p}u/><{p}sz val="11"/><{p}color rgb="FF0563C1"/><{p}name val="Calibri"/>')
@@ -647,12 +670,13 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles) -> str:
 
     out.append('<row r="1">' + "".join(cell(f"{letters(c)}1", h, head_xf) for c, h in enumerate(header)) + "</row>")
     links = []
+    col_names = [letters(c) for c in range(len(header))]
     cell_col = 5  # the "cell" column
     for n, (issue, values) in enumerate(zip(issues, rows, strict=True), start=2):
         cells = []
         for c, v in enumerate(values):
             style = sev_xf[issue.severity] if c == 1 else (link_xf if c == cell_col and issue.row is not None and issue.sheet else None)
-            cells.append(cell(f"{letters(c)}{n}", v, style))
+            cells.append(cell(f"{col_names[c]}{n}", v, style))
         out.append(f'<row r="{n}">' + "".join(cells) + "</row>")
         if issue.row is not None and issue.sheet:
             location = "'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"
