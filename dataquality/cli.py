@@ -37,8 +37,8 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--quiet", "-q", is_flag=True, help="No progress and no console report.")(fn)
     fn = click.option("--limit", type=int, default=50, show_default=True, help="Issues shown on the console.")(fn)
     fn = click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True, help="Exit 1 when issues of this severity or worse are found.")(fn)
-    fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder for report files (JSON goes to standard output without it).")(fn)
-    fn = click.option("--format", "-f", "formats", default="console", show_default=True, help="Comma-separated report formats.")(fn)
+    fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder for report files (without it JSON goes to standard output and other files to ./dq-report).")(fn)
+    fn = click.option("--format", "-f", "formats", default="console", show_default=True, help="Comma-separated report formats: console, json, html, xlsx (annotated copy of each workbook), junit, corrections.")(fn)
     return fn
 
 
