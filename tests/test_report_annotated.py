@@ -89,3 +89,22 @@ def test_csv_input_becomes_an_annotated_workbook(tmp_path: Path, config) -> None
     ws = load_workbook(out)["customers"]
     assert ws["A3"].value == "C1" and ws["A3"].fill.fgColor.rgb == RED and "FMT001" in ws["A3"].comment.text
     assert ws["C3"].fill.fgColor.rgb == RED and ws["A2"].comment is None
+
+
+def test_every_part_of_the_annotated_workbook_is_well_formed(tmp_path: Path, config) -> None:
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    result = demo_result(tmp_path / "demo", config, "en")
+    [customers, _] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    with zipfile.ZipFile(customers) as zf:
+        names = zf.namelist()
+        for name in names:
+            if name.endswith((".xml", ".rels", ".vml")):
+                ET.fromstring(zf.read(name))  # raises on malformed XML
+        types = zf.read("[Content_Types].xml").decode()
+    assert "xl/comments_dq1.xml" in names and "xl/drawings/vmlDrawing_dq1.vml" in names
+    assert 'PartName="/xl/comments_dq1.xml"' in types and 'Extension="vml"' in types
+    with zipfile.ZipFile(tmp_path / "demo" / "customers.xlsx") as original, zipfile.ZipFile(customers) as copy:
+        # Parts that hold no issue are copied byte for byte.
+        assert original.read("xl/theme/theme1.xml") == copy.read("xl/theme/theme1.xml")

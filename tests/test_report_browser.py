@@ -134,3 +134,15 @@ def test_100k_issues_load_page_and_filter(browser, tmp_path: Path) -> None:
     p.settle()
     assert p.column("key") == ["C099997"]
     assert p.errors == [] and p.remote == []
+
+
+def test_trend_and_tracking_columns_render_without_errors(browser, tmp_path: Path) -> None:
+    issues = [i.with_tracking(tracking={"issue_number": f"DQ-{n:06d}", "age_days": n, "due": "2026-12-01", "overdue": n > 3})
+              for n, i in enumerate(many_issues(6), start=1)]
+    history = [{"run_at": f"2026-11-{d:02d}T08:00:00", "error": 12 - d, "warning": 4, "info": 1, "by_department": {}} for d in range(1, 9)]
+    p = Page(browser, html_report.write(Result(issues, history=history), ReportOptions(lang="zh", out=tmp_path)))
+    assert p.page.locator("#chart-trend polyline").count() == 3
+    p.page.click("th[data-col=age_days]")  # the oldest first
+    assert p.column("issue_number")[0] == "DQ-000006"
+    assert p.column("overdue")[0] == "是"
+    assert p.errors == []
