@@ -157,7 +157,7 @@ def _script_json(data: Any) -> str:
 def _bars(items: list[tuple[str, str, dict[str, int]]], filter_key: str) -> dict[str, Any]:
     """Horizontal stacked bars (error, warning, info) laid out for an inline SVG."""
     top = max((sum(c.values()) for _, _, c in items), default=0) or 1
-    label_w, bar_w, row_h = 260, 380, 26
+    label_w, bar_w, row_h = 230, 300, 26
     rows = []
     for i, (value, label, c) in enumerate(items):
         x = label_w
@@ -169,7 +169,7 @@ def _bars(items: list[tuple[str, str, dict[str, int]]], filter_key: str) -> dict
                 x += w
         rows.append({"y": i * row_h, "value": value, "label": label, "total": sum(c.values()),
                      "segments": segments, "end": round(x, 1)})
-    return {"rows": rows, "height": max(len(rows), 1) * row_h + 4, "width": label_w + bar_w + 70,
+    return {"rows": rows, "height": max(len(rows), 1) * row_h + 4, "width": label_w + bar_w + 50,
             "label_w": label_w, "filter": filter_key}
 
 
@@ -197,7 +197,7 @@ def _trend(history: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     width, height, left, bottom = 640, 180, 40, 30
     top = max((int(h.get(s) or 0) for h in runs for s in SEVERITIES), default=0) or 1
-    step = (width - left - 20) / max(len(runs) - 1, 1)
+    step = (width - left - 50) / max(len(runs) - 1, 1)  # room on the right for the last date label
 
     def y(n: Any) -> float:
         return round(10 + (height - bottom - 10) * (1 - int(n or 0) / top), 1)
