@@ -108,3 +108,12 @@ def test_every_part_of_the_annotated_workbook_is_well_formed(tmp_path: Path, con
     with zipfile.ZipFile(tmp_path / "demo" / "customers.xlsx") as original, zipfile.ZipFile(customers) as copy:
         # Parts that hold no issue are copied byte for byte.
         assert original.read("xl/theme/theme1.xml") == copy.read("xl/theme/theme1.xml")
+
+
+def test_row_level_issues_are_marked_on_the_key_cell() -> None:
+    from dataquality.issue import Issue, Severity
+
+    row_issue = Issue(rule="PRD001", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="产品", row=7, key="FG000001")
+    file_issue = Issue(rule="FIL002", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="产品")
+    [mark] = annotated_xlsx.marks_for([row_issue, file_issue], {"产品": 2})
+    assert (mark.sheet, mark.ref, mark.severity) == ("产品", "C7", Severity.ERROR)

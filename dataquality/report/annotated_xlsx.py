@@ -413,7 +413,10 @@ class XlsxEditor:
                 rels = read(part.rels) if part.rels in names else None
                 if rels and any(r.get("Type") == _REL_COMMENTS for r in _relationships(rels)):
                     raise Unsupported("sheet already has comments")  # merging notes safely is openpyxl's job
-                sheet_xml = _restyle_sheet(read(part.name), sheet_marks, styles)
+                sheet_xml = read(part.name)
+                if re.search(r"<(\w+:)?legacyDrawing\b", sheet_xml):
+                    raise Unsupported("sheet already has a legacy drawing (form controls)")  # only one is allowed
+                sheet_xml = _restyle_sheet(sheet_xml, sheet_marks, styles)
                 comments_name, vml_name = f"xl/comments_dq{n}.xml", f"xl/drawings/vmlDrawing_dq{n}.vml"
                 vml_id = _free_id(rels, "rIdDqVml")
                 rels = _add_relationship(rels, vml_id, _REL_VML, "/" + vml_name)
