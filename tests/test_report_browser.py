@@ -146,3 +146,10 @@ def test_trend_and_tracking_columns_render_without_errors(browser, tmp_path: Pat
     assert p.column("issue_number")[0] == "DQ-000006"
     assert p.column("overdue")[0] == "是"
     assert p.errors == []
+
+
+def test_a_clean_run_says_so(browser, tmp_path: Path) -> None:
+    p = Page(browser, html_report.write(Result([]), ReportOptions(lang="en", out=tmp_path)))
+    assert "No issues found" in p.page.inner_text("main")
+    assert p.page.inner_text("[data-count=total]") == "0"
+    assert p.errors == []
