@@ -37,8 +37,8 @@ def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option("--quiet", "-q", is_flag=True, help="No progress and no console report.")(fn)
     fn = click.option("--limit", type=int, default=50, show_default=True, help="Issues shown on the console.")(fn)
     fn = click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True, help="Exit 1 when issues of this severity or worse are found.")(fn)
-    fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder for report files (JSON goes to standard output without it).")(fn)
-    fn = click.option("--format", "-f", "formats", default="console", show_default=True, help="Comma-separated report formats.")(fn)
+    fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder for report files (without it JSON goes to standard output and other files to ./dq-report).")(fn)
+    fn = click.option("--format", "-f", "formats", default="console", show_default=True, help="Comma-separated report formats: console, json, html, xlsx (annotated copy of each workbook), junit, corrections.")(fn)
     return fn
 
 
@@ -349,3 +349,31 @@ def history(config_path: Path, limit: int, as_json: bool, lang: str | None) -> N
         click.echo(text("track.no_runs", lang))
         return
     history_table(runs, lang)
+
+
+# ---------------------------------------------------------------- corrections (issue 5)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=Path("corrections"), show_default=True,
+              help="Folder for the lists: one <department>.xlsx per department.")
+@config_options
+@LANG_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
+@handle_errors
+def corrections(files: tuple[Path, ...], out: Path, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None, quiet: bool) -> None:
+    """Write one correction list per department (销售部.xlsx, 财务部.xlsx, ...) with its issues to fix."""
+    from dataquality import progress
+    from dataquality.report.corrections import write_lists
+
+    lang = normalise_lang(lang)
+    config = Config.load(schemas_dir, rules_dir)
+    with progress.status(quiet) as say:
+        result = run(config, list(files), lang, progress=say)
+    written = write_lists(result, out, lang)
+    if not quiet:
+        key = "corrections.written" if written else "corrections.none"
+        click.echo(text(key, lang, n=len(written), folder=out), err=True)
+        for path in written:
+            click.echo(text("cli.written", lang, path=path), err=True)

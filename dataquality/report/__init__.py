@@ -19,29 +19,37 @@ class ReportOptions:
     quiet: bool = False
 
 
-Writer = Callable[[Result, ReportOptions], Path | None]
+# A writer returns the file it wrote, the files (one per input workbook or department), or None
+# when it wrote to standard output.
+Writer = Callable[[Result, ReportOptions], "Path | list[Path] | None"]
 
 
 def _writers() -> dict[str, Writer]:
-    from dataquality.report import console, json_report
+    from dataquality.report import annotated_xlsx, console, corrections, html, json_report, junit
 
     return {
         "console": console.write,
         "json": json_report.write,
+        "html": html.write,
+        "xlsx": annotated_xlsx.write,
+        "junit": junit.write,
+        "corrections": corrections.write,
     }
 
 
 def writers() -> dict[str, Writer]:
-    """Format name -> writer; a writer returns the file it wrote, or None for standard output."""
+    """Format name -> writer; a writer returns the file(s) it wrote, or None for standard output."""
     return _writers()
 
 
 def write_reports(result: Result, formats: list[str], options: ReportOptions) -> list[Path]:
     """Write every requested format; returns the files written."""
     table = writers()
-    written = []
+    written: list[Path] = []
     for name in formats:
         path = table[name](result, options)
-        if path is not None:
+        if isinstance(path, list):
+            written.extend(path)
+        elif path is not None:
             written.append(path)
     return written

@@ -1,0 +1,517 @@
+"""Annotating an .xlsx/.xlsm by editing its XML parts as text (see annotated_xlsx for why).
+
+Only the parts that change are rewritten: the sheets with issues (streamed row by row), styles.xml,
+the relationships and content types; a comments part, its VML drawing and an Issues sheet are added.
+Anything this editor is not sure about raises Unsupported, and the caller falls back to openpyxl.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from xml.sax.saxutils import escape, quoteattr
+
+from dataquality.i18n import text
+from dataquality.issue import Issue, Severity
+from dataquality.report.annotated_xlsx import (
+    FILLS,
+    HEADER_FILL,
+    Mark,
+    Said,
+    col_index,
+    comment_text,
+    issue_rows,
+    letters,
+    said,
+)
+from dataquality.report.common import where
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_REL_WORKSHEET = _NS_R + "/worksheet"
+_REL_COMMENTS = _NS_R + "/comments"
+_REL_VML = _NS_R + "/vmlDrawing"
+_CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+_CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Elements that must follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
+_AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
+
+
+
+class Unsupported(Exception):
+    """The workbook's XML is laid out in a way the direct editor does not handle; use openpyxl."""
+
+
+def _x(value: object) -> str:
+    """Text safe inside XML character data."""
+    value = "" if value is None else str(value)
+    if _NOT_XML.search(value):
+        value = _NOT_XML.sub("\ufffd", value)
+    return escape(value)
+
+
+def _attr(value: object) -> str:
+    return quoteattr(_NOT_XML.sub("\ufffd", "" if value is None else str(value)))
+
+
+def _prefix(xml: str, root: str) -> str:
+    """The namespace prefix the part uses for its root element ('' or e.g. 'x:')."""
+    m = re.search(rf"<(\w+:)?{root}\b", xml)
+    if m is None:
+        raise Unsupported(f"no <{root}> element")
+    return m.group(1) or ""
+
+
+class Styles:
+    """styles.xml, edited as text: new fills and fonts, and cell formats cloned with a fill."""
+
+    def __init__(self, xml: str) -> None:
+        self.xml = xml
+        self.p = _prefix(xml, "styleSheet")
+        self.fills = self._items("fills", "fill")
+        self.fonts = self._items("fonts", "font")
+        self.xfs = self._items("cellXfs", "xf")
+        self._new_fills: list[str] = []
+        self._new_fonts: list[str] = []
+        self._new_xfs: list[str] = []
+        self._clones: dict[tuple[int, str], int] = {}
+        self._fill_ids: dict[str, int] = {}
+
+    def _section(self, name: str) -> re.Match[str]:
+        m = re.search(rf"<{self.p}{name}\b[^>]*?(?:/>|>(.*?)</{self.p}{name}>)", self.xml, re.S)
+        if m is None:
+            raise Unsupported(f"styles.xml has no <{name}>")
+        return m
+
+    def _items(self, section: str, item: str) -> list[str]:
+        body = self._section(section).group(1) or ""
+        return re.findall(rf"<{self.p}{item}\b[^>]*?(?:/>|>.*?</{self.p}{item}>)", body, re.S)
+
+    def fill(self, rgb: str) -> int:
+        """The id of a solid fill of colour `rgb` (added once)."""
+        if rgb not in self._fill_ids:
+            p = self.p
+            self._new_fills.append(f'<{p}fill><{p}patternFill patternType="solid"><{p}fgColor rgb="{rgb}"/><{p}bgColor indexed="64"/></{p}patternFill></{p}fill>')
+            self._fill_ids[rgb] = len(self.fills) + len(self._new_fills) - 1
+        return self._fill_ids[rgb]
+
+    def font(self, inner: str) -> int:
+        """The id of a new font with the given child elements."""
+        self._new_fonts.append(f"<{self.p}font>{inner}</{self.p}font>")
+        return len(self.fonts) + len(self._new_fonts) - 1
+
+    def xf(self, xml: str) -> int:
+        """The id of a new cell format."""
+        self._new_xfs.append(xml)
+        return len(self.xfs) + len(self._new_xfs) - 1
+
+    def with_fill(self, style: int, rgb: str) -> int:
+        """The cell format `style` with a solid `rgb` fill: the cell keeps font, border and number format."""
+        key = (style, rgb)
+        if key not in self._clones:
+            base = self.xfs[style] if 0 <= style < len(self.xfs) else (self.xfs[0] if self.xfs else f'<{self.p}xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>')
+            fill_id = self.fill(rgb)
+            head_end = base.index(">")
+            head, rest = base[:head_end], base[head_end:]
+            head = re.sub(r'\s(fillId|applyFill)="[^"]*"', "", head)
+            head = head.rstrip("/").rstrip() + f' fillId="{fill_id}" applyFill="1"' + ("/" if base[:head_end + 1].endswith("/>") else "")
+            self._clones[key] = self.xf(head + rest)
+        return self._clones[key]
+
+    def render(self) -> str:
+        xml = self.xml
+        for section, old, new in (("fills", self.fills, self._new_fills),
+                                  ("fonts", self.fonts, self._new_fonts),
+                                  ("cellXfs", self.xfs, self._new_xfs)):
+            if not new:
+                continue
+            m = re.search(rf"<{self.p}{section}\b[^>]*?(?:/>|>(.*?)</{self.p}{section}>)", xml, re.S)
+            assert m is not None
+            head = re.sub(r'\scount="\d*"', "", re.match(rf"<{self.p}{section}\b[^>]*?(?=/?>)", m.group(0)).group(0))  # type: ignore[union-attr]
+            body = "".join(old) + "".join(new)
+            xml = xml[: m.start()] + f'{head} count="{len(old) + len(new)}">{body}</{self.p}{section}>' + xml[m.end():]
+        return xml
+
+
+@dataclass
+class _Part:
+    name: str  # zip entry name, e.g. xl/worksheets/sheet1.xml
+    rels: str  # its relationships part
+
+
+def _rels_name(part: str) -> str:
+    path = PurePosixPath(part)
+    return str(path.parent / "_rels" / (path.name + ".rels"))
+
+
+def _resolve(base_part: str, target: str) -> str:
+    """A relationship target as a zip entry name."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in (str(PurePosixPath(base_part).parent) + "/" + target).split("/"):
+        if piece in ("", "."):
+            continue
+        if piece == "..":
+            if parts:
+                parts.pop()
+        else:
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _relationships(xml: str) -> list[dict[str, str]]:
+    out = []
+    for m in re.finditer(r"<(?:\w+:)?Relationship\b([^>]*?)/?>", xml):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', m.group(1)))
+        out.append(attrs)
+    return out
+
+
+def _add_relationship(xml: str | None, rel_id: str, rel_type: str, target: str) -> str:
+    entry = f'<Relationship Id="{rel_id}" Type="{rel_type}" Target={_attr(target)}/>'
+    if xml is None:
+        return f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{_NS_PKG_REL}">{entry}</Relationships>'
+    m = re.search(r"</(\w+:)?Relationships>", xml)
+    if m is None:
+        xml = re.sub(r"<((?:\w+:)?Relationships\b[^>]*?)/>", r"<\1></Relationships>", xml, count=1)
+        m = re.search(r"</(\w+:)?Relationships>", xml)
+        if m is None:
+            raise Unsupported("relationships part without <Relationships>")
+    prefix = m.group(1) or ""
+    entry = entry.replace("<Relationship ", f"<{prefix}Relationship ")
+    return xml[: m.start()] + entry + xml[m.start():]
+
+
+def _free_id(xml: str | None, stem: str) -> str:
+    taken = {r.get("Id") for r in _relationships(xml or "")}
+    n = 1
+    while f"{stem}{n}" in taken:
+        n += 1
+    return f"{stem}{n}"
+
+
+class XlsxEditor:
+    """Annotates an .xlsx/.xlsm by rewriting only the parts that change."""
+
+    def __init__(self, source: Path) -> None:
+        self.source = source
+
+    def annotate(self, marks: list[Mark], issues: list[Issue], lang: str) -> Callable[[Path], None]:
+        """Prepare the changed parts; returns a function that writes the annotated copy to a path."""
+        cache = said(issues, lang)
+        with zipfile.ZipFile(self.source) as zin:
+            names = zin.namelist()
+            read = lambda n: zin.read(n).decode("utf-8")  # noqa: E731
+            workbook = read("xl/workbook.xml")
+            wb_rels_name = "xl/_rels/workbook.xml.rels"
+            wb_rels = read(wb_rels_name) if wb_rels_name in names else None
+            if wb_rels is None:
+                raise Unsupported("no workbook relationships")
+            ctypes = read("[Content_Types].xml")
+            styles_name = next((_resolve("xl/workbook.xml", r["Target"]) for r in _relationships(wb_rels) if r.get("Type", "").endswith("/styles")), None)
+            if styles_name is None or styles_name not in names:
+                raise Unsupported("no styles part")
+            styles = Styles(read(styles_name))
+            sheets = self._sheets(workbook, wb_rels, names)
+            changed: dict[str, bytes] = {}
+            by_sheet: dict[str, list[Mark]] = defaultdict(list)
+            for mark in marks:
+                by_sheet[mark.sheet].append(mark)
+            block = 1  # VML shape-id blocks (1,024 ids each) stay unique across the workbook
+            for n, (sheet_name, part) in enumerate(sheets.items(), start=1):
+                sheet_marks = by_sheet.pop(sheet_name, [])
+                if not sheet_marks:
+                    continue
+                rels = read(part.rels) if part.rels in names else None
+                if rels and any(r.get("Type") == _REL_COMMENTS for r in _relationships(rels)):
+                    raise Unsupported("sheet already has comments")  # merging notes safely is openpyxl's job
+                sheet_xml = read(part.name)
+                if re.search(r"<(\w+:)?legacyDrawing\b", sheet_xml):
+                    raise Unsupported("sheet already has a legacy drawing (form controls)")  # only one is allowed
+                sheet_xml = _restyle_sheet(sheet_xml, sheet_marks, styles)
+                comments_name, vml_name = f"xl/comments_dq{n}.xml", f"xl/drawings/vmlDrawing_dq{n}.vml"
+                vml_id = _free_id(rels, "rIdDqVml")
+                rels = _add_relationship(rels, vml_id, _REL_VML, "/" + vml_name)
+                rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
+                sheet_xml = _add_legacy_drawing(sheet_xml, vml_id)
+                changed[part.name] = sheet_xml.encode("utf-8")
+                changed[part.rels] = rels.encode("utf-8")
+                notes = [comment_text(m, lang, cache) for m in sheet_marks]
+                changed[comments_name] = _comments_xml(sheet_marks, notes, lang).encode("utf-8")
+                vml, block = _vml(sheet_marks, notes, block)
+                changed[vml_name] = vml.encode("utf-8")
+                ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
+            if by_sheet:
+                raise Unsupported(f"issues on sheets not in the workbook: {sorted(by_sheet)}")
+            ctypes = _add_default(ctypes, "vml", _CT_VML)
+            issues_part = "xl/worksheets/dq_issues.xml"
+            rel_id = _free_id(wb_rels, "rIdDqIssues")
+            changed[issues_part] = _issues_sheet(issues, lang, styles, cache).encode("utf-8")
+            changed[wb_rels_name] = _add_relationship(wb_rels, rel_id, _REL_WORKSHEET, "/" + issues_part).encode("utf-8")
+            changed["xl/workbook.xml"] = _add_sheet(workbook, text("xlsx.issues_sheet", lang), rel_id, list(sheets)).encode("utf-8")
+            changed["[Content_Types].xml"] = _add_override(ctypes, "/" + issues_part, _CT_WORKSHEET).encode("utf-8")
+            changed[styles_name] = styles.render().encode("utf-8")
+        source = self.source
+
+        def save(tmp: Path) -> None:
+            with zipfile.ZipFile(source) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+                for info in zin.infolist():
+                    if info.filename in changed:
+                        continue
+                    zout.writestr(info, zin.read(info.filename), compress_type=info.compress_type)
+                for name, data in changed.items():
+                    zout.writestr(name, data)
+
+        return save
+
+    @staticmethod
+    def _sheets(workbook: str, wb_rels: str, names: list[str]) -> dict[str, _Part]:
+        targets = {r.get("Id"): _resolve("xl/workbook.xml", r.get("Target", "")) for r in _relationships(wb_rels)}
+        out: dict[str, _Part] = {}
+        for m in re.finditer(r"<(?:\w+:)?sheet\b([^>]*?)/?>", workbook):
+            attrs = dict(re.findall(r'([\w:]+)="([^"]*)"', m.group(1)))
+            rid = next((v for k, v in attrs.items() if k.endswith(":id")), None)
+            name = _unescape(attrs.get("name", ""))
+            target = targets.get(rid)
+            if target and target in names:
+                out[name] = _Part(target, _rels_name(target))
+        return out
+
+
+def _unescape(value: str) -> str:
+    return value.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+def _add_override(ctypes: str, part: str, content_type: str) -> str:
+    if f'PartName="{part}"' in ctypes:
+        return ctypes
+    m = re.search(r"</(\w+:)?Types>", ctypes)
+    if m is None:
+        raise Unsupported("bad [Content_Types].xml")
+    p = m.group(1) or ""
+    return ctypes[: m.start()] + f'<{p}Override PartName="{part}" ContentType="{content_type}"/>' + ctypes[m.start():]
+
+
+def _add_default(ctypes: str, ext: str, content_type: str) -> str:
+    if re.search(rf'Extension="{ext}"', ctypes, re.I):
+        return ctypes
+    m = re.search(r"</(\w+:)?Types>", ctypes)
+    if m is None:
+        raise Unsupported("bad [Content_Types].xml")
+    p = m.group(1) or ""
+    return ctypes[: m.start()] + f'<{p}Default Extension="{ext}" ContentType="{content_type}"/>' + ctypes[m.start():]
+
+
+def _add_sheet(workbook: str, wanted: str, rel_id: str, existing: list[str]) -> str:
+    taken = {s.casefold() for s in existing}
+    name, n = wanted, 2
+    while name.casefold() in taken:
+        name = f"{wanted} ({n})"
+        n += 1
+    ids = [int(x) for x in re.findall(r"<(?:\w+:)?sheet\b[^>]*?\ssheetId=\"(\d+)\"", workbook)]
+    m = re.search(r"</(\w+:)?sheets>", workbook)
+    if m is None:
+        raise Unsupported("workbook without <sheets>")
+    p = m.group(1) or ""
+    entry = f'<{p}sheet name={_attr(name)} sheetId="{max(ids, default=0) + 1}" xmlns:r="{_NS_R}" r:id="{rel_id}"/>'
+    return workbook[: m.start()] + entry + workbook[m.start():]
+
+
+_ROW = r"<{p}row\b[^>]*?(?:/>|>.*?</{p}row>)"
+_CELL = r"<{p}c\b[^>]*?(?:/>|>.*?</{p}c>)"
+_CELL_COL = re.compile(r'\sr="([A-Z]+)\d*"')
+
+
+@lru_cache(maxsize=8)
+def _pattern(template: str, p: str) -> re.Pattern[str]:
+    return re.compile(template.format(p=re.escape(p)), re.S)
+
+
+def _restyle_sheet(xml: str, marks: list[Mark], styles: Styles) -> str:
+    """The sheet with every marked cell given a filled style; missing cells and rows are created."""
+    p = _prefix(xml, "worksheet")
+    data = re.search(rf"<{p}sheetData\b[^>]*?(?:/>|>)", xml)
+    if data is None:
+        raise Unsupported("sheet without <sheetData>")
+    if data.group(0).endswith("/>"):
+        xml = xml[: data.start()] + f"<{p}sheetData></{p}sheetData>" + xml[data.end():]
+        data = re.search(rf"<{p}sheetData\b[^>]*?>", xml)
+        assert data is not None
+    end = xml.index(f"</{p}sheetData>", data.end())
+    body = xml[data.end(): end]
+    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
+    for mark in marks:
+        wanted[mark.row][mark.col] = mark.severity
+    pending = sorted(wanted)
+    out: list[str] = []
+    pos = 0
+    row_no = 0
+    for m in _pattern(_ROW, p).finditer(body):
+        head = m.group(0)[: m.group(0).index(">")]
+        r = re.search(r'\sr="(\d+)"', head)
+        row_no = int(r.group(1)) if r else row_no + 1
+        while pending and pending[0] < row_no:  # issue rows with no <row> element of their own
+            out.append(body[pos: m.start()])
+            pos = m.start()
+            out.append(_new_row(p, pending[0], wanted[pending[0]], styles))
+            pending.pop(0)
+        if pending and pending[0] == row_no:
+            out.append(body[pos: m.start()])
+            out.append(_restyle_row(p, m.group(0), row_no, wanted[row_no], styles))
+            pos = m.end()
+            pending.pop(0)
+    out.append(body[pos:])
+    out.extend(_new_row(p, r, wanted[r], styles) for r in pending)
+    return xml[: data.end()] + "".join(out) + xml[end:]
+
+
+def _new_row(p: str, row: int, cols: dict[int, Severity], styles: Styles) -> str:
+    cells = "".join(f'<{p}c r="{letters(c)}{row}" s="{styles.with_fill(0, FILLS[sev])}"/>' for c, sev in sorted(cols.items()))
+    return f'<{p}row r="{row}">{cells}</{p}row>'
+
+
+def _restyle_row(p: str, row_xml: str, row_no: int, cols: dict[int, Severity], styles: Styles) -> str:
+    head_end = row_xml.index(">")
+    self_closing = row_xml[head_end - 1] == "/"
+    head = row_xml[: head_end - 1 if self_closing else head_end]
+    inner = "" if self_closing else row_xml[head_end + 1: -len(f"</{p}row>")]
+    # The row's spans hint would no longer cover a cell added beyond it.
+    head = re.sub(r'\sspans="[^"]*"', "", head).rstrip()
+    row_style = 0
+    if re.search(r'\scustomFormat="(1|true)"', head):
+        s = re.search(r'\ss="(\d+)"', head)
+        row_style = int(s.group(1)) if s else 0
+    todo = sorted(cols)
+    out: list[str] = []
+    pos, col = 0, -1
+    for m in _pattern(_CELL, p).finditer(inner):
+        if not todo:
+            break  # the rest of the row is copied as it is
+        cell = m.group(0)
+        cell_head_end = cell.index(">")
+        ref = _CELL_COL.search(cell, 0, cell_head_end)
+        col = col_index(ref.group(1)) if ref else col + 1
+        out.append(inner[pos: m.start()])
+        while todo and todo[0] < col:
+            out.append(f'<{p}c r="{letters(todo[0])}{row_no}" s="{styles.with_fill(row_style, FILLS[cols[todo[0]]])}"/>')
+            todo.pop(0)
+        if todo and todo[0] == col:
+            cell_head = cell[:cell_head_end]
+            closing = cell_head.endswith("/")
+            if closing:
+                cell_head = cell_head[:-1]
+            s = re.search(r'\ss="(\d+)"', cell_head)
+            base = int(s.group(1)) if s else row_style
+            cell_head = re.sub(r'\ss="[^"]*"', "", cell_head).rstrip()
+            cell = f'{cell_head} s="{styles.with_fill(base, FILLS[cols[col]])}"' + ("/" if closing else "") + cell[cell_head_end:]
+            todo.pop(0)
+        out.append(cell)
+        pos = m.end()
+    rest = inner[pos:]
+    added = "".join(f'<{p}c r="{letters(c)}{row_no}" s="{styles.with_fill(row_style, FILLS[cols[c]])}"/>' for c in todo)
+    return f"{head}>{''.join(out)}{added}{rest}</{p}row>"
+
+
+def _add_legacy_drawing(xml: str, rel_id: str) -> str:
+    p = _prefix(xml, "worksheet")
+    element = f'<{p}legacyDrawing xmlns:r="{_NS_R}" r:id="{rel_id}"/>'
+    for name in _AFTER_LEGACY:
+        m = re.search(rf"<{re.escape(p)}{name}\b", xml)
+        if m:
+            return xml[: m.start()] + element + xml[m.start():]
+    end = xml.rindex(f"</{p}worksheet>")
+    return xml[:end] + element + xml[end:]
+
+
+def _comments_xml(marks: list[Mark], notes: list[str], lang: str) -> str:
+    author = _x(text("xlsx.comment_author", lang))
+    items = []
+    for mark, note in zip(marks, notes, strict=True):
+        body = _x(note)
+        items.append(f'<comment ref="{mark.ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr>'
+                     f'<t xml:space="preserve">{body}</t></r></text></comment>')
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_NS_MAIN}">'
+            f"<authors><author>{author}</author></authors><commentList>{''.join(items)}</commentList></comments>")
+
+
+def _vml(marks: list[Mark], notes: list[str], first_block: int) -> tuple[str, int]:
+    """The legacy drawing Excel needs to show comments; returns it and the next free id block."""
+    blocks = max(1, -(-len(marks) // 1024))
+    ids = ",".join(str(b) for b in range(first_block, first_block + blocks))
+    shapes = []
+    for i, (mark, note) in enumerate(zip(marks, notes, strict=True)):
+        sid = first_block * 1024 + 1 + i
+        # About 30 characters a line in a 240pt box: tall enough to read without resizing.
+        lines = sum(1 + len(line) // 30 for line in note.split("\n"))
+        height = min(20 + 12 * lines, 400)
+        shapes.append(
+            f'<v:shape id="_x0000_s{sid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+            f'width:240pt;height:{height}pt;z-index:{i + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+            '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+            f'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f"<x:Anchor>{mark.col + 1}, 15, {max(mark.row - 2, 0)}, 10, {mark.col + 5}, 15, {mark.row + 6}, 4</x:Anchor>"
+            f"<x:AutoFill>False</x:AutoFill><x:Row>{mark.row - 1}</x:Row><x:Column>{mark.col}</x:Column></x:ClientData></v:shape>"
+        )
+    xml = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+           'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+           f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{ids}"/></o:shapelayout>'
+           '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+           '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+           + "".join(shapes) + "</xml>")
+    return xml, first_block + blocks
+
+
+def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
+    header, rows = issue_rows(issues, lang, cache)
+    p = styles.p
+    bold = styles.font(f'<{p}b/><{p}sz val="11"/><{p}color rgb="FFFFFFFF"/><{p}name val="Calibri"/>')
+    link = styles.font(f'<{p}u/><{p}sz val="11"/><{p}color rgb="FF0563C1"/><{p}name val="Calibri"/>')
+    head_xf = styles.xf(f'<{p}xf numFmtId="0" fontId="{bold}" fillId="{styles.fill(HEADER_FILL)}" borderId="0" xfId="0" applyFont="1" applyFill="1"/>')
+    link_xf = styles.xf(f'<{p}xf numFmtId="0" fontId="{link}" fillId="0" borderId="0" xfId="0" applyFont="1"/>')
+    sev_xf = {s: styles.with_fill(0, FILLS[s]) for s in Severity}
+    widths = [16, 8, 9, 8, 10, 20, 14, 14, 22, 60, 50]
+    out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS_MAIN}" xmlns:r="{_NS_R}">',
+           '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>',
+           "<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)) + "</cols>",
+           "<sheetData>"]
+
+    def cell(ref: str, value: object, style: int | None = None) -> str:
+        s = f' s="{style}"' if style is not None else ""
+        if value is None or value == "":
+            return f'<c r="{ref}"{s}/>' if s else ""
+        # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_x(value)}</t></is></c>'
+
+    out.append('<row r="1">' + "".join(cell(f"{letters(c)}1", h, head_xf) for c, h in enumerate(header)) + "</row>")
+    links = []
+    col_names = [letters(c) for c in range(len(header))]
+    cell_col = 5  # the "cell" column
+    for n, (issue, values) in enumerate(zip(issues, rows, strict=True), start=2):
+        cells = []
+        for c, v in enumerate(values):
+            style = sev_xf[issue.severity] if c == 1 else (link_xf if c == cell_col and issue.row is not None and issue.sheet else None)
+            cells.append(cell(f"{col_names[c]}{n}", v, style))
+        out.append(f'<row r="{n}">' + "".join(cells) + "</row>")
+        if issue.row is not None and issue.sheet:
+            location = "'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"
+            links.append(f'<hyperlink ref="{letters(cell_col)}{n}" location={_attr(location)} '
+                         f"display={_attr(text('xlsx.go_to', lang, cell=where(issue)))}/>")
+    if not issues:
+        out.append(f'<row r="2">{cell("A2", text("xlsx.no_issues", lang))}</row>')
+    out.append("</sheetData>")
+    if issues:
+        out.append(f'<autoFilter ref="A1:{letters(len(header) - 1)}{len(issues) + 1}"/>')
+    if links:
+        out.append("<hyperlinks>" + "".join(links) + "</hyperlinks>")
+    out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+    return "".join(out)

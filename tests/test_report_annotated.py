@@ -1,0 +1,119 @@
+"""The annotated workbook, opened with openpyxl: fills and comments on the exact cells."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Font
+from report_helpers import demo_result
+
+from dataquality.pipeline import run
+from dataquality.report import ReportOptions, annotated_xlsx
+
+RED, AMBER = annotated_xlsx.FILLS["error"], annotated_xlsx.FILLS["warning"]  # type: ignore[index]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_demo_workbook_is_annotated_on_the_exact_cells(tmp_path: Path, config) -> None:
+    result = demo_result(tmp_path / "demo", config, "zh")
+    source = tmp_path / "demo" / "customers.xlsx"
+    before = _digest(source)
+    written = annotated_xlsx.write(result, ReportOptions(lang="zh", out=tmp_path / "out"))
+    assert _digest(source) == before  # the user's file is never touched
+    path = tmp_path / "out" / "customers.annotated.xlsx"
+    assert path in written
+    wb = load_workbook(path)
+    ws = wb["客户主数据"]
+    assert ws["E15"].value == "E" and ws["E15"].fill.fgColor.rgb == RED
+    assert "ENM001" in ws["E15"].comment.text and "客户等级" in ws["E15"].comment.text
+    assert ws["H13"].fill.fgColor.rgb == AMBER and "FMT003" in ws["H13"].comment.text
+    assert ws["F26"].value is None and ws["F26"].fill.fgColor.rgb == RED  # missing salesperson: an empty cell
+    assert ws["B6"].fill.fgColor.rgb == AMBER and "浙江东方电气配件有限公司" in ws["B6"].comment.text
+    # Everything else keeps the user's formatting: the blue header, the bold title, no stray notes.
+    assert ws["C3"].fill.fgColor.rgb.endswith("305496") and ws["C3"].font.b
+    assert ws["A1"].font.b and ws["A1"].value == "客户主数据导入表"
+    assert ws["E16"].comment is None and ws["E16"].fill.fill_type is None
+    assert ws.freeze_panes == "A4"
+    commented = {c.coordinate for row in ws.iter_rows() for c in row if c.comment}
+    assert commented == {i.cell.split("!")[1] for i in result.issues if i.file == "customers.xlsx"}
+    issues = wb["问题清单"]
+    assert issues.max_row == 1 + sum(1 for i in result.issues if i.file == "customers.xlsx")
+    links = {c.value: c.hyperlink.location for c in issues["F"][1:] if c.hyperlink}
+    assert links["客户主数据!E15"] == "'客户主数据'!E15"
+
+
+def test_formula_like_values_stay_text_in_the_issues_sheet(tmp_path: Path, config, write_xlsx) -> None:
+    path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
+                                         ["=1+2", "甲公司", "张伟", "13812345678", "上海"]]})
+    # A real formula cell in the input, to show formulas are copied untouched.
+    wb = load_workbook(path)
+    wb["客户"]["F2"] = "=LEN(B2)"
+    wb["客户"]["A2"].data_type = "s"  # the key is the text "=1+2", as a clerk might type it
+    wb.save(path)
+    result = run(config, [path], "en")
+    [out] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    wb = load_workbook(out)
+    assert wb["客户"]["F2"].value == "=LEN(B2)"
+    issues = wb["Issues"]
+    values = [c.value for c in issues["I"]]
+    assert "=1+2" in values and issues[f"I{values.index('=1+2') + 1}"].data_type == "s"
+
+
+def test_a_sheet_with_notes_of_its_own_keeps_them(tmp_path: Path, config, write_xlsx) -> None:
+    path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
+                                         ["C1", "甲公司", "张伟", "13812345678", "上海"]]})
+    wb = load_workbook(path)
+    wb["客户"]["A2"].comment = Comment("checked by Li", "Li")
+    wb["客户"]["B2"].font = Font(italic=True)
+    wb.save(path)
+    result = run(config, [path], "en")
+    [out] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    ws = load_workbook(out)["客户"]
+    assert ws["A2"].fill.fgColor.rgb == RED
+    assert "FMT001" in ws["A2"].comment.text and "checked by Li" in ws["A2"].comment.text
+    assert ws["B2"].font.i
+
+
+def test_csv_input_becomes_an_annotated_workbook(tmp_path: Path, config) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("客户编码,客户名称,业务员,联系电话,详细地址\nC100001,甲公司,张伟,13812345678,上海\nC1,乙公司,,13812345678,北京\n", encoding="utf-8")
+    result = run(config, [path], "en")
+    [out] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    assert out.name == "customers.annotated.xlsx"
+    ws = load_workbook(out)["customers"]
+    assert ws["A3"].value == "C1" and ws["A3"].fill.fgColor.rgb == RED and "FMT001" in ws["A3"].comment.text
+    assert ws["C3"].fill.fgColor.rgb == RED and ws["A2"].comment is None
+
+
+def test_every_part_of_the_annotated_workbook_is_well_formed(tmp_path: Path, config) -> None:
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    result = demo_result(tmp_path / "demo", config, "en")
+    [customers, _] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    with zipfile.ZipFile(customers) as zf:
+        names = zf.namelist()
+        for name in names:
+            if name.endswith((".xml", ".rels", ".vml")):
+                ET.fromstring(zf.read(name))  # raises on malformed XML
+        types = zf.read("[Content_Types].xml").decode()
+    assert "xl/comments_dq1.xml" in names and "xl/drawings/vmlDrawing_dq1.vml" in names
+    assert 'PartName="/xl/comments_dq1.xml"' in types and 'Extension="vml"' in types
+    with zipfile.ZipFile(tmp_path / "demo" / "customers.xlsx") as original, zipfile.ZipFile(customers) as copy:
+        # Parts that hold no issue are copied byte for byte.
+        assert original.read("xl/theme/theme1.xml") == copy.read("xl/theme/theme1.xml")
+
+
+def test_row_level_issues_are_marked_on_the_key_cell() -> None:
+    from dataquality.issue import Issue, Severity
+
+    row_issue = Issue(rule="PRD001", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="产品", row=7, key="FG000001")
+    file_issue = Issue(rule="FIL002", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="产品")
+    [mark] = annotated_xlsx.marks_for([row_issue, file_issue], {"产品": 2})
+    assert (mark.sheet, mark.ref, mark.severity) == ("产品", "C7", Severity.ERROR)
