@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from dataquality.checks.registry import field_rule
-from dataquality.checks.values import FieldValues, TableValues, today
+from dataquality.checks.values import FieldValues, TableValues, format_number, today
 from dataquality.config import Bound, EntitySchema, FieldSpec
 from dataquality.issue import Severity
 
@@ -170,6 +170,65 @@ def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & (v.after_whitespace != v.clean).fillna(False).astype(bool)
 
 
+# Numbers written with separators, currency signs or accounting brackets; plain numbers are not.
+_PLAIN_NUMBER = r"-?\d+(\.\d+)?"
+
+
+def _fix_number(v: FieldValues, failing: pd.Index) -> pd.Series:
+    return format_number(v.number.loc[failing])
+
+
+@field_rule("TYP004", "number-stored-as-text", Severity.INFO, applies=lambda f: f.is_numeric, params=_labels,
+            fix=_fix_number, on_by_default=False)
+def number_stored_as_text(v: FieldValues, t: TableValues) -> pd.Series:
+    """A number is written as text with thousands separators, a currency sign or brackets.
+
+    Why: '1,000.00' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
+    Bad: list_price = '1,000.00' or '¥1,000'.
+    Good: list_price = 1000 (a real number; show separators with the cell format instead).
+    Off by default in dq validate (rules.yaml: TYP004: {enabled: true} to report it); dq fix always applies it.
+    """
+    plain = v.clean.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
+    return v.number.notna() & ~plain
+
+
+# A mobile number with an optional country code, or a landline with its area code (010, 02x: two
+# digits after the 0; every other area code three), written with any separators.
+_MOBILE = r"(?:\+?86|0086)?(1[3-9]\d{9})"
+_LANDLINE_INTL = r"(?:\+86|0086)(10|2\d|[3-9]\d{2})(\d{7,8})"
+_LANDLINE = r"0(10|2\d|[3-9]\d{2})(\d{7,8})"
+_PHONE_SEPARATORS = r"[-()（）.\s]"
+
+
+def _phone_canonical(clean: pd.Series) -> pd.Series:
+    """The one format for Chinese phone numbers: 13812345678 and 021-12345678; NA when unsure."""
+    digits = clean.str.replace(_PHONE_SEPARATORS, "", regex=True)
+    mobile = digits.str.extract(f"^{_MOBILE}$")[0]
+    intl = digits.str.extract(f"^{_LANDLINE_INTL}$")
+    local = digits.str.extract(f"^{_LANDLINE}$")
+    landline = ("0" + intl[0] + "-" + intl[1]).fillna("0" + local[0] + "-" + local[1])
+    return mobile.fillna(landline)
+
+
+def _fix_phone(v: FieldValues, failing: pd.Index) -> pd.Series:
+    return _phone_canonical(v.clean).loc[failing]
+
+
+@field_rule("FMT005", "phone-not-in-standard-format", Severity.INFO, applies=lambda f: f.identifier == "cn_phone",
+            params=_labels, fix=_fix_phone, on_by_default=False)
+def phone_not_in_standard_format(v: FieldValues, t: TableValues) -> pd.Series:
+    """A Chinese phone number is written with a country code, brackets or separators other than the one format.
+
+    Why: one number written three ways ('+86 138-1234-5678', '(021)12345678') defeats duplicate checks and look-ups.
+    Bad: phone = +86-138-1234-5678; phone = (021)12345678.
+    Good: phone = 13812345678; phone = 021-12345678.
+    Off by default in dq validate (rules.yaml: FMT005: {enabled: true} to report it); dq fix always applies it.
+    Numbers it cannot read with certainty (extensions, foreign numbers) are left alone.
+    """
+    canonical = _phone_canonical(v.clean)
+    return v.present & canonical.notna() & (canonical != v.clean).fillna(False).astype(bool)
+
+
 # --- ENM: allowed values ---------------------------------------------------------------------
 
 
@@ -186,6 +245,19 @@ def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
     Good: unit = BOX (or 箱); payment_terms = NET30 (or 月结30天).
     """
     return v.present & v.canonical.isna()
+
+
+@field_rule("ENM002", "synonym-used", Severity.INFO, applies=lambda f: f.type == "enum", params=_allowed,
+            fix=_fix_enum, on_by_default=False)
+def synonym_used(v: FieldValues, t: TableValues) -> pd.Series:
+    """An allowed value is written as one of its synonyms (or in another letter case) instead of its canonical form.
+
+    Why: 个, 件 and PCS all mean one unit; the ERP stores one code, so the import file should too.
+    Bad: unit = 个; status = 启用; currency = rmb.
+    Good: unit = PCS; status = active; currency = CNY.
+    Off by default in dq validate (rules.yaml: ENM002: {enabled: true} to report it); dq fix always applies it.
+    """
+    return v.present & v.canonical.notna() & (v.canonical != v.clean).fillna(False).astype(bool)
 
 
 # --- RNG: ranges -----------------------------------------------------------------------------
