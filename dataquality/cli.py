@@ -162,3 +162,56 @@ def demo(folder: Path, lang: str | None, quiet: bool) -> None:
     result = run(Config.load(), files, lang)
     write_reports(result, ["console"], ReportOptions(lang=lang, limit=25))
     click.echo(text("cli.demo_next", lang, file=files[0]))
+
+
+# --- issue 7: import templates and safe fixes (dq template, dq fix) ---------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the fixed copy (.xlsx for workbooks, .csv for CSV). The input is never modified.")
+@click.option("--dry-run", is_flag=True, help="Only print what would change; write nothing.")
+@config_options
+@LANG_OPTION
+@handle_errors
+def fix(file: Path, output: Path | None, dry_run: bool, schemas_dir: Path | None, rules_dir: Path | None,
+        lang: str | None) -> None:
+    """Apply the corrections that are certain (spaces, full-width, synonyms, numbers as text, phone format)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dataquality import fix as fixing
+
+    lang = normalise_lang(lang)
+    if output is None and not dry_run:
+        raise fixing.FixError("fix.need_output")
+    config = Config.load(schemas_dir, rules_dir)
+    if output is not None:
+        fixing.check_output(file, output)
+    plan = fixing.plan(file, config, lang)
+    console = Console(highlight=False)
+    if not plan.changes:
+        click.echo(text("fix.nothing", lang, file=file.name))
+    elif dry_run:
+        table = Table(title=text("fix.title", lang, n=len(plan.changes), file=file.name))
+        for key in ("cell", "field", "old", "new", "rule"):
+            table.add_column(text(f"fix.column.{key}", lang))
+        for c in plan.changes:
+            label = config.schemas[c.entity].fields[c.field].label(lang)
+            table.add_row(c.cell, label, c.old or "", c.new, ", ".join(c.rules))
+        console.print(table)
+    if dry_run:
+        return
+    assert output is not None
+    written = fixing.write(plan, output, config, lang)
+    if plan.changes:
+        click.echo(text("fix.summary", lang, n=len(plan.changes), output=output))
+    for extra in written[1:]:
+        click.echo(text("fix.changes_csv", lang, path=extra))
+    counts = {s: sum(1 for i in plan.remaining if i.severity == s) for s in ("error", "warning", "info")}
+    if any(counts.values()):
+        click.echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
+                        infos=counts["info"], output=output))
+    else:
+        click.echo(text("fix.remaining_none", lang))
