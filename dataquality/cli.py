@@ -215,3 +215,20 @@ def fix(file: Path, output: Path | None, dry_run: bool, schemas_dir: Path | None
                         infos=counts["info"], output=output))
     else:
         click.echo(text("fix.remaining_none", lang))
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The workbook to write (.xlsx).")
+@click.option("--rows", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Rows that carry drop-downs and checks.")
+@config_options
+@LANG_OPTION
+@handle_errors
+def template(entity: str, output: Path, rows: int, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Write an import template for ENTITY (customer, product) generated from its schema."""
+    from dataquality import template as templates
+
+    lang = normalise_lang(lang)
+    config = Config.load(schemas_dir, rules_dir)
+    path = templates.write(entity, config, output, lang, rows)
+    click.echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
