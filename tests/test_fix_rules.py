@@ -1,0 +1,80 @@
+"""The fixable info rules ENM002, TYP004 and FMT005: off in dq validate, on for dq fix."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from dataquality.checks.fields import _phone_canonical
+from dataquality.checks.registry import REGISTRY, active_rules
+from dataquality.config import Config, RuleSetting
+from dataquality.fix import fix_config
+from dataquality.pipeline import run
+
+PRODUCT_HEADER = ["内部编码", "品名", "规格", "单位", "标准售价", "状态"]
+
+
+def _products(write_xlsx, rows):
+    return write_xlsx("products.xlsx", {"products": [PRODUCT_HEADER, *rows]})
+
+
+def test_synonyms_and_text_numbers_are_silent_in_validate(write_xlsx, config: Config) -> None:
+    path = _products(write_xlsx, [["FG000001", "螺栓", "M8", "个", "1,000.00", "启用"]])
+    assert run(config, [path]).issues == []
+
+
+def test_fix_config_reports_them_with_their_fixed_values(write_xlsx, config: Config) -> None:
+    path = _products(write_xlsx, [["FG000001", "螺栓", "M8", "个", "1,000.00", "启用"],
+                                  ["FG000002", "螺母", "M8", "pcs", "¥12.50", "inactive"]])
+    result = run(fix_config(config), [path])
+    found = {(i.row, i.field, i.rule, i.fixed_value) for i in result.issues}
+    assert found == {
+        (2, "unit", "ENM002", "PCS"), (2, "list_price", "TYP004", "1000"), (2, "status", "ENM002", "active"),
+        (3, "unit", "ENM002", "PCS"), (3, "list_price", "TYP004", "12.5"),
+    }
+    assert all(i.severity == "info" and i.fixable for i in result.issues)
+
+
+def test_rules_yaml_can_switch_them_on_for_validate(write_xlsx, config: Config) -> None:
+    path = _products(write_xlsx, [["FG000001", "螺栓", "M8", "个", "100", "active"]])
+    on = replace(config, rule_settings={"ENM002": RuleSetting(enabled=True)})
+    assert run(on, [path]).flatten("row", "field", "rule") == [(2, "unit", "ENM002")]
+
+
+def test_a_rule_switched_off_by_the_company_stays_off_for_fix(config: Config) -> None:
+    off = replace(config, rule_settings={"ENM002": RuleSetting(enabled=False)})
+    assert fix_config(off).rule_settings["ENM002"].enabled is False
+    assert fix_config(config).rule_settings["ENM002"].enabled is True
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical"),
+    [
+        ("+86-138-1234-5678", "13812345678"),
+        ("8613812345678", "13812345678"),
+        ("(021)12345678", "021-12345678"),
+        ("02112345678", "021-12345678"),
+        ("+862112345678", "021-12345678"),
+        ("0571-1234567", "0571-1234567"),
+        ("010-87654321", "010-87654321"),
+        ("13812345678", "13812345678"),
+    ],
+)
+def test_phone_numbers_to_one_format(written: str, canonical: str) -> None:
+    assert _phone_canonical(pd.Series([written], dtype="str")).iloc[0] == canonical
+
+
+@pytest.mark.parametrize("unsure", ["12345", "13812345678转8", "+1 415 555 0100", "86123456"])
+def test_phone_numbers_it_cannot_read_are_left_alone(unsure: str) -> None:
+    assert pd.isna(_phone_canonical(pd.Series([unsure], dtype="str")).iloc[0])
+
+
+def test_every_off_by_default_rule_is_fixable_and_documented() -> None:
+    quiet = [r for r in active_rules() if not r.on_by_default]
+    assert {r.code for r in quiet} >= {"ENM002", "TYP004", "FMT005"}
+    for rule in quiet:
+        assert rule.fixable, rule.code
+        assert "Why:" in rule.doc and "Bad:" in rule.doc and "Good:" in rule.doc
+    assert REGISTRY["FMT002"].on_by_default
