@@ -27,8 +27,7 @@ from dataquality.errors import DQError
 from dataquality.fileio import atomic_open, atomic_path
 from dataquality.i18n import text
 from dataquality.issue import Issue
-from dataquality.load import Table
-from dataquality.load.grid import decode_csv, sniff_kind, sniff_delimiter
+from dataquality.load.grid import decode_csv, sniff_delimiter, sniff_kind
 from dataquality.pipeline import Result, run, validate
 
 # A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than

@@ -58,7 +58,16 @@ def _regex_parts(pattern: str, lang: str) -> list[str] | None:
     """A simple anchored pattern in words, e.g. ^C\\d{6}$ -> ['C', '6 digits']; None when too complex."""
     import re._parser as sre  # the stdlib's own regex parser: no second regex grammar here
     from re._constants import (
-        ANY, AT, BRANCH, CATEGORY, CATEGORY_DIGIT, IN, LITERAL, MAX_REPEAT, RANGE, SUBPATTERN,
+        ANY,
+        AT,
+        BRANCH,
+        CATEGORY,
+        CATEGORY_DIGIT,
+        IN,
+        LITERAL,
+        MAX_REPEAT,
+        RANGE,
+        SUBPATTERN,
     )
 
     def unit(items: list) -> str | None:
