@@ -220,7 +220,7 @@ def fix(file: Path, output: Path | None, dry_run: bool, schemas_dir: Path | None
 @main.command()
 @click.argument("entity")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The workbook to write (.xlsx).")
-@click.option("--rows", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Rows that carry drop-downs and checks.")
+@click.option("--rows", type=click.IntRange(1, 20_000), default=1000, show_default=True, help="Rows that carry drop-downs and checks.")
 @config_options
 @LANG_OPTION
 @handle_errors

@@ -87,7 +87,8 @@ def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
     """One fix per cell for this round (the first in report order); the next round sees the rest."""
     chosen: dict[tuple[str | None, int, str], Issue] = {}
     for issue in issues:
-        if issue.fixable and issue.fixed_value is not None and issue.row is not None and issue.field:
+        if issue.fixable and issue.fixed_value is not None and issue.row is not None and issue.field \
+                and issue.fixed_value != issue.value:
             chosen.setdefault((issue.sheet, issue.row, issue.field), issue)
     return chosen
 
@@ -112,9 +113,9 @@ def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
                 rules.append(issue.rule)
         issues = validate(tables, config)
     else:
-        sheet, row, name = next(iter(_fixes(issues)))
-        raise FixError("fix.no_converge", cell=f"{sheet or ''}!{row}", field=name,
-                       rules=", ".join(sorted({i.rule for i in issues if i.fixable})))
+        stuck = next(iter(_fixes(issues).values()))
+        raise FixError("fix.no_converge", cell=stuck.cell or f"{stuck.row}", field=stuck.field,
+                       rules=", ".join(sorted({i.rule for i in issues if i.fixable and i.row == stuck.row and i.field == stuck.field})))
     originals = {t.sheet: t for t in before.tables}
     changes = []
     for (sheet, row, name), rules in applied.items():

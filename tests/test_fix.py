@@ -179,3 +179,26 @@ def test_a_synonym_added_to_the_schema_is_fixed_without_code(messy: Path, tmp_pa
     wb.save(messy)
     plan = fixing.plan(messy, Config.load(schemas, None))
     assert ("客户!H3", "正常", "active") in {(c.cell, c.old, c.new) for c in plan.changes}
+
+
+def test_rules_that_undo_each_other_are_a_clear_error(tmp_path: Path) -> None:
+    from dataquality.paths import default_schemas_dir
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(default_schemas_dir(), schemas)
+    path = schemas / "product.yaml"
+    # An upper-casing clean step on a field whose canonical values are lower case: FMT004 and ENM002 disagree.
+    text = path.read_text(encoding="utf-8").replace(
+        "  status:\n    labels: {en: Status, zh: 状态}\n    aliases: [状态]\n",
+        "  status:\n    labels: {en: Status, zh: 状态}\n    aliases: [状态]\n    clean: [nfkc, trim, upper]\n")
+    path.write_text(text, encoding="utf-8")
+    wb = Workbook()
+    wb.active.title = "products"
+    wb.active.append(["内部编码", "品名", "规格", "状态"])
+    wb.active.append(["FG000001", "螺栓", "M8", "active"])
+    src = tmp_path / "p.xlsx"
+    wb.save(src)
+    done = dq("fix", str(src), "-o", str(tmp_path / "out.xlsx"), "--schemas", str(schemas), "--lang", "en")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "products!D2" in done.stderr and "ENM002" in done.stderr and "FMT004" in done.stderr
+    assert not (tmp_path / "out.xlsx").exists()
