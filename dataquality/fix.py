@@ -35,6 +35,7 @@ from dataquality.pipeline import Result, run, validate
 MAX_ROUNDS = 6
 WORKBOOK_OUTPUTS = {".xlsx", ".xlsm"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
 CHANGED_FILL = "FFF2CC"  # light amber: visible, prints fine in black and white
 
 
@@ -157,7 +158,7 @@ def write(fix: FixPlan, output: Path, config: Config, lang: str = "en") -> list[
 
 def _cell_value(spec: FieldSpec, new: str) -> tuple[Any, str | None]:
     """What to store for a fixed value, and the number format it needs (None: keep the cell's)."""
-    if spec.is_numeric:
+    if spec.is_numeric and _PLAIN_NUMBER.match(new):
         number = float(new)
         return (int(number) if number.is_integer() and abs(number) < 1e15 else number), None
     if spec.type == "date" and _ISO_DATE.match(new):
@@ -193,6 +194,8 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
         put(cell, value)
         if number_format:
             cell.number_format = number_format
+        elif isinstance(value, (int, float)) and cell.number_format == "@":
+            cell.number_format = "General"  # a text format would make Excel treat the next edit as text again
         cell.fill = fill
         note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
         previous = cell.comment.text + "\n" if cell.comment is not None else ""

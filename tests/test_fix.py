@@ -202,3 +202,17 @@ def test_rules_that_undo_each_other_are_a_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert "products!D2" in done.stderr and "ENM002" in done.stderr and "FMT004" in done.stderr
     assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_a_numeric_cell_that_stays_text_after_tidying_is_written_as_text(tmp_path: Path) -> None:
+    wb = Workbook()
+    wb.active.title = "products"
+    wb.active.append(["内部编码", "品名", "规格", "标准售价", "标准成本"])
+    wb.active.append(["FG000001", "螺栓", "M8", " 五十 ", "１２"])
+    wb.active["E2"].number_format = "@"
+    src, out = tmp_path / "p.xlsx", tmp_path / "fixed.xlsx"
+    wb.save(src)
+    assert dq("fix", str(src), "-o", str(out)).returncode == 0
+    ws = load_workbook(out)["products"]
+    assert ws["D2"].value == "五十"  # spaces removed, still not a number: a person decides
+    assert ws["E2"].value == 12 and ws["E2"].number_format == "General"
