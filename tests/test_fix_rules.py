@@ -78,3 +78,16 @@ def test_every_off_by_default_rule_is_fixable_and_documented() -> None:
         assert rule.fixable, rule.code
         assert "Why:" in rule.doc and "Bad:" in rule.doc and "Good:" in rule.doc
     assert REGISTRY["FMT002"].on_by_default
+
+
+def test_dq_rules_explains_an_off_by_default_rule() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "dataquality", "rules", "ENM002", "--lang", "en"], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(root)}, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "Off by default" in done.stdout and "Auto-fixable: yes" in done.stdout

@@ -183,10 +183,11 @@ def _fix_number(v: FieldValues, failing: pd.Index) -> pd.Series:
 def number_stored_as_text(v: FieldValues, t: TableValues) -> pd.Series:
     """A number is written as text with thousands separators, a currency sign or brackets.
 
+    Off by default in dq validate (rules.yaml: TYP004: {enabled: true} to report it); dq fix always applies it.
+
     Why: '1,000.00' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
     Bad: list_price = '1,000.00' or '¥1,000'.
     Good: list_price = 1000 (a real number; show separators with the cell format instead).
-    Off by default in dq validate (rules.yaml: TYP004: {enabled: true} to report it); dq fix always applies it.
     """
     plain = v.clean.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
     return v.number.notna() & ~plain
@@ -219,11 +220,12 @@ def _fix_phone(v: FieldValues, failing: pd.Index) -> pd.Series:
 def phone_not_in_standard_format(v: FieldValues, t: TableValues) -> pd.Series:
     """A Chinese phone number is written with a country code, brackets or separators other than the one format.
 
+    Off by default in dq validate (rules.yaml: FMT005: {enabled: true} to report it); dq fix always applies it.
+    Numbers it cannot read with certainty (extensions, foreign numbers) are left alone.
+
     Why: one number written three ways ('+86 138-1234-5678', '(021)12345678') defeats duplicate checks and look-ups.
     Bad: phone = +86-138-1234-5678; phone = (021)12345678.
     Good: phone = 13812345678; phone = 021-12345678.
-    Off by default in dq validate (rules.yaml: FMT005: {enabled: true} to report it); dq fix always applies it.
-    Numbers it cannot read with certainty (extensions, foreign numbers) are left alone.
     """
     canonical = _phone_canonical(v.clean)
     return v.present & canonical.notna() & (canonical != v.clean).fillna(False).astype(bool)
@@ -252,10 +254,11 @@ def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
 def synonym_used(v: FieldValues, t: TableValues) -> pd.Series:
     """An allowed value is written as one of its synonyms (or in another letter case) instead of its canonical form.
 
+    Off by default in dq validate (rules.yaml: ENM002: {enabled: true} to report it); dq fix always applies it.
+
     Why: 个, 件 and PCS all mean one unit; the ERP stores one code, so the import file should too.
     Bad: unit = 个; status = 启用; currency = rmb.
     Good: unit = PCS; status = active; currency = CNY.
-    Off by default in dq validate (rules.yaml: ENM002: {enabled: true} to report it); dq fix always applies it.
     """
     return v.present & v.canonical.notna() & (v.canonical != v.clean).fillna(False).astype(bool)
 
