@@ -214,6 +214,10 @@ def _changes_sheet(wb: Any, changes: list[CellChange], config: Config, lang: str
 
     title = text("fix.sheet_name", lang)
     headers = [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")]
+    n = 2
+    while title in wb.sheetnames and [c.value for c in wb[title][1]][: len(headers)] != headers:
+        title = f"{text('fix.sheet_name', lang)} {n}"  # the workbook's own sheet of that name is left alone
+        n += 1
     if title in wb.sheetnames:
         ws = wb[title]
     else:
@@ -224,13 +228,14 @@ def _changes_sheet(wb: Any, changes: list[CellChange], config: Config, lang: str
         ws.freeze_panes = "A2"
         for letter, width in zip("ABCDEF", (16, 24, 28, 28, 22, 18), strict=True):
             ws.column_dimensions[letter].width = width
-    for change in changes:
+    start = ws.max_row + 1  # computed once: openpyxl's max_row walks every cell
+    for r, change in enumerate(changes, start=start):
         spec = _schema(config, change.entity).fields[change.field]
         rules = ", ".join(f"{code} {text(f'rules.{code}.title', lang)}" for code in change.rules)
         # "label (name)" never reads as a header, so the loader cannot mistake this sheet for data.
         row = [change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new, rules, run_at]
-        ws.append([None] * len(row))
-        for cell, value in zip(ws[ws.max_row], row, strict=True):
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
             put(cell, value)
             cell.number_format = "@"
 

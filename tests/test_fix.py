@@ -216,3 +216,14 @@ def test_a_numeric_cell_that_stays_text_after_tidying_is_written_as_text(tmp_pat
     ws = load_workbook(out)["products"]
     assert ws["D2"].value == "五十"  # spaces removed, still not a number: a person decides
     assert ws["E2"].value == 12 and ws["E2"].number_format == "General"
+
+
+def test_the_workbooks_own_changes_sheet_is_left_alone(messy: Path, tmp_path: Path, config: Config) -> None:
+    wb = load_workbook(messy)
+    wb.create_sheet("Changes")["A1"] = "our price changes, 2024"
+    wb.save(messy)
+    out = tmp_path / "fixed.xlsx"
+    fixing.write(fixing.plan(messy, config), out, config, "en")
+    fixed = load_workbook(out)
+    assert fixed["Changes"]["A1"].value == "our price changes, 2024" and fixed["Changes"].max_row == 1
+    assert fixed["Changes 2"]["A1"].value == "Cell" and fixed["Changes 2"].max_row == 11
