@@ -103,8 +103,8 @@ def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
     by_sheet = {t.sheet: t for t in tables}
     applied: dict[tuple[str | None, int, str], list[str]] = {}
     issues = before.issues
+    chosen = _fixes(issues)
     for _ in range(MAX_ROUNDS):
-        chosen = _fixes(issues)
         if not chosen:
             break
         for (sheet, row, name), issue in chosen.items():
@@ -113,8 +113,9 @@ def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
             if issue.rule not in rules:
                 rules.append(issue.rule)
         issues = validate(tables, config)
-    else:
-        stuck = next(iter(_fixes(issues).values()))
+        chosen = _fixes(issues)
+    if chosen:
+        stuck = next(iter(chosen.values()))
         raise FixError("fix.no_converge", cell=stuck.cell or f"{stuck.row}", field=stuck.field,
                        rules=", ".join(sorted({i.rule for i in issues if i.fixable and i.row == stuck.row and i.field == stuck.field})))
     originals = {t.sheet: t for t in before.tables}
