@@ -377,3 +377,72 @@ def corrections(files: tuple[Path, ...], out: Path, schemas_dir: Path | None, ru
         click.echo(text(key, lang, n=len(written), folder=out), err=True)
         for path in written:
             click.echo(text("cli.written", lang, path=path), err=True)
+
+# --- issue 7: import templates and safe fixes (dq template, dq fix) ---------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the fixed copy (.xlsx for workbooks, .csv for CSV). The input is never modified.")
+@click.option("--dry-run", is_flag=True, help="Only print what would change; write nothing.")
+@config_options
+@LANG_OPTION
+@handle_errors
+def fix(file: Path, output: Path | None, dry_run: bool, schemas_dir: Path | None, rules_dir: Path | None,
+        lang: str | None) -> None:
+    """Apply the corrections that are certain (spaces, full-width, synonyms, numbers as text, phone format)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dataquality import fix as fixing
+
+    lang = normalise_lang(lang)
+    if output is None and not dry_run:
+        raise fixing.FixError("fix.need_output")
+    config = Config.load(schemas_dir, rules_dir)
+    if output is not None:
+        fixing.check_output(file, output)
+    plan = fixing.plan(file, config, lang)
+    console = Console(highlight=False)
+    if not plan.changes:
+        click.echo(text("fix.nothing", lang, file=file.name))
+    elif dry_run:
+        table = Table(title=text("fix.title", lang, n=len(plan.changes), file=file.name))
+        for key in ("cell", "field", "old", "new", "rule"):
+            table.add_column(text(f"fix.column.{key}", lang))
+        for c in plan.changes:
+            label = config.schemas[c.entity].fields[c.field].label(lang)
+            table.add_row(c.cell, label, c.old or "", c.new, ", ".join(c.rules))
+        console.print(table)
+    if dry_run:
+        return
+    assert output is not None
+    written = fixing.write(plan, output, config, lang)
+    if plan.changes:
+        click.echo(text("fix.summary", lang, n=len(plan.changes), output=output))
+    for extra in written[1:]:
+        click.echo(text("fix.changes_csv", lang, path=extra))
+    counts = {s: sum(1 for i in plan.remaining if i.severity == s) for s in ("error", "warning", "info")}
+    if any(counts.values()):
+        click.echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
+                        infos=counts["info"], output=output))
+    else:
+        click.echo(text("fix.remaining_none", lang))
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The workbook to write (.xlsx).")
+@click.option("--rows", type=click.IntRange(1, 20_000), default=1000, show_default=True, help="Rows that carry drop-downs and checks.")
+@config_options
+@LANG_OPTION
+@handle_errors
+def template(entity: str, output: Path, rows: int, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Write an import template for ENTITY (customer, product) generated from its schema."""
+    from dataquality import template as templates
+
+    lang = normalise_lang(lang)
+    config = Config.load(schemas_dir, rules_dir)
+    path = templates.write(entity, config, output, lang, rows)
+    click.echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))

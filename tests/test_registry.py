@@ -32,7 +32,7 @@ def test_rule_docstring_has_summary_why_bad_and_good(rule) -> None:
 
 
 def test_fixable_rules_are_the_tidy_ups() -> None:
-    assert {r.code for r in RULES if r.fixable} == {"FMT002", "FMT003", "FMT004", "FMT005", "IDN004"}
+    assert {r.code for r in RULES if r.fixable} == {"FMT002", "FMT003", "FMT004", "FMT005", "IDN004", "ENM002", "TYP005"}
 
 
 def test_codes_are_registered_once_and_stay() -> None:

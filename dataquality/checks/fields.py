@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 
 from dataquality.checks.registry import field_rule
-from dataquality.checks.values import FieldValues, TableValues, today
+from dataquality.checks.values import FieldValues, TableValues, format_number, today
 from dataquality.config import Bound, EntitySchema, FieldSpec
 from dataquality.issue import Severity
 
@@ -224,6 +224,29 @@ def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & (v.after_whitespace != v.clean).fillna(False).astype(bool)
 
 
+# Numbers written with separators, currency signs or accounting brackets; plain numbers are not.
+_PLAIN_NUMBER = r"-?\d+(\.\d+)?"
+
+
+def _fix_number(v: FieldValues, failing: pd.Index) -> pd.Series:
+    return format_number(v.number.loc[failing])
+
+
+@field_rule("TYP005", "number-stored-as-text", Severity.INFO, applies=lambda f: f.is_numeric, params=_labels,
+            fix=_fix_number, on_by_default=False)
+def number_stored_as_text(v: FieldValues, t: TableValues) -> pd.Series:
+    """A number is written as text with thousands separators, a currency sign or brackets.
+
+    Off by default in dq validate (rules.yaml: TYP005: {enabled: true} to report it); dq fix always applies it.
+
+    Why: '1,000.00' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
+    Bad: list_price = '1,000.00' or '¥1,000'.
+    Good: list_price = 1000 (a real number; show separators with the cell format instead).
+    """
+    plain = v.clean.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
+    return v.number.notna() & ~plain
+
+
 # --- ENM: allowed values ---------------------------------------------------------------------
 
 
@@ -240,6 +263,20 @@ def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
     Good: unit = BOX (or 箱); payment_terms = NET30 (or 月结30天).
     """
     return v.present & v.canonical.isna()
+
+
+@field_rule("ENM002", "synonym-used", Severity.INFO, applies=lambda f: f.type == "enum", params=_allowed,
+            fix=_fix_enum, on_by_default=False)
+def synonym_used(v: FieldValues, t: TableValues) -> pd.Series:
+    """An allowed value is written as one of its synonyms (or in another letter case) instead of its canonical form.
+
+    Off by default in dq validate (rules.yaml: ENM002: {enabled: true} to report it); dq fix always applies it.
+
+    Why: 个, 件 and PCS all mean one unit; the ERP stores one code, so the import file should too.
+    Bad: unit = 个; status = 启用; currency = rmb.
+    Good: unit = PCS; status = active; currency = CNY.
+    """
+    return v.present & v.canonical.notna() & (v.canonical != v.clean).fillna(False).astype(bool)
 
 
 # --- RNG: ranges -----------------------------------------------------------------------------

@@ -36,6 +36,10 @@ class Rule:
     fields: tuple[str, ...] = ()
     doc: str = ""
     removed: bool = False
+    # Off-by-default rules report things that are correct but could be tidier (a Chinese synonym,
+    # '1,000.00' typed as text): silent in `dq validate` unless rules.yaml enables them; `dq fix`
+    # always applies their fixes.
+    on_by_default: bool = True
 
     @property
     def fixable(self) -> bool:
@@ -66,11 +70,13 @@ def field_rule(
     params: Callable[..., dict[str, Any]] | None = None,
     fix: Callable[..., Any] | None = None,
     details: Callable[..., Any] | None = None,
+    on_by_default: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `fn(values, table) -> bool Series` (True where the cell fails) as a field rule."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        register(Rule(code, name, severity, "field", fn, applies, params, fix, details, doc=(fn.__doc__ or "").strip()))
+        register(Rule(code, name, severity, "field", fn, applies, params, fix, details,
+                      doc=(fn.__doc__ or "").strip(), on_by_default=on_by_default))
         return fn
 
     return deco

@@ -49,6 +49,8 @@ def effective_severity(rule: Rule, config: Config, spec: FieldSpec | None = None
             return None
         if setting.severity:
             return Severity(setting.severity)
+    elif not rule.on_by_default:
+        return None
     return rule.severity
 
 

@@ -125,8 +125,8 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def read_csv_grid(path: Path) -> pd.DataFrame:
-    """A CSV file (UTF-8 with or without BOM, or GBK/GB18030) as a grid; line 1 is row 1."""
+def decode_csv(path: Path) -> tuple[str, str]:
+    """A CSV file's text and its encoding (UTF-8 with or without BOM, or GBK/GB18030)."""
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -138,11 +138,23 @@ def read_csv_grid(path: Path) -> pd.DataFrame:
         raise InputError("load.csv_encoding", file=str(path))
     if "\x00" in content[:4096]:
         raise InputError("load.binary_as_csv", file=str(path))
-    sample = content[:65536]
+    if encoding == "utf-8-sig" and not raw.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8"
+    return content, encoding
+
+
+def sniff_delimiter(content: str) -> str:
+    """The CSV delimiter (, ; tab or |), comma when unsure."""
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff(content[:65536], delimiters=",;\t|").delimiter
     except csv.Error:
-        delimiter = ","
+        return ","
+
+
+def read_csv_grid(path: Path) -> pd.DataFrame:
+    """A CSV file (UTF-8 with or without BOM, or GBK/GB18030) as a grid; line 1 is row 1."""
+    content, _ = decode_csv(path)
+    delimiter = sniff_delimiter(content)
     width = max((len(r) for r in csv.reader(io.StringIO(content), delimiter=delimiter)), default=0)
     if width == 0:
         raise InputError("load.empty_file", file=str(path))

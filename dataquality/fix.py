@@ -1,0 +1,274 @@
+"""`dq fix`: apply the corrections that are certain, taken from the fixable rules' own findings.
+
+There is no second list of fixes here: the ordinary validation runs, and every issue a fixable
+rule raises carries its `fixed_value`. Those values are applied and the table validated again
+until no fixable issue is left (one cell can need two steps: ' 启用' -> '启用' -> 'active').
+The fixed copy keeps the workbook's formatting; every changed cell is marked and listed on a
+Changes sheet. The input file is never modified.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dataquality.checks.registry import active_rules
+from dataquality.config import Config, EntitySchema, FieldSpec, RuleSetting
+from dataquality.errors import DQError
+from dataquality.fileio import atomic_open, atomic_path
+from dataquality.i18n import text
+from dataquality.issue import Issue
+from dataquality.load.grid import decode_csv, sniff_delimiter, sniff_kind
+from dataquality.pipeline import Result, run, validate
+
+# A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than
+# this mean two rules undo each other, which is a configuration conflict.
+MAX_ROUNDS = 6
+WORKBOOK_OUTPUTS = {".xlsx", ".xlsm"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
+CHANGED_FILL = "FFF2CC"  # light amber: visible, prints fine in black and white
+
+
+class FixError(DQError):
+    """`dq fix` cannot do what was asked (unsupported file, output equals input, rules that conflict)."""
+
+
+@dataclass(frozen=True)
+class CellChange:
+    """One corrected cell: where it is, what it held, what it holds now, and which rules did it."""
+
+    file: str
+    sheet: str | None
+    row: int
+    column: str
+    entity: str
+    field: str
+    old: str | None
+    new: str
+    rules: tuple[str, ...]
+
+    @property
+    def cell(self) -> str:
+        return f"{self.sheet}!{self.column}{self.row}" if self.sheet else f"{self.column}{self.row}"
+
+
+@dataclass
+class FixPlan:
+    """The certain corrections for one file, and what the validation finds after them."""
+
+    path: Path
+    changes: list[CellChange]
+    before: Result
+    remaining: list[Issue]
+
+
+def fix_config(config: Config) -> Config:
+    """The configuration `dq fix` validates with: off-by-default fixable rules switched on.
+
+    A company that switched a rule off in rules.yaml keeps it off here too.
+    """
+    settings = dict(config.rule_settings)
+    for rule in active_rules():
+        if rule.fixable and not rule.on_by_default and rule.code not in settings:
+            settings[rule.code] = RuleSetting(enabled=True)
+    return replace(config, rule_settings=settings)
+
+
+def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
+    """One fix per cell for this round (the first in report order); the next round sees the rest."""
+    chosen: dict[tuple[str | None, int, str], Issue] = {}
+    for issue in issues:
+        if issue.fixable and issue.fixed_value is not None and issue.row is not None and issue.field \
+                and issue.fixed_value != issue.value:
+            chosen.setdefault((issue.sheet, issue.row, issue.field), issue)
+    return chosen
+
+
+def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
+    """Validate `path` and work out every certain correction, without writing anything."""
+    path = Path(path)
+    config = fix_config(config)
+    before = run(config, [path], lang)
+    tables = [replace(t, data=t.data.copy()) for t in before.tables]
+    by_sheet = {t.sheet: t for t in tables}
+    applied: dict[tuple[str | None, int, str], list[str]] = {}
+    issues = before.issues
+    chosen = _fixes(issues)
+    for _ in range(MAX_ROUNDS):
+        if not chosen:
+            break
+        for (sheet, row, name), issue in chosen.items():
+            by_sheet[sheet].data.at[row, name] = issue.fixed_value
+            rules = applied.setdefault((sheet, row, name), [])
+            if issue.rule not in rules:
+                rules.append(issue.rule)
+        issues = validate(tables, config)
+        chosen = _fixes(issues)
+    if chosen:
+        stuck = next(iter(chosen.values()))
+        raise FixError("fix.no_converge", cell=stuck.cell or f"{stuck.row}", field=stuck.field,
+                       rules=", ".join(sorted({i.rule for i in issues if i.fixable and i.row == stuck.row and i.field == stuck.field})))
+    originals = {t.sheet: t for t in before.tables}
+    changes = []
+    for (sheet, row, name), rules in applied.items():
+        old = originals[sheet].data.at[row, name]
+        new = by_sheet[sheet].data.at[row, name]
+        if pd.isna(new) or (not pd.isna(old) and old == new):
+            continue  # a fix that a later round undid is no change
+        t = by_sheet[sheet]
+        changes.append(CellChange(t.file, sheet, int(row), t.columns[name], t.entity, name,
+                                  None if pd.isna(old) else str(old), str(new), tuple(rules)))
+    changes.sort(key=lambda c: (c.sheet or "", c.row, c.column))
+    return FixPlan(path, changes, before, issues)
+
+
+def check_output(source: Path, output: Path) -> None:
+    """Refuse an output that would overwrite the input or cannot hold the input's kind."""
+    kind = sniff_kind(source)
+    if output.resolve() == source.resolve():
+        raise FixError("fix.same_file", file=str(source))
+    suffix = output.suffix.lower()
+    if kind == "xlsx" and suffix not in WORKBOOK_OUTPUTS:
+        raise FixError("fix.output_suffix", output=str(output), expected=".xlsx")
+    if kind == "csv" and suffix != ".csv":
+        raise FixError("fix.output_suffix", output=str(output), expected=".csv")
+    if kind in ("xls", "ods"):
+        raise FixError("fix.unsupported_input", file=str(source))
+
+
+def write(fix: FixPlan, output: Path, config: Config, lang: str = "en") -> list[Path]:
+    """Write the fixed copy of `fix.path` to `output` (and, for CSV, a changes CSV); returns the files."""
+    check_output(fix.path, output)
+    if sniff_kind(fix.path) == "csv":
+        return _write_csv(fix, output, lang)
+    return [_write_workbook(fix, output, config, lang)]
+
+
+# --- workbooks ------------------------------------------------------------------------------
+
+
+def _cell_value(spec: FieldSpec, new: str) -> tuple[Any, str | None]:
+    """What to store for a fixed value, and the number format it needs (None: keep the cell's)."""
+    if spec.is_numeric and _PLAIN_NUMBER.match(new):
+        number = float(new)
+        return (int(number) if number.is_integer() and abs(number) < 1e15 else number), None
+    if spec.type == "date" and _ISO_DATE.match(new):
+        return dt.datetime.fromisoformat(new), "yyyy-mm-dd"
+    # Codes stay text, so Excel cannot drop leading zeros or show 1.2E+17.
+    return new, "@" if spec.text else None
+
+
+def _schema(config: Config, entity: str) -> EntitySchema:
+    return config.schemas[entity]
+
+
+def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Path:
+    from openpyxl import load_workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    from dataquality.xlsx import put
+
+    if not fix.changes:
+        # Nothing certain to correct: the copy is the input, byte for byte.
+        with atomic_path(output) as tmp:
+            shutil.copyfile(fix.path, tmp)
+        return output
+    wb = load_workbook(fix.path, keep_vba=output.suffix.lower() == ".xlsm")
+    fill = PatternFill("solid", start_color=CHANGED_FILL, end_color=CHANGED_FILL)
+    run_at = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    for change in fix.changes:
+        ws = wb[change.sheet] if change.sheet else wb.active
+        cell = ws[f"{change.column}{change.row}"]
+        spec = _schema(config, change.entity).fields[change.field]
+        value, number_format = _cell_value(spec, change.new)
+        put(cell, value)
+        if number_format:
+            cell.number_format = number_format
+        elif isinstance(value, (int, float)) and cell.number_format == "@":
+            cell.number_format = "General"  # a text format would make Excel treat the next edit as text again
+        cell.fill = fill
+        note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
+        previous = cell.comment.text + "\n" if cell.comment is not None else ""
+        cell.comment = Comment(previous + note, "dq fix", width=260, height=90)
+    _changes_sheet(wb, fix.changes, config, lang, run_at)
+    with atomic_path(output) as tmp:
+        wb.save(tmp)
+    return output
+
+
+def _changes_sheet(wb: Any, changes: list[CellChange], config: Config, lang: str, run_at: str) -> None:
+    """List the changes on the Changes sheet; a second run adds its rows below the first's."""
+    from openpyxl.styles import Font
+
+    from dataquality.xlsx import put
+
+    title = text("fix.sheet_name", lang)
+    headers = [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")]
+    n = 2
+    while title in wb.sheetnames and [c.value for c in wb[title][1]][: len(headers)] != headers:
+        title = f"{text('fix.sheet_name', lang)} {n}"  # the workbook's own sheet of that name is left alone
+        n += 1
+    if title in wb.sheetnames:
+        ws = wb[title]
+    else:
+        ws = wb.create_sheet(title)
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        for letter, width in zip("ABCDEF", (16, 24, 28, 28, 22, 18), strict=True):
+            ws.column_dimensions[letter].width = width
+    start = ws.max_row + 1  # computed once: openpyxl's max_row walks every cell
+    for r, change in enumerate(changes, start=start):
+        spec = _schema(config, change.entity).fields[change.field]
+        rules = ", ".join(f"{code} {text(f'rules.{code}.title', lang)}" for code in change.rules)
+        # "label (name)" never reads as a header, so the loader cannot mistake this sheet for data.
+        row = [change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new, rules, run_at]
+        for c, value in enumerate(row, start=1):
+            cell = ws.cell(row=r, column=c)
+            put(cell, value)
+            cell.number_format = "@"
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+
+def changes_csv_path(output: Path) -> Path:
+    """Where the list of changes goes for a CSV input: beside the fixed file."""
+    return output.with_name(output.stem + ".changes.csv")
+
+
+def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
+    from openpyxl.utils import column_index_from_string
+
+    content, encoding = decode_csv(fix.path)
+    delimiter = sniff_delimiter(content)
+    newline = "\r\n" if "\r\n" in content else "\n"
+    rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
+    for change in fix.changes:
+        line = rows[change.row - 1]
+        index = column_index_from_string(change.column) - 1
+        line.extend([""] * (index + 1 - len(line)))
+        line[index] = change.new
+    with atomic_open(output, "w", encoding=encoding) as fh:
+        csv.writer(fh, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    written = [output]
+    changes = changes_csv_path(output)
+    with atomic_open(changes, "w", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh, lineterminator=newline)
+        writer.writerow([text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule")])
+        for change in fix.changes:
+            writer.writerow([change.cell, change.field, change.old or "", change.new, " ".join(change.rules)])
+    written.append(changes)
+    return written
