@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from dataquality import template
@@ -129,9 +130,9 @@ def test_company_schema_drives_the_template(tmp_path: Path) -> None:
     schemas = tmp_path / "schemas"
     shutil.copytree(default_schemas_dir(), schemas)
     path = schemas / "product.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + (
-        "  shelf_life_days:\n    labels: {en: Shelf life (days), zh: 保质期天数}\n    type: integer\n"
-        "    min: 1\n    max: 3650\n"), encoding="utf-8")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["fields"]["shelf_life_days"] = {"labels": {"en": "Shelf life (days)", "zh": "保质期天数"}, "type": "integer", "min": 1, "max": 3650}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     out = tmp_path / "p.xlsx"
     done = dq("template", "product", "--schemas", str(schemas), "--lang", "zh", "-o", str(out))
     assert done.returncode == 0, done.stderr
