@@ -53,7 +53,7 @@ def clean_customer(i: int) -> dict[str, Any]:
     """A correct customer, written in one of several valid but awkward ways."""
     grade = "ABCD"[i % 4]
     kind = ["enterprise", "企业", "individual", "政府"][i % 4]
-    phones: list[Any] = [13800000000 + i, f"021-6123{i:04d}", f"0755-8888{i:04d}转12", f"1390000{i:04d}", f"0571{i + 80000000}"]
+    phones: list[Any] = [13800000000 + i, f"021-6123{i:04d}", f"0755-8888{i:04d}转12", f"1390000{i:04d}", 57180000000 + i]
     credit: list[Any] = ["1,000,000.00", 500000, "150000", 0]
     return {
         "customer_code": f"C{100000 + i:06d}",

@@ -67,9 +67,10 @@ _PHONE_TYPES = {
     phonenumbers.PhoneNumberType.FIXED_LINE,
     phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
 }
-# Written the house way: digits only (also what Excel shows for a number), or area code, hyphen,
-# local number for a landline; an extension may follow.
-_CANONICAL_MAIN = re.compile(r"^(\d+|0\d{2,3}-\d{7,8})$")
+# Written the house way: a mobile as its 11 digits, a landline as area code, hyphen, local number
+# (one format, so duplicates match); an extension may follow. A landline stored as an Excel number
+# has lost its leading 0 (2161234567): that is how Excel shows it, not a typing choice, so it passes.
+_CANONICAL_MAIN = re.compile(r"^(1\d{10}|[2-9]\d{6,10}|0\d{2,3}-\d{7,8})$")
 
 
 def _parse_cn(text: str) -> phonenumbers.PhoneNumber | None:
