@@ -127,25 +127,30 @@ def build_master(
         if status not in DONE:
             held.append(HeldBack(c, status, state.missing if state else tuple(r.code for r in policy.required_roles(c.tier)),
                                  state.id if state else None))
+    held_ids = {h.change.ident for h in held}
     out: dict[str, tuple[pd.DataFrame, list[str]]] = {}
     for entity in dict.fromkeys(t.entity for t in incoming):
         inc, inc_fields, headers = _records([t for t in incoming if t.entity == entity], config, policy.requester_field)
         base, base_fields, base_headers = _records([t for t in baseline if t.entity == entity], config, policy.requester_field)
         fields = base_fields + [f for f in inc_fields if f not in base_fields]
         headers = {**headers, **base_headers}
-        master = inc.reindex(columns=fields)
-        # Fields the incoming file lacks keep their baseline value.
-        for f in (f for f in base_fields if f not in inc_fields):
-            master[f] = base[f].reindex(master.index)
-        mine = [h for h in held if h.change.entity == entity]
-        kept_deleted = [h.change.key for h in mine if h.change.kind == "delete"]
-        for name in {h.change.field for h in mine if h.change.kind in ("change", "create") and h.change.field != RECORD}:
-            keys = [h.change.key for h in mine if h.change.field == name and h.change.kind in ("change", "create")]
-            master.loc[keys, name] = base[name].reindex(keys).to_numpy() if name in base.columns else None
-        if kept_deleted:
-            master = pd.concat([master, base.loc[kept_deleted].reindex(columns=fields)])
-        base_order = base.index[base.index.isin(master.index)]
-        master = master.loc[list(base_order) + [k for k in master.index if k not in set(base_order)]]
+        # Start from the approved master: values only reformatted keep the master's text.
+        master = base.reindex(columns=fields).astype("object")
+        mine = [c for c in changes if c.entity == entity]
+        created = [c.key for c in mine if c.kind == "create" and c.field == RECORD]
+        if created:
+            # A new record enters with its non-sensitive values; its sensitive ones only once approved.
+            master = pd.concat([master, inc.loc[created].reindex(columns=fields).astype("object")])
+        gone = [c.key for c in mine if c.kind == "delete" and c.ident not in held_ids]
+        master = master.drop(index=gone)
+        for name in {c.field for c in mine if c.field != RECORD}:
+            field_changes = [c for c in mine if c.field == name]
+            take = [c.key for c in field_changes if c.kind == "change" and c.ident not in held_ids]
+            blank = [c.key for c in field_changes if c.kind == "create" and c.ident in held_ids]
+            if take:
+                master.loc[take, name] = inc.loc[take, name].to_numpy()
+            if blank:
+                master.loc[blank, name] = None
         out[entity] = (master.reset_index(drop=True), [headers.get(f, f) for f in fields])
         out[entity][0].attrs["fields"] = fields
     return out, held

@@ -136,7 +136,13 @@ def _changes_of_entity(
             "baseline_row": base["_row"].reindex(keys).to_numpy(),
         }))
 
-    for name in (f for f in inc_fields if f in base_fields and f != schema.key):
+    for name in (f for f in inc_fields if f != schema.key):
+        if name not in base_fields:
+            # A column the baseline lacks: every value in it is a change from empty (0 for numbers).
+            keys = both[(inc.loc[both, f"cmp:{name}"] != "").to_numpy()]
+            zero = 0.0 if schema.fields[name].is_numeric else float("nan")
+            emit(keys, name, "change", None, "", zero)
+            continue
         b = base.loc[both]
         differs = inc.loc[both, f"cmp:{name}"] != b[f"cmp:{name}"]
         keys = both[differs.to_numpy()]

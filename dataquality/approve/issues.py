@@ -68,7 +68,7 @@ def approval_issues(
             key=c.key, field=None if c.field == RECORD else c.field, value=c.new, column=c.column,
             department=router.department(c.entity, c.field, UNAPPROVED.code, None),
             params={"labels": labels, "old": c.old or "", "new": c.new or "", "tier": c.tier,
-                    "change": _both(f"changes.kind.{c.kind}"), "state": state_text,
+                    "change": _both(f"changes.phrase.{c.kind}"), "state": state_text,
                     "request": state.id if state else "-"},
         ))
     return issues
