@@ -16,7 +16,7 @@ class DQError(Exception):
 
     exit_code = EXIT_USAGE
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: str, /, **params: Any) -> None:
         self.key = key
         self.params = params
         super().__init__(self.message("en"))

@@ -53,7 +53,7 @@ def has(key: str) -> bool:
     return key in catalogue()
 
 
-def text(key: str, lang: str = "en", **params: Any) -> str:
+def text(key: str, lang: str = "en", /, **params: Any) -> str:
     """The message `key` in `lang`, formatted with `params` (values are never re-interpreted)."""
     entry = catalogue().get(key)
     if entry is None:

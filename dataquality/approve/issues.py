@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dataquality.approve.changes import RECORD, Change, compute_changes
+from dataquality.approve.rule import UNAPPROVED
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.approve.workflow import RequestView, decide_for_changes
 from dataquality.checks.runner import effective_severity
@@ -16,8 +17,6 @@ from dataquality.issue import Issue
 from dataquality.load import Table, load_file
 from dataquality.routing import Router
 from dataquality.store import DEFAULT_STATE_DIR, Store, default_url, open_store
-
-from dataquality.approve.rule import UNAPPROVED
 
 
 def resolve_url(db: str | None, policy: ApprovalPolicy, state_dir: Path | str = DEFAULT_STATE_DIR) -> str:

@@ -105,7 +105,8 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
     source = f"{path.name}:{sheet}"
     out: list[Outcome] = []
     for row, line in body.iterrows():  # one decision per line: a loop over decisions, not over data
-        get = lambda k: "" if pd.isna(line.get(k)) else str(line.get(k)).strip()  # noqa: E731
+        cells = {k: "" for k in COLUMNS} | {k: "" if pd.isna(v) else str(v).strip() for k, v in line.items()}
+        get = cells.__getitem__
         entity = _entity(config, get("entity"))
         if entity is None:
             out.append(Outcome(int(row), None, get("decision"), False, "sheet.unknown_entity", {"entity": get("entity")}))

@@ -55,7 +55,7 @@ def test_two_approvers_at_once_lose_nothing(store, policy, db_url: str) -> None:
     c = subprocess.Popen([sys.executable, "-c", APPROVER, db_url, "陈静", "L1", str(start), *map(str, b_ids), str(race_id)],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     outs = [p.communicate(timeout=300) for p in (a, b, c)]
-    for p, (out, err) in zip((a, b, c), outs, strict=True):
+    for p, (_out, err) in zip((a, b, c), outs, strict=True):
         assert p.returncode == 0, err
     a_out, b_out, c_out = (o for o, _ in outs)
     assert b_out.count("ok") == 15
