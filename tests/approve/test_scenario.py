@@ -160,3 +160,17 @@ def test_cli_scenario(write_xlsx, tmp_path) -> None:
     incoming.write_bytes(incoming.read_bytes() + b"\0")
     stale = dq(tmp_path, "apply", "--out", "x.xlsx")
     assert stale.returncode == 2 and "changed since submission" in stale.stderr
+
+
+def test_nothing_approved_keeps_the_master(store, config, policy, write_xlsx, tmp_path) -> None:
+    baseline, incoming, _, _ = submit_scenario(store, policy, config, write_xlsx)
+    out = tmp_path / "m.xlsx"
+    res = apply(store, policy, config, out, incoming, baseline)
+    assert res.applied == () and len(res.held) == len(EXPECTED)
+    wb, base = load_workbook(out), load_workbook(baseline)
+    got = {r[0]: r for r in wb["客户主数据"].iter_rows(min_row=2, values_only=True)}
+    want = {r[0]: r for r in base["客户主数据"].iter_rows(min_row=2, values_only=True)}
+    assert set(got) == set(want) | {"C000008"}  # the deletion waits; the new record enters without its sensitive values
+    assert got["C000007"][:8] == want["C000007"][:8]
+    assert got["C000005"][7] == "上海市闵行区5号"  # tier 0: applied without approval
+    assert got["C000005"][4] == "王芳"  # the salesperson change waits
