@@ -385,7 +385,7 @@ def approvals_import(sheet: Path, db: str | None, state_dir: Path | None, schema
     config, policy = _policy_and_config(schemas_dir, rules_dir)
     store = _store(db, state_dir, policy)
     try:
-        outcomes = import_sheet(store, policy, config, sheet)
+        outcomes = import_sheet(store, policy, config, sheet, lang)
     finally:
         store.close()
     for o in outcomes:

@@ -186,9 +186,9 @@ def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held:
     cols = ("entity", "key", "field", "kind", "old", "new", "tier", "status", "missing", "request", "reason")
     ws.append([text(f"apply.col.{c}", lang) for c in cols])
     for r, h in enumerate(held, start=2):
-        c = h.change
+        ch = h.change
         reason = text(f"apply.reason.{h.status}", lang, missing=", ".join(h.missing))
-        values = (c.entity, c.key, c.field, text(f"changes.kind.{c.kind}", lang), c.old, c.new, c.tier,
+        values = (ch.entity, ch.key, ch.field, text(f"changes.kind.{ch.kind}", lang), ch.old, ch.new, ch.tier,
                   text(f"changes.status.{h.status}", lang), ", ".join(h.missing), h.request_id, reason)
         for col, value in enumerate(values, start=1):
             put(ws.cell(row=r, column=col), value)

@@ -17,6 +17,7 @@ from dataquality.approve.changes import RECORD
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.config import Config, normalise_header
 from dataquality.errors import DQError, InputError
+from dataquality.i18n import text
 from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
 from dataquality.store import Store
 
@@ -97,7 +98,7 @@ def _decision(text: str) -> str | None:
     return None
 
 
-def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Path) -> list[Outcome]:
+def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Path, lang: str = "en") -> list[Outcome]:
     """Apply every line of the approvals sheet through the workflow, in date order; one Outcome per request touched."""
     body, sheet = read_sheet(path)
     body = body.assign(_order=pd.to_datetime(body.get("date"), errors="coerce") if "date" in body else pd.NaT)
@@ -133,7 +134,7 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
                     workflow.approve(store, policy, req["id"], get("approver"), role_text, get("comment") or None,
                                      at=date and _iso(date), source=source)
                 else:
-                    workflow.reject(store, policy, req["id"], get("approver"), get("comment") or "rejected in approvals sheet",
+                    workflow.reject(store, policy, req["id"], get("approver"), get("comment") or text("sheet.default_reason", lang),
                                     role=role_text or None, at=date and _iso(date), source=source)
                 out.append(Outcome(int(row), req["id"], decision, True, f"sheet.{decision}", {"name": get("approver")}))
             except DQError as exc:

@@ -150,6 +150,11 @@ class SubmitResult:
     no_approval: int
 
 
+def _new_id(result: Any) -> int:
+    """The primary key an INSERT just created."""
+    return int(result.inserted_primary_key[0])
+
+
 def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None) -> SubmitResult:
     """Record every change that needs approval as a change request (one transaction)."""
     created: list[int] = []
@@ -160,9 +165,9 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
     entities = sorted({c.entity for c in changes} | set(info.get("entities", ())))
     at = audit.now()
     with store.transaction() as conn:
-        sub_id = conn.execute(submissions.insert().values(at=at, by=by, entities=",".join(entities), **{
+        sub_id = _new_id(conn.execute(submissions.insert().values(at=at, by=by, entities=",".join(entities), **{
             k: info[k] for k in ("incoming_path", "incoming_sha256", "baseline_path", "baseline_sha256")
-        })).inserted_primary_key[0]
+        })))
         existing: dict[tuple[str, str, str], dict[str, Any]] = {}
         q = select(requests).where(requests.c.entity.in_(entities)).order_by(requests.c.id)
         for r in conn.execute(q):
@@ -187,11 +192,11 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
                              comment=f"tier {c.tier}")
                 revised.append(old["id"])
                 continue
-            rid = conn.execute(requests.insert().values(
+            rid = _new_id(conn.execute(requests.insert().values(
                 submission_id=sub_id, entity=c.entity, key=c.key, field=c.field, kind=c.kind, old_value=c.old,
                 new_value=c.new, old_norm=c.old_norm, new_norm=c.new_norm, tier=c.tier, requested_by=requester,
                 status="pending", created_at=at, updated_at=at, version=1,
-            )).inserted_primary_key[0]
+            )))
             audit.append(conn, "request", actor=requester, request_id=rid, entity=c.entity, key=c.key, field=c.field,
                          old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}")
             created.append(rid)

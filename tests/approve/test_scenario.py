@@ -107,7 +107,7 @@ def test_unapproved_changes_are_error_issues(store, config, policy, write_xlsx) 
     assert i.message("en") == "Credit limit changed: '200000' -> '700000' (tier 2), missing approval by L2 finance director."
     assert "财务总监" in i.message("zh")
     r = next(i for i in issues if i.key == "C000004")
-    assert "rejected by 赵敏" in r.message("en")
+    assert r.message("en").endswith("rejected by 赵敏: rejected in the approvals sheet.")
 
 
 def test_validate_without_database_reports_every_sensitive_change(config, write_xlsx, tmp_path, monkeypatch) -> None:
