@@ -166,7 +166,9 @@ def _changes_of_entity(
         out.append(pd.DataFrame({
             "entity": schema.name, "key": deleted, "field": RECORD, "kind": "delete", "old": None, "new": None,
             "old_norm": "", "new_norm": "", "tier": policy.deleted_record_tier, "requested_by": None,
-            "file": None, "sheet": None, "row": None, "column": None, "baseline_row": d["_row"].to_numpy(),
+            # A deleted record has no cell: its issue points at the incoming sheet that lacks it.
+            "file": incoming[0].file if incoming else None, "sheet": incoming[0].sheet if incoming else None,
+            "row": None, "column": None, "baseline_row": d["_row"].to_numpy(),
         }))
     return out
 
