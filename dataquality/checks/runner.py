@@ -144,6 +144,7 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
 
 def _to_issues(failures: pd.DataFrame, plans: dict[str, _Planned], tv: TableValues, router: Router) -> list[Issue]:
     """The one place where pandera failure cases become Issues."""
+    t = tv.table
     failures = failures[failures["check"].isin(plans.keys())]
     issues: list[Issue] = []
     dept_values = _record_departments(tv)
