@@ -30,7 +30,8 @@ def _both(key: str, **params: object) -> dict[str, str]:
 
 def _roles(policy: ApprovalPolicy, codes: Sequence[str]) -> dict[str, str]:
     by_code = {r.code: r for r in policy.roles}
-    return {lang: ", ".join(f"{c} {by_code[c].label(lang)}" if c in by_code else c for c in codes) for lang in LANGUAGES}
+    sep = {"en": ", ", "zh": "、"}
+    return {lang: sep.get(lang, ", ").join(f"{c} {by_code[c].label(lang)}" if c in by_code else c for c in codes) for lang in LANGUAGES}
 
 
 def approval_issues(
