@@ -80,10 +80,14 @@ def _formats(raw: str, lang: str) -> list[str]:
 @config_options
 @click.option("--reference", "references", multiple=True, metavar="LIST=FILE.xlsx#SHEET",
               help="Read a reference list (staff, departments, provinces) from a workbook sheet; repeatable.")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The last approved master: report unapproved sensitive changes against it (APR001).")
+@click.option("--db", envvar="DQ_DB", default=None, help="Approval database URL (default: .dq/dq.db; env DQ_DB).")
 @LANG_OPTION
 @handle_errors
 def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: str, limit: int, quiet: bool,
-             schemas_dir: Path | None, rules_dir: Path | None, references: tuple[str, ...], lang: str | None) -> None:
+             schemas_dir: Path | None, rules_dir: Path | None, references: tuple[str, ...], baseline: Path | None,
+             db: str | None, lang: str | None) -> None:
     """Check customer and/or product files (xlsx, xlsm, xls, csv) against the schemas and rules."""
     from dataquality import progress
     from dataquality.report import ReportOptions, write_reports
@@ -98,7 +102,7 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
 
         config = with_reference_sheets(config, references)
     with progress.status(quiet) as say:
-        result = run(config, list(files), lang, progress=say)
+        result = run(config, list(files), lang, progress=say, baseline=baseline, db=db)
     written = write_reports(result, names, ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet))
     if not quiet:
         for path in written:
@@ -446,3 +450,368 @@ def template(entity: str, output: Path, rows: int, schemas_dir: Path | None, rul
     config = Config.load(schemas_dir, rules_dir)
     path = templates.write(entity, config, output, lang, rows)
     click.echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
+
+
+# Tiered approval (issue 4): dq changes [show|submit], dq approvals [list|import], dq approve,
+# dq reject, dq apply, dq audit [verify|export]. The library is dataquality/approve/.
+# ---------------------------------------------------------------------------------------------
+
+
+def db_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--db URL and --state-dir: which approval database (SQLite in .dq/ unless a URL is given)."""
+    fn = click.option("--state-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                      help="State folder holding dq.db (default: .dq in the current folder).")(fn)
+    fn = click.option("--db", envvar="DQ_DB", default=None,
+                      help="SQLAlchemy URL of the approval database, e.g. postgresql+psycopg://user@host/db (env DQ_DB; default: .dq/dq.db).")(fn)
+    return fn
+
+
+def _policy_and_config(schemas_dir: Path | None, rules_dir: Path | None) -> tuple[Config, Any]:
+    from dataquality.approve.tiers import ApprovalPolicy
+
+    config = Config.load(schemas_dir, rules_dir)
+    return config, ApprovalPolicy.load(config=config)
+
+
+def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True) -> Any:
+    """The opened approval store; with create=False, None when the default SQLite file does not exist yet."""
+    from dataquality.approve.issues import resolve_url
+    from dataquality.store import DEFAULT_STATE_DIR, open_store
+
+    url = resolve_url(db, policy, state_dir or DEFAULT_STATE_DIR)
+    if not create and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    return open_store(url)
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*(escape("" if v is None else str(v)) for v in row))
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console.width = 200  # piped or redirected: keep whole values rather than fold them to 80 columns
+    console.print(table)
+
+
+def _view_dict(v: Any, lang: str) -> dict[str, Any]:
+    return {
+        "id": v.id, "entity": v.entity, "key": v.key, "field": v.field, "kind": v.kind, "old": v.old, "new": v.new,
+        "tier": v.tier, "requested_by": v.requested_by, "required": list(v.required),
+        "present": [f"{p} ({r})" for p, r in v.present], "stale": [f"{p} ({r})" for p, r in v.stale],
+        "missing": list(v.missing), "status": v.status, "status_text": text(f"changes.status.{v.status}", lang),
+    }
+
+
+class _DefaultGroup(click.Group):
+    """A group whose `default` subcommand runs when the first argument is not a subcommand name,
+    so `dq changes INCOMING --baseline B` means `dq changes show INCOMING --baseline B`."""
+
+    default = "show"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group(cls=_DefaultGroup)
+def changes() -> None:
+    """The change set between the approved master (--baseline) and an incoming file; submit it for approval."""
+
+
+def _change_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--requested-by", default=None, help="Requester of the changes when the file has no 申请人 (requested_by) column.")(fn)
+    fn = click.option("--baseline", "-b", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The last approved master.")(fn)
+    fn = click.argument("incoming", type=click.Path(path_type=Path, dir_okay=False))(fn)
+    return fn
+
+
+@changes.command("show")
+@_change_options
+@click.option("--format", "-f", "fmt", type=click.Choice(["console", "json"]), default="console", show_default=True)
+@click.option("--all", "show_all", is_flag=True, help="Also list tier-0 changes (needing no approval) in the table.")
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: str, show_all: bool, db: str | None,
+                 state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Show each change: old and new value, tier, required roles, approvals present and status."""
+    import json
+
+    from dataquality.approve.changes import load_change_set
+    from dataquality.approve.workflow import decide_for_changes
+
+    lang = normalise_lang(lang)
+    config, policy = _policy_and_config(schemas_dir, rules_dir)
+    found, _, _ = load_change_set(incoming, baseline, config, policy, lang, requested_by)
+    store = _store(db, state_dir, policy, create=False)
+    try:
+        states = decide_for_changes(store, policy, found)
+    finally:
+        if store is not None:
+            store.close()
+    records = []
+    for c in found:
+        state = states.get(c.ident)
+        status = "none" if c.tier == 0 else (state.status if state else "pending")
+        records.append({
+            "entity": c.entity, "key": c.key, "field": c.field, "kind": c.kind, "old": c.old, "new": c.new, "tier": c.tier,
+            "required": [r.code for r in policy.required_roles(c.tier)],
+            "present": [f"{p} ({r})" for p, r in state.present] if state else [],
+            "missing": list(state.missing) if state else [r.code for r in policy.required_roles(c.tier)],
+            "status": status, "request": state.id if state else None, "requested_by": c.requested_by,
+            "file": c.file, "sheet": c.sheet, "row": c.row,
+        })
+    if fmt == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        click.echo(text("changes.none_found", lang))
+        return
+    shown = [r for r in records if show_all or r["tier"] > 0 or r["kind"] != "change"]
+    cols = ["entity", "key", "field", "kind", "old", "new", "tier", "required", "present", "status"]
+    _print_table(text("changes.title", lang, n=len(records), sensitive=sum(1 for r in records if r["tier"] > 0)),
+                 [text(f"changes.col.{c}", lang) for c in cols],
+                 [[r["entity"], r["key"], r["field"], text(f"changes.kind.{r['kind']}", lang), r["old"], r["new"], r["tier"],
+                   ", ".join(r["required"]), ", ".join(r["present"]), text(f"changes.status.{r['status']}", lang)] for r in shown])
+
+
+@changes.command("submit")
+@_change_options
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, db: str | None, state_dir: Path | None,
+                   schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Record the change set as change requests (each needing approval), with an audit row each."""
+    from dataquality.approve.apply import sha256_of
+    from dataquality.approve.changes import load_change_set
+    from dataquality.approve.workflow import submit
+
+    lang = normalise_lang(lang)
+    config, policy = _policy_and_config(schemas_dir, rules_dir)
+    found, inc, _ = load_change_set(incoming, baseline, config, policy, lang, requested_by)
+    info = {"incoming_path": str(incoming.resolve()), "incoming_sha256": sha256_of(incoming),
+            "baseline_path": str(baseline.resolve()), "baseline_sha256": sha256_of(baseline),
+            "entities": sorted({t.entity for t in inc})}
+    store = _store(db, state_dir, policy)
+    try:
+        res = submit(store, found, info, by=requested_by)
+    finally:
+        store.close()
+    click.echo(text("changes.submitted", lang, id=res.submission_id, created=len(res.created), revised=len(res.revised),
+                    unchanged=len(res.unchanged), withdrawn=len(res.withdrawn), free=res.no_approval))
+
+
+@main.group()
+def approvals() -> None:
+    """Change requests and their approvals: list them, or import decisions from an approvals sheet."""
+
+
+@approvals.command("list")
+@click.option("--pending", is_flag=True, help="Only requests still waiting for approval.")
+@click.option("--role", default=None, help="Only pending requests still missing this role (L1, L2, L3 or 部门经理/财务总监/总经理).")
+@click.option("--entity", default=None, help="Only requests of this entity (customer, product).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["console", "json"]), default="console", show_default=True)
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str, db: str | None, state_dir: Path | None,
+                   schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """List change requests with tier, required roles, approvals present and status."""
+    import json
+
+    from dataquality.approve.workflow import list_requests
+
+    lang = normalise_lang(lang)
+    _, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        found = list_requests(store, policy, pending=pending, role=role, entity=entity)
+    finally:
+        store.close()
+    if fmt == "json":
+        click.echo(json.dumps([_view_dict(v, lang) for v in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(text("approvals.none", lang))
+        return
+    stale = text("approvals.stale", lang)
+    cols = ["id", "entity", "key", "field", "old", "new", "tier", "requester", "required", "present", "missing", "status"]
+    _print_table(text("approvals.title", lang, n=len(found)), [text(f"changes.col.{c}", lang) for c in cols], [
+        [v.id, v.entity, v.key, v.field, v.old, v.new, v.tier, v.requested_by, ", ".join(v.required),
+         ", ".join([f"{p} ({r})" for p, r in v.present] + [f"{p} ({r}, {stale})" for p, r in v.stale]),
+         ", ".join(v.missing), text(f"changes.status.{v.status}", lang)] for v in found])
+
+
+@approvals.command("import")
+@click.argument("sheet", type=click.Path(path_type=Path, dir_okay=False))
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def approvals_import(sheet: Path, db: str | None, state_dir: Path | None, schemas_dir: Path | None,
+                     rules_dir: Path | None, lang: str | None) -> None:
+    """Record the decisions of an approvals sheet (entity, key, field, approver, role, decision, date); refused lines are listed."""
+    from dataquality.approve.sheet import import_sheet
+
+    lang = normalise_lang(lang)
+    config, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        outcomes = import_sheet(store, policy, config, sheet, lang)
+    finally:
+        store.close()
+    for o in outcomes:
+        line = text("sheet.line", lang, row=o.row, id=o.request_id or "-", text=text(o.key, lang, **o.params))
+        click.echo(("  " if o.ok else "! ") + line)
+    refused = sum(1 for o in outcomes if not o.ok)
+    click.echo(text("sheet.summary", lang, ok=len(outcomes) - refused, refused=refused))
+
+
+def _echo_view(v: Any, lang: str) -> None:
+    none = text("approve.nothing", lang)
+    click.echo(text("approve.done", lang, id=v.id, status=text(f"changes.status.{v.status}", lang),
+                    present=", ".join(f"{p} ({r})" for p, r in v.present) or none, missing=", ".join(v.missing) or none))
+
+
+@main.command()
+@click.argument("request_id", type=int)
+@click.option("--by", required=True, help="The approver's name.")
+@click.option("--role", required=True, help="The level approved as: L1, L2, L3 (or 部门经理 / 财务总监 / 总经理).")
+@click.option("--comment", default=None, help="A note kept in the audit log.")
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def approve(request_id: int, by: str, role: str, comment: str | None, db: str | None, state_dir: Path | None,
+            schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Approve change request ID at one level; the approval rules are checked in the database."""
+    from dataquality.approve import workflow
+
+    lang = normalise_lang(lang)
+    _, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        _echo_view(workflow.approve(store, policy, request_id, by, role, comment), lang)
+    finally:
+        store.close()
+
+
+@main.command()
+@click.argument("request_id", type=int)
+@click.option("--by", required=True, help="Who rejects.")
+@click.option("--reason", required=True, help="Why (kept in the audit log and the held-back sheet).")
+@click.option("--role", default=None, help="The level rejecting (optional).")
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def reject(request_id: int, by: str, reason: str, role: str | None, db: str | None, state_dir: Path | None,
+           schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Reject change request ID: final; the change never reaches the master."""
+    from dataquality.approve import workflow
+
+    lang = normalise_lang(lang)
+    _, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        _echo_view(workflow.reject(store, policy, request_id, by, reason, role), lang)
+    finally:
+        store.close()
+
+
+@main.command("apply")
+@click.argument("incoming", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--baseline", "-b", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The last approved master (with INCOMING; default: the files of the latest submission).")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The new approved master (.xlsx).")
+@click.option("--submission", type=int, default=None, help="Apply this submission's files instead of the latest.")
+@click.option("--by", default=None, help="Who applies (kept in the audit log).")
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submission: int | None, by: str | None,
+              db: str | None, state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Write the new approved master: approved changes applied, the rest kept at the baseline value and listed."""
+    from dataquality.approve.apply import ApplyError, apply, latest_submission
+
+    lang = normalise_lang(lang)
+    config, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        if incoming is None:
+            sub = latest_submission(store, submission)
+            incoming, baseline = Path(sub["incoming_path"]), Path(sub["baseline_path"])
+        elif baseline is None:
+            raise ApplyError("apply.need_baseline")
+        res = apply(store, policy, config, out, incoming, baseline, by=by, lang=lang)
+    finally:
+        store.close()
+    records = ", ".join(f"{config.schemas[e].label(lang)} {n}" for e, n in res.records.items())
+    click.echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
+                    sheet=text("apply.held_sheet", lang)))
+
+
+@main.group()
+def audit() -> None:
+    """The append-only, hash-chained audit log of requests, approvals, rejections and applies."""
+
+
+@audit.command("verify")
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def audit_verify(db: str | None, state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
+    """Walk the hash chain; exit 1 and name the rows when any row was edited, inserted or deleted."""
+    from dataquality.approve import audit as audit_log
+
+    lang = normalise_lang(lang)
+    _, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        with store.transaction() as conn:
+            count, problems = audit_log.verify(conn)
+    finally:
+        store.close()
+    if not problems:
+        click.echo(text("audit.ok", lang, n=count))
+        return
+    click.echo(text("audit.bad", lang, n=len(problems), rows=count))
+    for p in problems:
+        click.echo("  " + p.message(lang))
+    sys.exit(1)
+
+
+@audit.command("export")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False), help="An .xlsx or .csv file.")
+@db_options
+@config_options
+@LANG_OPTION
+@handle_errors
+def audit_export(out: Path, db: str | None, state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None,
+                 lang: str | None) -> None:
+    """Write the whole audit log to an .xlsx or .csv file."""
+    from dataquality.approve import audit as audit_log
+
+    lang = normalise_lang(lang)
+    _, policy = _policy_and_config(schemas_dir, rules_dir)
+    store = _store(db, state_dir, policy)
+    try:
+        with store.transaction() as conn:
+            n = audit_log.export(conn, out)
+    finally:
+        store.close()
+    click.echo(text("audit.exported", lang, n=n, file=out))

@@ -79,11 +79,23 @@ def validate(tables: Iterable[Table], config: Config) -> list[Issue]:
     return sorted(check_tables(list(tables), config), key=sort_key)
 
 
-def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None) -> Result:
-    """Load and validate `inputs` together (so cross-entity rules see every file)."""
+def approve(result: Result, config: Config, baseline: Path | str, db: str | None = None, lang: str = "en") -> None:
+    """Compare with the approved master `baseline`: the change set, and APR001 for unapproved sensitive changes."""
+    from dataquality.approve.issues import approval_stage
+
+    changes, issues = approval_stage(result.tables, Path(baseline), db, config, lang)
+    result.changes = list(changes)
+    result.issues = sorted([*result.issues, *issues], key=sort_key)
+
+
+def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None,
+        baseline: Path | str | None = None, db: str | None = None) -> Result:
+    """Load and validate `inputs` together (so cross-entity rules see every file); approve against `baseline`."""
     started = dt.datetime.now().astimezone()
     tables = load(inputs, config, lang, progress)
-    issues = validate(tables, config)
+    result = Result(validate(tables, config), tables, [Path(p) for p in inputs], started)
+    if baseline is not None:
+        approve(result, config, baseline, db, lang)
     first_seen = started.isoformat(timespec="seconds")
-    issues = [i.with_tracking(first_seen=first_seen) for i in issues]
-    return Result(issues, tables, [Path(p) for p in inputs], started)
+    result.issues = [i.with_tracking(first_seen=first_seen) for i in result.issues]
+    return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataquality.approve import rule as _approval_rule  # noqa: F401  (registers APR001)
+
 # Importing a family registers its rules; the order does not matter (the registry sorts by code).
 from dataquality.checks import customer as _customer  # noqa: F401
 from dataquality.checks import duplicates as _duplicates  # noqa: F401

@@ -1,0 +1,232 @@
+"""`dq apply`: write the new approved master; what is not approved keeps its baseline value.
+
+Crash consistency, in this order, all inside ONE database transaction:
+  1. read the requests (locked), build the master, write it to a temporary file beside --out;
+  2. mark the approved requests applied and append the audit rows;
+  3. rename the temporary file onto --out; 4. commit.
+A crash before 3 leaves the old output and the database untouched. A crash between 3 and 4 leaves
+the new output and requests still `approved`: running apply again writes the identical file (the
+master is a function of the files and of approved-or-applied requests) and then records it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from dataquality.approve import audit, workflow
+from dataquality.approve.changes import RECORD, Change, load_change_set
+from dataquality.approve.db import requests, submissions
+from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.checks.values import parse_number
+from dataquality.config import Config
+from dataquality.errors import DQError
+from dataquality.fileio import atomic_path
+from dataquality.i18n import text
+from dataquality.load import Table
+from dataquality.store import Store
+from dataquality.xlsx import put
+
+DONE = ("approved", "applied")
+CRASH_ENV = "DQ_CRASH_POINT"  # fault injection for the crash-consistency tests: after_write | after_rename
+
+
+class ApplyError(DQError):
+    """The master cannot be written from the files and requests given."""
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    """A change kept out of the master, and why."""
+
+    change: Change
+    status: str
+    missing: tuple[str, ...]
+    request_id: int | None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    """What `apply` wrote and recorded."""
+
+    out: Path
+    records: dict[str, int]
+    applied: tuple[int, ...]
+    held: tuple[HeldBack, ...]
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def latest_submission(store: Store, submission_id: int | None = None) -> dict[str, Any]:
+    """The submission to apply (the newest unless an id is given), its files unchanged since."""
+    with store.transaction() as conn:
+        q = select(submissions).order_by(submissions.c.id.desc())
+        if submission_id is not None:
+            q = select(submissions).where(submissions.c.id == submission_id)
+        row = conn.execute(q).first()
+    if row is None:
+        raise ApplyError("apply.no_submission" if submission_id is None else "apply.unknown_submission", id=submission_id)
+    sub = dict(row._mapping)
+    for which in ("incoming", "baseline"):
+        path = Path(sub[f"{which}_path"])
+        if not path.is_file():
+            raise ApplyError("apply.file_missing", file=str(path))
+        if sha256_of(path) != sub[f"{which}_sha256"]:
+            raise ApplyError("apply.file_changed", file=str(path), id=sub["id"])
+    return sub
+
+
+def _crash_point(name: str) -> None:
+    if os.environ.get(CRASH_ENV) == name:
+        os._exit(70)
+
+
+def _records(tables: Sequence[Table], config: Config, skip: str) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """Raw text by key (first record per key), the fields in sheet order, and their headers."""
+    from dataquality.checks.values import TableValues
+
+    parts, fields, headers = [], [], {}
+    for t in tables:
+        keys = TableValues(t, config.schemas[t.entity], config).keys
+        frame = t.data.drop(columns=[skip], errors="ignore").assign(_key=keys.to_numpy())
+        parts.append(frame)
+        for f in frame.columns:
+            if f != "_key" and f not in fields:
+                fields.append(f)
+                headers[f] = t.headers.get(f, f)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["_key"])
+    frame = frame[frame["_key"].notna()].drop_duplicates("_key").set_index("_key")
+    return frame, fields, headers
+
+
+def build_master(
+    changes: Sequence[Change], states: dict[tuple[str, str, str], workflow.RequestView], incoming: Sequence[Table],
+    baseline: Sequence[Table], config: Config, policy: ApprovalPolicy,
+) -> tuple[dict[str, tuple[pd.DataFrame, list[str]]], list[HeldBack]]:
+    """Per entity (master records with field headers), and the changes held back."""
+    held: list[HeldBack] = []
+    for c in changes:
+        if c.tier == 0:
+            continue
+        state = states.get(c.ident)
+        status = state.status if state else "pending"
+        if status not in DONE:
+            held.append(HeldBack(c, status, state.missing if state else tuple(r.code for r in policy.required_roles(c.tier)),
+                                 state.id if state else None))
+    held_ids = {h.change.ident for h in held}
+    out: dict[str, tuple[pd.DataFrame, list[str]]] = {}
+    for entity in dict.fromkeys(t.entity for t in incoming):
+        inc, inc_fields, headers = _records([t for t in incoming if t.entity == entity], config, policy.requester_field)
+        base, base_fields, base_headers = _records([t for t in baseline if t.entity == entity], config, policy.requester_field)
+        fields = base_fields + [f for f in inc_fields if f not in base_fields]
+        headers = {**headers, **base_headers}
+        # Start from the approved master: values only reformatted keep the master's text.
+        master = base.reindex(columns=fields).astype("object")
+        mine = [c for c in changes if c.entity == entity]
+        created = [c.key for c in mine if c.kind == "create" and c.field == RECORD]
+        if created:
+            # A new record enters with its non-sensitive values; its sensitive ones only once approved.
+            master = pd.concat([master, inc.loc[created].reindex(columns=fields).astype("object")])
+        gone = [c.key for c in mine if c.kind == "delete" and c.ident not in held_ids]
+        master = master.drop(index=gone)
+        for name in {c.field for c in mine if c.field != RECORD}:
+            field_changes = [c for c in mine if c.field == name]
+            take = [c.key for c in field_changes if c.kind == "change" and c.ident not in held_ids]
+            blank = [c.key for c in field_changes if c.kind == "create" and c.ident in held_ids]
+            if take:
+                master.loc[take, name] = inc.loc[take, name].to_numpy()
+            if blank:
+                master.loc[blank, name] = None
+        out[entity] = (master.reset_index(drop=True), [headers.get(f, f) for f in fields])
+        out[entity][0].attrs["fields"] = fields
+    return out, held
+
+
+def _typed(frame: pd.DataFrame, config: Config, entity: str) -> pd.DataFrame:
+    """Numeric fields as numbers (so the master sums in Excel); everything else as written."""
+    frame = frame.copy()
+    for name in frame.attrs.get("fields", frame.columns):
+        spec = config.schemas[entity].fields.get(name)
+        if spec is not None and spec.is_numeric:
+            num = parse_number(frame[name].astype("str"))
+            frame[name] = frame[name].astype("object").where(num.isna(), num)
+    return frame
+
+
+def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held: list[HeldBack],
+           config: Config, baseline: Sequence[Table], lang: str) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for entity, (frame, headers) in masters.items():
+        sheet = next((t.sheet for t in baseline if t.entity == entity and t.sheet), None) or config.schemas[entity].label(lang)
+        ws = wb.create_sheet(str(sheet)[:31])
+        ws.append(headers)
+        typed = _typed(frame, config, entity)
+        for r, rec in enumerate(typed.itertuples(index=False), start=2):
+            for c, value in enumerate(rec, start=1):
+                put(ws.cell(row=r, column=c), None if value is None or (not isinstance(value, str) and pd.isna(value)) else value)
+        ws.freeze_panes = "A2"
+    ws = wb.create_sheet(text("apply.held_sheet", lang)[:31])
+    cols = ("entity", "key", "field", "kind", "old", "new", "tier", "status", "missing", "request", "reason")
+    ws.append([text(f"apply.col.{c}", lang) for c in cols])
+    for r, h in enumerate(held, start=2):
+        ch = h.change
+        reason = text(f"apply.reason.{h.status}", lang, missing=", ".join(h.missing))
+        values = (ch.entity, ch.key, ch.field, text(f"changes.kind.{ch.kind}", lang), ch.old, ch.new, ch.tier,
+                  text(f"changes.status.{h.status}", lang), ", ".join(h.missing), h.request_id, reason)
+        for col, value in enumerate(values, start=1):
+            put(ws.cell(row=r, column=col), value)
+    ws.freeze_panes = "A2"
+    wb.save(path)
+
+
+def _clean_stale_temps(out: Path) -> None:
+    """Remove temporary files a crashed apply left beside --out (never --out itself)."""
+    for stray in out.parent.glob(f".{out.name}.*.tmp"):
+        stray.unlink(missing_ok=True)
+
+
+def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incoming: Path, baseline: Path,
+          by: str | None = None, lang: str = "en") -> ApplyResult:
+    """Write the approved master to `out` and record the applied requests (see the module docstring)."""
+    changes, inc_tables, base_tables = load_change_set(incoming, baseline, config, policy, lang)
+    out = Path(out)
+    if out.resolve() in (Path(incoming).resolve(), Path(baseline).resolve()):
+        raise ApplyError("apply.out_is_input", file=str(out))
+    _clean_stale_temps(out)
+    at = audit.now()
+    with store.transaction() as conn:
+        current = workflow.current_requests(conn, {c.entity for c in changes}, lock=True)
+        matching = [current[c.ident] for c in changes if c.tier > 0 and c.ident in current
+                    and current[c.ident]["new_norm"] == c.new_norm and current[c.ident]["status"] != "withdrawn"]
+        states = {(v.entity, v.key, v.field): v for v in workflow.views(conn, matching, policy)}
+        masters, held = build_master(changes, states, inc_tables, base_tables, config, policy)
+        to_apply = [v for v in states.values() if v.status == "approved"]
+        with atomic_path(out) as tmp:
+            _write(tmp, masters, held, config, base_tables, lang)
+            digest = sha256_of(tmp)
+            _crash_point("after_write")
+            for v in to_apply:
+                conn.execute(requests.update().where(requests.c.id == v.id).values(status="applied", updated_at=at))
+                audit.append(conn, "apply", actor=by, request_id=v.id, entity=v.entity, key=v.key, field=v.field,
+                             old_value=v.old, new_value=v.new, at=at, comment=str(out))
+            audit.append(conn, "apply", actor=by, at=at,
+                         comment=f"{out} sha256={digest} applied={len(to_apply)} held={len(held)}")
+        _crash_point("after_rename")
+    return ApplyResult(out, {e: len(m[0]) for e, m in masters.items()}, tuple(v.id for v in to_apply), tuple(held), digest)

@@ -1,0 +1,226 @@
+"""The change set between the last approved master (baseline) and an incoming file, per entity key.
+
+Values are compared after normalisation, so 1000 and "1,000.00", or a name typed with a
+full-width space, are not changes. Everything is computed column-wise with pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.checks.values import FieldValues, TableValues, format_number, nfkc
+from dataquality.config import Config, EntitySchema
+from dataquality.load import Table
+
+RECORD = "*"  # the field of a whole-record change (a creation or a deletion)
+KINDS = ("change", "create", "delete")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed field (or a created/deleted record, field `*`) with its tier and requester."""
+
+    entity: str
+    key: str
+    field: str
+    kind: str
+    old: str | None
+    new: str | None
+    old_norm: str
+    new_norm: str
+    tier: int
+    requested_by: str | None
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    baseline_row: int | None = None
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        """What a change request is about: entity, key, field."""
+        return (self.entity, self.key, self.field)
+
+
+def _text_norm(s: pd.Series) -> pd.Series:
+    """Text compared as a person reads it: NFKC (full-width -> half-width), whitespace collapsed."""
+    return nfkc(s.astype("str")).str.replace(r"\s+", " ", regex=True).str.strip()
+
+
+def comparable(v: FieldValues) -> tuple[pd.Series, pd.Series]:
+    """(comparison text, number) of a column: '' for empty; numbers, enums, dates and references canonical."""
+    spec = v.spec
+    text = _text_norm(v.clean.fillna(""))
+    number = pd.Series(float("nan"), index=v.raw.index, dtype="float64")
+    if spec.is_numeric:
+        number = v.number
+        text = format_number(number).fillna(text)
+    elif spec.type == "enum":
+        text = v.canonical.fillna(text)
+    elif spec.type == "date":
+        text = v.date.dt.strftime("%Y-%m-%d").fillna(text)
+    elif spec.reference:
+        text = v.referenced.fillna(text)
+    return text.fillna("").astype("str"), number
+
+
+def _frame(tables: Sequence[Table], schema: EntitySchema, config: Config, skip: str) -> tuple[pd.DataFrame, list[str]]:
+    """One row per record: key, where it is, and per field its raw text, comparison text and number."""
+    parts = []
+    seen: list[str] = []
+    for t in tables:
+        tv = TableValues(t, schema, config)
+        cols: dict[str, pd.Series] = {
+            "_key": tv.keys,
+            "_file": pd.Series(t.file, index=tv.index),
+            "_sheet": pd.Series(t.sheet, index=tv.index, dtype="object"),
+            "_row": pd.Series(tv.index, index=tv.index),
+        }
+        for name in schema.fields:
+            if not tv.has(name) or name == skip:
+                continue
+            if name not in seen:
+                seen.append(name)
+            text, number = comparable(tv[name])
+            cols[f"raw:{name}"] = tv[name].raw
+            cols[f"cmp:{name}"] = text
+            cols[f"num:{name}"] = number
+            cols[f"col:{name}"] = pd.Series(t.columns.get(name), index=tv.index, dtype="object")
+        if tv.has(skip):
+            cols["_requester"] = _text_norm(tv[skip].clean).mask(lambda s: s == "")
+        parts.append(pd.DataFrame(cols))
+    if not parts:
+        return pd.DataFrame(columns=["_key", "_file", "_sheet", "_row"]), seen
+    frame = pd.concat(parts, ignore_index=True)
+    # A missing or repeated key is reported by the ordinary rules; the first record per key counts here.
+    frame = frame[frame["_key"].notna()].drop_duplicates("_key", keep="first")
+    return frame.set_index("_key"), seen
+
+
+def _requester(frame: pd.DataFrame, default: str | None) -> pd.Series:
+    if "_requester" in frame.columns:
+        return frame["_requester"].astype("object").where(frame["_requester"].notna(), default)
+    return pd.Series(default, index=frame.index, dtype="object")
+
+
+def _changes_of_entity(
+    schema: EntitySchema, incoming: Sequence[Table], baseline: Sequence[Table], config: Config,
+    policy: ApprovalPolicy, requested_by: str | None,
+) -> list[pd.DataFrame]:
+    skip = policy.requester_field
+    inc, inc_fields = _frame(incoming, schema, config, skip)
+    base, base_fields = _frame(baseline, schema, config, skip)
+    requester = _requester(inc, requested_by)
+    both = inc.index.intersection(base.index)
+    created = inc.index.difference(base.index)
+    deleted = base.index.difference(inc.index)
+    sensitive = set(policy.sensitive(schema.name))
+    out: list[pd.DataFrame] = []
+
+    def emit(keys: pd.Index, name: str, kind: str, old_raw, old_cmp, old_num) -> None:  # type: ignore[no-untyped-def]
+        if keys.empty:
+            return
+        i = inc.loc[keys]
+        new_num = i[f"num:{name}"]
+        out.append(pd.DataFrame({
+            "entity": schema.name, "key": keys, "field": name, "kind": kind,
+            "old": old_raw, "new": i[f"raw:{name}"].to_numpy(), "old_norm": old_cmp, "new_norm": i[f"cmp:{name}"].to_numpy(),
+            "tier": policy.tiers(schema.name, name, pd.Series(old_num, index=keys), new_num).to_numpy(),
+            "requested_by": requester.loc[keys].to_numpy(), "file": i["_file"].to_numpy(), "sheet": i["_sheet"].to_numpy(),
+            "row": i["_row"].to_numpy(), "column": i[f"col:{name}"].to_numpy(),
+            "baseline_row": base["_row"].reindex(keys).to_numpy(),
+        }))
+
+    for name in (f for f in inc_fields if f != schema.key):
+        if name not in base_fields:
+            # A column the baseline lacks: every value in it is a change from empty (0 for numbers).
+            keys = both[(inc.loc[both, f"cmp:{name}"] != "").to_numpy()]
+            zero = 0.0 if schema.fields[name].is_numeric else float("nan")
+            emit(keys, name, "change", None, "", zero)
+            continue
+        b = base.loc[both]
+        differs = inc.loc[both, f"cmp:{name}"] != b[f"cmp:{name}"]
+        keys = both[differs.to_numpy()]
+        bk = base.loc[keys]
+        emit(keys, name, "change", bk[f"raw:{name}"].to_numpy(), bk[f"cmp:{name}"].to_numpy(), bk[f"num:{name}"].to_numpy())
+    if not created.empty:
+        # The record itself (tier 0), then each valued sensitive field as a change from empty (0 for numbers).
+        c = inc.loc[created]
+        out.append(pd.DataFrame({
+            "entity": schema.name, "key": created, "field": RECORD, "kind": "create", "old": None, "new": None,
+            "old_norm": "", "new_norm": "", "tier": 0, "requested_by": requester.loc[created].to_numpy(),
+            "file": c["_file"].to_numpy(), "sheet": c["_sheet"].to_numpy(), "row": c["_row"].to_numpy(), "column": None,
+            "baseline_row": None,
+        }))
+        for name in (f for f in inc_fields if f in sensitive):
+            keys = created[(inc.loc[created, f"cmp:{name}"] != "").to_numpy()]
+            zero = 0.0 if schema.fields[name].is_numeric else float("nan")
+            emit(keys, name, "create", None, "", zero)
+    if not deleted.empty:
+        d = base.loc[deleted]
+        out.append(pd.DataFrame({
+            "entity": schema.name, "key": deleted, "field": RECORD, "kind": "delete", "old": None, "new": None,
+            "old_norm": "", "new_norm": "", "tier": policy.deleted_record_tier, "requested_by": None,
+            # A deleted record has no cell: its issue points at the incoming sheet that lacks it.
+            "file": incoming[0].file if incoming else None, "sheet": incoming[0].sheet if incoming else None,
+            "row": None, "column": None, "baseline_row": d["_row"].to_numpy(),
+        }))
+    return out
+
+
+def compute_changes(
+    incoming: Sequence[Table], baseline: Sequence[Table], config: Config, policy: ApprovalPolicy,
+    requested_by: str | None = None,
+) -> list[Change]:
+    """Every change from `baseline` to `incoming`, per entity present in the incoming tables."""
+    frames: list[pd.DataFrame] = []
+    for entity in dict.fromkeys(t.entity for t in incoming):
+        schema = config.schemas[entity]
+        frames.extend(_changes_of_entity(
+            schema, [t for t in incoming if t.entity == entity], [t for t in baseline if t.entity == entity],
+            config, policy, requested_by,
+        ))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return []
+    allc = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate(KINDS)}
+    allc = allc.assign(_k=allc["kind"].map(order)).sort_values(["entity", "_k", "key", "field"], kind="stable")
+    return [_change(rec) for rec in allc.drop(columns="_k").to_dict("records")]
+
+
+def _opt(value: object) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return None
+    return str(value)
+
+
+def _int(value: object) -> int | None:
+    text = _opt(value)
+    return None if text is None else int(float(text))
+
+
+def _change(rec: dict) -> Change:
+    return Change(
+        entity=str(rec["entity"]), key=str(rec["key"]), field=str(rec["field"]), kind=str(rec["kind"]),
+        old=_opt(rec["old"]), new=_opt(rec["new"]), old_norm=str(rec["old_norm"] or ""), new_norm=str(rec["new_norm"] or ""),
+        tier=int(rec["tier"]), requested_by=_opt(rec["requested_by"]), file=_opt(rec["file"]), sheet=_opt(rec["sheet"]),
+        row=_int(rec["row"]), column=_opt(rec["column"]), baseline_row=_int(rec["baseline_row"]),
+    )
+
+
+def load_change_set(
+    incoming: Path, baseline: Path, config: Config, policy: ApprovalPolicy, lang: str = "en",
+    requested_by: str | None = None,
+) -> tuple[list[Change], list[Table], list[Table]]:
+    """Load both files and compute their change set; also returns the loaded tables."""
+    from dataquality.load import load_file
+
+    inc = load_file(incoming, config, lang)
+    base = load_file(baseline, config, lang)
+    return compute_changes(inc, base, config, policy, requested_by), inc, base

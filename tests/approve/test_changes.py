@@ -1,0 +1,86 @@
+"""Change sets: normalised comparison, requesters, and tiers from rules/approval.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dataquality.approve.changes import load_change_set
+from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.config import Config
+from dataquality.errors import ConfigError
+
+HEADER = ["客户编码", "客户名称", "业务员", "联系电话", "详细地址", "信用额度", "银行账号"]
+ROW = ["C000001", "甲公司", "张伟", "13800000001", "上海", "1000", "62220000"]
+
+
+def changes_of(write_xlsx, base_rows, new_rows, config, policy, header=HEADER, **kw):  # type: ignore[no-untyped-def]
+    base = write_xlsx("base.xlsx", {"客户": [HEADER, *base_rows]})
+    new = write_xlsx("new.xlsx", {"客户": [header, *new_rows]})
+    return load_change_set(new, base, config, policy, **kw)[0]
+
+
+@pytest.mark.parametrize("reformatted", [
+    ["C000001", " 甲公司 ", "张伟", "１３８０００００００１", "上海", "1,000.00", "6222 0000"],
+    ["c000001", "甲公司", " 张伟", "138 0000 0001", "上海", "1000.0", "６２２２００００"],
+])
+def test_reformatted_values_are_not_changes(write_xlsx, config, policy, reformatted) -> None:
+    assert changes_of(write_xlsx, [ROW], [reformatted], config, policy) == []
+
+
+def test_requester_from_column_or_option(write_xlsx, config, policy) -> None:
+    changed = [*ROW[:5], "2000", ROW[6]]
+    [c] = changes_of(write_xlsx, [ROW], [changed], config, policy, requested_by="王芳")
+    assert (c.field, c.old, c.new, c.tier, c.requested_by) == ("credit_limit", "1000", "2000", 1, "王芳")
+    [c] = changes_of(write_xlsx, [ROW], [[*changed, "李娜"]], config, policy, header=[*HEADER, "申请人"], requested_by="王芳")
+    assert c.requested_by == "李娜"  # the column wins; the option fills empty cells only
+
+
+def test_credit_tiers_by_size_and_direction(write_xlsx, config, policy) -> None:
+    rows = [[f"C{i:06d}", "甲", "张伟", "13800000001", "上海", "1000000", "62220000"] for i in range(1, 7)]
+    new = [r.copy() for r in rows]
+    for r, value in zip(new, ["1100000", "1100001", "2000000", "2000001", "999999", "0"], strict=True):
+        r[5] = value
+    got = {c.key: c.tier for c in changes_of(write_xlsx, rows, new, config, policy)}
+    assert got == {"C000001": 1, "C000002": 2, "C000003": 2, "C000004": 3, "C000005": 1, "C000006": 1}
+
+
+def test_price_tiers_are_relative_and_text_prices_are_strictest(config, policy) -> None:
+    old = pd.Series([100.0, 100.0, 100.0, 100.0, 0.0, 100.0])
+    new = pd.Series([105.0, 94.0, 120.0, 121.0, 5.0, float("nan")])
+    assert policy.tiers("product", "list_price", old, new).tolist() == [1, 2, 2, 3, 3, 3]
+    assert policy.tiers("customer", "phone", old, new).tolist() == [0] * 6
+
+
+def test_roles_accept_codes_and_chinese_names(policy) -> None:
+    assert [policy.role(t).code for t in ("l1", "部门经理", "财务总监", "总经理", "Finance Director")] == ["L1", "L1", "L2", "L3", "L2"]
+    assert policy.role("主管") is None
+    assert [r.code for r in policy.required_roles(2)] == ["L1", "L2"]
+
+
+def test_custom_policy_from_yaml(tmp_path: Path, config) -> None:
+    (tmp_path / "approval.yaml").write_text(
+        "roles: {L1: {labels: {en: boss}}, L2: {labels: {en: big boss}}}\n"
+        "deleted_record_tier: 1\n"
+        "fields:\n  customer.phone: [{change: absolute, max: 0, tier: 0}, {tier: 1}]\n"
+        "  product.list_price: [{direction: decrease, tier: 2}, {tier: 1}]\n", encoding="utf-8")
+    p = ApprovalPolicy.load(tmp_path, config)
+    assert (p.deleted_record_tier, p.sensitive("customer"), p.role("boss").code) == (1, ("phone",), "L1")
+    assert p.tiers("product", "list_price", pd.Series([10.0, 10.0]), pd.Series([9.0, 11.0])).tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("body, key", [
+    ("roles: {L1: {}}\nfields: {customer.phone: 2}\n", "fields.customer.phone"),
+    ("roles: {L1: {}}\nfields: {customer.nope: 1}\n", "fields.customer.nope"),
+    ("roles: {L1: {}}\nfields: {customer.phone: [{tier: 1, direction: up}]}\n", "fields.customer.phone[0].direction"),
+    ("roles: {L1: {}}\nfields: {customer.phone: [{tier: 1, max: -1}]}\n", "fields.customer.phone[0].max"),
+    ("roles: {L1: {}, L3: {}}\n", "roles"),
+    ("roles: {L1: {}}\ncolour: red\n", "colour"),
+])
+def test_bad_yaml_names_file_and_key(tmp_path: Path, config: Config, body: str, key: str) -> None:
+    (tmp_path / "approval.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        ApprovalPolicy.load(tmp_path, config)
+    assert err.value.params["key"] == key and "approval.yaml" in err.value.params["file"]

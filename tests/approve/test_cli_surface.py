@@ -1,0 +1,31 @@
+"""Every approval command has help, and the issue's `dq changes INCOMING --baseline B` syntax works."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from dataquality.cli import main
+
+COMMANDS = [["changes"], ["changes", "show"], ["changes", "submit"], ["approvals"], ["approvals", "list"],
+            ["approvals", "import"], ["approve"], ["reject"], ["apply"], ["audit"], ["audit", "verify"], ["audit", "export"]]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+def test_command_has_help(words: list[str]) -> None:
+    res = CliRunner().invoke(main, [*words, "--help"])
+    assert res.exit_code == 0 and "Usage:" in res.output
+    summary = res.output.split("\n\n")[1].strip()
+    assert len(summary) > 20, res.output
+
+
+def test_default_subcommand_and_bad_input(tmp_path) -> None:
+    res = CliRunner().invoke(main, ["changes", str(tmp_path / "nope.xlsx"), "--baseline", str(tmp_path / "b.xlsx")])
+    assert res.exit_code == 2 and "file not found" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["changes", "--baseline", str(tmp_path / "b.xlsx"), str(tmp_path / "nope.xlsx")])
+    assert res.exit_code == 2 and "file not found" in res.output
+
+
+def test_unknown_role_is_one_line(tmp_path) -> None:
+    res = CliRunner().invoke(main, ["approve", "1", "--by", "赵敏", "--role", "boss", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert res.exit_code == 2 and "Unknown role 'boss'" in res.output
