@@ -8,7 +8,6 @@ so a second run waits and then sees the first one's results.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from dataquality import pipeline
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE, ConfigError, InputError
 from dataquality.fileio import atomic_open
-from dataquality.issue import Issue
+from dataquality.issue import Issue, sort_key
 from dataquality.load import Table
 from dataquality.pipeline import Progress, Result
 from dataquality.report import ReportOptions, write_reports, writers
@@ -80,21 +79,15 @@ def load_project(project: Project, config: Config, lang: str, progress: Progress
     return tables, list(wanted)
 
 
-def approval_issues(project: Project, config: Config, tables: list[Table], store: Store, now: dt.datetime) -> list[Issue]:
-    """Issues from pending approvals, when the approvals module (issue 4) is installed.
+def approval_issues(project: Project, config: Config, tables: list[Table], store: Store, lang: str) -> list[Issue]:
+    """APR001 issues for sensitive changes against the project's baseline that are not approved yet."""
+    from dataquality.approve.issues import approval_issues as unapproved
 
-    HOOK(issue 4): `dataquality.approve.approval_issues(tables, config=, baseline=, store=, now=)`
-    returning Issues. Until that module exists this stage is skipped. The lead wires the final
-    signature at merge time; nothing else in `dq check` depends on it.
-    """
-    try:
-        module = importlib.import_module("dataquality.approve")
-    except ModuleNotFoundError:
+    files = project.baseline_files()
+    if not files:  # no approved master yet (the first night): nothing to compare with
         return []
-    stage = getattr(module, "approval_issues", None)
-    if stage is None:
-        return []
-    return list(stage(tables, config=config, baseline=project.baseline, store=store, now=now))
+    baseline_tables = pipeline.load(files, config, lang)
+    return unapproved(tables, baseline_tables, store, config)
 
 
 def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str | None = None, lang: str | None = None,
@@ -114,7 +107,7 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
     try:
         wait = project.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
         with run_lock(store, wait_seconds=wait, stale_after_minutes=project.lock_stale_after_minutes):
-            issues = issues + approval_issues(project, config, tables, store, now)
+            issues = sorted(issues + approval_issues(project, config, tables, store, lang), key=sort_key)
             tracked = track(store, issues, now=now, sla=sla, entities={t.entity for t in tables},
                             files=[str(f) for f in files], project=str(project.path), prefix=project.issue_prefix)
             result = Result(tracked.issues, tables, files, now)

@@ -83,6 +83,19 @@ class Project:
             config = config.with_reference(_read_reference(self, name, spec))
         return config
 
+    def baseline_files(self) -> list[Path]:
+        """The approved master's files: the baseline file, or the data files in the baseline folder."""
+        if self.baseline is None:
+            return []
+        if self.baseline.is_dir():
+            return sorted(
+                f for f in self.baseline.iterdir()
+                if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(("~$", "."))
+            )
+        if not self.baseline.is_file():
+            raise InputError("project.missing_input", file=str(self.baseline), entity="baseline", config=str(self.path))
+        return [self.baseline]
+
     def input_files(self) -> dict[str, list[Path]]:
         """Entity -> the data files to load for it; a missing file or empty folder is an InputError."""
         out: dict[str, list[Path]] = {}
