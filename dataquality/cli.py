@@ -558,7 +558,7 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
     finally:
         if store is not None:
             store.close()
-    records = []
+    records: list[dict[str, Any]] = []
     for c in found:
         state = states.get(c.ident)
         status = "none" if c.tier == 0 else (state.status if state else "pending")

@@ -164,7 +164,7 @@ def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tup
     """The Issues sheet: header and one row per issue (the cell column links to the cell)."""
     cols = ["issue_number", "severity", "rule", "entity", "department", "cell", "key", "field", "value", "message", "hint"]
     header = [text(f"report.col.{c}", lang) for c in cols]
-    rows = []
+    rows: list[list[object]] = []
     for issue in issues:
         message, hint = _texts(issue, lang, cache)
         if issue.fixable and issue.fixed_value not in (None, ""):

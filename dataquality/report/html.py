@@ -160,7 +160,7 @@ def _bars(items: list[tuple[str, str, dict[str, int]]], filter_key: str) -> dict
     label_w, bar_w, row_h = 230, 300, 26
     rows = []
     for i, (value, label, c) in enumerate(items):
-        x = label_w
+        x = float(label_w)
         segments = []
         for sev in SEVERITIES:
             w = c.get(sev, 0) / top * bar_w

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from dataquality.demo import write_demo
 from dataquality.track.check import run_check
 from dataquality.track.project import Project
-from dataquality.demo import write_demo
 from dataquality.track.scaffold import init_project
 
 
