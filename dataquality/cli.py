@@ -172,6 +172,12 @@ def demo(folder: Path, lang: str | None, quiet: bool) -> None:
         return
     result = run(Config.load(), files, lang)
     write_reports(result, ["console"], ReportOptions(lang=lang, limit=25))
+    # Every other format too, so a newcomer can open the HTML report and the annotated workbooks.
+    from dataquality.report import writers
+
+    formats = [name for name in writers() if name != "console"]
+    written = write_reports(result, formats, ReportOptions(lang=lang, out=folder / "reports", quiet=True))
+    click.echo(text("cli.demo_reports", lang, folder=folder / "reports", n=len(written)))
     click.echo(text("cli.demo_next", lang, file=files[0]))
 
 

@@ -113,3 +113,8 @@ def test_demo_writes_samples_and_validates(runner, tmp_path):
     assert res.exit_code == 0, res.output
     assert (tmp_path / "demo" / "customers.xlsx").exists() and (tmp_path / "demo" / "products.xlsx").exists()
     assert "errors" in res.stdout and "FMT001" in res.stdout
+    reports = tmp_path / "demo" / "reports"
+    for name in ("report.html", "report.json", "junit.xml", "customers.annotated.xlsx", "products.annotated.xlsx"):
+        assert (reports / name).is_file(), name
+    lists = sorted(p.name for p in (reports / "corrections").glob("*.xlsx"))
+    assert "销售部.xlsx" in lists and all(not n.startswith("(") for n in lists)

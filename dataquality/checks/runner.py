@@ -69,12 +69,12 @@ def check_tables(tables: Iterable[Table], config: Config) -> list[Issue]:
     router = Router(config)
     issues: list[Issue] = []
     for tv in values:
-        issues.extend(_file_issues(tv, config))
+        issues.extend(_file_issues(tv, config, router))
         issues.extend(_check_table(tv, ctx, router))
     return issues
 
 
-def _file_issues(tv: TableValues, config: Config) -> list[Issue]:
+def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]:
     from dataquality.checks.files import UNKNOWN_COLUMN
 
     severity = effective_severity(UNKNOWN_COLUMN, config)
@@ -85,6 +85,7 @@ def _file_issues(tv: TableValues, config: Config) -> list[Issue]:
         Issue(
             rule=UNKNOWN_COLUMN.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet,
             row=t.header_row, column=letter, value=header, params={"column": letter, "header": header},
+            department=router.department(t.entity, None, UNKNOWN_COLUMN.code, None),
         )
         for letter, header in t.unknown_columns
     ]
