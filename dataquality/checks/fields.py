@@ -67,7 +67,8 @@ def _required_when_params(spec: FieldSpec, schema: EntitySchema) -> dict:
     rw = spec.required_when
     assert rw is not None
     other = schema.fields[rw.field]
-    return {**_labels(spec), "other": dict(other.labels), "when": ", ".join(rw.values)}
+    shown = [f"{v} ({'/'.join(other.values[v])})" if other.values.get(v) else v for v in rw.values]
+    return {**_labels(spec), "other": dict(other.labels), "when": ", ".join(shown)}
 
 
 @field_rule("REQ002", "missing-conditionally-required-value", applies=lambda f: f.required_when is not None, params=_required_when_params)
