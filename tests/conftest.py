@@ -11,6 +11,8 @@ from openpyxl import Workbook
 
 from dataquality.config import Config
 
+pytest_plugins = ["pg"]
+
 
 @pytest.fixture(scope="session")
 def config() -> Config:

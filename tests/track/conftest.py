@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from pg import fresh_postgres_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def state_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh state database: a SQLite file, or a new database on DQ_TEST_POSTGRES_URL's server."""
+    """A fresh state database: a SQLite file, or a new database on the test PostgreSQL server."""
     if request.param == "sqlite":
         yield "sqlite:///.dq/state.db"  # relative to dq.yaml
         return
-    admin_url = os.environ.get("DQ_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip("no PostgreSQL server: set DQ_TEST_POSTGRES_URL=postgresql+psycopg://user@host:port/db")
-    name = f"dq_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from fresh_postgres_database(request)
