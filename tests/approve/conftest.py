@@ -13,6 +13,7 @@ from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.config import Config
 from dataquality.store import Store, open_store
 
+
 @pytest.fixture(scope="session")
 def policy(config: Config) -> ApprovalPolicy:
     return ApprovalPolicy.load(config=config)
