@@ -90,8 +90,15 @@ class Issue:
 
     @property
     def fingerprint(self) -> str:
-        """Stable across runs for the same problem: rule, entity, record key and field, never the row."""
-        anchor = self.key if self.key not in (None, "") else f"row:{self.row}"
+        """Stable across runs for the same problem: rule, entity, record key and field, never the row.
+
+        A sheet-level finding (no key, no field, e.g. an unknown column) is anchored on its file,
+        sheet and value (the header), which do not move when rows are sorted.
+        """
+        if self.key in (None, "") and self.field is None:
+            anchor = f"sheet:{self.file}!{self.sheet or ''}:{self.value or ''}"
+        else:
+            anchor = self.key if self.key not in (None, "") else f"row:{self.row}"
         raw = "\x1f".join(str(p) for p in (self.rule, self.entity or "", anchor, self.field or ""))
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 

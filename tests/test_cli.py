@@ -118,3 +118,11 @@ def test_demo_writes_samples_and_validates(runner, tmp_path):
         assert (reports / name).is_file(), name
     lists = sorted(p.name for p in (reports / "corrections").glob("*.xlsx"))
     assert "销售部.xlsx" in lists and all(not n.startswith("(") for n in lists)
+
+
+def test_unknown_columns_have_distinct_fingerprints(runner, write_xlsx):
+    rows = sheet_rows([customer(1)], CUSTOMER_HEADERS_ZH, extra={"备注一": ["a"], "备注二": ["b"]})
+    path = write_xlsx("c.xlsx", {"客户": rows})
+    issues = json.loads(runner.invoke(main, ["validate", str(path), "-f", "json"]).stdout)["issues"]
+    prints = [i["fingerprint"] for i in issues if i["rule"] == "FIL001"]
+    assert len(prints) == 2 and len(set(prints)) == 2
