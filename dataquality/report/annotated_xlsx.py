@@ -21,6 +21,7 @@ from pathlib import Path
 from dataquality.fileio import atomic_path, inside
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
+from dataquality.issue import column_letter as letters  # one implementation, re-exported for the annotators
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
@@ -54,16 +55,6 @@ class Mark:
     @property
     def ref(self) -> str:
         return f"{letters(self.col)}{self.row}"
-
-
-def letters(col: int) -> str:
-    """Excel column letters for a 0-based index."""
-    out = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def col_index(name: str) -> int:
