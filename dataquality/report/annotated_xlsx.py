@@ -21,7 +21,9 @@ from pathlib import Path
 from dataquality.fileio import atomic_path, inside
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
-from dataquality.issue import column_letter as letters  # one implementation, re-exported for the annotators
+from dataquality.issue import (
+    column_letter as letters,  # one implementation, re-exported for the annotators
+)
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
