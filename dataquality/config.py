@@ -274,8 +274,12 @@ def _read_yaml(path: Path) -> Any:
         raise ConfigError("config.bad_yaml", file=str(path), line="?", error=str(exc)) from None
 
 
-def _fail(path: Path, key: str, problem: str) -> ConfigError:
-    return ConfigError("config.bad_key", file=str(path), key=key, problem=problem)
+def _fail(path: Path, key: str, problem: str, **params: Any) -> ConfigError:
+    """A ConfigError naming file and key; `problem` is a key under `config_problem.` in the catalogue."""
+    from dataquality.i18n import LANGUAGES, text
+
+    said = {lang: text(f"config_problem.{problem}", lang, **params) for lang in LANGUAGES}
+    return ConfigError("config.bad_key", file=str(path), key=key, problem=said)
 
 
 def _labels(path: Path, key: str, raw: Any, default: str) -> dict[str, str]:
@@ -284,7 +288,7 @@ def _labels(path: Path, key: str, raw: Any, default: str) -> dict[str, str]:
     if isinstance(raw, str):
         return {"en": raw, "zh": raw}
     if not isinstance(raw, Mapping):
-        raise _fail(path, key, "labels must be {en: ..., zh: ...}")
+        raise _fail(path, key, "labels_shape")
     return {"en": str(raw.get("en") or default), "zh": str(raw.get("zh") or raw.get("en") or default)}
 
 
@@ -303,10 +307,10 @@ def _bound(path: Path, key: str, raw: Any, ftype: str) -> Bound | None:
 
             _dt.date.fromisoformat(str(raw))
         except ValueError:
-            raise _fail(path, key, "a date bound must be YYYY-MM-DD or 'today'") from None
+            raise _fail(path, key, "date_bound") from None
         return Bound(str(raw), exclusive)
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise _fail(path, key, "must be a number")
+        raise _fail(path, key, "number")
     return Bound(raw, exclusive)
 
 
@@ -315,42 +319,42 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise _fail(path, where, "must be a mapping of field settings")
+        raise _fail(path, where, "field_mapping")
     unknown = set(raw) - _FIELD_KEYS
     if unknown:
-        raise _fail(path, f"{where}.{sorted(unknown)[0]}", f"unknown setting; allowed: {', '.join(sorted(_FIELD_KEYS))}")
+        raise _fail(path, f"{where}.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(sorted(_FIELD_KEYS)))
     ftype = raw.get("type", "string")
     if ftype not in FIELD_TYPES:
-        raise _fail(path, f"{where}.type", f"must be one of {', '.join(FIELD_TYPES)}")
+        raise _fail(path, f"{where}.type", "one_of", allowed=', '.join(FIELD_TYPES))
     pattern = raw.get("pattern")
     if pattern is not None:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise _fail(path, f"{where}.pattern", f"not a valid regular expression: {exc}") from None
+            raise _fail(path, f"{where}.pattern", "bad_regex", error=str(exc)) from None
     values: dict[str, tuple[str, ...]] = {}
     raw_values = raw.get("values")
     if ftype == "enum":
         if isinstance(raw_values, list):
             raw_values = {str(v): [] for v in raw_values}
         if not isinstance(raw_values, Mapping) or not raw_values:
-            raise _fail(path, f"{where}.values", "an enum needs values: {CANONICAL: [synonyms]}")
+            raise _fail(path, f"{where}.values", "enum_values")
         values = {str(k): tuple(str(s) for s in (v or [])) for k, v in raw_values.items()}
     elif raw_values is not None:
-        raise _fail(path, f"{where}.values", "values are only for type: enum")
+        raise _fail(path, f"{where}.values", "values_only_enum")
     clean = tuple(raw.get("clean", DEFAULT_CLEAN[ftype]))
     bad_steps = [s for s in clean if s not in CLEAN_STEPS]
     if bad_steps:
-        raise _fail(path, f"{where}.clean", f"unknown step {bad_steps[0]!r}; allowed: {', '.join(CLEAN_STEPS)}")
+        raise _fail(path, f"{where}.clean", "unknown_step", step=bad_steps[0], allowed=', '.join(CLEAN_STEPS))
     rw = raw.get("required_when")
     required_when = None
     if rw is not None:
         if not isinstance(rw, Mapping) or "field" not in rw or "in" not in rw:
-            raise _fail(path, f"{where}.required_when", "must be {field: NAME, in: [values]}")
+            raise _fail(path, f"{where}.required_when", "required_when_shape")
         required_when = RequiredWhen(str(rw["field"]), tuple(str(v) for v in rw["in"]))
     severity = raw.get("severity") or {}
     if not isinstance(severity, Mapping) or any(str(v) not in SEVERITIES for v in severity.values()):
-        raise _fail(path, f"{where}.severity", f"must map rule codes to one of {', '.join(SEVERITIES)}")
+        raise _fail(path, f"{where}.severity", "severity_map", allowed=', '.join(SEVERITIES))
     return FieldSpec(
         name=name,
         labels=_labels(path, f"{where}.labels", raw.get("labels"), name),
@@ -375,27 +379,27 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
 
 def _parse_entity(path: Path, data: Any) -> EntitySchema:
     if not isinstance(data, Mapping):
-        raise _fail(path, "(top level)", "a schema must be a mapping with entity, key and fields")
+        raise _fail(path, "(top level)", "schema_shape")
     unknown = set(data) - _ENTITY_KEYS
     if unknown:
-        raise _fail(path, sorted(unknown)[0], f"unknown setting; allowed: {', '.join(sorted(_ENTITY_KEYS))}")
+        raise _fail(path, sorted(unknown)[0], "unknown_setting", allowed=', '.join(sorted(_ENTITY_KEYS)))
     for required in ("entity", "key", "fields"):
         if required not in data:
-            raise _fail(path, required, "is required")
+            raise _fail(path, required, "required")
     raw_fields = data["fields"]
     if not isinstance(raw_fields, Mapping) or not raw_fields:
-        raise _fail(path, "fields", "must map field names to their settings")
+        raise _fail(path, "fields", "fields_shape")
     fields = {str(n): _parse_field(path, str(n), v) for n, v in raw_fields.items()}
     record_rules = _parse_record_rules(path, data.get("record_rules"), fields)
     key = str(data["key"])
     if key not in fields:
-        raise _fail(path, "key", f"names {key!r}, which is not among the fields")
+        raise _fail(path, "key", "not_a_field", name=key)
     dept = data.get("department_field")
     if dept is not None and dept not in fields:
-        raise _fail(path, "department_field", f"names {dept!r}, which is not among the fields")
+        raise _fail(path, "department_field", "not_a_field", name=dept)
     for f in fields.values():
         if f.required_when and f.required_when.field not in fields:
-            raise _fail(path, f"fields.{f.name}.required_when.field", f"names unknown field {f.required_when.field!r}")
+            raise _fail(path, f"fields.{f.name}.required_when.field", "not_a_field", name=f.required_when.field)
     name = str(data["entity"])
     return EntitySchema(
         name=name,
@@ -411,19 +415,19 @@ def _parse_entity(path: Path, data: Any) -> EntitySchema:
 
 def _field_name(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> str:
     if not isinstance(raw, str) or raw not in fields:
-        raise _fail(path, key, f"must name one of the fields ({', '.join(fields)}), not {raw!r}")
+        raise _fail(path, key, "must_name_field", fields=', '.join(fields), name=raw)
     return raw
 
 
 def _settings(path: Path, key: str, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Mapping[str, Any]:
     if not isinstance(raw, Mapping):
-        raise _fail(path, key, f"must be a mapping with {', '.join(required + optional)}")
+        raise _fail(path, key, "mapping_with", allowed=', '.join(required + optional))
     for name in required:
         if name not in raw:
-            raise _fail(path, f"{key}.{name}", "is required")
+            raise _fail(path, f"{key}.{name}", "required")
     unknown = set(raw) - set(required) - set(optional)
     if unknown:
-        raise _fail(path, f"{key}.{sorted(unknown)[0]}", f"unknown setting; allowed: {', '.join(required + optional)}")
+        raise _fail(path, f"{key}.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(required + optional))
     return raw
 
 
@@ -431,10 +435,10 @@ def _cap_by_group(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec
     raw = _settings(path, key, raw, ("field", "by", "caps"))
     caps = raw["caps"]
     if not isinstance(caps, Mapping) or not caps:
-        raise _fail(path, f"{key}.caps", "must map each group to its cap, e.g. {A: 5000000, B: 1000000}")
+        raise _fail(path, f"{key}.caps", "caps_shape")
     for group, cap in caps.items():
         if isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap < 0:
-            raise _fail(path, f"{key}.caps.{group}", "must be a number >= 0")
+            raise _fail(path, f"{key}.caps.{group}", "number_not_negative")
     return CapByGroup(
         _field_name(path, f"{key}.field", raw["field"], fields),
         _field_name(path, f"{key}.by", raw["by"], fields),
@@ -446,7 +450,7 @@ def _same_name(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) 
     raw = _settings(path, key, raw, ("field",), ("legal_forms",))
     forms = raw.get("legal_forms") or {}
     if not isinstance(forms, Mapping) or any(not isinstance(v, list) for v in forms.values()):
-        raise _fail(path, f"{key}.legal_forms", "must map a legal form to its variants, e.g. {有限公司: [有限责任公司, 'Co., Ltd.']}")
+        raise _fail(path, f"{key}.legal_forms", "legal_forms_shape")
     return SameName(
         _field_name(path, f"{key}.field", raw["field"], fields),
         {str(k): tuple(str(x) for x in v) for k, v in forms.items()},
@@ -457,7 +461,7 @@ def _same_item(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) 
     raw = _settings(path, key, raw, ("fields",))
     names = raw["fields"]
     if not isinstance(names, list) or not names:
-        raise _fail(path, f"{key}.fields", "must list the fields that identify an item")
+        raise _fail(path, f"{key}.fields", "item_fields")
     return SameItem(tuple(_field_name(path, f"{key}.fields[{i}]", n, fields) for i, n in enumerate(names)))
 
 
@@ -465,7 +469,7 @@ def _code_prefix(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]
     raw = _settings(path, key, raw, ("field", "equals"))
     equals = _field_name(path, f"{key}.equals", raw["equals"], fields)
     if fields[equals].type != "enum":
-        raise _fail(path, f"{key}.equals", f"field {equals!r} must be an enum")
+        raise _fail(path, f"{key}.equals", "must_be_enum", name=equals)
     return CodePrefix(_field_name(path, f"{key}.field", raw["field"], fields), equals)
 
 
@@ -474,7 +478,7 @@ def _not_below(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) 
     out = NotBelow(_field_name(path, f"{key}.field", raw["field"], fields), _field_name(path, f"{key}.other", raw["other"], fields))
     for name in (out.field, out.other):
         if not fields[name].is_numeric:
-            raise _fail(path, key, f"field {name!r} must be a number (type: decimal or integer)")
+            raise _fail(path, key, "must_be_numeric", name=name)
     return out
 
 
@@ -493,12 +497,12 @@ def _parse_record_rules(path: Path, raw: Any, fields: Mapping[str, FieldSpec]) -
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise _fail(path, "record_rules", f"must be a mapping; allowed keys: {', '.join(RECORD_RULE_SETTINGS)}")
+        raise _fail(path, "record_rules", "mapping_with", allowed=', '.join(RECORD_RULE_SETTINGS))
     out = {}
     for name, settings in raw.items():
         parser = RECORD_RULE_SETTINGS.get(str(name))
         if parser is None:
-            raise _fail(path, f"record_rules.{name}", f"unknown record rule; allowed: {', '.join(RECORD_RULE_SETTINGS)}")
+            raise _fail(path, f"record_rules.{name}", "unknown_record_rule", allowed=', '.join(RECORD_RULE_SETTINGS))
         out[str(name)] = parser(path, f"record_rules.{name}", settings, fields)
     return out
 
@@ -510,22 +514,22 @@ def _check_references(schemas: Mapping[str, EntitySchema], references: Mapping[s
             if f.reference and f.reference not in references:
                 raise _fail(
                     Path(schema.source), f"fields.{f.name}.reference",
-                    f"names reference list {f.reference!r}, which no file under {rules_dir} defines",
+                    "unknown_reference", name=f.reference, folder=str(rules_dir),
                 )
 
 
 def _parse_rule_settings(path: Path, data: Any) -> dict[str, RuleSetting]:
     rules = (data or {}).get("rules") or {}
     if not isinstance(rules, Mapping):
-        raise _fail(path, "rules", "must map rule codes to {enabled, severity}")
+        raise _fail(path, "rules", "rules_shape")
     out = {}
     for code, raw in rules.items():
         raw = raw or {}
         if not isinstance(raw, Mapping) or set(raw) - {"enabled", "severity"}:
-            raise _fail(path, f"rules.{code}", "allowed settings: enabled, severity")
+            raise _fail(path, f"rules.{code}", "rule_settings")
         sev = raw.get("severity")
         if sev is not None and sev not in SEVERITIES:
-            raise _fail(path, f"rules.{code}.severity", f"must be one of {', '.join(SEVERITIES)}")
+            raise _fail(path, f"rules.{code}.severity", "one_of", allowed=', '.join(SEVERITIES))
         out[str(code)] = RuleSetting(enabled=bool(raw.get("enabled", True)) and sev != "off", severity=sev if sev != "off" else None)
     return out
 
@@ -534,7 +538,7 @@ def _parse_routing(path: Path, data: Any) -> tuple[tuple[Route, ...], str | None
     routes = []
     for i, raw in enumerate((data or {}).get("routes") or []):
         if not isinstance(raw, Mapping) or "department" not in raw:
-            raise _fail(path, f"routes[{i}]", "each route needs a department")
+            raise _fail(path, f"routes[{i}]", "route_department")
         routes.append(
             Route(
                 department=str(raw["department"]),
@@ -559,17 +563,17 @@ def reference_from_records(name: str, records: list[Mapping[str, Any]], source: 
 
 def _parse_references(path: Path, data: Any) -> list[ReferenceList]:
     if not isinstance(data, Mapping):
-        raise _fail(path, "(top level)", "a reference list file maps a list name to entries")
+        raise _fail(path, "(top level)", "reference_file_shape")
     out = []
     for name, entries in data.items():
         if not isinstance(entries, list):
-            raise _fail(path, str(name), "must be a list of entries")
+            raise _fail(path, str(name), "reference_list")
         records: list[Mapping[str, Any]] = []
         for i, entry in enumerate(entries):
             if isinstance(entry, str):
                 entry = {"name": entry}
             if not isinstance(entry, Mapping) or "name" not in entry:
-                raise _fail(path, f"{name}[{i}]", "each entry needs a name")
+                raise _fail(path, f"{name}[{i}]", "reference_entry_name")
             records.append(dict(entry))
         out.append(reference_from_records(str(name), records, str(path)))
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataquality.i18n import text
+from dataquality.i18n import normalise_lang, text
 
 EXIT_OK = 0
 EXIT_ISSUES = 1
@@ -22,8 +22,10 @@ class DQError(Exception):
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        """The one-line message for the user, in `lang`."""
-        return text(self.key, lang, **self.params)
+        """The one-line message for the user, in `lang` (parameters given as {en, zh} are picked too)."""
+        lang = normalise_lang(lang)
+        params = {k: v[lang] if isinstance(v, dict) and lang in v else v for k, v in self.params.items()}
+        return text(self.key, lang, **params)
 
 
 class InputError(DQError):

@@ -114,72 +114,72 @@ class ApprovalPolicy:
 
 def _parse_rule(path: Path, where: str, raw: Any) -> TierRule:
     if isinstance(raw, bool) or not isinstance(raw, (int, Mapping)):
-        raise _fail(path, where, "must be a tier number or {direction, change, max, tier}")
+        raise _fail(path, where, "tier_rule_shape")
     if isinstance(raw, int):
         raw = {"tier": raw}
     unknown = set(raw) - _RULE_KEYS
     if unknown:
-        raise _fail(path, f"{where}.{sorted(unknown)[0]}", f"unknown setting; allowed: {', '.join(sorted(_RULE_KEYS))}")
+        raise _fail(path, f"{where}.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(sorted(_RULE_KEYS)))
     tier = raw.get("tier")
     if isinstance(tier, bool) or not isinstance(tier, int) or not 0 <= tier <= MAX_TIER:
-        raise _fail(path, f"{where}.tier", "must be a whole number from 0 to 9")
+        raise _fail(path, f"{where}.tier", "whole_number_range", top=9)
     direction = str(raw.get("direction", "any"))
     if direction not in DIRECTIONS:
-        raise _fail(path, f"{where}.direction", f"must be one of {', '.join(DIRECTIONS)}")
+        raise _fail(path, f"{where}.direction", "one_of", allowed=', '.join(DIRECTIONS))
     change = str(raw.get("change", "absolute"))
     if change not in CHANGES:
-        raise _fail(path, f"{where}.change", f"must be one of {', '.join(CHANGES)}")
+        raise _fail(path, f"{where}.change", "one_of", allowed=', '.join(CHANGES))
     limit = raw.get("max")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0):
-        raise _fail(path, f"{where}.max", "must be a number >= 0")
+        raise _fail(path, f"{where}.max", "number_not_negative")
     return TierRule(tier, direction, change, None if limit is None else float(limit))
 
 
 def parse_policy(path: Path, data: Any, config: Config | None = None) -> ApprovalPolicy:
     """Validate approval.yaml's content; a bad key raises ConfigError naming file and key."""
     if not isinstance(data, Mapping):
-        raise _fail(path, "(top level)", "must be a mapping with roles and fields")
+        raise _fail(path, "(top level)", "approval_shape")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise _fail(path, sorted(unknown)[0], f"unknown setting; allowed: {', '.join(sorted(_TOP_KEYS))}")
+        raise _fail(path, sorted(unknown)[0], "unknown_setting", allowed=', '.join(sorted(_TOP_KEYS)))
     roles = []
     raw_roles = data.get("roles") or {}
     if not isinstance(raw_roles, Mapping) or not raw_roles:
-        raise _fail(path, "roles", "must map L1, L2, ... to {labels, aliases}")
+        raise _fail(path, "roles", "roles_shape")
     for code, raw in raw_roles.items():
         code = str(code)
         if not (code[:1] in "Ll" and code[1:].isdigit()):
-            raise _fail(path, f"roles.{code}", "a role code is L followed by its level, e.g. L2")
+            raise _fail(path, f"roles.{code}", "role_code")
         raw = raw or {}
         labels = raw.get("labels") or {}
         roles.append(Role(code.upper(), int(code[1:]), {"en": str(labels.get("en", code)), "zh": str(labels.get("zh", labels.get("en", code)))},
                           tuple(str(a) for a in raw.get("aliases") or ())))
     roles.sort(key=lambda r: r.level)
     if [r.level for r in roles] != list(range(1, len(roles) + 1)):
-        raise _fail(path, "roles", "levels must be L1, L2, ... without gaps")
+        raise _fail(path, "roles", "role_gaps")
     fields: dict[tuple[str, str], tuple[TierRule, ...]] = {}
     raw_fields = data.get("fields") or {}
     if not isinstance(raw_fields, Mapping):
-        raise _fail(path, "fields", "must map entity.field to a tier or a list of rules")
+        raise _fail(path, "fields", "tier_fields_shape")
     for name, raw in raw_fields.items():
         where = f"fields.{name}"
         entity, _, fname = str(name).partition(".")
         if not fname:
-            raise _fail(path, where, "name a field as entity.field, e.g. product.list_price")
+            raise _fail(path, where, "entity_field")
         if config is not None:
             schema = config.schemas.get(entity)
             if schema is None or fname not in schema.fields:
-                raise _fail(path, where, "names no field of the schemas")
+                raise _fail(path, where, "no_such_field")
         items = raw if isinstance(raw, list) else [raw]
         rules = tuple(_parse_rule(path, f"{where}[{i}]", r) for i, r in enumerate(items))
         if any(r.tier > len(roles) for r in rules):
-            raise _fail(path, where, f"a tier above {len(roles)} needs more roles")
+            raise _fail(path, where, "tier_needs_roles", n=len(roles))
         fields[(entity, fname)] = rules
     deleted = data.get("deleted_record_tier", 2)
     if isinstance(deleted, bool) or not isinstance(deleted, int) or not 0 <= deleted <= len(roles):
-        raise _fail(path, "deleted_record_tier", f"must be a whole number from 0 to {len(roles)}")
+        raise _fail(path, "deleted_record_tier", "whole_number_range", top=len(roles))
     database = data.get("database")
     if database is not None and not isinstance(database, str):
-        raise _fail(path, "database", "must be an SQLAlchemy URL")
+        raise _fail(path, "database", "sqlalchemy_url")
     return ApprovalPolicy(tuple(roles), fields, str(data.get("requester_field") or "requested_by"), deleted, database or None, str(path))
 
