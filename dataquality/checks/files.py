@@ -17,3 +17,29 @@ UNKNOWN_COLUMN = describe(
     Good: rename the header, or add it as an alias in schemas/customer.yaml.
     """,
 )
+
+DUPLICATE_COLUMN = describe(
+    "FIL002",
+    "duplicate-column",
+    Severity.WARNING,
+    "file",
+    """Two columns have headers that mean the same field; only the first is read.
+
+    Why: the second column's values are neither checked nor imported, and nobody notices which one the system took.
+    Bad: a phone column 联系电话 in H and another 电话 in Q.
+    Good: one column per field; delete or rename the other.
+    """,
+)
+
+SUMMARY_ROW = describe(
+    "FIL003",
+    "summary-row-ignored",
+    Severity.INFO,
+    "file",
+    """A totals row (合计, 小计, Total ...) under the records is left out of the checks.
+
+    Why: a totals line is not a customer or a product; importing it creates a bogus record.
+    Bad: a last row 合计 | | | 1,250,000 under the customer list.
+    Good: remove totals rows from an import file (dq reads past them, an ERP import may not).
+    """,
+)

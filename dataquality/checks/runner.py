@@ -75,20 +75,23 @@ def check_tables(tables: Iterable[Table], config: Config) -> list[Issue]:
 
 
 def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]:
-    from dataquality.checks.files import UNKNOWN_COLUMN
+    """Findings about the sheet's structure: unknown and duplicate columns, totals rows left out."""
+    from dataquality.checks.files import DUPLICATE_COLUMN, SUMMARY_ROW, UNKNOWN_COLUMN
 
-    severity = effective_severity(UNKNOWN_COLUMN, config)
-    if severity is None:
-        return []
     t = tv.table
-    return [
-        Issue(
-            rule=UNKNOWN_COLUMN.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet,
-            row=t.header_row, column=letter, value=header, params={"column": letter, "header": header},
-            department=router.department(t.entity, None, UNKNOWN_COLUMN.code, None),
-        )
-        for letter, header in t.unknown_columns
-    ]
+    found: list[tuple[Rule, int, str | None, str, dict[str, Any]]] = []
+    found += [(UNKNOWN_COLUMN, t.header_row, c, h, {"column": c, "header": h}) for c, h in t.unknown_columns]
+    found += [(DUPLICATE_COLUMN, t.header_row, c, h, {"column": c, "header": h, "first": f}) for c, h, f in t.duplicate_columns]
+    found += [(SUMMARY_ROW, r, None, label, {"label": label}) for r, label in t.summary_rows]
+    issues = []
+    for rule, row, column, value, params in found:
+        severity = effective_severity(rule, config)
+        if severity is not None:
+            issues.append(Issue(
+                rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet, row=row,
+                column=column, value=value, params=params, department=router.department(t.entity, None, rule.code, None),
+            ))
+    return issues
 
 
 def _field_check(rule: Rule, tv: TableValues, name: str) -> Callable[[pd.Series], pd.Series]:

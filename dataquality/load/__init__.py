@@ -53,6 +53,8 @@ def _table(path: Path, sheet: str | None, grid: pd.DataFrame, match, config: Con
     body.columns = list(match.fields.keys())
     present = body.apply(lambda s: s.str.strip().fillna("") != "").any(axis=1)
     body = body.loc[present]
+    summary = _summary_rows(body, match)
+    body = body.drop(index=summary.index)
     if body.empty:
         raise InputError("load.header_only", file=path.name, sheet=where, header_row=match.row)
     body.index.name = "row"
@@ -65,4 +67,18 @@ def _table(path: Path, sheet: str | None, grid: pd.DataFrame, match, config: Con
         columns={f: column_letter(c) for f, c in match.fields.items()},
         headers=dict(match.headers),
         unknown_columns=tuple((column_letter(c), h) for c, h in match.unknown),
+        duplicate_columns=tuple((column_letter(c), h, column_letter(first)) for c, h, first in match.duplicates),
+        summary_rows=tuple((int(r), str(label)) for r, label in summary.items()),
     )
+
+
+# Labels of a totals line under a list (合计 / 小计 / Total ...): such a row is not a record.
+SUMMARY_LABELS = ("合计", "总计", "小计", "汇总", "合計", "總計", "total", "subtotal", "grandtotal", "sum", "totals")
+
+
+def _summary_rows(body: pd.DataFrame, match) -> pd.Series:
+    """Rows whose first filled cell (in sheet order) is a totals label: row -> the label."""
+    in_sheet_order = sorted(match.fields, key=lambda f: match.fields[f])
+    first = body[in_sheet_order].bfill(axis=1).iloc[:, 0]
+    key = first.str.normalize("NFKC").str.lower().str.replace(r"[\s:：]", "", regex=True)
+    return first[key.isin(SUMMARY_LABELS).fillna(False).astype(bool)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
@@ -19,6 +20,7 @@ class HeaderMatch:
     headers: dict[str, str]  # field -> header text as written
     unknown: tuple[tuple[int, str], ...]  # (column index, header) not matching any field
     score: int
+    duplicates: tuple[tuple[int, str, int], ...] = ()  # (column index, header, column index of the first)
 
 
 def entity_from_sheet_name(sheet: str | None, config: Config) -> str | None:
@@ -37,6 +39,7 @@ def _match_row(cells: pd.Series, schema: EntitySchema) -> HeaderMatch | None:
     fields: dict[str, int] = {}
     headers: dict[str, str] = {}
     unknown: list[tuple[int, str]] = []
+    duplicates: list[tuple[int, str, int]] = []
     for col, value in cells.items():
         if pd.isna(value) or not str(value).strip():
             continue
@@ -44,13 +47,15 @@ def _match_row(cells: pd.Series, schema: EntitySchema) -> HeaderMatch | None:
         if name is not None and name not in fields:
             fields[name] = int(col)  # type: ignore[arg-type]
             headers[name] = str(value).strip()
+        elif name is not None:
+            duplicates.append((int(col), str(value).strip(), fields[name]))  # type: ignore[arg-type]
         else:
             unknown.append((int(col), str(value).strip()))  # type: ignore[arg-type]
     if not fields:
         return None
     # The key column weighs double: shared fields (customer_code, status) must not decide alone.
     score = len(fields) + (2 if schema.key in fields else 0)
-    return HeaderMatch(schema.name, 0, fields, headers, tuple(unknown), score)
+    return HeaderMatch(schema.name, 0, fields, headers, tuple(unknown), score, tuple(duplicates))
 
 
 def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None) -> HeaderMatch | None:
@@ -63,7 +68,5 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None) ->
             if match is None or len(match.fields) < min(2, len(schema.fields)):
                 continue
             if best is None or match.score > best.score:
-                best = HeaderMatch(
-                    match.entity, int(row_number), match.fields, match.headers, match.unknown, match.score  # type: ignore[arg-type]
-                )
+                best = dataclasses.replace(match, row=int(row_number))  # type: ignore[arg-type]
     return best

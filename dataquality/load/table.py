@@ -28,6 +28,8 @@ class Table:
     columns: dict[str, str] = field(default_factory=dict)  # field -> Excel column letter
     headers: dict[str, str] = field(default_factory=dict)  # field -> header as written
     unknown_columns: tuple[tuple[str, str], ...] = ()  # (column letter, header)
+    duplicate_columns: tuple[tuple[str, str, str], ...] = ()  # (column letter, header, letter of the column read)
+    summary_rows: tuple[tuple[int, str], ...] = ()  # (Excel row, label such as 合计) left out of the records
 
     @property
     def file(self) -> str:

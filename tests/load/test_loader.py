@@ -133,3 +133,21 @@ def test_excel_error_cells_are_shown_as_errors(tmp_path, config):
     assert table.data.at[2, "phone"] == "#N/A"
     result = run(config, [path])
     assert ("phone", "TYP004") in {(i.field, i.rule) for i in result.issues}
+
+
+def test_two_row_header_duplicate_column_and_totals_row(write_xlsx, config):
+    from dataquality.pipeline import run
+
+    fields = list(CUSTOMER_HEADERS_ZH)
+    rows = [["客户信息导入"], ["基本信息"] + [None] * 6 + ["联系方式"]]
+    rows.append([CUSTOMER_HEADERS_ZH[f] for f in fields] + ["电话"])
+    rows += [[customer(i)[f] for f in fields] + ["13800000000"] for i in range(1, 4)]
+    rows.append(["合计"] + [None] * 10 + [1500000])
+    rows.append([" Total: "] + [None] * 16)
+    path = write_xlsx("messy.xlsx", {"Sheet1": rows})
+    [table] = load_file(path, config)
+    assert table.header_row == 3 and list(table.data.index) == [4, 5, 6]
+    assert table.duplicate_columns == (("Q", "电话", "H"),)
+    assert table.summary_rows == ((7, "合计"), (8, " Total: "))
+    result = run(config, [path])
+    assert set(result.flatten("row", "column", "rule")) == {(3, "Q", "FIL002"), (7, None, "FIL003"), (8, None, "FIL003")}
