@@ -101,9 +101,13 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
         from dataquality.references import with_reference_sheets
 
         config = with_reference_sheets(config, references)
+    options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
+    files_first = [n for n in names if n != "console"]
     with progress.status(quiet) as say:
         result = run(config, list(files), lang, progress=say, baseline=baseline, db=db)
-    written = write_reports(result, names, ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet))
+        written = write_reports(result, files_first, options, progress=say)
+    # The console report prints after the spinner has gone, so the two never interleave.
+    written += write_reports(result, [n for n in names if n == "console"], options)
     if not quiet:
         for path in written:
             click.echo(text("cli.written", lang, path=path), err=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from dataquality.checks import check_tables
 from dataquality.config import Config
+from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, Status, sort_key
 from dataquality.load import Table, load_file
 
@@ -69,7 +70,7 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
     tables: list[Table] = []
     for path in inputs:
         if progress:
-            progress(str(path))
+            progress(text("progress.reading", lang, file=str(path)))
         tables.extend(load_file(Path(path), config, lang))
     return tables
 
@@ -93,6 +94,8 @@ def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress
     """Load and validate `inputs` together (so cross-entity rules see every file); approve against `baseline`."""
     started = dt.datetime.now().astimezone()
     tables = load(inputs, config, lang, progress)
+    if progress:
+        progress(text("progress.checking", lang, records=sum(len(t) for t in tables)))
     result = Result(validate(tables, config), tables, [Path(p) for p in inputs], started)
     if baseline is not None:
         approve(result, config, baseline, db, lang)

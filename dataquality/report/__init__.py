@@ -42,11 +42,16 @@ def writers() -> dict[str, Writer]:
     return _writers()
 
 
-def write_reports(result: Result, formats: list[str], options: ReportOptions) -> list[Path]:
+def write_reports(result: Result, formats: list[str], options: ReportOptions,
+                  progress: Callable[[str], None] | None = None) -> list[Path]:
     """Write every requested format; returns the files written."""
+    from dataquality.i18n import text
+
     table = writers()
     written: list[Path] = []
     for name in formats:
+        if progress:
+            progress(text("progress.writing", options.lang, format=name))
         path = table[name](result, options)
         if isinstance(path, list):
             written.extend(path)
