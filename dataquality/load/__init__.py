@@ -11,7 +11,7 @@ from dataquality.errors import InputError
 from dataquality.issue import column_letter
 from dataquality.load.detect import entity_from_sheet_name, find_header
 from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
-from dataquality.load.table import Table
+from dataquality.load.table import TEXT, Table
 
 __all__ = ["Table", "load_file"]
 
@@ -78,7 +78,9 @@ SUMMARY_LABELS = ("合计", "总计", "小计", "汇总", "合計", "總計", "t
 
 def _summary_rows(body: pd.DataFrame, match) -> pd.Series:
     """Rows whose first filled cell (in sheet order) is a totals label: row -> the label."""
+    if body.empty:
+        return pd.Series(dtype=TEXT)
     in_sheet_order = sorted(match.fields, key=lambda f: match.fields[f])
-    first = body[in_sheet_order].bfill(axis=1).iloc[:, 0]
+    first = body[in_sheet_order].bfill(axis=1).iloc[:, 0].astype(TEXT)
     key = first.str.normalize("NFKC").str.lower().str.replace(r"[\s:：]", "", regex=True)
     return first[key.isin(SUMMARY_LABELS).fillna(False).astype(bool)]
