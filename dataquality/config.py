@@ -260,10 +260,11 @@ class Config:
         return replace(self, references={**self.references, ref.name: ref})
 
 
-def _read_yaml(path: Path) -> Any:
+def _read_yaml(path: Path, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
+    """A YAML file as data; a ConfigError naming file and line when it is not valid YAML."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh) or {}
+            return yaml.load(fh, Loader=loader) or {}  # noqa: S506 - always a SafeLoader (sub)class
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else "?"

@@ -14,23 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from builders import CUSTOMER_HEADERS_ZH, PRODUCT_HEADERS_ZH
 from stdnum import ean
 from stdnum.cn import uscc
 
 from dataquality.config import Config
 from dataquality.pipeline import run
 
-CUSTOMER_HEADERS = {
-    "customer_code": "客户编码", "customer_name": "客户名称", "customer_type": "客户类型", "uscc": "统一社会信用代码",
-    "grade": "客户等级", "salesperson": "业务员", "department": "所属部门", "phone": "联系电话", "email": "电子邮箱",
-    "province": "省份", "address": "详细地址", "credit_limit": "信用额度", "payment_terms": "付款条件",
-    "bank_account": "银行账号", "status": "状态", "created_on": "创建日期",
-}
-PRODUCT_HEADERS = {
-    "internal_code": "内部编码", "product_name": "品名", "specification": "规格型号", "category": "类别", "unit": "单位",
-    "customer_code": "客户编码", "customer_part_no": "客户料号", "barcode": "条形码", "list_price": "标准售价",
-    "cost_price": "标准成本", "currency": "币种", "owner_department": "负责部门", "status": "状态",
-}
+CUSTOMER_HEADERS, PRODUCT_HEADERS = CUSTOMER_HEADERS_ZH, PRODUCT_HEADERS_ZH
 STAFF = ["张伟", "王芳", "李娜", "刘洋", "孙丽", "郑浩"]
 PROVINCES = ["上海", "广东省", "Zhejiang", None, "北京市", "内蒙古", "Hong Kong"]
 CLEAN_ROWS = 60

@@ -224,15 +224,21 @@ def _refuse_closed(req: dict[str, Any]) -> None:
         raise WorkflowError(f"approve.closed_{req['status']}", id=req["id"])
 
 
+def _role(policy: ApprovalPolicy, role: str) -> Role:
+    """The level for `role` as typed (L2, 财务总监 ...); WorkflowError when the policy has no such level."""
+    found = policy.role(role)
+    if found is None:
+        raise WorkflowError("approve.unknown_role", role=role, roles=", ".join(r.code for r in policy.roles))
+    return found
+
+
 def approve(store: Store, policy: ApprovalPolicy, request_id: int, by: str, role: str, comment: str | None = None,
             at: str | None = None, source: str = "cli") -> RequestView:
     """Record one approval; refuses what the rules forbid. Returns the request as it now stands."""
     by = (by or "").strip()
     if not by:
         raise WorkflowError("approve.no_name")
-    found: Role | None = policy.role(role)
-    if found is None:
-        raise WorkflowError("approve.unknown_role", role=role, roles=", ".join(r.code for r in policy.roles))
+    found = _role(policy, role)
     with store.transaction() as conn:
         req = _load_request(conn, request_id)
         _refuse_closed(req)
@@ -267,12 +273,7 @@ def reject(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reaso
         raise WorkflowError("approve.no_name")
     if not (reason or "").strip():
         raise WorkflowError("approve.no_reason")
-    code = None
-    if role:
-        found = policy.role(role)
-        if found is None:
-            raise WorkflowError("approve.unknown_role", role=role, roles=", ".join(r.code for r in policy.roles))
-        code = found.code
+    code = _role(policy, role).code if role else None
     with store.transaction() as conn:
         req = _load_request(conn, request_id)
         _refuse_closed(req)
@@ -293,12 +294,7 @@ def reject(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reaso
 def list_requests(store: Store, policy: ApprovalPolicy, pending: bool = False, role: str | None = None,
                   entity: str | None = None) -> list[RequestView]:
     """Requests (newest state), optionally only pending ones, or only those still missing `role`."""
-    code = None
-    if role:
-        found = policy.role(role)
-        if found is None:
-            raise WorkflowError("approve.unknown_role", role=role, roles=", ".join(r.code for r in policy.roles))
-        code = found.code
+    code = _role(policy, role).code if role else None
     with store.transaction() as conn:
         q = select(requests).order_by(requests.c.id)
         if pending or code:

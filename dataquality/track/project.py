@@ -88,10 +88,7 @@ class Project:
         if self.baseline is None:
             return []
         if self.baseline.is_dir():
-            return sorted(
-                f for f in self.baseline.iterdir()
-                if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(("~$", "."))
-            )
+            return _data_files(self.baseline)
         if not self.baseline.is_file():
             raise InputError("project.missing_input", file=str(self.baseline), entity="baseline", config=str(self.path))
         return [self.baseline]
@@ -103,10 +100,7 @@ class Project:
             files: list[Path] = []
             for p in paths:
                 if p.is_dir():
-                    found = sorted(
-                        f for f in p.iterdir()
-                        if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(("~$", "."))
-                    )
+                    found = _data_files(p)
                     if not found:
                         raise InputError("project.empty_folder", folder=str(p), entity=entity)
                     files.extend(found)
@@ -125,16 +119,16 @@ class _Loader(yaml.SafeLoader):
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
+def _data_files(folder: Path) -> list[Path]:
+    """The workbooks and CSV files in `folder`, without Excel's ~$ lock files and hidden files."""
+    return sorted(
+        f for f in folder.iterdir()
+        if f.is_file() and f.suffix.lower() in DATA_SUFFIXES and not f.name.startswith(("~$", "."))
+    )
+
+
 def _read_project_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=_Loader) or {}  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else "?"
-        raise ConfigError("config.bad_yaml", file=str(path), line=line, error=str(getattr(exc, "problem", exc))) from None
-    except OSError as exc:
-        raise ConfigError("config.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
+    return _read_yaml(path, _Loader)
 
 
 def _bad(path: Path, key: str, message: str, **params: Any) -> ConfigError:
