@@ -111,7 +111,17 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
     if not quiet:
         for path in written:
             click.echo(text("cli.written", lang, path=path), err=True)
+    _say_unreadable(result, lang)
     sys.exit(result.exit_code(fail_on))
+
+
+def _say_unreadable(result: Any, lang: str) -> None:
+    """One line on stderr for each input that could not be read (it is in the reports too)."""
+    for issue in result.issues:
+        if issue.rule == "FIL005":
+            problem = issue.params.get("problem")
+            said = problem.get(lang, problem.get("en")) if isinstance(problem, dict) else str(problem)
+            click.echo(f"dq: {said}", err=True)
 
 
 @main.command()

@@ -29,6 +29,7 @@ SEVERITIES = ("error", "warning", "info", "off")
 _FIELD_KEYS = {
     "labels", "aliases", "type", "required", "required_when", "pattern", "values", "min", "max",
     "unique", "clean", "identifier", "reference", "severity", "text", "description", "format",
+    "loose_aliases",
 }
 _ENTITY_KEYS = {"entity", "key", "labels", "sheet_names", "department_field", "fields", "record_rules"}
 # Files under rules/ that are settings, not reference lists.
@@ -43,6 +44,8 @@ def normalise_header(text: Any) -> str:
 
 _REQUIRED_MARK = re.compile(r"[*＊]")
 _TRAILING_NOTE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[\W_]+")
 
 
 def header_key(text: Any) -> str:
@@ -51,6 +54,15 @@ def header_key(text: Any) -> str:
     s = normalise_header(text)
     s = _REQUIRED_MARK.sub("", s)
     return _TRAILING_NOTE.sub("", s) or s
+
+
+def loose_header_key(text: Any) -> str:
+    """A looser key than header_key: camelCase, spaces, hyphens, underscores, dots and every other
+    separator are ignored, so `customerID`, `Customer-Id` and `customer_id` are one key."""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _CAMEL.sub(" ", s)
+    s = header_key(s)
+    return _SEPARATORS.sub("", s)
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,9 @@ class FieldSpec:
     text: bool = False
     description: Mapping[str, str] = field(default_factory=dict)
     format: Mapping[str, str] = field(default_factory=dict)  # the pattern in words, for people
+    # Generic header names (类别, 状态, 条码, category): a column found only by one of these is
+    # confirmed by its values before its cells are checked (FIL007 when almost none fit).
+    loose_aliases: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         """The display name in `lang`, falling back to the field name."""
@@ -101,7 +116,13 @@ class FieldSpec:
         """Every normalised header that maps to this field."""
         names = {header_key(self.name), *(header_key(a) for a in self.aliases)}
         names.update(header_key(v) for v in self.labels.values())
+        names.update(header_key(a) for a in self.loose_aliases)
         return tuple(sorted(names))
+
+    @property
+    def loose_names(self) -> frozenset[str]:
+        """The normalised generic names among header_names (a match by one needs its values to agree)."""
+        return frozenset(header_key(a) for a in self.loose_aliases)
 
     @property
     def is_numeric(self) -> bool:
@@ -360,6 +381,7 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
         name=name,
         labels=_labels(path, f"{where}.labels", raw.get("labels"), name),
         aliases=tuple(str(a) for a in raw.get("aliases", ()) or ()),
+        loose_aliases=tuple(str(a) for a in raw.get("loose_aliases", ()) or ()),
         type=ftype,
         required=bool(raw.get("required", False)),
         required_when=required_when,

@@ -13,7 +13,8 @@ from dataquality.checks import check_tables
 from dataquality.config import Config
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, Status, sort_key
-from dataquality.load import Table, load_file
+from dataquality.load import Finding, Table, problem_for, read_file
+from dataquality.load.mapping import Mappings
 
 FAIL_ON = ("error", "warning", "never")
 # `dq check` follows issues across runs, so it can also fail only on errors new since the last run.
@@ -34,6 +35,8 @@ class Result:
     history: list[dict[str, Any]] = field(default_factory=list)
     # Issues the last run had and this one no longer has (filled by tracking; not in `issues`).
     resolved: list[Issue] = field(default_factory=list)
+    # Inputs (or sheets) that could not be read: reported as FIL005 issues; the exit code says 2.
+    unreadable: list[Path] = field(default_factory=list)
 
     def count(self, severity: Severity | str) -> int:
         """How many issues have `severity`."""
@@ -55,7 +58,10 @@ class Result:
         return [tuple(getattr(i, a) for a in attrs) for i in self.issues]
 
     def exit_code(self, fail_on: str = "error") -> int:
-        """0 when nothing at or above `fail_on` was found, else 1 (`new-error`: new or reopened errors only)."""
+        """0 when nothing at or above `fail_on` was found, else 1 (`new-error`: new or reopened errors only);
+        2 when an input could not be read, whatever else was found."""
+        if self.unreadable:
+            return 2
         if fail_on == "never":
             return 0
         if fail_on == "new-error":
@@ -65,14 +71,45 @@ class Result:
         return 1 if any(i.severity.rank >= threshold for i in self.issues) else 0
 
 
-def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progress: Progress | None = None) -> list[Table]:
-    """Every entity table of every input file."""
+def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progress: Progress | None = None,
+         mappings: Mappings | None = None, problems: list[Issue] | None = None,
+         unreadable: list[Path] | None = None) -> list[Table]:
+    """Every entity table of every input file.
+
+    A file (or sheet) that cannot be read is collected in `problems` as a FIL005 issue and in
+    `unreadable`, and the other inputs are still read; without `problems` the first such file
+    raises InputError (for commands that need every input, such as a baseline).
+    """
+    from dataquality.errors import InputError
+
     tables: list[Table] = []
     for path in inputs:
         if progress:
             progress(text("progress.reading", lang, file=str(path)))
-        tables.extend(load_file(Path(path), config, lang))
+        try:
+            read = read_file(Path(path), config, lang, mappings=mappings)
+        except InputError as exc:
+            if problems is None:
+                raise
+            read = None
+            found = [problem_for(Path(path), exc)]
+        else:
+            found = read.problems
+            tables.extend(read.tables)
+        if found and problems is None and (read is None or not read.tables):
+            raise InputError(str(found[0].params["error_key"]), **dict(found[0].params["error_params"]))
+        if found and problems is not None:
+            problems.extend(_problem_issue(Path(path), f) for f in found)
+            if unreadable is not None:
+                unreadable.append(Path(path))
     return tables
+
+
+def _problem_issue(path: Path, finding: Finding) -> Issue:
+    from dataquality.checks.files import UNREADABLE_INPUT
+
+    return Issue(rule=UNREADABLE_INPUT.code, severity=UNREADABLE_INPUT.severity, entity=None, file=path.name,
+                 sheet=finding.sheet, params={"problem": finding.params["problem"]})
 
 
 def validate(tables: Iterable[Table], config: Config) -> list[Issue]:
@@ -90,13 +127,19 @@ def approve(result: Result, config: Config, baseline: Path | str, db: str | None
 
 
 def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None,
-        baseline: Path | str | None = None, db: str | None = None) -> Result:
-    """Load and validate `inputs` together (so cross-entity rules see every file); approve against `baseline`."""
+        baseline: Path | str | None = None, db: str | None = None, mappings: Mappings | None = None) -> Result:
+    """Load and validate `inputs` together (so cross-entity rules see every file); approve against `baseline`.
+
+    An input that cannot be read is a FIL005 issue and the others are still checked.
+    """
     started = dt.datetime.now().astimezone()
-    tables = load(inputs, config, lang, progress)
+    problems: list[Issue] = []
+    unreadable: list[Path] = []
+    tables = load(inputs, config, lang, progress, mappings, problems, unreadable)
     if progress:
         progress(text("progress.checking", lang, records=sum(len(t) for t in tables)))
-    result = Result(validate(tables, config), tables, [Path(p) for p in inputs], started)
+    issues = sorted([*problems, *validate(tables, config)], key=sort_key)
+    result = Result(issues, tables, [Path(p) for p in inputs], started, unreadable=unreadable)
     if baseline is not None:
         approve(result, config, baseline, db, lang)
     first_seen = started.isoformat(timespec="seconds")

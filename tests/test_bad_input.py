@@ -79,12 +79,20 @@ def test_empty_file(tmp_path):
 
 
 def test_header_only(tmp_path):
+    """A header and no records is read (0 records) and said once as FIL009, not a stop."""
+    import json
+
     path = tmp_path / "header.xlsx"
     wb = Workbook()
     wb.active.title = "客户"
     wb.active.append(list(CUSTOMER_HEADERS_ZH.values()))
     wb.save(path)
-    assert_one_line_error(dq("validate", str(path)), path, "only a header", "row 1")
+    proc = dq("validate", str(path), "--format", "json", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    found = [(i["rule"], i["row"]) for i in report["issues"]]
+    assert found == [("FIL009", 1)]
+    assert "Only a header (row 1)" in report["issues"][0]["message"]
 
 
 def test_required_column_missing(tmp_path):
@@ -96,7 +104,15 @@ def test_required_column_missing(tmp_path):
     for row in sheet_rows([customer(1)], headers):
         ws.append(row)
     wb.save(path)
-    assert_one_line_error(dq("validate", str(path)), path, "Phone (phone)", "Address (address)", "required column")
+    out = tmp_path / "out"
+    proc = dq("validate", str(path), "--format", "json", "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    import json
+
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    missing = {(i["rule"], i["field"], i["row"], i["severity"]) for i in report["issues"] if i["rule"] == "FIL004"}
+    assert missing == {("FIL004", "phone", None, "error"), ("FIL004", "address", None, "error")}
+    assert report["summary"]["records"] == {"customer": 1}
 
 
 def test_encrypted_workbook(tmp_path):

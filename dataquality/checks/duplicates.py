@@ -129,3 +129,25 @@ def one_item_many_codes(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
     if not isinstance(setting, SameItem) or not all(t.has(f) for f in setting.fields):
         return no_findings()
     return _group_findings(item_key(t, setting.fields), t.keys, t.schema.key)
+
+
+@record_rule("SUP001", "possible-duplicate-supplier", Severity.WARNING, entity="supplier")
+def possible_duplicate_supplier(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+    """Suppliers under different codes whose names are equal after normalisation (spaces, punctuation, case, full-width, legal form).
+
+    Why: one supplier entered twice splits purchases and payables, and a payment can go to the copy with the wrong bank account.
+    Bad: S000101 山西好利阀机械制造有限公司 and S000245 山西好利阀机械制造有限责任公司.
+    Good: one supplier code per company; the other record is merged or blocked.
+    """
+    return possible_duplicate_customer(t, ctx)
+
+
+@record_rule("SUP002", "uscc-under-two-suppliers", entity="supplier", fields=("uscc",))
+def uscc_under_two_suppliers(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+    """One unified social credit code appears under two or more supplier codes.
+
+    Why: a USCC identifies exactly one legal entity; two supplier codes for it mean a duplicate supplier, and payments can be split or doubled.
+    Bad: uscc 91310000MA1FL4CT3U on S000101 and on S000245.
+    Good: each USCC belongs to one supplier code.
+    """
+    return uscc_under_two_customers(t, ctx)

@@ -43,3 +43,94 @@ SUMMARY_ROW = describe(
     Good: remove totals rows from an import file (dq reads past them, an ERP import may not).
     """,
 )
+
+MISSING_COLUMN = describe(
+    "FIL004",
+    "required-column-missing",
+    Severity.ERROR,
+    "file",
+    """A required field has no column in the sheet; every other column is still checked.
+
+    Why: a master without its key or name cannot be imported; the rest of the sheet is still worth fixing.
+    Bad: a customer list without a 客户编码 column.
+    Good: add the column (dq template shows every field), or map the column that holds it with dq map.
+    """,
+)
+
+UNREADABLE_INPUT = describe(
+    "FIL005",
+    "input-not-checked",
+    Severity.ERROR,
+    "file",
+    """An input file or sheet could not be read, or holds no recognisable master; the other inputs are still checked.
+
+    Why: a file that is silently skipped looks like a clean file.
+    Bad: a damaged .xls, or a sheet named 客户 whose header dq cannot recognise.
+    Good: save the workbook again in Excel as .xlsx, or map its columns with dq map FILE -o mapping.yaml.
+    """,
+)
+
+WEAK_HEADER = describe(
+    "FIL006",
+    "column-matched-by-spelling",
+    Severity.INFO,
+    "file",
+    """A column was matched to a field only by a similar spelling of its header, not by a known name.
+
+    Why: a guess must never be silent: the person who knows the file confirms it.
+    Bad: a column headed 'Custmer Code' read as the customer code.
+    Good: rename the header, or confirm the mapping in a mapping file (dq map).
+    """,
+)
+
+UNCONFIRMED_COLUMN = describe(
+    "FIL007",
+    "column-values-do-not-fit",
+    Severity.WARNING,
+    "file",
+    """A column found by a generic header (类别, 状态, 条码, Category) holds values of which almost none fit the field; its cells are not checked.
+
+    Why: a generic name in another system's export often means something else; one warning beats a flood of false errors.
+    Bad: a column 类别 holding 饮料 and 零食 read as the product category (FG/RM/SF).
+    Good: map the column to the right field or to nothing in a mapping file (dq map), or convert its values.
+    """,
+)
+
+NOT_A_RECORD = describe(
+    "FIL008",
+    "row-not-a-record",
+    Severity.INFO,
+    "file",
+    """A sign-off row (制表人/审核/批准) or a note under the table (注：…) is left out of the checks, with the rows under a note.
+
+    Why: such a line is not a customer or a product; importing it creates a bogus record.
+    Bad: 批准： | 审核： | 编制： between the suppliers, or 注：1、… under the price list.
+    Good: keep notes and signatures out of an import file (dq reads past them, an ERP import may not).
+    """,
+)
+
+DIGITS_LOST = describe(
+    "TYP006",
+    "number-lost-digits",
+    Severity.ERROR,
+    "file",
+    """An identifier (account, barcode, code) of 16 or more digits is stored as a number, so Excel kept only 15 significant digits.
+
+    Why: the real number is lost; a bank account read back with zeros or invented digits sends money to nobody.
+    Bad: a bank account 6222021234567891234 typed into a number cell (Excel keeps 6222021234567890000).
+    Good: format the column as text (@) before typing, and type the number again from the source document.
+    """,
+)
+
+NO_RECORDS = describe(
+    "FIL009",
+    "no-records",
+    Severity.WARNING,
+    "file",
+    """A sheet has a recognised header but no records under it.
+
+    Why: an empty template sent for import imports nothing, and nobody notices until the data is missing.
+    Bad: the customer template with its header row only.
+    Good: fill in the records below the header, or leave the sheet out.
+    """,
+)

@@ -75,21 +75,25 @@ def check_tables(tables: Iterable[Table], config: Config) -> list[Issue]:
 
 
 def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]:
-    """Findings about the sheet's structure: unknown and duplicate columns, totals rows left out."""
-    from dataquality.checks.files import DUPLICATE_COLUMN, SUMMARY_ROW, UNKNOWN_COLUMN
+    """Findings about the sheet's structure: unknown and duplicate columns, and what the loader found
+    (missing columns, rows that are not records, weak or unconfirmed column matches, lost digits)."""
+    from dataquality.checks.files import DUPLICATE_COLUMN, UNKNOWN_COLUMN
+    from dataquality.checks.registry import get_rule
 
     t = tv.table
-    found: list[tuple[Rule, int, str | None, str, dict[str, Any]]] = []
-    found += [(UNKNOWN_COLUMN, t.header_row, c, h, {"column": c, "header": h}) for c, h in t.unknown_columns]
-    found += [(DUPLICATE_COLUMN, t.header_row, c, h, {"column": c, "header": h, "first": f}) for c, h, f in t.duplicate_columns]
-    found += [(SUMMARY_ROW, r, None, label, {"label": label}) for r, label in t.summary_rows]
+    found: list[tuple[Rule, int | None, str | None, str | None, str | None, dict[str, Any]]] = []
+    found += [(UNKNOWN_COLUMN, t.header_row, c, None, h, {"column": c, "header": h}) for c, h in t.unknown_columns]
+    found += [(DUPLICATE_COLUMN, t.header_row, c, None, h, {"column": c, "header": h, "first": f})
+              for c, h, f in t.duplicate_columns]
+    found += [(get_rule(f.rule), f.row, f.column, f.field, f.value, dict(f.params)) for f in t.findings]
     issues = []
-    for rule, row, column, value, params in found:
+    for rule, row, column, name, value, params in found:
         severity = effective_severity(rule, config)
         if severity is not None:
             issues.append(Issue(
                 rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet, row=row,
-                column=column, value=value, params=params, department=router.department(t.entity, None, rule.code, None),
+                column=column, field=name, value=value, params=params,
+                department=router.department(t.entity, name, rule.code, None),
             ))
     return issues
 

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import field as dc_field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 # Cell text is Arrow-backed: the vectorised str methods run in C (pyarrow compute), not per cell.
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something the loader found about a sheet, a row or a cell (a FIL or TYP rule), before any rule ran.
+
+    The checks turn each into an Issue (checks/runner.py), so it flows into every report.
+    """
+
+    rule: str
+    row: int | None
+    field: str | None = None
+    column: str | None = None
+    value: str | None = None
+    params: Mapping[str, Any] = dc_field(default_factory=dict)
+    sheet: str | None = None  # for findings about a sheet that gave no table
 
 
 @dataclass(frozen=True)
@@ -30,6 +49,10 @@ class Table:
     unknown_columns: tuple[tuple[str, str], ...] = ()  # (column letter, header)
     duplicate_columns: tuple[tuple[str, str, str], ...] = ()  # (column letter, header, letter of the column read)
     summary_rows: tuple[tuple[int, str], ...] = ()  # (Excel row, label such as 合计) left out of the records
+    findings: tuple[Finding, ...] = ()  # what the loader found: missing columns, rows left out, weak matches ...
+    matches: tuple[Any, ...] = ()  # load.detect.ColumnMatch of each recognised column (how it was matched)
+    first_header_row: int = 0  # the first row of a two-level header (header_row is the last)
+    shown_values: int = 0  # cells whose value was replaced by what Excel shows (number formats)
 
     @property
     def file(self) -> str:

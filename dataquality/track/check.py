@@ -70,8 +70,13 @@ def load_project(project: Project, config: Config, lang: str, progress: Progress
         for f in files:
             wanted.setdefault(f, set()).add(entity)
     tables: list[Table] = []
+    mappings = None
+    if project.mappings:
+        from dataquality.load.mapping import read_mappings
+
+        mappings = read_mappings(list(project.mappings), config)
     for path, entities in wanted.items():
-        loaded = pipeline.load([path], config, lang, progress)
+        loaded = pipeline.load([path], config, lang, progress, mappings)
         tables.extend(t for t in loaded if t.entity in entities)
     for entity, files in project.input_files().items():
         if not any(t.entity == entity for t in tables):

@@ -25,7 +25,7 @@ DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 DEFAULT_SLA = {"error": 2, "warning": 5, "info": None}
 _TOP_KEYS = {
     "version", "entities", "schemas", "rules", "references", "baseline", "state", "reports", "lang",
-    "fail_on", "sla", "timezone", "calendar", "lock", "issue_prefix",
+    "fail_on", "sla", "timezone", "calendar", "lock", "issue_prefix", "mappings",
 }
 _STATE_KEYS = {"url", "dir"}
 _REPORT_KEYS = {"dir", "formats"}
@@ -57,6 +57,7 @@ class Project:
     lock_wait_seconds: float = 60.0
     lock_stale_after_minutes: float = 360.0
     issue_prefix: str = "DQ"
+    mappings: tuple[Path, ...] = ()  # mapping files (dq map -o): a company's export layouts
 
     @property
     def root(self) -> Path:
@@ -231,6 +232,11 @@ def _parse(path: Path, data: Any) -> Project:
     _check_timezone(path, tz)
     cal = _mapping(path, "calendar", top.get("calendar"), _CALENDAR_KEYS)
     lock = _mapping(path, "lock", top.get("lock"), _LOCK_KEYS)
+    raw_mappings = top.get("mappings") or []
+    raw_mappings = [raw_mappings] if isinstance(raw_mappings, str) else raw_mappings
+    if not isinstance(raw_mappings, list):
+        raise _bad(path, "mappings", "project.expected_list")
+    mappings = tuple(_rel(path, p, f"mappings[{i}]") for i, p in enumerate(raw_mappings))
     prefix = str(top.get("issue_prefix", "DQ"))
     if not prefix.isalnum():
         raise _bad(path, "issue_prefix", "project.bad_prefix", value=prefix)
@@ -255,6 +261,7 @@ def _parse(path: Path, data: Any) -> Project:
         lock_wait_seconds=float(_number(path, "lock.wait_seconds", lock.get("wait_seconds", 60)) or 0),
         lock_stale_after_minutes=float(_number(path, "lock.stale_after_minutes", lock.get("stale_after_minutes", 360)) or 0),
         issue_prefix=prefix,
+        mappings=mappings,
     )
 
 

@@ -1,0 +1,122 @@
+"""A mapping file: a company's export layout set once (`dq map FILE -o mapping.yaml`, edited by a person).
+
+    sheets:
+      - file: goods_export*.xlsx     # file name, shell wildcards allowed
+        sheet: 商品信息               # optional: every sheet when absent
+        entity: product              # optional: detected when absent
+        header_row: 2                # optional: detected when absent
+        columns:                     # header as written -> field; null = not a dq field
+          名称*: product_name
+          类别: null
+
+Columns not listed are matched as usual.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dataquality.config import Config, _fail, _read_yaml, normalise_header
+
+_SHEET_KEYS = {"file", "sheet", "entity", "header_row", "columns"}
+
+
+@dataclass(frozen=True)
+class SheetMapping:
+    """How one sheet (or every sheet) of matching files maps to an entity's fields."""
+
+    file: str
+    sheet: str | None = None
+    entity: str | None = None
+    header_row: int | None = None
+    columns: Mapping[str, str | None] = field(default_factory=dict)
+
+    def matches(self, path: Path, sheet: str | None) -> bool:
+        if not fnmatch.fnmatch(path.name, self.file) and not fnmatch.fnmatch(str(path), self.file):
+            return False
+        return self.sheet is None or normalise_header(self.sheet) == normalise_header(sheet or "-")
+
+
+@dataclass(frozen=True)
+class Mappings:
+    """Every sheet mapping of one or more mapping files; the first that matches a sheet wins."""
+
+    sheets: tuple[SheetMapping, ...] = ()
+
+    def for_sheet(self, path: Path, sheet: str | None) -> SheetMapping | None:
+        return next((m for m in self.sheets if m.matches(path, sheet)), None)
+
+    def __bool__(self) -> bool:
+        return bool(self.sheets)
+
+
+def read_mappings(paths: list[Path] | tuple[Path, ...], config: Config) -> Mappings:
+    """Read mapping files; a ConfigError naming file and key when one is wrong."""
+    sheets: list[SheetMapping] = []
+    for path in paths:
+        data = _read_yaml(Path(path))
+        raw_sheets = data.get("sheets") if isinstance(data, Mapping) else None
+        if not isinstance(raw_sheets, list):
+            raise _fail(Path(path), "sheets", "mapping_sheets")
+        for i, raw in enumerate(raw_sheets):
+            sheets.append(_sheet(Path(path), f"sheets[{i}]", raw, config))
+    return Mappings(tuple(sheets))
+
+
+def _sheet(path: Path, key: str, raw: Any, config: Config) -> SheetMapping:
+    if not isinstance(raw, Mapping) or "file" not in raw:
+        raise _fail(path, key, "mapping_sheet")
+    unknown = set(raw) - _SHEET_KEYS
+    if unknown:
+        raise _fail(path, f"{key}.{sorted(unknown)[0]}", "unknown_setting", allowed=", ".join(sorted(_SHEET_KEYS)))
+    entity = raw.get("entity")
+    if entity is not None and entity not in config.schemas:
+        raise _fail(path, f"{key}.entity", "unknown_entity", name=entity, allowed=", ".join(config.schemas))
+    header_row = raw.get("header_row")
+    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1):
+        raise _fail(path, f"{key}.header_row", "positive_integer")
+    columns = raw.get("columns") or {}
+    if not isinstance(columns, Mapping):
+        raise _fail(path, f"{key}.columns", "mapping_columns")
+    out: dict[str, str | None] = {}
+    allowed = set().union(*(s.fields for s in config.schemas.values())) if entity is None else set(config.schemas[entity].fields)
+    for header, name in columns.items():
+        if name is not None and str(name) not in allowed:
+            raise _fail(path, f"{key}.columns.{header}", "must_name_field", fields=", ".join(sorted(allowed)), name=name)
+        out[str(header).strip()] = None if name is None else str(name)
+    return SheetMapping(str(raw["file"]), None if raw.get("sheet") is None else str(raw["sheet"]), entity, header_row, out)
+
+
+def mapping_yaml(entries: list[dict[str, Any]]) -> str:
+    """The text of a mapping file for `entries` (one per sheet), with a comment on each column."""
+    import yaml
+
+    lines = [
+        "# dq mapping file: how each sheet of these exports maps to dq's fields.",
+        "# Edit a field name (null = not a dq field), then: dq validate FILE --mapping THIS_FILE",
+        "sheets:",
+    ]
+    for entry in entries:
+        lines.append(f"  - file: {_scalar(entry['file'])}")
+        if entry.get("sheet") is not None:
+            lines.append(f"    sheet: {_scalar(entry['sheet'])}")
+        lines.append(f"    entity: {entry['entity']}")
+        lines.append(f"    header_row: {entry['header_row']}")
+        lines.append("    columns:")
+        for col in entry["columns"]:
+            note = f"  # {col['letter']}: {col['note']}" if col.get("note") else f"  # {col['letter']}"
+            value = "null" if col["field"] is None else col["field"]
+            lines.append(f"      {_scalar(col['header'])}: {value}{note}")
+    text = "\n".join(lines) + "\n"
+    yaml.safe_load(text)  # what we write must read back
+    return text
+
+
+def _scalar(value: Any) -> str:
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
