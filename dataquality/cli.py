@@ -83,11 +83,13 @@ def _formats(raw: str, lang: str) -> list[str]:
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The last approved master: report unapproved sensitive changes against it (APR001).")
 @click.option("--db", envvar="DQ_DB", default=None, help="Approval database URL (default: .dq/dq.db; env DQ_DB).")
+@click.option("--mapping", "mapping_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A mapping file (dq map FILE -o mapping.yaml) saying which column holds which field; repeatable.")
 @LANG_OPTION
 @handle_errors
 def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: str, limit: int, quiet: bool,
              schemas_dir: Path | None, rules_dir: Path | None, references: tuple[str, ...], baseline: Path | None,
-             db: str | None, lang: str | None) -> None:
+             db: str | None, mapping_files: tuple[Path, ...], lang: str | None) -> None:
     """Check customer and/or product files (xlsx, xlsm, xls, csv) against the schemas and rules."""
     from dataquality import progress
     from dataquality.report import ReportOptions, write_reports
@@ -101,10 +103,15 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
         from dataquality.references import with_reference_sheets
 
         config = with_reference_sheets(config, references)
+    mappings = None
+    if mapping_files:
+        from dataquality.load.mapping import read_mappings
+
+        mappings = read_mappings(list(mapping_files), config)
     options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
     files_first = [n for n in names if n != "console"]
     with progress.status(quiet) as say:
-        result = run(config, list(files), lang, progress=say, baseline=baseline, db=db)
+        result = run(config, list(files), lang, progress=say, baseline=baseline, db=db, mappings=mappings)
         written = write_reports(result, files_first, options, progress=say)
     # The console report prints after the spinner has gone, so the two never interleave.
     written += write_reports(result, [n for n in names if n == "console"], options)
@@ -122,6 +129,65 @@ def _say_unreadable(result: Any, lang: str) -> None:
             problem = issue.params.get("problem")
             said = problem.get(lang, problem.get("en")) if isinstance(problem, dict) else str(problem)
             click.echo(f"dq: {said}", err=True)
+
+
+@main.command("map")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the mapping as a YAML file to edit, then use it with dq validate --mapping.")
+@click.option("--mapping", "mapping_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Apply an existing mapping file first (to review it).")
+@config_options
+@LANG_OPTION
+@handle_errors
+def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[Path, ...], schemas_dir: Path | None,
+                rules_dir: Path | None, lang: str | None) -> None:
+    """Show how each sheet's columns map to fields (entity, header row, how each matched, suggestions)."""
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    from dataquality.errors import InputError
+    from dataquality.fileio import atomic_open
+    from dataquality.load import read_file
+    from dataquality.load.mapping import mapping_yaml, read_mappings, sheet_entries
+
+    lang = normalise_lang(lang)
+    config = Config.load(schemas_dir, rules_dir)
+    mappings = read_mappings(list(mapping_files), config) if mapping_files else None
+    entries = []
+    failed = False
+    for path in files:
+        try:
+            read = read_file(path, config, lang, mappings=mappings)
+        except InputError as exc:
+            click.echo(f"dq: {exc.message(lang)}", err=True)
+            failed = True
+            continue
+        for problem in read.problems:
+            said = problem.params["problem"]
+            click.echo(f"dq: {said.get(lang, said['en'])}", err=True)
+            failed = failed or not read.tables
+        entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config)]
+    console = Console(highlight=False)
+    for e in entries:
+        title = text("cli.map_title", lang, file=e["file"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
+                     row=e["header_row"], records=e["records"])
+        table = RichTable(title=title, title_justify="left")
+        for head in ("cli.map_column", "cli.map_header", "cli.map_field", "cli.map_how"):
+            table.add_column(text(head, lang))
+        for c in e["columns"]:
+            table.add_row(c["letter"], c["header"].replace("\n", " / "), c["field"] or "-", c["note"])
+        console.print(table)
+        if e["missing"]:
+            console.print(text("cli.map_missing", lang, fields=", ".join(e["missing"])))
+    if out is not None:
+        try:
+            with atomic_open(out) as fh:
+                fh.write(mapping_yaml(entries))
+        except OSError as exc:
+            raise InputError("cli.cannot_write", path=str(out), error=exc.strerror or str(exc)) from None
+        click.echo(text("cli.written", lang, path=out), err=True)
+    sys.exit(2 if failed else 0)
 
 
 @main.command()

@@ -160,8 +160,10 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
                 "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below}))
     body = below.drop(index=drop)[list(match.fields.values())]
     body.columns = list(match.fields.keys())
-    present = body.notna() & body.apply(lambda s: s.str.strip() != "")
-    body = body.loc[present.any(axis=1).to_numpy(dtype=bool)]
+    present = np.zeros(len(body), dtype=bool)
+    for name in body.columns:  # a loop over columns
+        present |= (body[name].str.strip().fillna("") != "").to_numpy(dtype=bool)
+    body = body.loc[present]
     body.index.name = "row"
     columns = {f: column_letter(c) for f, c in match.fields.items()}
     body, shown = _displayed(path, kind, sheet_index, body, match, schema, extras, findings, columns)

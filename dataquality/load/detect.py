@@ -161,7 +161,9 @@ def _match_cells(cells: Mapping[int, str], schema: EntitySchema, overrides: Mapp
         found: tuple[str, str, str] | None
         if overrides is not None and header in overrides:
             wanted = overrides[header]
-            found = (wanted, MAPPED, header) if wanted else None
+            if not wanted:
+                continue  # a person said: not a dq field
+            found = (wanted, MAPPED, header)
         else:
             found = index.match(header)
         if found is None:

@@ -120,3 +120,64 @@ def _scalar(value: Any) -> str:
     import json
 
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def suggestions(header: str, schema: Any, limit: int = 2) -> list[str]:
+    """Fields whose names look like `header` (for an unmapped column): the closest first."""
+    import difflib
+
+    from dataquality.config import loose_header_key
+
+    key = loose_header_key(header)
+    if not key:
+        return []
+    names: dict[str, str] = {}
+    for f in schema.fields.values():
+        for n in (*f.header_names, f.name):
+            names.setdefault(loose_header_key(n), f.name)
+    scored = []
+    for n, fname in names.items():
+        if not n:
+            continue
+        ratio = difflib.SequenceMatcher(None, key, n).ratio()
+        if n in key or key in n:
+            ratio = max(ratio, 0.7)
+        if ratio >= 0.6:
+            scored.append((ratio, fname))
+    out: list[str] = []
+    for _, fname in sorted(scored, reverse=True):
+        if fname not in out:
+            out.append(fname)
+    return out[:limit]
+
+
+def sheet_entries(tables: list[Any], config: Config) -> list[dict[str, Any]]:
+    """What `dq map` shows and writes for each loaded table: every header cell, its field and how it matched."""
+    from dataquality.issue import column_letter
+    from dataquality.load.cells import col_index
+
+    entries = []
+    for t in tables:
+        schema = config.schemas[t.entity]
+        by_col: dict[int, dict[str, Any]] = {}
+        unconfirmed = {f.field for f in t.findings if f.rule == "FIL007"}
+        for m in t.matches:
+            note = m.strength + (", generic name" if m.loose else "")
+            if m.field in unconfirmed:
+                note += ", values do not fit (FIL007)"
+            by_col[m.column] = {"letter": column_letter(m.column), "header": m.header, "field": m.field,
+                                "strength": m.strength, "note": note}
+        for letter, header in (*t.unknown_columns, *((c, h) for c, h, _ in t.duplicate_columns)):
+            col = col_index(letter)
+            if col in by_col:
+                continue
+            hint = suggestions(header, schema)
+            by_col[col] = {"letter": letter, "header": header, "field": None, "strength": "",
+                           "note": ("not mapped; maybe " + " or ".join(hint)) if hint else "not mapped",
+                           "suggestions": hint}
+        entries.append({
+            "file": t.path.name, "sheet": t.sheet, "entity": t.entity, "header_row": t.header_row,
+            "records": len(t), "columns": [by_col[c] for c in sorted(by_col)],
+            "missing": [f for f in schema.required_fields if f not in {m.field for m in t.matches}],
+        })
+    return entries
