@@ -189,8 +189,8 @@ def test_rules_that_undo_each_other_are_a_clear_error(tmp_path: Path) -> None:
     path = schemas / "product.yaml"
     # An upper-casing clean step on a field whose canonical values are lower case: FMT004 and ENM002 disagree.
     text = path.read_text(encoding="utf-8").replace(
-        "  status:\n    labels: {en: Status, zh: 状态}\n    aliases: [状态]\n",
-        "  status:\n    labels: {en: Status, zh: 状态}\n    aliases: [状态]\n    clean: [nfkc, trim, upper]\n")
+        "  status:\n    labels: {en: Status, zh: 状态}\n",
+        "  status:\n    labels: {en: Status, zh: 状态}\n    clean: [nfkc, trim, upper]\n")
     path.write_text(text, encoding="utf-8")
     wb = Workbook()
     wb.active.title = "products"

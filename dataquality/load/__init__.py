@@ -8,6 +8,7 @@ records, and what cannot be read is reported as a finding rather than stopping t
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,36 +72,50 @@ def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
     kind = sniff_kind(path)
     any_cells = False
     csv_grid = _csv_grid(path) if kind == "csv" else None
-    for sheet, book in iter_grids(path, kind):
-        try:
-            grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
-        except InputError as exc:
-            out.problems.append(_problem(path, sheet.name, exc))
-            continue
-        if grid.empty:
-            continue
-        any_cells = True
-        extras = sheet_cells(path, kind, sheet.index, sheet.name) if kind != "csv" else SheetCells()
-        if extras.merged:
-            grid = _fill_merged(grid, extras.merged)
-        mapping = mappings.for_sheet(path, sheet.name) if mappings else None
-        sheet_entity = entity or (mapping.entity if mapping else None) or entity_from_sheet_name(sheet.name, config)
-        peek = grid.loc[grid.index[: PEEK_ROWS + 1]] if mapping is None or mapping.header_row is None else grid.loc[
-            grid.index[: max(PEEK_ROWS, mapping.header_row) + 1]]
-        hints = entity_hints(path, sheet.name, config)
-        match = find_header(peek, config, sheet_entity, hints, mapping.columns if mapping else None,
-                            mapping.header_row if mapping else None)
-        if match is None:
-            if sheet_entity is not None and peek.notna().any().any():
-                out.problems.append(_problem(path, sheet.name, InputError(
-                    "load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-",
-                    entity=config.schemas[sheet_entity].label(lang))))
-            continue
-        out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, match, config, extras))
+    pool = ThreadPoolExecutor(max_workers=1) if kind != "csv" else None
+    try:
+        for sheet, book in iter_grids(path, kind):
+            # Merged ranges and number formats are read from the workbook's XML while calamine reads
+            # the cells (both release the GIL): the extras cost no wall time on a second core.
+            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name) if pool else None
+            try:
+                grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
+            except InputError as exc:
+                out.problems.append(_problem(path, sheet.name, exc))
+                continue
+            extras = pending.result() if pending else SheetCells()
+            any_cells = _read_sheet(out, path, kind, sheet, grid, extras, config, lang, entity, mappings) or any_cells
+    finally:
+        if pool:
+            pool.shutdown(wait=True)
     if not out.tables and not out.problems:
         key = "load.no_header" if any_cells else "load.no_data"
         out.problems.append(_problem(path, None, InputError(key, file=path.name)))
     return out
+
+
+def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame, extras: SheetCells, config: Config,
+                lang: str, entity: str | None, mappings: Mappings | None) -> bool:
+    """Find the header and the records of one sheet; True when the sheet has any cell."""
+    if grid.empty:
+        return False
+    if extras.merged:
+        grid = _fill_merged(grid, extras.merged)
+    mapping = mappings.for_sheet(path, sheet.name) if mappings else None
+    sheet_entity = entity or (mapping.entity if mapping else None) or entity_from_sheet_name(sheet.name, config)
+    peek = grid.loc[grid.index[: PEEK_ROWS + 1]] if mapping is None or mapping.header_row is None else grid.loc[
+        grid.index[: max(PEEK_ROWS, mapping.header_row) + 1]]
+    hints = entity_hints(path, sheet.name, config)
+    match = find_header(peek, config, sheet_entity, hints, mapping.columns if mapping else None,
+                        mapping.header_row if mapping else None)
+    if match is None:
+        if sheet_entity is not None and peek.notna().any().any():
+            out.problems.append(_problem(path, sheet.name, InputError(
+                "load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-",
+                entity=config.schemas[sheet_entity].label(lang))))
+        return True
+    out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, match, config, extras))
+    return True
 
 
 def problem_for(path: Path, exc: InputError) -> Finding:
@@ -218,15 +233,13 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, matc
     if kind == "csv" or body.empty:
         return body, 0
     digit_fields = [f for f in body.columns if _keeps_digits(schema, f)]
-    long_cells = {
-        f: body.index[body[f].str.fullmatch(_LONG_DIGITS).fillna(False).to_numpy(dtype=bool)] for f in digit_fields
-    }
+    long_cells = {f: body.index[_maybe_number(body[f])] for f in digit_fields}
     long_cells = {f: rows for f, rows in long_cells.items() if len(rows)}
     if not extras.padded_styles and not long_cells:
         return body, 0
     try:
         if kind == "xlsx" and extras.member:
-            numbers = xlsx_number_cells(path, extras.member, (int(body.index.min()), int(body.index.max())))
+            numbers = xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells))
         elif kind in ("xls", "ods"):
             numbers = calamine_number_cells(path, sheet_index)
         else:
@@ -261,6 +274,22 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, matc
         body[name] = col.astype(TEXT)
         count += len(cells)
     return body, count
+
+
+def _maybe_number(values: pd.Series) -> np.ndarray:
+    """Cells that may be a 16+ digit number read back from a float: digits only, 16 or more, and a
+    value a double holds exactly (a typed 19-digit text almost never is; a float always is)."""
+    long = (values.str.len() >= 16).fillna(False).to_numpy(dtype=bool).copy()
+    if not long.any():
+        return long
+    long[long] = values[long].str.fullmatch(_LONG_DIGITS).fillna(False).to_numpy(dtype=bool)
+    if not long.any():
+        return long
+    picked = values[long].astype(str)
+    exact = picked.map(lambda s: float(int(s)) == int(s)).to_numpy(dtype=bool)  # only the long ones
+    out = long.copy()
+    out[np.flatnonzero(long)] = exact
+    return out
 
 
 def _keeps_digits(schema: EntitySchema, name: str) -> bool:

@@ -179,33 +179,30 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None) -> SheetCel
     return SheetCells()
 
 
-_CELL = re.compile(rb'<c\b([^>]*?)(/>|>(.*?)</c>)', re.S)
-_ATTR = re.compile(rb'\b(r|s|t)="([^"]*)"')
-_VALUE = re.compile(rb"<v>([^<]*)</v>")
+def xlsx_number_cells(path: Path, member: str, styles: set[int] | frozenset[int] = frozenset(),
+                      long_numbers: bool = False) -> dict[tuple[int, int], tuple[str, int]]:
+    """Cells of sheet part `member` that hold numbers with one of `styles` (zero-padding formats) or,
+    with `long_numbers`, 16 or more digits: (row, column) -> (stored number text, style index).
 
-
-def xlsx_number_cells(path: Path, member: str, rows: tuple[int, int] | None = None) -> dict[tuple[int, int], tuple[str, int]]:
-    """Cells that hold numbers in sheet part `member`: (row, column) -> (stored number text, style index).
-
-    Only called for sheets that may need it (a zero-padding format exists, or a column holds
-    16+ digit numbers); the sheet's XML is read once in chunks.
+    One regular-expression pass over the part's bytes in C: only the matching cells reach Python.
+    Cells are written `<c r=".." s=".." t="n"><v>..</v></c>` by Excel, openpyxl and XlsxWriter; a
+    cell written another way keeps the value calamine read.
     """
+    wanted = []
+    if styles:
+        ids = "|".join(str(i) for i in sorted(styles))
+        wanted.append(rb'<c r="([A-Z]{1,3})(\d+)" s="(' + ids.encode() + rb')"(?: t="n")?><v>([^<]*)</v>')
+    if long_numbers:
+        wanted.append(rb'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="n")?><v>(-?\d{16,}(?:\.0+)?|-?\d(?:\.\d+)?[Ee]\+?(?:1[5-9]|[2-9]\d))</v>')
     out: dict[tuple[int, int], tuple[str, int]] = {}
+    if not wanted:
+        return out
     with zipfile.ZipFile(path) as zf:
         data = zf.read(member)
-    for m in _CELL.finditer(data):
-        if m.group(3) is None:
-            continue
-        attrs = dict(_ATTR.findall(m.group(1)))
-        if attrs.get(b"t", b"n") != b"n":
-            continue
-        ref = _ref(attrs.get(b"r", b"").decode("ascii", "replace"))
-        v = _VALUE.search(m.group(3))
-        if ref is None or v is None:
-            continue
-        if rows is not None and not (rows[0] <= ref[0] <= rows[1]):
-            continue
-        out[ref] = (v.group(1).decode("ascii", "replace"), int(attrs.get(b"s", b"0") or 0))
+    for pattern in wanted:
+        for m in re.finditer(pattern, data):
+            ref = (int(m.group(2)), col_index(m.group(1).decode("ascii")))
+            out[ref] = (m.group(4).decode("ascii", "replace"), int(m.group(3) or 0))
     return out
 
 

@@ -96,7 +96,8 @@ class WorkbookGrids:
             )
             offsets = [c.absolute_index for c in loaded.available_columns()]
             batch, errors = loaded.to_arrow_with_errors()
-            frame = batch.to_pandas()
+            # Straight into Arrow-backed text columns: no Python string per cell.
+            frame = batch.to_pandas(types_mapper=_ARROW_TEXT.get)
         except Exception as exc:
             raise InputError("load.sheet_unreadable", file=str(self.path), sheet=sheet.name, error=_short(exc)) from None
         if errors is not None:
@@ -111,17 +112,32 @@ class WorkbookGrids:
         return _as_text(frame)
 
 
+def _arrow_text() -> dict:
+    import pyarrow as pa
+
+    return {pa.string(): TEXT, pa.large_string(): TEXT, pa.string_view(): TEXT}
+
+
+_ARROW_TEXT = _arrow_text()
+
+
 def _short(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as the text a person sees: dates without a midnight time, empty strings as NA."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     out = {}
-    for col in frame.columns:
-        s = frame[col].astype(TEXT)
-        s = s.str.replace(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", r"\1", regex=True)
-        out[col] = s.mask(s == "")
+    for col in frame.columns:  # a loop over columns; each runs in Arrow's C++ kernels
+        s = frame[col] if frame[col].dtype == TEXT else frame[col].astype(TEXT)
+        arr = pa.chunked_array(s.array._pa_array) if hasattr(s.array, "_pa_array") else pa.chunked_array([pa.array(s, pa.string())])
+        if pc.any(pc.ends_with(arr, " 00:00:00")).as_py():
+            arr = pc.replace_substring_regex(arr, r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", r"\1")
+        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+        out[col] = pd.Series(arr.to_pandas(types_mapper=_ARROW_TEXT.get).array, index=frame.index)
     return pd.DataFrame(out, index=frame.index)
 
 

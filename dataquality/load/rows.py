@@ -54,7 +54,7 @@ def non_records(body: pd.DataFrame) -> list[NotARecord]:
     candidates = np.zeros(len(body), dtype=bool)
     for col in np.unique(first[any_filled]):  # a loop over columns, not rows
         idx = np.flatnonzero(any_filled & (first == col))
-        cells = body.iloc[idx, int(col)].astype("string")
+        cells = body.iloc[idx, int(col)]
         hit = cells.str.contains(_ANY, regex=True).fillna(False).to_numpy(dtype=bool)
         candidates[idx[hit]] = True
     found: list[NotARecord] = []
