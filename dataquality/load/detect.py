@@ -72,9 +72,17 @@ class _Index:
         self.generic = {(f.name, n) for f in schema.fields.values() for n in f.loose_names}
         self.generic_loose = {(f, _loose(n)) for f, n in self.generic}
         self.fuzzy_names = [n for n in self.loose if len(n) >= 5]
+        self._seen: dict[str, tuple[str, str, str] | None] = {}
 
     def match(self, text: str) -> tuple[str, str, str] | None:
-        """(field, strength, alias) for one header cell, or None."""
+        """(field, strength, alias) for one header cell, or None (remembered per text)."""
+        if text not in self._seen:
+            if len(self._seen) > 50_000:
+                self._seen.clear()
+            self._seen[text] = self._match(text[:200])
+        return self._seen[text]
+
+    def _match(self, text: str) -> tuple[str, str, str] | None:
         lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
         candidates = [text, *lines] if len(lines) > 1 else [text]
         for cand in candidates:
@@ -191,9 +199,13 @@ def _match_cells(cells: Mapping[int, str], schema: EntitySchema, overrides: Mapp
     return HeaderMatch(schema.name, 0, fields, headers, tuple(unknown), score, tuple(duplicates), matches)
 
 
+MAX_HEADER_CELLS = 1000  # a header row wider than this is read up to here
+
+
 def _row_cells(peek: pd.DataFrame, row: int) -> dict[int, str]:
-    cells = peek.loc[row]
-    return {int(c): str(v) for c, v in cells.items() if isinstance(v, str) and v.strip()}  # type: ignore[arg-type]
+    cells = peek.loc[row].dropna()
+    out = {int(c): str(v) for c, v in cells.items() if isinstance(v, str) and v.strip()}  # type: ignore[arg-type]
+    return dict(list(out.items())[:MAX_HEADER_CELLS])
 
 
 def _two_level(upper: dict[int, str], lower: dict[int, str]) -> dict[int, str]:
