@@ -174,6 +174,7 @@ def _schema(config: Config, entity: str) -> EntitySchema:
 
 def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Path:
     from openpyxl import load_workbook
+    from openpyxl.cell.cell import MergedCell
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -190,6 +191,8 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     for change in fix.changes:
         ws = wb[change.sheet] if change.sheet else wb.active
         cell = ws[f"{change.column}{change.row}"]
+        if isinstance(cell, MergedCell):
+            continue  # a value merged down is held by the range's top-left cell, corrected on its own row
         spec = _schema(config, change.entity).fields[change.field]
         value, number_format = _cell_value(spec, change.new)
         put(cell, value)

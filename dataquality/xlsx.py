@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def put(cell: Cell, value: Any) -> None:
-    """Set a cell's value; text that starts with = + - @ stays text, never a formula."""
+    """Set a cell's value; text that starts with = + - @ stays text, never a formula.
+
+    A cell covered by a merged range holds no value of its own (Excel shows the range's top-left
+    cell), so writing to it is skipped: the top-left cell carries the value.
+    """
+    if isinstance(cell, MergedCell):
+        return
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"

@@ -210,3 +210,30 @@ def test_a_new_entity_is_only_a_schema_file(tmp_path: Path) -> None:
     wb.save(path)
     assert found(config, path) == {(3, "warehouse_code", "FMT001"), (2, "warehouse_code", "UNQ001"),
                                    (4, "warehouse_code", "UNQ001")}
+
+
+def test_fix_corrects_a_merged_value_in_its_top_left_cell(tmp_path: Path) -> None:
+    """dq fix on a value merged down over three records writes the range's top-left cell once."""
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+
+    from dataquality.cli import main
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    fields = list(CUSTOMER_HEADERS_ZH)
+    ws.append([CUSTOMER_HEADERS_ZH[f] for f in fields])
+    name = fields.index("customer_name")
+    for i, row in enumerate(_customer_rows(3)):
+        row[name] = "  上海 甲 有限公司 " if i == 0 else None
+        ws.append(row)
+    ws.merge_cells(start_row=2, start_column=name + 1, end_row=4, end_column=name + 1)
+    src, out = tmp_path / "merged.xlsx", tmp_path / "fixed.xlsx"
+    wb.save(src)
+    res = CliRunner().invoke(main, ["fix", str(src), "-o", str(out), "--lang", "en"])
+    assert res.exit_code in (0, 1), res.output
+    fixed = load_workbook(out)["客户"]
+    assert fixed.cell(2, name + 1).value == "上海 甲 有限公司"
+    assert any(str(r) == f"{fixed.cell(2, name + 1).coordinate}:{fixed.cell(4, name + 1).coordinate}"
+               for r in fixed.merged_cells.ranges)
