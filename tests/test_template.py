@@ -108,12 +108,12 @@ def test_headers_validations_and_formats(tmp_path: Path, config: Config) -> None
 
 
 def test_template_with_no_data_is_read_as_header_only(tmp_path: Path, config: Config) -> None:
-    from dataquality.errors import InputError
-
     path = template.write("product", config, tmp_path / "p.xlsx", "en")
-    with pytest.raises(InputError) as err:
-        load_file(path, config)
-    assert err.value.key == "load.header_only"  # the header is found; instructions and lists are not data
+    # The header is found; instructions and lists are not data, and the empty rows carrying the
+    # data validations are not records.
+    [table] = load_file(path, config)
+    assert (table.entity, table.header_row, len(table)) == ("product", 1, 0)
+    assert [f.rule for f in table.findings] == ["FIL009"]
 
 
 def test_english_template_messages(tmp_path: Path, config: Config) -> None:

@@ -26,7 +26,7 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
     assert project.fail_on == "new-error" and project.lang == "zh"
     assert (tmp_path / "proj" / "schemas" / "customer.yaml").is_file()
     assert (tmp_path / "proj" / "rules" / "departments.yaml").is_file()
-    assert set(project.config().schemas) == {"customer", "product"}
+    assert set(project.config().schemas) == {"customer", "product", "supplier"}
     with pytest.raises(ConfigError) as err:
         init_project(tmp_path / "proj")
     assert "--force" in err.value.message("en")
