@@ -19,6 +19,7 @@ import fastexcel
 import pandas as pd
 
 from dataquality.errors import InputError
+from dataquality.load.limits import check_input
 from dataquality.load.table import TEXT
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -41,6 +42,7 @@ class SheetRef:
 
 def sniff_kind(path: Path) -> str:
     """'xlsx', 'xls', 'ods' or 'csv' from the file's first bytes; raises InputError when unusable."""
+    check_input(path)  # regular files within the resource limits only (load/limits.py)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
