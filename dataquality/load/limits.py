@@ -116,7 +116,7 @@ def _check_zip(path: Path, limits: Limits) -> None:
             name = info.filename
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
-            elif name == "xl/sharedStrings.xml":
+            elif name.lower().endswith("sharedstrings.xml"):
                 _check_strings(zf, info, path, limits, budget)
 
 
@@ -141,7 +141,7 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
-    """The part's bytes in overlapping chunks, refusing once the workbook's byte budget is spent."""
+    """(chunk, start of the new bytes in it): the part in overlapping chunks, within the byte budget."""
     try:
         with zf.open(info) as fh:
             tail = b""
@@ -153,10 +153,14 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list
                 if budget[0] < 0:
                     limit = current().max_bytes
                     _refuse("max_bytes", path, "-", limit - budget[0], limit)
-                yield tail + chunk
+                yield tail + chunk, len(tail)
                 tail = chunk[-_OVERLAP:]
-    except (zipfile.BadZipFile, OSError, zlib.error, EOFError, RuntimeError, NotImplementedError):
-        return  # damaged or encrypted member: the reader reports it
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        # A member that inflates past its declared size or fails its CRC: a damaged file or a bomb
+        # whose directory lies. Either way it is not read.
+        raise InputError("load.corrupt", file=str(path)) from None
+    except (OSError, RuntimeError, NotImplementedError):
+        return  # encrypted member or an unusual compression method: the reader reports it
 
 
 # Literal-led patterns keep the scan near memchr speed: r="123" only occurs on rows (cells carry
@@ -179,12 +183,12 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
                  budget: list[int]) -> None:
     max_row = rows = 0
     widest = b"Z"  # a sheet with cells spans at least one column; single letters are bounded by Z
-    for chunk in _stream(zf, info, path, budget):
+    for chunk, fresh in _stream(zf, info, path, budget):
         odd = chunk.count(b'r="') != chunk.count(b' r="')
         found = (_ROW_ANY if odd else _ROW).findall(chunk)
         if found:
             max_row = max(max_row, max(map(int, set(found))))
-        rows += chunk.count(b"<row") + chunk.count(b":row ")
+        rows += chunk.count(b"<row", fresh) + chunk.count(b":row ", fresh)
         for letters in set((_WIDE_CELL_ANY if odd else _WIDE_CELL).findall(chunk)):
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
@@ -201,7 +205,7 @@ _SI = (b"<si>", b"<si/>", b"<si ")
 
 def _check_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: list[int]) -> None:
     count = 0
-    for chunk in _stream(zf, info, path, budget):
-        count += sum(chunk.count(tag) for tag in _SI)
+    for chunk, fresh in _stream(zf, info, path, budget):
+        count += sum(chunk.count(tag, fresh) for tag in _SI)
         if count > limits.max_strings:
             _refuse("max_strings", path, "-", count, limits.max_strings)
