@@ -6,11 +6,16 @@ from typing import Any
 
 from openpyxl.cell.cell import Cell
 
+from dataquality.safe_text import excel_value
+
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
 def put(cell: Cell, value: Any) -> None:
-    """Set a cell's value; text that starts with = + - @ stays text, never a formula."""
+    """Set a cell's value; text that starts with = + - @ stays text, never a formula.
+
+    Control characters are replaced and text is cut to Excel's 32,767 characters (safe_text)."""
+    value = excel_value(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"

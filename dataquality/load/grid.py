@@ -154,13 +154,13 @@ def sniff_delimiter(content: str) -> str:
     if len(content) > len(sample) and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]
     try:
-        with _field_limit(len(sample)):
+        with csv_field_limit(len(sample)):
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
 
 
-class _field_limit:  # noqa: N801 - used as a context manager
+class csv_field_limit:  # noqa: N801 - a context manager, named like one
     """Lift the csv module's 131,072-character field limit to the size of the text being read."""
 
     def __init__(self, size: int) -> None:
@@ -185,7 +185,7 @@ def _csv_width(path: Path, content: str, delimiter: str) -> int:
     width = 0
     reader = csv.reader(io.StringIO(content), delimiter=delimiter, strict=False)
     try:
-        with _field_limit(len(content)):
+        with csv_field_limit(len(content)):
             for row in reader:
                 if len(row) > width:
                     width = len(row)

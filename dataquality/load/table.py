@@ -31,10 +31,12 @@ class Table:
     duplicate_columns: tuple[tuple[str, str, str], ...] = ()  # (column letter, header, letter of the column read)
     summary_rows: tuple[tuple[int, str], ...] = ()  # (Excel row, label such as 合计) left out of the records
 
+    shown_as: str | None = None  # set when two inputs share a file name: the path as given
+
     @property
     def file(self) -> str:
-        """The file name shown in reports."""
-        return self.path.name
+        """The file name shown in reports (the path as given when two inputs share the name)."""
+        return self.shown_as or self.path.name
 
     def __len__(self) -> int:
         return len(self.data)

@@ -30,6 +30,7 @@ from dataquality.report.annotated_xlsx import (
     said,
 )
 from dataquality.report.common import where
+from dataquality.safe_text import excel_text, xml_text
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -40,7 +41,6 @@ _REL_VML = _NS_R + "/vmlDrawing"
 _CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # Elements that must follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
 _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
 
@@ -52,14 +52,11 @@ class Unsupported(Exception):
 
 def _x(value: object) -> str:
     """Text safe inside XML character data."""
-    value = "" if value is None else str(value)
-    if _NOT_XML.search(value):
-        value = _NOT_XML.sub("\ufffd", value)
-    return escape(value)
+    return escape(excel_text("" if value is None else str(value)))
 
 
 def _attr(value: object) -> str:
-    return quoteattr(_NOT_XML.sub("\ufffd", "" if value is None else str(value)))
+    return quoteattr(xml_text("" if value is None else str(value)))
 
 
 def _prefix(xml: str, root: str) -> str:
