@@ -413,6 +413,10 @@ def corrections(files: tuple[Path, ...], out: Path, schemas_dir: Path | None, ru
         click.echo(text(key, lang, n=len(written), folder=out), err=True)
         for path in written:
             click.echo(text("cli.written", lang, path=path), err=True)
+        if written:
+            from dataquality.report.corrections import index_path
+
+            click.echo(text("cli.written", lang, path=index_path(out)), err=True)
 
 # --- issue 7: import templates and safe fixes (dq template, dq fix) ---------------------------
 
