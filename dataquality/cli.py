@@ -17,7 +17,7 @@ import click
 
 from dataquality import __version__
 from dataquality.config import Config
-from dataquality.errors import EXIT_USAGE
+from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
 from dataquality.pipeline import CHECK_FAIL_ON, FAIL_ON, run
 
@@ -509,14 +509,19 @@ def _policy_and_config(schemas_dir: Path | None, rules_dir: Path | None) -> tupl
     return config, ApprovalPolicy.load(config=config)
 
 
-def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True) -> Any:
+def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True, read_only: bool = False) -> Any:
     """The opened approval store; with create=False, None when the default SQLite file does not exist yet."""
     from dataquality.approve.issues import resolve_url
     from dataquality.store import DEFAULT_STATE_DIR, open_store
 
+    if state_dir is not None and not state_dir.is_dir():  # a typo must not create a second, empty state
+        raise DQError("state.no_state_dir", path=str(state_dir))
     url = resolve_url(db, policy, state_dir or DEFAULT_STATE_DIR)
-    if not create and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    missing = url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+    if missing and not create:
         return None
+    if missing and read_only:  # reading an approval database that is not there: say so, create nothing
+        raise DQError("state.no_database", path=url.removeprefix("sqlite:///"))
     return open_store(url)
 
 
@@ -671,7 +676,7 @@ def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy)
+    store = _store(db, state_dir, policy, read_only=True)
     try:
         found = list_requests(store, policy, pending=pending, role=role, entity=entity)
     finally:
@@ -816,7 +821,7 @@ def audit_verify(db: str | None, state_dir: Path | None, schemas_dir: Path | Non
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy)
+    store = _store(db, state_dir, policy, read_only=True)
     try:
         with store.transaction() as conn:
             count, problems = audit_log.verify(conn)
@@ -844,7 +849,7 @@ def audit_export(out: Path, db: str | None, state_dir: Path | None, schemas_dir:
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy)
+    store = _store(db, state_dir, policy, read_only=True)
     try:
         with store.transaction() as conn:
             n = audit_log.export(conn, out)

@@ -67,6 +67,8 @@ _seen: set[tuple[str, int, int, int]] = set()
 
 def check_input(path: Path) -> None:
     """Refuse anything but a regular file within the limits; a damaged zip is left to the reader."""
+    if path.name.startswith("~$"):  # Excel's owner file while a workbook is open, not the workbook
+        raise InputError("limits.lock_file", file=str(path), original=path.name[2:])
     try:
         st = path.stat()  # follows symlinks: a link to a regular file is fine
     except FileNotFoundError:
