@@ -66,3 +66,39 @@ def test_read_only_commands_create_no_empty_database(tmp_path):
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "no approval database" in proc.stderr and "intact" not in proc.stdout
         assert not (tmp_path / ".dq").exists(), args
+
+
+def test_issue_list_and_show_say_what_is_wrong_and_counts_agree(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en", "DQ_NOW": "2026-11-23T02:00:00"}
+
+    def run(*args: str, now: str = "2026-11-23T02:00:00") -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True,
+                              env={**env, "DQ_NOW": now}, timeout=300)
+
+    proj = tmp_path / "proj"
+    assert run("init", str(proj), "--demo").returncode == 0
+    check = run("check", "-c", str(proj), "-q")
+    assert check.returncode == 1, check.stderr
+    listed = json.loads(run("issues", "list", "-c", str(proj), "--json").stdout)
+    assert f"Run 1: {len(listed)} new," in check.stdout
+    assert "1 notes" not in check.stdout and "1 errors" not in check.stdout
+    groups = [i for i in listed if i["rule"] in ("UNQ001", "CUS003", "PRD003")]
+    assert groups
+    for lang in ("en", "zh"):
+        for issue in json.loads(run("issues", "list", "-c", str(proj), "--json", "--lang", lang).stdout):
+            assert "{" not in issue["message"], issue["message"]
+    for issue in groups:
+        assert issue["cell"] and issue["cell"].split("!")[1][0].isalpha(), issue["cell"]
+    shown = run("issues", "show", groups[0]["issue_number"], "-c", str(proj))
+    assert shown.returncode == 0 and "{" not in shown.stdout and groups[0]["cell"] in shown.stdout
+    table = run("issues", "list", "-c", str(proj), "--lang", "zh")
+    assert "{" not in table.stdout
+    # Weeks later: the overdue count of the run equals what --overdue lists.
+    later = run("check", "-c", str(proj), "-q", now="2026-12-20T02:00:00")
+    overdue = json.loads(run("issues", "list", "-c", str(proj), "--json", "--overdue", now="2026-12-20T02:00:00").stdout)
+    assert f"{len(overdue)} overdue" in later.stdout, later.stdout
