@@ -179,3 +179,38 @@ def test_same_file_name_in_two_folders_keeps_each_files_issues(tmp_path):
         assert any(f"H{row}" in c for c in cells), (path.name, cells)
         other = 4 if row == 3 else 3
         assert not any(f"H{other}" in c for c in cells), (path.name, cells)
+
+
+def test_annotated_copy_edits_sheet_xml_as_xml_not_text(tmp_path):
+    # A cell whose text is a CDATA block holding "</c></row>" used to be cut in two by the text editor,
+    # and the flagged cell on the same row was not highlighted.
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    for row in sheet_rows([customer(1, phone="12"), customer(2)], CUSTOMER_HEADERS_ZH):
+        ws.append(row)
+    base = tmp_path / "base.xlsx"
+    wb.save(base)
+    src = tmp_path / "cdata.xlsx"
+    with zipfile.ZipFile(base) as zin, zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                start = text.index('<c r="B2"')  # before the flagged phone cell (H2)
+                end = text.index("</c>", start) + 4
+                text = text[:start] + '<c r="B2" t="inlineStr"><is><t><![CDATA[</c></row><row r="9">]]></t></is></c>' + text[end:]
+                data = text.encode("utf-8")
+            zout.writestr(info, data)
+    out = tmp_path / "r"
+    proc = dq("validate", str(src), "-f", "xlsx", "-o", str(out), "-q")
+    assert proc.returncode == 1, proc.stderr
+    [annotated] = out.glob("*.xlsx")
+    book = load_workbook(annotated)
+    sheet = book["客户"]
+    assert sheet["B2"].value == "</c></row><row r=\"9\">"
+    phone_col = list(CUSTOMER_HEADERS_ZH).index("phone")
+    flagged = sheet.cell(row=2, column=phone_col + 1)
+    assert flagged.fill.fgColor.rgb == "FFFF9999", flagged.fill.fgColor.rgb
+    assert flagged.comment is not None
+    assert sheet.max_row == 3  # no row 9 conjured out of cell text
