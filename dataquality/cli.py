@@ -164,15 +164,19 @@ def rules(code: str | None, lang: str | None) -> None:
         sys.exit(EXIT_USAGE)
     rule = found
     doc = doc_sections(rule.doc)
+    from dataquality.i18n import has
+
+    # The docstring is the English; rule_doc.yaml holds the Chinese (a test keeps them in step).
+    said = lambda part, english: text(f"rule_doc.{rule.code}.{part}", lang) if has(f"rule_doc.{rule.code}.{part}") else english  # noqa: E731
     lines = [
         f"{rule.code} {rule.name}: {text(f'rules.{rule.code}.title', lang)}",
         "",
-        doc.summary,
+        said("summary", doc.summary),
         "",
         f"{text('cli.rule_severity', lang)}: {text(f'severity.{rule.severity.value}', lang)}",
         f"{text('cli.rule_scope', lang)}: {text(f'scope.{rule.scope}', lang)}",
         f"{text('cli.rule_fixable', lang)}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
-        f"{text('cli.rule_why', lang)}: {doc.why}",
+        f"{text('cli.rule_why', lang)}: {said('why', doc.why)}",
         f"{text('cli.rule_bad', lang)}: {doc.bad}",
         f"{text('cli.rule_good', lang)}: {doc.good}",
         f"{text('cli.rule_message', lang)}: {text(f'rules.{rule.code}.message', lang)}",

@@ -102,3 +102,22 @@ def test_issue_list_and_show_say_what_is_wrong_and_counts_agree(tmp_path):
     later = run("check", "-c", str(proj), "-q", now="2026-12-20T02:00:00")
     overdue = json.loads(run("issues", "list", "-c", str(proj), "--json", "--overdue", now="2026-12-20T02:00:00").stdout)
     assert f"{len(overdue)} overdue" in later.stdout, later.stdout
+
+
+def test_rules_code_in_chinese_describes_the_rule_in_chinese():
+    from click.testing import CliRunner
+
+    from dataquality.checks.registry import active_rules, doc_sections
+    from dataquality.cli import main
+    from dataquality.i18n import has
+
+    for rule in active_rules():
+        doc = doc_sections(rule.doc)
+        # The English of rule_doc.yaml is the docstring itself, so the two never drift apart.
+        assert text(f"rule_doc.{rule.code}.summary", "en") == doc.summary, rule.code
+        assert text(f"rule_doc.{rule.code}.why", "en") == doc.why, rule.code
+        assert has(f"rule_doc.{rule.code}.summary")
+    out = CliRunner().invoke(main, ["rules", "UNQ001", "--lang", "zh"]).output
+    assert "必须唯一的值出现在多行中" in out and "appears on more than one row" not in out
+    en = CliRunner().invoke(main, ["rules", "UNQ001", "--lang", "en"]).output
+    assert "appears on more than one row" in en
