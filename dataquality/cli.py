@@ -1,7 +1,8 @@
 """The `dq` command: thin click commands over the library; errors become one line and an exit code.
 
 Exit codes: 0 nothing at or above --fail-on; 1 issues at or above --fail-on; 2 bad usage,
-unreadable input or bad configuration.
+unreadable input, bad configuration or an output that cannot be written; 3 an internal error
+(the traceback is saved to a file); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -35,32 +36,53 @@ def config_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def report_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Shared output flags: formats, output folder, threshold, quiet."""
     fn = click.option("--quiet", "-q", is_flag=True, help="No progress and no console report.")(fn)
-    fn = click.option("--limit", type=int, default=50, show_default=True, help="Issues shown on the console.")(fn)
+    fn = click.option("--limit", type=click.IntRange(0, 2**31 - 1), default=50, show_default=True, help="Issues shown on the console.")(fn)
     fn = click.option("--fail-on", type=click.Choice(FAIL_ON), default="error", show_default=True, help="Exit 1 when issues of this severity or worse are found.")(fn)
     fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, help="Folder for report files (without it JSON goes to standard output and other files to ./dq-report).")(fn)
     fn = click.option("--format", "-f", "formats", default="console", show_default=True, help="Comma-separated report formats: console, json, html, xlsx (annotated copy of each workbook), junit, corrections.")(fn)
     return fn
 
 
+# Request ids are SQL integers: a larger number is bad usage, never an OverflowError.
+REQUEST_ID = click.IntRange(1, 2**63 - 1)
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn our own errors into one line on stderr and exit code 2; bugs keep their traceback."""
+    """Errors become one line and an exit code (see dataquality.safety): 2 ours, 3 a bug, 130 Ctrl-C."""
+    from dataquality.safety import guarded
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DQError as exc:
-            lang = normalise_lang(kwargs.get("lang"))
-            click.echo(f"dq: {exc.message(lang)}", err=True)
-            sys.exit(exc.exit_code)
+        return guarded(lambda: fn(*args, **kwargs), kwargs.get("lang"))
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Guarded(click.Group):
+    """The top-level group: whatever escapes a command (Ctrl-C while parsing, a bug) gets an exit code too."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from dataquality.safety import guarded
+
+        return guarded(lambda: super(_Guarded, self).invoke(ctx), None)
+
+
+@click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dq")
-def main() -> None:
+@click.option("--max-bytes", type=click.IntRange(1), envvar="DQ_MAX_BYTES", default=None,
+              help="Largest CSV file, or what a workbook may expand to, in bytes (default 1 GiB; env DQ_MAX_BYTES).")
+@click.option("--max-cells", type=click.IntRange(1), envvar="DQ_MAX_CELLS", default=None,
+              help="Most cells (rows x columns) one sheet may span (default 20,000,000; env DQ_MAX_CELLS).")
+@click.option("--max-columns", type=click.IntRange(1), envvar="DQ_MAX_COLUMNS", default=None,
+              help="Most columns one sheet or CSV line may span (default 16,384; env DQ_MAX_COLUMNS).")
+@click.option("--max-strings", type=click.IntRange(1), envvar="DQ_MAX_STRINGS", default=None,
+              help="Most shared text values in one workbook (default 10,000,000; env DQ_MAX_STRINGS).")
+def main(max_bytes: int | None, max_cells: int | None, max_columns: int | None, max_strings: int | None) -> None:
     """dq: check customer and product master data before it reaches your CRM/ERP."""
+    from dataquality.load import limits
+
+    chosen = {"max_bytes": max_bytes, "max_cells": max_cells, "max_columns": max_columns, "max_strings": max_strings}
+    limits.configure(limits.Limits(**{k: v for k, v in chosen.items() if v is not None}))
 
 
 def _formats(raw: str, lang: str) -> list[str]:
@@ -218,15 +240,19 @@ def rules(code: str | None, lang: str | None) -> None:
         sys.exit(EXIT_USAGE)
     rule = found
     doc = doc_sections(rule.doc)
+    from dataquality.i18n import has
+
+    # The docstring is the English; rule_doc.yaml holds the Chinese (a test keeps them in step).
+    said = lambda part, english: text(f"rule_doc.{rule.code}.{part}", lang) if has(f"rule_doc.{rule.code}.{part}") else english  # noqa: E731
     lines = [
         f"{rule.code} {rule.name}: {text(f'rules.{rule.code}.title', lang)}",
         "",
-        doc.summary,
+        said("summary", doc.summary),
         "",
         f"{text('cli.rule_severity', lang)}: {text(f'severity.{rule.severity.value}', lang)}",
         f"{text('cli.rule_scope', lang)}: {text(f'scope.{rule.scope}', lang)}",
         f"{text('cli.rule_fixable', lang)}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
-        f"{text('cli.rule_why', lang)}: {doc.why}",
+        f"{text('cli.rule_why', lang)}: {said('why', doc.why)}",
         f"{text('cli.rule_bad', lang)}: {doc.bad}",
         f"{text('cli.rule_good', lang)}: {doc.good}",
         f"{text('cli.rule_message', lang)}: {text(f'rules.{rule.code}.message', lang)}",
@@ -318,7 +344,7 @@ def init(folder: Path, demo: bool, force: bool, lang: str | None) -> None:
               help="Exit 1 on errors, on warnings or worse, only on errors new since the last run, or never (default: dq.yaml's fail_on, else new-error).")
 @click.option("--format", "-f", "formats", default=None, help="Comma-separated report formats (default: dq.yaml's reports.formats, else every format but console).")
 @click.option("--wait", "wait_seconds", type=float, default=None, help="Seconds to wait for another dq check on the same database (default: dq.yaml's lock.wait_seconds, 60).")
-@click.option("--limit", type=int, default=20, show_default=True, help="Issues shown on the console.")
+@click.option("--limit", type=click.IntRange(0, 2**31 - 1), default=20, show_default=True, help="Issues shown on the console.")
 @click.option("--quiet", "-q", is_flag=True, help="Only the one-line summary.")
 @LANG_OPTION
 @handle_errors
@@ -413,7 +439,7 @@ def issues_show(number: str, config_path: Path, lang: str | None) -> None:
 
 @main.command()
 @PROJECT_OPTION
-@click.option("--limit", type=int, default=30, show_default=True, help="The last N runs.")
+@click.option("--limit", type=click.IntRange(0, 2**31 - 1), default=30, show_default=True, help="The last N runs.")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @LANG_OPTION
 @handle_errors
@@ -467,6 +493,10 @@ def corrections(files: tuple[Path, ...], out: Path, schemas_dir: Path | None, ru
         click.echo(text(key, lang, n=len(written), folder=out), err=True)
         for path in written:
             click.echo(text("cli.written", lang, path=path), err=True)
+        if written:
+            from dataquality.report.corrections import index_path
+
+            click.echo(text("cli.written", lang, path=index_path(out)), err=True)
 
 # --- issue 7: import templates and safe fixes (dq template, dq fix) ---------------------------
 
@@ -559,14 +589,19 @@ def _policy_and_config(schemas_dir: Path | None, rules_dir: Path | None) -> tupl
     return config, ApprovalPolicy.load(config=config)
 
 
-def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True) -> Any:
+def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True, read_only: bool = False) -> Any:
     """The opened approval store; with create=False, None when the default SQLite file does not exist yet."""
     from dataquality.approve.issues import resolve_url
     from dataquality.store import DEFAULT_STATE_DIR, open_store
 
+    if state_dir is not None and not state_dir.is_dir():  # a typo must not create a second, empty state
+        raise DQError("state.no_state_dir", path=str(state_dir))
     url = resolve_url(db, policy, state_dir or DEFAULT_STATE_DIR)
-    if not create and url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    missing = url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()
+    if missing and not create:
         return None
+    if missing and read_only:  # reading an approval database that is not there: say so, create nothing
+        raise DQError("state.no_database", path=url.removeprefix("sqlite:///"))
     return open_store(url)
 
 
@@ -721,7 +756,7 @@ def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy)
+    store = _store(db, state_dir, policy, read_only=True)
     try:
         found = list_requests(store, policy, pending=pending, role=role, entity=entity)
     finally:
@@ -772,7 +807,7 @@ def _echo_view(v: Any, lang: str) -> None:
 
 
 @main.command()
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=REQUEST_ID)
 @click.option("--by", required=True, help="The approver's name.")
 @click.option("--role", required=True, help="The level approved as: L1, L2, L3 (or 部门经理 / 财务总监 / 总经理).")
 @click.option("--comment", default=None, help="A note kept in the audit log.")
@@ -795,7 +830,7 @@ def approve(request_id: int, by: str, role: str, comment: str | None, db: str | 
 
 
 @main.command()
-@click.argument("request_id", type=int)
+@click.argument("request_id", type=REQUEST_ID)
 @click.option("--by", required=True, help="Who rejects.")
 @click.option("--reason", required=True, help="Why (kept in the audit log and the held-back sheet).")
 @click.option("--role", default=None, help="The level rejecting (optional).")
@@ -822,7 +857,7 @@ def reject(request_id: int, by: str, reason: str, role: str | None, db: str | No
 @click.option("--baseline", "-b", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The last approved master (with INCOMING; default: the files of the latest submission).")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The new approved master (.xlsx).")
-@click.option("--submission", type=int, default=None, help="Apply this submission's files instead of the latest.")
+@click.option("--submission", type=REQUEST_ID, default=None, help="Apply this submission's files instead of the latest.")
 @click.option("--by", default=None, help="Who applies (kept in the audit log).")
 @db_options
 @config_options
@@ -866,7 +901,7 @@ def audit_verify(db: str | None, state_dir: Path | None, schemas_dir: Path | Non
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy)
+    store = _store(db, state_dir, policy, read_only=True)
     try:
         with store.transaction() as conn:
             count, problems = audit_log.verify(conn)
@@ -894,7 +929,7 @@ def audit_export(out: Path, db: str | None, state_dir: Path | None, schemas_dir:
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy)
+    store = _store(db, state_dir, policy, read_only=True)
     try:
         with store.transaction() as conn:
             n = audit_log.export(conn, out)

@@ -545,9 +545,16 @@ def _parse_rule_settings(path: Path, data: Any) -> dict[str, RuleSetting]:
     rules = (data or {}).get("rules") or {}
     if not isinstance(rules, Mapping):
         raise _fail(path, "rules", "rules_shape")
+    from difflib import get_close_matches
+
+    from dataquality.checks.registry import REGISTRY
+
     out = {}
     for code, raw in rules.items():
         raw = raw or {}
+        if str(code) not in REGISTRY:  # a typo (FTM002) would silently leave the meant rule as it was
+            near = get_close_matches(str(code).upper(), list(REGISTRY), n=1)
+            raise _fail(path, f"rules.{code}", "unknown_rule", near=near[0] if near else "dq rules")
         if not isinstance(raw, Mapping) or set(raw) - {"enabled", "severity"}:
             raise _fail(path, f"rules.{code}", "rule_settings")
         sev = raw.get("severity")

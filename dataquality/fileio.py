@@ -50,7 +50,7 @@ def safe_filename(name: str, fallback: str = "unnamed") -> str:
     cleaned = unicodedata.normalize("NFKC", str(name))
     cleaned = _UNSAFE.sub("_", cleaned).strip().strip(".").strip()
     cleaned = cleaned.replace("..", "_")
-    if not cleaned or cleaned.upper() in _RESERVED:
+    if not cleaned or cleaned.split(".")[0].upper() in _RESERVED:
         cleaned = fallback
     return cleaned[:120]
 
@@ -62,3 +62,39 @@ def inside(folder: Path, name: str) -> Path:
     if path.parent != folder:
         raise ValueError(f"refusing to write outside {folder}: {name!r}")
     return path
+
+
+# The longest file-name stem built from data, in UTF-8 bytes: 255 is the limit of one name on Linux
+# and macOS (and 255 UTF-16 units on Windows), and Windows paths still break near 260 characters.
+MAX_STEM_BYTES = 72
+
+
+def _cut(stem: str, max_bytes: int) -> str:
+    out = stem.encode("utf-8")[:max_bytes].decode("utf-8", "ignore")
+    return out.rstrip(" .")
+
+
+def unique_filenames(names: list[str], suffix: str, reserved: tuple[str, ...] = ()) -> dict[str, str]:
+    """name -> a file name made from it: safe on Linux, macOS and Windows, short, and distinct even
+    where the file system ignores case or the cleaning made two names alike (a/b, a:b, a_b).
+
+    A name that had to be changed (characters replaced, cut, reserved, or clashing) gets a short
+    hash of the original, so the same department always gets the same file.
+    """
+    import hashlib
+
+    taken = {r.casefold() for r in reserved}
+    out: dict[str, str] = {}
+    for name in sorted(set(names), key=lambda n: (safe_filename(n) != n, n)):  # unchanged names first
+        stem = _cut(safe_filename(name, fallback=""), MAX_STEM_BYTES)
+        if stem != name or (stem + suffix).casefold() in taken or stem.upper() in _RESERVED:
+            digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+            stem = f"{_cut(stem, MAX_STEM_BYTES - 9)}-{digest}" if stem else digest
+        n = 2
+        candidate = stem + suffix
+        while candidate.casefold() in taken:  # a hash collision, in theory
+            candidate = f"{stem}-{n}{suffix}"
+            n += 1
+        taken.add(candidate.casefold())
+        out[name] = candidate
+    return out

@@ -27,7 +27,13 @@ from dataquality.errors import DQError
 from dataquality.fileio import atomic_open, atomic_path
 from dataquality.i18n import text
 from dataquality.issue import Issue
-from dataquality.load.grid import decode_csv, sniff_delimiter, sniff_kind
+from dataquality.load.grid import (
+    csv_field_limit,
+    csv_lines,
+    decode_csv,
+    sniff_delimiter,
+    sniff_kind,
+)
 from dataquality.pipeline import Result, run, validate
 
 # A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than
@@ -178,6 +184,7 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
+    from dataquality.safe_text import excel_text
     from dataquality.xlsx import put
 
     if not fix.changes:
@@ -203,7 +210,7 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
         cell.fill = fill
         note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
         previous = cell.comment.text + "\n" if cell.comment is not None else ""
-        cell.comment = Comment(previous + note, "dq fix", width=260, height=90)
+        cell.comment = Comment(excel_text(previous + note), "dq fix", width=260, height=90)
     _changes_sheet(wb, fix.changes, config, lang, run_at)
     with atomic_path(output) as tmp:
         wb.save(tmp)
@@ -255,23 +262,27 @@ def changes_csv_path(output: Path) -> Path:
 def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
     from openpyxl.utils import column_index_from_string
 
+    from dataquality.safe_text import csv_value
+
     content, encoding = decode_csv(fix.path)
     delimiter = sniff_delimiter(content)
     newline = "\r\n" if "\r\n" in content else "\n"
-    rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
+    with csv_field_limit(len(content)):
+        rows = list(csv.reader(io.StringIO(csv_lines(content), newline=""), delimiter=delimiter))
     for change in fix.changes:
         line = rows[change.row - 1]
         index = column_index_from_string(change.column) - 1
         line.extend([""] * (index + 1 - len(line)))
         line[index] = change.new
     with atomic_open(output, "w", encoding=encoding) as fh:
-        csv.writer(fh, delimiter=delimiter, lineterminator=newline).writerows(rows)
+        # Defused after the fixes: trimming " =1+1" or NFKC of "＝1+1" must not make a live formula.
+        csv.writer(fh, delimiter=delimiter, lineterminator=newline).writerows([csv_value(v) for v in r] for r in rows)
     written = [output]
     changes = changes_csv_path(output)
     with atomic_open(changes, "w", encoding="utf-8-sig") as fh:
         writer = csv.writer(fh, lineterminator=newline)
         writer.writerow([text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule")])
         for change in fix.changes:
-            writer.writerow([change.cell, change.field, change.old or "", change.new, " ".join(change.rules)])
+            writer.writerow([csv_value(v) for v in (change.cell, change.field, change.old or "", change.new, " ".join(change.rules))])
     written.append(changes)
     return written

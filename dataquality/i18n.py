@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import locale
 import os
+import string
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,19 @@ def text(key: str, lang: str = "en", /, **params: Any) -> str:
         raise KeyError(f"no message {key!r} in the catalogue")
     template = entry[normalise_lang(lang)]
     try:
-        return template.format(**params)
+        return _FORMATTER.format(template, **params)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+class _PluralFormatter(string.Formatter):
+    """`{n:?issue|issues}` is the word for n: "1 issue", "2 issues" (English needs it; zh does not)."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec.startswith("?") and "|" in format_spec:
+            one, many = format_spec[1:].split("|", 1)
+            return one if value == 1 else many
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _PluralFormatter()

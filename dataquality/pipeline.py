@@ -102,7 +102,18 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
             problems.extend(_problem_issue(Path(path), f) for f in found)
             if unreadable is not None:
                 unreadable.append(Path(path))
-    return tables
+    return distinct_files(tables)
+
+
+def distinct_files(tables: list[Table]) -> list[Table]:
+    """Tables of two inputs with one file name (a/customers.xlsx, b/customers.xlsx) named by their path."""
+    import dataclasses
+
+    paths = {t.path for t in tables}
+    names = Counter(p.name for p in paths)
+    if all(n == 1 for n in names.values()):
+        return tables
+    return [dataclasses.replace(t, shown_as=str(t.path)) if names[t.path.name] > 1 else t for t in tables]
 
 
 def _problem_issue(path: Path, finding: Finding) -> Issue:

@@ -82,7 +82,7 @@ def test_fingerprint_ignores_row_moves(runner, write_xlsx):
 
 def test_console_report(runner, error_file):
     res = runner.invoke(main, ["validate", str(error_file), "--lang", "en"])
-    assert "1 errors, 0 warnings" in res.stdout
+    assert "1 error, 0 warnings" in res.stdout
     assert "ENM001" in res.stdout and "客户!E4" in res.stdout
 
 

@@ -11,6 +11,7 @@ master is a function of the files and of approved-or-applied requests) and then 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from collections.abc import Sequence
@@ -25,12 +26,13 @@ from dataquality.approve import audit, workflow
 from dataquality.approve.changes import RECORD, Change, load_change_set
 from dataquality.approve.db import requests, submissions
 from dataquality.approve.tiers import ApprovalPolicy
-from dataquality.checks.values import parse_number
+from dataquality.checks.values import parse_date, parse_number
 from dataquality.config import Config
 from dataquality.errors import DQError
 from dataquality.fileio import atomic_path
 from dataquality.i18n import text
 from dataquality.load import Table
+from dataquality.load.table import TEXT
 from dataquality.store import Store
 from dataquality.xlsx import put
 
@@ -50,6 +52,8 @@ class HeldBack:
     status: str
     missing: tuple[str, ...]
     request_id: int | None
+    rejected_by: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,13 @@ def _records(tables: Sequence[Table], config: Config, skip: str) -> tuple[pd.Dat
                 fields.append(f)
                 headers[f] = t.headers.get(f, f)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["_key"])
-    frame = frame[frame["_key"].notna()].drop_duplicates("_key").set_index("_key")
+    frame = frame[frame["_key"].notna()]
+    twice = frame["_key"][frame["_key"].duplicated()]
+    if len(twice):
+        # A master cannot hold one key twice, and keeping either record silently loses the other.
+        first = next(t for t in tables if (TableValues(t, config.schemas[t.entity], config).keys == twice.iloc[0]).any())
+        raise ApplyError("apply.duplicate_key", file=first.file, key=str(twice.iloc[0]), n=int(twice.nunique()))
+    frame = frame.set_index("_key")
     return frame, fields, headers
 
 
@@ -126,7 +136,8 @@ def build_master(
         status = state.status if state else "pending"
         if status not in DONE:
             held.append(HeldBack(c, status, state.missing if state else tuple(r.code for r in policy.required_roles(c.tier)),
-                                 state.id if state else None))
+                                 state.id if state else None, state.rejected_by if state else None,
+                                 state.reason if state else None))
     held_ids = {h.change.ident for h in held}
     out: dict[str, tuple[pd.DataFrame, list[str]]] = {}
     for entity in dict.fromkeys(t.entity for t in incoming):
@@ -157,13 +168,17 @@ def build_master(
 
 
 def _typed(frame: pd.DataFrame, config: Config, entity: str) -> pd.DataFrame:
-    """Numeric fields as numbers (so the master sums in Excel); everything else as written."""
+    """Numeric fields as numbers (so the master sums in Excel), dates as dates; the rest as written."""
     frame = frame.copy()
     for name in frame.attrs.get("fields", frame.columns):
         spec = config.schemas[entity].fields.get(name)
         if spec is not None and spec.is_numeric:
             num = parse_number(frame[name].astype("str"))
             frame[name] = frame[name].astype("object").where(num.isna(), num)
+        elif spec is not None and spec.type == "date":
+            when = parse_date(frame[name].astype(TEXT))
+            dates = pd.Series(when.dt.to_pydatetime(), index=frame.index, dtype=object)
+            frame[name] = frame[name].astype("object").where(when.isna(), dates)
     return frame
 
 
@@ -180,7 +195,10 @@ def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held:
         typed = _typed(frame, config, entity)
         for r, rec in enumerate(typed.itertuples(index=False), start=2):
             for c, value in enumerate(rec, start=1):
-                put(ws.cell(row=r, column=c), None if value is None or (not isinstance(value, str) and pd.isna(value)) else value)
+                cell = ws.cell(row=r, column=c)
+                put(cell, None if value is None or (not isinstance(value, str) and pd.isna(value)) else value)
+                if isinstance(value, dt.datetime):
+                    cell.number_format = "yyyy-mm-dd"
         ws.freeze_panes = "A2"
     ws = wb.create_sheet(text("apply.held_sheet", lang)[:31])
     cols = ("entity", "key", "field", "kind", "old", "new", "tier", "status", "missing", "request", "reason")
@@ -188,6 +206,8 @@ def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held:
     for r, h in enumerate(held, start=2):
         ch = h.change
         reason = text(f"apply.reason.{h.status}", lang, missing=", ".join(h.missing))
+        if h.status == "rejected" and h.reason:  # the reason the approver gave, not just "rejected"
+            reason = text("approve_issue.rejected", lang, name=h.rejected_by or "-", reason=h.reason)
         values = (ch.entity, ch.key, ch.field, text(f"changes.kind.{ch.kind}", lang), ch.old, ch.new, ch.tier,
                   text(f"changes.status.{h.status}", lang), ", ".join(h.missing), h.request_id, reason)
         for col, value in enumerate(values, start=1):

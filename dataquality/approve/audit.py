@@ -129,9 +129,9 @@ def _export_csv(data: list[dict[str, Any]], path: Path) -> None:
 
 
 def _csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(("=", "+", "-", "@")):
-        return "'" + value
-    return "" if value is None else value
+    from dataquality.safe_text import csv_value
+
+    return csv_value(value)
 
 
 def _export_xlsx(data: list[dict[str, Any]], path: Path) -> None:

@@ -223,4 +223,17 @@ def load_change_set(
 
     inc = load_file(incoming, config, lang)
     base = load_file(baseline, config, lang)
+    check_same_entities(inc, base, baseline, config, lang)
     return compute_changes(inc, base, config, policy, requested_by), inc, base
+
+
+def check_same_entities(incoming: Sequence[Table], baseline: Sequence[Table], path: Path, config: Config, lang: str) -> None:
+    """A baseline that holds none of the incoming entities (products given for customers) is a mistake:
+    every record would read as created and every old one as deleted."""
+    from dataquality.errors import InputError
+
+    wanted = {t.entity for t in incoming}
+    have = {t.entity for t in baseline}
+    if wanted and not wanted & have:
+        label = lambda names: "、".join(config.schemas[e].label(lang) for e in sorted(names))  # noqa: E731
+        raise InputError("baseline.wrong_entity", file=str(path), has=label(have), wanted=label(wanted))

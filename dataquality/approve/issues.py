@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from dataquality.approve.changes import RECORD, Change, compute_changes
+from dataquality.approve.changes import RECORD, Change, check_same_entities, compute_changes
 from dataquality.approve.rule import UNAPPROVED
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.approve.workflow import RequestView, decide_for_changes
@@ -79,6 +79,7 @@ def approval_stage(tables: Sequence[Table], baseline: Path, db: str | None, conf
     """The validate pipeline's approve stage: the change set against `baseline` and its APR001 issues."""
     policy = ApprovalPolicy.load(config=config)
     base = load_file(baseline, config, lang)
+    check_same_entities(tables, base, baseline, config, lang)
     changes = compute_changes(tables, base, config, policy)
     url = resolve_url(db, policy)
     store = None

@@ -109,7 +109,8 @@ def parse_date(text: pd.Series) -> pd.Series:
     """Dates as Excel and people write them: Excel dates, 2024-01-05, 2024/1/5, 2024年1月5日, 20240105."""
     s = nfkc(text).str.strip()
     s = s.str.replace(r"^([0-9]{4})[年/.]([0-9]{1,2})[月/.]([0-9]{1,2})日?", r"\1-\2-\3", regex=True)
-    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    # Second resolution holds years 1 to 9999 (nanoseconds stop at 2262): 9999-12-31 is a date too.
+    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
     for fmt in _DATE_FORMATS:
         todo = result.isna() & s.notna()
         if not todo.any():

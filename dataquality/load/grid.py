@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ import fastexcel
 import pandas as pd
 
 from dataquality.errors import InputError
+from dataquality.load.limits import check_input
+from dataquality.load.limits import current as current_limits
 from dataquality.load.table import TEXT
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -41,6 +44,7 @@ class SheetRef:
 
 def sniff_kind(path: Path) -> str:
     """'xlsx', 'xls', 'ods' or 'csv' from the file's first bytes; raises InputError when unusable."""
+    check_input(path)  # regular files within the resource limits only (load/limits.py)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -161,17 +165,60 @@ def decode_csv(path: Path) -> tuple[str, str]:
 
 def sniff_delimiter(content: str) -> str:
     """The CSV delimiter (, ; tab or |), comma when unsure."""
+    # The sniffer's regexes are slow on very long lines: judge from whole lines of a bounded sample.
+    sample = content[:65536]
+    if len(content) > len(sample) and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
     try:
-        return csv.Sniffer().sniff(content[:65536], delimiters=",;\t|").delimiter
+        with csv_field_limit(len(sample)):
+            return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+class csv_field_limit:  # noqa: N801 - a context manager, named like one
+    """Lift the csv module's 131,072-character field limit to the size of the text being read."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(size, csv.field_size_limit())
+        self.before = csv.field_size_limit()
+
+    def __enter__(self) -> None:
+        csv.field_size_limit(min(self.size, sys.maxsize))
+
+    def __exit__(self, *exc: object) -> None:
+        csv.field_size_limit(self.before)
+
+
+def csv_lines(content: str) -> str:
+    """Line endings made uniform: a file saved with lone CRs (old Mac Excel) reads as lines too."""
+    return content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
+
+
+def _csv_width(path: Path, content: str, delimiter: str) -> int:
+    """The widest line's field count; refuses a line past the column limit or a quote never closed."""
+    limit = current_limits().max_columns
+    width = 0
+    reader = csv.reader(io.StringIO(content), delimiter=delimiter, strict=False)
+    try:
+        with csv_field_limit(len(content)):
+            for row in reader:
+                if len(row) > width:
+                    width = len(row)
+                    if width > limit:
+                        raise InputError("limits.max_fields", file=str(path), line=reader.line_num, found=f"{width:,}",
+                                         limit=f"{limit:,}", option="--max-columns", env="DQ_MAX_COLUMNS")
+    except csv.Error as exc:
+        raise InputError("load.csv_unreadable", file=str(path), error=_short(exc)) from None
+    return width
 
 
 def read_csv_grid(path: Path) -> pd.DataFrame:
     """A CSV file (UTF-8 with or without BOM, or GBK/GB18030) as a grid; line 1 is row 1."""
     content, _ = decode_csv(path)
+    content = csv_lines(content)
     delimiter = sniff_delimiter(content)
-    width = max((len(r) for r in csv.reader(io.StringIO(content), delimiter=delimiter)), default=0)
+    width = _csv_width(path, content, delimiter)
     if width == 0:
         raise InputError("load.empty_file", file=str(path))
     try:
@@ -185,6 +232,9 @@ def read_csv_grid(path: Path) -> pd.DataFrame:
             skip_blank_lines=False,
         )
     except (pd.errors.ParserError, ValueError) as exc:
+        opened = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        if opened:
+            raise InputError("csv.open_quote", file=str(path), line=int(opened.group(1)) + 1) from None
         raise InputError("load.csv_unreadable", file=str(path), error=_short(exc)) from None
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     return _as_text(frame)

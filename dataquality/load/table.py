@@ -54,10 +54,12 @@ class Table:
     first_header_row: int = 0  # the first row of a two-level header (header_row is the last)
     shown_values: int = 0  # cells whose value was replaced by what Excel shows (number formats)
 
+    shown_as: str | None = None  # set when two inputs share a file name: the path as given
+
     @property
     def file(self) -> str:
-        """The file name shown in reports."""
-        return self.path.name
+        """The file name shown in reports (the path as given when two inputs share the name)."""
+        return self.shown_as or self.path.name
 
     def __len__(self) -> int:
         return len(self.data)

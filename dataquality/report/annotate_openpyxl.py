@@ -25,6 +25,7 @@ from dataquality.report.annotated_xlsx import (
     said,
 )
 from dataquality.report.common import where
+from dataquality.safe_text import excel_text
 from dataquality.xlsx import put
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -51,10 +52,14 @@ def _copy_as_workbook(source: Path) -> tuple[WorkbookType, str | None]:
 
 def annotate_with_openpyxl(source: Path, target: Path, marks: list[Mark], issues: list[Issue], lang: str) -> None:
     """Write the annotated copy of `source` to `target` using openpyxl."""
+    wb = None
+    csv_sheet = None
     if source.suffix.lower() in (".xlsx", ".xlsm") and sniff_kind(source) == "xlsx":
-        wb = load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm", rich_text=True)
-        csv_sheet = None
-    else:
+        try:
+            wb = load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm", rich_text=True)
+        except Exception:  # noqa: BLE001 - openpyxl is stricter than calamine (no styles part, NaN): copy the text
+            wb = None
+    if wb is None:
         wb, csv_sheet = _copy_as_workbook(source)
     author = text("xlsx.comment_author", lang)
     cache = said(issues, lang)
@@ -65,7 +70,7 @@ def annotate_with_openpyxl(source: Path, target: Path, marks: list[Mark], issues
         note = comment_text(mark, lang, cache)
         if cell.comment is not None and cell.comment.text:
             note = f"{note}\n\n{cell.comment.text}"  # keep the note that was already there
-        cell.comment = Comment(note, author, width=320, height=min(60 + 14 * note.count("\n"), 400))
+        cell.comment = Comment(excel_text(note), author, width=320, height=min(60 + 14 * note.count("\n"), 400))
     wanted = text("xlsx.issues_sheet", lang)
     title, n = wanted, 2
     while title.casefold() in {s.casefold() for s in wb.sheetnames}:

@@ -12,7 +12,6 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
@@ -23,13 +22,14 @@ from dataquality.report.annotated_xlsx import (
     HEADER_FILL,
     Mark,
     Said,
-    col_index,
     comment_text,
     issue_rows,
     letters,
     said,
 )
 from dataquality.report.common import where
+from dataquality.report.sheet_tree import SheetXmlError, restyle
+from dataquality.safe_text import excel_text, xml_text
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -40,9 +40,6 @@ _REL_VML = _NS_R + "/vmlDrawing"
 _CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# Elements that must follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
-_AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
 
 
 
@@ -52,14 +49,11 @@ class Unsupported(Exception):
 
 def _x(value: object) -> str:
     """Text safe inside XML character data."""
-    value = "" if value is None else str(value)
-    if _NOT_XML.search(value):
-        value = _NOT_XML.sub("\ufffd", value)
-    return escape(value)
+    return escape(excel_text("" if value is None else str(value)))
 
 
 def _attr(value: object) -> str:
-    return quoteattr(_NOT_XML.sub("\ufffd", "" if value is None else str(value)))
+    return quoteattr(xml_text("" if value is None else str(value)))
 
 
 def _prefix(xml: str, root: str) -> str:
@@ -234,16 +228,14 @@ class XlsxEditor:
                 rels = read(part.rels) if part.rels in names else None
                 if rels and any(r.get("Type") == _REL_COMMENTS for r in _relationships(rels)):
                     raise Unsupported("sheet already has comments")  # merging notes safely is openpyxl's job
-                sheet_xml = read(part.name)
-                if re.search(r"<(\w+:)?legacyDrawing\b", sheet_xml):
-                    raise Unsupported("sheet already has a legacy drawing (form controls)")  # only one is allowed
-                sheet_xml = _restyle_sheet(sheet_xml, sheet_marks, styles)
                 comments_name, vml_name = f"xl/comments_dq{n}.xml", f"xl/drawings/vmlDrawing_dq{n}.vml"
                 vml_id = _free_id(rels, "rIdDqVml")
+                try:  # the sheet itself is edited as an XML tree, never as text
+                    changed[part.name] = restyle(zin.read(part.name), sheet_marks, styles.with_fill, vml_id)
+                except SheetXmlError as exc:  # e.g. a legacy drawing already there (form controls): only one is allowed
+                    raise Unsupported(str(exc)) from None
                 rels = _add_relationship(rels, vml_id, _REL_VML, "/" + vml_name)
                 rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
-                sheet_xml = _add_legacy_drawing(sheet_xml, vml_id)
-                changed[part.name] = sheet_xml.encode("utf-8")
                 changed[part.rels] = rels.encode("utf-8")
                 notes = [comment_text(m, lang, cache) for m in sheet_marks]
                 changed[comments_name] = _comments_xml(sheet_marks, notes, lang).encode("utf-8")
@@ -324,112 +316,6 @@ def _add_sheet(workbook: str, wanted: str, rel_id: str, existing: list[str]) -> 
     p = m.group(1) or ""
     entry = f'<{p}sheet name={_attr(name)} sheetId="{max(ids, default=0) + 1}" xmlns:r="{_NS_R}" r:id="{rel_id}"/>'
     return workbook[: m.start()] + entry + workbook[m.start():]
-
-
-_ROW = r"<{p}row\b[^>]*?(?:/>|>.*?</{p}row>)"
-_CELL = r"<{p}c\b[^>]*?(?:/>|>.*?</{p}c>)"
-_CELL_COL = re.compile(r'\sr="([A-Z]+)\d*"')
-
-
-@lru_cache(maxsize=8)
-def _pattern(template: str, p: str) -> re.Pattern[str]:
-    return re.compile(template.format(p=re.escape(p)), re.S)
-
-
-def _restyle_sheet(xml: str, marks: list[Mark], styles: Styles) -> str:
-    """The sheet with every marked cell given a filled style; missing cells and rows are created."""
-    p = _prefix(xml, "worksheet")
-    data = re.search(rf"<{p}sheetData\b[^>]*?(?:/>|>)", xml)
-    if data is None:
-        raise Unsupported("sheet without <sheetData>")
-    if data.group(0).endswith("/>"):
-        xml = xml[: data.start()] + f"<{p}sheetData></{p}sheetData>" + xml[data.end():]
-        data = re.search(rf"<{p}sheetData\b[^>]*?>", xml)
-        assert data is not None
-    end = xml.index(f"</{p}sheetData>", data.end())
-    body = xml[data.end(): end]
-    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
-    for mark in marks:
-        wanted[mark.row][mark.col] = mark.severity
-    pending = sorted(wanted)
-    out: list[str] = []
-    pos = 0
-    row_no = 0
-    for m in _pattern(_ROW, p).finditer(body):
-        head = m.group(0)[: m.group(0).index(">")]
-        r = re.search(r'\sr="(\d+)"', head)
-        row_no = int(r.group(1)) if r else row_no + 1
-        while pending and pending[0] < row_no:  # issue rows with no <row> element of their own
-            out.append(body[pos: m.start()])
-            pos = m.start()
-            out.append(_new_row(p, pending[0], wanted[pending[0]], styles))
-            pending.pop(0)
-        if pending and pending[0] == row_no:
-            out.append(body[pos: m.start()])
-            out.append(_restyle_row(p, m.group(0), row_no, wanted[row_no], styles))
-            pos = m.end()
-            pending.pop(0)
-    out.append(body[pos:])
-    out.extend(_new_row(p, r, wanted[r], styles) for r in pending)
-    return xml[: data.end()] + "".join(out) + xml[end:]
-
-
-def _new_row(p: str, row: int, cols: dict[int, Severity], styles: Styles) -> str:
-    cells = "".join(f'<{p}c r="{letters(c)}{row}" s="{styles.with_fill(0, FILLS[sev])}"/>' for c, sev in sorted(cols.items()))
-    return f'<{p}row r="{row}">{cells}</{p}row>'
-
-
-def _restyle_row(p: str, row_xml: str, row_no: int, cols: dict[int, Severity], styles: Styles) -> str:
-    head_end = row_xml.index(">")
-    self_closing = row_xml[head_end - 1] == "/"
-    head = row_xml[: head_end - 1 if self_closing else head_end]
-    inner = "" if self_closing else row_xml[head_end + 1: -len(f"</{p}row>")]
-    # The row's spans hint would no longer cover a cell added beyond it.
-    head = re.sub(r'\sspans="[^"]*"', "", head).rstrip()
-    row_style = 0
-    if re.search(r'\scustomFormat="(1|true)"', head):
-        s = re.search(r'\ss="(\d+)"', head)
-        row_style = int(s.group(1)) if s else 0
-    todo = sorted(cols)
-    out: list[str] = []
-    pos, col = 0, -1
-    for m in _pattern(_CELL, p).finditer(inner):
-        if not todo:
-            break  # the rest of the row is copied as it is
-        cell = m.group(0)
-        cell_head_end = cell.index(">")
-        ref = _CELL_COL.search(cell, 0, cell_head_end)
-        col = col_index(ref.group(1)) if ref else col + 1
-        out.append(inner[pos: m.start()])
-        while todo and todo[0] < col:
-            out.append(f'<{p}c r="{letters(todo[0])}{row_no}" s="{styles.with_fill(row_style, FILLS[cols[todo[0]]])}"/>')
-            todo.pop(0)
-        if todo and todo[0] == col:
-            cell_head = cell[:cell_head_end]
-            closing = cell_head.endswith("/")
-            if closing:
-                cell_head = cell_head[:-1]
-            s = re.search(r'\ss="(\d+)"', cell_head)
-            base = int(s.group(1)) if s else row_style
-            cell_head = re.sub(r'\ss="[^"]*"', "", cell_head).rstrip()
-            cell = f'{cell_head} s="{styles.with_fill(base, FILLS[cols[col]])}"' + ("/" if closing else "") + cell[cell_head_end:]
-            todo.pop(0)
-        out.append(cell)
-        pos = m.end()
-    rest = inner[pos:]
-    added = "".join(f'<{p}c r="{letters(c)}{row_no}" s="{styles.with_fill(row_style, FILLS[cols[c]])}"/>' for c in todo)
-    return f"{head}>{''.join(out)}{added}{rest}</{p}row>"
-
-
-def _add_legacy_drawing(xml: str, rel_id: str) -> str:
-    p = _prefix(xml, "worksheet")
-    element = f'<{p}legacyDrawing xmlns:r="{_NS_R}" r:id="{rel_id}"/>'
-    for name in _AFTER_LEGACY:
-        m = re.search(rf"<{re.escape(p)}{name}\b", xml)
-        if m:
-            return xml[: m.start()] + element + xml[m.start():]
-    end = xml.rindex(f"</{p}worksheet>")
-    return xml[:end] + element + xml[end:]
 
 
 def _comments_xml(marks: list[Mark], notes: list[str], lang: str) -> str:

@@ -79,10 +79,12 @@ def write(result: Result, options: ReportOptions) -> list[Path]:
         by_file[issue.file].append(issue)
     written: list[Path] = []
     used: set[str] = set()
+    shown = {t.path: t.file for t in result.tables}  # issue.file is the path when two inputs share a name
     for source in result.files:
         name = _output_name(source, used)
         target = inside(folder, name)
-        annotate(source, target, by_file.get(source.name, []), options.lang, _key_columns(result, source))
+        file_issues = by_file.get(shown.get(source, source.name), [])
+        annotate(source, target, file_issues, options.lang, _key_columns(result, source))
         written.append(target)
     return written
 

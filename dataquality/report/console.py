@@ -13,6 +13,7 @@ from dataquality.i18n import text
 from dataquality.issue import Severity
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
+from dataquality.report.common import entity_label
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -29,7 +30,7 @@ def write(result: Result, options: ReportOptions, console: Console | None = None
     t = lambda key, **p: text(f"console.{key}", lang, **p)  # noqa: E731
     for table in result.tables:
         console.print(
-            escape(t("loaded", file=table.file, sheet=table.sheet or "-", entity=table.entity, records=len(table), header_row=table.header_row))
+            escape(t("loaded", file=table.file, sheet=table.sheet or "-", entity=entity_label(table.entity, lang).lower(), records=len(table), header_row=table.header_row))
         )
     counts = {s: result.count(s) for s in Severity}
     headline = t("headline", errors=counts[Severity.ERROR], warnings=counts[Severity.WARNING], infos=counts[Severity.INFO])

@@ -12,7 +12,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dataquality.fileio import atomic_path, inside
+from dataquality.fileio import atomic_path, inside, unique_filenames
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
 from dataquality.issue import column_letter as _letter
@@ -38,9 +38,19 @@ _WIDTHS = {"issue_number": 18, "severity": 8, "entity": 8, "key": 14, "field": 1
            "message": 48, "suggestion": 40, "age_days": 10, "due": 12, "overdue": 8, "corrected_value": 20, "done_by": 12, "done_on": 12}
 
 
+INDEX_STEM = "_index"  # _index.xlsx maps each list's file to its department
+
+
 def write(result: Result, options: ReportOptions) -> list[Path]:
-    """Write the lists into <out>/corrections/ (next to the other reports)."""
-    return write_lists(result, out_dir(options.out) / SUBFOLDER, options.lang)
+    """Write the lists into <out>/corrections/ (next to the other reports), and their index."""
+    folder = out_dir(options.out) / SUBFOLDER
+    lists = write_lists(result, folder, options.lang)
+    return [*lists, index_path(folder)] if lists else lists
+
+
+def index_path(folder: Path) -> Path:
+    """The index workbook of a corrections folder."""
+    return folder.resolve() / f"{INDEX_STEM}.xlsx"
 
 
 def by_department(issues: list[Issue], lang: str) -> dict[str, list[Issue]]:
@@ -57,13 +67,36 @@ def write_lists(result: Result, folder: Path, lang: str) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     when = result.started_at.strftime("%Y-%m-%d %H:%M")
-    for dept, issues in by_department(result.issues, lang).items():
-        # The name comes from data (routing or the record's department): keep it inside the folder.
-        path = inside(folder, dept + ".xlsx")
+    groups = by_department(result.issues, lang)
+    # The names come from data (routing or the record's department): safe, short, distinct, inside the folder.
+    names = unique_filenames(list(groups), ".xlsx", reserved=(f"{INDEX_STEM}.xlsx",))
+    for dept, issues in groups.items():
+        path = inside(folder, names[dept])
         with atomic_path(path) as tmp:
             _workbook(dept, issues, lang, when).save(tmp)
         written.append(path)
+    if written:
+        _write_index(folder, groups, names, lang)
     return written
+
+
+def _write_index(folder: Path, groups: dict[str, list[Issue]], names: dict[str, str], lang: str) -> None:
+    """_index.xlsx: which file holds which department's list, and how many issues it has."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = text("names.index_sheet", lang)[:31]
+    ws.append([text("names.index_file", lang), text("names.index_department", lang), text("names.index_issues", lang)])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for r, (dept, issues) in enumerate(groups.items(), start=2):
+        put(ws.cell(row=r, column=1), names[dept])
+        ws.cell(row=r, column=1).hyperlink = names[dept]
+        put(ws.cell(row=r, column=2), dept)
+        ws.cell(row=r, column=3, value=len(issues))
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 40
+    with atomic_path(index_path(folder)) as tmp:
+        wb.save(tmp)
 
 
 def _columns(issues: list[Issue]) -> list[str]:

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from dataquality import pipeline
 from dataquality.config import Config
-from dataquality.errors import EXIT_USAGE, ConfigError, InputError
+from dataquality.errors import ConfigError, InputError
 from dataquality.fileio import atomic_open
 from dataquality.issue import Issue, sort_key
 from dataquality.load import Table
@@ -113,27 +117,51 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
         wait = project.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
         with run_lock(store, wait_seconds=wait, stale_after_minutes=project.lock_stale_after_minutes):
             issues = sorted(issues + approval_issues(project, config, tables, store, lang), key=sort_key)
-            tracked = track(store, issues, now=now, sla=sla, entities={t.entity for t in tables},
-                            files=[str(f) for f in files], project=str(project.path), prefix=project.issue_prefix)
-            result = Result(tracked.issues, tables, files, now)
-            result.resolved = tracked.resolved
-            result.history = history(store, HISTORY_RUNS)
-            run_dir = new_run_dir(project.reports_dir, now)
-            code = result.exit_code(fail_on)
-            try:
-                written = write_reports(result, formats, ReportOptions(lang=lang, out=run_dir, quiet=True))
-                point_latest(project.reports_dir, run_dir)
-            except BaseException:
-                # The issues are tracked but the reports are incomplete: say so in the run's record.
-                finish_run(store, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),
-                           fail_on=fail_on, exit_code=EXIT_USAGE, status="failed")
-                raise
-            finish_run(store, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),
-                       fail_on=fail_on, exit_code=code)
+            # One transaction from tracking to the finished run: an interrupted or failed check
+            # (Ctrl-C, a full disk) leaves no trace in the database and no half-filled run folder.
+            with store.transaction() as conn:
+                shared = _InOneTransaction(conn)
+                tracked = track(shared, issues, now=now, sla=sla, entities={t.entity for t in tables},  # type: ignore[arg-type]
+                                files=[str(f) for f in files], project=str(project.path), prefix=project.issue_prefix)
+                result = Result(tracked.issues, tables, files, now)
+                result.resolved = tracked.resolved
+                result.history = history(shared, HISTORY_RUNS)  # type: ignore[arg-type]
+                code = result.exit_code(fail_on)
+                run_dir = new_run_dir(project.reports_dir, now)
+                partial = run_dir.with_name(f".{run_dir.name}.partial")
+                try:
+                    written = write_reports(result, formats, ReportOptions(lang=lang, out=partial, quiet=True))
+                    finish_run(shared, tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),  # type: ignore[arg-type]
+                               fail_on=fail_on, exit_code=code)
+                    os.rmdir(run_dir)  # the reserved name, still empty
+                    os.rename(partial, run_dir)
+                    written = [run_dir / p.relative_to(partial) for p in written]
+                    point_latest(project.reports_dir, run_dir)
+                except BaseException:
+                    shutil.rmtree(partial, ignore_errors=True)
+                    if run_dir.is_dir() and not any(run_dir.iterdir()):
+                        run_dir.rmdir()
+                    raise
     finally:
         store.close()
     return CheckOutcome(result, tracked.run_id, run_dir, written, code, fail_on, tracked.rerun_of,
                         dict(tracked.counts), calendar.fallback_note())
+
+
+class _InOneTransaction:
+    """The store seen through one open transaction, for track, history and finish_run alike."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.engine = self  # history() opens store.engine.connect()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        yield self.conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        yield self.conn
 
 
 def new_run_dir(reports_dir: Path, now: dt.datetime) -> Path:

@@ -144,7 +144,7 @@ def _track(conn: Connection, run_id: int, issues: Sequence[Issue], *, now: dt.da
         severity = max((i.severity for i in group), key=lambda s: s.rank).value
         seen = {"severity": severity, "department": head.department, "last_seen": stamp, "last_run": run_id,
                 "file": head.file, "sheet": head.sheet, "row": head.row, "value": head.value,
-                "message_params": json.dumps(_jsonable(head.params), ensure_ascii=False)}
+                "message_params": json.dumps(_jsonable(_stored_params(head)), ensure_ascii=False)}
         row = known.get(fp)
         if row is None:
             number, next_number = next_number, next_number + 1
@@ -202,18 +202,32 @@ def _decorate(issue: Issue, rec: Mapping[str, Any], sla: Sla, today: dt.date, pr
     return issue.with_tracking(status=Status(rec["status"]), first_seen=rec["first_seen"], tracking=tracking)
 
 
+# Kept with the message parameters so `dq issues list/show` can say "same as rows 5, 9" and name the
+# cell (客户主数据!H8) without a schema change; never shown as parameters themselves.
+_COLUMN, _RELATED = "_column", "_related_rows"
+
+
+def _stored_params(issue: Issue) -> dict[str, Any]:
+    return {**issue.params, _COLUMN: issue.column, _RELATED: list(issue.related_rows)}
+
+
 def issue_from_row(rec: Mapping[str, Any], sla: Sla, prefix: str) -> Issue:
     """A resolved issue rebuilt from its database row (it is no longer in the data)."""
     try:
         params = json.loads(rec.get("message_params") or "{}")
     except ValueError:
         params = {}
+    if not isinstance(params, dict):
+        params = {}
+    column = params.pop(_COLUMN, None)
+    related = tuple(int(r) for r in params.pop(_RELATED, None) or () if isinstance(r, int))
     opened = day_of(rec["opened_at"])
     end = day_of(rec["resolved_at"]) if rec.get("resolved_at") else opened
     return Issue(
         rule=rec["rule"], severity=Severity(rec["severity"]), entity=rec["entity"], file=rec["file"] or "",
         sheet=rec["sheet"], row=rec["row"], key=rec["key"], field=rec["field"], value=rec["value"],
         department=rec["department"], params=params, status=Status(rec["status"]), first_seen=rec["first_seen"],
+        column=column if isinstance(column, str) else None, related_rows=related,
         tracking={"issue_number": format_number(rec["number"], prefix), "last_seen": rec["last_seen"],
                   "times_seen": rec["times_seen"], "opened_at": rec["opened_at"], "resolved_at": rec.get("resolved_at"),
                   "age_days": sla.age(opened, end), "due": None, "overdue": False},
@@ -233,12 +247,15 @@ def _record_counts(conn: Connection, run_id: int, issues: Sequence[Issue], resol
 
 
 def _counts(issues: Sequence[Issue], resolved: Sequence[Issue]) -> dict[str, int]:
-    status = Counter(i.status.value for i in issues)
+    # Findings that share a fingerprint (both rows of a duplicate pair) are one tracked issue: new, open,
+    # reopened and overdue count tracked issues, as `dq issues list` shows them.
+    tracked = {i.tracking.get("issue_number") or i.fingerprint: i for i in issues}.values()
+    status = Counter(i.status.value for i in tracked)
     sev = Counter(i.severity.value for i in issues)
     return {
         "error": sev["error"], "warning": sev["warning"], "info": sev["info"],
         "new": status["new"], "open": status["open"], "reopened": status["reopened"], "resolved": len(resolved),
-        "overdue": sum(1 for i in issues if i.tracking.get("overdue")),
+        "overdue": sum(1 for i in tracked if i.tracking.get("overdue")),
     }
 
 

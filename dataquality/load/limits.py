@@ -1,0 +1,215 @@
+"""Resource limits checked before a file is read, so no input can exhaust memory or block.
+
+A workbook is judged from its zip directory and a streamed scan of its XML parts (decompressed
+in chunks, searched with C-level regexes; nothing is kept per cell): the bytes it expands to,
+the cells and columns its sheets span (calamine allocates rows x columns for a sheet, so one
+far cell such as XFD1048576 costs terabytes) and its shared strings. Only regular files are
+read: a FIFO, a device (/dev/zero) or a socket is refused before it is opened.
+
+The limits can be raised with `dq --max-bytes/--max-cells/--max-columns/--max-strings`
+or the environment variables DQ_MAX_BYTES, DQ_MAX_CELLS, DQ_MAX_COLUMNS, DQ_MAX_STRINGS.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from dataquality.errors import InputError
+
+_CHUNK = 1 << 20
+_OVERLAP = 64
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The largest input dq reads; a file past one is refused with exit 2 naming the limit."""
+
+    max_bytes: int = 1 << 30  # a CSV file, or what a workbook's parts expand to (1 GiB)
+    max_cells: int = 20_000_000  # rows x columns spanned by one sheet
+    max_columns: int = 16_384  # columns spanned by one sheet (Excel's own maximum)
+    max_strings: int = 10_000_000  # entries in a workbook's shared-string table
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Defaults, overridden by DQ_MAX_BYTES, DQ_MAX_CELLS, DQ_MAX_COLUMNS, DQ_MAX_STRINGS."""
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"DQ_{f.name.upper()}")
+            if raw and raw.strip().isdigit() and int(raw) > 0:
+                values[f.name] = int(raw)
+        return cls(**values)
+
+
+_current: Limits | None = None
+
+
+def configure(limits: Limits | None) -> None:
+    """Use `limits` from now on (None: back to the defaults and the environment)."""
+    global _current
+    _current = limits
+    _seen.clear()
+
+
+def current() -> Limits:
+    """The limits in force."""
+    return _current if _current is not None else Limits.from_env()
+
+
+# (path, inode, size, mtime) of files already judged: sniff_kind runs more than once per file.
+_seen: set[tuple[str, int, int, int]] = set()
+
+
+def check_input(path: Path) -> None:
+    """Refuse anything but a regular file within the limits; a damaged zip is left to the reader."""
+    if path.name.startswith("~$"):  # Excel's owner file while a workbook is open, not the workbook
+        raise InputError("limits.lock_file", file=str(path), original=path.name[2:])
+    try:
+        st = path.stat()  # follows symlinks: a link to a regular file is fine
+    except FileNotFoundError:
+        raise InputError("load.not_found", file=str(path)) from None
+    except OSError as exc:
+        raise InputError("load.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("load.is_directory", file=str(path))
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("limits.not_regular", file=str(path))
+    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    if key in _seen:
+        return
+    limits = current()
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return  # sniff_kind names the error
+    if head == b"PK":
+        _check_zip(path, limits)
+    elif st.st_size > limits.max_bytes:
+        _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
+    _seen.add(key)
+
+
+def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> None:
+    raise InputError(
+        f"limits.{limit}", file=str(path), sheet=sheet, found=f"{found:,}", limit=f"{allowed:,}",
+        option=f"--{limit.replace('_', '-')}", env=f"DQ_{limit.upper()}",
+    )
+
+
+def _check_zip(path: Path, limits: Limits) -> None:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
+        return  # sniff_kind reports it as damaged
+    with zf:
+        infos = zf.infolist()
+        declared = sum(i.file_size for i in infos)
+        if declared > limits.max_bytes:
+            _refuse("max_bytes", path, "-", declared, limits.max_bytes)
+        sheets = _sheet_names(zf)
+        budget = [limits.max_bytes]  # the directory may lie: count what the parts really expand to
+        for info in infos:
+            name = info.filename
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
+            elif name.lower().endswith("sharedstrings.xml"):
+                _check_strings(zf, info, path, limits, budget)
+
+
+def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Part name -> sheet name as shown in Excel, best effort (for the message only)."""
+    try:
+        book = zf.read("xl/workbook.xml")[: 1 << 20].decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels")[: 1 << 20].decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError, zlib.error, RuntimeError):
+        return {}
+    targets = {}
+    for m in re.finditer(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'Id="([^"]+)"', m.group()), re.search(r'Target="([^"]+)"', m.group())
+        if rid and target:
+            targets[rid.group(1)] = "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
+    out = {}
+    for m in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", book):
+        name, rid = re.search(r'\bname="([^"]*)"', m.group()), re.search(r'\br:id="([^"]+)"', m.group())
+        if name and rid and rid.group(1) in targets:
+            out[targets[rid.group(1)]] = name.group(1)
+    return out
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
+    """(chunk, start of the new bytes in it): the part in overlapping chunks, within the byte budget."""
+    try:
+        with zf.open(info) as fh:
+            tail = b""
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    return
+                budget[0] -= len(chunk)
+                if budget[0] < 0:
+                    limit = current().max_bytes
+                    _refuse("max_bytes", path, "-", limit - budget[0], limit)
+                yield tail + chunk, len(tail)
+                tail = chunk[-_OVERLAP:]
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        # A member that inflates past its declared size or fails its CRC: a damaged file or a bomb
+        # whose directory lies. Either way it is not read.
+        raise InputError("load.corrupt", file=str(path)) from None
+    except (OSError, RuntimeError, NotImplementedError):
+        return  # encrypted member or an unusual compression method: the reader reports it
+
+
+# Literal-led patterns keep the scan near memchr speed: r="123" only occurs on rows (cells carry
+# letters), and only cells beyond column Z (two or three letters) are looked at individually.
+# Attributes separated by a tab or newline (legal, unusual) fall back to the slower \s patterns.
+# A row element with no cells (`<row r="1048576" ht="12.8"></row>`, formatted but empty) spans
+# nothing: calamine allocates for cells, so only rows that hold a cell count.
+_ROW = re.compile(rb' r="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
+_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')
+_ROW_ANY = re.compile(rb'\sr="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
+_WIDE_CELL_ANY = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str, limits: Limits,
+                 budget: list[int]) -> None:
+    max_row = rows = 0
+    widest = b"Z"  # a sheet with cells spans at least one column; single letters are bounded by Z
+    for chunk, fresh in _stream(zf, info, path, budget):
+        odd = chunk.count(b'r="') != chunk.count(b' r="')
+        found = (_ROW_ANY if odd else _ROW).findall(chunk)
+        if found:
+            max_row = max(max_row, max(map(int, set(found))))
+        rows += chunk.count(b"<row", fresh) + chunk.count(b":row ", fresh) - chunk.count(b"></row>", fresh)
+        for letters in set((_WIDE_CELL_ANY if odd else _WIDE_CELL).findall(chunk)):
+            if (len(letters), letters) > (len(widest), widest):
+                widest = letters
+    max_row = max(max_row, rows)  # rows without r= are numbered one after another
+    columns = _column_number(widest) if widest != b"Z" else 26
+    if columns > limits.max_columns:
+        _refuse("max_columns", path, sheet, columns, limits.max_columns)
+    if max_row * columns > limits.max_cells:
+        _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
+
+
+_SI = (b"<si>", b"<si/>", b"<si ")
+
+
+def _check_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: list[int]) -> None:
+    count = 0
+    for chunk, fresh in _stream(zf, info, path, budget):
+        count += sum(chunk.count(tag, fresh) for tag in _SI)
+        if count > limits.max_strings:
+            _refuse("max_strings", path, "-", count, limits.max_strings)

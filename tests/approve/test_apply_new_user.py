@@ -1,0 +1,72 @@
+"""dq apply as a new user meets it (issue 11): the rejection reason in the held-back sheet, real dates
+in the master, a key twice refused instead of a record silently dropped, a wrong-entity baseline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from builders import CUSTOMER_HEADERS_ZH, PRODUCT_HEADERS_ZH, customer, product, sheet_rows
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
+
+from dataquality.cli import main
+
+
+def _book(path: Path, title: str, records: list[dict], headers: dict[str, str]) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in sheet_rows(records, headers):
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _dq(tmp_path: Path, *args: str):
+    return CliRunner().invoke(main, [*args, "--lang", "en"], catch_exceptions=False)
+
+
+def test_held_back_sheet_gives_the_rejection_reason_and_dates_stay_dates(tmp_path):
+    base = _book(tmp_path / "base.xlsx", "客户", [customer(1), customer(2)], CUSTOMER_HEADERS_ZH)
+    inc = _book(tmp_path / "inc.xlsx", "客户", [customer(1, bank_account="6222020000000001"), customer(2)], CUSTOMER_HEADERS_ZH)
+    state = tmp_path / "state"
+    state.mkdir()
+    res = _dq(tmp_path, "changes", "submit", str(inc), "-b", str(base), "--requested-by", "张伟", "--state-dir", str(state))
+    assert res.exit_code == 0, res.output
+    res = _dq(tmp_path, "reject", "1", "--by", "王总", "--reason", "账号与开户许可证不符", "--state-dir", str(state))
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "master.xlsx"
+    res = _dq(tmp_path, "apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state))
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out)
+    held = wb.worksheets[-1]
+    reasons = [str(c.value) for c in held[2] if c.value is not None]
+    assert any("账号与开户许可证不符" in r and "王总" in r for r in reasons), reasons
+    master = wb.worksheets[0]
+    header = [c.value for c in master[1]]
+    created = header.index(CUSTOMER_HEADERS_ZH["created_on"]) + 1
+    value = master.cell(row=2, column=created).value
+    assert isinstance(value, dt.datetime) and value.date() == customer(1)["created_on"]
+
+
+def test_a_key_twice_is_refused_not_dropped(tmp_path):
+    base = _book(tmp_path / "base.xlsx", "客户", [customer(1), customer(2)], CUSTOMER_HEADERS_ZH)
+    twice = customer(2, customer_name="另一家公司")
+    inc = _book(tmp_path / "inc.xlsx", "客户", [customer(1), customer(2), twice], CUSTOMER_HEADERS_ZH)
+    state = tmp_path / "state"
+    state.mkdir()
+    out = tmp_path / "master.xlsx"
+    res = CliRunner().invoke(main, ["apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state), "--lang", "en"])
+    assert res.exit_code == 2, res.output
+    assert "C100002" in res.output and "more than once" in res.output
+    assert not out.exists()
+
+
+def test_products_as_the_customers_baseline_is_refused(tmp_path):
+    base = _book(tmp_path / "products.xlsx", "产品", [product(1), product(2)], PRODUCT_HEADERS_ZH)
+    inc = _book(tmp_path / "customers.xlsx", "客户", [customer(1)], CUSTOMER_HEADERS_ZH)
+    for args in (["changes", str(inc), "-b", str(base)], ["validate", str(inc), "--baseline", str(base)]):
+        res = CliRunner().invoke(main, [*args, "--lang", "en"])
+        assert res.exit_code == 2, (args, res.output)
+        assert "products.xlsx" in res.output and "Product" in res.output and "Customer" in res.output

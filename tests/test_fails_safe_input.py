@@ -1,0 +1,243 @@
+"""Hostile input (issue 11): resource limits from the zip directory, far cells, zip bombs, FIFOs and
+devices, CSV oddities. Each ends in one exit-2 line naming the limit and how to raise it, or in a result."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from openpyxl import Workbook
+from test_bad_input import assert_one_line_error, dq
+
+from dataquality.load import load_file
+
+
+def _customers_csv(path: Path, records: list[dict], newline: str = "\n") -> Path:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=newline).writerows(sheet_rows(records, CUSTOMER_HEADERS_ZH))
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    return path
+
+
+def _base_workbook(path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    for row in sheet_rows([customer(1)], CUSTOMER_HEADERS_ZH):
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _with_sheet_xml(base: Path, out: Path, write_sheet) -> Path:
+    """A copy of `base` whose first sheet's XML is produced by write_sheet(fh) (streamed, never in memory)."""
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with dst.open(info.filename, "w", force_zip64=True) as fh:
+                    write_sheet(fh)
+            else:
+                dst.writestr(info, src.read(info))
+    return out
+
+
+_SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def test_far_cell_is_refused_before_reading(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户主数据"
+    ws["XFD1048576"] = "x"  # calamine would allocate 16,384 x 1,048,576 cells for this one value
+    path = tmp_path / "far.xlsx"
+    wb.save(path)
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "20,000,000", "--max-cells", "DQ_MAX_CELLS", "客户主数据")
+
+
+def test_far_cell_without_dimension_or_row_numbers_in_order(tmp_path):
+    # The <dimension> element can lie or be missing: the cells themselves are scanned.
+    base = _base_workbook(tmp_path / "base.xlsx")
+
+    def sheet(fh):
+        fh.write(_SHEET_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
+                 b'<row\tr="1"><c\tr="A1" t="inlineStr"><is><t>x</t></is></c></row>' + _SHEET_TAIL)
+
+    path = _with_sheet_xml(base, tmp_path / "far2.xlsx", sheet)
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "--max-cells")
+
+
+def test_too_many_columns_is_refused(tmp_path):
+    path = tmp_path / "wide.xlsx"
+    wb = Workbook()
+    wb.active["XFD1"] = "x"
+    wb.save(path)
+    proc = dq("--max-cells", "100000000", "validate", str(path))
+    assert proc.returncode == 2
+    proc = dq("--max-columns", "1000", "validate", str(path))
+    assert_one_line_error(proc, path, "16,384 columns", "--max-columns")
+
+
+def test_zip_bomb_of_whitespace_is_refused_from_the_directory(tmp_path):
+    base = _base_workbook(tmp_path / "base.xlsx")
+    block = b" " * (1 << 24)
+
+    def sheet(fh):
+        fh.write(_SHEET_HEAD)
+        for _ in range(65):  # 1.09 GB of whitespace: a few MB on disk
+            fh.write(block)
+        fh.write(_SHEET_TAIL)
+
+    path = _with_sheet_xml(base, tmp_path / "bomb.xlsx", sheet)
+    assert path.stat().st_size < 10_000_000
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "1,073,741,824", "--max-bytes", "DQ_MAX_BYTES")
+
+
+def test_zip_bomb_whose_directory_lies_is_not_read(tmp_path):
+    base = _base_workbook(tmp_path / "base.xlsx")
+    path = tmp_path / "liar.xlsx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = _SHEET_HEAD + b" " * (8 << 20) + _SHEET_TAIL
+            dst.writestr(info.filename, data)
+        declared = dst.getinfo("xl/worksheets/sheet1.xml").file_size
+    # Shrink the declared size (local header and central directory) so the directory looks harmless.
+    raw = path.read_bytes()
+    real = declared.to_bytes(4, "little")
+    assert raw.count(real) == 2
+    path.write_bytes(raw.replace(real, (1000).to_bytes(4, "little")))
+    with zipfile.ZipFile(path) as zf:
+        assert zf.getinfo("xl/worksheets/sheet1.xml").file_size == 1000
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "damaged")
+
+
+def test_cells_bomb_is_refused(tmp_path):
+    # 30,000 rows x 800 columns declared by their cells: a few hundred KB on disk, 24 M cells.
+    base = _base_workbook(tmp_path / "base.xlsx")
+
+    def sheet(fh):
+        fh.write(_SHEET_HEAD)
+        for r in range(1, 30_001):
+            fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="ADT%d"><v>1</v></c></row>' % (r, r, r))
+        fh.write(_SHEET_TAIL)
+
+    path = _with_sheet_xml(base, tmp_path / "cells.xlsx", sheet)
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "24,000,000 cells", "--max-cells")
+
+
+def test_shared_string_bomb_is_refused(tmp_path):
+    base = _base_workbook(tmp_path / "base.xlsx")
+    out = tmp_path / "strings.xlsx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/sharedStrings.xml":
+                dst.writestr(info, src.read(info))
+        with dst.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for _ in range(200):
+                fh.write(b"<si/>" * 10_000)  # 2,000,000 entries in 10 MB, a few KB on disk
+            fh.write(b"</sst>")
+    proc = dq("--max-strings", "1000000", "validate", str(out))
+    assert_one_line_error(proc, out, "at least", "over the limit of 1,000,000", "--max-strings")
+    # The limit is raised on request and the file is read.
+    proc = dq("--max-strings", "3000000", "validate", str(out))
+    assert proc.returncode in (0, 1), proc.stderr
+
+
+def test_limits_message_in_chinese(tmp_path):
+    wb = Workbook()
+    wb.active["XFD1048576"] = "x"
+    path = tmp_path / "far.xlsx"
+    wb.save(path)
+    proc = dq("validate", "--lang", "zh", str(path))
+    assert proc.returncode == 2
+    assert "超过上限" in proc.stderr and "--max-cells" in proc.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs need a POSIX system")
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "customers.csv"
+    os.mkfifo(fifo)  # opening it for reading would wait forever for a writer
+    proc = dq("validate", str(fifo))
+    assert_one_line_error(proc, fifo, "not a regular file")
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_are_refused(device):
+    if not Path(device).exists():
+        pytest.skip(f"{device} does not exist here")
+    proc = dq("validate", device)
+    assert_one_line_error(proc, Path(device), "not a regular file")
+
+
+def test_symlink_to_a_regular_file_is_read(tmp_path, config):
+    target = _customers_csv(tmp_path / "real.csv", [customer(1)])
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    [table] = load_file(link, config)
+    assert len(table.data) == 1
+
+
+def test_large_real_workbook_passes_the_limits(tmp_path, config):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("客户")
+    for row in sheet_rows([customer(i) for i in range(1, 2001)], CUSTOMER_HEADERS_ZH):
+        ws.append(row)
+    path = tmp_path / "big.xlsx"
+    wb.save(path)
+    [table] = load_file(path, config)
+    assert len(table.data) == 2000
+
+
+# ---- CSV ----------------------------------------------------------------------------------
+
+
+def test_csv_field_longer_than_the_csv_module_limit(tmp_path, config):
+    path = _customers_csv(tmp_path / "long.csv", [customer(1, address="路" * 140_000), customer(2)])
+    [table] = load_file(path, config)
+    assert len(table.data.at[2, "address"]) == 140_000
+    proc = dq("validate", str(path))
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_csv_with_lone_cr_line_endings(tmp_path, config):
+    path = _customers_csv(tmp_path / "mac.csv", [customer(1), customer(2)], newline="\r")
+    [table] = load_file(path, config)
+    assert list(table.data.index) == [2, 3]
+    assert table.data.at[3, "customer_code"] == "C100002"
+
+
+def test_csv_unbalanced_quote_names_the_line(tmp_path):
+    path = _customers_csv(tmp_path / "quote.csv", [customer(1), customer(2)])
+    text = path.read_text(encoding="utf-8").replace("C100002", '"C100002', 1)
+    path.write_text(text, encoding="utf-8")
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "line 3", "never closed")
+
+
+def test_csv_line_with_200000_fields_is_refused_quickly(tmp_path):
+    path = _customers_csv(tmp_path / "wide.csv", [customer(1)])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(",".join(["x"] * 200_000) + "\n")
+    proc = dq("validate", str(path))  # used to run for minutes; the subprocess timeout is 120 s
+    assert_one_line_error(proc, path, "line 3", "200,000 fields", "--max-columns")
+
+
+def test_csv_larger_than_max_bytes(tmp_path):
+    path = _customers_csv(tmp_path / "c.csv", [customer(i) for i in range(1, 50)])
+    proc = dq("--max-bytes", "1000", "validate", str(path))
+    assert_one_line_error(proc, path, "1,000", "--max-bytes")
