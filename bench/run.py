@@ -149,7 +149,8 @@ class Bench:
     # ------------------------------------------------------------------ the comparisons
     def validate_vs_bare(self, label: str, path: Path, fmt: str = "json", target: float = 1.5, memory: bool = False) -> float:
         out = self.out("validate")
-        cmd = dq("validate", path, "--format", fmt, "--out", out, "--quiet")
+        # --quiet with only the console format would print nothing: the console report is measured without it.
+        cmd = dq("validate", path, "--format", fmt, "--out", out, *([] if fmt == "console" else ["--quiet"]))
         rb, rd = interleaved(bare(path), cmd, self.a.repeat)
         tb, td = median(rb), median(rd)
         self.add(Row(f"validate {label} ({fmt})", f"dq {td:.2f}s vs bare read {tb:.2f}s, median of {self.a.repeat}", td / tb, target))
