@@ -19,11 +19,18 @@ from dataquality import __version__
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
-from dataquality.pipeline import CHECK_FAIL_ON, FAIL_ON, run
+from dataquality.thresholds import CHECK_FAIL_ON, FAIL_ON
 
 LANG_OPTION = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default=None, help="Language of messages and reports (default: from DQ_LANG or LANG)."
 )
+
+
+def run(*args: Any, **kwargs: Any) -> Any:
+    """The pipeline's run, imported when a command runs: `dq --version` and `dq --help` stay quick."""
+    from dataquality.pipeline import run as run_pipeline
+
+    return run_pipeline(*args, **kwargs)
 
 
 def config_options(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from dataquality.i18n import has, text
@@ -35,6 +36,15 @@ class Status(StrEnum):
     OPEN = "open"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+
+
+# Parameter values that are certainly not mappings: checked with cheap exact-type tests first,
+# because isinstance(x, Mapping) goes through the ABC machinery (slow, and run per issue).
+_PLAIN = (str, int, float, tuple, list, type(None))
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or (not isinstance(value, _PLAIN) and isinstance(value, Mapping))
 
 
 def column_letter(index: int) -> str:
@@ -88,7 +98,7 @@ class Issue:
             return None
         return f"{self.sheet}!{self.column}{self.row}" if self.sheet else f"{self.column}{self.row}"
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
         """Stable across runs for the same problem: rule, entity, record key and field, never the row.
 
@@ -106,10 +116,10 @@ class Issue:
         p: dict[str, Any] = {"value": "" if self.value is None else self.value, "field": self.field or ""}
         p.update(self.params)
         labels = p.pop("labels", None)
-        if isinstance(labels, Mapping):
+        if labels is not None and _is_mapping(labels):
             p["field"] = labels.get(lang) or p["field"]
-        for k, v in list(p.items()):
-            if isinstance(v, Mapping) and set(v) == {"en", "zh"}:
+        for k, v in p.items():  # replaces values only, never keys: safe while iterating
+            if _is_mapping(v) and len(v) == 2 and "en" in v and "zh" in v:
                 p[k] = v[lang if lang in v else "en"]
         if self.related_rows:
             p.setdefault("rows", rows_text(self.related_rows, lang))
@@ -124,12 +134,29 @@ class Issue:
         key = f"rules.{self.rule}.hint"
         return text(key, lang, **self._params(lang)) if has(key) else ""
 
+    def texts(self, lang: str = "en") -> tuple[str, str]:
+        """(message, hint) together: the parameters are worked out once (reports call this per issue)."""
+        p = self._params(lang)
+        key = f"rules.{self.rule}.hint"
+        return text(f"rules.{self.rule}.message", lang, **p), (text(key, lang, **p) if has(key) else "")
+
     def with_tracking(self, **changes: Any) -> Issue:
-        """A copy with tracking fields (status, first_seen, tracking) replaced."""
-        return replace(self, **changes)
+        """A copy with tracking fields (status, first_seen, tracking) replaced.
+
+        Called for every issue of a run, so it copies the fields directly instead of going
+        through dataclasses.replace (which re-runs the whole constructor per issue).
+        """
+        unknown = changes.keys() - _TRACKING_FIELDS
+        if unknown:
+            return replace(self, **changes)
+        copy = object.__new__(Issue)
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__.update(changes)
+        return copy
 
     def to_dict(self, lang: str = "en") -> dict[str, Any]:
         """The JSON issue contract: every field the spec names, plus cell, hint and fix details."""
+        message, hint = self.texts(lang)
         out: dict[str, Any] = {
             "rule": self.rule,
             "severity": self.severity.value,
@@ -142,8 +169,8 @@ class Issue:
             "key": self.key,
             "field": self.field,
             "value": self.value,
-            "message": self.message(lang),
-            "hint": self.hint(lang),
+            "message": message,
+            "hint": hint,
             "department": self.department,
             "fingerprint": self.fingerprint,
             "status": self.status.value,
@@ -154,6 +181,9 @@ class Issue:
         }
         out.update(self.tracking)
         return out
+
+
+_TRACKING_FIELDS = frozenset({"status", "first_seen", "tracking"})
 
 
 def sort_key(issue: Issue) -> tuple:

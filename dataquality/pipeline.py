@@ -15,10 +15,10 @@ from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, Status, sort_key
 from dataquality.load import Finding, Table, problem_for, read_file
 from dataquality.load.mapping import Mappings
+from dataquality.thresholds import CHECK_FAIL_ON, FAIL_ON
 
-FAIL_ON = ("error", "warning", "never")
-# `dq check` follows issues across runs, so it can also fail only on errors new since the last run.
-CHECK_FAIL_ON = ("error", "warning", "new-error", "never")
+__all__ = ["CHECK_FAIL_ON", "FAIL_ON", "Result", "approve", "load", "run", "validate"]
+
 Progress = Callable[[str], None]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from dataquality.checks.registry import field_rule
@@ -327,12 +328,16 @@ def above_maximum(v: FieldValues, t: TableValues) -> pd.Series:
 
 
 def _duplicate_groups(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
-    """For each failing row, the other rows holding the same value."""
+    """For each failing row, the other rows holding the same value (only the rows sharing a failing value are grouped)."""
     comparable = v.number if v.spec.is_numeric else v.clean
-    rows = pd.Series(v.clean.index, index=v.clean.index)
-    groups = rows[v.present].groupby(comparable[v.present]).agg(tuple)
-    members = comparable.loc[failing].map(groups)
-    related = [tuple(r for r in group if r != row) for row, group in zip(failing, members, strict=True)]
+    wanted = comparable.reindex(failing).dropna()
+    members = comparable[(v.present & comparable.notna() & comparable.isin(wanted)).astype(bool)]
+    codes, _ = pd.factorize(members)
+    order = np.argsort(codes, kind="stable")
+    rows = members.index.to_numpy()[order]
+    groups = [tuple(g.tolist()) for g in np.split(rows, np.flatnonzero(np.diff(codes[order])) + 1)] if len(rows) else []
+    group_of = pd.Series(codes, index=members.index).reindex(failing).fillna(-1).astype("int64").to_numpy()
+    related = [tuple(r for r in groups[g] if r != row) if g >= 0 else () for row, g in zip(failing.tolist(), group_of.tolist(), strict=True)]
     return pd.DataFrame({"related_rows": related}, index=failing)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -176,58 +177,104 @@ def _record_departments(tv: TableValues) -> pd.Series | None:
     return v.referenced.fillna(v.clean)
 
 
+def _texts(values: pd.Series | None, n: int) -> list[str | None]:
+    """`_text` of every value, in bulk: str(value), None where missing (n Nones when there is no Series)."""
+    if values is None:
+        return [None] * n
+    missing = pd.isna(values).to_numpy(dtype=bool).tolist()
+    return [None if m else str(x) for x, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
+
+
+def _departments(router: Router, entity: str, field: str | None, rule: str, record_depts: list[str | None]) -> list[str | None]:
+    """The responsible department of each issue: the routes are evaluated once per distinct record department."""
+    decided = {d: router.department(entity, field, rule, d) for d in set(record_depts)}
+    return [decided[d] for d in record_depts]
+
+
 def _field_issues(plan: _Planned, tv: TableValues, rows: pd.Index, router: Router, depts: pd.Series | None) -> list[Issue]:
     t, rule, spec = tv.table, plan.rule, plan.spec
     assert spec is not None
     v = tv[spec.name]
     params = rule.params(spec, tv.schema) if rule.params else {"labels": dict(spec.labels)}
-    raw = v.raw.reindex(rows)
-    keys = tv.keys.reindex(rows)
+    n = len(rows)
+    raw = _texts(v.raw.reindex(rows), n)
+    keys = _texts(tv.keys.reindex(rows), n)
     fixed = rule.fix(v, rows) if rule.fix else None
+    fixed_values = _texts(fixed.reindex(rows) if fixed is not None else None, n)
     details = rule.details(v, rows) if rule.details else None
+    extras: list[dict[str, Any]] = [{}] * n
+    related: list[tuple[int, ...]] = [()] * n
+    if details is not None and len(details):
+        found = rows.isin(details.index)
+        picked = details.loc[rows[found]]
+        extra_cols = [c for c in picked.columns if c != "related_rows"]
+        found_at = np.flatnonzero(found).tolist()
+        if extra_cols:
+            for i, rec in zip(found_at, picked[extra_cols].to_dict("records"), strict=True):
+                extras[i] = rec
+        if "related_rows" in picked.columns:
+            for i, rel in zip(found_at, picked["related_rows"].tolist(), strict=True):
+                related[i] = tuple(int(r) for r in rel)
+    departments = _departments(router, t.entity, spec.name, rule.code, _texts(depts.reindex(rows) if depts is not None else None, n))
     column = t.columns.get(spec.name)
-    out = []
-    for row in rows:
-        extra: dict[str, Any] = {}
-        related: tuple[int, ...] = ()
-        if details is not None and row in details.index:
-            extra = {k: val for k, val in details.loc[row].items() if k != "related_rows"}
-            related = tuple(int(r) for r in details.at[row, "related_rows"]) if "related_rows" in details.columns else ()
-        out.append(
-            Issue(
-                rule=rule.code, severity=plan.severity, entity=t.entity, file=t.file, sheet=t.sheet,
-                row=int(row), key=_text(keys.get(row)), field=spec.name, value=_text(raw.get(row)), column=column,
-                department=router.department(t.entity, spec.name, rule.code, _text(depts.get(row)) if depts is not None else None),
-                params={**params, **extra}, fixable=fixed is not None,
-                fixed_value=_text(fixed.get(row)) if fixed is not None else None, related_rows=related,
-            )
+    base = {**params}
+    severity, fixable = plan.severity, fixed is not None
+    return [
+        Issue(
+            rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet,
+            row=row, key=key, field=spec.name, value=value, column=column, department=dept,
+            params={**base, **extra} if extra else base, fixable=fixable, fixed_value=fix, related_rows=rel,
         )
-    return out
+        for row, key, value, dept, extra, fix, rel in zip(
+            rows.astype("int64").tolist(), keys, raw, departments, extras, fixed_values, related, strict=True)
+    ]
 
 
 def _record_issues(plan: _Planned, tv: TableValues, findings: pd.DataFrame, router: Router, depts: pd.Series | None) -> list[Issue]:
     """Record-rule findings: a DataFrame indexed by row with `field` and optional value/fixed_value/related_rows/params."""
     t, rule = tv.table, plan.rule
-    keys = tv.keys
+    n = len(findings)
+    if n == 0:
+        return []
+    index = findings.index
     param_cols = [c for c in findings.columns if c not in ("field", "value", "fixed_value", "related_rows")]
+    default_field = rule.fields[0] if rule.fields else None
+    names: list[str | None] = (
+        [f or default_field for f in findings["field"].tolist()] if "field" in findings.columns else [default_field] * n
+    )
+    names = [None if (f is None or (not isinstance(f, str) and pd.isna(f))) else f for f in names]
+    # The cell's own text where the finding names no value: looked up per field, in bulk.
+    values: list[Any] = findings["value"].tolist() if "value" in findings.columns else [None] * n
+    lookups: dict[str, list[str | None]] = {}
+    for name in {f for f in names if f and tv.has(f)}:
+        lookups[name] = _texts(tv[name].raw.reindex(index), n)
+    values = [
+        lookups[name][i] if (value is None and name in lookups) else value
+        for i, (name, value) in enumerate(zip(names, values, strict=True))
+    ]
+    texts_of_values = [_text(value) for value in values]
+    fixed = findings["fixed_value"].tolist() if "fixed_value" in findings.columns else [None] * n
+    related = findings["related_rows"].tolist() if "related_rows" in findings.columns else [None] * n
+    params_rows = findings[param_cols].to_dict("records") if param_cols else [{}] * n
+    keys = _texts(tv.keys.reindex(index), n)
+    record_depts = _texts(depts.reindex(index) if depts is not None else None, n)
+    decided: dict[tuple[str | None, str | None], str | None] = {}
+    labels = {name: {"labels": dict(spec.labels)} for name, spec in tv.schema.fields.items()}
     out = []
-    for row, rec in zip(findings.index, findings.to_dict("records"), strict=True):
-        name = rec.get("field") or (rule.fields[0] if rule.fields else None)
-        spec = tv.schema.fields.get(name) if name else None
-        value = rec.get("value")
-        if value is None and name and tv.has(name):
-            value = tv[name].raw.get(row)
-        params = {"labels": dict(spec.labels)} if spec else {}
-        params.update({c: rec[c] for c in param_cols if rec.get(c) is not None})
-        fixed = rec.get("fixed_value")
+    for row, name, value, fix, rel, extra, key, dept in zip(
+            index.astype("int64").tolist(), names, texts_of_values, fixed, related, params_rows, keys, record_depts, strict=True):
+        params = dict(labels[name]) if name in labels else {}
+        params.update({c: val for c, val in extra.items() if val is not None})
+        if (name, dept) not in decided:
+            decided[(name, dept)] = router.department(t.entity, name, rule.code, dept)
         out.append(
             Issue(
                 rule=rule.code, severity=plan.severity, entity=t.entity, file=t.file, sheet=t.sheet,
-                row=int(row), key=_text(keys.get(row)), field=name, value=_text(value),
+                row=row, key=key, field=name, value=value,
                 column=t.columns.get(name) if name else None,
-                department=router.department(t.entity, name, rule.code, _text(depts.get(row)) if depts is not None else None),
-                params=params, fixable=fixed is not None and not pd.isna(fixed), fixed_value=_text(fixed),
-                related_rows=tuple(int(r) for r in (rec.get("related_rows") or ())),
+                department=decided[(name, dept)],
+                params=params, fixable=fix is not None and not pd.isna(fix), fixed_value=_text(fix),
+                related_rows=tuple(int(r) for r in rel) if isinstance(rel, tuple | list | np.ndarray) else (),
             )
         )
     return out

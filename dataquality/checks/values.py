@@ -7,6 +7,7 @@ so a fix can never disagree with the finding that proposed it.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -63,15 +64,33 @@ def is_in(s: pd.Series, values: pd.Series) -> pd.Series:
     return pd.Series(found.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
 
 
+def sub(s: pd.Series, pattern: str, repl: str) -> pd.Series:
+    """`s.str.replace(pattern, repl, regex=True)`, rewriting only the cells the pattern matches.
+
+    Finding a match is several times cheaper than replacing (pyarrow's RE2 either way), and most
+    cells of a master have no stray spaces or separators, so most columns are never rewritten.
+    """
+    with warnings.catch_warnings():  # "has match groups": the groups are for the replacement
+        warnings.simplefilter("ignore", UserWarning)
+        hit = s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    if not hit.any():
+        return s
+    if hit.all():
+        return s.str.replace(pattern, repl, regex=True)
+    out = s.copy()
+    out[hit] = s[hit].str.replace(pattern, repl, regex=True).array  # positional: no index alignment
+    return out
+
+
 def tidy_whitespace(s: pd.Series, steps: tuple[str, ...]) -> pd.Series:
     """Apply the whitespace steps of a field's `clean` list (trim, collapse_spaces, remove_spaces)."""
-    s = s.str.replace(_ZERO_WIDTH, "", regex=True)
+    s = sub(s, _ZERO_WIDTH, "")
     if "remove_spaces" in steps:
-        return s.str.replace(_SPACES, "", regex=True)
+        return sub(s, _SPACES, "")
     if "trim" in steps:
         s = s.str.strip()
     if "collapse_spaces" in steps:
-        s = s.str.replace(_DOUBLE_SPACES, " ", regex=True)
+        s = sub(s, _DOUBLE_SPACES, " ")
     return s
 
 
@@ -85,13 +104,13 @@ def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.
 
 def match_key(s: pd.Series) -> pd.Series:
     """How enum values and reference names are matched: NFKC, case-folded, no whitespace."""
-    return casefold(nfkc(s)).str.replace(_SPACES, "", regex=True)
+    return sub(casefold(nfkc(s)), _SPACES, "")
 
 
 def parse_number(text: pd.Series) -> pd.Series:
     """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise."""
-    s = nfkc(text).str.replace(f"[,¥$€{_SPACE}]+", "", regex=True)
-    s = s.str.replace(r"^\((.+)\)$", r"-\1", regex=True)
+    s = sub(nfkc(text), f"[,¥$€{_SPACE}]+", "")
+    s = sub(s, r"^\((.+)\)$", r"-\1")
     s = s.where(s.str.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?").fillna(False))
     return pd.to_numeric(s, errors="coerce").astype("float64")
 
@@ -108,7 +127,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d")
 def parse_date(text: pd.Series) -> pd.Series:
     """Dates as Excel and people write them: Excel dates, 2024-01-05, 2024/1/5, 2024年1月5日, 20240105."""
     s = nfkc(text).str.strip()
-    s = s.str.replace(r"^([0-9]{4})[年/.]([0-9]{1,2})[月/.]([0-9]{1,2})日?", r"\1-\2-\3", regex=True)
+    s = sub(s, r"^([0-9]{4})[年/.]([0-9]{1,2})[月/.]([0-9]{1,2})日?", r"\1-\2-\3")
     # Second resolution holds years 1 to 9999 (nanoseconds stop at 2262): 9999-12-31 is a date too.
     result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
     for fmt in _DATE_FORMATS:

@@ -132,12 +132,12 @@ Said = dict[int, tuple[str, str]]  # id(issue) -> (message, hint): each text is 
 
 def said(issues: Iterable[Issue], lang: str) -> Said:
     """Every issue's message and hint in `lang`, computed once for the comments and the Issues sheet."""
-    return {id(i): (i.message(lang), i.hint(lang)) for i in issues}
+    return {id(i): i.texts(lang) for i in issues}
 
 
 def _texts(issue: Issue, lang: str, cache: Said | None) -> tuple[str, str]:
     found = cache.get(id(issue)) if cache is not None else None
-    return found if found is not None else (issue.message(lang), issue.hint(lang))
+    return found if found is not None else issue.texts(lang)
 
 
 def comment_text(mark: Mark, lang: str, cache: Said | None = None) -> str:

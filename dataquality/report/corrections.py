@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from copy import copy
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import Any
 
 from dataquality.fileio import atomic_path, inside, unique_filenames
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
-from dataquality.issue import column_letter as _letter
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
@@ -27,13 +20,9 @@ from dataquality.report.common import (
     tracking_columns,
     where,
 )
-from dataquality.xlsx import put
 
 SUBFOLDER = "corrections"  # inside --out when written as a --format next to other reports
 FILL_IN = ("corrected_value", "done_by", "done_on")
-_HEADER_FILL = PatternFill("solid", fgColor="305496")
-_TODO_FILL = PatternFill("solid", fgColor="FFF2CC")
-_SEVERITY_FONT = {Severity.ERROR: Font(color="C00000", bold=True), Severity.WARNING: Font(color="B26A00"), Severity.INFO: Font(color="1F4E79")}
 _WIDTHS = {"issue_number": 18, "severity": 8, "entity": 8, "key": 14, "field": 14, "file": 18, "cell": 16, "value": 20,
            "message": 48, "suggestion": 40, "age_days": 10, "due": 12, "overdue": 8, "corrected_value": 20, "done_by": 12, "done_on": 12}
 
@@ -73,7 +62,7 @@ def write_lists(result: Result, folder: Path, lang: str) -> list[Path]:
     for dept, issues in groups.items():
         path = inside(folder, names[dept])
         with atomic_path(path) as tmp:
-            _workbook(dept, issues, lang, when).save(tmp)
+            _write_workbook(tmp, dept, issues, lang, when)
         written.append(path)
     if written:
         _write_index(folder, groups, names, lang)
@@ -82,6 +71,11 @@ def write_lists(result: Result, folder: Path, lang: str) -> list[Path]:
 
 def _write_index(folder: Path, groups: dict[str, list[Issue]], names: dict[str, str], lang: str) -> None:
     """_index.xlsx: which file holds which department's list, and how many issues it has."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from dataquality.xlsx import put
+
     wb = Workbook()
     ws = wb.active
     ws.title = text("names.index_sheet", lang)[:31]
@@ -112,7 +106,8 @@ def _label(column: str, lang: str) -> str:
 
 def _values(issue: Issue, lang: str) -> dict[str, object]:
     # The suggestion is the corrected value itself when the rule can fix it automatically.
-    suggestion = issue.fixed_value if issue.fixable and issue.fixed_value not in (None, "") else issue.hint(lang)
+    message, hint = issue.texts(lang)
+    suggestion = issue.fixed_value if issue.fixable and issue.fixed_value not in (None, "") else hint
     overdue = issue.tracking.get("overdue")
     return {
         "issue_number": issue_number(issue),
@@ -123,7 +118,7 @@ def _values(issue: Issue, lang: str) -> dict[str, object]:
         "file": issue.file,
         "cell": where(issue),
         "value": issue.value,
-        "message": issue.message(lang),
+        "message": message,
         "suggestion": suggestion,
         "age_days": issue.tracking.get("age_days"),
         "due": issue.tracking.get("due"),
@@ -131,60 +126,75 @@ def _values(issue: Issue, lang: str) -> dict[str, object]:
     }
 
 
-class _Cells:
-    """Write-only cells for one sheet; each distinct style is built once and stamped onto later cells."""
+def _font(color: str, **extra: object) -> dict[str, object]:
+    return {"font_color": f"#{color}", **extra}
 
-    def __init__(self, ws: Worksheet) -> None:
+
+_SEVERITY_FORMAT = {Severity.ERROR: _font("C00000", bold=True), Severity.WARNING: _font("B26A00"), Severity.INFO: _font("1F4E79")}
+
+
+class _Sheet:
+    """One XlsxWriter sheet written row by row; text always goes out as text, never as a formula."""
+
+    def __init__(self, wb: Any, ws: Any) -> None:
+        self.wb = wb
         self.ws = ws
-        self._styles: dict[str, StyleArray] = {}
+        self._formats: dict[str, Any] = {}
 
-    def __call__(self, value: object, key: str | None = None, **style: object) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws)
-        put(cell, value)
-        if key is None:
-            return cell
-        stamp = self._styles.get(key)
-        if stamp is None:
-            for name, v in style.items():
-                setattr(cell, name, v)
-            self._styles[key] = copy(cell._style)
-        else:
-            # Copying the style array skips openpyxl's per-cell style lookup: about a third of the time
-            # for a list of tens of thousands of issues.
-            cell._style = copy(stamp)
-        return cell
+    def fmt(self, key: str, **props: object) -> Any:
+        found = self._formats.get(key)
+        if found is None:
+            found = self._formats[key] = self.wb.add_format(props)
+        return found
+
+    def put(self, row: int, col: int, value: object, fmt: Any = None) -> None:
+        if value is None:
+            if fmt is not None:
+                self.ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            self.ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, int | float):
+            self.ws.write_number(row, col, value, fmt)
+        else:  # write_string: = + - @ stay text; XlsxWriter escapes control characters
+            self.ws.write_string(row, col, str(value), fmt)
 
 
-def _workbook(dept: str, issues: list[Issue], lang: str, when: str) -> Workbook:
-    # Write-only mode: a department with tens of thousands of issues is still written in seconds.
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(text("corrections.sheet", lang))
-    columns = _columns(issues)
-    for i, col in enumerate(columns):
-        ws.column_dimensions[_letter(i)].width = _WIDTHS.get(col, 14)
-    ws.freeze_panes = "C4"
-    ws.auto_filter.ref = f"A3:{_letter(len(columns) - 1)}{len(issues) + 3}"
-    cell = _Cells(ws)
-    ws.append([cell(text("corrections.title", lang, department=dept, n=len(issues), when=when), "title", font=Font(bold=True, size=14))])
-    ws.append([cell(text("corrections.instructions", lang), "note", font=Font(italic=True, color="595959"))])
-    header = []
-    for col in columns:
-        fill = _TODO_FILL if col in FILL_IN else _HEADER_FILL
-        font = Font(bold=True, color="000000" if col in FILL_IN else "FFFFFF")
-        header.append(cell(_label(col, lang), "todo-head" if col in FILL_IN else "head", font=font, fill=fill, alignment=Alignment(horizontal="center", wrap_text=True)))
-    ws.append(header)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for issue in issues:
-        values = _values(issue, lang)
-        row = []
-        for col in columns:
-            if col in FILL_IN:
-                row.append(cell(None, col, fill=_TODO_FILL, number_format="yyyy-mm-dd" if col == "done_on" else "@"))
-            elif col == "severity":
-                row.append(cell(values[col], issue.severity.value, font=_SEVERITY_FONT[issue.severity]))
-            elif col in ("message", "suggestion"):
-                row.append(cell(values[col], "wrap", alignment=wrap))
-            else:
-                row.append(cell(values[col]))
-        ws.append(row)
-    return wb
+def _write_workbook(path: Path, dept: str, issues: list[Issue], lang: str, when: str) -> None:
+    """The list as an .xlsx written by XlsxWriter (shared strings: repeated texts stored once, faster than inline)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
+                                         "strings_to_numbers": False, "strings_to_urls": False})
+    try:
+        ws = wb.add_worksheet(text("corrections.sheet", lang))
+        sheet = _Sheet(wb, ws)
+        columns = _columns(issues)
+        for i, col in enumerate(columns):
+            ws.set_column(i, i, _WIDTHS.get(col, 14))
+        ws.freeze_panes(3, 2)  # C4
+        ws.autofilter(2, 0, len(issues) + 2, len(columns) - 1)
+        sheet.put(0, 0, text("corrections.title", lang, department=dept, n=len(issues), when=when), sheet.fmt("title", bold=True, font_size=14))
+        sheet.put(1, 0, text("corrections.instructions", lang), sheet.fmt("note", italic=True, font_color="#595959"))
+        for c, col in enumerate(columns):
+            todo = col in FILL_IN
+            head = sheet.fmt("todo-head" if todo else "head", bold=True, font_color="#000000" if todo else "#FFFFFF",
+                             bg_color="#FFF2CC" if todo else "#305496", pattern=1, align="center", text_wrap=True)
+            sheet.put(2, c, _label(col, lang), head)
+        wrap = sheet.fmt("wrap", text_wrap=True, valign="top")
+        todo_text = sheet.fmt("todo", bg_color="#FFF2CC", pattern=1, num_format="@")
+        todo_date = sheet.fmt("todo-date", bg_color="#FFF2CC", pattern=1, num_format="yyyy-mm-dd")
+        severity = {s: sheet.fmt(s.value, **props) for s, props in _SEVERITY_FORMAT.items()}
+        plan = [(c, col) for c, col in enumerate(columns)]
+        for r, issue in enumerate(issues, start=3):
+            values = _values(issue, lang)
+            for c, col in plan:
+                if col in FILL_IN:
+                    sheet.put(r, c, None, todo_date if col == "done_on" else todo_text)
+                elif col == "severity":
+                    sheet.put(r, c, values[col], severity[issue.severity])
+                elif col in ("message", "suggestion"):
+                    sheet.put(r, c, values[col], wrap)
+                else:
+                    sheet.put(r, c, values[col])
+    finally:
+        wb.close()

@@ -128,10 +128,11 @@ def _data_block(issues: list[Issue], lang: str) -> tuple[Markup, str]:
     for issue in issues:
         tr = issue.tracking
         overdue = tr.get("overdue")
+        message, hint = issue.texts(lang)
         rows.append([
             issue.severity.rank, s(issue.rule), s(entity_label(issue.entity, lang)),
             s(department_label(issue.department, lang)), s(issue.file), s(where(issue)), s(issue.key),
-            s(field_label(issue, lang)), s(issue.value), s(issue.message(lang)), s(issue.hint(lang)),
+            s(field_label(issue, lang)), s(issue.value), s(message), s(hint),
             s(issue.fixed_value if issue.fixable else None), s(text(f"report.status.{issue.status.value}", lang)),
             s(tr.get("issue_number")), tr.get("age_days"), s(tr.get("due")),
             None if overdue is None else bool(overdue),

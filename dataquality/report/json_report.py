@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from dataquality import __version__
 from dataquality.fileio import atomic_open
@@ -35,14 +36,25 @@ def as_dict(result: Result, lang: str) -> dict[str, Any]:
     }
 
 
+def encode(data: Any) -> bytes:
+    """UTF-8 JSON indented by two spaces, characters kept as they are (orjson: C speed with 100,000s of issues)."""
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY, default=str)
+
+
 def write(result: Result, options: ReportOptions) -> Path | None:
     """Write report.json into the output folder, or to standard output when there is none."""
-    data = as_dict(result, options.lang)
+    data = encode(as_dict(result, options.lang))
     if options.out is None:
-        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        data += b"\n"
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:
+            sys.stdout.flush()
+            buffer.write(data)
+            buffer.flush()
+        else:  # a text-only stream (e.g. click's test runner)
+            sys.stdout.write(data.decode("utf-8"))
         return None
     path = options.out / FILE_NAME
-    with atomic_open(path) as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2)
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
     return path
