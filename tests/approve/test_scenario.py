@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from dataquality.approve import audit, workflow
+from dataquality.approve.accounts import Account
 from dataquality.approve.apply import apply
 from dataquality.approve.changes import load_change_set
 from dataquality.approve.issues import approval_issues
@@ -19,7 +21,15 @@ from dataquality.approve.workflow import decide_for_changes
 from dataquality.load import load_file
 from dataquality.pipeline import run
 
-from .scenario import EXPECTED, FREE, write_scenario
+from .scenario import EXPECTED, FREE, SUBMITTER, write_scenario
+
+# The sheet's importer (an L2 account) and a policy letting sheets carry tier 3, as the scenario's
+# paper sheet does; by default tier 3 must be approved by signing in (test_trust.py).
+IMPORTER = Account(0, "E012", "郑浩", ("L2",))
+
+
+def sheet_policy(policy):  # type: ignore[no-untyped-def]
+    return replace(policy, import_max_tier=3)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +38,7 @@ def submit_scenario(store, policy, config, write_xlsx):  # type: ignore[no-untyp
     baseline, incoming, sheet = write_scenario(write_xlsx)
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
     info = {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline), "baseline_sha256": "-"}
-    workflow.submit(store, changes, info)
+    workflow.submit(store, changes, info, by=SUBMITTER, directory=policy.people)
     return baseline, incoming, sheet, changes
 
 
@@ -49,7 +59,7 @@ def test_change_set_has_the_spec_tiers(config, policy, write_xlsx) -> None:
 
 def test_sheet_decisions_give_the_spec_statuses(store, config, policy, write_xlsx) -> None:
     _, _, sheet, changes = submit_scenario(store, policy, config, write_xlsx)
-    outcomes = import_sheet(store, policy, config, sheet)
+    outcomes = import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     refused = sorted((o.row, o.key) for o in outcomes if not o.ok)
     assert refused == [(2, "approve.self"), (4, "approve.counts_once"), (9, "approve.closed_rejected")]
     states = decide_for_changes(store, policy, changes)
@@ -59,7 +69,7 @@ def test_sheet_decisions_give_the_spec_statuses(store, config, policy, write_xls
 
 def test_apply_writes_the_right_master(store, config, policy, write_xlsx, tmp_path) -> None:
     baseline, incoming, sheet, _ = submit_scenario(store, policy, config, write_xlsx)
-    import_sheet(store, policy, config, sheet)
+    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     out = tmp_path / "out" / "master.xlsx"
     res = apply(store, policy, config, out, incoming, baseline, by="王芳")
     wb = load_workbook(out)
@@ -97,7 +107,7 @@ def test_apply_writes_the_right_master(store, config, policy, write_xlsx, tmp_pa
 
 def test_unapproved_changes_are_error_issues(store, config, policy, write_xlsx) -> None:
     baseline, incoming, sheet, _ = submit_scenario(store, policy, config, write_xlsx)
-    import_sheet(store, policy, config, sheet)
+    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     tables, base = load_file(incoming, config), load_file(baseline, config)
     issues = approval_issues(tables, base, store, config, policy)
     got = {(i.entity, i.key, i.field or "*") for i in issues}
