@@ -40,7 +40,8 @@ def replay(events: Iterable[dict[str, Any]]) -> tuple[dict[int, dict[str, str]],
     state: dict[int, dict[str, str]] = {}
     decided: Counter[tuple[str, ...]] = Counter()
     for ev in events:  # one step per audit event, like the chain walk itself
-        data = json.loads(ev["data"]) if ev.get("data") else None
+        # Only keyed events carry state: an unkeyed row's details are anyone's word.
+        data = json.loads(ev["data"]) if ev.get("data") and ev.get("alg") else None
         action, rid = ev["action"], ev.get("request_id")
         if data is None:
             continue  # a 0.1 row: the seal's snapshot stands for it

@@ -13,15 +13,16 @@ from dataquality.store import Store, open_store
 
 
 def open_approval_store(url: str, state_dir: Path | str, write: bool = True) -> Store:
-    """The store at `url` with the audit key bound. `write`: a fresh database (empty log) gets a new
-    key file; a used database without its key is refused, since nothing could be sealed."""
+    """The store at `url` with the audit key bound. `write`: a database never sealed (fresh, or of
+    dq 0.1) gets a new key file; a sealed one without its key is refused, since nothing could be sealed."""
     store = open_store(url)
     try:
         key = load_key(state_dir)
         if key is None:
             with store.transaction() as conn:
-                empty = conn.execute(select(func.count()).select_from(audit_log)).scalar() == 0
-            if write and empty:
+                # Never sealed yet (a fresh database, or one of dq 0.1): a new key may start the seals.
+                unsealed = conn.execute(select(func.count()).select_from(audit_log).where(audit_log.c.alg.is_not(None))).scalar() == 0
+            if write and unsealed:
                 key = create_key(key_path(state_dir))
             elif write:
                 raise AuditKeyError("keys.missing", file=str(key_path(state_dir)), env=KEY_ENV)
