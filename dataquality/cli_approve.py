@@ -15,7 +15,14 @@ from dataquality.i18n import normalise_lang, text
 
 def register(main: click.Group) -> None:
     """Add `users` and `serve` to the `dq` group."""
-    from dataquality.cli import LANG_OPTION, _policy_and_config, _store, config_options, db_options, handle_errors
+    from dataquality.cli import (
+        LANG_OPTION,
+        _policy_and_config,
+        _store,
+        config_options,
+        db_options,
+        handle_errors,
+    )
 
     @main.group()
     def users() -> None:

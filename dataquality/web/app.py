@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from dataquality.approve import acting, accounts, workflow
+from dataquality.approve import accounts, acting, workflow
 from dataquality.approve.accounts import Account
 from dataquality.approve.db import audit_log, requests
 from dataquality.approve.tiers import ApprovalPolicy
@@ -95,7 +96,7 @@ class _Web:
         if not header or request.client is None or request.client.host not in self.settings.trusted_proxies:
             return None
         name = request.headers.get(header)
-        return accounts.account_for_person(self.store, self.policy, name) if name else None
+        return accounts.account_for_person(self.store, self.policy, _header_text(name)) if name else None
 
     def to_sign_in(self) -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
@@ -236,6 +237,15 @@ class _Web:
         except DQError as exc:
             return await self.detail(request, error=exc.message(self.lang(request)), status=409)
         return RedirectResponse(f"/?done={action}-{request_id}", status_code=303)
+
+
+def _header_text(value: str) -> str:
+    """A proxy's user header as text: a staff id, or a name sent as UTF-8 bytes or percent-encoded."""
+    try:
+        value = value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    return unquote(value)
 
 
 def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings | None = None) -> Starlette:

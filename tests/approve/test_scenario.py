@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import replace
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from openpyxl import load_workbook

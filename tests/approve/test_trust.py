@@ -24,7 +24,6 @@ from dataquality.approve.changes import load_change_set
 from dataquality.approve.people import Directory, PersonError, clean_name
 from dataquality.approve.sheet import import_sheet
 from dataquality.approve.stores import open_approval_store
-from dataquality.approve.workflow import WorkflowError
 from dataquality.store import open_store
 
 from .conftest import TEST_KEY
@@ -169,7 +168,7 @@ def test_forged_append_with_a_correct_sha256_is_detected(decided) -> None:
         row = {**forged, "alg": alg}
         row["hash"] = audit.row_hash(row) if alg is None else audit.row_mac(row, b"not the key" * 3)
         cols = ", ".join(row)
-        raw(store, "DELETE FROM approve_audit WHERE seq > %d" % last["seq"],
+        raw(store, f"DELETE FROM approve_audit WHERE seq > {last['seq']}",
             f"UPDATE approve_audit_head SET seq = {row['seq']}, hash = '{row['hash']}'")
         with store.engine.begin() as conn:
             conn.execute(text(f"INSERT INTO approve_audit ({cols}) VALUES ({', '.join(':' + c for c in row)})"), row)
