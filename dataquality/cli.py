@@ -774,7 +774,7 @@ def reject(request_id: int, user: str, reason: str, role: str | None, db: str | 
               help="The last approved master (with INCOMING; default: the files of the latest submission).")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The new approved master (.xlsx).")
 @click.option("--submission", type=int, default=None, help="Apply this submission's files instead of the latest.")
-@click.option("--by", default=None, help="Who applies (kept in the audit log).")
+@click.option("--by", default=None, help="Who applies, a person of the staff list (kept in the audit log).")
 @db_options
 @config_options
 @LANG_OPTION
@@ -793,6 +793,7 @@ def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submissio
             incoming, baseline = Path(sub["incoming_path"]), Path(sub["baseline_path"])
         elif baseline is None:
             raise ApplyError("apply.need_baseline")
+        by = policy.directory().person(by).name if by else None
         res = apply(store, policy, config, out, incoming, baseline, by=by, lang=lang)
     finally:
         store.close()
