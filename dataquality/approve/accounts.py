@@ -10,6 +10,7 @@ refused. Creating an account or changing its roles or password is also an audit 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -32,8 +33,12 @@ from dataquality.store import Store
 SESSION_HOURS = 8
 MIN_PASSWORD = 10
 _HASHER = PasswordHasher()
-# Checked when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("dq-no-such-user-dummy-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the name is unknown, so a wrong name costs as long as a wrong password."""
+    return _HASHER.hash("dq-no-such-user-dummy-password")
 
 
 class AccountError(DQError):
@@ -166,7 +171,7 @@ def authenticate(store: Store, policy: ApprovalPolicy, name: str, password: str)
         key = _key(conn)
         found = _account(conn, key, users.c.person_id == person.id) if person else None
     if found is None:
-        _verify(_DUMMY_HASH, password or "")
+        _verify(_dummy_hash(), password or "")
         raise SignInError("accounts.sign_in_failed")
     account, stored = found
     if not _verify(stored, password or ""):

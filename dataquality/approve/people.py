@@ -19,6 +19,8 @@ from dataquality.config import Config
 from dataquality.errors import DQError
 
 STAFF_LIST = "staff"
+# The id column of the list: `id` in staff.yaml; 工号 / 员工编号 in an HR sheet (--reference).
+ID_KEYS = ("id", "工号", "员工编号", "employeeid", "employee_id")
 _WHAT = {
     "person": {"en": "person", "zh": "人员"},
     "approver": {"en": "approver", "zh": "审批人"},
@@ -64,7 +66,7 @@ class Directory:
             name = str(rec.get("name", "")).strip()
             if not clean_name(name):
                 continue
-            pid = str(rec.get("id") or name).strip()
+            pid = str(next((rec[k] for k in ID_KEYS if rec.get(k) not in (None, "")), name)).strip()
             people[pid] = Person(pid, name, None if rec.get("department") is None else str(rec["department"]))
             for alias in (name, pid, *(rec.get("aliases") or ())):
                 index.setdefault(clean_name(alias), pid)

@@ -108,3 +108,13 @@ def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:  # 
     # An attacker who copies the database back to an earlier state is caught against the head.
     early = dq(project, "audit", "verify", "--expect-head", f"{int(head.split(':')[0]) + 5}:{head.split(':')[1]}")
     assert early.returncode == 1 and "truncated, rolled back or deleted" in early.stdout
+    # A status set by hand in the database: dq check warns, dq audit verify and dq apply refuse.
+    import sqlite3
+
+    with sqlite3.connect(project / ".dq" / "dq.db") as conn:
+        conn.execute("UPDATE approve_requests SET status = 'approved' WHERE status = 'applied'")
+    checked = dq(project, "check", "--quiet")
+    assert "audit log does not verify" in checked.stderr
+    assert dq(project, "audit", "verify").returncode == 1
+    refused = dq(project, "apply", "--out", "again.xlsx")
+    assert refused.returncode == 1 and "Nothing applied" in refused.stderr and not (project / "again.xlsx").exists()
