@@ -85,7 +85,9 @@ class _Web:
         return response
 
     def _cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
-        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict",
+        # Lax: a link to the inbox from an e-mail still arrives signed in; no form of another site
+        # is ever accepted anyway, since each carries this session's CSRF token.
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
                             secure=self.settings.secure_cookies, path="/")
 
     def signed_in(self, request: Request) -> tuple[Account, str] | None:

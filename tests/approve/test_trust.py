@@ -24,6 +24,8 @@ from dataquality.approve.changes import load_change_set
 from dataquality.approve.people import Directory, PersonError, clean_name
 from dataquality.approve.sheet import import_sheet
 from dataquality.approve.stores import open_approval_store
+from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.config import Config, reference_from_records
 from dataquality.store import open_store
 
 from .conftest import TEST_KEY
@@ -31,6 +33,20 @@ from .scenario import APPROVALS_HEADER, SUBMITTER, TODAY, write_scenario
 from .test_workflow import INFO, change, one_request, refused
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def config(config):  # type: ignore[no-untyped-def]
+    """The shipped configuration with a staff list that gives traditional spellings as aliases."""
+    staff = config.references["staff"]
+    aliases = {"张伟": ["張偉", "張伟"], "陈静": ["陳靜"]}
+    records = [{**r, "aliases": aliases.get(r["name"], [])} for r in staff.records]
+    return config.with_reference(reference_from_records("staff", records, staff.source))
+
+
+@pytest.fixture(scope="module")
+def policy(config):  # type: ignore[no-untyped-def]
+    return ApprovalPolicy.load(config=config)
 
 
 def problems(store, **kw) -> list[str]:  # type: ignore[no-untyped-def]
@@ -477,3 +493,9 @@ def test_tamper_free_run_verifies_and_counts(store, policy) -> None:
     assert found == [] and count == 2 and head(store) == f"{last.seq}:{last.hash[:audit.HEAD_LEN]}"
     with pytest.raises(audit.AuditError):
         audit.parse_head("latest")
+
+
+def test_another_spelling_without_an_alias_is_nobody() -> None:
+    """Out of the box (no aliases in the shipped list) 張伟 is not a person at all: refused, never someone else."""
+    shipped = Directory.from_config(Config.load())
+    assert shipped.find("张\u200b伟").id == "E001" and shipped.find("張伟") is None
