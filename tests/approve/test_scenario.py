@@ -147,8 +147,10 @@ def sheet_rules(tmp_path: Path) -> Path:
     """A copy of the shipped rules whose approval.yaml lets an L2 import sheets up to tier 3."""
     rules = tmp_path / "rules"
     shutil.copytree(default_rules_dir(), rules)
-    with open(rules / "approval.yaml", "a", encoding="utf-8") as fh:
-        fh.write("sheet_import: {roles: [L2], max_tier: 3}\n")
+    path = rules / "approval.yaml"
+    shipped = path.read_text(encoding="utf-8")
+    assert "sheet_import: {roles: [L2], max_tier: 2}" in shipped
+    path.write_text(shipped.replace("max_tier: 2}", "max_tier: 3}"), encoding="utf-8")
     return rules
 
 
