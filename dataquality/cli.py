@@ -338,6 +338,9 @@ def init(folder: Path, demo: bool, force: bool, lang: str | None) -> None:
     lang = normalise_lang(lang)
     config = init_project(folder, lang=lang, force=force)
     click.echo(text("track.init_done", lang, folder=folder, config=config))
+    from dataquality.cli_approve import init_key
+
+    init_key(folder, lang)
     if demo:
         from dataquality.demo import write_demo
 
@@ -375,6 +378,9 @@ def check(config_path: Path, fail_on: str | None, formats: str | None, wait_seco
     if outcome.rerun_of:
         click.echo(text("track.rerun", lang, run=outcome.rerun_of))
     click.echo(text("track.reports_in", lang, path=outcome.run_dir))
+    from dataquality.cli_approve import check_head
+
+    check_head(project, outcome.run_dir, lang)
     click.echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
     sys.exit(outcome.exit_code)
 
@@ -589,6 +595,10 @@ def db_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+USER_OPTION = click.option("--user", "--by", "-u", "user", required=True, envvar="DQ_USER",
+                           help="Who you are: a person of the staff list with a dq account (dq users add); your password is asked (env DQ_USER).")
+
+
 def _policy_and_config(schemas_dir: Path | None, rules_dir: Path | None) -> tuple[Config, Any]:
     from dataquality.approve.tiers import ApprovalPolicy
 
@@ -596,10 +606,12 @@ def _policy_and_config(schemas_dir: Path | None, rules_dir: Path | None) -> tupl
     return config, ApprovalPolicy.load(config=config)
 
 
-def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True, read_only: bool = False) -> Any:
+def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = True, read_only: bool = False,
+           write: bool = True) -> Any:
     """The opened approval store; with create=False, None when the default SQLite file does not exist yet."""
     from dataquality.approve.issues import resolve_url
-    from dataquality.store import DEFAULT_STATE_DIR, open_store
+    from dataquality.approve.stores import open_approval_store
+    from dataquality.store import DEFAULT_STATE_DIR
 
     if state_dir is not None and not state_dir.is_dir():  # a typo must not create a second, empty state
         raise DQError("state.no_state_dir", path=str(state_dir))
@@ -609,7 +621,7 @@ def _store(db: str | None, state_dir: Path | None, policy: Any, create: bool = T
         return None
     if missing and read_only:  # reading an approval database that is not there: say so, create nothing
         raise DQError("state.no_database", path=url.removeprefix("sqlite:///"))
-    return open_store(url)
+    return open_approval_store(url, state_dir or DEFAULT_STATE_DIR, write=write and not read_only)
 
 
 def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -733,7 +745,7 @@ def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, db:
             "entities": sorted({t.entity for t in inc})}
     store = _store(db, state_dir, policy)
     try:
-        res = submit(store, found, info, by=requested_by)
+        res = submit(store, found, info, by=requested_by, directory=policy.directory())
     finally:
         store.close()
     click.echo(text("changes.submitted", lang, id=res.submission_id, created=len(res.created), revised=len(res.revised),
@@ -784,20 +796,23 @@ def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str
 
 @approvals.command("import")
 @click.argument("sheet", type=click.Path(path_type=Path, dir_okay=False))
+@USER_OPTION
 @db_options
 @config_options
 @LANG_OPTION
 @handle_errors
-def approvals_import(sheet: Path, db: str | None, state_dir: Path | None, schemas_dir: Path | None,
+def approvals_import(sheet: Path, user: str, db: str | None, state_dir: Path | None, schemas_dir: Path | None,
                      rules_dir: Path | None, lang: str | None) -> None:
-    """Record the decisions of an approvals sheet (entity, key, field, approver, role, decision, date); refused lines are listed."""
+    """Record an approvals sheet's decisions (entity, key, field, new value, approver, role, decision, date)
+    as entered by you (--user, signed in) on the approvers' behalf; refused lines are listed."""
     from dataquality.approve.sheet import import_sheet
 
     lang = normalise_lang(lang)
     config, policy = _policy_and_config(schemas_dir, rules_dir)
     store = _store(db, state_dir, policy)
     try:
-        outcomes = import_sheet(store, policy, config, sheet, lang)
+        importer = sign_in(store, policy, user, lang)
+        outcomes = import_sheet(store, policy, config, sheet, lang, importer=importer)
     finally:
         store.close()
     for o in outcomes:
@@ -805,6 +820,15 @@ def approvals_import(sheet: Path, db: str | None, state_dir: Path | None, schema
         click.echo(("  " if o.ok else "! ") + line)
     refused = sum(1 for o in outcomes if not o.ok)
     click.echo(text("sheet.summary", lang, ok=len(outcomes) - refused, refused=refused))
+
+
+def sign_in(store: Any, policy: Any, user: str, lang: str) -> Any:
+    """The signed-in account of --user: the password is read from the terminal (or one line of stdin)."""
+    from dataquality.approve.accounts import authenticate
+
+    password = click.prompt(text("accounts.password_prompt", lang, name=user), hide_input=True, err=True,
+                            default="", show_default=False)
+    return authenticate(store, policy, user, password)
 
 
 def _echo_view(v: Any, lang: str) -> None:
@@ -815,46 +839,50 @@ def _echo_view(v: Any, lang: str) -> None:
 
 @main.command()
 @click.argument("request_id", type=REQUEST_ID)
-@click.option("--by", required=True, help="The approver's name.")
-@click.option("--role", required=True, help="The level approved as: L1, L2, L3 (or 部门经理 / 财务总监 / 总经理).")
+@USER_OPTION
+@click.option("--role", default=None, help="The level approved as: L1, L2, L3 (or 部门经理 / 财务总监 / 总经理); default: your account's only role.")
 @click.option("--comment", default=None, help="A note kept in the audit log.")
 @db_options
 @config_options
 @LANG_OPTION
 @handle_errors
-def approve(request_id: int, by: str, role: str, comment: str | None, db: str | None, state_dir: Path | None,
+def approve(request_id: int, user: str, role: str | None, comment: str | None, db: str | None, state_dir: Path | None,
             schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
-    """Approve change request ID at one level; the approval rules are checked in the database."""
-    from dataquality.approve import workflow
+    """Approve change request ID at one level, signed in as --user (your password is asked)."""
+    from dataquality.approve import acting
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
     store = _store(db, state_dir, policy)
     try:
-        _echo_view(workflow.approve(store, policy, request_id, by, role, comment), lang)
+        acting.known_role(policy, role)
+        account = sign_in(store, policy, user, lang)
+        _echo_view(acting.approve_as(store, policy, account, request_id, role, comment, source="cli"), lang)
     finally:
         store.close()
 
 
 @main.command()
 @click.argument("request_id", type=REQUEST_ID)
-@click.option("--by", required=True, help="Who rejects.")
+@USER_OPTION
 @click.option("--reason", required=True, help="Why (kept in the audit log and the held-back sheet).")
-@click.option("--role", default=None, help="The level rejecting (optional).")
+@click.option("--role", default=None, help="The level rejecting (default: your account's only role).")
 @db_options
 @config_options
 @LANG_OPTION
 @handle_errors
-def reject(request_id: int, by: str, reason: str, role: str | None, db: str | None, state_dir: Path | None,
+def reject(request_id: int, user: str, reason: str, role: str | None, db: str | None, state_dir: Path | None,
            schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
-    """Reject change request ID: final; the change never reaches the master."""
-    from dataquality.approve import workflow
+    """Reject change request ID, signed in as --user: final; the change never reaches the master."""
+    from dataquality.approve import acting
 
     lang = normalise_lang(lang)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
     store = _store(db, state_dir, policy)
     try:
-        _echo_view(workflow.reject(store, policy, request_id, by, reason, role), lang)
+        acting.known_role(policy, role)
+        account = sign_in(store, policy, user, lang)
+        _echo_view(acting.reject_as(store, policy, account, request_id, reason, role, source="cli"), lang)
     finally:
         store.close()
 
@@ -865,7 +893,7 @@ def reject(request_id: int, by: str, reason: str, role: str | None, db: str | No
               help="The last approved master (with INCOMING; default: the files of the latest submission).")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False), help="The new approved master (.xlsx).")
 @click.option("--submission", type=REQUEST_ID, default=None, help="Apply this submission's files instead of the latest.")
-@click.option("--by", default=None, help="Who applies (kept in the audit log).")
+@click.option("--by", default=None, help="Who applies, a person of the staff list (kept in the audit log).")
 @db_options
 @config_options
 @LANG_OPTION
@@ -884,6 +912,7 @@ def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submissio
             incoming, baseline = Path(sub["incoming_path"]), Path(sub["baseline_path"])
         elif baseline is None:
             raise ApplyError("apply.need_baseline")
+        by = policy.directory().person(by).name if by else None
         res = apply(store, policy, config, out, incoming, baseline, by=by, lang=lang)
     finally:
         store.close()
@@ -898,20 +927,27 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--expect-head", default=None, metavar="SEQ:SEAL",
+              help="The head printed by an earlier dq check or dq audit verify: fail if the log no longer reaches it (truncated, rolled back, deleted).")
 @db_options
 @config_options
 @LANG_OPTION
 @handle_errors
-def audit_verify(db: str | None, state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
-    """Walk the hash chain; exit 1 and name the rows when any row was edited, inserted or deleted."""
+def audit_verify(expect_head: str | None, db: str | None, state_dir: Path | None, schemas_dir: Path | None,
+                 rules_dir: Path | None, lang: str | None) -> None:
+    """Check the keyed chain, the state tables against it and the triggers; exit 1 and name every problem."""
     from dataquality.approve import audit as audit_log
+    from dataquality.cli_approve import print_head
 
     lang = normalise_lang(lang)
+    if expect_head is not None:
+        audit_log.parse_head(expect_head)
     _, policy = _policy_and_config(schemas_dir, rules_dir)
-    store = _store(db, state_dir, policy, read_only=True)
+    store = _store(db, state_dir, policy, read_only=True, write=False)
     try:
         with store.transaction() as conn:
-            count, problems = audit_log.verify(conn)
+            count, problems = audit_log.verify(conn, expect_head=expect_head)
+        print_head(store, lang)
     finally:
         store.close()
     if not problems:
@@ -943,3 +979,9 @@ def audit_export(out: Path, db: str | None, state_dir: Path | None, schemas_dir:
     finally:
         store.close()
     click.echo(text("audit.exported", lang, n=n, file=out))
+
+
+# Accounts and the web inbox (issue 14): dq users, dq serve.
+from dataquality.cli_approve import register as _register_approval_web  # noqa: E402
+
+_register_approval_web(main)

@@ -44,6 +44,12 @@ class ApplyError(DQError):
     """The master cannot be written from the files and requests given."""
 
 
+class ChainError(ApplyError):
+    """The audit chain does not verify: nothing is applied (exit 1, like any finding of tampering)."""
+
+    exit_code = 1
+
+
 @dataclass(frozen=True)
 class HeldBack:
     """A change kept out of the master, and why."""
@@ -232,6 +238,11 @@ def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incom
     _clean_stale_temps(out)
     at = audit.now()
     with store.transaction() as conn:
+        # Nothing is applied on the word of a chain that does not verify: a status set by hand, a
+        # forged approval, a missing trigger or a wrong key all stop here.
+        _, problems = audit.verify(conn)
+        if problems:
+            raise ChainError("apply.chain_broken", n=len(problems), first=problems[0].message(lang))
         current = workflow.current_requests(conn, {c.entity for c in changes}, lock=True)
         matching = [current[c.ident] for c in changes if c.tier > 0 and c.ident in current
                     and current[c.ident]["new_norm"] == c.new_norm and current[c.ident]["status"] != "withdrawn"]
@@ -245,7 +256,7 @@ def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incom
             for v in to_apply:
                 conn.execute(requests.update().where(requests.c.id == v.id).values(status="applied", updated_at=at))
                 audit.append(conn, "apply", actor=by, request_id=v.id, entity=v.entity, key=v.key, field=v.field,
-                             old_value=v.old, new_value=v.new, at=at, comment=str(out))
+                             old_value=v.old, new_value=v.new, at=at, comment=str(out), data={"status": "applied"})
             audit.append(conn, "apply", actor=by, at=at,
                          comment=f"{out} sha256={digest} applied={len(to_apply)} held={len(held)}")
         _crash_point("after_rename")

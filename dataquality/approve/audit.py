@@ -1,8 +1,15 @@
-"""The append-only audit log: every request, approval, rejection and apply, hash-chained.
+"""The append-only audit log: every request, approval, rejection, apply and account change,
+chained and sealed with a key kept outside the database.
 
-Row N stores the hash of row N-1 (`prev_hash`) and its own sha256 over a canonical JSON of its
-fields, so editing, inserting or deleting a row breaks the chain; the head table catches a
-deletion of the newest rows. `verify` walks the chain and names every row that does not fit.
+Row N stores the seal of row N-1 (`prev_hash`) and its own seal: HMAC-SHA256 under the audit key
+(keys.py) over a canonical JSON of its fields, its details (`data`) included. Editing, inserting,
+deleting or re-sealing rows needs the key, which the database does not hold. `verify` also checks
+that the state tables say what the events say (a status set by hand is found), that the protecting
+triggers exist, and, given the head printed by an earlier `dq check` or `dq audit verify`
+(`--expect-head SEQ:SEAL`), that the log has not been truncated, rolled back or deleted.
+
+Rows written by dq 0.1 are plain sha256 (no key existed): they stay valid as the prefix that the
+first keyed row after them pins down (the `seal` event written on first use with a key).
 """
 
 from __future__ import annotations
@@ -10,24 +17,31 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import json
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
-from dataquality.approve.db import audit_head, audit_log
+from dataquality.approve.db import EXPECTED_TRIGGERS, audit_head, audit_log
+from dataquality.approve.keys import AuditKeyError, key_id
 from dataquality.errors import DQError
 from dataquality.fileio import atomic_open, atomic_path
 from dataquality.i18n import text as msg
 
 GENESIS = "0" * 64
+ALG = "hmac-sha256"
 HASHED = ("seq", "at", "action", "actor", "role", "request_id", "entity", "key", "field", "old_value", "new_value", "comment", "prev_hash")
+SEALED = (*HASHED, "data", "alg", "key_id")
 EXPORT_COLUMNS = ("seq", "at", "action", "actor", "role", "request_id", "entity", "key", "field", "old_value", "new_value", "comment", "prev_hash", "hash")
+HEAD_LEN = 16  # hex digits of the seal in a printed head: SEQ:0123456789abcdef
 _PG_CHAIN_LOCK = 724202
+_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
 
 
 def now() -> str:
@@ -35,26 +49,53 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
+def bind_key(engine: Engine, key: bytes) -> None:
+    """Use `key` for every row appended and verified through `engine` (see keys.open_keyed_store)."""
+    _KEYS[engine] = key
+
+
+def key_for(conn: Connection) -> bytes | None:
+    """The audit key bound to the connection's engine, if any."""
+    return _KEYS.get(conn.engine)
+
+
 def row_hash(row: dict[str, Any]) -> str:
-    """sha256 over the canonical serialisation of a row's hashed fields."""
+    """The unkeyed sha256 of a 0.1 row over its hashed fields (kept to verify old logs)."""
     payload = json.dumps([row.get(k) for k in HASHED], ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def append(conn: Connection, action: str, **fields: Any) -> dict[str, Any]:
-    """Add one row at the end of the chain inside the caller's transaction; returns the row."""
+def row_mac(row: dict[str, Any], key: bytes) -> str:
+    """The keyed seal of a row: HMAC-SHA256 over its fields, details and key id."""
+    payload = json.dumps([row.get(k) for k in SEALED], ensure_ascii=False, separators=(",", ":"), default=str)
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def mac(key: bytes, *parts: Any) -> str:
+    """An HMAC under the audit key over `parts` (used to seal account and session rows)."""
+    payload = json.dumps(list(parts), ensure_ascii=False, separators=(",", ":"), default=str)
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def append(conn: Connection, action: str, data: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    """Add one sealed row at the end of the chain inside the caller's transaction; returns the row."""
+    key = key_for(conn)
+    if key is None:
+        raise AuditKeyError("keys.not_bound")
     if conn.dialect.name == "postgresql":
         # Serialise appenders: two transactions must never both extend the same head.
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"))
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
-    row: dict[str, Any] = {k: None for k in HASHED}
+    row: dict[str, Any] = {k: None for k in SEALED}
     row.update(fields)
     row.update(seq=seq, action=action, prev_hash=prev, at=fields.get("at") or now())
     for k in ("old_value", "new_value", "comment", "actor", "key"):
         if row[k] is not None:
             row[k] = str(row[k])
-    row["hash"] = row_hash(row)
+    row["data"] = None if data is None else json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    row.update(alg=ALG, key_id=key_id(key))
+    row["hash"] = row_mac(row, key)
     conn.execute(audit_log.insert().values(**row))
     if head:
         conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=row["hash"]))
@@ -81,27 +122,109 @@ def rows(conn: Connection) -> Iterator[dict[str, Any]]:
         yield dict(r._mapping)
 
 
-def verify(conn: Connection) -> tuple[int, list[Problem]]:
-    """(rows checked, problems): edited rows, rows inserted or deleted, a head that does not match."""
+def head(conn: Connection) -> str:
+    """The chain's head as printed for an anchor kept outside the database: SEQ:SEAL (0:- when empty)."""
+    last = conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
+    return f"{last.seq}:{last.hash[:HEAD_LEN]}" if last else "0:-"
+
+
+def parse_head(value: str) -> tuple[int, str]:
+    """'SEQ:SEAL' -> (seq, seal prefix); AuditError (exit 2) when it is not one."""
+    seq, sep, seal = value.strip().partition(":")
+    seal = seal.strip().lower()
+    if not sep or not seq.strip().isdigit() or (seal != "-" and (len(seal) < 8 or any(c not in "0123456789abcdef" for c in seal))):
+        raise AuditError("audit.bad_head", head=value)
+    return int(seq), seal
+
+
+class AuditError(DQError):
+    """A bad argument to the audit commands (exit 2)."""
+
+
+def _seal_problems(row: dict[str, Any], key: bytes | None, keyed_seen: bool) -> list[Problem]:
+    if row.get("alg") is None:
+        if keyed_seen:
+            # A row without a key after keyed ones: written by someone who does not hold the key.
+            return [Problem(row["seq"], "unkeyed", {})]
+        return [] if row_hash(row) == row["hash"] else [Problem(row["seq"], "edited", {})]
+    if row.get("alg") != ALG:
+        return [Problem(row["seq"], "edited", {})]
+    if key is None:
+        return []
+    if row.get("key_id") != key_id(key):
+        return [Problem(row["seq"], "other_key", {})]
+    return [] if hmac.compare_digest(row_mac(row, key), row["hash"]) else [Problem(row["seq"], "edited", {})]
+
+
+def verify(conn: Connection, key: bytes | None = None, expect_head: str | None = None,
+           state: bool = True) -> tuple[int, list[Problem]]:
+    """(rows checked, problems): rows edited, inserted, deleted or forged; a head that does not
+    match; state tables that do not say what the events say; missing triggers; and, given
+    `expect_head`, a log that no longer reaches that head."""
+    from dataquality.approve import coverage
+
+    key = key or key_for(conn)
     problems: list[Problem] = []
+    if key is None:
+        problems.append(Problem(None, "no_key", {}))
     expected_seq, prev = 1, GENESIS
     count = 0
+    keyed_seen = legacy_open = False
+    other_key_reported = False
+    events: list[dict[str, Any]] = []
+    by_seq: dict[int, str] = {}
     for row in rows(conn):
         count += 1
         if row["seq"] != expected_seq:
             problems.append(Problem(row["seq"], "gap", {"expected": expected_seq}))
         if row["prev_hash"] != prev:
             problems.append(Problem(row["seq"], "broken_link", {}))
-        if row_hash(row) != row["hash"]:
-            problems.append(Problem(row["seq"], "edited", {}))
+        sealed = _seal_problems(row, key, keyed_seen)
+        for p in sealed:
+            if p.key == "other_key":
+                if other_key_reported:
+                    continue
+                other_key_reported = True
+            problems.append(p)
+        if row.get("alg") is None:
+            legacy_open = not keyed_seen
+        else:
+            keyed_seen, legacy_open = True, False
         expected_seq, prev = row["seq"] + 1, row["hash"]
-    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+        by_seq[row["seq"]] = row["hash"]
+        if not sealed and key is not None:
+            events.append(row)  # only events whose seal holds say what the state is
+    if legacy_open:
+        problems.append(Problem(None, "unsealed", {}))
+    last = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     last_seq = expected_seq - 1
-    if head is None and count:
+    if last is None and count:
         problems.append(Problem(None, "no_head", {}))
-    elif head is not None and (head.seq != last_seq or head.hash != prev):
-        problems.append(Problem(None, "head_mismatch", {"head": head.seq, "last": last_seq}))
+    elif last is not None and (last.seq != last_seq or last.hash != prev):
+        problems.append(Problem(None, "head_mismatch", {"head": last.seq, "last": last_seq}))
+    problems.extend(_trigger_problems(conn))
+    if state and key is not None:  # without the key no event can be trusted to vouch for anything
+        problems.extend(Problem(p[0], p[1], p[2]) for p in coverage.check(conn, events))
+    if expect_head is not None:
+        seq, seal = parse_head(expect_head)
+        if seq > last_seq:
+            problems.append(Problem(None, "behind_anchor", {"anchor": expect_head.strip(), "last": last_seq}))
+        elif seq > 0 and not by_seq.get(seq, "").startswith(seal):
+            problems.append(Problem(seq, "anchor_mismatch", {"anchor": expect_head.strip()}))
     return count, problems
+
+
+def _trigger_problems(conn: Connection) -> list[Problem]:
+    """The protecting triggers that are missing (or disabled, on PostgreSQL)."""
+    wanted = EXPECTED_TRIGGERS.get(conn.dialect.name, ())
+    if conn.dialect.name == "sqlite":
+        found = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    elif conn.dialect.name == "postgresql":
+        found = {r[0] for r in conn.exec_driver_sql(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled IN ('O', 'A')")}
+    else:
+        return []
+    return [Problem(None, "trigger_missing", {"trigger": t}) for t in wanted if t not in found]
 
 
 class ExportError(DQError):

@@ -1,11 +1,17 @@
-"""Import decisions from an approvals sheet (entity, key, field, approver, role, decision, date).
+"""Import decisions from an approvals sheet (entity, key, field, new value, approver, role, decision, date).
 
-Each line goes through the same `approve`/`reject` as the CLI, so every rule holds for imported
-decisions too; a refused line is reported with its reason, never silently dropped.
+The importer signs in; only an account holding a role of approval.yaml's `sheet_import.roles` may
+import, and only for requests up to `sheet_import.max_tier` (tier 3 needs the approvers to sign in
+themselves, by default). Each line is recorded as entered by the importer on behalf of the named
+approver (a person of the staff list), through the same `approve`/`reject` as the CLI, so every
+rule holds for imported decisions too. A line must name the value it approves (a line for another
+value is stale) and carry a date neither in the future nor before the request. A refused line is
+reported with its reason, never silently dropped.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,8 +19,11 @@ from typing import Any
 import pandas as pd
 
 from dataquality.approve import workflow
-from dataquality.approve.changes import RECORD
+from dataquality.approve.accounts import Account
+from dataquality.approve.changes import RECORD, comparable
 from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.approve.workflow import WorkflowError
+from dataquality.checks.values import FieldValues
 from dataquality.config import Config, normalise_header
 from dataquality.errors import DQError, InputError
 from dataquality.i18n import text
@@ -25,6 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "entity": ("entity", "实体", "主数据类型", "对象"),
     "key": ("key", "编码", "主键", "代码"),
     "field": ("field", "字段"),
+    "value": ("value", "new_value", "new value", "新值", "申请值", "审批值", "批准值"),
     "approver": ("approver", "审批人", "批准人"),
     "role": ("role", "角色", "级别", "审批级别"),
     "role_name": ("role_name", "rolename", "角色名称", "职务"),
@@ -32,7 +42,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "date": ("date", "日期", "审批日期"),
     "comment": ("comment", "备注", "意见", "reason", "原因"),
 }
-REQUIRED = ("entity", "key", "field", "approver", "decision")
+REQUIRED = ("entity", "key", "field", "value", "approver", "decision", "date")
 DECISIONS = {
     "approved": ("approved", "approve", "yes", "同意", "通过", "批准", "已批准"),
     "rejected": ("rejected", "reject", "no", "驳回", "拒绝", "不同意", "否决"),
@@ -98,12 +108,44 @@ def _decision(text: str) -> str | None:
     return None
 
 
-def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Path, lang: str = "en") -> list[Outcome]:
-    """Apply every line of the approvals sheet through the workflow, in date order; one Outcome per request touched."""
+def _value_norm(config: Config, entity: str, field: str, typed: str) -> str:
+    """A value typed in the sheet, normalised like the change set's new values (1,000.00 = 1000)."""
+    if field == RECORD:
+        return ""
+    values = FieldValues(config.schemas[entity].fields[field], pd.Series([typed], dtype="str"), dict(config.references))
+    return str(comparable(values)[0].iloc[0])
+
+
+def _date_problem(day: pd.Timestamp, req: dict[str, Any], today: dt.date) -> str | None:
+    """Why a line's date is not acceptable: in the future, or before the request was made."""
+    if pd.isna(day):
+        return "sheet.bad_date"
+    if day.date() > today:
+        return "sheet.future_date"
+    created = pd.Timestamp(req["created_at"])
+    if day.date() < created.date():
+        return "sheet.date_before_request"
+    return None
+
+
+def check_importer(policy: ApprovalPolicy, importer: Account) -> None:
+    """Only an account holding a role allowed by sheet_import may import a sheet."""
+    if not set(importer.roles) & set(policy.import_roles):
+        raise WorkflowError("sheet.importer_not_allowed", name=importer.name, roles=", ".join(policy.import_roles) or "-")
+
+
+def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Path, lang: str = "en",
+                 importer: Account | None = None, today: dt.date | None = None) -> list[Outcome]:
+    """Apply every line of the approvals sheet through the workflow, in date order, as entered by the
+    signed-in `importer`; one Outcome per request touched."""
+    if importer is None:
+        raise WorkflowError("sheet.no_importer")
+    check_importer(policy, importer)
+    today = today or dt.datetime.now(dt.UTC).date()
     body, sheet = read_sheet(path)
     body = body.assign(_order=pd.to_datetime(body.get("date"), errors="coerce") if "date" in body else pd.NaT)
     body = body.sort_values("_order", kind="stable", na_position="last")
-    source = f"{path.name}:{sheet}"
+    source = f"{path.name}:{sheet} (entered by {importer.name})"
     out: list[Outcome] = []
     for row, line in body.iterrows():  # one decision per line: a loop over decisions, not over data
         cells = {k: "" for k in COLUMNS} | {k: "" if pd.isna(v) else str(v).strip() for k, v in line.items()}
@@ -128,14 +170,29 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
             out.append(Outcome(int(row), None, decision, False, "sheet.no_request", {"entity": entity, "key": key, "field": field}))
             continue
         date = get("date") or None
+        typed = _value_norm(config, entity, field, get("value"))
         for req in targets:
+            if req["tier"] > policy.import_max_tier:
+                out.append(Outcome(int(row), req["id"], decision, False, "sheet.tier_too_high",
+                                   {"tier": req["tier"], "top": policy.import_max_tier}))
+                continue
+            # A `*` line decides on a whole created or deleted record: it names no single value.
+            if field != RECORD and typed != req["new_norm"]:
+                out.append(Outcome(int(row), req["id"], decision, False, "sheet.stale_value",
+                                   {"value": get("value"), "new": req["new_value"] or ""}))
+                continue
+            bad_date = _date_problem(line["_order"], req, today)
+            if bad_date:
+                out.append(Outcome(int(row), req["id"], decision, False, bad_date, {"date": date or ""}))
+                continue
             try:
                 if decision == "approved":
                     workflow.approve(store, policy, req["id"], get("approver"), role_text, get("comment") or None,
-                                     at=date and _iso(date), source=source)
+                                     at=date and _iso(date), source=source, entered_by=importer.person_id)
                 else:
                     workflow.reject(store, policy, req["id"], get("approver"), get("comment") or text("sheet.default_reason", lang),
-                                    role=role_text or None, at=date and _iso(date), source=source)
+                                    role=role_text or None, at=date and _iso(date), source=source,
+                                    entered_by=importer.person_id)
                 out.append(Outcome(int(row), req["id"], decision, True, f"sheet.{decision}", {"name": get("approver")}))
             except DQError as exc:
                 out.append(Outcome(int(row), req["id"], decision, False, exc.key, exc.params))

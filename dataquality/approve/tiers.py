@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from dataquality.approve.people import Directory
 from dataquality.config import Config, _fail, _read_yaml, normalise_header
 from dataquality.paths import default_rules_dir
 
@@ -18,7 +19,8 @@ DIRECTIONS = ("any", "increase", "decrease")
 CHANGES = ("absolute", "relative")
 MAX_TIER = 9
 _RULE_KEYS = {"direction", "change", "max", "tier"}
-_TOP_KEYS = {"roles", "requester_field", "deleted_record_tier", "database", "fields"}
+_TOP_KEYS = {"roles", "requester_field", "deleted_record_tier", "database", "fields", "sheet_import"}
+_IMPORT_KEYS = {"roles", "max_tier"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,15 @@ class ApprovalPolicy:
     deleted_record_tier: int = 2
     database: str | None = None
     source: str = ""
+    # Who may record an approvals sheet's lines on behalf of the approvers named in it, and up to
+    # which tier (sheet_import in approval.yaml; tier 3 only by signing in, by default).
+    import_roles: tuple[str, ...] = ("L2",)
+    import_max_tier: int = 2
+    people: Directory | None = field(default=None, compare=False)
+
+    def directory(self) -> Directory:
+        """The staff list as people (empty when the policy was read without a configuration)."""
+        return self.people or Directory({}, {})
 
     def sensitive(self, entity: str) -> tuple[str, ...]:
         """The sensitive fields of `entity`, in the YAML's order."""
@@ -181,5 +192,27 @@ def parse_policy(path: Path, data: Any, config: Config | None = None) -> Approva
     database = data.get("database")
     if database is not None and not isinstance(database, str):
         raise _fail(path, "database", "sqlalchemy_url")
-    return ApprovalPolicy(tuple(roles), fields, str(data.get("requester_field") or "requested_by"), deleted, database or None, str(path))
+    import_roles, import_max = _parse_import(path, data.get("sheet_import"), roles)
+    return ApprovalPolicy(tuple(roles), fields, str(data.get("requester_field") or "requested_by"), deleted, database or None,
+                          str(path), import_roles, import_max, Directory.from_config(config) if config else None)
+
+
+def _parse_import(path: Path, raw: Any, roles: list[Role]) -> tuple[tuple[str, ...], int]:
+    """sheet_import: {roles: [L2], max_tier: 2}: who may import an approvals sheet, up to which tier."""
+    if raw is None:
+        return ("L2",) if len(roles) >= 2 else (roles[0].code,), min(2, len(roles))
+    if not isinstance(raw, Mapping):
+        raise _fail(path, "sheet_import", "unknown_setting", allowed=', '.join(sorted(_IMPORT_KEYS)))
+    unknown = set(raw) - _IMPORT_KEYS
+    if unknown:
+        raise _fail(path, f"sheet_import.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(sorted(_IMPORT_KEYS)))
+    codes = {r.code for r in roles}
+    chosen = tuple(str(c).upper() for c in raw.get("roles") or ())
+    bad = [c for c in chosen if c not in codes]
+    if bad:
+        raise _fail(path, "sheet_import.roles", "one_of", allowed=', '.join(sorted(codes)))
+    top = raw.get("max_tier", 2)
+    if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= len(roles):
+        raise _fail(path, "sheet_import.max_tier", "whole_number_range", top=len(roles))
+    return chosen, top
 

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Connection
 from dataquality.approve import audit
 from dataquality.approve.changes import RECORD, Change
 from dataquality.approve.db import approvals, requests, submissions
+from dataquality.approve.people import Directory, clean_name
 from dataquality.approve.tiers import ApprovalPolicy, Role
-from dataquality.config import normalise_header
 from dataquality.errors import DQError
 from dataquality.store import Store
 
@@ -32,9 +32,15 @@ class WorkflowError(DQError):
     """A decision the approval rules refuse (self-approval, closed request, wrong role...)."""
 
 
-def same_person(a: str | None, b: str | None) -> bool:
-    """Names compared as people mean them: NFKC, case and spaces ignored."""
-    return bool(a) and bool(b) and normalise_header(a) == normalise_header(b)
+def person_key(name: str | None, directory: Directory | None = None) -> str:
+    """Who a name means: the staff list's person id, else the name without invisible characters."""
+    found = directory.find(name) if directory is not None else None
+    return f"id:{found.id}" if found else f"name:{clean_name(name)}"
+
+
+def same_person(a: str | None, b: str | None, directory: Directory | None = None) -> bool:
+    """Names compared as people: the same staff-list person (aliases too), or the same cleaned name."""
+    return bool(clean_name(a)) and bool(clean_name(b)) and person_key(a, directory) == person_key(b, directory)
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class RequestView:
     reason: str | None = None
 
 
-def _covering(tier: int, valid: Sequence[tuple[str, int]]) -> tuple[dict[int, str], tuple[int, ...]]:
+def _covering(tier: int, valid: Sequence[tuple[str, int]], directory: Directory | None = None) -> tuple[dict[int, str], tuple[int, ...]]:
     """Assign distinct people to levels 1..tier as far as possible: (level -> person, missing levels)."""
     levels = list(range(1, tier + 1))
     people: dict[int, list[str]] = {lv: [] for lv in levels}
@@ -72,7 +78,7 @@ def _covering(tier: int, valid: Sequence[tuple[str, int]]) -> tuple[dict[int, st
     for size in range(len(levels), 0, -1):
         for chosen in itertools.combinations(levels, size):
             for pick in itertools.product(*(people[lv] for lv in chosen)):
-                if len({normalise_header(p) for p in pick}) == len(pick):
+                if len({person_key(p, directory) for p in pick}) == len(pick):
                     best = dict(zip(chosen, pick, strict=True))
                     break
             if best:
@@ -96,10 +102,10 @@ def view(req: dict[str, Any], decisions: Iterable[dict[str, Any]], policy: Appro
         if d["value_norm"] != req["new_norm"]:
             stale.append((d["approver"], d["role"]))
             continue
-        if same_person(d["approver"], req["requested_by"]):
+        if same_person(d["approver"], req["requested_by"], policy.people):
             continue
         valid.append((d["approver"], level.get(d["role"], 99)))
-    chosen, missing = _covering(req["tier"], valid)
+    chosen, missing = _covering(req["tier"], valid, policy.people)
     for lv, person in chosen.items():
         present_by_person[person] = f"L{lv}"
     required = tuple(r.code for r in policy.required_roles(req["tier"]))
@@ -155,13 +161,29 @@ def _new_id(result: Any) -> int:
     return int(result.inserted_primary_key[0])
 
 
-def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None) -> SubmitResult:
-    """Record every change that needs approval as a change request (one transaction)."""
+def _requesters(changes: Sequence[Change], by: str | None, directory: Directory | None) -> dict[tuple[str, str, str], str]:
+    """Each change's requester as the staff list names them; every request has one (a deletion: `by`)."""
+    out: dict[tuple[str, str, str], str] = {}
+    for c in changes:
+        named = c.requested_by if c.requested_by and c.kind != "delete" else by
+        if not clean_name(named):
+            raise WorkflowError("approve.no_requester", entity=c.entity, key=c.key, field=c.field)
+        out[c.ident] = directory.person(named, "requester").name if directory is not None else str(named).strip()
+    return out
+
+
+def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None,
+           directory: Directory | None = None) -> SubmitResult:
+    """Record every change that needs approval as a change request (one transaction); each needs a
+    requester of the staff list: the file's requester column, else `by`."""
     created: list[int] = []
     revised: list[int] = []
     unchanged: list[int] = []
     withdrawn: list[int] = []
     needing = [c for c in changes if c.tier > 0]
+    who = _requesters(needing, by, directory)
+    if by is not None and directory is not None:
+        by = directory.person(by, "requester").name
     entities = sorted({c.entity for c in changes} | set(info.get("entities", ())))
     at = audit.now()
     with store.transaction() as conn:
@@ -175,7 +197,10 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
         seen = set()
         for c in needing:
             seen.add(c.ident)
-            requester = c.requested_by or (by if c.kind != "delete" else None)
+            requester = who[c.ident]
+            data = {"kind": c.kind, "tier": c.tier, "new_value": c.new, "new_norm": c.new_norm, "old_norm": c.old_norm,
+                    "requested_by": requester, "status": "pending",
+                    "requester_id": directory.person(requester).id if directory is not None else None}
             old = existing.get(c.ident)
             if old is not None and old["new_norm"] == c.new_norm and old["status"] != "withdrawn":
                 unchanged.append(old["id"])  # same value again: pending stays pending, a rejection stays final
@@ -189,7 +214,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
                 ))
                 audit.append(conn, "revise", actor=requester, request_id=old["id"], entity=c.entity, key=c.key,
                              field=c.field, old_value=old["new_value"], new_value=c.new, at=at,
-                             comment=f"tier {c.tier}")
+                             comment=f"tier {c.tier}", data={**data, "version": old["version"] + 1})
                 revised.append(old["id"])
                 continue
             rid = _new_id(conn.execute(requests.insert().values(
@@ -198,14 +223,14 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
                 status="pending", created_at=at, updated_at=at, version=1,
             )))
             audit.append(conn, "request", actor=requester, request_id=rid, entity=c.entity, key=c.key, field=c.field,
-                         old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}")
+                         old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}", data={**data, "version": 1})
             created.append(rid)
         for ident, old in existing.items():
             if ident not in seen and old["status"] in OPEN:
                 conn.execute(requests.update().where(requests.c.id == old["id"]).values(status="withdrawn", updated_at=at))
                 audit.append(conn, "withdraw", actor=by, request_id=old["id"], entity=old["entity"], key=old["key"],
                              field=old["field"], old_value=old["old_value"], new_value=old["new_value"], at=at,
-                             comment="no longer in the incoming file")
+                             comment="no longer in the incoming file", data={"status": "withdrawn"})
                 withdrawn.append(old["id"])
     return SubmitResult(int(sub_id), tuple(created), tuple(revised), tuple(unchanged), tuple(withdrawn),
                         len(changes) - len(needing))
@@ -232,52 +257,60 @@ def _role(policy: ApprovalPolicy, role: str) -> Role:
     return found
 
 
-def approve(store: Store, policy: ApprovalPolicy, request_id: int, by: str, role: str, comment: str | None = None,
-            at: str | None = None, source: str = "cli") -> RequestView:
-    """Record one approval; refuses what the rules forbid. Returns the request as it now stands."""
-    by = (by or "").strip()
-    if not by:
+def _approver(policy: ApprovalPolicy, by: str | None) -> str:
+    """The approver as the staff list names them; a blank or unknown name is refused."""
+    if not clean_name(by):
         raise WorkflowError("approve.no_name")
+    return policy.directory().person(by, "approver").name
+
+
+def approve(store: Store, policy: ApprovalPolicy, request_id: int, by: str, role: str, comment: str | None = None,
+            at: str | None = None, source: str = "cli", entered_by: str | None = None) -> RequestView:
+    """Record one approval; refuses what the rules forbid. Returns the request as it now stands.
+    `entered_by`: who recorded it on the approver's behalf (an approvals-sheet import)."""
+    by = _approver(policy, by)
     found = _role(policy, role)
     with store.transaction() as conn:
         req = _load_request(conn, request_id)
         _refuse_closed(req)
         if req["tier"] == 0:
             raise WorkflowError("approve.not_needed", id=request_id)
-        if same_person(by, req["requested_by"]):
+        if same_person(by, req["requested_by"], policy.people):
             raise WorkflowError("approve.self", id=request_id, name=by)
         if found.level > req["tier"]:
             raise WorkflowError("approve.role_not_needed", id=request_id, role=found.code, tier=req["tier"],
                                 roles=", ".join(r.code for r in policy.required_roles(req["tier"])))
         decisions = _decisions(conn, [request_id])[request_id]
         for d in decisions:
-            if d["decision"] == "approved" and d["value_norm"] == req["new_norm"] and same_person(d["approver"], by):
+            if d["decision"] == "approved" and d["value_norm"] == req["new_norm"] and same_person(d["approver"], by, policy.people):
                 raise WorkflowError("approve.counts_once", id=request_id, name=by, role=d["role"])
         row = {"request_id": request_id, "approver": by, "role": found.code, "decision": "approved",
                "value_norm": req["new_norm"], "comment": comment, "at": at or audit.now(), "source": source}
         conn.execute(approvals.insert().values(**row))
+        now_view = view(req, [*decisions, row], policy)
+        status = "approved" if not now_view.missing else req["status"]
         audit.append(conn, "approve", actor=by, role=found.code, request_id=request_id, entity=req["entity"],
                      key=req["key"], field=req["field"], old_value=req["old_value"], new_value=req["new_value"],
-                     comment=_with_date(comment, at, source))
-        now_view = view(req, [*decisions, row], policy)
-        if not now_view.missing and req["status"] != "approved":
-            conn.execute(requests.update().where(requests.c.id == request_id).values(status="approved", updated_at=row["at"]))
+                     comment=_with_date(comment, at, source),
+                     data={"role": found.code, "value_norm": req["new_norm"], "status": status, "source": source,
+                           "approver_id": policy.directory().person(by).id if policy.people else None,
+                           "entered_by": entered_by, "decided_at": row["at"]})
+        if status != req["status"]:
+            conn.execute(requests.update().where(requests.c.id == request_id).values(status=status, updated_at=row["at"]))
         return view({**req, "status": "approved" if not now_view.missing else req["status"]}, [*decisions, row], policy)
 
 
 def reject(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reason: str, role: str | None = None,
-           at: str | None = None, source: str = "cli") -> RequestView:
+           at: str | None = None, source: str = "cli", entered_by: str | None = None) -> RequestView:
     """Reject a request: it is closed for good and its change never reaches the master."""
-    by = (by or "").strip()
-    if not by:
-        raise WorkflowError("approve.no_name")
+    by = _approver(policy, by)
     if not (reason or "").strip():
         raise WorkflowError("approve.no_reason")
     code = _role(policy, role).code if role else None
     with store.transaction() as conn:
         req = _load_request(conn, request_id)
         _refuse_closed(req)
-        if same_person(by, req["requested_by"]):
+        if same_person(by, req["requested_by"], policy.people):
             raise WorkflowError("approve.self_reject", id=request_id, name=by)
         when = at or audit.now()
         row = {"request_id": request_id, "approver": by, "role": code or "-", "decision": "rejected",
@@ -286,7 +319,10 @@ def reject(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reaso
         conn.execute(requests.update().where(requests.c.id == request_id).values(status="rejected", updated_at=when))
         audit.append(conn, "reject", actor=by, role=code, request_id=request_id, entity=req["entity"], key=req["key"],
                      field=req["field"], old_value=req["old_value"], new_value=req["new_value"],
-                     comment=_with_date(reason, at, source))
+                     comment=_with_date(reason, at, source),
+                     data={"role": code or "-", "value_norm": req["new_norm"], "status": "rejected", "source": source,
+                           "approver_id": policy.directory().person(by).id if policy.people else None,
+                           "entered_by": entered_by, "decided_at": when})
         decisions = _decisions(conn, [request_id])[request_id]
         return view({**req, "status": "rejected"}, decisions, policy)
 

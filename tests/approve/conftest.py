@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pg import fresh_postgres_database
 
+from dataquality.approve import audit
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.config import Config
 from dataquality.store import Store, open_store
@@ -28,9 +29,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     yield from fresh_postgres_database(request)
 
 
+TEST_KEY = bytes(range(32))
+
+
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
+    """An opened store with a test audit key bound (dq binds the key file's key the same way)."""
     s = open_store(db_url)
+    audit.bind_key(s.engine, TEST_KEY)
     try:
         yield s
     finally:

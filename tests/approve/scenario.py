@@ -7,6 +7,7 @@ approvals sheet holds a self-approval, one person on two levels and a rejection.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,26 +46,28 @@ NEW_PRODUCTS = [
     ["FG000004", "弹簧", "S1", "FG", "PCS", "1,000.00", "500.00", "CNY", "刘洋"],
     ["FG000005", "轴承", "B6", "FG", "PCS", "80", "40", "CNY", "刘洋"],
 ]
-APPROVALS_HEADER = ["entity", "key", "field", "approver", "role", "role_name", "decision", "date"]
+APPROVALS_HEADER = ["entity", "key", "field", "new value", "approver", "role", "role_name", "decision", "date"]
+# Sheet lines are dated today: a date before the request (made today) or in the future is refused.
+TODAY = dt.datetime.now(dt.UTC).date().isoformat()
 APPROVALS = [
-    ["customer", "C000001", "credit_limit", "李娜", "L1", "", "approved", "2026-11-02"],  # self-approval: refused
-    ["customer", "C000002", "credit_limit", "陈静", "L1", "", "approved", "2026-11-02"],
-    ["customer", "C000002", "credit_limit", "陈静", "L2", "", "approved", "2026-11-03"],  # same person, 2nd level
-    ["customer", "C000003", "credit_limit", "赵敏", "", "部门经理", "approved", "2026-11-02"],
-    ["customer", "C000003", "credit_limit", "陈静", "", "财务总监", "approved", "2026-11-03"],
-    ["customer", "C000003", "credit_limit", "吴刚", "", "总经理", "approved", "2026-11-04"],
-    ["customer", "C000004", "bank_account", "赵敏", "L1", "", "rejected", "2026-11-02"],  # rejection
-    ["customer", "C000004", "bank_account", "陈静", "L2", "", "approved", "2026-11-03"],  # after it: refused
-    ["客户", "C000005", "业务员", "赵敏", "L1", "", "同意", "2026-11-02"],
-    ["customer", "C000005", "salesperson", "杨磊", "L2", "", "approved", "2026-11-02"],
-    ["customer", "C000007", "*", "赵敏", "L1", "", "approved", "2026-11-02"],
-    ["customer", "C000007", "*", "杨磊", "L2", "", "approved", "2026-11-02"],
-    ["customer", "C000008", "*", "赵敏", "L1", "", "approved", "2026-11-02"],
-    ["product", "FG000001", "list_price", "赵敏", "", "部门经理", "approved", "2026-11-02"],
-    ["product", "FG000002", "list_price", "赵敏", "L1", "", "approved", "2026-11-02"],
-    ["product", "FG000003", "list_price", "赵敏", "L1", "", "approved", "2026-11-02"],
-    ["product", "FG000003", "list_price", "杨磊", "L2", "", "approved", "2026-11-02"],
-    ["product", "FG000003", "list_price", "吴刚", "L3", "", "approved", "2026-11-02"],
+    ["customer", "C000001", "credit_limit", "150000", "李娜", "L1", "", "approved", TODAY],  # self-approval: refused
+    ["customer", "C000002", "credit_limit", "700000", "陈静", "L1", "", "approved", TODAY],
+    ["customer", "C000002", "credit_limit", "700000", "陈静", "L2", "", "approved", TODAY],  # same person, 2nd level
+    ["customer", "C000003", "credit_limit", "2300000", "赵敏", "", "部门经理", "approved", TODAY],
+    ["customer", "C000003", "credit_limit", "2300000", "陈静", "", "财务总监", "approved", TODAY],
+    ["customer", "C000003", "credit_limit", "2300000", "吴刚", "", "总经理", "approved", TODAY],
+    ["customer", "C000004", "bank_account", "6222999999999999", "赵敏", "L1", "", "rejected", TODAY],  # rejection
+    ["customer", "C000004", "bank_account", "6222999999999999", "陈静", "L2", "", "approved", TODAY],  # after it: refused
+    ["客户", "C000005", "业务员", "孙丽", "赵敏", "L1", "", "同意", TODAY],
+    ["customer", "C000005", "salesperson", "孙丽", "杨磊", "L2", "", "approved", TODAY],
+    ["customer", "C000007", "*", "", "赵敏", "L1", "", "approved", TODAY],
+    ["customer", "C000007", "*", "", "杨磊", "L2", "", "approved", TODAY],
+    ["customer", "C000008", "*", "", "赵敏", "L1", "", "approved", TODAY],
+    ["product", "FG000001", "list_price", "103", "赵敏", "", "部门经理", "approved", TODAY],
+    ["product", "FG000002", "list_price", "112", "赵敏", "L1", "", "approved", TODAY],
+    ["product", "FG000003", "list_price", "140", "赵敏", "L1", "", "approved", TODAY],
+    ["product", "FG000003", "list_price", "140", "杨磊", "L2", "", "approved", TODAY],
+    ["product", "FG000003", "list_price", "140", "吴刚", "L3", "", "approved", TODAY],
 ]
 
 # (entity, key, field) -> (kind, tier, status after the sheet, missing roles): the spec's table.
@@ -88,6 +91,10 @@ EXPECTED = {
 }
 # Tier-0 changes: reported, applied without approval.
 FREE = {("customer", "C000005", "address"), ("customer", "C000008", "*"), ("product", "FG000005", "*")}
+
+
+# Deleted records have no requester in the file: the person submitting stands for them.
+SUBMITTER = "王芳"
 
 
 def write_scenario(write_xlsx: Callable[..., Path]) -> tuple[Path, Path, Path]:

@@ -15,13 +15,15 @@ from dataquality.approve.apply import CRASH_ENV
 from dataquality.approve.changes import load_change_set
 from dataquality.approve.sheet import import_sheet
 
-from .scenario import write_scenario
+from .conftest import TEST_KEY
+from .scenario import SUBMITTER, write_scenario
+from .test_scenario import IMPORTER, sheet_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _apply(tmp_path: Path, db_url: str, incoming: Path, baseline: Path, out: Path, crash: str | None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_AUDIT_KEY": TEST_KEY.hex()}
     env.pop(CRASH_ENV, None)
     if crash:
         env[CRASH_ENV] = crash
@@ -41,8 +43,9 @@ def _sheet(path: Path) -> list[tuple]:
 def test_crash_during_apply_is_consistent(crash: str, store, config, policy, db_url, write_xlsx, tmp_path) -> None:
     baseline, incoming, sheet = write_scenario(write_xlsx)
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
-    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline), "baseline_sha256": "-"})
-    import_sheet(store, policy, config, sheet)
+    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline), "baseline_sha256": "-"},
+                    by=SUBMITTER, directory=policy.people)
+    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     out = tmp_path / "master-out.xlsx"
     out.write_bytes(b"previous master")
     before = _statuses(store, policy)

@@ -23,8 +23,8 @@ def _book(path: Path, title: str, records: list[dict], headers: dict[str, str]) 
     return path
 
 
-def _dq(tmp_path: Path, *args: str):
-    return CliRunner().invoke(main, [*args, "--lang", "en"], catch_exceptions=False)
+def _dq(tmp_path: Path, *args: str, input: str | None = None):
+    return CliRunner().invoke(main, [*args, "--lang", "en"], catch_exceptions=False, input=input)
 
 
 def test_held_back_sheet_gives_the_rejection_reason_and_dates_stay_dates(tmp_path):
@@ -34,7 +34,11 @@ def test_held_back_sheet_gives_the_rejection_reason_and_dates_stay_dates(tmp_pat
     state.mkdir()
     res = _dq(tmp_path, "changes", "submit", str(inc), "-b", str(base), "--requested-by", "张伟", "--state-dir", str(state))
     assert res.exit_code == 0, res.output
-    res = _dq(tmp_path, "reject", "1", "--by", "王总", "--reason", "账号与开户许可证不符", "--state-dir", str(state))
+    secret = "correct horse battery staple"
+    res = _dq(tmp_path, "users", "add", "吴刚", "--role", "L1", "--state-dir", str(state), input=f"{secret}\n{secret}\n")
+    assert res.exit_code == 0, res.output
+    res = _dq(tmp_path, "reject", "1", "--user", "吴刚", "--reason", "账号与开户许可证不符", "--state-dir", str(state),
+              input=f"{secret}\n")
     assert res.exit_code == 0, res.output
     out = tmp_path / "master.xlsx"
     res = _dq(tmp_path, "apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state))
@@ -42,7 +46,7 @@ def test_held_back_sheet_gives_the_rejection_reason_and_dates_stay_dates(tmp_pat
     wb = load_workbook(out)
     held = wb.worksheets[-1]
     reasons = [str(c.value) for c in held[2] if c.value is not None]
-    assert any("账号与开户许可证不符" in r and "王总" in r for r in reasons), reasons
+    assert any("账号与开户许可证不符" in r and "吴刚" in r for r in reasons), reasons
     master = wb.worksheets[0]
     header = [c.value for c in master[1]]
     created = header.index(CUSTOMER_HEADERS_ZH["created_on"]) + 1

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from dataquality.approve import audit, workflow
+from dataquality.approve import audit, db, workflow
 from dataquality.approve.audit import ExportError
 
 from .test_workflow import INFO, change
@@ -25,7 +25,7 @@ def logged(store, policy):  # type: ignore[no-untyped-def]
 
 
 def _tamper(store, sql: str) -> None:  # type: ignore[no-untyped-def]
-    """What an administrator with raw database access could do: drop the guard, then edit."""
+    """What an administrator with raw database access could do: drop the guard, edit, put the guard back."""
     with store.engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("DROP TRIGGER approve_audit_no_update")
@@ -33,6 +33,8 @@ def _tamper(store, sql: str) -> None:  # type: ignore[no-untyped-def]
         else:
             conn.exec_driver_sql("DROP TRIGGER approve_audit_append_only ON approve_audit")
         conn.execute(text(sql))
+        for ddl in (db._SQLITE_TRIGGERS if conn.dialect.name == "sqlite" else db._PG_TRIGGERS[1:]):
+            conn.exec_driver_sql(ddl)
 
 
 def _problems(store) -> list[tuple[int | None, str]]:  # type: ignore[no-untyped-def]
@@ -55,17 +57,21 @@ def test_database_refuses_updates_and_deletes(logged, sql: str) -> None:
 
 def test_edited_row_is_detected(logged) -> None:
     _tamper(logged, "UPDATE approve_audit SET new_value = '9999999' WHERE seq = 2")
-    assert _problems(logged) == [(2, "edited")]
+    found = _problems(logged)
+    # The edited event no longer vouches for its request: the tables disagree with the chain too.
+    assert found[0] == (2, "edited") and {k for _, k in found[1:]} <= {"state_edited", "state_unlogged"}
 
 
 def test_deleted_row_is_detected(logged) -> None:
     _tamper(logged, "DELETE FROM approve_audit WHERE seq = 3")
-    assert _problems(logged) == [(4, "gap"), (4, "broken_link")]
+    # The request that row recorded is no longer vouched for by any sealed event either.
+    assert _problems(logged) == [(4, "gap"), (4, "broken_link"), (None, "state_unlogged")]
 
 
 def test_deleted_newest_row_is_detected(logged) -> None:
     _tamper(logged, "DELETE FROM approve_audit WHERE seq = 5")
-    assert _problems(logged) == [(None, "head_mismatch")]
+    # The rejection it recorded is still in the tables: they no longer match the chain.
+    assert _problems(logged) == [(None, "head_mismatch"), (None, "state_edited"), (None, "approval_unlogged")]
 
 
 def _insert(store, row: dict) -> None:  # type: ignore[no-untyped-def]
@@ -77,16 +83,16 @@ def _insert(store, row: dict) -> None:  # type: ignore[no-untyped-def]
 def test_inserted_row_is_detected(logged) -> None:
     with logged.transaction() as conn:
         last = list(audit.rows(conn))[-1]
-    # A forged approval appended with a perfect link and hash: only the head knows the log ended at 5.
-    _insert(logged, {**last, "seq": 6, "action": "approve", "actor": "ghost", "prev_hash": last["hash"]})
-    assert _problems(logged) == [(None, "head_mismatch")]
+    # A forged approval appended with a perfect link and an unkeyed hash: not sealed with the key.
+    _insert(logged, {**last, "seq": 6, "action": "approve", "actor": "ghost", "prev_hash": last["hash"], "alg": None})
+    assert _problems(logged) == [(6, "unkeyed"), (None, "head_mismatch")]
 
 
 def test_row_inserted_mid_chain_is_detected(logged) -> None:
     with logged.transaction() as conn:
         second = list(audit.rows(conn))[1]
     _insert(logged, {**second, "seq": 25, "actor": "ghost", "prev_hash": second["hash"]})
-    assert _problems(logged) == [(25, "gap"), (25, "broken_link"), (None, "head_mismatch")]
+    assert _problems(logged) == [(25, "gap"), (25, "broken_link"), (25, "edited"), (None, "head_mismatch")]
 
 
 def test_export_csv_and_xlsx(logged, tmp_path) -> None:

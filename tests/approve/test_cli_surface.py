@@ -8,7 +8,8 @@ from click.testing import CliRunner
 from dataquality.cli import main
 
 COMMANDS = [["changes"], ["changes", "show"], ["changes", "submit"], ["approvals"], ["approvals", "list"],
-            ["approvals", "import"], ["approve"], ["reject"], ["apply"], ["audit"], ["audit", "verify"], ["audit", "export"]]
+            ["approvals", "import"], ["approve"], ["reject"], ["apply"], ["audit"], ["audit", "verify"], ["audit", "export"],
+            ["users"], ["users", "add"], ["users", "passwd"], ["users", "roles"], ["users", "list"], ["serve"]]
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
@@ -29,3 +30,11 @@ def test_default_subcommand_and_bad_input(tmp_path) -> None:
 def test_unknown_role_is_one_line(tmp_path) -> None:
     res = CliRunner().invoke(main, ["approve", "1", "--by", "赵敏", "--role", "boss", "--db", f"sqlite:///{tmp_path / 'x.db'}"])
     assert res.exit_code == 2 and "Unknown role 'boss'" in res.output
+
+
+def test_bad_anchor_and_unknown_user_are_one_line(tmp_path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'x.db'}", "--state-dir", str(tmp_path)]
+    res = CliRunner().invoke(main, ["audit", "verify", "--expect-head", "latest", *db])
+    assert res.exit_code == 2 and "SEQ:SEAL" in res.output
+    res = CliRunner().invoke(main, ["approve", "1", "--user", "Mallory", *db], input="whatever\n")
+    assert res.exit_code == 2 and "Wrong name or password" in res.output and "Traceback" not in res.output

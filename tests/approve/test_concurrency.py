@@ -20,11 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 APPROVER = """
 import sys, time
 from dataquality.approve import workflow
+from dataquality.approve import audit
 from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.config import Config
 from dataquality.store import open_store
 url, name, role, start, ids = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5:]
-policy = ApprovalPolicy.load()
+policy = ApprovalPolicy.load(config=Config.load())
 store = open_store(url)
+audit.bind_key(store.engine, bytes(range(32)))
 while time.time() < start:
     time.sleep(0.001)
 for rid in ids:

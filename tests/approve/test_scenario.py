@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from dataquality.approve import audit, workflow
+from dataquality.approve.accounts import Account
 from dataquality.approve.apply import apply
 from dataquality.approve.changes import load_change_set
 from dataquality.approve.issues import approval_issues
 from dataquality.approve.sheet import import_sheet
 from dataquality.approve.workflow import decide_for_changes
 from dataquality.load import load_file
+from dataquality.paths import default_rules_dir
 from dataquality.pipeline import run
 
-from .scenario import EXPECTED, FREE, write_scenario
+from .scenario import EXPECTED, FREE, SUBMITTER, write_scenario
+
+# The sheet's importer (an L2 account) and a policy letting sheets carry tier 3, as the scenario's
+# paper sheet does; by default tier 3 must be approved by signing in (test_trust.py).
+IMPORTER = Account(0, "E012", "郑浩", ("L2",))
+
+
+def sheet_policy(policy):  # type: ignore[no-untyped-def]
+    return replace(policy, import_max_tier=3)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +40,7 @@ def submit_scenario(store, policy, config, write_xlsx):  # type: ignore[no-untyp
     baseline, incoming, sheet = write_scenario(write_xlsx)
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
     info = {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline), "baseline_sha256": "-"}
-    workflow.submit(store, changes, info)
+    workflow.submit(store, changes, info, by=SUBMITTER, directory=policy.people)
     return baseline, incoming, sheet, changes
 
 
@@ -49,7 +61,7 @@ def test_change_set_has_the_spec_tiers(config, policy, write_xlsx) -> None:
 
 def test_sheet_decisions_give_the_spec_statuses(store, config, policy, write_xlsx) -> None:
     _, _, sheet, changes = submit_scenario(store, policy, config, write_xlsx)
-    outcomes = import_sheet(store, policy, config, sheet)
+    outcomes = import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     refused = sorted((o.row, o.key) for o in outcomes if not o.ok)
     assert refused == [(2, "approve.self"), (4, "approve.counts_once"), (9, "approve.closed_rejected")]
     states = decide_for_changes(store, policy, changes)
@@ -59,7 +71,7 @@ def test_sheet_decisions_give_the_spec_statuses(store, config, policy, write_xls
 
 def test_apply_writes_the_right_master(store, config, policy, write_xlsx, tmp_path) -> None:
     baseline, incoming, sheet, _ = submit_scenario(store, policy, config, write_xlsx)
-    import_sheet(store, policy, config, sheet)
+    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     out = tmp_path / "out" / "master.xlsx"
     res = apply(store, policy, config, out, incoming, baseline, by="王芳")
     wb = load_workbook(out)
@@ -97,7 +109,7 @@ def test_apply_writes_the_right_master(store, config, policy, write_xlsx, tmp_pa
 
 def test_unapproved_changes_are_error_issues(store, config, policy, write_xlsx) -> None:
     baseline, incoming, sheet, _ = submit_scenario(store, policy, config, write_xlsx)
-    import_sheet(store, policy, config, sheet)
+    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
     tables, base = load_file(incoming, config), load_file(baseline, config)
     issues = approval_issues(tables, base, store, config, policy)
     got = {(i.entity, i.key, i.field or "*") for i in issues}
@@ -120,45 +132,71 @@ def test_validate_without_database_reports_every_sensitive_change(config, write_
     assert not (tmp_path / ".dq").exists()
 
 
-def dq(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def dq(cwd: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
-    env.pop("DQ_DB", None)
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    for name in ("DQ_DB", "DQ_AUDIT_KEY", "DQ_AUDIT_KEY_FILE", "DQ_USER"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "dataquality", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300, input=input)
+
+
+PASSWORD = "correct horse battery"
+
+
+def sheet_rules(tmp_path: Path) -> Path:
+    """A copy of the shipped rules whose approval.yaml lets an L2 import sheets up to tier 3."""
+    rules = tmp_path / "rules"
+    shutil.copytree(default_rules_dir(), rules)
+    path = rules / "approval.yaml"
+    shipped = path.read_text(encoding="utf-8")
+    assert "sheet_import: {roles: [L2], max_tier: 2}" in shipped
+    path.write_text(shipped.replace("max_tier: 2}", "max_tier: 3}"), encoding="utf-8")
+    return rules
 
 
 def test_cli_scenario(write_xlsx, tmp_path) -> None:
     baseline, incoming, sheet = write_scenario(write_xlsx)
-    shown = dq(tmp_path, "changes", incoming.name, "--baseline", baseline.name, "--format", "json")
+    rules = ["--rules", str(sheet_rules(tmp_path))]
+    shown = dq(tmp_path, "changes", incoming.name, "--baseline", baseline.name, "--format", "json", *rules)
     assert shown.returncode == 0, shown.stderr
     rows = json.loads(shown.stdout)
     assert {(r["entity"], r["key"], r["field"]): r["tier"] for r in rows if r["tier"]} == {k: v[1] for k, v in EXPECTED.items()}
     assert not (tmp_path / ".dq").exists()  # showing never creates the database
-    assert dq(tmp_path, "changes", "submit", incoming.name, "--baseline", baseline.name).returncode == 0
-    imported = dq(tmp_path, "approvals", "import", sheet.name)
-    assert imported.returncode == 0 and "3 refused" in imported.stdout, imported.stdout
-    listed = json.loads(dq(tmp_path, "approvals", "list", "--role", "L2", "--format", "json").stdout)
+    assert dq(tmp_path, "changes", "submit", incoming.name, "--baseline", baseline.name, "--requested-by", SUBMITTER, *rules).returncode == 0
+    assert (tmp_path / ".dq" / "audit.key").is_file()  # the first write on a fresh database made the key
+    for name, role in (("赵敏", "L1"), ("杨磊", "L2"), ("李娜", "L1"), ("郑浩", "L2")):
+        added = dq(tmp_path, "users", "add", name, "--role", role, *rules, input=f"{PASSWORD}\n{PASSWORD}\n")
+        assert added.returncode == 0, added.stderr
+    imported = dq(tmp_path, "approvals", "import", sheet.name, "--user", "郑浩", *rules, input=PASSWORD + "\n")
+    assert imported.returncode == 0 and "3 refused" in imported.stdout, imported.stdout + imported.stderr
+    listed = json.loads(dq(tmp_path, "approvals", "list", "--role", "L2", "--format", "json", *rules).stdout)
     assert {(r["key"], r["field"]) for r in listed} == {(k, f) for (_, k, f), v in EXPECTED.items() if v[2] == "pending" and "L2" in v[3]}
-    own = dq(tmp_path, "approve", "1", "--by", "李娜", "--role", "L1")
+    own = dq(tmp_path, "approve", "1", "--user", "李娜", "--role", "L1", *rules, input=PASSWORD + "\n")
     assert own.returncode == 2 and "cannot approve" in own.stderr and "Traceback" not in own.stderr
-    ok = dq(tmp_path, "approve", "1", "--by", "赵敏", "--role", "部门经理", "--comment", "checked")
-    assert ok.returncode == 0 and "approved" in ok.stdout
-    rej = dq(tmp_path, "reject", "2", "--by", "杨磊", "--reason", "too high")
-    assert rej.returncode == 0 and "rejected" in rej.stdout
-    validated = dq(tmp_path, "validate", incoming.name, "--baseline", baseline.name, "-f", "json", "-q")
+    wrong = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "L1", *rules, input="guess\n")
+    assert wrong.returncode == 2 and "Wrong name or password" in wrong.stderr
+    ok = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "部门经理", "--comment", "checked", *rules, input=PASSWORD + "\n")
+    assert ok.returncode == 0 and "approved" in ok.stdout, ok.stderr
+    rej = dq(tmp_path, "reject", "2", "--user", "杨磊", "--reason", "too high", *rules, input=PASSWORD + "\n")
+    assert rej.returncode == 0 and "rejected" in rej.stdout, rej.stderr
+    validated = dq(tmp_path, "validate", incoming.name, "--baseline", baseline.name, "-f", "json", "-q", *rules)
     apr = [i for i in json.loads(validated.stdout)["issues"] if i["rule"] == "APR001"]
     assert validated.returncode == 1 and len(apr) == sum(1 for v in EXPECTED.values() if v[2] != "approved") - 1
-    applied = dq(tmp_path, "apply", "--out", "new-master.xlsx")
+    applied = dq(tmp_path, "apply", "--out", "new-master.xlsx", *rules)
     assert applied.returncode == 0, applied.stderr
     master = {r[0]: r for r in load_workbook(tmp_path / "new-master.xlsx")["客户主数据"].iter_rows(min_row=2, values_only=True)}
     assert master["C000001"][8] == 150000 and master["C000002"][8] == 200000
-    assert dq(tmp_path, "audit", "verify").returncode == 0
-    exported = dq(tmp_path, "audit", "export", "--out", "audit.xlsx")
+    verified = dq(tmp_path, "audit", "verify", *rules)
+    assert verified.returncode == 0, verified.stdout
+    head = verified.stdout.split("Audit head: ")[1].split()[0]
+    assert dq(tmp_path, "audit", "verify", "--expect-head", head, *rules).returncode == 0
+    exported = dq(tmp_path, "audit", "export", "--out", "audit.xlsx", *rules)
     assert exported.returncode == 0
     log = list(load_workbook(tmp_path / "audit.xlsx")["audit"].iter_rows(min_row=2, values_only=True))
-    assert {r[2] for r in log} == {"request", "approve", "reject", "apply"}
+    assert {r[2] for r in log} == {"request", "approve", "reject", "apply", "user_add"}
     # The submitted incoming file changed afterwards: apply refuses instead of guessing.
     incoming.write_bytes(incoming.read_bytes() + b"\0")
-    stale = dq(tmp_path, "apply", "--out", "x.xlsx")
+    stale = dq(tmp_path, "apply", "--out", "x.xlsx", *rules)
     assert stale.returncode == 2 and "changed since submission" in stale.stderr
 
 

@@ -1,0 +1,1 @@
+"""`dq serve`: the approvers' web inbox (app.py) and its Jinja2 pages (templates/)."""

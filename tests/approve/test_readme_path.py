@@ -1,0 +1,120 @@
+"""The README's path for a new user, as commands and a real browser: dq init, dq changes submit,
+dq users add, dq serve, sign in as the department manager and the finance director, approve a
+pending credit-limit change, dq apply; dq check and dq audit verify print the head to keep."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from .scenario import BASE_CUSTOMERS, BASE_PRODUCTS, CUSTOMER_HEADER, PRODUCT_HEADER
+from .test_web_browser import browser  # noqa: F401  (the Chromium fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery"
+
+
+def dq(cwd: Path, *args: str, input: str | None = None, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    return subprocess.run([sys.executable, "-m", "dataquality", *args], cwd=cwd, env=_env(), capture_output=True,
+                          text=True, timeout=300, input=input, **kw)
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
+    for name in ("DQ_DB", "DQ_AUDIT_KEY", "DQ_AUDIT_KEY_FILE", "DQ_USER"):
+        env.pop(name, None)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, proc: subprocess.Popen[str]) -> None:
+    """Until the server accepts connections (or has died: then its stderr tells why)."""
+    pause = threading.Event()
+    while proc.poll() is None:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        pause.wait(0.05)
+    raise AssertionError(proc.stderr.read() if proc.stderr else "dq serve exited")
+
+
+def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:  # noqa: F811
+    project = tmp_path / "acme"
+    made = dq(tmp_path, "init", "acme")
+    assert made.returncode == 0 and (project / ".dq" / "audit.key").is_file(), made.stderr
+    # The approved master in baseline/, the new export in data/: 李娜 asks to raise C000002's limit 200000 -> 700000.
+    new_customers = [[*r[:8], "700000" if r[0] == "C000002" else r[8], *r[9:11], "李娜"] for r in BASE_CUSTOMERS]
+    shutil.move(write_xlsx("master.xlsx", {"客户主数据": [CUSTOMER_HEADER, *BASE_CUSTOMERS], "产品主数据": [PRODUCT_HEADER, *BASE_PRODUCTS]}),
+                project / "baseline" / "master.xlsx")
+    shutil.move(write_xlsx("customers.xlsx", {"客户主数据": [CUSTOMER_HEADER, *new_customers]}), project / "data" / "customers.xlsx")
+    shutil.move(write_xlsx("products.xlsx", {"产品主数据": [PRODUCT_HEADER, *BASE_PRODUCTS]}), project / "data" / "products.xlsx")
+    submitted = dq(project, "changes", "submit", "data/customers.xlsx", "--baseline", "baseline/master.xlsx")
+    assert submitted.returncode == 0, submitted.stderr
+    [req] = json.loads(dq(project, "approvals", "list", "--pending", "--format", "json").stdout)
+    assert (req["key"], req["field"], req["tier"], req["requested_by"]) == ("C000002", "credit_limit", 2, "李娜")
+    for name, role in (("陈静", "L2"), ("赵敏", "L1")):
+        added = dq(project, "users", "add", name, "--role", role, input=f"{PASSWORD}\n{PASSWORD}\n")
+        assert added.returncode == 0, added.stderr
+    bad = dq(project, "users", "add", "路人甲", "--role", "L3", input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert bad.returncode == 2 and "not a person of the staff list" in bad.stderr
+
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "dataquality", "serve", "--port", str(port)], cwd=project,
+                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(port, server)
+        url = f"http://127.0.0.1:{port}"
+        for name in ("赵敏", "陈静"):
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(url + "/")
+            page.fill("#name", name)
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            page.click(f"#req-{req['id']} a")
+            page.fill("#comment", "ok")
+            page.click("#approve")
+            assert page.locator(f"#waiting #req-{req['id']}").count() == 0
+            page.click("#sign-out")
+            context.close()
+    finally:
+        server.terminate()
+        server.wait()
+
+    applied = dq(project, "apply", "--out", "master-new.xlsx")
+    assert applied.returncode == 0 and "1 requests applied" in applied.stdout, applied.stdout + applied.stderr
+    master = {r[0]: r for r in load_workbook(project / "master-new.xlsx")["客户主数据"].iter_rows(min_row=2, values_only=True)}
+    assert master["C000002"][8] == 700000
+    verified = dq(project, "audit", "verify")
+    assert verified.returncode == 0 and "Audit head: " in verified.stdout
+    head = verified.stdout.split("Audit head: ")[1].split()[0]
+    assert dq(project, "audit", "verify", "--expect-head", head).returncode == 0
+    checked = dq(project, "check", "--quiet")
+    assert f"Audit head: {head}" in checked.stdout, checked.stdout + checked.stderr
+    assert (project / "reports" / "latest" / "audit-head.txt").read_text().strip() == head
+    # An attacker who copies the database back to an earlier state is caught against the head.
+    early = dq(project, "audit", "verify", "--expect-head", f"{int(head.split(':')[0]) + 5}:{head.split(':')[1]}")
+    assert early.returncode == 1 and "truncated, rolled back or deleted" in early.stdout
+    # A status set by hand in the database: dq check warns, dq audit verify and dq apply refuse.
+    import sqlite3
+
+    with sqlite3.connect(project / ".dq" / "dq.db") as conn:
+        conn.execute("UPDATE approve_requests SET status = 'approved' WHERE status = 'applied'")
+    checked = dq(project, "check", "--quiet")
+    assert "audit log does not verify" in checked.stderr
+    assert dq(project, "audit", "verify").returncode == 1
+    refused = dq(project, "apply", "--out", "again.xlsx")
+    assert refused.returncode == 1 and "Nothing applied" in refused.stderr and not (project / "again.xlsx").exists()
