@@ -152,3 +152,14 @@ def test_interrupted_check_records_no_run_and_leaves_no_run_folder(tmp_path, mon
     assert done.run_id and done.run_dir.is_dir() and (done.run_dir / "report.json").exists()
     assert not list(reports.glob(".*partial"))
     assert json.loads((done.run_dir / "report.json").read_text(encoding="utf-8"))["issues"]
+
+
+def test_huge_request_id_is_bad_usage_not_a_traceback(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    for args in (["approve", "9" * 30, "--by", "x", "--role", "L1"], ["reject", "9" * 30, "--by", "x", "--reason", "r"],
+                 ["apply", "--submission", "9" * 30, "-o", str(tmp_path / "m.xlsx")]):
+        result = CliRunner().invoke(main, [*args, "--state-dir", str(state)])
+        assert result.exit_code == 2, (args, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output and "OverflowError" not in result.output

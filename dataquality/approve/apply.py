@@ -168,8 +168,10 @@ def build_master(
                 master.loc[take, name] = inc.loc[take, name].to_numpy()
             if blank:
                 master.loc[blank, name] = None
-        out[entity] = (master.reset_index(drop=True), [headers.get(f, f) for f in fields])
-        out[entity][0].attrs["fields"] = fields
+        frame = master.reset_index(drop=True)
+        frame.attrs["fields"] = fields
+        frame.attrs["keys"] = [str(k) for k in master.index]  # to carry the columns dq does not know
+        out[entity] = (frame, [headers.get(f, f) for f in fields])
     return out, held
 
 
@@ -188,8 +190,71 @@ def _typed(frame: pd.DataFrame, config: Config, entity: str) -> pd.DataFrame:
     return frame
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """What the master keeps of the baseline sheet beyond the fields: title rows and unknown columns."""
+
+    title_rows: list[list[Any]]
+    extra_headers: list[str]
+    extra_values: dict[str, list[Any]]  # key -> values of the unknown columns
+
+
+def _grid(table: Table) -> pd.DataFrame | None:
+    from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
+
+    kind = sniff_kind(table.path)
+    if kind == "csv":
+        return read_csv_grid(table.path)
+    for sheet, book in iter_grids(table.path, kind):
+        if sheet.name == table.sheet and book is not None:
+            return book.grid(sheet)
+    return None
+
+
+def _layout(entity: str, baseline: Sequence[Table], incoming: Sequence[Table], config: Config) -> _Layout:
+    """Title rows from the baseline sheet; values of the columns dq does not know, by key (the
+    baseline's, else the incoming file's for a new record), so the master loses nothing."""
+    from dataquality.checks.values import TableValues
+
+    base = next((t for t in baseline if t.entity == entity), None)
+    if base is None:
+        return _Layout([], [], {})
+    grid = _grid(base)
+    if grid is None:
+        return _Layout([], [], {})
+    above = grid.loc[grid.index < base.header_row]
+    titles = [[None if pd.isna(v) else v for v in row] for row in above.itertuples(index=False)]  # a few title rows
+    titles = [row for row in titles if any(v is not None for v in row)]
+    headers = [h for _, h in base.unknown_columns]
+    values: dict[str, list[Any]] = {}
+    if headers:
+        sources = [base] + [t for t in incoming if t.entity == entity and t.unknown_columns]
+        for t in reversed(sources):  # the baseline last, so its values win
+            g = grid if t is base else _grid(t)
+            if g is None:
+                continue
+            letters = dict((h, letter) for letter, h in t.unknown_columns)
+            cols = [_col(letters.get(h)) for h in headers]
+            keys = TableValues(t, config.schemas[entity], config).keys
+            part = pd.DataFrame({h: (g[c].reindex(keys.index) if c is not None and c in g.columns else pd.Series(None, index=keys.index))
+                                 for h, c in zip(headers, cols, strict=True)})
+            part.index = keys.astype(str).to_numpy()
+            part = part[~part.index.duplicated()]
+            values.update(zip(part.index, part.astype(object).where(part.notna(), None).to_numpy().tolist(), strict=True))
+    return _Layout(titles, headers, values)
+
+
+def _col(letter: str | None) -> int | None:
+    if not letter:
+        return None
+    n = 0
+    for ch in letter:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held: list[HeldBack],
-           config: Config, baseline: Sequence[Table], lang: str) -> None:
+           config: Config, baseline: Sequence[Table], lang: str, incoming: Sequence[Table] = ()) -> None:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -197,15 +262,23 @@ def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held:
     for entity, (frame, headers) in masters.items():
         sheet = next((t.sheet for t in baseline if t.entity == entity and t.sheet), None) or config.schemas[entity].label(lang)
         ws = wb.create_sheet(str(sheet)[:31])
-        ws.append(headers)
+        layout = _layout(entity, baseline, incoming, config)
+        for r, row in enumerate(layout.title_rows, start=1):
+            for c, value in enumerate(row, start=1):
+                put(ws.cell(row=r, column=c), value)
+        start = len(layout.title_rows) + 2
+        for c, value in enumerate([*headers, *layout.extra_headers], start=1):
+            put(ws.cell(row=start - 1, column=c), value)
         typed = _typed(frame, config, entity)
-        for r, rec in enumerate(typed.itertuples(index=False), start=2):
-            for c, value in enumerate(rec, start=1):
+        keys = frame.attrs.get("keys") or [None] * len(frame)
+        blank = [None] * len(layout.extra_headers)
+        for r, (rec, key) in enumerate(zip(typed.itertuples(index=False), keys, strict=True), start=start):
+            for c, value in enumerate([*rec, *layout.extra_values.get(key, blank)], start=1):
                 cell = ws.cell(row=r, column=c)
                 put(cell, None if value is None or (not isinstance(value, str) and pd.isna(value)) else value)
                 if isinstance(value, dt.datetime):
                     cell.number_format = "yyyy-mm-dd"
-        ws.freeze_panes = "A2"
+        ws.freeze_panes = f"A{start}"
     ws = wb.create_sheet(text("apply.held_sheet", lang)[:31])
     cols = ("entity", "key", "field", "kind", "old", "new", "tier", "status", "missing", "request", "reason")
     ws.append([text(f"apply.col.{c}", lang) for c in cols])
@@ -250,7 +323,7 @@ def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incom
         masters, held = build_master(changes, states, inc_tables, base_tables, config, policy)
         to_apply = [v for v in states.values() if v.status == "approved"]
         with atomic_path(out) as tmp:
-            _write(tmp, masters, held, config, base_tables, lang)
+            _write(tmp, masters, held, config, base_tables, lang, inc_tables)
             digest = sha256_of(tmp)
             _crash_point("after_write")
             for v in to_apply:

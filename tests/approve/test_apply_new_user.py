@@ -74,3 +74,35 @@ def test_products_as_the_customers_baseline_is_refused(tmp_path):
         res = CliRunner().invoke(main, [*args, "--lang", "en"])
         assert res.exit_code == 2, (args, res.output)
         assert "products.xlsx" in res.output and "Product" in res.output and "Customer" in res.output
+
+
+def test_master_keeps_title_rows_and_unknown_columns(tmp_path):
+    title = [["客户主数据（已批准）"], ["导出日期：2026-11-20"]]
+    base_rows = sheet_rows([customer(1), customer(2)], CUSTOMER_HEADERS_ZH, title_rows=title,
+                           extra={"备注": ["老客户", "@SUM(1)"]})
+    inc_rows = sheet_rows([customer(1), customer(2), customer(3)], CUSTOMER_HEADERS_ZH, title_rows=title,
+                          extra={"备注": ["改过的备注", None, "新客户"]})
+    base, inc = tmp_path / "base.xlsx", tmp_path / "inc.xlsx"
+    for path, rows in ((base, base_rows), (inc, inc_rows)):
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "客户"
+        for row in rows:
+            ws.append(row)
+        wb.save(path)
+    state = tmp_path / "state"
+    state.mkdir()
+    out = tmp_path / "master.xlsx"
+    res = CliRunner().invoke(main, ["apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state), "--lang", "en"])
+    assert res.exit_code == 0, res.output
+    ws = load_workbook(out).worksheets[0]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0][0] == "客户主数据（已批准）" and rows[1][0] == "导出日期：2026-11-20"
+    header = rows[2]
+    assert header[-1] == "备注"
+    by_code = {r[header.index("客户编码")]: r for r in rows[3:]}
+    assert set(by_code) == {"C100001", "C100002", "C100003"}
+    assert by_code["C100001"][-1] == "老客户"  # the approved master's value
+    assert by_code["C100002"][-1] == "@SUM(1)"  # kept as text, never a formula
+    assert ws.cell(row=5, column=len(header)).data_type == "s"
+    assert by_code["C100003"][-1] == "新客户"  # a new record brings its own
