@@ -95,7 +95,7 @@ def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:  # 
         server.wait()
 
     applied = dq(project, "apply", "--out", "master-new.xlsx")
-    assert applied.returncode == 0 and "1 requests applied" in applied.stdout, applied.stdout + applied.stderr
+    assert applied.returncode == 0 and "1 request applied" in applied.stdout, applied.stdout + applied.stderr
     master = {r[0]: r for r in load_workbook(project / "master-new.xlsx")["客户主数据"].iter_rows(min_row=2, values_only=True)}
     assert master["C000002"][8] == 700000
     verified = dq(project, "audit", "verify")
