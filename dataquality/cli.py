@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from dataquality import __version__
+from dataquality.cli_engines import engine_options, engines_label, export, run_any
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
@@ -75,9 +76,10 @@ def _formats(raw: str, lang: str) -> list[str]:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=False, type=click.Path(path_type=Path))
 @report_options
 @config_options
+@engine_options
 @click.option("--reference", "references", multiple=True, metavar="LIST=FILE.xlsx#SHEET",
               help="Read a reference list (staff, departments, provinces) from a workbook sheet; repeatable.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -87,8 +89,8 @@ def _formats(raw: str, lang: str) -> list[str]:
 @handle_errors
 def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: str, limit: int, quiet: bool,
              schemas_dir: Path | None, rules_dir: Path | None, references: tuple[str, ...], baseline: Path | None,
-             db: str | None, lang: str | None) -> None:
-    """Check customer and/or product files (xlsx, xlsm, xls, csv) against the schemas and rules."""
+             db: str | None, lang: str | None, engine: str, sources: tuple[str, ...], entity: str | None) -> None:
+    """Check customer and/or product files (xlsx, xlsm, xls, csv, parquet) or database tables (--source) against the schemas and rules."""
     from dataquality import progress
     from dataquality.report import ReportOptions, write_reports
 
@@ -104,7 +106,7 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
     options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
     files_first = [n for n in names if n != "console"]
     with progress.status(quiet) as say:
-        result = run(config, list(files), lang, progress=say, baseline=baseline, db=db)
+        result = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity)
         written = write_reports(result, files_first, options, progress=say)
     # The console report prints after the spinner has gone, so the two never interleave.
     written += write_reports(result, [n for n in names if n == "console"], options)
@@ -129,11 +131,12 @@ def rules(code: str | None, lang: str | None) -> None:
     console = Console(highlight=False)
     if code is None:
         table = Table(title=text("cli.rules_header", lang, n=len(list(active_rules()))))
-        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), ""):
+        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), text("engine.engines_header", lang), ""):
             table.add_column(col)
         for rule in active_rules():
             table.add_row(rule.code, rule.name, text(f"severity.{rule.severity.value}", lang),
-                          text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), text(f"rules.{rule.code}.title", lang))
+                          text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), engines_label(rule, lang),
+                          text(f"rules.{rule.code}.title", lang))
         console.print(table)
         return
     found = REGISTRY.get(code.upper())
@@ -150,6 +153,7 @@ def rules(code: str | None, lang: str | None) -> None:
         f"{text('cli.rule_severity', lang)}: {text(f'severity.{rule.severity.value}', lang)}",
         f"{text('cli.rule_scope', lang)}: {text(f'scope.{rule.scope}', lang)}",
         f"{text('cli.rule_fixable', lang)}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
+        f"{text('engine.line', lang)}: {engines_label(rule, lang)}",
         f"{text('cli.rule_why', lang)}: {doc.why}",
         f"{text('cli.rule_bad', lang)}: {doc.bad}",
         f"{text('cli.rule_good', lang)}: {doc.good}",
@@ -825,3 +829,6 @@ def audit_export(out: Path, db: str | None, state_dir: Path | None, schemas_dir:
     finally:
         store.close()
     click.echo(text("audit.exported", lang, n=n, file=out))
+
+
+main.add_command(export)

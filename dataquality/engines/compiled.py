@@ -93,6 +93,27 @@ PER_VALUE = frozenset({
 CROSS_ROW_FIELD = frozenset({"UNQ001", "REQ002"})
 
 
+# Record rules with a compile function below (record_needs, runner._record_rows); those that
+# parse numbers or normalise names read values computed from distinct values in Python.
+COMPILED_RECORDS = frozenset({"CUS001", "CUS002", "CUS003", "PRD001", "PRD002", "PRD003", "PRD004", "PRD005"})
+_RECORDS_ON_DISTINCT = frozenset({"CUS001", "CUS002", "PRD002"})
+
+
+def engines_of(rule: Any) -> str:
+    """How a rule runs outside pandas, as a message key under engine.* (for `dq rules`)."""
+    if rule.scope == "file":
+        return "loader"
+    if rule.scope not in ("field", "record"):
+        return "pandas_only"
+    if rule.code in FIELD_COMPILERS or rule.code in CROSS_ROW_FIELD:
+        return "all_compiled"
+    if rule.code in PER_VALUE or rule.code in _RECORDS_ON_DISTINCT:
+        return "distinct"
+    if rule.code in COMPILED_RECORDS:
+        return "all_compiled"
+    return "pulled"
+
+
 # --- record rules ---------------------------------------------------------------------------------
 
 
