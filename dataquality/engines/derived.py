@@ -70,7 +70,9 @@ ATTRIBUTES: dict[str, Attribute] = {
     "date": Attribute("timestamp", lambda v, p: v.date),
     "canonical": Attribute("string", lambda v, p: v.canonical),
     "referenced": Attribute("string", lambda v, p: v.referenced),
-    "name_key": Attribute("string", lambda v, p: name_key(v.clean, dict(p or ()))),
+    # name_key marks a legal form with NUL, which PostgreSQL text cannot hold; \x01 cannot occur in a
+    # name key either (punctuation and control characters are removed), so groups stay the same.
+    "name_key": Attribute("string", lambda v, p: name_key(v.clean, dict(p or ())).str.replace("\x00", "\x01", regex=False)),
     "item_part": Attribute("string", _py_item_part, _sql_item_part),
     "code_prefix": Attribute("string", _py_code_prefix, _sql_code_prefix),
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import ibis
 import ibis.expr.types as ir
@@ -118,17 +118,24 @@ def _redact(url: str) -> str:
 
 
 def connect_url(url: str) -> Any:
-    """An Ibis backend for a database URL (postgresql[+driver]://, duckdb:///file)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+")[0]
+    """An Ibis backend for a database URL (postgresql[+driver]://, duckdb:///file), in SQLAlchemy's URL syntax."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
-        if scheme in ("postgresql", "postgres"):
-            return ibis.postgres.connect(
-                host=parts.hostname or "localhost", port=parts.port or 5432, user=unquote(parts.username or ""),
-                password=unquote(parts.password or "") or None, database=parts.path.lstrip("/") or None,
-            )
-        if scheme == "duckdb":
-            return ibis.duckdb.connect(parts.path or ":memory:")
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError("engine.bad_source", source=_redact(url)) from exc
+    backend = parsed.get_backend_name()
+    try:
+        if backend in ("postgresql", "postgres"):
+            query = dict(parsed.query)
+            host = query.pop("host", None) or parsed.host or "localhost"
+            port = int(query.pop("port", None) or parsed.port or 5432)
+            return ibis.postgres.connect(host=str(host), port=port, user=parsed.username or None,
+                                         password=parsed.password or None, database=parsed.database or None)
+        if backend == "duckdb":
+            return ibis.duckdb.connect(parsed.database or ":memory:")
     except Exception as exc:  # cannot connect: say where and why, no traceback
         raise InputError("engine.unreadable", source=_redact(url), problem=str(exc).strip().splitlines()[0]) from exc
     raise InputError("engine.bad_source", source=_redact(url))
