@@ -107,20 +107,21 @@ def gx_suite(config: Config, entity: str) -> tuple[dict[str, Any], list[str]]:
     exported: set[str] = set()
     for name, spec in schema.fields.items():
         for code, severity, c in _field_constraints(config, spec):
-            meta = {"dq_rule": code, "severity": severity, "field": name}
+            common = {"column": name, "meta": {"dq_rule": code, "severity": severity, "field": name},
+                      "severity": _GX_SEVERITY[severity]}
             if "required" in c:
-                expectations.append(E.ExpectColumnValuesToNotBeNull(column=name, meta=meta))
+                expectations.append(E.ExpectColumnValuesToNotBeNull(**common))
             elif "pattern" in c:
-                expectations.append(E.ExpectColumnValuesToMatchRegex(column=name, regex=f"^(?:{c['pattern']})\\Z", meta=meta))
+                expectations.append(E.ExpectColumnValuesToMatchRegex(regex=f"^(?:{c['pattern']})\\Z", **common))
             elif "enum" in c:
-                expectations.append(E.ExpectColumnValuesToBeInSet(column=name, value_set=c["enum"], meta=meta))
+                expectations.append(E.ExpectColumnValuesToBeInSet(value_set=c["enum"], **common))
             elif "unique" in c:
-                expectations.append(E.ExpectColumnValuesToBeUnique(column=name, meta=meta))
+                expectations.append(E.ExpectColumnValuesToBeUnique(**common))
             else:
                 low, high = c.get("minimum"), c.get("maximum")
                 expectations.append(E.ExpectColumnValuesToBeBetween(
-                    column=name, min_value=low, max_value=high, strict_min=bool(low is not None and c["exclusive"]),
-                    strict_max=bool(high is not None and c["exclusive"]), meta=meta))
+                    min_value=low, max_value=high, strict_min=bool(low is not None and c["exclusive"]),
+                    strict_max=bool(high is not None and c["exclusive"]), **common))
             exported.add(code)
     suite = gx.ExpectationSuite(name=f"dq_{entity}", expectations=expectations,
                                 meta={"dq_entity": entity, "dq_key": schema.key, "dq_row_column": ROW_COLUMN,
@@ -128,6 +129,7 @@ def gx_suite(config: Config, entity: str) -> tuple[dict[str, Any], list[str]]:
     return suite.to_json_dict(), _skipped(config, entity, exported)
 
 
+_GX_SEVERITY = {"error": "critical", "warning": "warning", "info": "info"}
 _FRICTIONLESS_TYPES = {"integer": "number", "decimal": "number", "date": "date"}
 
 
