@@ -19,8 +19,8 @@ from dataquality.demo import write_demo
 from dataquality.engines import run_engine
 from dataquality.engines.runner import Source, check_sources
 from dataquality.engines.sources import _arrow_text
-from dataquality.pipeline import run, validate
 from dataquality.load.table import Table
+from dataquality.pipeline import run, validate
 
 # Every rule the planted tables must trigger, so a parity that holds because nothing is found cannot pass.
 PLANTED_RULES = {

@@ -22,7 +22,13 @@ def run_engine(config: Config, inputs: Sequence[Path | str], lang: str = "en", p
                stats: dict[str, Any] | None = None) -> Result:
     """Check `inputs` (files) and `sources` (URL#schema.table) with the Ibis engine; one backend per run."""
     from dataquality.engines.runner import check_sources
-    from dataquality.engines.sources import connect, connect_url, db_source, file_sources, split_source
+    from dataquality.engines.sources import (
+        connect,
+        connect_url,
+        db_source,
+        file_sources,
+        split_source,
+    )
     from dataquality.errors import InputError
 
     started = dt.datetime.now().astimezone()

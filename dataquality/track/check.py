@@ -61,7 +61,7 @@ def default_formats() -> list[str]:
 
 def load_project(project: Project, config: Config, lang: str, progress: Progress | None = None) -> tuple[list[Table], list[Path]]:
     """Every table of every entity named in dq.yaml; a file may hold several entities (it is read once)."""
-    unknown = [e for e in project.entities if e not in config.schemas]
+    unknown = [e for e in [*project.entities, *project.sources] if e not in config.schemas]
     if unknown:
         raise ConfigError("project.unknown_entity", file=str(project.path), key=f"entities.{unknown[0]}",
                           choices=", ".join(sorted(config.schemas)))
@@ -101,6 +101,10 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
     config = project.config()
     tables, files = load_project(project, config, lang, progress)
     issues = pipeline.validate(tables, config)
+    if project.sources:  # entities checked where they live (dq.yaml `entity: {url, table}`)
+        from dataquality.engines.project import source_issues
+
+        issues += source_issues(project.sources, config, lang, progress)
     calendar = project.calendar()
     sla = Sla(project.sla, calendar)
     store = open_project_store(project)
@@ -108,7 +112,7 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
         wait = project.lock_wait_seconds if lock_wait_seconds is None else lock_wait_seconds
         with run_lock(store, wait_seconds=wait, stale_after_minutes=project.lock_stale_after_minutes):
             issues = sorted(issues + approval_issues(project, config, tables, store, lang), key=sort_key)
-            tracked = track(store, issues, now=now, sla=sla, entities={t.entity for t in tables},
+            tracked = track(store, issues, now=now, sla=sla, entities={t.entity for t in tables} | set(project.sources),
                             files=[str(f) for f in files], project=str(project.path), prefix=project.issue_prefix)
             result = Result(tracked.issues, tables, files, now)
             result.resolved = tracked.resolved
