@@ -120,3 +120,13 @@ def test_export_frictionless_is_a_valid_table_schema(runner: CliRunner, tmp_path
     assert schema.get_field("grade").constraints["enum"] == ["A", "B", "C", "D"]
     assert schema.get_field("credit_limit").constraints == {"minimum": 0}
     assert "not exported: CUS001" in run.stderr
+
+
+def test_duckdb_memory_limit_and_spill_folder_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dataquality.engines.sources import connect
+
+    monkeypatch.setenv("DQ_DUCKDB_MEMORY_LIMIT", "300MB")
+    monkeypatch.setenv("DQ_DUCKDB_TEMP_DIR", str(tmp_path / "spill"))
+    con = connect("duckdb")
+    limit, folder = con.raw_sql("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert limit.startswith("286") and folder == str(tmp_path / "spill")

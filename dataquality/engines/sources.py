@@ -9,6 +9,7 @@ depend on the physical order in the database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,17 @@ def connect(engine: str) -> Any:
             raise InputError("engine.spark_missing") from exc
         session = SparkSession.builder.master("local[2]").appName("dq").getOrCreate()
         return ibis.pyspark.connect(session)
-    return ibis.duckdb.connect()
+    return ibis.duckdb.connect(**duckdb_settings())
+
+
+def duckdb_settings() -> dict[str, str]:
+    """DuckDB's memory limit and spill folder from DQ_DUCKDB_MEMORY_LIMIT and DQ_DUCKDB_TEMP_DIR (see docs/scale.md)."""
+    settings = {}
+    if os.environ.get("DQ_DUCKDB_MEMORY_LIMIT"):
+        settings["memory_limit"] = os.environ["DQ_DUCKDB_MEMORY_LIMIT"]
+    if os.environ.get("DQ_DUCKDB_TEMP_DIR"):
+        settings["temp_directory"] = os.environ["DQ_DUCKDB_TEMP_DIR"]
+    return settings
 
 
 def _arrow_text(table: Table) -> pa.Table:
@@ -135,7 +146,7 @@ def connect_url(url: str) -> Any:
             return ibis.postgres.connect(host=str(host), port=port, user=parsed.username or None,
                                          password=parsed.password or None, database=parsed.database or None)
         if backend == "duckdb":
-            return ibis.duckdb.connect(parsed.database or ":memory:")
+            return ibis.duckdb.connect(parsed.database or ":memory:", **duckdb_settings())
     except Exception as exc:  # cannot connect: say where and why, no traceback
         raise InputError("engine.unreadable", source=_redact(url), problem=str(exc).strip().splitlines()[0]) from exc
     raise InputError("engine.bad_source", source=_redact(url))
