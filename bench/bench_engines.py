@@ -38,12 +38,9 @@ def _timed(label: str, fn):
 
 
 def _sources_for(con, table):
-    from dataquality.engines.runner import Source
-    from dataquality.engines.sources import _arrow_text
+    from dataquality.engines.sources import loaded_source
 
-    return [Source(table.entity, con.create_table("products", _arrow_text(table).to_pandas(), overwrite=True)
-                   if con.name == "pyspark" else __import__("ibis").memtable(_arrow_text(table)),
-                   table.path, table.sheet, table.header_row, dict(table.columns), loaded=table)]
+    return [loaded_source(con, table)]
 
 
 def _load_postgres(url: str, table) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import ibis
 import psycopg
-import pyarrow as pa
 import pytest
 from engine_data import FIELDS, issue_keys, planted_tables, weird_text
 from hypothesis import HealthCheck, given, settings
@@ -17,8 +16,8 @@ from pg import fresh_postgres_database
 
 from dataquality.demo import write_demo
 from dataquality.engines import run_engine
-from dataquality.engines.runner import Source, check_sources
-from dataquality.engines.sources import _arrow_text
+from dataquality.engines.runner import check_sources
+from dataquality.engines.sources import loaded_source
 from dataquality.load.table import Table
 from dataquality.pipeline import run, validate
 
@@ -31,8 +30,8 @@ PLANTED_RULES = {
 
 
 def _duckdb_issues(tables: list[Table], config):
-    sources = [Source(t.entity, ibis.memtable(_arrow_text(t)), t.path, t.sheet, t.header_row, dict(t.columns), loaded=t) for t in tables]
-    return check_sources(sources, config)
+    con = ibis.duckdb.connect()
+    return check_sources([loaded_source(con, t) for t in tables], config)
 
 
 def test_demo_data_gives_the_same_issues_on_duckdb(tmp_path: Path, config) -> None:
@@ -107,9 +106,5 @@ def test_planted_tables_give_the_same_issues_on_spark(config) -> None:
     session = SparkSession.builder.master("local[2]").getOrCreate()
     con = ibis.pyspark.connect(session)
     tables = planted_tables(11, [weird_text.example() for _ in range(60)], customers=500, products=3_000)
-    sources = []
-    for i, t in enumerate(tables):
-        name = f"dq_parity_{i}"
-        con.create_table(name, pa.Table.to_pandas(_arrow_text(t)), overwrite=True)
-        sources.append(Source(t.entity, con.table(name), t.path, t.sheet, t.header_row, dict(t.columns), loaded=t))
+    sources = [loaded_source(con, t) for t in tables]
     assert issue_keys(check_sources(sources, config)) == issue_keys(validate(tables, config))

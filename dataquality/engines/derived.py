@@ -159,7 +159,7 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         full = any(a.sql is None or a.sql(base[fd.name], fd.spec, dialect, key[1]) is None for key, a in attrs.items())
         candidates = base.select(__v=base[fd.name]).filter(lambda x: x.__v.notnull())
         if not full:
-            candidates = candidates.filter(lambda x: ~iv.usual(x.__v))
+            candidates = candidates.filter(lambda x: ~iv.usual(x.__v, dialect))
         distinct = pd.Series(candidates.distinct().to_pyarrow().column("__v").to_pylist(), dtype=object)
         if stats is not None:
             stats[fd.name] = len(distinct)
@@ -171,7 +171,7 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
             arrays = {key_col: pa.array(distinct.to_numpy(dtype=object), type=pa.string())}
             for key, col in fd.wanted.items():
                 arrays[f"{col}__m"] = _arrow(values[col], attrs[key].kind)
-            m = ibis.memtable(pa.table(arrays))
+            m = lookup_table(base, pa.table(arrays), dialect)
             t = t.left_join(m, t[fd.name] == m[key_col])
         plans.append((fd, attrs, full, empty, bool(len(values))))
     new: dict[str, ir.Value] = {}
@@ -193,11 +193,27 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
                 usual_value = attrs[key].sql(raw, fd.spec, dialect, key[1])  # type: ignore[misc]
                 if kind == "boolean":
                     usual_value = usual_value.fill_null(False)
-                expr = ibis.ifelse(raw.isnull() | iv.usual(raw).fill_null(True), usual_value, mapped)
+                expr = ibis.ifelse(raw.isnull() | iv.usual(raw, dialect).fill_null(True), usual_value, mapped)
             new[col] = expr
     if new:
         t = t.mutate(**new)
     return t.drop(*dropped) if dropped else t
+
+
+def lookup_table(base: ir.Table, data: pa.Table, dialect: str) -> ir.Table:
+    """A small table of values computed in Python, usable in joins with `base`'s backend.
+
+    DuckDB and PostgreSQL take an Ibis memtable; Spark gets a session-scoped temporary view
+    (Ibis cannot register a memtable for a cached Spark query, and writes no temporary tables).
+    """
+    if dialect != "pyspark":
+        return ibis.memtable(data)
+    import uuid
+
+    con = base._find_backend()
+    name = f"dq_lookup_{uuid.uuid4().hex[:12]}"
+    con._session.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+    return con.table(name)
 
 
 def absent(kind: str) -> ir.Value:

@@ -17,14 +17,19 @@ import ibis
 import ibis.expr.types as ir
 
 # ^[ASCII without NUL, CJK unified ideographs]*$ : values.py's _NEEDS_UNICODE negated.
-USUAL = "^[\\x01-\\x7f\u4e00-\u9fff]*$"
+USUAL = "^[\\x01-\\x7f\u4e00-\u9fff]*"
 # Python's str.isspace() within ASCII: \t \n \v \f \r, the four separators \x1c-\x1f, space.
 _WS = "[\\x09-\\x0d\\x1c-\\x20]"
 
 
-def usual(raw: ir.StringValue) -> ir.BooleanValue:
+def _end(dialect: str) -> str:
+    # Java's $ also matches before a final line terminator (\n, \r, \u0085, \u2028 ...): Spark needs \z.
+    return "\\z" if dialect == "pyspark" else "$"
+
+
+def usual(raw: ir.StringValue, dialect: str) -> ir.BooleanValue:
     """True where `raw` needs no Unicode-aware cleaning (NULL where raw is NULL)."""
-    return raw.re_search(USUAL)
+    return raw.re_search(USUAL + _end(dialect))
 
 
 def tidy_whitespace(s: ir.StringValue, steps: tuple[str, ...]) -> ir.StringValue:
@@ -57,8 +62,7 @@ def match_key(s: ir.StringValue) -> ir.StringValue:
 
 def fullmatch(s: ir.StringValue, pattern: str, dialect: str) -> ir.BooleanValue:
     """Python's re.fullmatch(pattern, s) for usual values (NULL where s is NULL)."""
-    end = "\\z" if dialect == "pyspark" else "$"  # Java's $ also matches before a final newline
-    return s.re_search(f"^(?:{pattern}){end}")
+    return s.re_search(f"^(?:{pattern}){_end(dialect)}")
 
 
 # Python regex features the SQL engines do not share: such patterns run on distinct values in Python.

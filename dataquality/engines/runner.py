@@ -31,7 +31,7 @@ from dataquality.checks.runner import (
 from dataquality.checks.values import TableValues
 from dataquality.config import Config, EntitySchema
 from dataquality.engines import compiled as cp
-from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of
+from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of, lookup_table
 from dataquality.issue import Issue
 from dataquality.load.table import TEXT, Table
 from dataquality.routing import Router
@@ -271,7 +271,7 @@ def _subset(p: _Prepared, rows: pd.Index) -> Table:
     elif len(rows) == 0:
         data = pd.DataFrame({n: pd.Series(dtype=TEXT) for n in names}, index=pd.Index([], dtype="int64"))
     else:
-        wanted = ibis.memtable(pa.table({"__r": pa.array(rows.to_numpy(dtype="int64"))}))
+        wanted = lookup_table(t, pa.table({"__r": pa.array(rows.to_numpy(dtype="int64"))}), _dialect(t))
         got = t.semi_join(wanted, t[ROW].cast("int64") == wanted.__r).select(ROW, *names).to_pandas()
         data = _as_text(got.set_index(ROW), names)
     return _table(p, data.sort_index())
@@ -349,7 +349,7 @@ def _findings(rule: Rule, p: _Prepared, prepared: list[_Prepared], sub: TableVal
         part = sub["customer_part_no"].clean.reindex(rows)
         e = p.enriched
         assert e is not None
-        wanted = ibis.memtable(pa.table({"__c": pa.array(pd.unique(part.dropna()).astype(object), type=pa.string())}))
+        wanted = lookup_table(e, pa.table({"__c": pa.array(pd.unique(part.dropna()).astype(object), type=pa.string())}), _dialect(e))
         keyed = e.mutate(__k=p.col(p.schema.key, "clean"))
         own = keyed.semi_join(wanted, keyed.__k == wanted.__c).select(r=keyed[ROW].cast("int64"), k=keyed.__k).to_pandas()
         rows_of = own.sort_values("r").groupby("k")["r"].agg(tuple)

@@ -58,6 +58,23 @@ def _arrow_text(table: Table) -> pa.Table:
     return pa.table(arrays)
 
 
+def register(con: Any, data: pa.Table) -> ir.Table:
+    """An Arrow table as an Ibis table on `con` (a memtable; on Spark a session-scoped temporary view)."""
+    if con.name != "pyspark":
+        return ibis.memtable(data)
+    import uuid
+
+    name = f"dq_input_{uuid.uuid4().hex[:12]}"
+    con._session.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+    return con.table(name)
+
+
+def loaded_source(con: Any, table: Table) -> Source:
+    """A Table read by dq's loader, handed to the engine (file-structure findings stay with it)."""
+    return Source(table.entity, register(con, _arrow_text(table)), table.path, table.sheet, table.header_row,
+                  dict(table.columns), loaded=table)
+
+
 def file_sources(con: Any, paths: Sequence[Path], config: Config, lang: str) -> list[Source]:
     """Files through dq's loader (sheets, header detection, file-structure rules), then into the engine."""
     out: list[Source] = []
@@ -67,7 +84,7 @@ def file_sources(con: Any, paths: Sequence[Path], config: Config, lang: str) -> 
             out.append(parquet_source(con, path, config))
             continue
         for table in load_file(path, config, lang):
-            t = ibis.memtable(_arrow_text(table))
+            t = register(con, _arrow_text(table))
             out.append(Source(table.entity, t, table.path, table.sheet, table.header_row, dict(table.columns), loaded=table))
     return out
 
