@@ -212,7 +212,7 @@ def lookup_table(base: ir.Table, data: pa.Table, dialect: str) -> ir.Table:
 
     con = base._find_backend()
     name = f"dq_lookup_{uuid.uuid4().hex[:12]}"
-    con._session.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+    con._session.createDataFrame(data).createOrReplaceTempView(name)  # Arrow keeps NULLs (pandas would give NaN)
     return con.table(name)
 
 

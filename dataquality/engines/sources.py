@@ -59,13 +59,16 @@ def _arrow_text(table: Table) -> pa.Table:
 
 
 def register(con: Any, data: pa.Table) -> ir.Table:
-    """An Arrow table as an Ibis table on `con` (a memtable; on Spark a session-scoped temporary view)."""
-    if con.name != "pyspark":
-        return ibis.memtable(data)
+    """An Arrow table as an Ibis table on `con`: a temporary table (DuckDB, so its memory limit and
+    spill folder apply), a session-scoped temporary view (Spark), else a memtable."""
     import uuid
 
     name = f"dq_input_{uuid.uuid4().hex[:12]}"
-    con._session.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+    if con.name == "duckdb":
+        return con.create_table(name, data, temp=True)
+    if con.name != "pyspark":
+        return ibis.memtable(data)
+    con._session.createDataFrame(data).createOrReplaceTempView(name)  # Arrow keeps NULLs (pandas would give NaN)
     return con.table(name)
 
 
