@@ -130,3 +130,18 @@ def test_duckdb_memory_limit_and_spill_folder_come_from_the_environment(monkeypa
     con = connect("duckdb")
     limit, folder = con.raw_sql("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
     assert limit.startswith("286") and folder == str(tmp_path / "spill")
+
+
+def test_header_only_sheet_and_csv_on_duckdb(runner: CliRunner, write_xlsx, tmp_path: Path) -> None:
+    empty = write_xlsx("empty.xlsx", {"产品": [list(PRODUCT_HEADERS_ZH.values())]})
+    run = runner.invoke(main, ["validate", str(empty), "--engine", "duckdb", "-f", "json", "-q", "--lang", "en"])
+    assert run.exit_code == 2 and "only a header" in run.stderr  # the loader's answer, as with pandas
+    recs = [product(i) for i in range(1, 6)]
+    recs[1]["unit"] = "盒子"
+    csv = tmp_path / "products.csv"
+    pd.DataFrame([{PRODUCT_HEADERS_ZH[k]: v for k, v in r.items()} for r in recs]).to_csv(csv, index=False, encoding="utf-8")
+    pandas_run = runner.invoke(main, ["validate", str(csv), "-f", "json", "-q"])
+    duck_run = runner.invoke(main, ["validate", str(csv), "--engine", "duckdb", "-f", "json", "-q"])
+    assert duck_run.exit_code == pandas_run.exit_code == 1
+    assert _issues(duck_run.stdout) == _issues(pandas_run.stdout)
+    assert ("ENM001", "unit", 3) in {(i[0], i[1], i[2]) for i in _issues(duck_run.stdout)}
