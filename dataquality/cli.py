@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from dataquality import __version__
+from dataquality.cli_engines import engine_options, engines_label, export, run_any
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
@@ -104,9 +105,10 @@ def _formats(raw: str, lang: str) -> list[str]:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=False, type=click.Path(path_type=Path))
 @report_options
 @config_options
+@engine_options
 @click.option("--reference", "references", multiple=True, metavar="LIST=FILE.xlsx#SHEET",
               help="Read a reference list (staff, departments, provinces) from a workbook sheet; repeatable.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -118,8 +120,9 @@ def _formats(raw: str, lang: str) -> list[str]:
 @handle_errors
 def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: str, limit: int, quiet: bool,
              schemas_dir: Path | None, rules_dir: Path | None, references: tuple[str, ...], baseline: Path | None,
-             db: str | None, mapping_files: tuple[Path, ...], lang: str | None) -> None:
-    """Check customer and/or product files (xlsx, xlsm, xls, csv) against the schemas and rules."""
+             db: str | None, mapping_files: tuple[Path, ...], lang: str | None, engine: str, sources: tuple[str, ...],
+             entity: str | None) -> None:
+    """Check customer, supplier and product files (xlsx, xlsm, xls, csv, parquet) or database tables (--source) against the schemas and rules."""
     from dataquality import progress
     from dataquality.report import ReportOptions, write_reports
 
@@ -140,7 +143,7 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
     options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
     files_first = [n for n in names if n != "console"]
     with progress.status(quiet) as say:
-        result = run(config, list(files), lang, progress=say, baseline=baseline, db=db, mappings=mappings)
+        result = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings)
         written = write_reports(result, files_first, options, progress=say)
     # The console report prints after the spinner has gone, so the two never interleave.
     written += write_reports(result, [n for n in names if n == "console"], options)
@@ -234,11 +237,12 @@ def rules(code: str | None, lang: str | None) -> None:
     console = Console(highlight=False)
     if code is None:
         table = Table(title=text("cli.rules_header", lang, n=len(list(active_rules()))))
-        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), ""):
+        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), text("engine.engines_header", lang), ""):
             table.add_column(col)
         for rule in active_rules():
             table.add_row(rule.code, rule.name, text(f"severity.{rule.severity.value}", lang),
-                          text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), text(f"rules.{rule.code}.title", lang))
+                          text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), engines_label(rule, lang),
+                          text(f"rules.{rule.code}.title", lang))
         console.print(table)
         return
     found = REGISTRY.get(code.upper())
@@ -259,6 +263,7 @@ def rules(code: str | None, lang: str | None) -> None:
         f"{text('cli.rule_severity', lang)}: {text(f'severity.{rule.severity.value}', lang)}",
         f"{text('cli.rule_scope', lang)}: {text(f'scope.{rule.scope}', lang)}",
         f"{text('cli.rule_fixable', lang)}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
+        f"{text('engine.line', lang)}: {engines_label(rule, lang)}",
         f"{text('cli.rule_why', lang)}: {said('why', doc.why)}",
         f"{text('cli.rule_bad', lang)}: {doc.bad}",
         f"{text('cli.rule_good', lang)}: {doc.good}",
@@ -985,3 +990,5 @@ def audit_export(out: Path, db: str | None, state_dir: Path | None, schemas_dir:
 from dataquality.cli_approve import register as _register_approval_web  # noqa: E402
 
 _register_approval_web(main)
+
+main.add_command(export)

@@ -65,7 +65,7 @@ def default_formats() -> list[str]:
 
 def load_project(project: Project, config: Config, lang: str, progress: Progress | None = None) -> tuple[list[Table], list[Path]]:
     """Every table of every entity named in dq.yaml; a file may hold several entities (it is read once)."""
-    unknown = [e for e in project.entities if e not in config.schemas]
+    unknown = [e for e in [*project.entities, *project.sources] if e not in config.schemas]
     if unknown:
         raise ConfigError("project.unknown_entity", file=str(project.path), key=f"entities.{unknown[0]}",
                           choices=", ".join(sorted(config.schemas)))
@@ -110,6 +110,10 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
     config = project.config()
     tables, files = load_project(project, config, lang, progress)
     issues = pipeline.validate(tables, config)
+    if project.sources:  # entities checked where they live (dq.yaml `entity: {url, table}`)
+        from dataquality.engines.project import source_issues
+
+        issues += source_issues(project.sources, config, lang, progress)
     calendar = project.calendar()
     sla = Sla(project.sla, calendar)
     store = open_project_store(project)
@@ -121,7 +125,7 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
             # (Ctrl-C, a full disk) leaves no trace in the database and no half-filled run folder.
             with store.transaction() as conn:
                 shared = _InOneTransaction(conn)
-                tracked = track(shared, issues, now=now, sla=sla, entities={t.entity for t in tables},  # type: ignore[arg-type]
+                tracked = track(shared, issues, now=now, sla=sla, entities={t.entity for t in tables} | set(project.sources),  # type: ignore[arg-type]
                                 files=[str(f) for f in files], project=str(project.path), prefix=project.issue_prefix)
                 result = Result(tracked.issues, tables, files, now)
                 result.resolved = tracked.resolved

@@ -39,6 +39,8 @@ class Project:
 
     path: Path
     entities: Mapping[str, tuple[Path, ...]]
+    # Entities checked where they live (dq.yaml `entity: {url: ..., table: ...}`): entity -> 'URL#table'.
+    sources: Mapping[str, str] = field(default_factory=dict)
     schemas_dir: Path | None = None
     rules_dir: Path | None = None
     references: Mapping[str, str] = field(default_factory=dict)
@@ -194,7 +196,13 @@ def _parse(path: Path, data: Any) -> Project:
     if not isinstance(raw_entities, Mapping) or not raw_entities:
         raise _bad(path, "entities", "project.no_entities")
     entities: dict[str, tuple[Path, ...]] = {}
+    sources: dict[str, str] = {}
     for name, raw in raw_entities.items():
+        if isinstance(raw, Mapping):
+            from dataquality.engines.project import parse_source
+
+            sources[str(name)] = parse_source(path, f"entities.{name}", raw)
+            continue
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, list) or not items:
             raise _bad(path, f"entities.{name}", "project.expected_list")
@@ -243,6 +251,7 @@ def _parse(path: Path, data: Any) -> Project:
     return Project(
         path=path,
         entities=entities,
+        sources=sources,
         schemas_dir=_rel(path, top["schemas"], "schemas") if top.get("schemas") else None,
         rules_dir=_rel(path, top["rules"], "rules") if top.get("rules") else None,
         references=references,

@@ -17,8 +17,9 @@ TEMPLATE = """\
 version: 1
 
 # Which files or folders hold each entity (a folder: every .xlsx/.xls/.csv in it).
-# A workbook may hold several entities; list it under each.
-# 每类主数据所在的文件或文件夹。
+# A workbook may hold several entities; list it under each. A table in a database is checked
+# where it lives: product: {url: 'postgresql+psycopg://dq:${ERP_PASSWORD}@erp-db/erp', table: public.product_master}
+# 每类主数据所在的文件或文件夹；数据库中的表可写成 {url: ..., table: 模式.表}，在数据库中直接检查。
 entities:
   customer: [data/customers.xlsx]
   product: [data/products.xlsx]

@@ -1,0 +1,228 @@
+"""Per-field derived values (clean text, number, canonical enum value, a rule's verdict ...) as columns.
+
+Each attribute has a pandas definition (the very FieldValues code `dq validate` uses) and, where
+it compiles, an Ibis one valid for usual cells. For a field whose attributes all compile, only
+its *unusual* distinct values are pulled into Python; a field with an attribute that does not
+compile (number and date parsing, phone and e-mail validity, enum and reference look-ups) has
+all its distinct values pulled, computed by pandas and joined back. Either way a cell gets
+exactly the value the pandas engine gives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from dataquality.checks.duplicates import name_key
+from dataquality.checks.registry import get_rule
+from dataquality.checks.values import FieldValues, TableValues, match_key
+from dataquality.config import Config, EntitySchema, FieldSpec
+from dataquality.engines import ibis_values as iv
+from dataquality.engines.compiled import FIELD_COMPILERS
+from dataquality.load.table import TEXT, Table
+
+_CODE_PREFIX = r"^([A-Z]+)\d"
+
+
+def _py_code_prefix(v: FieldValues, param: Any) -> pd.Series:
+    code = v.clean
+    if v.spec.pattern:
+        code = code.where(code.str.fullmatch(v.spec.pattern).fillna(False).astype(bool))
+    return code.str.extract(_CODE_PREFIX, expand=False).astype(TEXT)
+
+
+def _sql_code_prefix(raw: ir.StringValue, spec: FieldSpec, dialect: str, param: Any) -> ir.StringValue | None:
+    c = iv.clean(raw, spec.clean)
+    prefix = c.re_extract("^([A-Z]+)[0-9]", 1).nullif("")
+    if not spec.pattern:
+        return prefix
+    if not iv.portable(spec.pattern):
+        return None
+    return ibis.ifelse(iv.fullmatch(c, spec.pattern, dialect).fill_null(False), prefix, ibis.null("string"))
+
+
+def _py_item_part(v: FieldValues, param: Any) -> pd.Series:
+    return v.canonical.fillna(match_key(v.clean)) if v.spec.type == "enum" else match_key(v.clean)
+
+
+def _sql_item_part(raw: ir.StringValue, spec: FieldSpec, dialect: str, param: Any) -> ir.StringValue | None:
+    return None if spec.type == "enum" else iv.match_key(iv.clean(raw, spec.clean))
+
+
+@dataclass(frozen=True)
+class Attribute:
+    kind: str  # "string", "float64", "timestamp", "boolean"
+    python: Callable[[FieldValues, Any], pd.Series]
+    sql: Callable[[ir.StringValue, FieldSpec, str, Any], Any] | None = None
+
+
+ATTRIBUTES: dict[str, Attribute] = {
+    "clean": Attribute("string", lambda v, p: v.clean, lambda r, s, d, p: iv.clean(r, s.clean)),
+    "number": Attribute("float64", lambda v, p: v.number),
+    "date": Attribute("timestamp", lambda v, p: v.date),
+    "canonical": Attribute("string", lambda v, p: v.canonical),
+    "referenced": Attribute("string", lambda v, p: v.referenced),
+    # name_key marks a legal form with NUL, which PostgreSQL text cannot hold; \x01 cannot occur in a
+    # name key either (punctuation and control characters are removed), so groups stay the same.
+    "name_key": Attribute("string", lambda v, p: name_key(v.clean, dict(p or ())).str.replace("\x00", "\x01", regex=False)),
+    "item_part": Attribute("string", _py_item_part, _sql_item_part),
+    "code_prefix": Attribute("string", _py_code_prefix, _sql_code_prefix),
+}
+
+
+def _attribute(attr: str) -> Attribute:
+    if attr.startswith("fail:"):
+        rule = get_rule(attr[5:])
+        compiler = FIELD_COMPILERS.get(rule.code)
+
+        def python(v: FieldValues, p: Any, rule=rule) -> pd.Series:
+            t = TableValues(Table(v.spec.name, Path(""), None, 0, pd.DataFrame({v.spec.name: v.raw})), p[0], p[1])
+            return rule.check(v, t).fillna(False).astype(bool)
+
+        sql = None if compiler is None else (lambda r, s, d, p, c=compiler: c(r, s, d))
+        return Attribute("boolean", python, sql)
+    return ATTRIBUTES[attr]
+
+
+def _column(name: str, attr: str, param: Any) -> str:
+    tag = attr.replace(":", "_")
+    return f"{name}__{tag}" if param is None else f"{name}__{tag}_{abs(hash(param)) % 10**8}"
+
+
+@dataclass
+class FieldDerived:
+    """The derived columns wanted for one field, and how they are obtained."""
+
+    name: str
+    spec: FieldSpec
+    wanted: dict[tuple[str, Any], str] = field(default_factory=dict)  # (attr, param) -> column name
+
+    def want(self, attr: str, param: Any = None) -> str:
+        key = (attr, param)
+        if key not in self.wanted:
+            self.wanted[key] = _column(self.name, attr, param)
+        return self.wanted[key]
+
+
+def _python_values(fd: FieldDerived, raws: pd.Series, schema: EntitySchema, config: Config) -> pd.DataFrame:
+    v = FieldValues(fd.spec, raws.astype(TEXT).reset_index(drop=True), dict(config.references))
+    out = {}
+    for (attr, param), col in fd.wanted.items():
+        a = _attribute(attr)
+        out[col] = a.python(v, (schema, config) if attr.startswith("fail:") else param)
+    return pd.DataFrame(out)
+
+
+def _arrow(values: pd.Series, kind: str) -> pa.Array:
+    if kind == "boolean":
+        return pa.array(values.fillna(False).astype(bool).to_numpy(), type=pa.bool_())
+    if kind == "float64":
+        return pa.array(values.astype("float64").to_numpy(), type=pa.float64(), from_pandas=True)
+    if kind == "timestamp":
+        return pa.array(pd.to_datetime(values).to_numpy(dtype="datetime64[us]"), type=pa.timestamp("us"), from_pandas=True)
+    return pa.array(values.astype(object).where(values.notna(), None).to_numpy(dtype=object), type=pa.string())
+
+
+def _literal(value: Any, kind: str) -> ir.Value:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ibis.null(kind) if kind != "boolean" else ibis.literal(False)
+    if kind == "timestamp":
+        return ibis.literal(pd.Timestamp(value).to_pydatetime(), "timestamp")
+    if kind == "boolean":
+        return ibis.literal(bool(value))
+    if kind == "float64":
+        return ibis.literal(float(value), "float64")
+    return ibis.literal(str(value), "string")
+
+
+def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config: Config, dialect: str,
+           stats: dict[str, int] | None = None) -> ir.Table:
+    """`t` with every wanted derived column added (see the module docstring).
+
+    All look-up tables are joined first and all columns added in one step, so the expression
+    stays flat (Ibis compiles a deep chain of joins and mutations slowly).
+    """
+    base = t
+    plans = []
+    for fd in fields:
+        if not fd.wanted:
+            continue
+        attrs = {key: _attribute(key[0]) for key in fd.wanted}
+        full = any(a.sql is None or a.sql(base[fd.name], fd.spec, dialect, key[1]) is None for key, a in attrs.items())
+        candidates = base.select(__v=base[fd.name]).filter(lambda x: x.__v.notnull())
+        if not full:
+            candidates = candidates.filter(lambda x: ~iv.usual(x.__v, dialect))
+        distinct = pd.Series(candidates.distinct().to_pyarrow().column("__v").to_pylist(), dtype=object)
+        if stats is not None:
+            stats[fd.name] = len(distinct)
+        # One more value, the empty cell, whose answers become literals.
+        values = _python_values(fd, pd.concat([distinct, pd.Series([None], dtype=object)], ignore_index=True), schema, config)
+        empty, values = values.iloc[-1], values.iloc[:-1]
+        key_col = f"{fd.name}__key"
+        if len(values):
+            arrays = {key_col: pa.array(distinct.to_numpy(dtype=object), type=pa.string())}
+            for key, col in fd.wanted.items():
+                arrays[f"{col}__m"] = _arrow(values[col], attrs[key].kind)
+            m = lookup_table(base, pa.table(arrays), dialect)
+            t = t.left_join(m, t[fd.name] == m[key_col])
+        plans.append((fd, attrs, full, empty, bool(len(values))))
+    new: dict[str, ir.Value] = {}
+    dropped: list[str] = []
+    for fd, attrs, full, empty, joined in plans:
+        raw = t[fd.name]
+        if joined:
+            dropped.append(f"{fd.name}__key")
+        for key, col in fd.wanted.items():
+            kind = attrs[key].kind
+            mapped = t[f"{col}__m"] if joined else _literal(None, kind)
+            if joined:
+                dropped.append(f"{col}__m")
+            if kind == "boolean":
+                mapped = mapped.fill_null(False)
+            if full:
+                expr = ibis.ifelse(raw.isnull(), _literal(empty[col], kind), mapped)
+            else:
+                usual_value = attrs[key].sql(raw, fd.spec, dialect, key[1])  # type: ignore[misc]
+                if kind == "boolean":
+                    usual_value = usual_value.fill_null(False)
+                expr = ibis.ifelse(raw.isnull() | iv.usual(raw, dialect).fill_null(True), usual_value, mapped)
+            new[col] = expr
+    if new:
+        t = t.mutate(**new)
+    return t.drop(*dropped) if dropped else t
+
+
+def lookup_table(base: ir.Table, data: pa.Table, dialect: str) -> ir.Table:
+    """A small table of values computed in Python, usable in joins with `base`'s backend.
+
+    DuckDB and PostgreSQL take an Ibis memtable; Spark gets a session-scoped temporary view
+    (Ibis cannot register a memtable for a cached Spark query, and writes no temporary tables).
+    """
+    if dialect != "pyspark":
+        return ibis.memtable(data)
+    import uuid
+
+    con = base._find_backend()
+    name = f"dq_lookup_{uuid.uuid4().hex[:12]}"
+    con._session.createDataFrame(data).createOrReplaceTempView(name)  # Arrow keeps NULLs (pandas would give NaN)
+    return con.table(name)
+
+
+def absent(kind: str) -> ir.Value:
+    """The value of a derived attribute of a field the table does not have."""
+    return _literal(None, kind)
+
+
+def kind_of(attr: str) -> str:
+    return _attribute(attr).kind
+
+
+__all__ = ["ATTRIBUTES", "FieldDerived", "absent", "enrich", "kind_of", "np"]

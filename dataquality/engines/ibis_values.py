@@ -1,0 +1,80 @@
+"""The value cleaning of checks/values.py as Ibis expressions, one helper per pandas helper.
+
+A cell is "usual" when it holds only ASCII (no NUL) and CJK unified ideographs. For those cells
+NFKC and case-folding change nothing beyond ASCII lower/upper, and the only whitespace is ASCII
+whitespace, so the cleaning compiles to plain SQL string functions with the same result on
+DuckDB, PostgreSQL and Spark. Every other cell (full-width, invisible, accented, other scripts)
+is cleaned by the pandas functions themselves, once per distinct value, and joined back: see
+`derived.py`. Regexes are written with \\xHH escapes and explicit ranges only (never a generated
+character list, where a hyphen becomes a range), in the subset RE2, PostgreSQL and Java share.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ibis
+import ibis.expr.types as ir
+
+# ^[ASCII without NUL, CJK unified ideographs]*$ : values.py's _NEEDS_UNICODE negated.
+USUAL = "^[\\x01-\\x7f\u4e00-\u9fff]*"
+# Python's str.isspace() within ASCII: \t \n \v \f \r, the four separators \x1c-\x1f, space.
+_WS = "[\\x09-\\x0d\\x1c-\\x20]"
+
+
+def _end(dialect: str) -> str:
+    # Java's $ also matches before a final line terminator (\n, \r, \u0085, \u2028 ...): Spark needs \z.
+    return "\\z" if dialect == "pyspark" else "$"
+
+
+def usual(raw: ir.StringValue, dialect: str) -> ir.BooleanValue:
+    """True where `raw` needs no Unicode-aware cleaning (NULL where raw is NULL)."""
+    return raw.re_search(USUAL + _end(dialect))
+
+
+def tidy_whitespace(s: ir.StringValue, steps: tuple[str, ...]) -> ir.StringValue:
+    """values.tidy_whitespace for usual values."""
+    if "remove_spaces" in steps:
+        return s.re_replace(f"{_WS}+", "")
+    if "trim" in steps:
+        s = s.re_replace(f"^{_WS}+", "").re_replace(f"{_WS}+$", "")
+    if "collapse_spaces" in steps:
+        s = s.re_replace(f"{_WS}{{2,}}", " ")
+    return s
+
+
+def clean_stages(raw: ir.StringValue, steps: tuple[str, ...]) -> tuple[ir.StringValue, ir.StringValue, ir.StringValue]:
+    """values.clean_stages for usual values: NFKC is the identity on them."""
+    stage_ws = tidy_whitespace(raw, steps)
+    final = stage_ws.upper() if "upper" in steps else stage_ws
+    return raw, stage_ws, final
+
+
+def clean(raw: ir.StringValue, steps: tuple[str, ...]) -> ir.StringValue:
+    """FieldValues.clean for usual values: NULL where empty after cleaning."""
+    return clean_stages(raw, steps)[2].nullif("")
+
+
+def match_key(s: ir.StringValue) -> ir.StringValue:
+    """values.match_key for usual values: lower case, no whitespace."""
+    return s.lower().re_replace(f"{_WS}+", "")
+
+
+def fullmatch(s: ir.StringValue, pattern: str, dialect: str) -> ir.BooleanValue:
+    """Python's re.fullmatch(pattern, s) for usual values (NULL where s is NULL)."""
+    return s.re_search(f"^(?:{pattern}){_end(dialect)}")
+
+
+# Python regex features the SQL engines do not share: such patterns run on distinct values in Python.
+# Also \\s \\w (Unicode in Python, ASCII or locale elsewhere) and an unescaped '.' (PostgreSQL's
+# matches a newline, Python's does not).
+_PYTHON_ONLY = re.compile(r"\(\?[=!<Pimsx]|\\[0-9bBuNZsSwW]|(?<!\\)\.")
+
+
+def portable(pattern: str) -> bool:
+    """Whether `pattern` means the same in Python, RE2 (DuckDB), PostgreSQL and Java on usual values."""
+    return _PYTHON_ONLY.search(pattern) is None
+
+
+def false() -> ir.BooleanValue:
+    return ibis.literal(False)

@@ -1,0 +1,361 @@
+"""Run the rules as Ibis expressions where the data lives (DuckDB, PostgreSQL, Spark).
+
+The engine finds the failing rows in the database: per-cell rules compile (or run on distinct
+values, see derived.py), uniqueness and group rules compile to GROUP BY and semi-joins. Only the
+failing rows come back; they become Issues through the very functions the pandas engine uses
+(checks/runner.py), so messages, fixed values and related rows are the same. A rule the engine
+does not know runs in pandas on the table pulled into Python (correct, not fast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+import pyarrow as pa
+
+from dataquality.checks.registry import Rule, active_rules
+from dataquality.checks.runner import (
+    CheckContext,
+    _field_issues,
+    _file_issues,
+    _Planned,
+    _record_departments,
+    _record_issues,
+    effective_severity,
+)
+from dataquality.checks.values import TableValues
+from dataquality.config import Config, EntitySchema
+from dataquality.engines import compiled as cp
+from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of, lookup_table
+from dataquality.issue import Issue
+from dataquality.load.table import TEXT, Table
+from dataquality.routing import Router
+
+ROW = "__row__"
+
+
+@dataclass
+class Source:
+    """One entity table for the engine: field-named text columns plus ROW (the row identity)."""
+
+    entity: str
+    table: ir.Table
+    path: Path
+    sheet: str | None = None
+    header_row: int = 0
+    columns: dict[str, str] = field(default_factory=dict)  # field -> column letter or name shown in reports
+    loaded: Table | None = None  # the pandas Table when dq's loader read the file (file-structure rules)
+
+    def has(self, name: str) -> bool:
+        return name in self.table.columns
+
+
+@dataclass
+class _Prepared:
+    source: Source
+    schema: EntitySchema
+    fields: dict[str, FieldDerived]
+    field_plans: list[tuple[_Planned, str]]  # (plan, field)
+    record_plans: list[_Planned]
+    pulled: list[tuple[_Planned, str | None]]  # rules run in pandas on the pulled table
+    enriched: ir.Table | None = None
+    full: TableValues | None = None
+
+    def col(self, name: str, attr: str, param: Any = None) -> ir.Value:
+        if not self.source.has(name):
+            return absent(kind_of(attr))
+        assert self.enriched is not None
+        return self.enriched[self.fields[name].want(attr, param)]
+
+    def want(self, name: str, attr: str, param: Any = None) -> None:
+        if self.source.has(name):
+            self.fields[name].want(attr, param)
+
+
+def _dialect(t: ir.Table) -> str:
+    try:
+        return t._find_backend().name
+    except Exception:  # a memtable not yet bound: it runs on DuckDB
+        return "duckdb"
+
+
+def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] | None = None) -> list[Issue]:
+    """Every issue the active rules find in `sources` (one backend), as the pandas engine would report it."""
+    router = Router(config)
+    prepared = [_prepare(s, config) for s in sources]
+    for p in prepared:
+        dialect = _dialect(p.source.table)
+        enriched = enrich(p.source.table, list(p.fields.values()), p.schema, config, dialect,
+                          stats.setdefault(p.source.entity, {}) if stats is not None else None)
+        p.enriched = enriched.cache()
+    issues: list[Issue] = []
+    for p in prepared:
+        if p.source.loaded is not None:
+            issues.extend(_file_issues(TableValues(p.source.loaded, p.schema, config), config, router))
+        failures = _failures(p, prepared)
+        issues.extend(_issues(p, prepared, failures, config, router))
+    return issues
+
+
+def _prepare(source: Source, config: Config) -> _Prepared:
+    schema = config.schemas[source.entity]
+    fields = {n: FieldDerived(n, spec) for n, spec in schema.fields.items() if source.has(n)}
+    p = _Prepared(source, schema, fields, [], [], [])
+    for name, spec in schema.fields.items():
+        if not source.has(name):
+            continue
+        for rule in active_rules():
+            if rule.scope != "field" or rule.applies is None or not rule.applies(spec):
+                continue
+            severity = effective_severity(rule, config, spec)
+            if severity is None:
+                continue
+            plan = _Planned(rule, severity, spec)
+            if rule.code in cp.PER_VALUE:
+                p.want(name, f"fail:{rule.code}")
+                p.field_plans.append((plan, name))
+            elif rule.code in cp.CROSS_ROW_FIELD:
+                _want_cross_row(p, rule, name)
+                p.field_plans.append((plan, name))
+            else:
+                p.pulled.append((plan, name))
+    for rule in active_rules():
+        if rule.scope != "record" or (rule.entity and rule.entity != schema.name):
+            continue
+        if any(not source.has(f) for f in rule.fields):
+            continue
+        severity = effective_severity(rule, config)
+        if severity is None:
+            continue
+        plan = _Planned(rule, severity, None)
+        needs = cp.record_needs(rule.code, schema)
+        if needs is None:
+            p.pulled.append((plan, None))
+            continue
+        for n in needs:
+            p.want(n.field, n.attr, n.param)
+        p.record_plans.append(plan)
+    # Department routing reads the department field's reference name per failing row (pandas, later).
+    return p
+
+
+def _want_cross_row(p: _Prepared, rule: Rule, name: str) -> None:
+    spec = p.schema.fields[name]
+    if rule.code == "UNQ001":
+        p.want(name, "number" if spec.is_numeric else "clean")
+    elif rule.code == "REQ002":
+        rw = spec.required_when
+        assert rw is not None
+        other = p.schema.fields[rw.field]
+        p.want(rw.field, "canonical" if other.type == "enum" else "clean")
+        p.want(name, "clean")
+
+
+# --- the failing rows -----------------------------------------------------------------------------
+
+
+def _rows(t: ir.Table, code: str, field_name: str | None) -> ir.Table:
+    return t.select(row=t[ROW].cast("int64"), code=ibis.literal(code), field=ibis.literal(field_name or "", "string"))
+
+
+def _failures(p: _Prepared, prepared: list[_Prepared]) -> pd.DataFrame:
+    e = p.enriched
+    assert e is not None
+    parts: list[ir.Table] = []
+    flags: dict[str, tuple[str, str]] = {}  # column -> (code, field): the per-cell verdicts, read in one query
+    for plan, name in p.field_plans:
+        code, spec = plan.rule.code, p.schema.fields[name]
+        if code in cp.PER_VALUE:
+            flags[p.fields[name].want(f"fail:{code}")] = (code, name)
+        elif code == "UNQ001":
+            comp = p.col(name, "number" if spec.is_numeric else "clean")
+            parts.append(_rows(cp.group_conflicts(e, [comp], e[ROW]), code, name))
+        elif code == "REQ002":
+            rw = spec.required_when
+            assert rw is not None
+            other = p.schema.fields[rw.field]
+            meaning = p.col(rw.field, "canonical" if other.type == "enum" else "clean")
+            cond = meaning.isin(list(rw.values)).fill_null(False) & p.col(name, "clean").isnull()
+            parts.append(_rows(e.filter(cond), code, name))
+    found = [_flag_rows(e, flags)] if flags else []
+    for plan in p.record_plans:
+        q = _record_rows(plan.rule.code, p, prepared)
+        if q is not None:
+            parts.append(_rows(q, plan.rule.code, None))
+    if parts:
+        found.append(ibis.union(*parts).to_pandas())
+    if not found:
+        return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str), "field": pd.Series(dtype=str)})
+    return pd.concat(found, ignore_index=True)
+
+
+def _flag_rows(e: ir.Table, flags: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """(row, code, field) for every true per-cell verdict, fetched as one filtered query."""
+    cols = list(flags)
+    cond = e[cols[0]]
+    for c in cols[1:]:
+        cond |= e[c]
+    got = e.filter(cond).select(e[ROW].cast("int64").name("row"), *cols).to_pandas()
+    long = got.melt(id_vars="row", value_vars=cols, var_name="col", value_name="bad")
+    long = long[long["bad"].astype(bool)]
+    return pd.DataFrame({
+        "row": long["row"].astype("int64").to_numpy(),
+        "code": long["col"].map(lambda c: flags[c][0]).to_numpy(dtype=object),
+        "field": long["col"].map(lambda c: flags[c][1]).to_numpy(dtype=object),
+    })
+
+
+def _record_rows(code: str, p: _Prepared, prepared: list[_Prepared]) -> ir.Table | None:
+    e, schema, rr = p.enriched, p.schema, p.schema.record_rules
+    assert e is not None
+    key = p.col(schema.key, "clean")
+    if code == "CUS001":
+        s = rr.get("credit_cap_by_grade")
+        if s is None or not (p.source.has(s.field) and p.source.has(s.by)):
+            return None
+        group = p.col(s.by, "canonical" if schema.fields[s.by].type == "enum" else "clean")
+        return e.filter((p.col(s.field, "number") > cp.cap_of(group, dict(s.caps))).fill_null(False))
+    if code == "CUS002":
+        s = rr.get("duplicate_names")
+        if s is None or not p.source.has(s.field):
+            return None
+        return cp.group_conflicts(e, [p.col(s.field, "name_key", tuple(s.legal_forms.items()))], key)
+    if code == "CUS003":
+        return cp.group_conflicts(e, [p.col("uscc", "clean")], key)
+    if code == "PRD001":
+        s = rr.get("code_prefix")
+        if s is None or not (p.source.has(s.field) and p.source.has(s.equals)):
+            return None
+        prefix, category = p.col(s.field, "code_prefix"), p.col(s.equals, "canonical")
+        return e.filter((prefix.notnull() & category.notnull() & (prefix != category)).fill_null(False))
+    if code == "PRD002":
+        s = rr.get("price_below_cost")
+        if s is None or not (p.source.has(s.field) and p.source.has(s.other)):
+            return None
+        price, cost = p.col(s.field, "number"), p.col(s.other, "number")
+        below = cp.numeric_below_min(price, schema.fields[s.field]) | cp.numeric_below_min(cost, schema.fields[s.other])
+        return e.filter((price < cost).fill_null(False) & ~below)
+    if code == "PRD003":
+        s = rr.get("same_item")
+        if s is None or not all(p.source.has(f) for f in s.fields):
+            return None
+        return cp.group_conflicts(e, [p.col(f, "item_part") for f in s.fields], key)
+    if code == "PRD004":
+        part = p.col("customer_part_no", "clean")
+        codes = ibis.union(*[q.enriched.select(__c=q.col(q.schema.key, "clean")) for q in prepared if q.schema.name == schema.name])
+        return e.mutate(__p=part).filter(lambda x: x.__p.notnull()).semi_join(codes.filter(lambda c: c.__c.notnull()).distinct(), [("__p", "__c")])
+    if code == "PRD005":
+        customers = [q for q in prepared if q.schema.name == "customer"]
+        if not customers or not p.source.has("customer_code"):
+            return None
+        known = ibis.union(*[q.enriched.select(__c=q.col(q.schema.key, "clean")) for q in customers])
+        v = e.mutate(__p=p.col("customer_code", "clean")).filter(lambda x: x.__p.notnull())
+        return v.anti_join(known.filter(lambda c: c.__c.notnull()).distinct(), [("__p", "__c")])
+    return None
+
+
+# --- failing rows to Issues -----------------------------------------------------------------------
+
+
+def _subset(p: _Prepared, rows: pd.Index) -> Table:
+    """The failing rows' cells, pulled as text, as a Table like the loader's (indexed by row)."""
+    names = [n for n in p.schema.fields if p.source.has(n)]
+    t = p.source.table
+    if p.source.loaded is not None:
+        data = p.source.loaded.data.loc[p.source.loaded.data.index.isin(rows)]
+    elif len(rows) == 0:
+        data = pd.DataFrame({n: pd.Series(dtype=TEXT) for n in names}, index=pd.Index([], dtype="int64"))
+    else:
+        wanted = lookup_table(t, pa.table({"__r": pa.array(rows.to_numpy(dtype="int64"))}), _dialect(t))
+        got = t.semi_join(wanted, t[ROW].cast("int64") == wanted.__r).select(ROW, *names).to_pandas()
+        data = _as_text(got.set_index(ROW), names)
+    return _table(p, data.sort_index())
+
+
+def _as_text(frame: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    frame.index = frame.index.astype("int64")
+    return pd.DataFrame({n: frame[n].astype(object).where(frame[n].notna(), None).astype(TEXT) for n in names}, index=frame.index)
+
+
+def _table(p: _Prepared, data: pd.DataFrame) -> Table:
+    s = p.source
+    if s.loaded is not None:
+        lt = s.loaded
+        return Table(lt.entity, lt.path, lt.sheet, lt.header_row, data, lt.columns, lt.headers)
+    return Table(s.entity, s.path, s.sheet, s.header_row, data, dict(s.columns))
+
+
+def _full(p: _Prepared, config: Config) -> TableValues:
+    if p.full is None:
+        if p.source.loaded is not None:
+            table = p.source.loaded
+        else:
+            names = [n for n in p.schema.fields if p.source.has(n)]
+            got = p.source.table.select(ROW, *names).to_pandas()
+            table = _table(p, _as_text(got.set_index(ROW), names).sort_index())
+        p.full = TableValues(table, p.schema, config)
+    return p.full
+
+
+def _issues(p: _Prepared, prepared: list[_Prepared], failures: pd.DataFrame, config: Config, router: Router) -> list[Issue]:
+    rows = pd.Index(pd.unique(failures["row"].astype("int64")))
+    sub = TableValues(_subset(p, rows), p.schema, config)
+    depts = _record_departments(sub)
+    issues: list[Issue] = []
+    by_check = {k: pd.Index(sorted(pd.unique(g["row"].astype("int64")))) for k, g in failures.groupby(["code", "field"])}
+    for plan, name in p.field_plans:
+        found = by_check.get((plan.rule.code, name))
+        if found is not None and len(found):
+            issues.extend(_field_issues(plan, sub, found, router, depts))
+    for plan in p.record_plans:
+        found = by_check.get((plan.rule.code, ""))
+        if found is None or not len(found):
+            continue
+        issues.extend(_record_issues(plan, sub, _findings(plan.rule, p, prepared, sub, found, config), router, depts))
+    if p.pulled:
+        full = _full(p, config)
+        ctx = CheckContext(config, [_full(q, config) for q in prepared])
+        full_depts = _record_departments(full)
+        for plan, name in p.pulled:
+            if name is not None:
+                bad = plan.rule.check(full[name], full)  # type: ignore[misc]
+                found = full.index[bad.fillna(False).astype(bool).to_numpy()]
+                if len(found):
+                    issues.extend(_field_issues(plan, full, found, router, full_depts))
+            else:
+                findings = plan.rule.check(full, ctx)  # type: ignore[misc]
+                if len(findings):
+                    issues.extend(_record_issues(plan, full, findings, router, full_depts))
+    return issues
+
+
+def _findings(rule: Rule, p: _Prepared, prepared: list[_Prepared], sub: TableValues, rows: pd.Index, config: Config) -> pd.DataFrame:
+    """The record rule's findings (field, params, related rows) for the rows the engine found.
+
+    The rules whose findings depend only on rows that fail too (per-row rules, and groups, whose
+    members all fail) run their pandas function on those rows; the two look-ups between tables
+    are built here from what the engine returned.
+    """
+    from dataquality.checks.findings import findings
+
+    if rule.code == "PRD005":
+        return findings(rows, "customer_code")
+    if rule.code == "PRD004":
+        part = sub["customer_part_no"].clean.reindex(rows)
+        e = p.enriched
+        assert e is not None
+        wanted = lookup_table(e, pa.table({"__c": pa.array(pd.unique(part.dropna()).astype(object), type=pa.string())}), _dialect(e))
+        keyed = e.mutate(__k=p.col(p.schema.key, "clean"))
+        own = keyed.semi_join(wanted, keyed.__k == wanted.__c).select(r=keyed[ROW].cast("int64"), k=keyed.__k).to_pandas()
+        rows_of = own.sort_values("r").groupby("k")["r"].agg(tuple)
+        related = pd.Series([tuple(r for r in rows_of.get(code, ()) if r != row) for row, code in part.items()], index=rows, dtype=object)
+        return findings(rows, "customer_part_no", related_rows=related)
+    ctx = CheckContext(config, [sub])
+    only = TableValues(Table(sub.table.entity, sub.table.path, sub.table.sheet, sub.table.header_row,
+                             sub.table.data.loc[rows], sub.table.columns, sub.table.headers), p.schema, config)
+    return rule.check(only, ctx)  # type: ignore[misc]

@@ -1,0 +1,184 @@
+"""Where the engine's tables come from: files read by dq's loader, Parquet, or a database table.
+
+A database source is written `URL#schema.table` (or `URL#table`), e.g.
+`postgresql+psycopg://dq:secret@db/erp#public.product_master` or `duckdb:///master.duckdb#main.product`.
+Its columns are matched to fields by the same header names and aliases as a sheet's headers.
+Rows are numbered 1.. in the order of the key, then the other fields, so the numbering does not
+depend on the physical order in the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from dataquality.config import Config, header_key
+from dataquality.engines.runner import ROW, Source
+from dataquality.errors import InputError
+from dataquality.load import Table, load_file
+
+ENGINES = ("pandas", "duckdb", "spark")
+
+
+def connect(engine: str) -> Any:
+    """An in-process backend for files: DuckDB, or Spark (local) when the 'spark' extra is installed."""
+    if engine == "spark":
+        try:
+            from pyspark.sql import SparkSession
+        except ImportError as exc:
+            raise InputError("engine.spark_missing") from exc
+        session = SparkSession.builder.master("local[2]").appName("dq").getOrCreate()
+        return ibis.pyspark.connect(session)
+    return ibis.duckdb.connect(**duckdb_settings())
+
+
+def duckdb_settings() -> dict[str, str]:
+    """DuckDB's memory limit and spill folder from DQ_DUCKDB_MEMORY_LIMIT and DQ_DUCKDB_TEMP_DIR (see docs/scale.md)."""
+    settings = {}
+    if os.environ.get("DQ_DUCKDB_MEMORY_LIMIT"):
+        settings["memory_limit"] = os.environ["DQ_DUCKDB_MEMORY_LIMIT"]
+    if os.environ.get("DQ_DUCKDB_TEMP_DIR"):
+        settings["temp_directory"] = os.environ["DQ_DUCKDB_TEMP_DIR"]
+    return settings
+
+
+def _arrow_text(table: Table) -> pa.Table:
+    data = table.data
+    arrays = {ROW: pa.array(data.index.to_numpy(dtype="int64"))}
+    for name in data.columns:
+        col = data[name]
+        arrays[name] = pa.array(col.astype(object).where(col.notna(), None).to_numpy(dtype=object), type=pa.string())
+    return pa.table(arrays)
+
+
+def register(con: Any, data: pa.Table) -> ir.Table:
+    """An Arrow table as an Ibis table on `con`: a temporary table (DuckDB, so its memory limit and
+    spill folder apply), a session-scoped temporary view (Spark), else a memtable."""
+    import uuid
+
+    name = f"dq_input_{uuid.uuid4().hex[:12]}"
+    if con.name == "duckdb":
+        return con.create_table(name, data, temp=True)
+    if con.name != "pyspark":
+        return ibis.memtable(data)
+    con._session.createDataFrame(data).createOrReplaceTempView(name)  # Arrow keeps NULLs (pandas would give NaN)
+    return con.table(name)
+
+
+def loaded_source(con: Any, table: Table) -> Source:
+    """A Table read by dq's loader, handed to the engine (file-structure findings stay with it)."""
+    return Source(table.entity, register(con, _arrow_text(table)), table.path, table.sheet, table.header_row,
+                  dict(table.columns), loaded=table)
+
+
+def file_sources(con: Any, paths: Sequence[Path], config: Config, lang: str) -> list[Source]:
+    """Files through dq's loader (sheets, header detection, file-structure rules), then into the engine."""
+    out: list[Source] = []
+    for path in paths:
+        path = Path(path)
+        if path.suffix.lower() == ".parquet":
+            out.append(parquet_source(con, path, config))
+            continue
+        for table in load_file(path, config, lang):
+            t = register(con, _arrow_text(table))
+            out.append(Source(table.entity, t, table.path, table.sheet, table.header_row, dict(table.columns), loaded=table))
+    return out
+
+
+def _match_columns(columns: Sequence[str], config: Config, entity: str | None, where: str) -> tuple[str, dict[str, str]]:
+    """(entity, field -> column name) for a database table's or Parquet file's columns."""
+    candidates = [config.schemas[entity]] if entity else list(config.schemas.values())
+    best: tuple[int, str, dict[str, str]] | None = None
+    for schema in candidates:
+        index = schema.header_index()
+        found: dict[str, str] = {}
+        for col in columns:
+            name = index.get(header_key(col))
+            if name is not None and name not in found:
+                found[name] = col
+        score = len(found) + (2 if schema.key in found else 0)
+        if found and (best is None or score > best[0]):
+            best = (score, schema.name, found)
+    if best is None:
+        raise InputError("engine.no_fields", source=where)
+    return best[1], best[2]
+
+
+def _as_source(t: ir.Table, config: Config, entity: str | None, where: str, path: Path, sheet: str | None) -> Source:
+    entity, found = _match_columns(list(t.columns), config, entity, where)
+    schema = config.schemas[entity]
+    text = {name: t[col].cast("string") for name, col in found.items()}
+    order = [text[schema.key]] if schema.key in text else []
+    order += [text[n] for n in sorted(text) if n != schema.key]
+    numbered = t.mutate(**{ROW: ibis.row_number().over(order_by=order) + 1})
+    view = numbered.select(numbered[ROW].cast("int64").name(ROW), **{n: numbered[c].cast("string") for n, c in found.items()})
+    return Source(entity, view, path, sheet, 0, dict(found))
+
+
+def parquet_source(con: Any, path: Path, config: Config, entity: str | None = None) -> Source:
+    if not path.is_file():
+        raise InputError("engine.unreadable", source=str(path), problem="not found")
+    try:
+        t = con.read_parquet(str(path))
+    except Exception as exc:  # a file that is not Parquet
+        raise InputError("engine.unreadable", source=str(path), problem=str(exc).splitlines()[0]) from exc
+    return _as_source(t, config, entity, str(path), path, None)
+
+
+def split_source(spec: str) -> tuple[str, str | None, str]:
+    """'URL#schema.table' -> (URL, schema or None, table)."""
+    url, sep, name = spec.rpartition("#")
+    if not sep or not url or not name:
+        raise InputError("engine.bad_source", source=spec)
+    schema, dot, table = name.rpartition(".")
+    return url, (schema if dot else None), table
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def connect_url(url: str) -> Any:
+    """An Ibis backend for a database URL (postgresql[+driver]://, duckdb:///file), in SQLAlchemy's URL syntax."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise InputError("engine.bad_source", source=_redact(url)) from exc
+    backend = parsed.get_backend_name()
+    try:
+        if backend in ("postgresql", "postgres"):
+            query = dict(parsed.query)
+            host = query.pop("host", None) or parsed.host or "localhost"
+            port = int(query.pop("port", None) or parsed.port or 5432)
+            return ibis.postgres.connect(host=str(host), port=port, user=parsed.username or None,
+                                         password=parsed.password or None, database=parsed.database or None)
+        if backend == "duckdb":
+            return ibis.duckdb.connect(parsed.database or ":memory:", **duckdb_settings())
+    except Exception as exc:  # cannot connect: say where and why, no traceback
+        raise InputError("engine.unreadable", source=_redact(url), problem=str(exc).strip().splitlines()[0]) from exc
+    raise InputError("engine.bad_source", source=_redact(url))
+
+
+def db_source(con: Any, spec: str, config: Config, entity: str | None) -> Source:
+    """The table named after '#' in `spec`, read where it lives."""
+    url, schema, table = split_source(spec)
+    try:
+        t = con.table(table, database=schema) if schema else con.table(table)
+    except Exception as exc:
+        raise InputError("engine.unreadable", source=f"{_redact(url)}#{schema + '.' if schema else ''}{table}",
+                         problem=str(exc).strip().splitlines()[0]) from exc
+    where = f"{schema + '.' if schema else ''}{table}"
+    return _as_source(t, config, entity, where, Path(where), None)
