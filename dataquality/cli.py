@@ -86,11 +86,15 @@ class _Guarded(click.Group):
 @click.option("--max-strings", type=click.IntRange(1), envvar="DQ_MAX_STRINGS", default=None,
               help="Most shared text values in one workbook (default 10,000,000; env DQ_MAX_STRINGS).")
 def main(max_bytes: int | None, max_cells: int | None, max_columns: int | None, max_strings: int | None) -> None:
-    """dq: check customer and product master data before it reaches your CRM/ERP."""
-    from dataquality.load import limits
-
+    """dq: check customer, supplier and product master data before it reaches your CRM/ERP."""
     chosen = {"max_bytes": max_bytes, "max_cells": max_cells, "max_columns": max_columns, "max_strings": max_strings}
-    limits.configure(limits.Limits(**{k: v for k, v in chosen.items() if v is not None}))
+    if any(v is not None for v in chosen.values()):  # the defaults need no import (dq --help stays quick)
+        from dataquality.load import limits
+
+        limits.configure(limits.Limits(**{k: v for k, v in chosen.items() if v is not None}))
+    elif "dataquality.load.limits" in sys.modules:  # an earlier command in this process set limits: reset
+        loaded = sys.modules["dataquality.load.limits"]
+        loaded.configure(loaded.Limits.from_env())
 
 
 def _formats(raw: str, lang: str) -> list[str]:
