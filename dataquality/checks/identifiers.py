@@ -198,12 +198,35 @@ def invalid_phone(v: FieldValues, t: TableValues) -> pd.Series:
     Bad: phone = 1381234567 (10 digits) or 0755-8888888.
     Good: phone = 13812345678, 021-61234567 or 021-61234567转123.
     """
-    return _failing(v, lambda s: parse_phone(s)[0])
+    valid = _phone_answers(v)[0]
+    return (v.present & valid.eq(False).fillna(False)).astype(bool)
+
+
+def _phone_answers(v: FieldValues) -> tuple[pd.Series, pd.Series]:
+    """(valid?, canonical spelling) of every cell, phonenumbers run once per distinct number.
+
+    Kept on the column: IDN003, IDN004 and its fix all ask, and a sheet has far more distinct
+    numbers than parse_phone's cache holds.
+    """
+    found = v.__dict__.get("_phone_answers")
+    if found is None:
+        present = v.clean.dropna()
+        distinct = pd.unique(present)
+        answers = [parse_phone(str(x)) for x in distinct]
+        valid = pd.Series([a[0] for a in answers], index=distinct, dtype=object)
+        canonical = pd.Series([a[1] for a in answers], index=distinct, dtype=object)
+
+        def on_rows(by_value: pd.Series) -> pd.Series:
+            mapped = present.map(by_value)
+            return pd.Series(mapped.to_numpy(dtype=object), index=present.index, dtype=object).reindex(v.clean.index)
+
+        found = v.__dict__["_phone_answers"] = (on_rows(valid), on_rows(canonical))
+    return found
 
 
 def canonical_phone(v: FieldValues) -> pd.Series:
     """The standard spelling of each valid phone number not written that way (NA elsewhere)."""
-    return per_distinct(v.clean, lambda s: parse_phone(s)[1])
+    return _phone_answers(v)[1]
 
 
 def _fix_phone(v: FieldValues, failing: pd.Index) -> pd.Series:
