@@ -40,3 +40,22 @@ def test_version_and_help_run_without_heavy_libraries(args: list[str]) -> None:
 def test_version_prints_the_version() -> None:
     out = subprocess.run([sys.executable, "-m", "dataquality", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("dq, version ")
+
+
+def test_to_dicts_equals_to_dict_per_issue() -> None:
+    """The JSON report's bulk path shares formatted texts between issues, and says exactly what each issue says."""
+    from dataquality.issue import Issue, Severity, to_dicts
+
+    shared = {"labels": {"en": "Department", "zh": "部门"}}
+    issues = [
+        Issue(rule="REF001", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="S", row=r, key=f"P{r}",
+              field="owner_department", value=v, column="K", params=shared)
+        for r, v in ((2, "研发中心"), (3, "研发中心"), (4, "技术部"), (5, None))
+    ] + [
+        Issue(rule="UNQ001", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="S", row=r, key="P9",
+              field="internal_code", value="P9", column="A", params=shared, related_rows=rel)
+        for r, rel in ((6, (7,)), (7, (6,)))
+    ]
+    for lang in ("en", "zh"):
+        assert to_dicts(issues, lang) == [i.to_dict(lang) for i in issues]
+    assert to_dicts(issues, "en")[4]["message"] != to_dicts(issues, "en")[5]["message"]

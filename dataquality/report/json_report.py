@@ -10,6 +10,7 @@ import orjson
 
 from dataquality import __version__
 from dataquality.fileio import atomic_open
+from dataquality.issue import to_dicts
 from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 
@@ -29,7 +30,7 @@ def as_dict(result: Result, lang: str) -> dict[str, Any]:
             for t in result.tables
         ],
         "summary": result.summary(),
-        "issues": [i.to_dict(lang) for i in result.issues],
+        "issues": to_dicts(result.issues, lang),
         # Filled when issues are tracked across runs (dq check): what was fixed, and the trend.
         **({"resolved": [i.to_dict(lang) for i in result.resolved]} if result.resolved else {}),
         **({"history": result.history} if result.history else {}),
