@@ -271,15 +271,31 @@ _NOT_MOBILE = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_num
 
 
 def plain_mobiles(values: pd.Series) -> np.ndarray:
-    """True where a value is 11 digits that phonenumbers reads as a valid CN mobile (vectorised with
-    phonenumbers' own metadata patterns; equal to parse_phone, which a test checks)."""
-    ok = values.str.fullmatch(r"1[0-9]{10}").fillna(False).to_numpy(dtype=bool).copy()
-    for kind, wanted in (("general_desc", True), ("mobile", True), *((k, False) for k in _NOT_MOBILE)):
+    """True where a value is a mobile (11 digits) or a landline written the house way (0AA-NNNNNNNN)
+    that phonenumbers reads as a valid CN number: vectorised with phonenumbers' own metadata
+    patterns, equal to parse_phone's (True, None), which a test checks."""
+    mobile = values.str.fullmatch(r"1[0-9]{10}").fillna(False).to_numpy(dtype=bool)
+    landline = values.str.fullmatch(r"0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}").fillna(False).to_numpy(dtype=bool)
+    national = values.where(~pd.Series(landline, index=values.index), values.str.slice(1).str.replace("-", "", regex=False))
+    ok = mobile | landline
+    checks = [("general_desc", True), *((k, False) for k in _NOT_MOBILE)]
+    for kind, wanted in checks:
         pattern = _cn_pattern(kind)
         if pattern is None or not ok.any():
             continue
-        hit = values[ok].str.fullmatch(f"(?:{pattern})").fillna(False).to_numpy(dtype=bool)
+        hit = national[ok].str.fullmatch(f"(?:{pattern})").fillna(False).to_numpy(dtype=bool)
         ok[np.flatnonzero(ok)] = hit if wanted else ~hit
+    # The number's own type: a mobile must match the mobile pattern, a landline the fixed-line one.
+    for kind, rows in (("mobile", mobile), ("fixed_line", landline)):
+        pattern = _cn_pattern(kind)
+        todo = ok & rows
+        if pattern is None:
+            ok &= ~rows  # no pattern to judge by: leave these to parse_phone
+            continue
+        if not todo.any():
+            continue
+        hit = national[todo].str.fullmatch(f"(?:{pattern})").fillna(False).to_numpy(dtype=bool)
+        ok[np.flatnonzero(todo)] = hit
     return ok
 
 
