@@ -62,6 +62,10 @@ class Row:
         return "PASS" if self.value <= self.target else "FAIL"
 
 
+class BenchFailed(Exception):
+    """A measured command did not run: the figures would be meaningless."""
+
+
 def run(argv: list[str], cwd: Path | None = None, env: dict | None = None) -> Run:
     """One fresh process: wall time and peak RSS (of that child alone, via wait4)."""
     started = time.perf_counter()
@@ -75,6 +79,7 @@ def run(argv: list[str], cwd: Path | None = None, env: dict | None = None) -> Ru
         text = out.read().decode("utf-8", "replace")
         if proc.returncode not in (0, 1):
             sys.stderr.write(f"! {' '.join(map(str, argv))} exited {proc.returncode}:\n{err.read().decode('utf-8', 'replace')[-2000:]}\n")
+            raise BenchFailed(f"{' '.join(map(str, argv[:4]))} ... exited {proc.returncode} (its error is above); nothing was measured")
     return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text)
 
 
@@ -95,7 +100,7 @@ def peak(runs: list[Run]) -> float:
 
 
 def interleaved(a: list[str], b: list[str], repeat: int, cwd: Path | None = None, before_b=None) -> tuple[list[Run], list[Run]]:
-    """a, b, a, b ...: both sides see the same machine load."""
+    """a, b, a, b ...: both sides see the same machine load (a command that fails stops the benchmark, see run)."""
     ra, rb = [], []
     for _ in range(repeat):
         ra.append(run(a, cwd))
@@ -103,6 +108,16 @@ def interleaved(a: list[str], b: list[str], repeat: int, cwd: Path | None = None
             before_b()
         rb.append(run(b, cwd))
     return ra, rb
+
+
+def preflight() -> str | None:
+    """Why this interpreter cannot run the benchmark (the project or fastexcel not importable), or None."""
+    probe = subprocess.run([PY, "-c", "import fastexcel, dataquality"], capture_output=True, text=True)
+    if probe.returncode == 0:
+        return None
+    last = (probe.stderr.strip().splitlines() or ["import failed"])[-1]
+    return (f"bench/run.py: {PY} cannot import the project ({last}); install it first with "
+            f"pip install -e '.[test]', or run the benchmark with the project's Python.")
 
 
 class Data:
@@ -314,7 +329,13 @@ def main() -> None:
     a.repeat = max(3, a.repeat)
     if a.rows is None:
         a.rows = 50_000 if a.quick else 200_000
-    Bench(a).main()
+    problem = preflight()
+    if problem:
+        sys.exit(problem)
+    try:
+        Bench(a).main()
+    except BenchFailed as exc:
+        sys.exit(f"bench/run.py: {exc}")
 
 
 if __name__ == "__main__":
