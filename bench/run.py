@@ -331,11 +331,13 @@ def main() -> None:
         a.rows = 50_000 if a.quick else 200_000
     problem = preflight()
     if problem:
-        sys.exit(problem)
+        print(problem, file=sys.stderr)
+        sys.exit(2)
     try:
         Bench(a).main()
     except BenchFailed as exc:
-        sys.exit(f"bench/run.py: {exc}")
+        print(f"bench/run.py: {exc}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
