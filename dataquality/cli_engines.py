@@ -80,6 +80,25 @@ def _entities(config: Config, entity: str | None) -> list[str]:
     return [entity]
 
 
+def _write_per_entity(output: Path, entity: str | None, schemas_dir: Path | None, rules_dir: Path | None,
+                      lang: str | None, build: Callable[[Config, str], tuple[dict, list[str]]], counted: str) -> None:
+    """Write `build(config, entity)` as JSON for one entity, or NAME.ENTITY.json beside `output` for each."""
+    from dataquality.errors import DQError
+    from dataquality.export import write_json
+
+    try:
+        config = Config.load(schemas_dir, rules_dir)
+        names = _entities(config, entity)
+        for name in names:
+            document, skipped = build(config, name)
+            path = output if len(names) == 1 else output.with_name(f"{output.stem}.{name}{output.suffix or '.json'}")
+            write_json(path, document)
+            click.echo(text("export.written", normalise_lang(lang), path=path, n=len(document[counted]),
+                            skipped=", ".join(skipped) or "-"), err=True)
+    except DQError as exc:
+        _fail(exc, lang)
+
+
 @export.command("gx")
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), required=True, help="The suite to write (.json).")
 @click.option("--entity", default=None, help="One entity (default: every entity, one suite each, NAME.ENTITY.json beside -o when several).")
@@ -87,20 +106,9 @@ def _entities(config: Config, entity: str | None) -> list[str]:
 @LANG_OPTION
 def export_gx(output: Path, entity: str | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
     """A Great Expectations 1.x ExpectationSuite per entity, to run on `dq export cleaned` values."""
-    from dataquality.errors import DQError
-    from dataquality.export import gx_suite, write_json
+    from dataquality.export import gx_suite
 
-    try:
-        config = Config.load(schemas_dir, rules_dir)
-        names = _entities(config, entity)
-        for name in names:
-            suite, skipped = gx_suite(config, name)
-            path = output if len(names) == 1 else output.with_name(f"{output.stem}.{name}{output.suffix or '.json'}")
-            write_json(path, suite)
-            click.echo(text("export.written", normalise_lang(lang), path=path, n=len(suite["expectations"]),
-                            skipped=", ".join(skipped) or "-"), err=True)
-    except DQError as exc:
-        _fail(exc, lang)
+    _write_per_entity(output, entity, schemas_dir, rules_dir, lang, gx_suite, "expectations")
 
 
 @export.command("frictionless")
@@ -110,20 +118,9 @@ def export_gx(output: Path, entity: str | None, schemas_dir: Path | None, rules_
 @LANG_OPTION
 def export_frictionless(output: Path, entity: str | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
     """A Frictionless Table Schema per entity, for dq's cleaned values."""
-    from dataquality.errors import DQError
-    from dataquality.export import frictionless_schema, write_json
+    from dataquality.export import frictionless_schema
 
-    try:
-        config = Config.load(schemas_dir, rules_dir)
-        names = _entities(config, entity)
-        for name in names:
-            schema, skipped = frictionless_schema(config, name)
-            path = output if len(names) == 1 else output.with_name(f"{output.stem}.{name}{output.suffix or '.json'}")
-            write_json(path, schema)
-            click.echo(text("export.written", normalise_lang(lang), path=path, n=len(schema["fields"]),
-                            skipped=", ".join(skipped) or "-"), err=True)
-    except DQError as exc:
-        _fail(exc, lang)
+    _write_per_entity(output, entity, schemas_dir, rules_dir, lang, frictionless_schema, "fields")
 
 
 @export.command("cleaned")

@@ -116,6 +116,22 @@ def _record_check(plan: _Planned, tv: TableValues, ctx: CheckContext) -> Callabl
     return check
 
 
+def record_plans(entity: str, has: Callable[[str], bool], config: Config) -> list[_Planned]:
+    """The record rules that run on a table of `entity` (their fields present, switched on), with severity.
+
+    One place for both engines (pandas here, Ibis in engines/runner.py)."""
+    out = []
+    for rule in active_rules():
+        if rule.scope != "record" or (rule.entity and rule.entity != entity):
+            continue
+        if any(not has(f) for f in rule.fields):
+            continue
+        severity = effective_severity(rule, config)
+        if severity is not None:
+            out.append(_Planned(rule, severity, None))
+    return out
+
+
 def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Issue]:
     config = ctx.config
     plans: dict[str, _Planned] = {}
@@ -135,15 +151,8 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
             checks.append(pa.Check(_field_check(rule, tv, name), name=check_name, ignore_na=False))
         columns[name] = pa.Column(None, checks=checks, nullable=True, required=False)
     frame_checks = []
-    for rule in active_rules():
-        if rule.scope != "record" or (rule.entity and rule.entity != tv.schema.name):
-            continue
-        if any(not tv.has(f) for f in rule.fields):
-            continue
-        severity = effective_severity(rule, config)
-        if severity is None:
-            continue
-        plan = _Planned(rule, severity, None)
+    for plan in record_plans(tv.schema.name, tv.has, config):
+        rule = plan.rule
         plans[rule.code] = plan
         frame_checks.append(pa.Check(_record_check(plan, tv, ctx), name=rule.code, ignore_na=False))
     schema = pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)

@@ -27,6 +27,7 @@ from dataquality.checks.runner import (
     _record_departments,
     _record_issues,
     effective_severity,
+    record_plans,
 )
 from dataquality.checks.values import TableValues
 from dataquality.config import Config, EntitySchema
@@ -124,15 +125,8 @@ def _prepare(source: Source, config: Config) -> _Prepared:
                 p.field_plans.append((plan, name))
             else:
                 p.pulled.append((plan, name))
-    for rule in active_rules():
-        if rule.scope != "record" or (rule.entity and rule.entity != schema.name):
-            continue
-        if any(not source.has(f) for f in rule.fields):
-            continue
-        severity = effective_severity(rule, config)
-        if severity is None:
-            continue
-        plan = _Planned(rule, severity, None)
+    for plan in record_plans(schema.name, source.has, config):
+        rule = plan.rule
         needs = cp.record_needs(rule.code, schema)
         if needs is None:
             p.pulled.append((plan, None))
