@@ -122,6 +122,12 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _lock_for_migration(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":

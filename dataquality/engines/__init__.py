@@ -14,7 +14,7 @@ from typing import Any
 from dataquality.config import Config
 from dataquality.i18n import text
 from dataquality.issue import sort_key
-from dataquality.pipeline import Progress, Result
+from dataquality.result import Progress, Result
 
 
 def run_engine(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dataquality.pipeline import Result
+from dataquality.result import Result
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from dataquality.issue import Issue, Severity
 from dataquality.issue import (
     column_letter as letters,  # one implementation, re-exported for the annotators
 )
-from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
     department_label,
@@ -34,6 +33,7 @@ from dataquality.report.common import (
     out_dir,
     where,
 )
+from dataquality.result import Result
 
 FILLS = {Severity.ERROR: "FFFF9999", Severity.WARNING: "FFFFC000", Severity.INFO: "FFBDD7EE"}
 HEADER_FILL = "FF305496"

@@ -11,9 +11,9 @@ from rich.table import Table
 
 from dataquality.i18n import text
 from dataquality.issue import Severity
-from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import entity_label
+from dataquality.result import Result
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 

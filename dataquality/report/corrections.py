@@ -9,7 +9,6 @@ from typing import Any
 from dataquality.fileio import atomic_path, inside, unique_filenames
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
-from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
     department_label,
@@ -20,6 +19,7 @@ from dataquality.report.common import (
     tracking_columns,
     where,
 )
+from dataquality.result import Result
 
 SUBFOLDER = "corrections"  # inside --out when written as a --format next to other reports
 FILL_IN = ("corrected_value", "done_by", "done_on")

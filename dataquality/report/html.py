@@ -22,7 +22,6 @@ from dataquality.fileio import atomic_open
 from dataquality.i18n import catalogue, normalise_lang, text
 from dataquality.issue import Issue
 from dataquality.paths import default_reports_dir
-from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
     department_label,
@@ -32,6 +31,7 @@ from dataquality.report.common import (
     tracking_columns,
     where,
 )
+from dataquality.result import Result
 
 FILE_NAME = "report.html"
 TEMPLATE = "report.html.j2"

@@ -11,8 +11,8 @@ import orjson
 from dataquality import __version__
 from dataquality.fileio import atomic_open
 from dataquality.issue import to_dicts
-from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
+from dataquality.result import Result
 
 FILE_NAME = "report.json"
 

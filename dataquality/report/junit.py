@@ -11,9 +11,9 @@ from dataquality.checks.registry import active_rules
 from dataquality.fileio import atomic_path
 from dataquality.i18n import has, text
 from dataquality.issue import Issue, Severity
-from dataquality.pipeline import Result
 from dataquality.report import ReportOptions
 from dataquality.report.common import out_dir, where
+from dataquality.result import Result
 
 FILE_NAME = "junit.xml"
 EXAMPLES = 10

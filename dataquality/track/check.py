@@ -23,8 +23,8 @@ from dataquality.errors import ConfigError, InputError
 from dataquality.fileio import atomic_open
 from dataquality.issue import Issue, sort_key
 from dataquality.load import Table
-from dataquality.pipeline import Progress, Result
 from dataquality.report import ReportOptions, write_reports, writers
+from dataquality.result import Progress, Result
 from dataquality.store import Store, open_store
 from dataquality.track.clock import run_time
 from dataquality.track.history import history

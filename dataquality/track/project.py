@@ -17,7 +17,7 @@ import yaml
 from dataquality.config import Config, _parse_references, _read_yaml
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
-from dataquality.pipeline import CHECK_FAIL_ON
+from dataquality.thresholds import CHECK_FAIL_ON
 from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
 
 CONFIG_NAME = "dq.yaml"
