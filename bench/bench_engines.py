@@ -112,10 +112,10 @@ def main() -> None:
     found = _timed("duckdb", lambda: check_sources(_sources_for(con, table), config))
     print(f"  -> {len(found):,} issues, same as pandas (with rows): {_same(found, reference, SAME + ('row',))}")
     if args.pg:
-        from dataquality.engines import run_engine
+        from dataquality.pipeline import run
 
         _timed("postgres: COPY the table in", lambda: _load_postgres(args.pg, table))
-        result = _timed("postgres: check where it lives", lambda: run_engine(config, [], sources=[f"{args.pg}#public.bench_products"], entity="product"))
+        result = _timed("postgres: check where it lives", lambda: run(config, sources=(f"{args.pg}#public.bench_products",), source_entity="product"))
         print(f"  -> {len(result.issues):,} issues, same as pandas: {_same(result.issues, reference, SAME)}")
     if args.spark:
         from pyspark.sql import SparkSession

@@ -128,6 +128,7 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
              entity: str | None) -> None:
     """Check customer, supplier and product files (xlsx, xlsm, xls, csv, parquet) or database tables (--source) against the schemas and rules."""
     from dataquality import progress
+    from dataquality.pipeline import Reports
     from dataquality.report import ReportOptions, write_reports
 
     lang = normalise_lang(lang)
@@ -145,10 +146,10 @@ def validate(files: tuple[Path, ...], formats: str, out: Path | None, fail_on: s
 
         mappings = read_mappings(list(mapping_files), config)
     options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
-    files_first = [n for n in names if n != "console"]
+    files_first = Reports(tuple(n for n in names if n != "console"), options)
     with progress.status(quiet) as say:
-        result = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings)
-        written = write_reports(result, files_first, options, progress=say)
+        done = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings, files_first)
+    result, written = done.result, done.written
     # The console report prints after the spinner has gone, so the two never interleave.
     written += write_reports(result, [n for n in names if n == "console"], options)
     if not quiet:
@@ -292,13 +293,15 @@ def demo(folder: Path, lang: str | None, quiet: bool) -> None:
     click.echo(text("cli.demo_written", lang, folder=folder, files=", ".join(p.name for p in files)))
     if quiet:
         return
-    result = run(Config.load(), files, lang)
-    write_reports(result, ["console"], ReportOptions(lang=lang, limit=25))
-    # Every other format too, so a newcomer can open the HTML report and the annotated workbooks.
+    from dataquality.pipeline import Reports, run_stages
     from dataquality.report import writers
 
-    formats = [name for name in writers() if name != "console"]
-    written = write_reports(result, formats, ReportOptions(lang=lang, out=folder / "reports", quiet=True))
+    # The console summary, and every other format too, so a newcomer can open the HTML report and
+    # the annotated workbooks.
+    formats = tuple(name for name in writers() if name != "console")
+    done = run_stages(Config.load(), files, lang, reports=Reports(formats, ReportOptions(lang=lang, out=folder / "reports", quiet=True)))
+    write_reports(done.result, ["console"], ReportOptions(lang=lang, limit=25))
+    written = done.written
     click.echo(text("cli.demo_reports", lang, folder=folder / "reports", n=len(written)))
     click.echo(text("cli.demo_next", lang, file=files[0]))
 
@@ -371,8 +374,8 @@ def check(config_path: Path, fail_on: str | None, formats: str | None, wait_seco
           quiet: bool, lang: str | None) -> None:
     """Nightly check of a project: all entities, approvals, issue numbers and ages, reports in reports/<time>/."""
     from dataquality import progress
+    from dataquality.check import run_check
     from dataquality.report import ReportOptions, write_reports
-    from dataquality.track.check import run_check
 
     project = _project(config_path)
     lang = normalise_lang(lang or project.lang)
@@ -412,8 +415,8 @@ def issues_list(config_path: Path, status: str, department: str | None, overdue:
     """List tracked issues with number, status, department, age in working days and due date."""
     import json
 
-    from dataquality.track.check import open_project_store
     from dataquality.track.history import list_issues
+    from dataquality.track.project import open_project_store
     from dataquality.track.views import issues_table
 
     project = _project(config_path)
@@ -441,8 +444,8 @@ def issues_list(config_path: Path, status: str, department: str | None, overdue:
 def issues_show(number: str, config_path: Path, lang: str | None) -> None:
     """Show one issue (e.g. DQ-000123): what is wrong, where, its age and due date, and its history."""
     from dataquality.errors import DQError
-    from dataquality.track.check import open_project_store
     from dataquality.track.history import issue_detail
+    from dataquality.track.project import open_project_store
     from dataquality.track.tracker import parse_number
     from dataquality.track.views import issue_view
 
@@ -469,8 +472,8 @@ def history(config_path: Path, limit: int, as_json: bool, lang: str | None) -> N
     """The trend: issues per run by severity and department, oldest first."""
     import json
 
-    from dataquality.track.check import open_project_store
     from dataquality.track.history import history as run_history
+    from dataquality.track.project import open_project_store
     from dataquality.track.views import history_table
 
     project = _project(config_path)
@@ -695,12 +698,12 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
     """Show each change: old and new value, tier, required roles, approvals present and status."""
     import json
 
-    from dataquality.approve.changes import load_change_set
     from dataquality.approve.workflow import decide_for_changes
+    from dataquality.pipeline import change_set
 
     lang = normalise_lang(lang)
     config, policy = _policy_and_config(schemas_dir, rules_dir)
-    found, _, _ = load_change_set(incoming, baseline, config, policy, lang, requested_by)
+    found = change_set(config, incoming, baseline, lang, policy=policy, requested_by=requested_by).result.changes
     store = _store(db, state_dir, policy, create=False)
     try:
         states = decide_for_changes(store, policy, found)
@@ -743,12 +746,13 @@ def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, db:
                    schemas_dir: Path | None, rules_dir: Path | None, lang: str | None) -> None:
     """Record the change set as change requests (each needing approval), with an audit row each."""
     from dataquality.approve.apply import sha256_of
-    from dataquality.approve.changes import load_change_set
     from dataquality.approve.workflow import submit
+    from dataquality.pipeline import change_set
 
     lang = normalise_lang(lang)
     config, policy = _policy_and_config(schemas_dir, rules_dir)
-    found, inc, _ = load_change_set(incoming, baseline, config, policy, lang, requested_by)
+    done = change_set(config, incoming, baseline, lang, policy=policy, requested_by=requested_by)
+    found, inc = done.result.changes, done.result.tables
     info = {"incoming_path": str(incoming.resolve()), "incoming_sha256": sha256_of(incoming),
             "baseline_path": str(baseline.resolve()), "baseline_sha256": sha256_of(baseline),
             "entities": sorted({t.entity for t in inc})}

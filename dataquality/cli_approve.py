@@ -170,7 +170,7 @@ def check_head(project: Any, run_dir: Path, lang: str) -> None:
     from dataquality.approve import audit
     from dataquality.approve.keys import load_key
     from dataquality.fileio import atomic_open
-    from dataquality.track.check import open_project_store
+    from dataquality.track.project import open_project_store
 
     store = open_project_store(project)
     try:

@@ -28,20 +28,18 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def run_any(config: Config, files: Sequence[Path], lang: str, progress: Any, baseline: Path | None, db: str | None,
-            engine: str = "pandas", sources: Sequence[str] = (), entity: str | None = None, mappings: Any = None) -> Any:
-    """pipeline.run for the pandas engine, engines.run_engine for the others and for --source."""
-    from dataquality.pipeline import run
+            engine: str = "pandas", sources: Sequence[str] = (), entity: str | None = None, mappings: Any = None,
+            reports: Any = None) -> Any:
+    """The pipeline's run for `dq validate`: every stage, on the engine asked for."""
+    from dataquality import pipeline
 
     if not files and not sources:
         raise InputError("engine.no_input")
-    if engine == "pandas" and not sources:
-        return run(config, list(files), lang, progress=progress, baseline=baseline, db=db, mappings=mappings)
-    if baseline is not None:
+    if baseline is not None and (engine != "pandas" or sources):
         raise InputError("engine.no_baseline")
-    from dataquality.engines import run_engine
-
-    return run_engine(config, list(files), lang, progress, engine="duckdb" if engine == "pandas" else engine,
-                      sources=sources, entity=entity)
+    approval = pipeline.Approval((Path(baseline),), db=db) if baseline is not None else None
+    return pipeline.run_stages(config, list(files), lang, progress=progress, mappings=mappings, engine=engine,
+                               sources=tuple(sources), source_entity=entity, approval=approval, reports=reports)
 
 
 def engines_label(rule: Any, lang: str) -> str:

@@ -34,7 +34,7 @@ from dataquality.load.grid import (
     sniff_delimiter,
     sniff_kind,
 )
-from dataquality.pipeline import Result, run, validate
+from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
 
 # A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than
 # this mean two rules undo each other, which is a configuration conflict.
@@ -101,10 +101,16 @@ def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
 
 
 def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
-    """Validate `path` and work out every certain correction, without writing anything."""
+    """Validate `path` and work out every certain correction, without writing anything: the pipeline's
+    load and validate stages, then the correction stage (`correct`)."""
     path = Path(path)
-    config = fix_config(config)
-    before = run(config, [path], lang)
+    done = run_stages(fix_config(config), [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK))
+    return done.outputs["fix"]
+
+
+def _correct(r: Run) -> None:
+    """The correction stage: apply every fixable issue's value and validate again, until none is left."""
+    before = r.result
     tables = [replace(t, data=t.data.copy()) for t in before.tables]
     by_sheet = {t.sheet: t for t in tables}
     applied: dict[tuple[str | None, int, str], list[str]] = {}
@@ -118,7 +124,7 @@ def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
             rules = applied.setdefault((sheet, row, name), [])
             if issue.rule not in rules:
                 rules.append(issue.rule)
-        issues = validate(tables, config)
+        issues = validate(tables, r.config)
         chosen = _fixes(issues)
     if chosen:
         stuck = next(iter(chosen.values()))
@@ -135,7 +141,10 @@ def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
         changes.append(CellChange(t.file, sheet, int(row), t.columns[name], t.entity, name,
                                   None if pd.isna(old) else str(old), str(new), tuple(rules)))
     changes.sort(key=lambda c: (c.sheet or "", c.row, c.column))
-    return FixPlan(path, changes, before, issues)
+    r.outputs["fix"] = FixPlan(r.inputs[0], changes, before, issues)
+
+
+CORRECT = Stage("correct", _correct)
 
 
 def check_output(source: Path, output: Path) -> None:

@@ -1,14 +1,34 @@
-"""The pipeline: load -> validate -> (approve -> track) -> report, as one short function."""
+"""The pipeline: one `run()` with named stages, load → validate → approve → track → report.
+
+Every command that checks data goes through `run()`: `dq validate` (load, validate, approve with
+--baseline, report), `dq check` (the same plus tracking, inside the project's lock and one database
+transaction), `dq changes` (load and approve: the change set), `dq fix` (load and validate, then its
+own correction stage). A stage reads what the earlier ones left in the `Run` and fills the `Result`;
+a stage whose input was not asked for does nothing, so the order never changes.
+
+    load      inputs → tables (an unreadable input is a FIL005 issue; the others are still read)
+    validate  tables → issues (every active rule; database entities checked where they live)
+    approve   tables + approved master → change set, APR001 for sensitive changes not yet approved
+    track     issues → numbered issues with status, resolved ones, the run recorded, history
+    report    result → the report files
+
+This module is the only place that knows the order; each stage's work lives in its own layer
+(load/, checks/, approve/, track/, report/), which never imports the pipeline.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from dataquality.checks import check_tables
 from dataquality.config import Config
+from dataquality.errors import InputError
 from dataquality.i18n import text
 from dataquality.issue import Issue, sort_key
 from dataquality.load import Finding, Table, problem_for, read_file
@@ -16,7 +36,253 @@ from dataquality.load.mapping import Mappings
 from dataquality.result import Progress, Result
 from dataquality.thresholds import CHECK_FAIL_ON, FAIL_ON
 
-__all__ = ["CHECK_FAIL_ON", "FAIL_ON", "Result", "approve", "load", "run", "validate"]
+if TYPE_CHECKING:
+    from dataquality.approve.tiers import ApprovalPolicy
+    from dataquality.report import ReportOptions
+    from dataquality.store import Store
+    from dataquality.track.tracker import Sla
+
+__all__ = [
+    "APPROVE", "CHECK_FAIL_ON", "DEFAULT_STAGES", "FAIL_ON", "LOAD", "REPORT", "TRACK", "VALIDATE",
+    "Approval", "Reports", "Result", "Run", "Stage", "Tracking", "load", "run", "validate",
+]
+
+
+# --- what a run is asked to do -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The approve stage's input: the last approved master and where the decisions are kept.
+
+    `store` is an open state database (dq check: the project's); without it `db` is opened when it
+    exists, since validating never creates a database (without one nothing is approved yet).
+    """
+
+    baseline: tuple[Path, ...]
+    store: Store | None = None
+    db: str | None = None
+    policy: ApprovalPolicy | None = None
+    requested_by: str | None = None
+    # `dq validate --baseline`: a baseline holding none of the incoming entities is a mistake.
+    same_entities: bool = True
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """The track stage's input: the state database (inside the caller's transaction) and the run's facts."""
+
+    store: Any  # a Store, or the store seen through the caller's open transaction
+    now: dt.datetime
+    sla: Sla
+    files: tuple[str, ...] = ()
+    project: str = ""
+    prefix: str = "DQ"
+    history_runs: int = 60
+    extra_entities: tuple[str, ...] = ()  # entities checked where they live (no loaded table)
+
+
+@dataclass(frozen=True)
+class Reports:
+    """The report stage's input: which formats, written how."""
+
+    formats: tuple[str, ...]
+    options: ReportOptions
+
+
+@dataclass
+class Run:
+    """One run in progress: what was asked, what the stages produced so far, and how long each took."""
+
+    config: Config
+    inputs: tuple[Path, ...]
+    lang: str = "en"
+    progress: Progress | None = None
+    mappings: Mappings | None = None
+    # load: which entities to keep from each file (dq check: dq.yaml's entities); None keeps every table
+    wanted: Mapping[Path, frozenset[str]] | None = None
+    keep_going: bool = True  # an unreadable input is a FIL005 issue (True) or stops the run (False)
+    engine: str = "pandas"
+    sources: tuple[str, ...] = ()  # URL#table checked where it lives (--source)
+    source_entity: str | None = None
+    engine_stats: dict[str, Any] | None = None  # filled by the Ibis engine (queries, pushed-down rules)
+    entity_sources: Mapping[str, str] = field(default_factory=dict)  # dq.yaml entities in a database
+    approval: Approval | None = None
+    tracking: Tracking | None = None
+    reports: Reports | None = None
+    result: Result = field(default_factory=lambda: Result([]))
+    engine_sources: list[Any] = field(default_factory=list)  # the Ibis engine's opened inputs
+    baseline_tables: list[Table] = field(default_factory=list)
+    tracked: Any = None  # track.tracker.Tracked once tracking ran
+    written: list[Path] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)  # what extra stages (dq fix) produced
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def say(self, key: str, **params: Any) -> None:
+        if self.progress:
+            self.progress(text(key, self.lang, **params))
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step of the pipeline."""
+
+    name: str
+    work: Callable[[Run], None]
+
+
+# --- the stages -----------------------------------------------------------------------------------
+
+
+def _load_stage(r: Run) -> None:
+    """Inputs → tables. The Ibis engine opens its inputs here and reads them where they are."""
+    if r.engine != "pandas" or r.sources:
+        _open_engine_sources(r)
+        return
+    problems: list[Issue] = []
+    unreadable: list[Path] = []
+    if r.wanted is None:
+        tables = load(r.inputs, r.config, r.lang, r.progress, r.mappings,
+                      problems if r.keep_going else None, unreadable)
+    else:
+        tables = []
+        for path, entities in r.wanted.items():
+            loaded = load([path], r.config, r.lang, r.progress, r.mappings,
+                          problems if r.keep_going else None, unreadable)
+            tables.extend(t for t in loaded if t.entity in entities)
+        for entity in sorted({e for es in r.wanted.values() for e in es}):
+            if not any(t.entity == entity for t in tables):
+                files = ", ".join(str(p) for p, es in r.wanted.items() if entity in es)
+                raise InputError("project.entity_not_found", entity=entity, files=files)
+    r.result.tables = tables
+    r.result.issues = problems
+    r.result.unreadable = unreadable
+
+
+def _open_engine_sources(r: Run) -> None:
+    from dataquality.engines import open_sources
+
+    r.outputs["engine"], r.engine_sources = open_sources(r.config, r.inputs, r.lang, r.progress, r.engine,
+                                                          r.sources, r.source_entity)
+    r.result.tables = [s.loaded for s in r.engine_sources if s.loaded is not None]
+
+
+def _validate_stage(r: Run) -> None:
+    """Tables → issues: every active rule, all tables together (cross-entity rules see every file)."""
+    if "engine" in r.outputs:
+        from dataquality.engines.runner import check_sources
+
+        r.say("engine.checking", engine=r.outputs.get("engine", r.engine))
+        found = check_sources(r.engine_sources, r.config, r.engine_stats)
+    else:
+        r.say("progress.checking", records=sum(len(t) for t in r.result.tables))
+        found = validate(r.result.tables, r.config)
+    if r.entity_sources:  # dq.yaml entities that live in a database, checked there
+        from dataquality.engines.project import source_issues
+
+        found = [*found, *source_issues(r.entity_sources, r.config, r.lang, r.progress)]
+    r.result.issues = sorted([*r.result.issues, *found], key=sort_key)
+
+
+def _approve_stage(r: Run) -> None:
+    """Tables + the approved master → the change set and APR001 for sensitive changes not approved."""
+    if r.approval is None:
+        return
+    from dataquality.approve.issues import approval_issues, open_decisions
+    from dataquality.approve.tiers import ApprovalPolicy
+
+    a = r.approval
+    if not a.baseline:  # no approved master yet (a project's first night): nothing to compare with
+        return
+    policy = a.policy or ApprovalPolicy.load(config=r.config)
+    r.baseline_tables = load(a.baseline, r.config, r.lang)
+    if a.same_entities:
+        from dataquality.approve.changes import check_same_entities
+
+        check_same_entities(r.result.tables, r.baseline_tables, a.baseline[0], r.config, r.lang)
+    from dataquality.approve.changes import compute_changes
+
+    changes = compute_changes(r.result.tables, r.baseline_tables, r.config, policy, a.requested_by)
+    with open_decisions(a.store, a.db, policy) as store:
+        found = approval_issues(r.result.tables, r.baseline_tables, store, r.config, policy, changes)
+    r.result.changes = list(changes)
+    r.result.issues = sorted([*r.result.issues, *found], key=sort_key)
+
+
+def _track_stage(r: Run) -> None:
+    """Issues → numbers and statuses across runs, the resolved ones, the run recorded, the trend.
+
+    Without tracking (dq validate) every issue is first seen now."""
+    t = r.tracking
+    if t is None:
+        first_seen = r.result.started_at.isoformat(timespec="seconds")
+        r.result.issues = [i.with_tracking(first_seen=first_seen) for i in r.result.issues]
+        return
+    from dataquality.track.history import history
+    from dataquality.track.tracker import track
+
+    entities = {tb.entity for tb in r.result.tables} | set(t.extra_entities)
+    r.tracked = track(t.store, r.result.issues, now=t.now, sla=t.sla, entities=entities,
+                      files=list(t.files), project=t.project, prefix=t.prefix)
+    r.result.issues = r.tracked.issues
+    r.result.resolved = r.tracked.resolved
+    r.result.history = history(t.store, t.history_runs)
+
+
+def _report_stage(r: Run) -> None:
+    """Result → the report files."""
+    if r.reports is None or not r.reports.formats:
+        return
+    from dataquality.report import write_reports
+
+    r.written = write_reports(r.result, list(r.reports.formats), r.reports.options, progress=r.progress)
+
+
+LOAD = Stage("load", _load_stage)
+VALIDATE = Stage("validate", _validate_stage)
+APPROVE = Stage("approve", _approve_stage)
+TRACK = Stage("track", _track_stage)
+REPORT = Stage("report", _report_stage)
+DEFAULT_STAGES: tuple[Stage, ...] = (LOAD, VALIDATE, APPROVE, TRACK, REPORT)
+
+
+def run(config: Config, inputs: Iterable[Path | str] = (), lang: str = "en", *,
+        stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None, **asked: Any) -> Result:
+    """Run `stages` over `inputs` and return the Result; `asked` sets the other fields of `Run`
+    (progress, mappings, approval, tracking, reports, engine, sources, wanted …).
+
+    `run_stages` is the same with the whole `Run` returned (written files, tracking outcome, timings).
+    """
+    return run_stages(config, inputs, lang, stages=stages, started=started, **asked).result
+
+
+def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "en", *,
+               stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None, **asked: Any) -> Run:
+    """`run`, returning the `Run` itself."""
+    paths = tuple(Path(p) for p in inputs)
+    r = Run(config, paths, lang, **asked)
+    if not paths and not r.sources and not r.wanted and r.engine != "pandas":
+        raise InputError("engine.no_input")
+    r.result = Result([], files=list(paths) if r.wanted is None else list(r.wanted),
+                      started_at=started or dt.datetime.now().astimezone())
+    for stage in stages:
+        t0 = time.perf_counter()
+        stage.work(r)
+        r.timings[stage.name] = time.perf_counter() - t0
+    return r
+
+
+def change_set(config: Config, incoming: Path, baseline: Path, lang: str = "en", *, policy: ApprovalPolicy | None = None,
+               requested_by: str | None = None) -> Run:
+    """`dq changes`: the load and approve stages over one incoming file and its approved master.
+
+    The Run's result holds the change set (`result.changes`) and the incoming tables."""
+    return run_stages(config, [incoming], lang, stages=(LOAD, APPROVE), keep_going=False,
+                      approval=Approval((Path(baseline),), policy=policy, requested_by=requested_by))
+
+
+# --- the pieces the stages are made of (also used on their own) ------------------------------------
+
 
 def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progress: Progress | None = None,
          mappings: Mappings | None = None, problems: list[Issue] | None = None,
@@ -27,8 +293,6 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
     `unreadable`, and the other inputs are still read; without `problems` the first such file
     raises InputError (for commands that need every input, such as a baseline).
     """
-    from dataquality.errors import InputError
-
     tables: list[Table] = []
     for path in inputs:
         if progress:
@@ -54,8 +318,6 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
 
 def distinct_files(tables: list[Table]) -> list[Table]:
     """Tables of two inputs with one file name (a/customers.xlsx, b/customers.xlsx) named by their path."""
-    import dataclasses
-
     paths = {t.path for t in tables}
     names = Counter(p.name for p in paths)
     if all(n == 1 for n in names.values()):
@@ -72,34 +334,6 @@ def _problem_issue(path: Path, finding: Finding) -> Issue:
 
 def validate(tables: Iterable[Table], config: Config) -> list[Issue]:
     """Every issue the rules find, in the order a person works through them."""
+    from dataquality.checks import check_tables
+
     return sorted(check_tables(list(tables), config), key=sort_key)
-
-
-def approve(result: Result, config: Config, baseline: Path | str, db: str | None = None, lang: str = "en") -> None:
-    """Compare with the approved master `baseline`: the change set, and APR001 for unapproved sensitive changes."""
-    from dataquality.approve.issues import approval_stage
-
-    changes, issues = approval_stage(result.tables, Path(baseline), db, config, lang)
-    result.changes = list(changes)
-    result.issues = sorted([*result.issues, *issues], key=sort_key)
-
-
-def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None,
-        baseline: Path | str | None = None, db: str | None = None, mappings: Mappings | None = None) -> Result:
-    """Load and validate `inputs` together (so cross-entity rules see every file); approve against `baseline`.
-
-    An input that cannot be read is a FIL005 issue and the others are still checked.
-    """
-    started = dt.datetime.now().astimezone()
-    problems: list[Issue] = []
-    unreadable: list[Path] = []
-    tables = load(inputs, config, lang, progress, mappings, problems, unreadable)
-    if progress:
-        progress(text("progress.checking", lang, records=sum(len(t) for t in tables)))
-    issues = sorted([*problems, *validate(tables, config)], key=sort_key)
-    result = Result(issues, tables, [Path(p) for p in inputs], started, unreadable=unreadable)
-    if baseline is not None:
-        approve(result, config, baseline, db, lang)
-    first_seen = started.isoformat(timespec="seconds")
-    result.issues = [i.with_tracking(first_seen=first_seen) for i in result.issues]
-    return result

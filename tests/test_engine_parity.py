@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from pg import fresh_postgres_database
 
 from dataquality.demo import write_demo
-from dataquality.engines import run_engine
 from dataquality.engines.runner import check_sources
 from dataquality.engines.sources import loaded_source
 from dataquality.load.table import Table
@@ -37,7 +36,7 @@ def _duckdb_issues(tables: list[Table], config):
 def test_demo_data_gives_the_same_issues_on_duckdb(tmp_path: Path, config) -> None:
     files = write_demo(tmp_path)
     reference = run(config, files)
-    engine = run_engine(config, files, engine="duckdb")
+    engine = run(config, files, engine="duckdb")
     assert reference.issues, "the demo data has planted problems"
     assert issue_keys(engine.issues) == issue_keys(reference.issues)
     assert engine.exit_code() == reference.exit_code() == 1
@@ -80,7 +79,7 @@ def test_planted_tables_give_the_same_issues_on_a_postgres_source(pg_url: str, c
     tables = planted_tables(7, pool, customers=1_000, products=5_000)
     _to_postgres(pg_url, tables, {"customer": "public.customer_master", "product": "public.product_master"})
     reference = validate(tables, config)
-    result = run_engine(config, [], sources=[f"{pg_url}#public.customer_master", f"{pg_url}#public.product_master"])
+    result = run(config, sources=(f"{pg_url}#public.customer_master", f"{pg_url}#public.product_master"))
     assert PLANTED_RULES - {"PRD005"} <= {i.rule for i in reference}
     assert issue_keys(result.issues, DB_FIELDS) == issue_keys(reference, DB_FIELDS)
     # Each finding names its record by key, and a row number 1..n in key order.
@@ -91,7 +90,7 @@ def test_planted_tables_give_the_same_issues_on_a_postgres_source(pg_url: str, c
 def test_one_postgres_table_with_entity(pg_url: str, config) -> None:
     tables = planted_tables(3, ["", "\u3000", "ＦＧ１２３４５６"], customers=50, products=400)[1:]
     _to_postgres(pg_url, tables, {"product": "product_master"})
-    result = run_engine(config, [], sources=[f"{pg_url}#product_master"], entity="product")
+    result = run(config, sources=(f"{pg_url}#product_master",), source_entity="product")
     assert issue_keys(result.issues, DB_FIELDS) == issue_keys(validate(tables, config), DB_FIELDS)
 
 

@@ -123,8 +123,7 @@ def test_real_sigint_while_waiting_for_the_run_lock_is_exit_130(tmp_path):
 
 def test_interrupted_check_records_no_run_and_leaves_no_run_folder(tmp_path, monkeypatch):
     from dataquality import report
-    from dataquality.track import check as track_check
-    from dataquality.track.check import run_check
+    from dataquality.check import run_check
     from dataquality.track.project import Project
 
     runner = CliRunner()
@@ -136,7 +135,7 @@ def test_interrupted_check_records_no_run_and_leaves_no_run_folder(tmp_path, mon
         real(result, formats[:1], options)  # one report written, then Ctrl-C
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(track_check, "write_reports", write_then_interrupt)
+    monkeypatch.setattr(report, "write_reports", write_then_interrupt)
     project = Project.load(proj / "dq.yaml")
     with pytest.raises(KeyboardInterrupt):
         run_check(project, lang="en")
@@ -147,7 +146,7 @@ def test_interrupted_check_records_no_run_and_leaves_no_run_folder(tmp_path, mon
         assert db.execute("select count(*) from track_issues").fetchone()[0] == 0
 
     # The next check is the first run, complete.
-    monkeypatch.setattr(track_check, "write_reports", real)
+    monkeypatch.setattr(report, "write_reports", real)
     done = run_check(project, lang="en")
     assert done.run_id and done.run_dir.is_dir() and (done.run_dir / "report.json").exists()
     assert not list(reports.glob(".*partial"))

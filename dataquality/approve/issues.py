@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from dataquality.approve.changes import RECORD, Change, check_same_entities, compute_changes
+from dataquality.approve.changes import RECORD, Change, compute_changes
 from dataquality.approve.rule import UNAPPROVED
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.approve.workflow import RequestView, decide_for_changes
@@ -14,7 +15,7 @@ from dataquality.checks.runner import effective_severity
 from dataquality.config import Config
 from dataquality.i18n import LANGUAGES, text
 from dataquality.issue import Issue
-from dataquality.load import Table, load_file
+from dataquality.load import Table
 from dataquality.routing import Router
 from dataquality.store import DEFAULT_STATE_DIR, Store, default_url, open_store
 
@@ -74,20 +75,17 @@ def approval_issues(
     return issues
 
 
-def approval_stage(tables: Sequence[Table], baseline: Path, db: str | None, config: Config,
-                   lang: str = "en") -> tuple[list[Change], list[Issue]]:
-    """The validate pipeline's approve stage: the change set against `baseline` and its APR001 issues."""
-    policy = ApprovalPolicy.load(config=config)
-    base = load_file(baseline, config, lang)
-    check_same_entities(tables, base, baseline, config, lang)
-    changes = compute_changes(tables, base, config, policy)
+@contextmanager
+def open_decisions(store: Store | None, db: str | None, policy: ApprovalPolicy) -> Iterator[Store | None]:
+    """The store holding the approval decisions: `store` when given (dq check: the project's, already
+    open), else the database `db` resolves to if it exists. Validating never creates a database:
+    without one, nothing is approved yet (None)."""
+    if store is not None:
+        yield store
+        return
     url = resolve_url(db, policy)
-    store = None
-    # Validating never creates a database: without one, nothing is approved yet.
-    if not (url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists()):
-        store = open_store(url)
-    try:
-        return changes, approval_issues(tables, base, store, config, policy, changes)
-    finally:
-        if store is not None:
-            store.close()
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        yield None
+        return
+    with open_store(url) as opened:
+        yield opened

@@ -1,27 +1,29 @@
 """A second engine: the same rules compiled to Ibis expressions (DuckDB, PostgreSQL, Spark).
 
-pandas stays the reference engine (Excel files, `dq fix`); `run_engine` checks files in DuckDB
-(or Spark) and database tables where they live, and returns the same `Result` as pipeline.run.
+pandas stays the reference engine (Excel files, `dq fix`). The pipeline's load stage calls
+`open_sources` (files opened in DuckDB or Spark, database tables where they live) and its validate
+stage `runner.check_sources`: `pipeline.run(config, files, engine="duckdb")` returns the same
+`Result` as the pandas engine.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from dataquality.config import Config
+from dataquality.errors import InputError
 from dataquality.i18n import text
-from dataquality.issue import sort_key
-from dataquality.result import Progress, Result
+from dataquality.issue import Issue
+from dataquality.result import Progress
+
+ENGINES = ("pandas", "duckdb", "spark")
 
 
-def run_engine(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress: Progress | None = None,
-               engine: str = "duckdb", sources: Sequence[str] = (), entity: str | None = None,
-               stats: dict[str, Any] | None = None) -> Result:
-    """Check `inputs` (files) and `sources` (URL#schema.table) with the Ibis engine; one backend per run."""
-    from dataquality.engines.runner import check_sources
+def open_sources(config: Config, inputs: Sequence[Path], lang: str = "en", progress: Progress | None = None,
+                 engine: str = "duckdb", sources: Sequence[str] = (), entity: str | None = None) -> tuple[str, list[Any]]:
+    """The backend's name and the opened inputs: `inputs` (files) or `sources` (URL#schema.table); one backend per run."""
     from dataquality.engines.sources import (
         connect,
         connect_url,
@@ -29,9 +31,7 @@ def run_engine(config: Config, inputs: Sequence[Path | str], lang: str = "en", p
         file_sources,
         split_source,
     )
-    from dataquality.errors import InputError
 
-    started = dt.datetime.now().astimezone()
     if entity is not None and entity not in config.schemas:
         raise InputError("engine.unknown_entity", entity=entity, known=", ".join(sorted(config.schemas)))
     if sources and inputs:
@@ -43,17 +43,19 @@ def run_engine(config: Config, inputs: Sequence[Path | str], lang: str = "en", p
         con = connect_url(next(iter(urls)))
         if progress:
             progress(text("progress.reading", lang, file=", ".join(split_source(s)[2] for s in sources)))
-        srcs = [db_source(con, s, config, entity) for s in sources]
-    else:
-        con = connect(engine)
-        if progress:
-            progress(text("progress.reading", lang, file=", ".join(str(p) for p in inputs)))
-        srcs = file_sources(con, [Path(p) for p in inputs], config, lang)
+        return con.name, [db_source(con, s, config, entity) for s in sources]
+    con = connect("duckdb" if engine == "pandas" else engine)
     if progress:
-        progress(text("engine.checking", lang, engine=con.name))
-    issues = sorted(check_sources(srcs, config, stats), key=sort_key)
-    tables = [s.loaded for s in srcs if s.loaded is not None]
-    result = Result(issues, tables, [Path(p) for p in inputs], started)
-    first_seen = started.isoformat(timespec="seconds")
-    result.issues = [i.with_tracking(first_seen=first_seen) for i in result.issues]
-    return result
+        progress(text("progress.reading", lang, file=", ".join(str(p) for p in inputs)))
+    return con.name, file_sources(con, [Path(p) for p in inputs], config, lang)
+
+
+def check_where_they_live(config: Config, sources: Sequence[str], lang: str = "en", progress: Progress | None = None,
+                          entity: str | None = None, stats: dict[str, Any] | None = None) -> list[Issue]:
+    """The issues of database tables (URL#schema.table), checked in their database."""
+    from dataquality.engines.runner import check_sources
+
+    name, srcs = open_sources(config, [], lang, progress, sources=sources, entity=entity)
+    if progress:
+        progress(text("engine.checking", lang, engine=name))
+    return check_sources(srcs, config, stats)

@@ -35,7 +35,7 @@ def parse_source(path: Path, key: str, raw: Mapping[str, Any]) -> str:
 
 def source_issues(sources: Mapping[str, str], config: Config, lang: str, progress: Any = None) -> list[Issue]:
     """The issues of each database entity, checked where it lives (one connection per distinct database)."""
-    from dataquality.engines import run_engine
+    from dataquality.engines import check_where_they_live
     from dataquality.engines.sources import split_source
 
     by_url: dict[str, list[tuple[str, str]]] = {}
@@ -44,5 +44,5 @@ def source_issues(sources: Mapping[str, str], config: Config, lang: str, progres
     issues: list[Issue] = []
     for items in by_url.values():
         for entity, spec in items:
-            issues += run_engine(config, [], lang, progress, sources=[spec], entity=entity).issues
+            issues += check_where_they_live(config, [spec], lang, progress, entity=entity)
     return issues

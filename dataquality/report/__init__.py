@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dataquality.result import Result
+from dataquality.thresholds import REPORT_FORMATS
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,10 @@ def _writers() -> dict[str, Writer]:
 
 
 def writers() -> dict[str, Writer]:
-    """Format name -> writer; a writer returns the file(s) it wrote, or None for standard output."""
-    return _writers()
+    """Format name -> writer (thresholds.REPORT_FORMATS, in that order); a writer returns the file(s)
+    it wrote, or None for standard output."""
+    table = _writers()
+    return {name: table[name] for name in REPORT_FORMATS}
 
 
 def write_reports(result: Result, formats: list[str], options: ReportOptions,

@@ -17,7 +17,8 @@ import yaml
 from dataquality.config import Config, _parse_references, _read_yaml
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
-from dataquality.thresholds import CHECK_FAIL_ON
+from dataquality.store import Store, open_store
+from dataquality.thresholds import CHECK_FAIL_ON, REPORT_FORMATS
 from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
 
 CONFIG_NAME = "dq.yaml"
@@ -220,9 +221,7 @@ def _parse(path: Path, data: Any) -> Project:
             formats = [f.strip() for f in formats.split(",") if f.strip()]
         if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
             raise _bad(path, "reports.formats", "project.expected_list")
-        from dataquality.report import writers
-
-        known = writers()
+        known = REPORT_FORMATS
         for i, name in enumerate(formats):
             if name not in known:
                 raise _bad(path, f"reports.formats[{i}]", "project.bad_choice", value=name, choices=", ".join(known))
@@ -326,3 +325,6 @@ def _read_reference(project: Project, name: str, spec: str):  # type: ignore[no-
     raise _bad(project.path, where, "project.reference_not_in_file", value=str(file), name=name)
 
 
+def open_project_store(project: Project) -> Store:
+    """The project's state database (the same one the approvals use)."""
+    return open_store(project.state_url, project.state_dir)

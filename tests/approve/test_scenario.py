@@ -21,7 +21,7 @@ from dataquality.approve.sheet import import_sheet
 from dataquality.approve.workflow import decide_for_changes
 from dataquality.load import load_file
 from dataquality.paths import default_rules_dir
-from dataquality.pipeline import run
+from dataquality.pipeline import Approval, run
 
 from .scenario import EXPECTED, FREE, SUBMITTER, write_scenario
 
@@ -125,7 +125,7 @@ def test_unapproved_changes_are_error_issues(store, config, policy, write_xlsx) 
 def test_validate_without_database_reports_every_sensitive_change(config, write_xlsx, tmp_path, monkeypatch) -> None:
     baseline, incoming, _ = write_scenario(write_xlsx)
     monkeypatch.chdir(tmp_path)  # no .dq here: nothing approved, and validate must not create one
-    result = run(config, [incoming], baseline=baseline)
+    result = run(config, [incoming], approval=Approval((baseline,)))
     apr = [i for i in result.issues if i.rule == "APR001"]
     assert len(apr) == len(EXPECTED)
     assert len(result.changes) == len(EXPECTED) + len(FREE)

@@ -75,7 +75,7 @@ def test_a_bad_mapping_file_is_a_configuration_error(tmp_path: Path) -> None:
 
 
 def test_mappings_in_dq_yaml_apply_to_dq_check(tmp_path: Path) -> None:
-    from dataquality.track.check import run_check
+    from dataquality.check import run_check
     from dataquality.track.project import Project
 
     path = _export(tmp_path)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from dataquality.check import run_check
 from dataquality.demo import write_demo
-from dataquality.track.check import run_check
 from dataquality.track.project import Project
 from dataquality.track.scaffold import init_project
 

@@ -85,7 +85,7 @@ def test_bad_config_is_one_line_and_exit_2(proj: Path) -> None:
 HOLD = """
 import sys, time
 from dataquality.track.project import Project
-from dataquality.track.check import open_project_store
+from dataquality.track.project import open_project_store
 from dataquality.track.lock import run_lock
 store = open_project_store(Project.load(sys.argv[1]))
 with run_lock(store, wait_seconds=0, stale_after_minutes=60):

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from dataquality.check import run_check
 from dataquality.demo import customer_rows
 from dataquality.store import open_store
 from dataquality.track import db
-from dataquality.track.check import run_check
 from dataquality.track.history import history, issue_detail, list_issues
 from dataquality.track.project import Project
 from dataquality.track.tracker import Sla

@@ -74,8 +74,8 @@ def test_missing_input_is_an_input_error(tmp_path: Path) -> None:
 def test_folders_and_a_workbook_holding_two_entities(tmp_path: Path, write_xlsx) -> None:  # type: ignore[no-untyped-def]
     import random
 
+    from dataquality.check import run_check
     from dataquality.demo import customer_rows
-    from dataquality.track.check import run_check
 
     rows = customer_rows(random.Random(3), 4)
     header = list(rows[0])
