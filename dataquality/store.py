@@ -41,6 +41,8 @@ LEGACY_REVISIONS: dict[frozenset[tuple[str, int]], str] = {
     frozenset({("approve", 1), ("approve", 2), ("approve", 3), ("track", 1)}): "0002",
 }
 VERSION_TABLE = "alembic_version"  # as dataquality/migrations/env.py names it
+# The revisions ship inside the package (an installed wheel too): no alembic.ini at run time.
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 724201  # PostgreSQL advisory lock id while migrating
 
 
@@ -131,8 +133,6 @@ def lock_for_migration(conn: Connection) -> None:
 def _script() -> ScriptDirectory:
     from alembic.script import ScriptDirectory
 
-    from dataquality.migrations import SCRIPT_LOCATION
-
     return ScriptDirectory(str(SCRIPT_LOCATION))
 
 
@@ -156,8 +156,6 @@ def _alembic(conn: Connection, command_name: str, revision: str) -> None:
     from config.attributes); no alembic.ini: the script location is the package's own folder."""
     from alembic import command
     from alembic.config import Config
-
-    from dataquality.migrations import SCRIPT_LOCATION
 
     cfg = Config()
     cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
@@ -190,6 +188,42 @@ def _refuse_unknown(url: str, revision: str | None) -> None:
         raise StoreError("store.newer_schema", url=_redact(url), revision=revision) from None
 
 
+def backup_path(database: Path, target: str) -> Path:
+    """Where the copy of an SQLite database taken before upgrading it to `target` goes."""
+    return database.with_name(f"{database.name}.before-{target}.bak")
+
+
+def backup_before_upgrade(conn: Connection, url: str, target: str) -> Path | None:
+    """Copy an SQLite database file before its schema changes (dq offers no downgrade: this copy is
+    the way back). The first copy for a revision is kept; PostgreSQL is backed up by its owner."""
+    if conn.dialect.name != "sqlite" or not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    import os
+    import sqlite3
+
+    database = Path(url.removeprefix("sqlite:///"))
+    dest = backup_path(database, target)
+    if dest.exists():
+        return dest
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        # A second connection reads the committed state (WAL lets it while `conn` holds the write lock).
+        src = sqlite3.connect(database)
+        try:
+            out = sqlite3.connect(partial)
+            try:
+                src.backup(out)
+            finally:
+                out.close()
+        finally:
+            src.close()
+        os.replace(partial, dest)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError("store.backup_failed", url=_redact(url), file=str(dest), error=str(exc).splitlines()[0]) from None
+    return dest
+
+
 def migrate(engine: Engine, url: str | None = None, revision: str = "head") -> None:
     """Upgrade the database to `revision` (the newest by default), once, under the migration lock:
     the first of two processes starting together migrates, the second then finds it done.
@@ -202,6 +236,8 @@ def migrate(engine: Engine, url: str | None = None, revision: str = "head") -> N
         _refuse_unknown(url, current)
         if current == target:
             return
+        if current is not None or inspect(conn).has_table(LEGACY_TABLE):
+            backup_before_upgrade(conn, url, target)
         try:
             if current is None:
                 _adopt_legacy(conn, url)

@@ -36,6 +36,7 @@ from dataquality.errors import EXIT_USAGE
 from dataquality.store import (
     LEGACY_TABLE,
     StoreError,
+    backup_path,
     create_store_engine,
     current_revision,
     head_revision,
@@ -241,6 +242,56 @@ def test_a_database_of_0_1_0_upgrades_to_the_schema_of_a_new_one(old_database: s
     result = CliRunner().invoke(main, ["audit", "verify", "--db", old_database, "--state-dir", str(state), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "Audit log intact: 6 rows" in result.output
+
+
+CRASH_MID_UPGRADE = """
+import os, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+@event.listens_for(Engine, "before_cursor_execute")
+def die(conn, cursor, statement, *args):
+    if "CREATE TABLE approve_users" in statement:  # revision 0002 has already altered approve_audit
+        os._exit(9)
+
+from dataquality.store import open_store
+open_store(sys.argv[1])
+"""
+
+
+def test_a_process_killed_mid_upgrade_loses_nothing(old_database: str, tmp_path: Path,
+                                                    request: pytest.FixtureRequest) -> None:
+    """The upgrade is one transaction: killed halfway, the database is still 0.1.0's, rows and all,
+    and the next start upgrades it."""
+    before = schema(old_database), rows(old_database)
+    done = subprocess.run([sys.executable, "-c", CRASH_MID_UPGRADE, old_database], env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 9, done.stderr
+    assert (schema(old_database), rows(old_database)) == before
+    open_store(old_database).close()
+    for new_url in fresh_url(old_database, tmp_path, request):
+        open_store(new_url).close()
+        assert schema(old_database) == schema(new_url)
+
+
+@pytest.mark.parametrize("old_database", ["sqlite", "sqlite-dump"], indirect=True)
+def test_an_sqlite_database_is_copied_before_its_schema_changes(old_database: str) -> None:
+    """PostgreSQL is backed up by its owner (docs/state-database.md); an SQLite file is copied."""
+    path = Path(old_database.removeprefix("sqlite:///"))
+    before = schema(old_database), rows(old_database)
+    open_store(old_database).close()
+    copy = backup_path(path, head_revision())
+    assert (schema(f"sqlite:///{copy}"), rows(f"sqlite:///{copy}")) == before
+    assert not list(path.parent.glob("*.partial"))
+    # At the newest revision already: no new copy, and the first one is kept as it was.
+    stamp = copy.stat().st_mtime_ns
+    open_store(old_database).close()
+    assert copy.stat().st_mtime_ns == stamp and len(list(path.parent.glob("*.bak"))) == 1
+
+
+def test_a_new_database_is_not_copied(tmp_path: Path) -> None:
+    open_store(f"sqlite:///{tmp_path / 'dq.db'}").close()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".db-wal" and p.suffix != ".db-shm") == ["dq.db"]
 
 
 def test_upgrading_twice_is_a_no_op(old_database: str) -> None:

@@ -4,7 +4,3 @@
 env.py and script.py.mako serve both that and the `alembic` command of a developer adding a
 revision. A revision, once released, is never edited: the next change is a new revision.
 """
-
-from pathlib import Path
-
-SCRIPT_LOCATION = Path(__file__).resolve().parent

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-${imports if imports else ""}
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}
 branch_labels: str | Sequence[str] | None = ${repr(branch_labels)}
@@ -27,5 +26,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # dq offers no downgrade: restore the backup taken before upgrading (docs/state-database.md).
+    # dq offers no downgrade: the way back is the copy taken before upgrading (docs/state-database.md).
     raise NotImplementedError("dq state databases are upgraded only")

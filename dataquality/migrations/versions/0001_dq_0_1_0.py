@@ -1,6 +1,8 @@
-"""The state database as dq 0.1.0 created it, frozen: the approval tables with the append-only
-triggers on the audit log (0.1.0's `approve` migrations 1 and 2) and the tracking tables (its
-`track` migration 1).
+"""dq 0.1.0's schema, frozen
+
+The state database as dq 0.1.0 created it: the approval tables with the append-only triggers on
+the audit log (0.1.0's `approve` migrations 1 and 2) and the tracking tables (its `track`
+migration 1).
 
 Written out column by column from 0.1.0's approve/db.py and track/db.py (commit ec013e3), never
 from today's table objects: tests/test_migrations.py compares a database made by 0.1.0's own code

@@ -1,4 +1,6 @@
-"""Approvals that can be trusted (issue 14): audit events carry their details and how they are
+"""Keyed audit chain, accounts and sessions (issue 14)
+
+Approvals that can be trusted (issue 14): audit events carry their details and how they are
 sealed (hmac-sha256 under a named key); sign-in accounts and server-side sessions for `dq serve`;
 approvals append-only and the chain's head moving forward by one only, by triggers.
 
