@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from pg import fresh_postgres_database
 from sqlalchemy import MetaData, create_engine, inspect, select, text
@@ -34,7 +36,9 @@ from dataquality.approve import db as approve_db
 from dataquality.approve.stores import open_approval_store
 from dataquality.errors import EXIT_USAGE
 from dataquality.store import (
+    HEAD_REVISION,
     LEGACY_TABLE,
+    SCRIPT_LOCATION,
     StoreError,
     backup_path,
     create_store_engine,
@@ -302,7 +306,14 @@ def test_upgrading_twice_is_a_no_op(old_database: str) -> None:
     engine = create_store_engine(old_database)
     with engine.connect() as conn:
         assert current_revision(conn) == head_revision()
+        assert MigrationContext.configure(conn).get_current_heads() == (head_revision(),)  # Alembic agrees
     engine.dispose()
+
+
+def test_the_head_named_in_store_is_alembics_head() -> None:
+    """store.HEAD_REVISION spares opening a current database the Alembic import: it must be the newest."""
+    assert HEAD_REVISION == head_revision() == ScriptDirectory(str(SCRIPT_LOCATION)).get_current_head()
+    assert len(ScriptDirectory(str(SCRIPT_LOCATION)).get_heads()) == 1  # one line of history, no branches
 
 
 def test_todays_table_objects_agree_with_the_newest_revision(db_url: str) -> None:
