@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -423,6 +424,30 @@ def _new_sqlite(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     open_store(url).close()
     return url
+
+
+def test_the_wheel_ships_the_revisions_and_upgrades_without_alembic_ini(tmp_path: Path) -> None:
+    """Installed from the wheel and run from an unrelated folder, dq finds its revisions in the
+    package and upgrades a database of 0.1.0."""
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT), "-w", str(tmp_path / "dist")],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    [wheel] = (tmp_path / "dist").glob("dataquality-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        zf.extractall(site)
+    assert {"dataquality/migrations/env.py", "dataquality/migrations/script.py.mako",
+            "dataquality/migrations/versions/0001_dq_0_1_0.py"} <= set(names)
+    assert not any(n.endswith("alembic.ini") for n in names)
+    load_dump(tmp_path / "dq.db")
+    code = ("import sys, dataquality.store as s\n"
+            "assert s.__file__.startswith(sys.argv[2]), s.__file__\n"
+            "s.open_store(sys.argv[1]).close()\n")
+    run = subprocess.run([sys.executable, "-c", code, f"sqlite:///{tmp_path / 'dq.db'}", str(site)], cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(site)}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert rows(f"sqlite:///{tmp_path / 'dq.db'}", ("alembic_version",)) == {"alembic_version": [{"version_num": HEAD_REVISION}]}
 
 
 # --- the checked-in dump ------------------------------------------------------------------------
