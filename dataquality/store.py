@@ -162,7 +162,7 @@ def _alembic(conn: Connection, command_name: str, revision: str) -> None:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(SCRIPT_LOCATION))
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION).replace("%", "%%"))  # ConfigParser syntax
     cfg.attributes["connection"] = conn
     getattr(command, command_name)(cfg, revision)
 

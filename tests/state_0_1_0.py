@@ -15,6 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+# The issues `dq check` found: run 1 saw all three, run 2 (a day later) the first two.
+ISSUES = [
+    ("CUS001", "error", ("customer", "customers.xlsx", "Sheet1", 2, "C000001", "name", ""),
+     {"department": "销售部", "params": {"field": "name"}}),
+    ("CUS002", "warning", ("customer", "customers.xlsx", "Sheet1", 3, "C000002", "phone", "123"), {}),
+    ("PRD001", "info", ("product", "products.xlsx", "Sheet1", 5, "P01", "unit", "箱"), {}),
+]
+SLA_DAYS = {"error": 3, "warning": 10, "info": None}
+DAY1 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
 
 def write(url: str) -> None:
     from dataquality.approve import workflow
@@ -37,12 +47,9 @@ def write(url: str) -> None:
     workflow.approve(store, policy, first, "杨磊", "L2")
     workflow.reject(store, policy, second, "杨磊", "no", role="L2")
 
-    sla = Sla({"error": 3, "warning": 10, "info": None}, WorkCalendar())
-    issues = [Issue("CUS001", Severity.ERROR, "customer", "customers.xlsx", "Sheet1", 2, "C000001", "name", "",
-                    department="销售部", params={"field": "name"}),
-              Issue("CUS002", Severity.WARNING, "customer", "customers.xlsx", "Sheet1", 3, "C000002", "phone", "123"),
-              Issue("PRD001", Severity.INFO, "product", "products.xlsx", "Sheet1", 5, "P01", "unit", "箱")]
-    day1 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    sla = Sla(SLA_DAYS, WorkCalendar())
+    issues = [Issue(rule, Severity(severity), *args, **kw) for rule, severity, args, kw in ISSUES]
+    day1 = DAY1
     run = track(store, issues, now=day1, sla=sla, entities=["customer", "product"], files=["customers.xlsx"], project="demo")
     finish_run(store, run.run_id, now=day1, report_dir="reports/1", fail_on="error", exit_code=1)
     day2 = day1 + dt.timedelta(days=1)

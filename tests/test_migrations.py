@@ -14,6 +14,7 @@ Run `python tests/test_migrations.py --dump` from the repository root to regener
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import state_0_1_0
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
@@ -34,8 +36,12 @@ from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from dataquality.approve import db as approve_db
+from dataquality.approve import workflow
 from dataquality.approve.stores import open_approval_store
+from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE
+from dataquality.issue import Issue, Severity, Status
 from dataquality.store import (
     HEAD_REVISION,
     LEGACY_TABLE,
@@ -49,6 +55,8 @@ from dataquality.store import (
     open_store,
 )
 from dataquality.track import db as track_db
+from dataquality.track.tracker import Sla, track
+from dataquality.track.workdays import WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE_0_1_0 = "ec013e3"
@@ -247,6 +255,23 @@ def test_a_database_of_0_1_0_upgrades_to_the_schema_of_a_new_one(old_database: s
     result = CliRunner().invoke(main, ["audit", "verify", "--db", old_database, "--state-dir", str(state), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "Audit log intact: 6 rows" in result.output
+
+
+def test_todays_code_carries_on_with_the_upgraded_history(old_database: str, config: Config) -> None:
+    """The approval requests keep their state, and the next `dq check` continues 0.1.0's issue
+    history: the same issues keep their numbers, the one resolved in run 2 is reopened, none is new."""
+    with open_store(old_database) as store:
+        policy = ApprovalPolicy.load(config=config)
+        assert [(v.id, v.status) for v in workflow.list_requests(store, policy)] == [(1, "approved"), (2, "rejected")]
+        issues = [Issue(rule, Severity(sev), *args, **kw) for rule, sev, args, kw in state_0_1_0.ISSUES]
+        run = track(store, issues, now=state_0_1_0.DAY1 + dt.timedelta(days=2), sla=Sla(state_0_1_0.SLA_DAYS, WorkCalendar()),
+                    entities=["customer", "product"], files=["customers.xlsx"], project="demo")
+    assert run.run_id == 3 and run.counts["new"] == 0 and run.counts["reopened"] == 1
+    assert [(i.rule, i.status) for i in run.issues] == [("CUS001", Status.OPEN), ("CUS002", Status.OPEN),
+                                                         ("PRD001", Status.REOPENED)]
+    after = rows(old_database, ("track_issues",))["track_issues"]
+    assert [(r["number"], r["rule"], r["status"], r["times_seen"]) for r in after] == [
+        (1, "CUS001", "open", 3), (2, "CUS002", "open", 3), (3, "PRD001", "reopened", 2)]
 
 
 CRASH_MID_UPGRADE = """
