@@ -1,60 +1,57 @@
 """The state database: one SQLAlchemy engine for approvals, audit log and issue history.
 
 SQLite file by default (WAL, busy timeout, so two people can work at once), any SQLAlchemy
-URL (postgresql+psycopg://...) otherwise. Each component (approve, track, ...) registers its
-versioned migrations here; `open_store` applies the missing ones inside a locked transaction,
-so two processes starting together migrate once.
+URL (postgresql+psycopg://...) otherwise. Its schema is versioned by Alembic: the revisions in
+dataquality/migrations/versions, 0001 being the schema of dq 0.1.0. `open_store` upgrades the
+database to the newest revision inside one locked transaction (BEGIN IMMEDIATE on SQLite, an
+advisory lock on PostgreSQL), so two processes starting together migrate once; a database of
+0.1.0 (its `schema_migrations` table) is stamped at the revision it corresponds to first.
+docs/state-database.md says how to add a revision.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    event,
-    select,
-    text,
-)
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from dataquality.errors import DQError
 
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
+
 DEFAULT_STATE_DIR = Path(".dq")
 DEFAULT_DB_NAME = "dq.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-_meta = MetaData()
-schema_migrations = Table(
-    "schema_migrations",
-    _meta,
-    Column("component", String(64), primary_key=True),
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", DateTime(timezone=True), nullable=False),
-)
-
-Migration = Callable[[Connection], None]
-_MIGRATIONS: dict[str, list[Migration]] = {}
+# The version table of the pre-Alembic scheme (dq 0.1.0): (component, version) rows. The sets
+# it can hold, and the Alembic revision each one is the same schema as.
+LEGACY_TABLE = "schema_migrations"
+LEGACY_REVISIONS: dict[frozenset[tuple[str, int]], str] = {
+    # dq 0.1.0: the approval tables and their triggers, the tracking tables.
+    frozenset({("approve", 1), ("approve", 2), ("track", 1)}): "0001",
+    # Built from main before Alembic (issue 14's keyed chain as `approve` migration 3).
+    frozenset({("approve", 1), ("approve", 2), ("approve", 3), ("track", 1)}): "0002",
+}
+VERSION_TABLE = "alembic_version"  # as dataquality/migrations/env.py names it
+# The newest revision in dataquality/migrations/versions, named here so that opening a database
+# already there costs one query and no Alembic import (a quarter of a second); a test holds it
+# equal to Alembic's own answer. Adding a revision: set it here too (docs/state-database.md).
+HEAD_REVISION = "0002"
+# The revisions ship inside the package (an installed wheel too): no alembic.ini at run time.
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+_MIGRATION_LOCK = 724201  # PostgreSQL advisory lock id while migrating
 
 
 class StoreError(DQError):
     """The state database cannot be opened or used."""
-
-
-def register_migrations(component: str, migrations: list[Migration]) -> None:
-    """Declare a component's migrations, oldest first; version N is migrations[N-1]. Never reorder."""
-    _MIGRATIONS[component] = migrations
 
 
 def default_url(state_dir: Path | str = DEFAULT_STATE_DIR) -> str:
@@ -129,47 +126,141 @@ class Store:
         self.close()
 
 
-def _lock_for_migration(conn: Connection) -> None:
+def lock_for_migration(conn: Connection) -> None:
+    """Hold the migration lock until `conn`'s transaction ends. On SQLite the transaction itself
+    is the lock (BEGIN IMMEDIATE takes the write lock up front); PostgreSQL takes an advisory lock."""
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(724201)"))
+        conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK})
 
 
-def migrate(engine: Engine) -> None:
-    """Apply every registered component's missing migrations, each version once."""
+@cache
+def _script() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(SCRIPT_LOCATION))
+
+
+def head_revision() -> str:
+    """The newest revision this version of dq knows."""
+    head = _script().get_current_head()
+    assert head is not None, "dataquality/migrations/versions has no revision"
+    return head
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The revision the database is at (None: not under Alembic yet)."""
+    if not inspect(conn).has_table(VERSION_TABLE):
+        return None
+    found = [r[0] for r in conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))]
+    return found[0] if len(found) == 1 else ",".join(sorted(found)) or None
+
+
+def _alembic(conn: Connection, command_name: str, revision: str) -> None:
+    """alembic.command.<command_name>(revision) on `conn`, inside its transaction (env.py takes it
+    from config.attributes); no alembic.ini: the script location is the package's own folder."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(SCRIPT_LOCATION).replace("%", "%%"))  # ConfigParser syntax
+    cfg.attributes["connection"] = conn
+    getattr(command, command_name)(cfg, revision)
+
+
+def _adopt_legacy(conn: Connection, url: str) -> None:
+    """A database of the pre-Alembic scheme: stamp it at the revision its schema_migrations rows
+    correspond to and drop that table (the same transaction as the upgrade that follows)."""
+    if not inspect(conn).has_table(LEGACY_TABLE):
+        return
+    done = frozenset((str(c), int(v)) for c, v in conn.execute(text(f"SELECT component, version FROM {LEGACY_TABLE}")))
+    revision = LEGACY_REVISIONS.get(done)
+    if revision is None:
+        found = ", ".join(f"{c} {v}" for c, v in sorted(done)) or "-"
+        raise StoreError("store.unknown_legacy", url=_redact(url), found=found)
+    _alembic(conn, "stamp", revision)
+    conn.execute(text(f"DROP TABLE {LEGACY_TABLE}"))
+
+
+def _refuse_unknown(url: str, revision: str | None) -> None:
+    from alembic.util import CommandError
+
+    if revision is None:
+        return
+    try:
+        _script().get_revision(revision)
+    except CommandError:
+        raise StoreError("store.newer_schema", url=_redact(url), revision=revision) from None
+
+
+def backup_path(database: Path, target: str) -> Path:
+    """Where the copy of an SQLite database taken before upgrading it to `target` goes."""
+    return database.with_name(f"{database.name}.before-{target}.bak")
+
+
+def backup_before_upgrade(conn: Connection, url: str, target: str) -> Path | None:
+    """Copy an SQLite database file before its schema changes (dq offers no downgrade: this copy is
+    the way back). The first copy for a revision is kept; PostgreSQL is backed up by its owner."""
+    if conn.dialect.name != "sqlite" or not url.startswith("sqlite:///") or url.startswith("sqlite:///:memory:"):
+        return None
+    import os
+    import sqlite3
+
+    database = Path(url.removeprefix("sqlite:///"))
+    dest = backup_path(database, target)
+    if dest.exists():
+        return dest
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        # A second connection reads the committed state (WAL lets it while `conn` holds the write lock).
+        src = sqlite3.connect(database)
+        try:
+            out = sqlite3.connect(partial)
+            try:
+                src.backup(out)
+            finally:
+                out.close()
+        finally:
+            src.close()
+        os.replace(partial, dest)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError("store.backup_failed", url=_redact(url), file=str(dest), error=str(exc).splitlines()[0]) from None
+    return dest
+
+
+def migrate(engine: Engine, url: str | None = None, revision: str = "head") -> None:
+    """Upgrade the database to `revision` (the newest by default), once, under the migration lock:
+    the first of two processes starting together migrates, the second then finds it done.
+    Upgrades only: a database newer than this code is refused, never taken back."""
+    url = url or engine.url.render_as_string(hide_password=True)
+    target = HEAD_REVISION if revision == "head" else revision
     with engine.begin() as conn:
-        _lock_for_migration(conn)
-        _meta.create_all(conn, checkfirst=True)
-        done = {(r.component, r.version) for r in conn.execute(select(schema_migrations))}
-        for component, migrations in sorted(_MIGRATIONS.items()):
-            for version, step in enumerate(migrations, start=1):
-                if (component, version) in done:
-                    continue
-                step(conn)
-                conn.execute(
-                    schema_migrations.insert().values(component=component, version=version, applied_at=dt.datetime.now(dt.UTC))
-                )
+        lock_for_migration(conn)
+        current = current_revision(conn)
+        if current == target:
+            return
+        _refuse_unknown(url, current)
+        if current is not None or inspect(conn).has_table(LEGACY_TABLE):
+            backup_before_upgrade(conn, url, target)
+        try:
+            if current is None:
+                _adopt_legacy(conn, url)
+            _alembic(conn, "upgrade", target)
+        except SQLAlchemyError as exc:  # the transaction rolls back: the database stays as it was
+            raise StoreError("store.migration_failed", url=_redact(url), revision=target,
+                             error=str(getattr(exc, "orig", None) or exc).splitlines()[0]) from None
 
 
 def open_store(url: str | None = None, state_dir: Path | str = DEFAULT_STATE_DIR) -> Store:
     """Open (creating and migrating as needed) the state database at `url` or in `state_dir`."""
-    _load_components()
     url = url or default_url(state_dir)
     engine = create_store_engine(url)
     try:
-        migrate(engine)
+        migrate(engine, url)
     except OperationalError as exc:
         engine.dispose()
         raise StoreError("store.unavailable", url=_redact(url), error=str(exc.orig).splitlines()[0]) from None
+    except BaseException:
+        engine.dispose()
+        raise
     return Store(engine, url)
-
-
-def _load_components() -> None:
-    """Import the modules that register migrations (they call register_migrations on import)."""
-    import importlib
-
-    for module in ("dataquality.approve.db", "dataquality.track.db"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise

@@ -1,16 +1,15 @@
 """Tables of the approval store: submissions, change requests, approvals and the audit log.
 
-Migrations are registered with dataquality.store and applied by `open_store`. The audit log is
-append-only twice over: the hash chain (audit.py) detects tampering, and database triggers refuse
-UPDATE and DELETE where the dialect has them (SQLite, PostgreSQL).
+These are today's table objects the code queries with; the schema itself is made by the Alembic
+revisions in dataquality/migrations/versions (a test holds the two equal). A change here is a new
+revision there. The audit log is append-only twice over: the hash chain (audit.py) detects
+tampering, and database triggers refuse UPDATE and DELETE where the dialect has them (SQLite,
+PostgreSQL; created by revisions 0001 and 0002).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, inspect
-from sqlalchemy.engine import Connection
-
-from dataquality.store import register_migrations
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 meta = MetaData()
 
@@ -79,7 +78,7 @@ audit_log = Table(
     Column("comment", Text),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    # Since 0.2 (migration 3): the event's details as JSON (tier, normalised values, person ids,
+    # Since 0.2 (revision 0002): the event's details as JSON (tier, normalised values, person ids,
     # the request's status after it), and how the row is sealed: hmac-sha256 under the key
     # `key_id` names. Rows of 0.1 have neither: plain sha256, pinned by the first keyed row after them.
     Column("data", Text),
@@ -125,43 +124,6 @@ sessions = Table(
     Index("ix_approve_sessions_user", "user_id"),
 )
 
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER approve_audit_no_{op.lower()} BEFORE {op} ON approve_audit "
-    "BEGIN SELECT RAISE(ABORT, 'approve_audit is append-only'); END"
-    for op in ("UPDATE", "DELETE")
-]
-_PG_TRIGGERS = [
-    """CREATE OR REPLACE FUNCTION approve_audit_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'approve_audit is append-only'; END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER approve_audit_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON approve_audit
-       FOR EACH STATEMENT EXECUTE FUNCTION approve_audit_append_only()""",
-]
-
-
-# Migration 3: approvals are append-only too, and the chain's head only moves forward by one.
-_SQLITE_TRIGGERS_V3 = [
-    *(f"CREATE TRIGGER approve_approvals_no_{op.lower()} BEFORE {op} ON approve_approvals "
-      "BEGIN SELECT RAISE(ABORT, 'approve_approvals is append-only'); END" for op in ("UPDATE", "DELETE")),
-    "CREATE TRIGGER approve_audit_head_no_delete BEFORE DELETE ON approve_audit_head "
-    "BEGIN SELECT RAISE(ABORT, 'approve_audit_head only moves forward'); END",
-    "CREATE TRIGGER approve_audit_head_forward BEFORE UPDATE ON approve_audit_head WHEN NEW.seq <> OLD.seq + 1 "
-    "BEGIN SELECT RAISE(ABORT, 'approve_audit_head only moves forward'); END",
-]
-_PG_TRIGGERS_V3 = [
-    """CREATE OR REPLACE FUNCTION approve_approvals_append_only() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'approve_approvals is append-only'; END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER approve_approvals_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON approve_approvals
-       FOR EACH STATEMENT EXECUTE FUNCTION approve_approvals_append_only()""",
-    """CREATE OR REPLACE FUNCTION approve_audit_head_forward() RETURNS trigger AS $$
-       BEGIN
-         IF TG_OP <> 'UPDATE' OR NEW.seq <> OLD.seq + 1 THEN
-           RAISE EXCEPTION 'approve_audit_head only moves forward';
-         END IF;
-         RETURN NEW;
-       END; $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER approve_audit_head_forward BEFORE UPDATE OR DELETE ON approve_audit_head
-       FOR EACH ROW EXECUTE FUNCTION approve_audit_head_forward()""",
-]
 # What `dq audit verify` expects to find (dropping or disabling one is reported).
 EXPECTED_TRIGGERS = {
     "sqlite": ("approve_audit_no_update", "approve_audit_no_delete", "approve_approvals_no_update",
@@ -169,28 +131,3 @@ EXPECTED_TRIGGERS = {
     "postgresql": ("approve_audit_append_only", "approve_approvals_append_only", "approve_audit_head_forward"),
 }
 
-
-def _v1_tables(conn: Connection) -> None:
-    # A fresh database gets today's tables; migration 3 only adds to one made by 0.1.
-    meta.create_all(conn, checkfirst=True)
-
-
-def _v2_append_only(conn: Connection) -> None:
-    statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _PG_TRIGGERS}.get(conn.dialect.name, [])
-    for sql in statements:
-        conn.exec_driver_sql(sql)
-
-
-def _v3_keyed_chain(conn: Connection) -> None:
-    existing = {c["name"] for c in inspect(conn).get_columns("approve_audit")}
-    for name, sql_type in (("data", "TEXT"), ("alg", "VARCHAR(16)"), ("key_id", "VARCHAR(16)")):
-        if name not in existing:
-            conn.exec_driver_sql(f"ALTER TABLE approve_audit ADD COLUMN {name} {sql_type}")
-    users.create(conn, checkfirst=True)
-    sessions.create(conn, checkfirst=True)
-    statements = {"sqlite": _SQLITE_TRIGGERS_V3, "postgresql": _PG_TRIGGERS_V3}.get(conn.dialect.name, [])
-    for sql in statements:
-        conn.exec_driver_sql(sql)
-
-
-register_migrations("approve", [_v1_tables, _v2_append_only, _v3_keyed_chain])

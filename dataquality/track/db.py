@@ -8,14 +8,14 @@
 
 Timestamps are ISO-8601 text with their UTC offset (portable across SQLite and PostgreSQL, and
 the calendar day a person sees is kept); `day` columns hold the local date YYYY-MM-DD.
+
+These are the table objects the code queries with; the schema is made by the Alembic revisions in
+dataquality/migrations/versions (a test holds the two equal): a change here is a new revision there.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
-from sqlalchemy.engine import Connection
-
-from dataquality.store import register_migrations
 
 TS = String(40)
 meta = MetaData()
@@ -110,12 +110,3 @@ locks = Table(
     Column("acquired_at", TS, nullable=False),
 )
 
-
-def _v1(conn: Connection) -> None:
-    # The first version creates the tables as declared above. A later version that adds a column
-    # must ALTER it in its own step and create v1's tables from a frozen copy, not from `meta`.
-    meta.create_all(conn, checkfirst=True)
-
-
-# Version N is the N-th entry; append new migrations, never edit or reorder a released one.
-register_migrations("track", [_v1])

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from pg import fresh_postgres_database
+from sqlalchemy.engine import Connection
 
 from dataquality.approve import audit
 from dataquality.approve.tiers import ApprovalPolicy
@@ -41,3 +43,21 @@ def store(db_url: str) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@contextmanager
+def guards_down(conn: Connection) -> Iterator[None]:
+    """What someone with raw database access can do: drop the protecting triggers, and put them back
+    as they were afterwards (their definitions read from the database, as such a person would)."""
+    if conn.dialect.name == "sqlite":
+        saved = [(f"DROP TRIGGER {name}", sql) for name, sql in
+                 conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")]
+    else:
+        saved = [(f"DROP TRIGGER {name} ON {table}", sql) for name, table, sql in conn.exec_driver_sql(
+            "SELECT t.tgname, c.relname, pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal")]
+    for drop, _ in saved:
+        conn.exec_driver_sql(drop)
+    yield
+    for _, create in saved:
+        conn.exec_driver_sql(create)

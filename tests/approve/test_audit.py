@@ -9,9 +9,10 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from dataquality.approve import audit, db, workflow
+from dataquality.approve import audit, workflow
 from dataquality.approve.audit import ExportError
 
+from .conftest import guards_down
 from .test_workflow import INFO, change
 
 
@@ -26,15 +27,8 @@ def logged(store, policy):  # type: ignore[no-untyped-def]
 
 def _tamper(store, sql: str) -> None:  # type: ignore[no-untyped-def]
     """What an administrator with raw database access could do: drop the guard, edit, put the guard back."""
-    with store.engine.begin() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("DROP TRIGGER approve_audit_no_update")
-            conn.exec_driver_sql("DROP TRIGGER approve_audit_no_delete")
-        else:
-            conn.exec_driver_sql("DROP TRIGGER approve_audit_append_only ON approve_audit")
+    with store.engine.begin() as conn, guards_down(conn):
         conn.execute(text(sql))
-        for ddl in (db._SQLITE_TRIGGERS if conn.dialect.name == "sqlite" else db._PG_TRIGGERS[1:]):
-            conn.exec_driver_sql(ddl)
 
 
 def _problems(store) -> list[tuple[int | None, str]]:  # type: ignore[no-untyped-def]

@@ -26,9 +26,9 @@ from dataquality.approve.sheet import import_sheet
 from dataquality.approve.stores import open_approval_store
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.config import Config, reference_from_records
-from dataquality.store import open_store
+from dataquality.store import create_store_engine, migrate, open_store
 
-from .conftest import TEST_KEY
+from .conftest import TEST_KEY, guards_down
 from .scenario import APPROVALS_HEADER, SUBMITTER, TODAY, write_scenario
 from .test_workflow import INFO, change, one_request, refused
 
@@ -61,19 +61,9 @@ def head(store) -> str:  # type: ignore[no-untyped-def]
 
 def raw(store, *statements: str) -> None:  # type: ignore[no-untyped-def]
     """What someone with write access to the database (and no key) can do: drop the guards, write, restore them."""
-    with store.engine.begin() as conn:
-        sqlite = conn.dialect.name == "sqlite"
-        for name in db.EXPECTED_TRIGGERS[conn.dialect.name]:
-            if sqlite:
-                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-        if not sqlite:
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS approve_audit_append_only ON approve_audit")
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS approve_approvals_append_only ON approve_approvals")
-            conn.exec_driver_sql("DROP TRIGGER IF EXISTS approve_audit_head_forward ON approve_audit_head")
+    with store.engine.begin() as conn, guards_down(conn):
         for sql in statements:
             conn.execute(text(sql))
-        for ddl in (db._SQLITE_TRIGGERS + db._SQLITE_TRIGGERS_V3) if sqlite else (db._PG_TRIGGERS[1:2] + db._PG_TRIGGERS_V3[1:2] + db._PG_TRIGGERS_V3[3:]):
-            conn.exec_driver_sql(ddl)
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -331,16 +321,9 @@ def test_a_database_of_dq_0_1_upgrades_and_is_sealed(tmp_path, monkeypatch, poli
 
 def _write_0_1_database(url: str) -> None:
     """A state database as dq 0.1 left it: tables without the 0.2 columns, an unkeyed chain."""
-    store = open_store(url)  # today's schema...
-    with store.engine.begin() as conn:
-        # ...taken back to 0.1: drop what migration 3 added and forget that it ran.
-        for name in ("approve_sessions", "approve_users"):
-            conn.exec_driver_sql(f"DROP TABLE {name}")
-        for t in db._SQLITE_TRIGGERS_V3:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {t.split()[2]}")
-        for c in ("data", "alg", "key_id"):
-            conn.exec_driver_sql(f"ALTER TABLE approve_audit DROP COLUMN {c}")
-        conn.exec_driver_sql("DELETE FROM schema_migrations WHERE component = 'approve' AND version = 3")
+    engine = create_store_engine(url)
+    migrate(engine, revision="0001")  # the schema of 0.1 (tests/test_migrations.py: one written by 0.1's own code)
+    with engine.begin() as conn:
         at = "2026-11-01T00:00:00+00:00"
         conn.execute(db.submissions.insert().values(at=at, by=None, incoming_path="in.xlsx", incoming_sha256="0",
                                                     baseline_path="b.xlsx", baseline_sha256="0", entities="customer"))
@@ -360,7 +343,7 @@ def _write_0_1_database(url: str) -> None:
             row["hash"] = prev = audit.row_hash(row)
             conn.execute(old.insert().values(**row))
         conn.execute(db.audit_head.insert().values(id=1, seq=2, hash=prev))
-    store.close()
+    engine.dispose()
 
 
 # --- accounts and sessions --------------------------------------------------------------------
