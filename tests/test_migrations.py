@@ -60,6 +60,7 @@ from dataquality.track.workdays import WorkCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE_0_1_0 = "ec013e3"
+LAST_PRE_ALEMBIC = "98892e3"  # main just before Alembic: 0.1.0's scheme with issue 14's `approve` migration 3
 WRITER = ROOT / "tests" / "state_0_1_0.py"
 DUMP = ROOT / "tests" / "data" / "state-0.1.0.sql"
 TABLES_0_1_0 = ("approve_submissions", "approve_requests", "approve_approvals", "approve_audit", "approve_audit_head",
@@ -69,10 +70,11 @@ TABLES_0_1_0 = ("approve_submissions", "approve_requests", "approve_approvals", 
 # --- dq 0.1.0 ---------------------------------------------------------------------------------
 
 
-def _archive_0_1_0(dest: Path) -> str | None:
-    """Extract 0.1.0's package and its default configuration into `dest`; the reason when impossible."""
+def _archive_0_1_0(dest: Path, commit: str = RELEASE_0_1_0) -> str | None:
+    """Extract 0.1.0's package (or `commit`'s) and its default configuration into `dest`; the
+    reason when impossible."""
     try:
-        done = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", RELEASE_0_1_0,
+        done = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", commit,
                                "dataquality", "schemas", "rules", "reports"], capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
@@ -322,6 +324,27 @@ def test_an_sqlite_database_is_copied_before_its_schema_changes(old_database: st
 def test_a_new_database_is_not_copied(tmp_path: Path) -> None:
     open_store(f"sqlite:///{tmp_path / 'dq.db'}").close()
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".db-wal" and p.suffix != ".db-shm") == ["dq.db"]
+
+
+def test_a_database_of_main_before_alembic_is_stamped_at_0002(db_url: str, tmp_path: Path,
+                                                              request: pytest.FixtureRequest) -> None:
+    """Databases made between 0.1.0 and Alembic (`approve` 1-3, `track` 1) are revision 0002: stamped,
+    nothing to run, the same schema as a new database."""
+    code = tmp_path / "pre-alembic"
+    code.mkdir()
+    reason = _archive_0_1_0(code, LAST_PRE_ALEMBIC)
+    if reason is not None:
+        pytest.skip(f"commit {LAST_PRE_ALEMBIC} not at hand ({reason})")
+    done = subprocess.run([sys.executable, "-c", "import sys; from dataquality.store import open_store; open_store(sys.argv[1]).close()",
+                           db_url], cwd=code, env={**os.environ, "PYTHONPATH": str(code)}, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert LEGACY_TABLE in schema(db_url)
+    open_store(db_url).close()
+    assert rows(db_url, ("alembic_version",)) == {"alembic_version": [{"version_num": "0002"}]}
+    for new_url in fresh_url(db_url, tmp_path, request):
+        open_store(new_url).close()
+        assert schema(db_url) == schema(new_url)
 
 
 def test_upgrading_twice_is_a_no_op(old_database: str) -> None:
