@@ -1,5 +1,5 @@
-"""Interop: dq's rules as a Great Expectations suite and a Frictionless Table Schema, and dq's
-cleaned values as Parquet for them to run on.
+"""Interop: dq's rules as a Great Expectations suite, a pandera DataFrameSchema and a Frictionless
+Table Schema, and dq's cleaned values as Parquet for them to run on.
 
 Both exports are meant for the *cleaned* values (`dq export cleaned`): a number column holds the
 parsed number, an enum column the canonical value it means (or the text when it means none), a
@@ -165,6 +165,43 @@ def frictionless_schema(config: Config, entity: str) -> tuple[dict[str, Any], li
     return descriptor, _skipped(config, entity, exported)
 
 
+def pandera_schema(config: Config, entity: str) -> tuple[dict[str, Any], list[str]]:
+    """(a pandera DataFrameSchema, serialised as pandera writes it to YAML, the codes not exported) for `entity`.
+
+    Load it with `pandera.pandas.DataFrameSchema.from_yaml(...)` and validate the cleaned values:
+    its checks fail the rows dq's rules fail. Column types are not enforced (the cleaned values are
+    typed already) and every column may be absent, as in the files dq reads.
+    """
+    try:
+        import pandera.pandas as pa
+        import yaml
+    except ImportError as exc:
+        raise ExportError("export.missing_library", target="pandera", package="pandera") from exc
+    schema = config.schemas[entity]
+    columns: dict[str, Any] = {ROW_COLUMN: pa.Column(int, nullable=False, unique=True, coerce=True)}
+    exported: set[str] = set()
+    for name, spec in schema.fields.items():
+        checks = []
+        nullable, unique = True, False
+        for code, _, c in _field_constraints(config, spec):
+            exported.add(code)
+            if "required" in c:
+                nullable = False
+            elif "pattern" in c:
+                checks.append(pa.Check.str_matches(f"^(?:{c['pattern']})\\Z"))
+            elif "enum" in c:
+                checks.append(pa.Check.isin(c["enum"]))
+            elif "unique" in c:
+                unique = True
+            elif "minimum" in c:
+                checks.append(pa.Check.gt(c["minimum"]) if c["exclusive"] else pa.Check.ge(c["minimum"]))
+            else:
+                checks.append(pa.Check.lt(c["maximum"]) if c["exclusive"] else pa.Check.le(c["maximum"]))
+        columns[name] = pa.Column(None, checks=checks, nullable=nullable, unique=unique, required=False)
+    frame_schema = pa.DataFrameSchema(columns, name=f"dq_{entity}", strict=False)
+    return yaml.safe_load(frame_schema.to_yaml()), _skipped(config, entity, exported)
+
+
 def cleaned_frame(tables: Iterable[Table], config: Config) -> pd.DataFrame:
     """One row per record: the Excel row and, per field, the value dq's rules see."""
     frames = []
@@ -215,4 +252,5 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     _atomic_write(path, lambda p: frame.to_parquet(p, index=False))
 
 
-__all__ = ["EXPORTED", "InputError", "cleaned_frame", "frictionless_schema", "gx_suite", "write_json", "write_parquet"]
+__all__ = ["EXPORTED", "InputError", "cleaned_frame", "frictionless_schema", "gx_suite", "pandera_schema", "write_json",
+           "write_parquet"]

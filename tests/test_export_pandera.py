@@ -1,0 +1,51 @@
+"""pandera runs dq's exported DataFrameSchema on dq's cleaned values and fails the same rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+import pytest
+import yaml
+from engine_data import planted_tables, weird_text
+
+from dataquality.export import cleaned_frame, pandera_schema
+from dataquality.pipeline import validate
+
+pa = pytest.importorskip("pandera.pandas")
+
+# pandera's name for each exported check -> dq's rule
+_RULE = {"not_nullable": "REQ001", "str_matches": "FMT001", "isin": "ENM001", "field_uniqueness": "UNQ001",
+         "greater_than_or_equal_to": "RNG001", "greater_than": "RNG001", "less_than_or_equal_to": "RNG002",
+         "less_than": "RNG002"}
+
+
+def _pandera_failures(frame: pd.DataFrame, schema) -> dict[tuple[str, str], set[int]]:
+    try:
+        schema.validate(frame, lazy=True)
+        return {}
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+    out: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for case in cases.itertuples():
+        check = str(case.check).split("(")[0]
+        rule = _RULE[check]
+        out[(rule, str(case.column))].add(int(frame.loc[case.index, "row"]))
+    return out
+
+
+@pytest.mark.parametrize("entity", ["customer", "product"])
+def test_pandera_fails_the_rows_dq_fails(config, entity: str) -> None:
+    tables = [t for t in planted_tables(21, [weird_text.example() for _ in range(60)], customers=1_500, products=2_500) if t.entity == entity]
+    data, skipped = pandera_schema(config, entity)
+    schema = pa.DataFrameSchema.from_yaml(yaml.safe_dump(data, allow_unicode=True))  # what `dq export pandera` writes, read back
+    assert {"IDN001", "IDN002"} & set(skipped) and "REQ001" not in skipped
+    frame = cleaned_frame(tables, config)
+    found = _pandera_failures(frame, schema)
+    dq: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for issue in validate(tables, config):
+        rule = {"FMT005": "FMT001", "REF001": "ENM001"}.get(issue.rule, issue.rule)
+        dq[(rule, issue.field or "")].add(issue.row)
+    assert sum(len(rows) for rows in found.values()) > 50, "the planted problems are found"
+    for key, rows in found.items():
+        assert rows == dq.get(key, set()), key
