@@ -49,6 +49,26 @@ def catalogue() -> dict[str, dict[str, str]]:
     return out
 
 
+def add_messages(prefix: str, node: Any, source: str) -> None:
+    """Add messages shipped outside this package (a plugin's rule texts) under `prefix`.
+
+    `node` has the shape of a catalogue file; a key already present is an error (a plugin
+    cannot silently replace dataquality's texts)."""
+    out: dict[str, dict[str, str]] = {}
+    _flatten(prefix, node, out, Path(source))
+    known = catalogue()
+    clash = sorted(set(out) & set(known))
+    if clash:
+        raise ValueError(f"{source}: message {clash[0]!r} is already defined")
+    known.update(out)
+
+
+def add_catalogue(path: Path, source: str) -> None:
+    """Add a catalogue file a plugin ships (same shape as dataquality/messages/*.yaml)."""
+    with path.open(encoding="utf-8") as fh:
+        add_messages("", yaml.safe_load(fh) or {}, f"{source}: {path.name}")
+
+
 def has(key: str) -> bool:
     """Whether the catalogue holds `key`."""
     return key in catalogue()

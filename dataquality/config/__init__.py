@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,12 @@ DEFAULT_CLEAN = {
     "date": ("nfkc", "trim"),
 }
 SEVERITIES = ("error", "warning", "info", "off")
-_FIELD_KEYS = {
+FIELD_KEYS = {
     "labels", "aliases", "type", "required", "required_when", "pattern", "values", "min", "max",
     "unique", "clean", "identifier", "reference", "severity", "text", "description", "format",
     "loose_aliases",
 }
+_FIELD_KEYS = FIELD_KEYS
 _ENTITY_KEYS = {"entity", "key", "labels", "sheet_names", "department_field", "fields", "record_rules"}
 # Files under rules/ that are settings, not reference lists.
 _SETTINGS_FILES = {"rules.yaml", "routing.yaml", "approval.yaml"}
@@ -106,6 +107,9 @@ class FieldSpec:
     # Generic header names (类别, 状态, 条码, category): a column found only by one of these is
     # confirmed by its values before its cells are checked (FIL007 when almost none fit).
     loose_aliases: tuple[str, ...] = ()
+    # Settings that field rules declare (checks/registry.py `field_rule(key=...)`), by key: raw as
+    # read, validated against the rule's model by checks/settings.py before a run.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
     def label(self, lang: str) -> str:
         """The display name in `lang`, falling back to the field name."""
@@ -127,49 +131,6 @@ class FieldSpec:
     @property
     def is_numeric(self) -> bool:
         return self.type in ("integer", "decimal")
-
-
-@dataclass(frozen=True)
-class CapByGroup:
-    """`field` must not exceed the cap of the group named in field `by` (credit limit by grade)."""
-
-    field: str
-    by: str
-    caps: Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class SameName:
-    """Records whose `field` is equal after normalisation but whose key differs are possible duplicates.
-
-    `legal_forms` maps one spelling of a legal form to its variants (有限公司: [有限责任公司, Co., Ltd.]).
-    """
-
-    field: str
-    legal_forms: Mapping[str, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class SameItem:
-    """Records equal on all `fields` after normalisation but with different keys ("one item, many codes")."""
-
-    fields: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class CodePrefix:
-    """The code in `field` starts with the canonical value of enum field `equals`."""
-
-    field: str
-    equals: str
-
-
-@dataclass(frozen=True)
-class NotBelow:
-    """`field` should not be below `other` (list price below cost price)."""
-
-    field: str
-    other: str
 
 
 @dataclass(frozen=True)
@@ -240,6 +201,8 @@ class Config:
     default_department: str | None = None
     schemas_dir: Path = field(default_factory=default_schemas_dir)
     rules_dir: Path = field(default_factory=default_rules_dir)
+    # True once the rule settings are validated against the registry (checks/settings.py).
+    rules_checked: bool = False
 
     @classmethod
     def load(cls, schemas_dir: Path | None = None, rules_dir: Path | None = None) -> Config:
@@ -269,7 +232,10 @@ class Config:
                     for ref in _parse_references(path, data):
                         references[ref.name] = ref
         _check_references(schemas, references, rules_dir)
-        return cls(schemas, settings, references, routes, default_department, schemas_dir, rules_dir)
+        config = cls(schemas, settings, references, routes, default_department, schemas_dir, rules_dir)
+        for hook in LOAD_HOOKS:
+            config = hook(config)
+        return config
 
     def entity(self, name: str) -> EntitySchema:
         return self.schemas[name]
@@ -279,6 +245,12 @@ class Config:
         from dataclasses import replace
 
         return replace(self, references={**self.references, ref.name: ref})
+
+
+# Run on every loaded Config, in order. The checks layer adds its validation of rule codes and
+# settings here (checks/__init__.py) so a bad setting fails at load time, before data is read;
+# the runner validates again (a no-op once done) for a Config built without loading.
+LOAD_HOOKS: list[Callable[[Config], Config]] = []
 
 
 def _read_yaml(path: Path, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
@@ -342,9 +314,8 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
         raw = {}
     if not isinstance(raw, Mapping):
         raise _fail(path, where, "field_mapping")
-    unknown = set(raw) - _FIELD_KEYS
-    if unknown:
-        raise _fail(path, f"{where}.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(sorted(_FIELD_KEYS)))
+    # Keys that are not core settings belong to field rules; checks/settings.py validates them.
+    extra = {str(k): v for k, v in raw.items() if k not in FIELD_KEYS}
     ftype = raw.get("type", "string")
     if ftype not in FIELD_TYPES:
         raise _fail(path, f"{where}.type", "one_of", allowed=', '.join(FIELD_TYPES))
@@ -397,6 +368,7 @@ def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
         text=bool(raw.get("text", False)),
         description=_labels(path, f"{where}.description", raw.get("description"), "") if raw.get("description") else {},
         format=_labels(path, f"{where}.format", raw.get("format"), "") if raw.get("format") else {},
+        settings=extra,
     )
 
 
@@ -436,98 +408,13 @@ def _parse_entity(path: Path, data: Any) -> EntitySchema:
     )
 
 
-def _field_name(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> str:
-    if not isinstance(raw, str) or raw not in fields:
-        raise _fail(path, key, "must_name_field", fields=', '.join(fields), name=raw)
-    return raw
-
-
-def _settings(path: Path, key: str, raw: Any, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise _fail(path, key, "mapping_with", allowed=', '.join(required + optional))
-    for name in required:
-        if name not in raw:
-            raise _fail(path, f"{key}.{name}", "required")
-    unknown = set(raw) - set(required) - set(optional)
-    if unknown:
-        raise _fail(path, f"{key}.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(required + optional))
-    return raw
-
-
-def _cap_by_group(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> CapByGroup:
-    raw = _settings(path, key, raw, ("field", "by", "caps"))
-    caps = raw["caps"]
-    if not isinstance(caps, Mapping) or not caps:
-        raise _fail(path, f"{key}.caps", "caps_shape")
-    for group, cap in caps.items():
-        if isinstance(cap, bool) or not isinstance(cap, (int, float)) or cap < 0:
-            raise _fail(path, f"{key}.caps.{group}", "number_not_negative")
-    return CapByGroup(
-        _field_name(path, f"{key}.field", raw["field"], fields),
-        _field_name(path, f"{key}.by", raw["by"], fields),
-        {str(g): float(c) for g, c in caps.items()},
-    )
-
-
-def _same_name(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> SameName:
-    raw = _settings(path, key, raw, ("field",), ("legal_forms",))
-    forms = raw.get("legal_forms") or {}
-    if not isinstance(forms, Mapping) or any(not isinstance(v, list) for v in forms.values()):
-        raise _fail(path, f"{key}.legal_forms", "legal_forms_shape")
-    return SameName(
-        _field_name(path, f"{key}.field", raw["field"], fields),
-        {str(k): tuple(str(x) for x in v) for k, v in forms.items()},
-    )
-
-
-def _same_item(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> SameItem:
-    raw = _settings(path, key, raw, ("fields",))
-    names = raw["fields"]
-    if not isinstance(names, list) or not names:
-        raise _fail(path, f"{key}.fields", "item_fields")
-    return SameItem(tuple(_field_name(path, f"{key}.fields[{i}]", n, fields) for i, n in enumerate(names)))
-
-
-def _code_prefix(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> CodePrefix:
-    raw = _settings(path, key, raw, ("field", "equals"))
-    equals = _field_name(path, f"{key}.equals", raw["equals"], fields)
-    if fields[equals].type != "enum":
-        raise _fail(path, f"{key}.equals", "must_be_enum", name=equals)
-    return CodePrefix(_field_name(path, f"{key}.field", raw["field"], fields), equals)
-
-
-def _not_below(path: Path, key: str, raw: Any, fields: Mapping[str, FieldSpec]) -> NotBelow:
-    raw = _settings(path, key, raw, ("field", "other"))
-    out = NotBelow(_field_name(path, f"{key}.field", raw["field"], fields), _field_name(path, f"{key}.other", raw["other"], fields))
-    for name in (out.field, out.other):
-        if not fields[name].is_numeric:
-            raise _fail(path, key, "must_be_numeric", name=name)
-    return out
-
-
-# record_rules keys a schema may use, and how each is read. The record rules in checks/ look
-# their settings up by these keys; a key that is absent switches its rule off for the entity.
-RECORD_RULE_SETTINGS = {
-    "credit_cap_by_grade": _cap_by_group,
-    "duplicate_names": _same_name,
-    "same_item": _same_item,
-    "code_prefix": _code_prefix,
-    "price_below_cost": _not_below,
-}
-
-
 def _parse_record_rules(path: Path, raw: Any, fields: Mapping[str, FieldSpec]) -> dict[str, Any]:
+    """The `record_rules:` settings as read; checks/settings.py validates each against its rule."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        raise _fail(path, "record_rules", "mapping_with", allowed=', '.join(RECORD_RULE_SETTINGS))
-    out = {}
-    for name, settings in raw.items():
-        parser = RECORD_RULE_SETTINGS.get(str(name))
-        if parser is None:
-            raise _fail(path, f"record_rules.{name}", "unknown_record_rule", allowed=', '.join(RECORD_RULE_SETTINGS))
-        out[str(name)] = parser(path, f"record_rules.{name}", settings, fields)
-    return out
+        raise _fail(path, "record_rules", "mapping")
+    return {str(name): settings for name, settings in raw.items()}
 
 
 def _check_references(schemas: Mapping[str, EntitySchema], references: Mapping[str, ReferenceList], rules_dir: Path) -> None:
@@ -545,16 +432,10 @@ def _parse_rule_settings(path: Path, data: Any) -> dict[str, RuleSetting]:
     rules = (data or {}).get("rules") or {}
     if not isinstance(rules, Mapping):
         raise _fail(path, "rules", "rules_shape")
-    from difflib import get_close_matches
-
-    from dataquality.checks.registry import REGISTRY
-
+    # Whether each code is a rule is checked against the registry by checks/settings.py.
     out = {}
     for code, raw in rules.items():
         raw = raw or {}
-        if str(code) not in REGISTRY:  # a typo (FTM002) would silently leave the meant rule as it was
-            near = get_close_matches(str(code).upper(), list(REGISTRY), n=1)
-            raise _fail(path, f"rules.{code}", "unknown_rule", near=near[0] if near else "dq rules")
         if not isinstance(raw, Mapping) or set(raw) - {"enabled", "severity"}:
             raise _fail(path, f"rules.{code}", "rule_settings")
         sev = raw.get("severity")
