@@ -163,6 +163,12 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
     return issues
 
 
+def rules_not_run(tv: TableValues, config: Config, router: Router) -> list[Issue]:
+    """RUL001 for every record rule that cannot run on `tv` (one engine-independent place)."""
+    return [i for plan in _record_selection(tv.schema.name, tv.has, config) if plan.missing and plan.partial
+            for i in _not_run(plan, tv, config, router)]
+
+
 def _not_run(plan: _Planned, tv: TableValues, config: Config, router: Router) -> list[Issue]:
     """RUL001: the one info issue saying a record rule did not run on this sheet, and why.
 

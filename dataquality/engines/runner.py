@@ -29,6 +29,7 @@ from dataquality.checks.runner import (
     call_rule,
     effective_severity,
     record_plans,
+    rules_not_run,
 )
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import TableValues
@@ -101,6 +102,9 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
     for p in prepared:
         if p.source.loaded is not None:
             issues.extend(_file_issues(TableValues(p.source.loaded, p.schema, config), config, router))
+        # RUL001: what the sheet lacks for a record rule is known from its columns alone.
+        has = pd.DataFrame(columns=[n for n in p.schema.fields if p.source.has(n)], dtype=object)
+        issues.extend(rules_not_run(TableValues(_table(p, has), p.schema, config), config, router))
         failures = _failures(p, prepared)
         issues.extend(_issues(p, prepared, failures, config, router))
     return issues
