@@ -63,6 +63,13 @@ def add_messages(prefix: str, node: Any, source: str) -> None:
     known.update(out)
 
 
+def remove_messages(prefix: str) -> None:
+    """Forget the messages under `prefix` that add_messages added (a rule unregistered in a test)."""
+    known = catalogue()
+    for key in [k for k in known if k.startswith(prefix + ".")]:
+        del known[key]
+
+
 def add_catalogue(path: Path, source: str) -> None:
     """Add a catalogue file a plugin ships (same shape as dataquality/messages/*.yaml)."""
     with path.open(encoding="utf-8") as fh:

@@ -61,6 +61,7 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+_DECLARED_TEXTS: set[str] = set()  # codes whose texts came with the declaration (texts=...)
 
 
 class RuleDeclarationError(ValueError):
@@ -94,8 +95,19 @@ def register(rule: Rule, texts: Mapping[str, Mapping[str, str]] | None = None) -
             add_messages(f"rules.{rule.code}", {k: dict(v) for k, v in texts.items()}, rule.origin)
         except ValueError as exc:
             raise RuleDeclarationError(f"rule {rule.code}: {exc}") from None
+        _DECLARED_TEXTS.add(rule.code)
     REGISTRY[rule.code] = rule
     return rule
+
+
+def unregister(code: str) -> None:
+    """Remove a rule and the texts it declared (for tests that register a rule of their own)."""
+    REGISTRY.pop(code, None)
+    if code in _DECLARED_TEXTS:
+        from dataquality.i18n import remove_messages
+
+        remove_messages(f"rules.{code}")
+        _DECLARED_TEXTS.discard(code)
 
 
 def field_rule(
