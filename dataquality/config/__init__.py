@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from dataquality.config.files import RoutingFile, RulesFile, SchemaFile
+from dataquality.config.models import validate
 from dataquality.errors import ConfigError
 from dataquality.paths import default_rules_dir, default_schemas_dir
 
@@ -276,145 +278,65 @@ def _fail(path: Path, key: str, problem: str, **params: Any) -> ConfigError:
     return ConfigError("config.bad_key", file=str(path), key=key, problem=said)
 
 
-def _labels(path: Path, key: str, raw: Any, default: str) -> dict[str, str]:
+def _labels(raw: str | Mapping[str, str] | None, default: str) -> dict[str, str]:
+    """{en, zh} from a text for both, a mapping, or nothing (the default)."""
     if raw is None:
         return {"en": default, "zh": default}
     if isinstance(raw, str):
         return {"en": raw, "zh": raw}
-    if not isinstance(raw, Mapping):
-        raise _fail(path, key, "labels_shape")
     return {"en": str(raw.get("en") or default), "zh": str(raw.get("zh") or raw.get("en") or default)}
 
 
-def _bound(path: Path, key: str, raw: Any, ftype: str) -> Bound | None:
+def _bound(raw: Any, ftype: str) -> Bound | None:
     if raw is None:
         return None
-    exclusive = False
-    if isinstance(raw, Mapping):
-        exclusive = bool(raw.get("exclusive", False))
-        raw = raw.get("value")
-    if ftype == "date":
-        if raw == "today":
-            return Bound("today", exclusive)
-        try:
-            import datetime as _dt
-
-            _dt.date.fromisoformat(str(raw))
-        except ValueError:
-            raise _fail(path, key, "date_bound") from None
-        return Bound(str(raw), exclusive)
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-        raise _fail(path, key, "number")
-    return Bound(raw, exclusive)
+    value = raw.value if ftype != "date" or raw.value == "today" else str(raw.value)
+    return Bound(value, raw.exclusive)
 
 
-def _parse_field(path: Path, name: str, raw: Any) -> FieldSpec:
-    where = f"fields.{name}"
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise _fail(path, where, "field_mapping")
-    # Keys that are not core settings belong to field rules; checks/settings.py validates them.
-    extra = {str(k): v for k, v in raw.items() if k not in FIELD_KEYS}
-    ftype = raw.get("type", "string")
-    if ftype not in FIELD_TYPES:
-        raise _fail(path, f"{where}.type", "one_of", allowed=', '.join(FIELD_TYPES))
-    pattern = raw.get("pattern")
-    if pattern is not None:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise _fail(path, f"{where}.pattern", "bad_regex", error=str(exc)) from None
-    values: dict[str, tuple[str, ...]] = {}
-    raw_values = raw.get("values")
-    if ftype == "enum":
-        if isinstance(raw_values, list):
-            raw_values = {str(v): [] for v in raw_values}
-        if not isinstance(raw_values, Mapping) or not raw_values:
-            raise _fail(path, f"{where}.values", "enum_values")
-        values = {str(k): tuple(str(s) for s in (v or [])) for k, v in raw_values.items()}
-    elif raw_values is not None:
-        raise _fail(path, f"{where}.values", "values_only_enum")
-    clean = tuple(raw.get("clean", DEFAULT_CLEAN[ftype]))
-    bad_steps = [s for s in clean if s not in CLEAN_STEPS]
-    if bad_steps:
-        raise _fail(path, f"{where}.clean", "unknown_step", step=bad_steps[0], allowed=', '.join(CLEAN_STEPS))
-    rw = raw.get("required_when")
-    required_when = None
-    if rw is not None:
-        if not isinstance(rw, Mapping) or "field" not in rw or "in" not in rw:
-            raise _fail(path, f"{where}.required_when", "required_when_shape")
-        required_when = RequiredWhen(str(rw["field"]), tuple(str(v) for v in rw["in"]))
-    severity = raw.get("severity") or {}
-    if not isinstance(severity, Mapping) or any(str(v) not in SEVERITIES for v in severity.values()):
-        raise _fail(path, f"{where}.severity", "severity_map", allowed=', '.join(SEVERITIES))
+def _field_spec(name: str, raw: Any) -> FieldSpec:
+    """A FieldSpec from a validated field entry (config/files.py FieldFile)."""
+    ftype = raw.type
+    rw = raw.required_when
     return FieldSpec(
         name=name,
-        labels=_labels(path, f"{where}.labels", raw.get("labels"), name),
-        aliases=tuple(str(a) for a in raw.get("aliases", ()) or ()),
-        loose_aliases=tuple(str(a) for a in raw.get("loose_aliases", ()) or ()),
+        labels=_labels(raw.labels, name),
+        aliases=raw.aliases,
+        loose_aliases=raw.loose_aliases,
         type=ftype,
-        required=bool(raw.get("required", False)),
-        required_when=required_when,
-        pattern=pattern,
-        values=values,
-        min=_bound(path, f"{where}.min", raw.get("min"), ftype),
-        max=_bound(path, f"{where}.max", raw.get("max"), ftype),
-        unique=bool(raw.get("unique", False)),
-        clean=clean,
-        identifier=raw.get("identifier"),
-        reference=raw.get("reference"),
-        severity={str(k): str(v) for k, v in severity.items()},
-        text=bool(raw.get("text", False)),
-        description=_labels(path, f"{where}.description", raw.get("description"), "") if raw.get("description") else {},
-        format=_labels(path, f"{where}.format", raw.get("format"), "") if raw.get("format") else {},
-        settings=extra,
+        required=raw.required,
+        required_when=RequiredWhen(rw.field, rw.in_) if rw is not None else None,
+        pattern=raw.pattern,
+        values=raw.enum_values() if ftype == "enum" else {},
+        min=_bound(raw.min, ftype),
+        max=_bound(raw.max, ftype),
+        unique=raw.unique,
+        clean=raw.clean if raw.clean is not None else DEFAULT_CLEAN[ftype],
+        identifier=raw.identifier,
+        reference=raw.reference,
+        severity=dict(raw.severity),
+        text=raw.text,
+        description=_labels(raw.description, "") if raw.description else {},
+        format=_labels(raw.format, "") if raw.format else {},
+        # Keys that are not core settings belong to field rules; checks/settings.py validates them.
+        settings=raw.rule_settings,
     )
 
 
 def _parse_entity(path: Path, data: Any) -> EntitySchema:
-    if not isinstance(data, Mapping):
-        raise _fail(path, "(top level)", "schema_shape")
-    unknown = set(data) - _ENTITY_KEYS
-    if unknown:
-        raise _fail(path, sorted(unknown)[0], "unknown_setting", allowed=', '.join(sorted(_ENTITY_KEYS)))
-    for required in ("entity", "key", "fields"):
-        if required not in data:
-            raise _fail(path, required, "required")
-    raw_fields = data["fields"]
-    if not isinstance(raw_fields, Mapping) or not raw_fields:
-        raise _fail(path, "fields", "fields_shape")
-    fields = {str(n): _parse_field(path, str(n), v) for n, v in raw_fields.items()}
-    record_rules = _parse_record_rules(path, data.get("record_rules"), fields)
-    key = str(data["key"])
-    if key not in fields:
-        raise _fail(path, "key", "not_a_field", name=key)
-    dept = data.get("department_field")
-    if dept is not None and dept not in fields:
-        raise _fail(path, "department_field", "not_a_field", name=dept)
-    for f in fields.values():
-        if f.required_when and f.required_when.field not in fields:
-            raise _fail(path, f"fields.{f.name}.required_when.field", "not_a_field", name=f.required_when.field)
-    name = str(data["entity"])
+    schema = validate(SchemaFile, data, path)
+    fields = {name: _field_spec(name, raw) for name, raw in schema.fields.items()}
     return EntitySchema(
-        name=name,
-        key=key,
-        labels=_labels(path, "labels", data.get("labels"), name),
-        sheet_names=tuple(str(s) for s in data.get("sheet_names", ()) or ()),
+        name=schema.entity,
+        key=schema.key,
+        labels=_labels(schema.labels, schema.entity),
+        sheet_names=schema.sheet_names,
         fields=fields,
-        department_field=dept,
-        record_rules=record_rules,
+        department_field=schema.department_field,
+        # The `record_rules:` settings as read; checks/settings.py validates each against its rule.
+        record_rules=dict(schema.record_rules),
         source=str(path),
     )
-
-
-def _parse_record_rules(path: Path, raw: Any, fields: Mapping[str, FieldSpec]) -> dict[str, Any]:
-    """The `record_rules:` settings as read; checks/settings.py validates each against its rule."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise _fail(path, "record_rules", "mapping")
-    return {str(name): settings for name, settings in raw.items()}
 
 
 def _check_references(schemas: Mapping[str, EntitySchema], references: Mapping[str, ReferenceList], rules_dir: Path) -> None:
@@ -429,36 +351,16 @@ def _check_references(schemas: Mapping[str, EntitySchema], references: Mapping[s
 
 
 def _parse_rule_settings(path: Path, data: Any) -> dict[str, RuleSetting]:
-    rules = (data or {}).get("rules") or {}
-    if not isinstance(rules, Mapping):
-        raise _fail(path, "rules", "rules_shape")
     # Whether each code is a rule is checked against the registry by checks/settings.py.
-    out = {}
-    for code, raw in rules.items():
-        raw = raw or {}
-        if not isinstance(raw, Mapping) or set(raw) - {"enabled", "severity"}:
-            raise _fail(path, f"rules.{code}", "rule_settings")
-        sev = raw.get("severity")
-        if sev is not None and sev not in SEVERITIES:
-            raise _fail(path, f"rules.{code}.severity", "one_of", allowed=', '.join(SEVERITIES))
-        out[str(code)] = RuleSetting(enabled=bool(raw.get("enabled", True)) and sev != "off", severity=sev if sev != "off" else None)
-    return out
+    rules = validate(RulesFile, data, path).rules
+    return {code: RuleSetting(enabled=raw.enabled and raw.severity != "off", severity=raw.severity if raw.severity != "off" else None)
+            for code, raw in rules.items()}
 
 
 def _parse_routing(path: Path, data: Any) -> tuple[tuple[Route, ...], str | None]:
-    routes = []
-    for i, raw in enumerate((data or {}).get("routes") or []):
-        if not isinstance(raw, Mapping) or "department" not in raw:
-            raise _fail(path, f"routes[{i}]", "route_department")
-        routes.append(
-            Route(
-                department=str(raw["department"]),
-                entity=raw.get("entity"),
-                fields=tuple(raw.get("fields") or ()),
-                rules=tuple(raw.get("rules") or ()),
-            )
-        )
-    return tuple(routes), (data or {}).get("default")
+    routing = validate(RoutingFile, data, path)
+    routes = tuple(Route(r.department, r.entity, r.fields, r.rules) for r in routing.routes)
+    return routes, routing.default
 
 
 def reference_from_records(name: str, records: list[Mapping[str, Any]], source: str) -> ReferenceList:

@@ -60,12 +60,17 @@ class Settings(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            allowed = {f.alias or n for n, f in cls.model_fields.items() if not n.startswith("_")}
-            for key in data:
-                if str(key) not in allowed:
-                    raise unknown_key(str(key), allowed)
-        return data
+        return known_keys(cls, data)
+
+
+def known_keys(cls: type[BaseModel], data: Any) -> Any:
+    """`data` unchanged when every key is a field of `cls`; else the error naming the nearest one."""
+    if isinstance(data, Mapping):
+        allowed = {f.alias or n for n, f in cls.model_fields.items() if not n.startswith("_")}
+        for key in data:
+            if str(key) not in allowed:
+                raise unknown_key(str(key), allowed)
+    return data
 
 
 def key_path(prefix: str, loc: Iterable[Any]) -> str:
@@ -93,8 +98,8 @@ def config_error(path: Path | str, prefix: str, exc: ValidationError) -> ConfigE
     ctx = dict(err.get("ctx") or {})
     loc = list(err.get("loc", ()))
     kind = err["type"]
-    if kind in ("unknown_setting", "unknown_setting_near"):
-        loc.append(ctx["key"])
+    if "key" in ctx:  # our own errors name the key they are about
+        loc.append(ctx.pop("key"))
     name = kind if has(f"config_problem.{kind}") else _PROBLEMS.get(kind)
     if kind in ("literal_error", "enum"):
         ctx = {"allowed": str(ctx.get("expected", "")).replace("'", "")}
