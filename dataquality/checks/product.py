@@ -26,7 +26,9 @@ def code_prefix_not_category(t: TableValues, ctx: CheckContext, setting: CodePre
         # A code in the wrong format is FMT001's finding; its prefix means nothing yet.
         code = code.where(code.str.fullmatch(codes.spec.pattern).fillna(False).astype(bool))
     category = t[setting.equals].canonical
-    prefix = code.str.extract(r"^([A-Z]+)\d", expand=False)
+    # The letters before the first digit; str.extract would run Python's re per cell, these run in pyarrow.
+    starts = code.str.match(r"[A-Z]+[0-9]").fillna(False).astype(bool)
+    prefix = code.str.replace(r"(?s)^([A-Z]+)[0-9].*$", r"\1", regex=True).where(starts)
     failing = (prefix.notna() & category.notna() & (prefix != category)).fillna(False).astype(bool)
     if not failing.any():
         return no_findings()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
@@ -102,9 +102,43 @@ def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.
     return stage_nfkc, stage_ws, final
 
 
+@cache
+def _folds_differently() -> str:
+    """A character class of the characters str.casefold maps differently from a per-character lower()."""
+    ranges = [(0, 0xD800), (0xE000, 0x10000), (0x10400, 0x10500), (0x10C80, 0x10D00), (0x118A0, 0x11900),
+              (0x16E40, 0x16EA0), (0x1E900, 0x1E960)]
+    chars = [chr(c) for lo, hi in ranges for c in range(lo, hi)
+             if chr(c).casefold() != chr(c).lower() or len(chr(c).lower()) != 1 or chr(c) == "Σ"]
+    return "[" + "".join("\\" + c if c in "\\]^-[" else c for c in chars) + "]"
+
+
 def match_key(s: pd.Series) -> pd.Series:
-    """How enum values and reference names are matched: NFKC, case-folded, no whitespace."""
-    return sub(casefold(nfkc(s)), _SPACES, "")
+    """How enum values and reference names are matched: NFKC, case-folded, no whitespace.
+
+    Computed in pyarrow (NFKC, lower case, spaces removed), on the distinct values when they
+    repeat; only values holding a character that str.casefold maps differently from lower()
+    (ß -> ss, final sigma, Cherokee) are case-folded by Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, uniques = pd.factorize(s)
+    per_distinct = len(uniques) * 2 < len(s)
+    values = pd.Series(uniques, dtype=TEXT) if per_distinct else s.astype(TEXT)
+    text = pa.array(values.array, type=pa.large_string())
+    beyond_ascii = pc.fill_null(pc.match_substring_regex(text, _NEEDS_UNICODE), False)
+    if pc.any(beyond_ascii).as_py():  # NFKC changes nothing in ASCII and the CJK ideographs
+        text = pc.replace_with_mask(text, beyond_ascii, pc.utf8_normalize(text.filter(beyond_ascii), "NFKC"))
+    keys = pc.utf8_lower(text)
+    folds = pc.fill_null(pc.match_substring_regex(text, _folds_differently()), False)
+    if pc.any(folds).as_py():
+        folded = pa.array([v.casefold() for v in text.filter(folds).to_pylist()], type=pa.large_string())
+        keys = pc.replace_with_mask(keys, folds, folded)
+    spaced = pc.fill_null(pc.match_substring_regex(keys, f"[{_SPACE}]"), False)
+    if pc.any(spaced).as_py():
+        keys = pc.replace_with_mask(keys, spaced, pc.replace_substring_regex(keys.filter(spaced), _SPACES, ""))
+    if per_distinct:
+        keys = keys.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(keys.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=s.index, dtype=TEXT)
 
 
 def parse_number(text: pd.Series) -> pd.Series:
