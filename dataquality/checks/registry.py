@@ -2,7 +2,8 @@
 
 A rule's code is its identity: never reused, and a retired rule stays here marked `removed`.
 Families: REQ required, TYP types, FMT formats, ENM allowed values, RNG ranges, UNQ uniqueness,
-IDN identifiers, REF references, CUS/PRD entity rules, FIL file structure, APR approvals.
+IDN identifiers, REF references, CUS/PRD/SUP entity rules, FIL file structure, APR approvals,
+RUL the rules themselves (RUL001: a rule that could not run).
 Messages and hints live in the catalogue under `rules.<CODE>` (dataquality/messages/rules.yaml, or
 the `texts` a rule declares, e.g. a plugin's own). A rule with settings declares their pydantic
 model and the key it is configured under; configuration is validated against these declarations
