@@ -1,4 +1,10 @@
-"""YAML (schemas/, rules/) -> frozen dataclasses. Bad YAML names the file and the key."""
+"""YAML (schemas/, rules/) -> the configuration of a run. Bad YAML names the file and the key.
+
+Each file is validated as a frozen pydantic model (config/files.py; errors mapped to the message
+catalogue by config/models.py) and turned into the frozen records the checks read (FieldSpec,
+EntitySchema, Config). What only the rule registry knows (rule codes, rule settings) is checked by
+checks/settings.py through LOAD_HOOKS: this layer never imports the rules.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from dataquality.config.files import RoutingFile, RulesFile, SchemaFile
+from dataquality.config.files import FieldFile, RoutingFile, RulesFile, SchemaFile
 from dataquality.config.models import validate
 from dataquality.errors import ConfigError
 from dataquality.paths import default_rules_dir, default_schemas_dir
@@ -28,13 +34,9 @@ DEFAULT_CLEAN = {
     "date": ("nfkc", "trim"),
 }
 SEVERITIES = ("error", "warning", "info", "off")
-FIELD_KEYS = {
-    "labels", "aliases", "type", "required", "required_when", "pattern", "values", "min", "max",
-    "unique", "clean", "identifier", "reference", "severity", "text", "description", "format",
-    "loose_aliases",
-}
-_FIELD_KEYS = FIELD_KEYS
-_ENTITY_KEYS = {"entity", "key", "labels", "sheet_names", "department_field", "fields", "record_rules"}
+# The core settings of a field (config/files.py FieldFile); any other key of a field is a setting
+# some field rule declares (checks/registry.py field_rule(key=...)).
+FIELD_KEYS = frozenset(FieldFile.model_fields)
 # Files under rules/ that are settings, not reference lists.
 _SETTINGS_FILES = {"rules.yaml", "routing.yaml", "approval.yaml"}
 
