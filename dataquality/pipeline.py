@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from dataquality.checks import check_tables
+from dataquality.checks.settings import validate as validate_settings
 from dataquality.config import Config
 from dataquality.i18n import text
 from dataquality.issue import Issue, sort_key
@@ -91,6 +92,7 @@ def run(config: Config, inputs: Sequence[Path | str], lang: str = "en", progress
     An input that cannot be read is a FIL005 issue and the others are still checked.
     """
     started = dt.datetime.now().astimezone()
+    config = validate_settings(config)  # rule codes and settings against the registry, before any data is read
     problems: list[Issue] = []
     unreadable: list[Path] = []
     tables = load(inputs, config, lang, progress, mappings, problems, unreadable)

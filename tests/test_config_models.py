@@ -162,3 +162,14 @@ def test_a_rule_setting_is_validated_by_the_rules_own_type(forbidden_characters,
     err = _error(schemas, rules)
     assert err.params["key"] == "fields.customer_name.forbidden_characters"
     assert "unterminated character set" in err.message("en")
+
+
+def test_rule_settings_are_checked_before_any_file_is_read(config: Config, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from dataquality.config import RuleSetting
+
+    unchecked = replace(config, rule_settings={"FTM002": RuleSetting(enabled=False)}, rules_checked=False)
+    with pytest.raises(ConfigError) as err:
+        run(unchecked, [tmp_path / "missing.xlsx"])  # a missing input would be a FIL005 issue, after loading
+    assert err.value.params["key"] == "rules.FTM002"
