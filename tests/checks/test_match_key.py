@@ -35,3 +35,12 @@ def test_repeated_values_are_keyed_once_and_mapped_back() -> None:
     s = pd.Series(["Ａ Ｂ", None, "ab", "Ａ Ｂ"] * 50, dtype=TEXT)
     assert match_key(s).tolist()[:4] == ["ab", match_key(s).tolist()[1], "ab", "ab"]
     assert match_key(s).isna().sum() == 50
+
+
+def test_the_casefold_ranges_cover_every_character_casefold_treats_differently() -> None:
+    from dataquality.checks.values import CASEFOLD_RANGES
+
+    covered = {c for a, b in CASEFOLD_RANGES for c in range(a, b + 1)}
+    differs = {c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF
+               and (chr(c).casefold() != chr(c).lower() or len(chr(c).lower()) != 1)}
+    assert differs - covered == set()
