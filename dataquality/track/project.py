@@ -44,7 +44,13 @@ class _Section(Settings):
         allowed = [f.alias or n for n, f in cls.model_fields.items()]
         unknown = sorted(str(k) for k in data if str(k) not in allowed)
         if unknown:
-            raise PydanticCustomError("unknown_key", "unknown setting", {"key": unknown[0], "allowed": ", ".join(sorted(allowed))})
+            from difflib import get_close_matches
+
+            near = get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
+            params = {"key": unknown[0], "allowed": ", ".join(sorted(allowed))}
+            if near:
+                raise PydanticCustomError("unknown_key_near", "unknown setting", {**params, "near": near[0]})
+            raise PydanticCustomError("unknown_key", "unknown setting", params)
         return {str(k): v for k, v in data.items()}
 
 
@@ -108,8 +114,9 @@ def _project_file(path: Path, data: Any) -> _ProjectFile:
         loc = [str(x) for x in err.get("loc", ())]
         if "key" in ctx:
             loc.append(ctx.pop("key"))
-        kind = err["type"] if err["type"] in ("unknown_key", "expected_mapping") else "expected_mapping"
-        raise _bad(path, ".".join(loc) or "(top level)", f"project.{kind}", **ctx) from None
+        kind = {"unknown_key": "project.unknown_key", "unknown_key_near": "config.project_unknown_key_near"}.get(
+            err["type"], "project.expected_mapping")
+        raise _bad(path, ".".join(loc) or "(top level)", kind, **ctx) from None
 
 
 @dataclass(frozen=True)
