@@ -236,18 +236,21 @@ def rules(code: str | None, lang: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from dataquality.checks.plugins import load_plugins
     from dataquality.checks.registry import REGISTRY, active_rules, doc_sections
 
     lang = normalise_lang(lang)
+    load_plugins()  # company rules installed as packages (entry point group dataquality.rules)
     console = Console(highlight=False)
     if code is None:
         table = Table(title=text("cli.rules_header", lang, n=len(list(active_rules()))))
-        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), text("engine.engines_header", lang), ""):
+        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), text("engine.engines_header", lang),
+                    text("rules_list.origin", lang), ""):
             table.add_column(col)
         for rule in active_rules():
             table.add_row(rule.code, rule.name, text(f"severity.{rule.severity.value}", lang),
                           text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), engines_label(rule, lang),
-                          text(f"rules.{rule.code}.title", lang))
+                          rule.origin, text(f"rules.{rule.code}.title", lang))
         console.print(table)
         return
     found = REGISTRY.get(code.upper())
@@ -269,6 +272,7 @@ def rules(code: str | None, lang: str | None) -> None:
         f"{text('cli.rule_scope', lang)}: {text(f'scope.{rule.scope}', lang)}",
         f"{text('cli.rule_fixable', lang)}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
         f"{text('engine.line', lang)}: {engines_label(rule, lang)}",
+        f"{text('rules_list.origin', lang)}: {rule.origin}",
         f"{text('cli.rule_why', lang)}: {said('why', doc.why)}",
         f"{text('cli.rule_bad', lang)}: {doc.bad}",
         f"{text('cli.rule_good', lang)}: {doc.good}",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dataquality.checks.registry import active_rules, doc_sections
+from dataquality.checks.registry import BUILTIN_ORIGIN, active_rules, doc_sections
 from dataquality.fileio import atomic_open
 from dataquality.i18n import text
 
@@ -26,15 +26,17 @@ its schema (`severity: {FMT002: off}`); field rules apply to the fields whose sc
 for them (`required`, `pattern`, `identifier`, `reference` ...), and the settings of record rules
 (grade caps, legal forms, the fields of "one item") live under `record_rules:` in
 `schemas/*.yaml`. `dq rules CODE` shows the same text on the console, in English or Chinese.
+How to add a rule, here or in a company's own package: [rules-howto.md](rules-howto.md).
 
 Families: REQ required, TYP types, FMT formats, ENM allowed values, RNG ranges, UNQ uniqueness,
-IDN identifiers, REF reference lists, CUS customer records, PRD product records, FIL file structure.
+IDN identifiers, REF reference lists, CUS customer records, PRD product records, FIL file structure,
+RUL the rules themselves.
 """
 
 
 def render() -> str:
     """The whole of docs/rules.md."""
-    rules = list(active_rules())
+    rules = [r for r in active_rules() if r.origin == BUILTIN_ORIGIN]  # a plugin documents its own
     out = [_HEADER, "| Code | Name | Severity | Auto-fixable | What | 说明 |", "|---|---|---|---|---|---|"]
     for rule in rules:
         out.append(

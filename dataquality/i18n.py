@@ -17,6 +17,8 @@ import yaml
 
 LANGUAGES = ("zh", "en")
 _MESSAGES_DIR = Path(__file__).resolve().parent / "messages"
+# libyaml's safe loader when PyYAML was built with it: the catalogue loads in 0.3 s instead of 3 s.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def normalise_lang(lang: str | None) -> str:
@@ -45,8 +47,35 @@ def catalogue() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for path in sorted(_MESSAGES_DIR.glob("*.yaml")):
         with path.open(encoding="utf-8") as fh:
-            _flatten("", yaml.safe_load(fh) or {}, out, path)
+            _flatten("", yaml.load(fh, Loader=_LOADER) or {}, out, path)  # noqa: S506 - a safe loader
     return out
+
+
+def add_messages(prefix: str, node: Any, source: str) -> None:
+    """Add messages shipped outside this package (a plugin's rule texts) under `prefix`.
+
+    `node` has the shape of a catalogue file; a key already present is an error (a plugin
+    cannot silently replace dataquality's texts)."""
+    out: dict[str, dict[str, str]] = {}
+    _flatten(prefix, node, out, Path(source))
+    known = catalogue()
+    clash = sorted(set(out) & set(known))
+    if clash:
+        raise ValueError(f"{source}: message {clash[0]!r} is already defined")
+    known.update(out)
+
+
+def remove_messages(prefix: str) -> None:
+    """Forget the messages under `prefix` that add_messages added (a rule unregistered in a test)."""
+    known = catalogue()
+    for key in [k for k in known if k.startswith(prefix + ".")]:
+        del known[key]
+
+
+def add_catalogue(path: Path, source: str) -> None:
+    """Add a catalogue file a plugin ships (same shape as dataquality/messages/*.yaml)."""
+    with path.open(encoding="utf-8") as fh:
+        add_messages("", yaml.safe_load(fh) or {}, f"{source}: {path.name}")
 
 
 def has(key: str) -> bool:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dataquality.checks.settings import validate as validate_settings
 from dataquality.config import Config
 from dataquality.errors import InputError
 from dataquality.i18n import text
@@ -260,6 +261,7 @@ def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "e
                stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None, **asked: Any) -> Run:
     """`run`, returning the `Run` itself."""
     paths = tuple(Path(p) for p in inputs)
+    config = validate_settings(config)  # rule codes and settings against the registry, before any data is read
     r = Run(config, paths, lang, **asked)
     if not paths and not r.sources and not r.wanted and r.engine != "pandas":
         raise InputError("engine.no_input")

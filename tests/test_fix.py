@@ -116,7 +116,9 @@ def test_validate_after_fix_leaves_only_what_needs_a_person(messy: Path, tmp_pat
     import json
 
     issues = json.loads(report.stdout)["issues"]
-    assert {(i["row"], i["field"], i["rule"]) for i in issues} == {(3, "credit_limit", "TYP001"), (4, "customer_code", "FMT001")}
+    # RUL001 on the header row: the sheet has credit limits but no grade, so CUS001 could not run.
+    assert {(i["row"], i["field"], i["rule"]) for i in issues} == {
+        (3, "credit_limit", "TYP001"), (4, "customer_code", "FMT001"), (1, None, "RUL001")}
 
 
 def test_dry_run_prints_and_writes_nothing(messy: Path, tmp_path: Path) -> None:

@@ -44,3 +44,22 @@ def test_codes_are_registered_once_and_stay() -> None:
     with pytest.raises(ValueError, match="ABC123"):
         register(Rule("idn1", "bad", Severity.ERROR, "field"))
     assert "IDN001" in REGISTRY
+
+
+def test_every_record_rule_declares_its_settings_and_is_configured_in_a_shipped_schema() -> None:
+    from dataquality.checks.settings import validate
+    from dataquality.config import Config
+
+    config = validate(Config.load())
+    for rule in RULES:
+        if rule.scope != "record":
+            continue
+        assert rule.settings is not None and rule.key, f"{rule.code}: declare settings= and key= (field names come from the schema)"
+        configured = [s for s in config.schemas.values() if rule.key in s.record_rules and rule.entity in (None, s.name)]
+        assert configured, f"{rule.code}: no shipped schema sets record_rules.{rule.key}"
+        for schema in configured:
+            assert isinstance(schema.record_rules[rule.key], rule.settings)
+
+
+def test_rules_come_from_dataquality_unless_a_plugin_registered_them() -> None:
+    assert {r.origin for r in RULES} == {"dataquality"}

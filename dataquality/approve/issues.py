@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dataquality.approve.changes import RECORD, Change, compute_changes
-from dataquality.approve.rule import UNAPPROVED
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.approve.workflow import RequestView, decide_for_changes
+from dataquality.checks.approval import UNAPPROVED
 from dataquality.checks.runner import effective_severity
 from dataquality.config import Config
 from dataquality.i18n import LANGUAGES, text

@@ -1,4 +1,8 @@
-"""rules/approval.yaml -> frozen dataclasses: approval levels, sensitive fields and their tier rules."""
+"""rules/approval.yaml -> approval levels, sensitive fields and their tier rules.
+
+The file is validated as a frozen pydantic model (`_ApprovalFile`); the policy built from it is
+a frozen dataclass with the vectorised tier look-up.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,21 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from dataquality.approve.people import Directory
-from dataquality.config import Config, _fail, _read_yaml, normalise_header
+from dataquality.config import Config, _read_yaml, normalise_header
+from dataquality.config.models import Settings, known_keys, problem, unknown_key, validate
 from dataquality.paths import default_rules_dir
 
 DIRECTIONS = ("any", "increase", "decrease")
 CHANGES = ("absolute", "relative")
 MAX_TIER = 9
-_RULE_KEYS = {"direction", "change", "max", "tier"}
-_TOP_KEYS = {"roles", "requester_field", "deleted_record_tier", "database", "fields", "sheet_import"}
-_IMPORT_KEYS = {"roles", "max_tier"}
 
 
 @dataclass(frozen=True)
@@ -123,96 +127,124 @@ class ApprovalPolicy:
         return parse_policy(path, _read_yaml(path), config)
 
 
-def _parse_rule(path: Path, where: str, raw: Any) -> TierRule:
-    if isinstance(raw, bool) or not isinstance(raw, (int, Mapping)):
-        raise _fail(path, where, "tier_rule_shape")
-    if isinstance(raw, int):
-        raw = {"tier": raw}
-    unknown = set(raw) - _RULE_KEYS
-    if unknown:
-        raise _fail(path, f"{where}.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(sorted(_RULE_KEYS)))
-    tier = raw.get("tier")
-    if isinstance(tier, bool) or not isinstance(tier, int) or not 0 <= tier <= MAX_TIER:
-        raise _fail(path, f"{where}.tier", "whole_number_range", top=9)
-    direction = str(raw.get("direction", "any"))
-    if direction not in DIRECTIONS:
-        raise _fail(path, f"{where}.direction", "one_of", allowed=', '.join(DIRECTIONS))
-    change = str(raw.get("change", "absolute"))
-    if change not in CHANGES:
-        raise _fail(path, f"{where}.change", "one_of", allowed=', '.join(CHANGES))
-    limit = raw.get("max")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 0):
-        raise _fail(path, f"{where}.max", "number_not_negative")
-    return TierRule(tier, direction, change, None if limit is None else float(limit))
+def _whole(value: Any, top: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+        raise PydanticCustomError("whole_number_range", "must be a whole number from 0", {"top": top})
+    return value
+
+
+class _TierRuleFile(Settings):
+    """One line of a field's tier table as written: a tier number, or {direction, change, max, tier}."""
+
+    tier: Annotated[Any, AfterValidator(lambda v: _whole(v, MAX_TIER))]
+    direction: Literal["any", "increase", "decrease"] = "any"
+    change: Literal["absolute", "relative"] = "absolute"
+    max: Annotated[float, Field(ge=0, strict=False)] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int | Mapping):
+            raise PydanticCustomError("tier_rule_shape", "a tier or {direction, change, max, tier}")
+        if isinstance(data, int):
+            data = {"tier": data}
+        if "max" in data and isinstance(data["max"], bool):
+            raise PydanticCustomError("number_not_negative", "must be a number >= 0", {"key": "max"})
+        return known_keys(cls, data)
+
+
+class _RoleFile(Settings):
+    labels: dict[str, str] = {}
+    aliases: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        return known_keys(cls, {} if data is None else data)
+
+
+class _SheetImportFile(Settings):
+    roles: tuple[str, ...] = ()
+    max_tier: Any = 2
+
+
+def _tier_rules(raw: Any) -> Any:
+    return raw if isinstance(raw, list) else [raw]
+
+
+class _ApprovalFile(Settings):
+    """rules/approval.yaml as written."""
+
+    roles: dict[str, _RoleFile] = {}
+    requester_field: str | None = None
+    deleted_record_tier: Any = 2
+    database: str | None = None
+    fields: dict[str, Annotated[tuple[_TierRuleFile, ...], BeforeValidator(_tier_rules)]] = {}
+    sheet_import: _SheetImportFile | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise PydanticCustomError("approval_shape", "must be a mapping with roles and fields")
+        data = {str(k): v for k, v in data.items()}
+        if not isinstance(data.get("roles"), Mapping) or not data.get("roles"):
+            raise PydanticCustomError("roles_shape", "must map L1, L2 ...", {"key": "roles"})
+        if data.get("fields") is None:
+            data.pop("fields", None)
+        elif not isinstance(data["fields"], Mapping):
+            raise PydanticCustomError("tier_fields_shape", "must map entity.field", {"key": "fields"})
+        if data.get("database") is not None and not isinstance(data["database"], str):
+            raise PydanticCustomError("sqlalchemy_url", "must be an SQLAlchemy URL", {"key": "database"})
+        if "sheet_import" in data and not isinstance(data["sheet_import"], Mapping | None):
+            raise unknown_key("sheet_import", ["roles", "max_tier"])
+        return known_keys(cls, data)
 
 
 def parse_policy(path: Path, data: Any, config: Config | None = None) -> ApprovalPolicy:
-    """Validate approval.yaml's content; a bad key raises ConfigError naming file and key."""
-    if not isinstance(data, Mapping):
-        raise _fail(path, "(top level)", "approval_shape")
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise _fail(path, sorted(unknown)[0], "unknown_setting", allowed=', '.join(sorted(_TOP_KEYS)))
+    """Validate approval.yaml's content (a frozen pydantic model); a bad key raises ConfigError naming file and key."""
+    raw = validate(_ApprovalFile, data, path)
     roles = []
-    raw_roles = data.get("roles") or {}
-    if not isinstance(raw_roles, Mapping) or not raw_roles:
-        raise _fail(path, "roles", "roles_shape")
-    for code, raw in raw_roles.items():
-        code = str(code)
+    for code, role in raw.roles.items():
         if not (code[:1] in "Ll" and code[1:].isdigit()):
-            raise _fail(path, f"roles.{code}", "role_code")
-        raw = raw or {}
-        labels = raw.get("labels") or {}
+            raise problem(path, f"roles.{code}", "role_code")
+        labels = role.labels
         roles.append(Role(code.upper(), int(code[1:]), {"en": str(labels.get("en", code)), "zh": str(labels.get("zh", labels.get("en", code)))},
-                          tuple(str(a) for a in raw.get("aliases") or ())))
+                          role.aliases))
     roles.sort(key=lambda r: r.level)
     if [r.level for r in roles] != list(range(1, len(roles) + 1)):
-        raise _fail(path, "roles", "role_gaps")
+        raise problem(path, "roles", "role_gaps")
     fields: dict[tuple[str, str], tuple[TierRule, ...]] = {}
-    raw_fields = data.get("fields") or {}
-    if not isinstance(raw_fields, Mapping):
-        raise _fail(path, "fields", "tier_fields_shape")
-    for name, raw in raw_fields.items():
+    for name, items in raw.fields.items():
         where = f"fields.{name}"
-        entity, _, fname = str(name).partition(".")
+        entity, _, fname = name.partition(".")
         if not fname:
-            raise _fail(path, where, "entity_field")
+            raise problem(path, where, "entity_field")
         if config is not None:
             schema = config.schemas.get(entity)
             if schema is None or fname not in schema.fields:
-                raise _fail(path, where, "no_such_field")
-        items = raw if isinstance(raw, list) else [raw]
-        rules = tuple(_parse_rule(path, f"{where}[{i}]", r) for i, r in enumerate(items))
+                raise problem(path, where, "no_such_field")
+        rules = tuple(TierRule(r.tier, r.direction, r.change, r.max) for r in items)
         if any(r.tier > len(roles) for r in rules):
-            raise _fail(path, where, "tier_needs_roles", n=len(roles))
+            raise problem(path, where, "tier_needs_roles", n=len(roles))
         fields[(entity, fname)] = rules
-    deleted = data.get("deleted_record_tier", 2)
+    deleted = raw.deleted_record_tier
     if isinstance(deleted, bool) or not isinstance(deleted, int) or not 0 <= deleted <= len(roles):
-        raise _fail(path, "deleted_record_tier", "whole_number_range", top=len(roles))
-    database = data.get("database")
-    if database is not None and not isinstance(database, str):
-        raise _fail(path, "database", "sqlalchemy_url")
-    import_roles, import_max = _parse_import(path, data.get("sheet_import"), roles)
-    return ApprovalPolicy(tuple(roles), fields, str(data.get("requester_field") or "requested_by"), deleted, database or None,
+        raise problem(path, "deleted_record_tier", "whole_number_range", top=len(roles))
+    import_roles, import_max = _parse_import(path, raw.sheet_import, roles)
+    return ApprovalPolicy(tuple(roles), fields, str(raw.requester_field or "requested_by"), deleted, raw.database or None,
                           str(path), import_roles, import_max, Directory.from_config(config) if config else None)
 
 
-def _parse_import(path: Path, raw: Any, roles: list[Role]) -> tuple[tuple[str, ...], int]:
+def _parse_import(path: Path, raw: _SheetImportFile | None, roles: list[Role]) -> tuple[tuple[str, ...], int]:
     """sheet_import: {roles: [L2], max_tier: 2}: who may import an approvals sheet, up to which tier."""
     if raw is None:
         return ("L2",) if len(roles) >= 2 else (roles[0].code,), min(2, len(roles))
-    if not isinstance(raw, Mapping):
-        raise _fail(path, "sheet_import", "unknown_setting", allowed=', '.join(sorted(_IMPORT_KEYS)))
-    unknown = set(raw) - _IMPORT_KEYS
-    if unknown:
-        raise _fail(path, f"sheet_import.{sorted(unknown)[0]}", "unknown_setting", allowed=', '.join(sorted(_IMPORT_KEYS)))
     codes = {r.code for r in roles}
-    chosen = tuple(str(c).upper() for c in raw.get("roles") or ())
-    bad = [c for c in chosen if c not in codes]
-    if bad:
-        raise _fail(path, "sheet_import.roles", "one_of", allowed=', '.join(sorted(codes)))
-    top = raw.get("max_tier", 2)
+    chosen = tuple(str(c).upper() for c in raw.roles)
+    if any(c not in codes for c in chosen):
+        raise problem(path, "sheet_import.roles", "one_of", allowed=', '.join(sorted(codes)))
+    top = raw.max_tier
     if isinstance(top, bool) or not isinstance(top, int) or not 0 <= top <= len(roles):
-        raise _fail(path, "sheet_import.max_tier", "whole_number_range", top=len(roles))
+        raise problem(path, "sheet_import.max_tier", "whole_number_range", top=len(roles))
     return chosen, top
-

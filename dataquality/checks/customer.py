@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
 from dataquality.checks.registry import record_rule
-from dataquality.checks.runner import CheckContext
+from dataquality.checks.settings import CapByGroup
 from dataquality.checks.values import TableValues
-from dataquality.config import CapByGroup
 
 
-@record_rule("CUS001", "credit-limit-above-grade-cap", entity="customer")
-def credit_limit_above_grade_cap(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("CUS001", "credit-limit-above-grade-cap", entity="customer", settings=CapByGroup, key="credit_cap_by_grade")
+def credit_limit_above_grade_cap(t: TableValues, ctx: CheckContext, setting: CapByGroup) -> pd.DataFrame:
     """A credit limit is above the cap of the customer's grade (A 5,000,000; B 1,000,000; C 200,000; D 0 by default).
 
     Why: credit beyond what the grade allows exposes the company to bad debt that nobody approved.
     Bad: grade = C, credit_limit = 500,000.
     Good: grade = C, credit_limit = 200,000 (or raise the grade through approval first).
     """
-    setting = t.schema.record_rules.get("credit_cap_by_grade")
-    if not isinstance(setting, CapByGroup) or not (t.has(setting.field) and t.has(setting.by)):
-        return no_findings()
     amount = t[setting.field].number
     group_values = t[setting.by]
     group = group_values.canonical if group_values.spec.type == "enum" else group_values.clean

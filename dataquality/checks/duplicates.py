@@ -13,11 +13,11 @@ import re
 import numpy as np
 import pandas as pd
 
+from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
 from dataquality.checks.registry import record_rule
-from dataquality.checks.runner import CheckContext
+from dataquality.checks.settings import OneField, SameItem, SameName
 from dataquality.checks.values import TableValues, casefold, match_key, nfkc
-from dataquality.config import SameItem, SameName
 from dataquality.issue import Severity
 
 # A finding lists at most this many partner rows: a group of 10,000 copies must not make
@@ -73,30 +73,27 @@ def _group_findings(key: pd.Series, code: pd.Series, field: str) -> pd.DataFrame
     return findings(mask, field, related_rows=partners)
 
 
-@record_rule("CUS002", "possible-duplicate-customer", Severity.WARNING, entity="customer")
-def possible_duplicate_customer(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("CUS002", "possible-duplicate-customer", Severity.WARNING, entity="customer", settings=SameName, key="duplicate_names")
+def possible_duplicate_customer(t: TableValues, ctx: CheckContext, setting: SameName) -> pd.DataFrame:
     """Customers under different codes whose names are equal after normalisation (spaces, punctuation, case, full-width, legal form).
 
     Why: one company entered twice splits its orders, credit limit and overdue balance over two records, and credit control fails.
     Bad: C000101 上海华东机电有限公司 and C000245 上海华东机电有限责任公司 (or 'Huadong Co., Ltd.' and 'HUADONG Company Limited').
     Good: one customer code per company; the other record is merged or deactivated.
     """
-    setting = t.schema.record_rules.get("duplicate_names")
-    if not isinstance(setting, SameName) or not t.has(setting.field):
-        return no_findings()
     key = name_key(t[setting.field].clean, dict(setting.legal_forms))
     return _group_findings(key, t.keys, setting.field)
 
 
-@record_rule("CUS003", "uscc-under-two-customers", entity="customer", fields=("uscc",))
-def uscc_under_two_customers(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("CUS003", "uscc-under-two-customers", entity="customer", settings=OneField, key="one_code_per_uscc")
+def uscc_under_two_customers(t: TableValues, ctx: CheckContext, setting: OneField) -> pd.DataFrame:
     """One unified social credit code appears under two or more customer codes.
 
     Why: a USCC identifies exactly one legal entity; two customer codes for it mean a duplicate customer or a copied tax id, and invoices go to the wrong company.
     Bad: uscc 91310000MA1FL4CT3U on C000101 and on C000245.
     Good: each USCC belongs to one customer code.
     """
-    return _group_findings(t["uscc"].clean, t.keys, "uscc")
+    return _group_findings(t[setting.field].clean, t.keys, setting.field)
 
 
 def item_key(t: TableValues, names: tuple[str, ...]) -> pd.Series:
@@ -117,37 +114,34 @@ def item_key(t: TableValues, names: tuple[str, ...]) -> pd.Series:
     return pd.Series(pd.array(combined, dtype="Int64"), index=t.index).mask(missing)
 
 
-@record_rule("PRD003", "one-item-many-codes", entity="product")
-def one_item_many_codes(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("PRD003", "one-item-many-codes", entity="product", settings=SameItem, key="same_item")
+def one_item_many_codes(t: TableValues, ctx: CheckContext, setting: SameItem) -> pd.DataFrame:
     """Products with the same name, specification and unit (after normalisation) carry different internal codes (一物多码).
 
     Why: one item under two codes splits its stock, cost and sales history; purchasing re-orders what is already on the shelf.
     Bad: FG000101 and FG000245 are both 六角螺栓 / M8×20 / PCS.
     Good: one internal code per item; the other code is blocked and its records moved.
     """
-    setting = t.schema.record_rules.get("same_item")
-    if not isinstance(setting, SameItem) or not all(t.has(f) for f in setting.fields):
-        return no_findings()
     return _group_findings(item_key(t, setting.fields), t.keys, t.schema.key)
 
 
-@record_rule("SUP001", "possible-duplicate-supplier", Severity.WARNING, entity="supplier")
-def possible_duplicate_supplier(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("SUP001", "possible-duplicate-supplier", Severity.WARNING, entity="supplier", settings=SameName, key="duplicate_names")
+def possible_duplicate_supplier(t: TableValues, ctx: CheckContext, setting: SameName) -> pd.DataFrame:
     """Suppliers under different codes whose names are equal after normalisation (spaces, punctuation, case, full-width, legal form).
 
     Why: one supplier entered twice splits purchases and payables, and a payment can go to the copy with the wrong bank account.
     Bad: S000101 山西好利阀机械制造有限公司 and S000245 山西好利阀机械制造有限责任公司.
     Good: one supplier code per company; the other record is merged or blocked.
     """
-    return possible_duplicate_customer(t, ctx)
+    return possible_duplicate_customer(t, ctx, setting)
 
 
-@record_rule("SUP002", "uscc-under-two-suppliers", entity="supplier", fields=("uscc",))
-def uscc_under_two_suppliers(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("SUP002", "uscc-under-two-suppliers", entity="supplier", settings=OneField, key="one_code_per_uscc")
+def uscc_under_two_suppliers(t: TableValues, ctx: CheckContext, setting: OneField) -> pd.DataFrame:
     """One unified social credit code appears under two or more supplier codes.
 
     Why: a USCC identifies exactly one legal entity; two supplier codes for it mean a duplicate supplier, and payments can be split or doubled.
     Bad: uscc 91310000MA1FL4CT3U on S000101 and on S000245.
     Good: each USCC belongs to one supplier code.
     """
-    return uscc_under_two_customers(t, ctx)
+    return uscc_under_two_customers(t, ctx, setting)

@@ -134,3 +134,16 @@ NO_RECORDS = describe(
     Good: fill in the records below the header, or leave the sheet out.
     """,
 )
+
+RULE_NOT_RUN = describe(
+    "RUL001",
+    "rule-not-run",
+    Severity.INFO,
+    "file",
+    """A record rule could not run on a sheet that has some of the fields it reads but not all; said once per sheet and rule.
+
+    Why: a rule that skips in silence looks like a rule that found nothing; the person reading the report must know what was not checked.
+    Bad: a customer sheet without a grade column: the credit cap by grade (CUS001) is not checked, and nothing says so.
+    Good: add the column (or map it with dq map), or switch the rule off in rules/rules.yaml if the check is not wanted.
+    """,
+)

@@ -4,49 +4,45 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
 from dataquality.checks.registry import record_rule
-from dataquality.checks.runner import CheckContext
+from dataquality.checks.settings import CodePrefix, KnownCode, NotBelow, OneField
 from dataquality.checks.values import TableValues, is_in
-from dataquality.config import CodePrefix, NotBelow
 from dataquality.issue import Severity
 
 
-@record_rule("PRD001", "code-prefix-not-category", entity="product")
-def code_prefix_not_category(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("PRD001", "code-prefix-not-category", entity="product", settings=CodePrefix, key="code_prefix")
+def code_prefix_not_category(t: TableValues, ctx: CheckContext, setting: CodePrefix) -> pd.DataFrame:
     """An internal code does not start with its category (FG finished good, SF semi-finished, RM raw material).
 
     Why: the prefix is how people and reports tell a finished good from a raw material; a wrong prefix puts the item in the wrong stock, costing and MRP run.
     Bad: internal_code = RM000123 with category = FG (成品).
     Good: internal_code = FG000123 with category = FG.
     """
-    setting = t.schema.record_rules.get("code_prefix")
-    if not isinstance(setting, CodePrefix) or not (t.has(setting.field) and t.has(setting.equals)):
-        return no_findings()
     codes = t[setting.field]
     code = codes.clean
     if codes.spec.pattern:
         # A code in the wrong format is FMT001's finding; its prefix means nothing yet.
         code = code.where(code.str.fullmatch(codes.spec.pattern).fillna(False).astype(bool))
     category = t[setting.equals].canonical
-    prefix = code.str.extract(r"^([A-Z]+)\d", expand=False)
+    # The letters before the first digit; str.extract would run Python's re per cell, these run in pyarrow.
+    starts = code.str.match(r"[A-Z]+[0-9]").fillna(False).astype(bool)
+    prefix = code.str.replace(r"(?s)^([A-Z]+)[0-9].*$", r"\1", regex=True).where(starts)
     failing = (prefix.notna() & category.notna() & (prefix != category)).fillna(False).astype(bool)
     if not failing.any():
         return no_findings()
     return findings(failing, setting.field, category=category, prefix=prefix)
 
 
-@record_rule("PRD002", "price-below-cost", Severity.WARNING, entity="product")
-def price_below_cost(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("PRD002", "price-below-cost", Severity.WARNING, entity="product", settings=NotBelow, key="price_below_cost")
+def price_below_cost(t: TableValues, ctx: CheckContext, setting: NotBelow) -> pd.DataFrame:
     """A list price is below the standard cost.
 
     Why: selling below cost loses money on every order; sometimes intended (clearance), usually a typo or a stale price.
     Bad: list_price = 8.00, cost_price = 12.50.
     Good: list_price = 16.00, cost_price = 12.50.
     """
-    setting = t.schema.record_rules.get("price_below_cost")
-    if not isinstance(setting, NotBelow) or not (t.has(setting.field) and t.has(setting.other)):
-        return no_findings()
     price, cost = t[setting.field].number, t[setting.other].number
     failing = (price < cost).fillna(False).astype(bool) & _not_below_minimum(t, setting.field) & _not_below_minimum(t, setting.other)
     if not failing.any():
@@ -64,15 +60,15 @@ def _not_below_minimum(t: TableValues, name: str) -> pd.Series:
     return ~below.fillna(False).astype(bool)
 
 
-@record_rule("PRD004", "customer-part-no-used-as-code", entity="product", fields=("customer_part_no",))
-def customer_part_no_used_as_code(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("PRD004", "customer-part-no-used-as-code", entity="product", settings=OneField, key="customer_part_no_not_code")
+def customer_part_no_used_as_code(t: TableValues, ctx: CheckContext, setting: OneField) -> pd.DataFrame:
     """A customer's part number is also used as one of our internal codes.
 
     Why: our code must be ours alone ("never a customer's code"); a customer's number as our code collides with the next customer's numbering and confuses orders.
     Bad: customer_part_no = FG000123 while FG000123 is also an internal_code.
     Good: customer_part_no = HX-8812-A; internal_code = FG000123.
     """
-    part_no = t["customer_part_no"].clean
+    part_no = t[setting.field].clean
     codes = pd.concat([other.keys for other in ctx.of(t.schema.name)] or [t.keys])
     failing = is_in(part_no, codes)
     if not failing.any():
@@ -86,22 +82,22 @@ def customer_part_no_used_as_code(t: TableValues, ctx: CheckContext) -> pd.DataF
         [tuple(r for r in g if r != row) if isinstance(g, tuple) else () for row, g in groups.items()],
         index=groups.index, dtype=object,
     )
-    return findings(failing, "customer_part_no", related_rows=related)
+    return findings(failing, setting.field, related_rows=related)
 
 
-@record_rule("PRD005", "unknown-customer", entity="product", fields=("customer_code",))
-def unknown_customer(t: TableValues, ctx: CheckContext) -> pd.DataFrame:
+@record_rule("PRD005", "unknown-customer", entity="product", settings=KnownCode, key="known_customer")
+def unknown_customer(t: TableValues, ctx: CheckContext, setting: KnownCode) -> pd.DataFrame:
     """A product's customer code is not in the customer master checked with it (only when both are validated together).
 
     Why: a customer-specific product pointing to no customer cannot be sold, priced or followed up.
     Bad: customer_code = C009999 on a product, and no such customer in customers.xlsx.
     Good: customer_code = C000101, which exists in the customer master.
     """
-    customers = ctx.of("customer")
+    customers = ctx.of(setting.master)
     if not customers:
         return no_findings()
-    code = t["customer_code"].clean
+    code = t[setting.field].clean
     failing = code.notna() & ~is_in(code, pd.concat([c.keys for c in customers]))
     if not failing.any():
         return no_findings()
-    return findings(failing, "customer_code")
+    return findings(failing, setting.field)

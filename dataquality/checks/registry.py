@@ -2,14 +2,18 @@
 
 A rule's code is its identity: never reused, and a retired rule stays here marked `removed`.
 Families: REQ required, TYP types, FMT formats, ENM allowed values, RNG ranges, UNQ uniqueness,
-IDN identifiers, REF references, CUS/PRD entity rules, FIL file structure, APR approvals.
-Messages and hints live in the catalogue under `rules.<CODE>`.
+IDN identifiers, REF references, CUS/PRD/SUP entity rules, FIL file structure, APR approvals,
+RUL the rules themselves (RUL001: a rule that could not run).
+Messages and hints live in the catalogue under `rules.<CODE>` (dataquality/messages/rules.yaml, or
+the `texts` a rule declares, e.g. a plugin's own). A rule with settings declares their pydantic
+model and the key it is configured under; configuration is validated against these declarations
+(checks/settings.py), so adding a rule is one place.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +21,11 @@ from dataquality.issue import Severity
 
 CODE_FORMAT = re.compile(r"^[A-Z]{3}\d{3}$")
 SCOPES = ("field", "record", "file", "approval")
+TEXT_PARTS = ("title", "message", "hint")
+BUILTIN_ORIGIN = "dataquality"
+# Where the rules being registered come from: dataquality, or a plugin's distribution name
+# (set by checks/plugins.py while it imports a plugin).
+_origin = [BUILTIN_ORIGIN]
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,12 @@ class Rule:
     # '1,000.00' typed as text): silent in `dq validate` unless rules.yaml enables them; `dq fix`
     # always applies their fixes.
     on_by_default: bool = True
+    # A rule's own settings: their type (a frozen pydantic model, or any type pydantic validates)
+    # and the key that holds them (a record rule: under `record_rules:` of a schema; a field rule:
+    # in a field's entry, and the rule applies to the fields that set it). None: no settings.
+    settings: Any = None
+    key: str | None = None
+    origin: str = BUILTIN_ORIGIN  # "dataquality" or the distribution that registered the rule
 
     @property
     def fixable(self) -> bool:
@@ -47,18 +62,53 @@ class Rule:
 
 
 REGISTRY: dict[str, Rule] = {}
+_DECLARED_TEXTS: set[str] = set()  # codes whose texts came with the declaration (texts=...)
 
 
-def register(rule: Rule) -> Rule:
-    """Add a rule; codes are validated and never registered twice."""
+class RuleDeclarationError(ValueError):
+    """A rule declared wrongly (bad code, registered twice, texts missing): a bug of its package."""
+
+
+def register(rule: Rule, texts: Mapping[str, Mapping[str, str]] | None = None) -> Rule:
+    """Add a rule; codes are validated and never registered twice.
+
+    `texts` ({title|message|hint: {en, zh}}) go into the catalogue under `rules.<CODE>`; without
+    them the catalogue must already hold them (dataquality/messages/rules.yaml, a plugin's file)."""
+    if rule.origin == BUILTIN_ORIGIN and _origin[-1] != BUILTIN_ORIGIN:
+        from dataclasses import replace
+
+        rule = replace(rule, origin=_origin[-1])
     if not CODE_FORMAT.match(rule.code):
-        raise ValueError(f"rule code {rule.code!r} must look like ABC123")
+        raise RuleDeclarationError(f"rule code {rule.code!r} must look like ABC123")
     if rule.scope not in SCOPES:
-        raise ValueError(f"rule {rule.code}: unknown scope {rule.scope!r}")
+        raise RuleDeclarationError(f"rule {rule.code}: unknown scope {rule.scope!r}")
     if rule.code in REGISTRY:
-        raise ValueError(f"rule code {rule.code} registered twice")
+        raise RuleDeclarationError(f"rule code {rule.code} registered twice ({REGISTRY[rule.code].origin} and {rule.origin})")
+    if rule.settings is not None and rule.key is None:
+        raise RuleDeclarationError(f"rule {rule.code}: settings need the key they are configured under")
+    if texts is not None:
+        from dataquality.i18n import add_messages
+
+        parts = set(texts) - set(TEXT_PARTS)
+        if parts:
+            raise RuleDeclarationError(f"rule {rule.code}: unknown text {sorted(parts)[0]!r}; allowed: {', '.join(TEXT_PARTS)}")
+        try:
+            add_messages(f"rules.{rule.code}", {k: dict(v) for k, v in texts.items()}, rule.origin)
+        except ValueError as exc:
+            raise RuleDeclarationError(f"rule {rule.code}: {exc}") from None
+        _DECLARED_TEXTS.add(rule.code)
     REGISTRY[rule.code] = rule
     return rule
+
+
+def unregister(code: str) -> None:
+    """Remove a rule and the texts it declared (for tests that register a rule of their own)."""
+    REGISTRY.pop(code, None)
+    if code in _DECLARED_TEXTS:
+        from dataquality.i18n import remove_messages
+
+        remove_messages(f"rules.{code}")
+        _DECLARED_TEXTS.discard(code)
 
 
 def field_rule(
@@ -66,17 +116,27 @@ def field_rule(
     name: str,
     severity: Severity = Severity.ERROR,
     *,
-    applies: Callable[[Any], bool],
+    applies: Callable[[Any], bool] | None = None,
     params: Callable[..., dict[str, Any]] | None = None,
     fix: Callable[..., Any] | None = None,
     details: Callable[..., Any] | None = None,
     on_by_default: bool = True,
+    settings: Any = None,
+    key: str | None = None,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `fn(values, table) -> bool Series` (True where the cell fails) as a field rule."""
+    """Register `fn(values, table) -> bool Series` (True where the cell fails) as a field rule.
+
+    With `key` (and `settings`, the type of its value), a field's schema entry may set `key`; the
+    rule then applies to those fields (unless `applies` says otherwise) and reads the validated
+    value as `values.spec.settings[key]`."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        register(Rule(code, name, severity, "field", fn, applies, params, fix, details,
-                      doc=(fn.__doc__ or "").strip(), on_by_default=on_by_default))
+        when = applies if applies is not None else (lambda f: key in f.settings) if key else None
+        if when is None:
+            raise RuleDeclarationError(f"rule {code}: a field rule needs `applies` or a setting `key`")
+        register(Rule(code, name, severity, "field", fn, when, params, fix, details,
+                      doc=(fn.__doc__ or "").strip(), on_by_default=on_by_default, settings=settings, key=key), texts)
         return fn
 
     return deco
@@ -90,19 +150,28 @@ def record_rule(
     entity: str | None = None,
     fields: tuple[str, ...] = (),
     fix: Callable[..., Any] | None = None,
+    settings: Any = None,
+    key: str | None = None,
+    texts: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register `fn(table, context) -> Findings` (rows that fail, with field and params) as a record rule."""
+    """Register a record rule: `fn(table, context) -> Findings` (rows that fail, with field and params).
+
+    With `settings` (a frozen pydantic model) and `key`, the rule runs on the entities whose schema
+    has `record_rules: {key: ...}`, and is called `fn(table, context, settings)`; the fields it
+    needs are the model's `needs()` (or `fields` for a rule without settings)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        register(Rule(code, name, severity, "record", fn, fix=fix, entity=entity, fields=fields, doc=(fn.__doc__ or "").strip()))
+        register(Rule(code, name, severity, "record", fn, fix=fix, entity=entity, fields=fields,
+                      doc=(fn.__doc__ or "").strip(), settings=settings, key=key), texts)
         return fn
 
     return deco
 
 
-def describe(code: str, name: str, severity: Severity, scope: str, doc: str) -> Rule:
+def describe(code: str, name: str, severity: Severity, scope: str, doc: str,
+             texts: Mapping[str, Mapping[str, str]] | None = None) -> Rule:
     """Register a rule whose findings are produced elsewhere (file structure, approvals)."""
-    return register(Rule(code, name, severity, scope, doc=doc.strip()))
+    return register(Rule(code, name, severity, scope, doc=doc.strip()), texts)
 
 
 def get_rule(code: str) -> Rule:

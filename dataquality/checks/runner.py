@@ -1,42 +1,51 @@
-"""Run the rules over loaded Tables through pandera, and turn its failure cases into Issues.
+"""Run the rules over loaded Tables and turn what they find into Issues.
 
-Every field rule becomes a pandera Check on its column and every record rule a DataFrame-level
-Check; pandera runs them lazily, so one pass collects every failure, and `_to_issues` is the one
-place where a failure becomes an Issue.
+Every field rule gives one boolean mask per column (True where the cell fails) and every record
+rule one findings frame; `_field_issues` and `_record_issues` build the Issues from those in bulk.
+A rule that raises is a bug in that rule: RuleError names its code (exit 3, never a finding).
+A record rule that cannot run on a sheet (a field it reads has no column) says so once (RUL001).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
-from dataquality.checks.registry import Rule, active_rules
+from dataquality.checks.context import CheckContext
+from dataquality.checks.registry import Rule, active_rules, get_rule
+from dataquality.checks.settings import needed_fields, setting_of
+from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import TableValues
 from dataquality.config import Config, FieldSpec
 from dataquality.issue import Issue, Severity
 from dataquality.load.table import Table
 from dataquality.routing import Router
 
-_SEP = "|"
+__all__ = ["CheckContext", "RuleError", "check_tables", "effective_severity", "record_plans"]
+
+RULE_NOT_RUN = "RUL001"
 
 
-@dataclass
-class CheckContext:
-    """What a record rule may look at beyond its own table: the other tables and the configuration."""
+class RuleError(RuntimeError):
+    """A rule raised: a bug in the rule (its code is named), never a finding about the data."""
 
-    config: Config
-    tables: list[TableValues] = field(default_factory=list)
-    today: dt.date = field(default_factory=dt.date.today)
+    def __init__(self, code: str, origin: str, exc: BaseException) -> None:
+        self.code = code
+        super().__init__(f"rule {code} ({origin}) failed: {type(exc).__name__}: {exc}")
 
-    def of(self, entity: str) -> list[TableValues]:
-        """The loaded tables of `entity` (e.g. the customer master when checking products)."""
-        return [t for t in self.tables if t.schema.name == entity]
+
+def call_rule(rule: Rule, *args: Any) -> Any:
+    """Run one rule's function; anything it raises becomes a RuleError naming the rule."""
+    try:
+        return rule.check(*args)  # type: ignore[misc]
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of a rule is a bug of that rule
+        raise RuleError(rule.code, rule.origin, exc) from exc
 
 
 def effective_severity(rule: Rule, config: Config, spec: FieldSpec | None = None) -> Severity | None:
@@ -60,11 +69,14 @@ class _Planned:
     rule: Rule
     severity: Severity
     spec: FieldSpec | None
-    findings: pd.DataFrame | None = None  # record rules stash their detailed findings here
+    settings: Any = None  # record rules: their validated settings for this entity
+    missing: tuple[str, ...] = ()  # record rules: fields they read that the sheet lacks
+    partial: bool = False  # record rules: the sheet has some of the fields they read, not all
 
 
 def check_tables(tables: Iterable[Table], config: Config) -> list[Issue]:
     """Every issue the active rules find in `tables`, checked together (cross-entity rules see all)."""
+    config = validate_settings(config)
     values = [TableValues(t, config.schemas[t.entity], config) for t in tables]
     ctx = CheckContext(config, values)
     router = Router(config)
@@ -79,7 +91,6 @@ def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]
     """Findings about the sheet's structure: unknown and duplicate columns, and what the loader found
     (missing columns, rows that are not records, weak or unconfirmed column matches, lost digits)."""
     from dataquality.checks.files import DUPLICATE_COLUMN, UNKNOWN_COLUMN
-    from dataquality.checks.registry import get_rule
 
     t = tv.table
     found: list[tuple[Rule, int | None, str | None, str | None, str | None, dict[str, Any]]] = []
@@ -99,83 +110,81 @@ def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]
     return issues
 
 
-def _field_check(rule: Rule, tv: TableValues, name: str) -> Callable[[pd.Series], pd.Series]:
-    def check(_: pd.Series) -> pd.Series:
-        return ~rule.check(tv[name], tv)  # type: ignore[misc]
-
-    return check
-
-
-def _record_check(plan: _Planned, tv: TableValues, ctx: CheckContext) -> Callable[[pd.DataFrame], pd.Series]:
-    def check(df: pd.DataFrame) -> pd.Series:
-        findings = plan.rule.check(tv, ctx)  # type: ignore[misc]
-        plan.findings = findings
-        # pandera needs a Series back from a DataFrame-level check (a bare ndarray raises NotImplementedError).
-        return pd.Series(~df.index.isin(findings.index), index=df.index)
-
-    return check
-
-
 def record_plans(entity: str, has: Callable[[str], bool], config: Config) -> list[_Planned]:
-    """The record rules that run on a table of `entity` (their fields present, switched on), with severity.
+    """The record rules that run on a table of `entity` (configured, their fields present, switched on).
 
     One place for both engines (pandas here, Ibis in engines/runner.py)."""
+    return [p for p in _record_selection(entity, has, config) if not p.missing]
+
+
+def _record_selection(entity: str, has: Callable[[str], bool], config: Config) -> list[_Planned]:
+    """Every switched-on record rule configured for `entity`, with the fields it misses (if any)."""
+    schema = config.schemas.get(entity)
     out = []
     for rule in active_rules():
-        if rule.scope != "record" or (rule.entity and rule.entity != entity):
+        if rule.scope != "record" or (rule.entity and rule.entity != entity) or schema is None:
             continue
-        if any(not has(f) for f in rule.fields):
-            continue
+        needs = needed_fields(rule, schema)
+        if needs is None:
+            continue  # the schema does not configure the rule: off for this entity
         severity = effective_severity(rule, config)
         if severity is not None:
-            out.append(_Planned(rule, severity, None))
+            missing = tuple(f for f in needs if not has(f))
+            out.append(_Planned(rule, severity, None, setting_of(rule, schema), missing, 0 < len(missing) < len(needs)))
     return out
 
 
 def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Issue]:
     config = ctx.config
-    plans: dict[str, _Planned] = {}
-    columns: dict[str, pa.Column] = {}
+    issues: list[Issue] = []
+    depts = _record_departments(tv)
     for name, spec in tv.schema.fields.items():
         if not tv.has(name):
             continue
-        checks = []
         for rule in active_rules():
             if rule.scope != "field" or rule.applies is None or not rule.applies(spec):
                 continue
             severity = effective_severity(rule, config, spec)
             if severity is None:
                 continue
-            check_name = f"{rule.code}{_SEP}{name}"
-            plans[check_name] = _Planned(rule, severity, spec)
-            checks.append(pa.Check(_field_check(rule, tv, name), name=check_name, ignore_na=False))
-        columns[name] = pa.Column(None, checks=checks, nullable=True, required=False)
-    frame_checks = []
-    for plan in record_plans(tv.schema.name, tv.has, config):
-        rule = plan.rule
-        plans[rule.code] = plan
-        frame_checks.append(pa.Check(_record_check(plan, tv, ctx), name=rule.code, ignore_na=False))
-    schema = pa.DataFrameSchema(columns, checks=frame_checks, strict=False, coerce=False)
-    try:
-        schema.validate(tv.table.data, lazy=True)
-    except pa.errors.SchemaErrors as exc:
-        return _to_issues(exc.failure_cases, plans, tv, router)
-    return []
-
-
-def _to_issues(failures: pd.DataFrame, plans: dict[str, _Planned], tv: TableValues, router: Router) -> list[Issue]:
-    """The one place where pandera failure cases become Issues."""
-    failures = failures[failures["check"].isin(plans.keys())]
-    issues: list[Issue] = []
-    dept_values = _record_departments(tv)
-    for check_name, group in failures.groupby("check", sort=False):
-        plan = plans[str(check_name)]
-        rows = pd.Index(pd.unique(group["index"].astype("int64")))
-        if plan.rule.scope == "field":
-            issues.extend(_field_issues(plan, tv, rows, router, dept_values))
-        elif plan.findings is not None:
-            issues.extend(_record_issues(plan, tv, plan.findings.loc[plan.findings.index.isin(rows)], router, dept_values))
+            mask = call_rule(rule, tv[name], tv)
+            failing = tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
+            if len(failing):
+                issues.extend(_field_issues(_Planned(rule, severity, spec), tv, failing, router, depts))
+    for plan in _record_selection(tv.schema.name, tv.has, config):
+        if plan.missing:
+            if plan.partial:  # some of what it reads is there: that it could not run is news
+                issues.extend(_not_run(plan, tv, config, router))
+            continue
+        args = (tv, ctx, plan.settings) if plan.rule.settings is not None else (tv, ctx)
+        found = call_rule(plan.rule, *args)
+        if len(found):
+            issues.extend(_record_issues(plan, tv, found, router, depts))
     return issues
+
+
+def rules_not_run(tv: TableValues, config: Config, router: Router) -> list[Issue]:
+    """RUL001 for every record rule that cannot run on `tv` (one engine-independent place)."""
+    return [i for plan in _record_selection(tv.schema.name, tv.has, config) if plan.missing and plan.partial
+            for i in _not_run(plan, tv, config, router)]
+
+
+def _not_run(plan: _Planned, tv: TableValues, config: Config, router: Router) -> list[Issue]:
+    """RUL001: the one info issue saying a record rule did not run on this sheet, and why.
+
+    Said when the sheet has part of what the rule reads (credit limits but no grade column); a
+    sheet with none of it has nothing the rule could check (no USCC column: no USCC to compare)."""
+    t, rule = tv.table, get_rule(RULE_NOT_RUN)
+    severity = effective_severity(rule, config)
+    if severity is None:
+        return []
+    labels = [dict(tv.schema.fields[f].labels) if f in tv.schema.fields else {"en": f, "zh": f} for f in plan.missing]
+    missing = {lang: "、".join(lb[lang] for lb in labels) if lang == "zh" else ", ".join(lb[lang] for lb in labels) for lang in ("en", "zh")}
+    return [Issue(
+        rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet, row=t.header_row,
+        params={"rule": plan.rule.code, "missing": missing, "fields": list(plan.missing)},
+        department=router.department(t.entity, None, rule.code, None),
+    )]
 
 
 def _record_departments(tv: TableValues) -> pd.Series | None:

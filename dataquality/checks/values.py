@@ -102,9 +102,49 @@ def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.
     return stage_nfkc, stage_ws, final
 
 
+# The characters str.casefold maps differently from a per-character lower() (ß, final sigma, Greek
+# with iota, Cherokee, ligatures, İ): values holding one are case-folded by Python in match_key.
+# tests/checks/test_match_key.py recomputes the set for the running Python and checks it is covered.
+CASEFOLD_RANGES = (
+    (0x00B5, 0x00B5), (0x00DF, 0x00DF), (0x0130, 0x0130), (0x0149, 0x0149), (0x017F, 0x017F), (0x01F0, 0x01F0),
+    (0x0345, 0x0345), (0x0390, 0x0390), (0x03A3, 0x03A3), (0x03B0, 0x03B0), (0x03C2, 0x03C2), (0x03D0, 0x03D1),
+    (0x03D5, 0x03D6), (0x03F0, 0x03F1), (0x03F5, 0x03F5), (0x0587, 0x0587), (0x13A0, 0x13F5), (0x13F8, 0x13FD),
+    (0x1C80, 0x1C88), (0x1E96, 0x1E9B), (0x1E9E, 0x1E9E), (0x1F50, 0x1F50), (0x1F52, 0x1F52), (0x1F54, 0x1F54),
+    (0x1F56, 0x1F56), (0x1F80, 0x1FAF), (0x1FB2, 0x1FB4), (0x1FB6, 0x1FB7), (0x1FBC, 0x1FBC), (0x1FBE, 0x1FBE),
+    (0x1FC2, 0x1FC4), (0x1FC6, 0x1FC7), (0x1FCC, 0x1FCC), (0x1FD2, 0x1FD3), (0x1FD6, 0x1FD7), (0x1FE2, 0x1FE4),
+    (0x1FE6, 0x1FE7), (0x1FF2, 0x1FF4), (0x1FF6, 0x1FF7), (0x1FFC, 0x1FFC), (0xAB70, 0xABBF), (0xFB00, 0xFB06),
+    (0xFB13, 0xFB17),
+)
+_FOLDS_DIFFERENTLY = "[" + "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in CASEFOLD_RANGES) + "]"
+
+
 def match_key(s: pd.Series) -> pd.Series:
-    """How enum values and reference names are matched: NFKC, case-folded, no whitespace."""
-    return sub(casefold(nfkc(s)), _SPACES, "")
+    """How enum values and reference names are matched: NFKC, case-folded, no whitespace.
+
+    Computed in pyarrow (NFKC, lower case, spaces removed), on the distinct values when they
+    repeat; only values holding a character that str.casefold maps differently from lower()
+    (ß -> ss, final sigma, Cherokee) are case-folded by Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, uniques = pd.factorize(s)
+    per_distinct = len(uniques) * 2 < len(s)
+    values = pd.Series(uniques, dtype=TEXT) if per_distinct else s.astype(TEXT)
+    text = pa.array(values.array, type=pa.large_string())
+    beyond_ascii = pc.fill_null(pc.match_substring_regex(text, _NEEDS_UNICODE), False)
+    if pc.any(beyond_ascii).as_py():  # NFKC changes nothing in ASCII and the CJK ideographs
+        text = pc.replace_with_mask(text, beyond_ascii, pc.utf8_normalize(text.filter(beyond_ascii), "NFKC"))
+    keys = pc.utf8_lower(text)
+    folds = pc.fill_null(pc.match_substring_regex(text, _FOLDS_DIFFERENTLY), False)
+    if pc.any(folds).as_py():
+        folded = pa.array([v.casefold() for v in text.filter(folds).to_pylist()], type=pa.large_string())
+        keys = pc.replace_with_mask(keys, folds, folded)
+    spaced = pc.fill_null(pc.match_substring_regex(keys, f"[{_SPACE}]"), False)
+    if pc.any(spaced).as_py():
+        keys = pc.replace_with_mask(keys, spaced, pc.replace_substring_regex(keys.filter(spaced), _SPACES, ""))
+    if per_distinct:
+        keys = keys.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(keys.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=s.index, dtype=TEXT)
 
 
 def parse_number(text: pd.Series) -> pd.Series:

@@ -16,7 +16,16 @@ import ibis
 import ibis.expr.types as ir
 
 from dataquality.checks.fields import _GROUPED_NUMBER, EXCEL_ERRORS
-from dataquality.config import CapByGroup, CodePrefix, FieldSpec, NotBelow, SameItem, SameName
+from dataquality.checks.settings import (
+    CapByGroup,
+    CodePrefix,
+    KnownCode,
+    NotBelow,
+    OneField,
+    SameItem,
+    SameName,
+)
+from dataquality.config import FieldSpec
 from dataquality.engines import ibis_values as iv
 
 # --- field rules on one usual cell: (raw, spec, dialect) -> bool expression, or None -------------
@@ -141,7 +150,10 @@ def record_needs(code: str, schema: Any) -> list[Need] | None:
             return []
         return [Need(s.field, "name_key", tuple(s.legal_forms.items())), Need(schema.key, "clean")]
     if code == "CUS003":
-        return [Need("uscc", "clean"), Need(schema.key, "clean")]
+        s = rr.get("one_code_per_uscc")
+        if not isinstance(s, OneField):
+            return []
+        return [Need(s.field, "clean"), Need(schema.key, "clean")]
     if code == "PRD001":
         s = rr.get("code_prefix")
         if not isinstance(s, CodePrefix):
@@ -158,8 +170,10 @@ def record_needs(code: str, schema: Any) -> list[Need] | None:
             return []
         return [Need(f, "item_part") for f in s.fields] + [Need(schema.key, "clean")]
     if code in ("PRD004", "PRD005"):
-        field = "customer_part_no" if code == "PRD004" else "customer_code"
-        return [Need(field, "clean"), Need(schema.key, "clean")]
+        s = rr.get("customer_part_no_not_code" if code == "PRD004" else "known_customer")
+        if not isinstance(s, OneField | KnownCode):
+            return []
+        return [Need(s.field, "clean"), Need(schema.key, "clean")]
     return None
 
 

@@ -26,9 +26,12 @@ from dataquality.checks.runner import (
     _Planned,
     _record_departments,
     _record_issues,
+    call_rule,
     effective_severity,
     record_plans,
+    rules_not_run,
 )
+from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import TableValues
 from dataquality.config import Config, EntitySchema
 from dataquality.engines import compiled as cp
@@ -87,6 +90,7 @@ def _dialect(t: ir.Table) -> str:
 
 def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] | None = None) -> list[Issue]:
     """Every issue the active rules find in `sources` (one backend), as the pandas engine would report it."""
+    config = validate_settings(config)
     router = Router(config)
     prepared = [_prepare(s, config) for s in sources]
     for p in prepared:
@@ -98,6 +102,9 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
     for p in prepared:
         if p.source.loaded is not None:
             issues.extend(_file_issues(TableValues(p.source.loaded, p.schema, config), config, router))
+        # RUL001: what the sheet lacks for a record rule is known from its columns alone.
+        has = pd.DataFrame(columns=[n for n in p.schema.fields if p.source.has(n)], dtype=object)
+        issues.extend(rules_not_run(TableValues(_table(p, has), p.schema, config), config, router))
         failures = _failures(p, prepared)
         issues.extend(_issues(p, prepared, failures, config, router))
     return issues
@@ -220,7 +227,10 @@ def _record_rows(code: str, p: _Prepared, prepared: list[_Prepared]) -> ir.Table
             return None
         return cp.group_conflicts(e, [p.col(s.field, "name_key", tuple(s.legal_forms.items()))], key)
     if code == "CUS003":
-        return cp.group_conflicts(e, [p.col("uscc", "clean")], key)
+        s = rr.get("one_code_per_uscc")
+        if s is None or not p.source.has(s.field):
+            return None
+        return cp.group_conflicts(e, [p.col(s.field, "clean")], key)
     if code == "PRD001":
         s = rr.get("code_prefix")
         if s is None or not (p.source.has(s.field) and p.source.has(s.equals)):
@@ -240,15 +250,19 @@ def _record_rows(code: str, p: _Prepared, prepared: list[_Prepared]) -> ir.Table
             return None
         return cp.group_conflicts(e, [p.col(f, "item_part") for f in s.fields], key)
     if code == "PRD004":
-        part = p.col("customer_part_no", "clean")
+        s = rr.get("customer_part_no_not_code")
+        if s is None or not p.source.has(s.field):
+            return None
+        part = p.col(s.field, "clean")
         codes = ibis.union(*[q.enriched.select(__c=q.col(q.schema.key, "clean")) for q in prepared if q.schema.name == schema.name])
         return e.mutate(__p=part).filter(lambda x: x.__p.notnull()).semi_join(codes.filter(lambda c: c.__c.notnull()).distinct(), [("__p", "__c")])
     if code == "PRD005":
-        customers = [q for q in prepared if q.schema.name == "customer"]
-        if not customers or not p.source.has("customer_code"):
+        s = rr.get("known_customer")
+        customers = [q for q in prepared if s is not None and q.schema.name == s.master]
+        if s is None or not customers or not p.source.has(s.field):
             return None
         known = ibis.union(*[q.enriched.select(__c=q.col(q.schema.key, "clean")) for q in customers])
-        v = e.mutate(__p=p.col("customer_code", "clean")).filter(lambda x: x.__p.notnull())
+        v = e.mutate(__p=p.col(s.field, "clean")).filter(lambda x: x.__p.notnull())
         return v.anti_join(known.filter(lambda c: c.__c.notnull()).distinct(), [("__p", "__c")])
     return None
 
@@ -310,25 +324,25 @@ def _issues(p: _Prepared, prepared: list[_Prepared], failures: pd.DataFrame, con
         found = by_check.get((plan.rule.code, ""))
         if found is None or not len(found):
             continue
-        issues.extend(_record_issues(plan, sub, _findings(plan.rule, p, prepared, sub, found, config), router, depts))
+        issues.extend(_record_issues(plan, sub, _findings(plan, p, prepared, sub, found, config), router, depts))
     if p.pulled:
         full = _full(p, config)
         ctx = CheckContext(config, [_full(q, config) for q in prepared])
         full_depts = _record_departments(full)
         for plan, name in p.pulled:
             if name is not None:
-                bad = plan.rule.check(full[name], full)  # type: ignore[misc]
+                bad = call_rule(plan.rule, full[name], full)
                 found = full.index[bad.fillna(False).astype(bool).to_numpy()]
                 if len(found):
                     issues.extend(_field_issues(plan, full, found, router, full_depts))
             else:
-                findings = plan.rule.check(full, ctx)  # type: ignore[misc]
+                findings = call_rule(plan.rule, *_record_args(plan, full, ctx))
                 if len(findings):
                     issues.extend(_record_issues(plan, full, findings, router, full_depts))
     return issues
 
 
-def _findings(rule: Rule, p: _Prepared, prepared: list[_Prepared], sub: TableValues, rows: pd.Index, config: Config) -> pd.DataFrame:
+def _findings(plan: _Planned, p: _Prepared, prepared: list[_Prepared], sub: TableValues, rows: pd.Index, config: Config) -> pd.DataFrame:
     """The record rule's findings (field, params, related rows) for the rows the engine found.
 
     The rules whose findings depend only on rows that fail too (per-row rules, and groups, whose
@@ -337,10 +351,11 @@ def _findings(rule: Rule, p: _Prepared, prepared: list[_Prepared], sub: TableVal
     """
     from dataquality.checks.findings import findings
 
+    rule = plan.rule
     if rule.code == "PRD005":
-        return findings(rows, "customer_code")
+        return findings(rows, plan.settings.field)
     if rule.code == "PRD004":
-        part = sub["customer_part_no"].clean.reindex(rows)
+        part = sub[plan.settings.field].clean.reindex(rows)
         e = p.enriched
         assert e is not None
         wanted = lookup_table(e, pa.table({"__c": pa.array(pd.unique(part.dropna()).astype(object), type=pa.string())}), _dialect(e))
@@ -348,8 +363,12 @@ def _findings(rule: Rule, p: _Prepared, prepared: list[_Prepared], sub: TableVal
         own = keyed.semi_join(wanted, keyed.__k == wanted.__c).select(r=keyed[ROW].cast("int64"), k=keyed.__k).to_pandas()
         rows_of = own.sort_values("r").groupby("k")["r"].agg(tuple)
         related = pd.Series([tuple(r for r in rows_of.get(code, ()) if r != row) for row, code in part.items()], index=rows, dtype=object)
-        return findings(rows, "customer_part_no", related_rows=related)
+        return findings(rows, plan.settings.field, related_rows=related)
     ctx = CheckContext(config, [sub])
     only = TableValues(Table(sub.table.entity, sub.table.path, sub.table.sheet, sub.table.header_row,
                              sub.table.data.loc[rows], sub.table.columns, sub.table.headers), p.schema, config)
-    return rule.check(only, ctx)  # type: ignore[misc]
+    return call_rule(rule, *_record_args(plan, only, ctx))
+
+
+def _record_args(plan: _Planned, t: TableValues, ctx: CheckContext) -> tuple[Any, ...]:
+    return (t, ctx, plan.settings) if plan.rule.settings is not None else (t, ctx)

@@ -1,5 +1,8 @@
 """dq.yaml -> Project, a frozen dataclass; a bad key is named with its file and dotted key.
 
+The file's sections and keys are a frozen pydantic model (`_ProjectFile`); the values are checked
+by `_parse` with the project.* messages (paths relative to dq.yaml, dates, choices).
+
 Paths in dq.yaml are relative to the folder holding dq.yaml, so a project folder can be moved or
 checked out anywhere (a CI runner, a colleague's laptop) and still work.
 """
@@ -13,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from dataquality.config import Config, _parse_references, _read_yaml
+from dataquality.config.models import Settings
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
 from dataquality.store import Store, open_store
@@ -24,14 +30,94 @@ from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
 CONFIG_NAME = "dq.yaml"
 DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 DEFAULT_SLA = {"error": 2, "warning": 5, "info": None}
-_TOP_KEYS = {
-    "version", "entities", "schemas", "rules", "references", "baseline", "state", "reports", "lang",
-    "fail_on", "sla", "timezone", "calendar", "lock", "issue_prefix", "mappings",
-}
-_STATE_KEYS = {"url", "dir"}
-_REPORT_KEYS = {"dir", "formats"}
-_CALENDAR_KEYS = {"holidays", "workdays", "outside_range"}
-_LOCK_KEYS = {"wait_seconds", "stale_after_minutes"}
+
+
+class _Section(Settings):
+    """A mapping section of dq.yaml: its keys are checked here, its values by _parse (project.* messages)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if data is None:
+            return {}
+        if not isinstance(data, Mapping):
+            raise PydanticCustomError("expected_mapping", "must be a mapping")
+        allowed = [f.alias or n for n, f in cls.model_fields.items()]
+        unknown = sorted(str(k) for k in data if str(k) not in allowed)
+        if unknown:
+            from difflib import get_close_matches
+
+            near = get_close_matches(unknown[0], allowed, n=1, cutoff=0.6)
+            params = {"key": unknown[0], "allowed": ", ".join(sorted(allowed))}
+            if near:
+                raise PydanticCustomError("unknown_key_near", "unknown setting", {**params, "near": near[0]})
+            raise PydanticCustomError("unknown_key", "unknown setting", params)
+        return {str(k): v for k, v in data.items()}
+
+
+class _StateFile(_Section):
+    url: Any = None
+    dir: Any = None
+
+
+class _ReportsFile(_Section):
+    dir: Any = None
+    formats: Any = None
+
+
+class _CalendarFile(_Section):
+    holidays: Any = None
+    workdays: Any = None
+    outside_range: Any = "weekdays"
+
+
+class _LockFile(_Section):
+    wait_seconds: Any = 60
+    stale_after_minutes: Any = 360
+
+
+class _SlaFile(_Section):
+    error: Any = DEFAULT_SLA["error"]
+    warning: Any = DEFAULT_SLA["warning"]
+    info: Any = DEFAULT_SLA["info"]
+
+
+class _ProjectFile(_Section):
+    """dq.yaml as written: every section and key a project may set (a frozen pydantic model)."""
+
+    version: Any = 1
+    entities: Any = None
+    schemas: Any = None
+    rules: Any = None
+    references: Any = None
+    baseline: Any = None
+    state: _StateFile = _StateFile()
+    reports: _ReportsFile = _ReportsFile()
+    lang: Any = None
+    fail_on: Any = "new-error"
+    sla: _SlaFile = _SlaFile()
+    timezone: Any = "Asia/Shanghai"
+    calendar: _CalendarFile = _CalendarFile()
+    lock: _LockFile = _LockFile()
+    issue_prefix: Any = "DQ"
+    mappings: Any = None
+
+
+def _project_file(path: Path, data: Any) -> _ProjectFile:
+    """dq.yaml validated as _ProjectFile; its errors in the project.* messages, naming file and key."""
+    if not isinstance(data, Mapping):
+        raise _bad(path, "(top level)", "project.expected_mapping")
+    try:
+        return _ProjectFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        ctx = dict(err.get("ctx") or {})
+        loc = [str(x) for x in err.get("loc", ())]
+        if "key" in ctx:
+            loc.append(ctx.pop("key"))
+        kind = {"unknown_key": "project.unknown_key", "unknown_key_near": "config.project_unknown_key_near"}.get(
+            err["type"], "project.expected_mapping")
+        raise _bad(path, ".".join(loc) or "(top level)", kind, **ctx) from None
 
 
 @dataclass(frozen=True)
@@ -139,18 +225,6 @@ def _bad(path: Path, key: str, message: str, **params: Any) -> ConfigError:
     return ConfigError(message, file=str(path), key=key, **params)
 
 
-def _mapping(path: Path, key: str, raw: Any, allowed: set[str]) -> Mapping[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise _bad(path, key, "project.expected_mapping")
-    unknown = sorted(str(k) for k in raw if k not in allowed)
-    if unknown:
-        where = f"{key}.{unknown[0]}" if key != "(top level)" else unknown[0]
-        raise _bad(path, where, "project.unknown_key", allowed=", ".join(sorted(allowed)))
-    return raw
-
-
 def _rel(path: Path, raw: Any, key: str) -> Path:
     if not isinstance(raw, str) or not raw.strip():
         raise _bad(path, key, "project.expected_path")
@@ -190,10 +264,10 @@ def _dates(path: Path, key: str, raw: Any) -> tuple[dt.date, ...]:
 
 
 def _parse(path: Path, data: Any) -> Project:
-    top = _mapping(path, "(top level)", data, _TOP_KEYS)
-    if top.get("version", 1) != 1:
-        raise _bad(path, "version", "project.bad_choice", value=top.get("version"), choices="1")
-    raw_entities = top.get("entities")
+    top = _project_file(path, data)
+    if top.version != 1:
+        raise _bad(path, "version", "project.bad_choice", value=top.version, choices="1")
+    raw_entities = top.entities
     if not isinstance(raw_entities, Mapping) or not raw_entities:
         raise _bad(path, "entities", "project.no_entities")
     entities: dict[str, tuple[Path, ...]] = {}
@@ -209,13 +283,15 @@ def _parse(path: Path, data: Any) -> Project:
             raise _bad(path, f"entities.{name}", "project.expected_list")
         entities[str(name)] = tuple(_rel(path, p, f"entities.{name}[{i}]") for i, p in enumerate(items))
     references: dict[str, str] = {}
-    for name, spec in (_mapping(path, "references", top.get("references"), set(top.get("references") or {}))).items():
+    refs = top.references
+    if refs is not None and not isinstance(refs, Mapping):
+        raise _bad(path, "references", "project.expected_mapping")
+    for name, spec in (refs or {}).items():
         if not isinstance(spec, str) or not spec.strip():
             raise _bad(path, f"references.{name}", "project.expected_path")
         references[str(name)] = spec
-    state = _mapping(path, "state", top.get("state"), _STATE_KEYS)
-    reports = _mapping(path, "reports", top.get("reports"), _REPORT_KEYS)
-    formats = reports.get("formats")
+    state, reports = top.state, top.reports
+    formats = reports.formats
     if formats is not None:
         if isinstance(formats, str):
             formats = [f.strip() for f in formats.split(",") if f.strip()]
@@ -226,48 +302,48 @@ def _parse(path: Path, data: Any) -> Project:
             if name not in known:
                 raise _bad(path, f"reports.formats[{i}]", "project.bad_choice", value=name, choices=", ".join(known))
         formats = tuple(formats)
-    lang = top.get("lang")
+    lang = top.lang
     if lang is not None:
         lang = _choice(path, "lang", lang, ("zh", "en"))
     sla = dict(DEFAULT_SLA)
-    for sev, days in _mapping(path, "sla", top.get("sla"), {s.value for s in Severity}).items():
+    for sev in (s.value for s in Severity):
+        days = getattr(top.sla, sev)
         value = _number(path, f"sla.{sev}", days, allow_none=True)
         if value is not None and value != int(value):
             raise _bad(path, f"sla.{sev}", "project.expected_number")
         sla[str(sev)] = None if value is None else int(value)
-    tz = str(top.get("timezone", "Asia/Shanghai"))
+    tz = str(top.timezone)
     _check_timezone(path, tz)
-    cal = _mapping(path, "calendar", top.get("calendar"), _CALENDAR_KEYS)
-    lock = _mapping(path, "lock", top.get("lock"), _LOCK_KEYS)
-    raw_mappings = top.get("mappings") or []
+    cal, lock = top.calendar, top.lock
+    raw_mappings = top.mappings or []
     raw_mappings = [raw_mappings] if isinstance(raw_mappings, str) else raw_mappings
     if not isinstance(raw_mappings, list):
         raise _bad(path, "mappings", "project.expected_list")
     mappings = tuple(_rel(path, p, f"mappings[{i}]") for i, p in enumerate(raw_mappings))
-    prefix = str(top.get("issue_prefix", "DQ"))
+    prefix = str(top.issue_prefix)
     if not prefix.isalnum():
         raise _bad(path, "issue_prefix", "project.bad_prefix", value=prefix)
     return Project(
         path=path,
         entities=entities,
         sources=sources,
-        schemas_dir=_rel(path, top["schemas"], "schemas") if top.get("schemas") else None,
-        rules_dir=_rel(path, top["rules"], "rules") if top.get("rules") else None,
+        schemas_dir=_rel(path, top.schemas, "schemas") if top.schemas else None,
+        rules_dir=_rel(path, top.rules, "rules") if top.rules else None,
         references=references,
-        baseline=_rel(path, top["baseline"], "baseline") if top.get("baseline") else None,
-        state_url=_state_url(path, state.get("url")),
-        state_dir=_rel(path, state.get("dir") or ".dq", "state.dir"),
-        reports_dir=_rel(path, reports.get("dir") or "reports", "reports.dir"),
+        baseline=_rel(path, top.baseline, "baseline") if top.baseline else None,
+        state_url=_state_url(path, state.url),
+        state_dir=_rel(path, state.dir or ".dq", "state.dir"),
+        reports_dir=_rel(path, reports.dir or "reports", "reports.dir"),
         formats=formats,
         lang=lang,
-        fail_on=_choice(path, "fail_on", top.get("fail_on", "new-error"), CHECK_FAIL_ON),
+        fail_on=_choice(path, "fail_on", top.fail_on, CHECK_FAIL_ON),
         sla=sla,
         timezone=tz,
-        holidays=_dates(path, "calendar.holidays", cal.get("holidays")),
-        workdays=_dates(path, "calendar.workdays", cal.get("workdays")),
-        outside_range=_choice(path, "calendar.outside_range", cal.get("outside_range", "weekdays"), OUTSIDE_RANGE),
-        lock_wait_seconds=float(_number(path, "lock.wait_seconds", lock.get("wait_seconds", 60)) or 0),
-        lock_stale_after_minutes=float(_number(path, "lock.stale_after_minutes", lock.get("stale_after_minutes", 360)) or 0),
+        holidays=_dates(path, "calendar.holidays", cal.holidays),
+        workdays=_dates(path, "calendar.workdays", cal.workdays),
+        outside_range=_choice(path, "calendar.outside_range", cal.outside_range, OUTSIDE_RANGE),
+        lock_wait_seconds=float(_number(path, "lock.wait_seconds", lock.wait_seconds) or 0),
+        lock_stale_after_minutes=float(_number(path, "lock.stale_after_minutes", lock.stale_after_minutes) or 0),
         issue_prefix=prefix,
         mappings=mappings,
     )

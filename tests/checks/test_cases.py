@@ -3,6 +3,8 @@
 A case lists rows (only the fields that matter; the rest come from a clean base record), and the
 findings of its rule it expects as [row, field] or [row, field, fixed_value], where row 1 is the
 case's first row (Excel row 2: the header is on row 1). Only the case's own rule is compared.
+A file may set `record_rules:` for its entity (the settings a plugin rule needs, merged into the
+shipped schema). Installed rule plugins' cases (their package's cases/*.yaml) run here too.
 """
 
 from __future__ import annotations
@@ -29,13 +31,34 @@ BASE = {
 SHEETS = {"customer": "customers", "product": "products"}
 
 
+def _case_files() -> list[Path]:
+    from dataquality.checks.plugins import load_plugins
+
+    return sorted(CASES_DIR.glob("*.yaml")) + [path for plugin in load_plugins() for path in plugin.cases]
+
+
 def _cases() -> list[Any]:
     out = []
-    for path in sorted(CASES_DIR.glob("*.yaml")):
+    for path in _case_files():
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for case in data["cases"]:
-            out.append(pytest.param(data["rule"], data["entity"], case, id=f"{data['rule']}-{case['name']}"))
+            out.append(pytest.param(data["rule"], data["entity"], case, data.get("record_rules") or {},
+                                    id=f"{data['rule']}-{case['name']}"))
     return out
+
+
+def _with_record_rules(config, entity: str, settings: dict[str, Any]):
+    """`config` with extra record-rule settings for `entity`, validated like a schema's own."""
+    if not settings:
+        return config
+    from dataclasses import replace
+
+    from dataquality.checks.settings import validate
+
+    schema = config.schemas[entity]
+    raw = {**schema.record_rules, **settings}
+    plain = replace(config, schemas={**config.schemas, entity: replace(schema, record_rules=raw)}, rules_checked=False)
+    return validate(plain)
 
 
 def _sheet(entity: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
@@ -44,8 +67,9 @@ def _sheet(entity: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
     return [fields, *([r.get(f) for f in fields] for r in records)]
 
 
-@pytest.mark.parametrize(("rule", "entity", "case"), _cases())
-def test_rule_case(rule: str, entity: str, case: dict[str, Any], write_xlsx, config) -> None:
+@pytest.mark.parametrize(("rule", "entity", "case", "record_rules"), _cases())
+def test_rule_case(rule: str, entity: str, case: dict[str, Any], record_rules: dict[str, Any], write_xlsx, config) -> None:
+    config = _with_record_rules(config, entity, record_rules)
     files = [write_xlsx(f"{entity}.xlsx", {SHEETS[entity]: _sheet(entity, case["rows"])})]
     if "customers" in case:
         files.append(write_xlsx("customer.xlsx", {"customers": _sheet("customer", case["customers"])}))

@@ -95,3 +95,11 @@ def test_folders_and_a_workbook_holding_two_entities(tmp_path: Path, write_xlsx)
     assert sorted((t.entity, Path(t.file).name, len(t)) for t in outcome.result.tables) == [
         ("customer", "customers.xlsx", 4), ("product", "both.xlsx", 1)]
     assert both.exists() and outcome.exit_code == 0, [i.to_dict() for i in outcome.result.issues]
+
+
+def test_a_misspelt_key_names_the_nearest_one(tmp_path: Path) -> None:
+    path = write(tmp_path, "entities: {customer: [a.xlsx]}\ncalender: {holidays: [2026-10-09]}\n")
+    with pytest.raises(ConfigError) as err:
+        Project.load(path)
+    assert "key calender:" in err.value.message("en") and "did you mean calendar?" in err.value.message("en")
+    assert "是否想写 calendar" in err.value.message("zh")

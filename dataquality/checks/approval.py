@@ -1,4 +1,4 @@
-"""The approval rule's registry entry (kept apart so `dq rules` lists it without loading the store)."""
+"""The approval rule's registry entry: its findings come from approve/, its description lives with the other rules."""
 
 from __future__ import annotations
 
