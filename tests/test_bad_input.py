@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from dq_cli import run_dq
 from openpyxl import Workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def dq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the real command line in a subprocess, as a user would."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    """Run the command line as a user would (in-process: see tests/dq_cli.py)."""
+    return run_dq(*args, cwd=cwd, env={"DQ_LANG": "en"})
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, path: Path, *needles: str) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from dq_cli import run_dq
 
 from dataquality.config import Config
 from dataquality.errors import ConfigError, InputError
@@ -60,8 +59,7 @@ def test_reference_errors_are_user_errors(write_xlsx) -> None:
 
 
 def _dq(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, check=False)
+    return run_dq(*args)
 
 
 def test_cli_reference_option(write_xlsx, tmp_path: Path) -> None:

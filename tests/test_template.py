@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from dq_cli import run_dq
 from openpyxl import load_workbook
 
 from dataquality import template
@@ -34,8 +33,7 @@ PRODUCTS = [
 
 
 def dq(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_dq(*args)
 
 
 def fill(path: Path, rows: list[list], out: Path) -> Path:
