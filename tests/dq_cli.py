@@ -56,3 +56,19 @@ def spawn_dq(*args: object, cwd: Path | str | None = None, env: Mapping[str, str
             full[k] = v
     return subprocess.run([sys.executable, "-m", "dataquality", *[str(a) for a in args]], cwd=cwd, env=full,
                           capture_output=True, text=True, input=input, timeout=timeout)
+
+
+def dq(*args: object, cwd: Path | str | None = None) -> subprocess.CompletedProcess[str]:
+    """`dq ARGS` in-process with English messages (DQ_LANG=en)."""
+    return run_dq(*args, cwd=cwd, env={"DQ_LANG": "en"})
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, path: Path, *needles: str) -> None:
+    """Exit 2, no traceback, exactly one line on stderr, naming the file and saying each needle."""
+    assert proc.returncode == 2, proc.stderr + proc.stdout
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert path.name in lines[0]
+    for needle in needles:
+        assert needle in lines[0], lines[0]

@@ -18,7 +18,7 @@ from dataquality.config import Config
 from dataquality.load import load_file
 from dataquality.paths import default_schemas_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CUSTOMERS = [
     ["C000001", "上海华东机电有限公司", "enterprise", "91310000MA1FL4CT3U", "A", "张伟", "销售部", "13812345678",

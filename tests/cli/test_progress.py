@@ -8,7 +8,7 @@ from dq_cli import run_dq
 
 from dataquality import progress
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_quiet_and_ci_silence_progress(monkeypatch):

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from dq_cli import ROOT, assert_one_line_error, dq
 from openpyxl import Workbook
-from test_bad_input import ROOT, assert_one_line_error, dq
 
 from dataquality.i18n import text
 

@@ -12,7 +12,7 @@ import pytest
 from dq_cli import run_dq
 from openpyxl import load_workbook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Ten customers as a data-entry clerk types them: mechanical slips that dq fix may correct with
 # certainty, and mistakes that need a person (marked HUMAN).

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
-from dq_cli import run_dq
+from dq_cli import assert_one_line_error, dq
 from openpyxl import Workbook
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def dq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the command line as a user would (in-process: see tests/dq_cli.py)."""
-    return run_dq(*args, cwd=cwd, env={"DQ_LANG": "en"})
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, path: Path, *needles: str) -> None:
-    assert proc.returncode == 2, proc.stderr + proc.stdout
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert path.name in lines[0]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def _valid_workbook(path: Path) -> Path:

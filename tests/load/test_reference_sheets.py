@@ -18,7 +18,7 @@ from dataquality.references import (
     with_reference_sheets,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = [["客户编码", "客户名称", "客户类型", "业务员", "联系电话", "详细地址"],
              ["C000001", "甲公司", "个人", "赵六", "13812345678", "上海"],
              ["C000002", "乙公司", "个人", "Zhou Qi", "13812345678", "上海"],

@@ -17,7 +17,7 @@ from dataquality.checks.registry import REGISTRY
 from dataquality.config import Config
 from dataquality.paths import default_rules_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["客户编码", "客户名称", "客户类型", "业务员", "联系电话", "详细地址", "信用额度", "状态"]
 
 
