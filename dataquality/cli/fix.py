@@ -29,10 +29,10 @@ from dataquality.i18n import text
 def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, schemas_dir: Path | None,
         rules_dir: Path | None, lang: str) -> None:
     """Apply the corrections that are certain (spaces, full-width, synonyms, numbers as text, phone format)."""
-    from rich.console import Console
     from rich.table import Table
 
     from dataquality import fix as fixing
+    from dataquality.terminal import console
     from dataquality.track.workspace import configuration
 
     if out is None and not dry_run:
@@ -50,7 +50,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
         for c in plan.changes:
             label = config.schemas[c.entity].fields[c.field].label(lang)
             table.add_row(c.cell, label, c.old or "", c.new, ", ".join(c.rules))
-        Console(highlight=False).print(table)
+        console(highlight=False).print(table)
     if dry_run or out is None:
         return
     written = fixing.write(plan, out, config, lang)

@@ -258,16 +258,17 @@ USER_OPTION = click.option(
 # --- output helpers ----------------------------------------------------------------------------------
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from dataquality.terminal import console as make_console
 
     table = Table(title=title)
     for col in columns:
         table.add_column(col)
     for row in rows:
         table.add_row(*(escape("" if v is None else str(v)) for v in row))
-    console = Console(highlight=False)
+    console = make_console(highlight=False)
     if not console.is_terminal:
         console.width = 200  # piped or redirected: keep whole values rather than fold them to 80 columns
     console.print(table)

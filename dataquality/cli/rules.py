@@ -19,13 +19,13 @@ from dataquality.i18n import text
 @handle_errors
 def rules(code: str | None, lang: str) -> None:
     """List every rule, or explain one rule CODE (what, why, examples, how to fix)."""
-    from rich.console import Console
     from rich.table import Table
 
     from dataquality.checks.registry import REGISTRY, active_rules, doc_sections
     from dataquality.i18n import has
+    from dataquality.terminal import console as make_console
 
-    console = Console(highlight=False)
+    console = make_console(highlight=False)
     if code is None:
         table = Table(title=text("cli.rules_header", lang, n=len(list(active_rules()))))
         for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), text("engine.engines_header", lang), ""):

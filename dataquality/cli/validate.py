@@ -106,13 +106,13 @@ def say_unreadable(result: Any, lang: str) -> None:
 def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[Path, ...], config_path: Path | None,
                 schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
     """Show how each sheet's columns map to fields (entity, header row, how each matched, suggestions)."""
-    from rich.console import Console
     from rich.table import Table as RichTable
 
     from dataquality.errors import InputError
     from dataquality.fileio import atomic_open
     from dataquality.load import read_file
     from dataquality.load.mapping import mapping_yaml, read_mappings, sheet_entries
+    from dataquality.terminal import console as make_console
     from dataquality.track.workspace import configuration
 
     config = configuration(optional_project(), schemas_dir, rules_dir)
@@ -131,7 +131,7 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
             click.echo(f"dq: {said.get(lang, said['en'])}", err=True)
             failed = failed or not read.tables
         entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config)]
-    console = Console(highlight=False)
+    console = make_console(highlight=False)
     for e in entries:
         title = text("cli.map_title", lang, file=e["file"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
                      row=e["header_row"], records=e["records"])
