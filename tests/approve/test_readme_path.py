@@ -17,7 +17,6 @@ from dq_cli import run_dq
 from openpyxl import load_workbook
 
 from .scenario import BASE_CUSTOMERS, BASE_PRODUCTS, CUSTOMER_HEADER, PRODUCT_HEADER
-from .test_web_browser import browser  # noqa: F401  (the Chromium fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
@@ -53,7 +52,7 @@ def _wait_for(port: int, proc: subprocess.Popen[str]) -> None:
     raise AssertionError(proc.stderr.read() if proc.stderr else "dq serve exited")
 
 
-def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:  # noqa: F811
+def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:
     project = tmp_path / "acme"
     made = subprocess.run([sys.executable, "-m", "dataquality", "init", "acme"], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=300)
