@@ -248,9 +248,19 @@ def write_json(path: Path, data: Any) -> None:
     _atomic_write(path, lambda p: p.write_text(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"))
 
 
+def write_document(path: Path, data: Any) -> None:
+    """YAML for a .yaml/.yml path (pandera's own schema format), JSON otherwise."""
+    if path.suffix.lower() in (".yaml", ".yml"):
+        import yaml
+
+        _atomic_write(path, lambda p: p.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8"))
+    else:
+        write_json(path, data)
+
+
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     _atomic_write(path, lambda p: frame.to_parquet(p, index=False))
 
 
-__all__ = ["EXPORTED", "InputError", "cleaned_frame", "frictionless_schema", "gx_suite", "pandera_schema", "write_json",
-           "write_parquet"]
+__all__ = ["EXPORTED", "InputError", "cleaned_frame", "frictionless_schema", "gx_suite", "pandera_schema", "write_document",
+           "write_json", "write_parquet"]

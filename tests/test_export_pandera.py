@@ -49,3 +49,26 @@ def test_pandera_fails_the_rows_dq_fails(config, entity: str) -> None:
     assert sum(len(rows) for rows in found.values()) > 50, "the planted problems are found"
     for key, rows in found.items():
         assert rows == dq.get(key, set()), key
+
+
+def test_dq_export_pandera_then_pandera_checks_the_cleaned_parquet(tmp_path, write_xlsx) -> None:
+    """The user's path: dq export pandera -o schema.yaml; dq export cleaned FILE -o cleaned.parquet;
+    pandera loads the schema and fails exactly the rows dq reports for the exported rules."""
+    from dq_cli import run_dq
+
+    book = write_xlsx("products.xlsx", {"产品": [["内部编码", "品名", "规格型号", "单位", "成本价", "标准售价", "状态"],
+        ["FG000001", "螺栓", "M8", "PCS", 1.5, 2.0, "active"],
+        ["FG000001", "螺母", "M8", "BOX", 0.5, 1.0, "active"],      # UNQ001 twice
+        ["XX12", "垫圈", "M8", "PCS", -1, 1.0, "active"],            # FMT001, RNG001
+        ["FG000004", "弹簧", "M8", "DOZEN", 1.0, 2.0, "active"],     # ENM001
+    ]})
+    assert run_dq("export", "pandera", "--entity", "product", "-o", tmp_path / "schema.yaml").returncode == 0
+    assert run_dq("export", "pandera", "--entity", "product", "-o", tmp_path / "schema.json").returncode == 0
+    done = run_dq("export", "cleaned", book, "-o", tmp_path / "cleaned.parquet")
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_parquet(tmp_path / "cleaned.parquet")
+    for schema in (pa.DataFrameSchema.from_yaml(tmp_path / "schema.yaml"), pa.DataFrameSchema.from_json(tmp_path / "schema.json")):
+        found = _pandera_failures(frame, schema)
+        assert {k: rows for k, rows in found.items()} == {
+            ("UNQ001", "internal_code"): {2, 3}, ("FMT001", "internal_code"): {4}, ("RNG001", "cost_price"): {4},
+            ("ENM001", "unit"): {5}}

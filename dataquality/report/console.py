@@ -20,7 +20,9 @@ _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO:
 
 def make_console() -> Console:
     """A console that colours on a terminal and stays plain in CI or when piped."""
-    return Console(highlight=False, soft_wrap=False)
+    from dataquality.terminal import console
+
+    return console(highlight=False, soft_wrap=False)
 
 
 def write(result: Result, options: ReportOptions, console: Console | None = None) -> Path | None:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from dataquality.errors import DQError
-from dataquality.store import Store
+from dataquality.store import Store, StoreError
 from dataquality.track import db
 from dataquality.track.clock import iso
 
@@ -46,6 +46,12 @@ def _stale(row: Row, host: str, stale_after: dt.timedelta, now: dt.datetime) -> 
     if row.host == host and not _alive(row.pid):
         return True
     return now - dt.datetime.fromisoformat(row.acquired_at) > stale_after
+
+
+def _busy(exc: StoreError) -> bool:
+    """A SQLite database locked by another writer (not an unreachable or broken database)."""
+    said = str(exc.params.get("error", "")).lower()
+    return "database is locked" in said or "database is busy" in said
 
 
 @contextmanager
@@ -73,6 +79,13 @@ def run_lock(store: Store, *, wait_seconds: float, stale_after_minutes: float, n
                     other = row
         except IntegrityError:
             other = None  # another process inserted the row first (PostgreSQL): look again
+            time.sleep(POLL_SECONDS)
+            continue
+        except StoreError as exc:
+            # SQLite: the holder's run is writing (one long transaction) for longer than the busy
+            # timeout. That is the other dq check we are waiting for: keep waiting until the deadline.
+            if not _busy(exc) or time.monotonic() >= deadline:
+                raise
             time.sleep(POLL_SECONDS)
             continue
         if other is None:

@@ -17,7 +17,9 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    from dataquality.terminal import console
+
+    return console(highlight=False, soft_wrap=False)
 
 
 def _col(name: str, lang: str) -> str:

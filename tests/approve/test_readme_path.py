@@ -13,18 +13,19 @@ import sys
 import threading
 from pathlib import Path
 
+from dq_cli import run_dq
 from openpyxl import load_workbook
 
 from .scenario import BASE_CUSTOMERS, BASE_PRODUCTS, CUSTOMER_HEADER, PRODUCT_HEADER
-from .test_web_browser import browser  # noqa: F401  (the Chromium fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 
 
-def dq(cwd: Path, *args: str, input: str | None = None, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], cwd=cwd, env=_env(), capture_output=True,
-                          text=True, timeout=300, input=input, **kw)
+def dq(cwd: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The README's commands in-process (tests/dq_cli.py); dq init and dq serve run as real processes below."""
+    return run_dq(*args, cwd=cwd, env={"DQ_LANG": "en", "DQ_DB": None, "DQ_AUDIT_KEY": None, "DQ_AUDIT_KEY_FILE": None,
+                                       "DQ_USER": None}, input=input)
 
 
 def _env() -> dict[str, str]:
@@ -51,9 +52,10 @@ def _wait_for(port: int, proc: subprocess.Popen[str]) -> None:
     raise AssertionError(proc.stderr.read() if proc.stderr else "dq serve exited")
 
 
-def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:  # noqa: F811
+def test_new_user_follows_the_readme(browser, write_xlsx, tmp_path) -> None:
     project = tmp_path / "acme"
-    made = dq(tmp_path, "init", "acme")
+    made = subprocess.run([sys.executable, "-m", "dataquality", "init", "acme"], cwd=tmp_path, env=_env(),
+                          capture_output=True, text=True, timeout=300)
     assert made.returncode == 0 and (project / ".dq" / "audit.key").is_file(), made.stderr
     # The approved master in baseline/, the new export in data/: 李娜 asks to raise C000002's limit 200000 -> 700000.
     new_customers = [[*r[:8], "700000" if r[0] == "C000002" else r[8], *r[9:11], "李娜"] for r in BASE_CUSTOMERS]

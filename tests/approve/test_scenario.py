@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+from dq_cli import run_dq
 from openpyxl import load_workbook
 
 from dataquality.approve import audit, workflow
@@ -133,11 +132,8 @@ def test_validate_without_database_reports_every_sensitive_change(config, write_
 
 
 def dq(cwd: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
-    for name in ("DQ_DB", "DQ_AUDIT_KEY", "DQ_AUDIT_KEY_FILE", "DQ_USER"):
-        env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, input=input)
+    env = {"DQ_LANG": "en", "DQ_DB": None, "DQ_AUDIT_KEY": None, "DQ_AUDIT_KEY_FILE": None, "DQ_USER": None}
+    return run_dq(*args, cwd=cwd, env=env, input=input)
 
 
 PASSWORD = "correct horse battery"

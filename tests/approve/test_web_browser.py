@@ -3,11 +3,8 @@ uvicorn in a thread on a free loopback port, over a real SQLite store with its a
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -21,24 +18,11 @@ from dataquality.web.app import WebSettings, create_app
 from .conftest import TEST_KEY
 from .scenario import SUBMITTER, write_scenario
 
-CHROMIUM = os.environ.get("DQ_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "correct horse battery"
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not installed: {CHROMIUM} is missing (.ci/run installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Served:

@@ -98,7 +98,7 @@ def test_second_check_waits_then_fails_clearly_and_a_dead_holder_is_taken_over(p
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(proj)], stdout=subprocess.PIPE, text=True, env=ENV)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        busy = dq("check", "-c", str(proj), "-q", "--wait", "1")
+        busy = cli("check", "-c", str(proj), "-q", "--wait", "1")
         assert busy.returncode == 2
         assert "another dq check is running" in busy.stderr and f"process {holder.pid}" in busy.stderr
         assert "Traceback" not in busy.stderr
@@ -106,7 +106,7 @@ def test_second_check_waits_then_fails_clearly_and_a_dead_holder_is_taken_over(p
         holder.kill()
         holder.wait()
     # The holder died without releasing the lock: the next run sees its process is gone and goes on.
-    after = dq("check", "-c", str(proj), "-q", "--wait", "1")
+    after = cli("check", "-c", str(proj), "-q", "--wait", "1")
     assert after.returncode == 1 and "Run 1:" in after.stdout
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from dq_cli import run_dq
 from openpyxl import load_workbook
 
 from dataquality import template
@@ -19,7 +18,7 @@ from dataquality.config import Config
 from dataquality.load import load_file
 from dataquality.paths import default_schemas_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 CUSTOMERS = [
     ["C000001", "上海华东机电有限公司", "enterprise", "91310000MA1FL4CT3U", "A", "张伟", "销售部", "13812345678",
@@ -34,8 +33,7 @@ PRODUCTS = [
 
 
 def dq(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, timeout=120)
+    return run_dq(*args)
 
 
 def fill(path: Path, rows: list[list], out: Path) -> Path:

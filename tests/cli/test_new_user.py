@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from dq_cli import ROOT, assert_one_line_error, dq
 from openpyxl import Workbook
-from test_bad_input import ROOT, assert_one_line_error, dq
 
 from dataquality.i18n import text
 
@@ -70,15 +70,12 @@ def test_read_only_commands_create_no_empty_database(tmp_path):
 
 def test_issue_list_and_show_say_what_is_wrong_and_counts_agree(tmp_path):
     import json
-    import os
     import subprocess
-    import sys
 
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en", "DQ_NOW": "2026-11-23T02:00:00"}
+    from dq_cli import run_dq
 
     def run(*args: str, now: str = "2026-11-23T02:00:00") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True,
-                              env={**env, "DQ_NOW": now}, timeout=300)
+        return run_dq(*args, env={"DQ_LANG": "en", "DQ_NOW": now})
 
     proj = tmp_path / "proj"
     assert run("init", str(proj), "--demo").returncode == 0

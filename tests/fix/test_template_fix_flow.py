@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from dq_cli import run_dq
 from openpyxl import load_workbook
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Ten customers as a data-entry clerk types them: mechanical slips that dq fix may correct with
 # certainty, and mistakes that need a person (marked HUMAN).
@@ -44,8 +43,7 @@ HUMAN = {(5, "customer_code", "FMT001"), (6, "credit_limit", "TYP001"), (7, "add
 
 
 def dq(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, timeout=180)
+    return run_dq(*args)
 
 
 def issues(path: Path) -> list[dict]:

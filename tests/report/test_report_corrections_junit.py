@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dq_cli import run_dq
 from openpyxl import load_workbook
-from report_helpers import ROOT, demo_result
+from report_helpers import demo_result
 
 from dataquality.issue import Issue, Severity
 from dataquality.pipeline import Result
@@ -17,8 +16,7 @@ from dataquality.report import ReportOptions, corrections, junit
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=300)
+    return run_dq(*args, cwd=cwd)
 
 
 def test_dq_corrections_writes_one_list_per_department(tmp_path: Path) -> None:

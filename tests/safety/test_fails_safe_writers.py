@@ -11,8 +11,8 @@ from pathlib import Path
 
 import xlsxwriter
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from dq_cli import dq
 from openpyxl import Workbook, load_workbook
-from test_bad_input import dq
 
 from dataquality.safe_text import EXCEL_TEXT_MAX, csv_value, excel_text
 

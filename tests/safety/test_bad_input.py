@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from dq_cli import assert_one_line_error, dq
 from openpyxl import Workbook
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def dq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the real command line in a subprocess, as a user would."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, path: Path, *needles: str) -> None:
-    assert proc.returncode == 2, proc.stderr + proc.stdout
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert path.name in lines[0]
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 def _valid_workbook(path: Path) -> Path:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from dq_cli import run_dq
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
@@ -18,13 +17,12 @@ from dataquality.checks.registry import REGISTRY
 from dataquality.config import Config
 from dataquality.paths import default_rules_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADER = ["客户编码", "客户名称", "客户类型", "业务员", "联系电话", "详细地址", "信用额度", "状态"]
 
 
 def dq(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    return run_dq(*args, cwd=cwd)
 
 
 def digest(path: Path) -> str:

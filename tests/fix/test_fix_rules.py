@@ -56,13 +56,8 @@ def test_every_off_by_default_rule_is_fixable_and_documented() -> None:
 
 
 def test_dq_rules_explains_an_off_by_default_rule() -> None:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from dq_cli import run_dq
 
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-m", "dataquality", "rules", "ENM002", "--lang", "en"], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(root)}, timeout=60)
+    done = run_dq("rules", "ENM002", "--lang", "en")
     assert done.returncode == 0, done.stderr
     assert "Off by default" in done.stdout and "Auto-fixable: yes" in done.stdout

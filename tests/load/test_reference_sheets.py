@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from dq_cli import run_dq
 
 from dataquality.config import Config
 from dataquality.errors import ConfigError, InputError
@@ -19,7 +18,7 @@ from dataquality.references import (
     with_reference_sheets,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CUSTOMERS = [["客户编码", "客户名称", "客户类型", "业务员", "联系电话", "详细地址"],
              ["C000001", "甲公司", "个人", "赵六", "13812345678", "上海"],
              ["C000002", "乙公司", "个人", "Zhou Qi", "13812345678", "上海"],
@@ -60,8 +59,7 @@ def test_reference_errors_are_user_errors(write_xlsx) -> None:
 
 
 def _dq(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dataquality", *args], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, check=False)
+    return run_dq(*args)
 
 
 def test_cli_reference_option(write_xlsx, tmp_path: Path) -> None:

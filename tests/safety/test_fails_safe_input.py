@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from dq_cli import assert_one_line_error, dq
 from openpyxl import Workbook
-from test_bad_input import assert_one_line_error, dq
 
 from dataquality.load import load_file
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
 from click.testing import CliRunner
-from test_bad_input import ROOT, dq
+from dq_cli import ROOT, dq
 
 from dataquality.cli import main
 

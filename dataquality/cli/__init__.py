@@ -1,0 +1,60 @@
+"""The `dq` command: thin click command groups over the library; errors become one line and an exit code.
+
+Exit codes: 0 nothing at or above --fail-on; 1 issues at or above --fail-on; 2 bad usage,
+unreadable input, bad configuration or an output that cannot be written; 3 an internal error
+(the traceback is saved to a file); 130 interrupted.
+
+Each command group lives in its own module (validate, rules, fix, project, changes, approve,
+serve, engines); the shared options are in options.py. Nothing here imports a heavy library:
+`dq --version` and `dq --help` stay quick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from dataquality import __version__
+
+
+class _Guarded(click.Group):
+    """The top-level group: whatever escapes a command (Ctrl-C while parsing, a bug) gets an exit code too."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from dataquality.safety import guarded
+
+        return guarded(lambda: super(_Guarded, self).invoke(ctx), None)
+
+
+@click.group(cls=_Guarded, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dq")
+@click.option("--max-bytes", type=click.IntRange(1), envvar="DQ_MAX_BYTES", default=None,
+              help="Largest CSV file, or what a workbook may expand to, in bytes (default 1 GiB; env DQ_MAX_BYTES).")
+@click.option("--max-cells", type=click.IntRange(1), envvar="DQ_MAX_CELLS", default=None,
+              help="Most cells (rows x columns) one sheet may span (default 20,000,000; env DQ_MAX_CELLS).")
+@click.option("--max-columns", type=click.IntRange(1), envvar="DQ_MAX_COLUMNS", default=None,
+              help="Most columns one sheet or CSV line may span (default 16,384; env DQ_MAX_COLUMNS).")
+@click.option("--max-strings", type=click.IntRange(1), envvar="DQ_MAX_STRINGS", default=None,
+              help="Most shared text values in one workbook (default 10,000,000; env DQ_MAX_STRINGS).")
+def main(max_bytes: int | None, max_cells: int | None, max_columns: int | None, max_strings: int | None) -> None:
+    """dq: check customer, supplier and product master data before it reaches your CRM/ERP."""
+    chosen = {"max_bytes": max_bytes, "max_cells": max_cells, "max_columns": max_columns, "max_strings": max_strings}
+    if any(v is not None for v in chosen.values()):  # the defaults need no import (dq --help stays quick)
+        from dataquality.load import limits
+
+        limits.configure(limits.Limits(**{k: v for k, v in chosen.items() if v is not None}))
+    elif "dataquality.load.limits" in sys.modules:  # an earlier command in this process set limits: reset
+        loaded = sys.modules["dataquality.load.limits"]
+        loaded.configure(loaded.Limits.from_env())
+
+
+def _register() -> None:
+    from dataquality.cli import approve, changes, engines, fix, project, rules, serve, validate
+
+    for module in (validate, rules, fix, project, changes, approve, serve, engines):
+        module.register(main)
+
+
+_register()

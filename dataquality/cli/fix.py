@@ -1,0 +1,90 @@
+"""dq fix (the corrections that are certain) and dq template (an import template from a schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dataquality.cli.options import (
+    config_option,
+    handle_errors,
+    lang_option,
+    optional_project,
+    out_option,
+    rules_options,
+)
+from dataquality.i18n import text
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@out_option("file", "the fixed copy (.xlsx for workbooks, .csv for CSV); the input is never modified.",
+            aliases=("--output",))
+@click.option("--dry-run", is_flag=True, help="Only print what would change; write nothing.")
+@config_option
+@rules_options
+@lang_option
+@handle_errors
+def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, schemas_dir: Path | None,
+        rules_dir: Path | None, lang: str) -> None:
+    """Apply the corrections that are certain (spaces, full-width, synonyms, numbers as text, phone format)."""
+    from rich.table import Table
+
+    from dataquality import fix as fixing
+    from dataquality.terminal import console
+    from dataquality.track.workspace import configuration
+
+    if out is None and not dry_run:
+        raise fixing.FixError("fix.need_output")
+    config = configuration(optional_project(), schemas_dir, rules_dir)
+    if out is not None:
+        fixing.check_output(file, out)
+    plan = fixing.plan(file, config, lang)
+    if not plan.changes:
+        click.echo(text("fix.nothing", lang, file=file.name))
+    elif dry_run:
+        table = Table(title=text("fix.title", lang, n=len(plan.changes), file=file.name))
+        for key in ("cell", "field", "old", "new", "rule"):
+            table.add_column(text(f"fix.column.{key}", lang))
+        for c in plan.changes:
+            label = config.schemas[c.entity].fields[c.field].label(lang)
+            table.add_row(c.cell, label, c.old or "", c.new, ", ".join(c.rules))
+        console(highlight=False).print(table)
+    if dry_run or out is None:
+        return
+    written = fixing.write(plan, out, config, lang)
+    if plan.changes:
+        click.echo(text("fix.summary", lang, n=len(plan.changes), output=out))
+    for extra in written[1:]:
+        click.echo(text("fix.changes_csv", lang, path=extra))
+    counts = {s: sum(1 for i in plan.remaining if i.severity == s) for s in ("error", "warning", "info")}
+    if any(counts.values()):
+        click.echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
+                        infos=counts["info"], output=out))
+    else:
+        click.echo(text("fix.remaining_none", lang))
+
+
+@click.command()
+@click.argument("entity")
+@out_option("file", "the workbook to write (.xlsx).", required=True, aliases=("--output",))
+@click.option("--rows", type=click.IntRange(1, 20_000), default=1000, show_default=True, help="Rows that carry drop-downs and checks.")
+@config_option
+@rules_options
+@lang_option
+@handle_errors
+def template(entity: str, out: Path, rows: int, config_path: Path | None, schemas_dir: Path | None,
+             rules_dir: Path | None, lang: str) -> None:
+    """Write an import template for ENTITY (customer, product) generated from its schema."""
+    from dataquality import template as templates
+    from dataquality.track.workspace import configuration
+
+    config = configuration(optional_project(), schemas_dir, rules_dir)
+    path = templates.write(entity, config, out, lang, rows)
+    click.echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
+
+
+def register(main: click.Group) -> None:
+    main.add_command(fix)
+    main.add_command(template)

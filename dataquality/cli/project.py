@@ -1,0 +1,198 @@
+"""A project's nightly checks (issue 6): dq init, dq check, dq issues list/show, dq history.
+
+Exit codes of dq check: 0 nothing at or above --fail-on; 1 something is (new-error: an error new or
+reopened since the last run); 2 bad configuration or input, or the state database is held by
+another dq check for longer than lock.wait_seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dataquality.cli.options import (
+    COUNT,
+    config_option,
+    format_option,
+    handle_errors,
+    lang_option,
+    project_of,
+    quiet_option,
+    report_formats,
+)
+from dataquality.i18n import text
+from dataquality.thresholds import CHECK_FAIL_ON
+
+JSON_HELP = "console (a table) or json (the issue contract)."
+
+
+def _today(project: Any) -> Any:
+    from dataquality.track.clock import run_time
+
+    return run_time(project.timezone).date()
+
+
+def _sla(project: Any) -> Any:
+    from dataquality.track.tracker import Sla
+
+    return Sla(project.sla, project.calendar())
+
+
+@click.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--demo", is_flag=True, help="Also write the sample workbooks into FOLDER/data/.")
+@click.option("--force", is_flag=True, help="Overwrite an existing dq.yaml.")
+@lang_option
+@handle_errors
+def init(folder: Path, demo: bool, force: bool, lang: str) -> None:
+    """Create a project in FOLDER: a commented dq.yaml and copies of the schemas and rules to edit."""
+    from dataquality.approve.commands import ensure_key
+    from dataquality.store import DEFAULT_STATE_DIR
+    from dataquality.track.scaffold import init_project
+
+    config = init_project(folder, lang=lang, force=force)
+    click.echo(text("track.init_done", lang, folder=folder, config=config))
+    created = ensure_key(Path(folder) / DEFAULT_STATE_DIR)
+    if created is not None:
+        click.echo(text("keys.created", lang, file=created))
+    if demo:
+        from dataquality.demo import write_demo
+
+        write_demo(folder / "data")
+        click.echo(text("track.init_demo", lang, folder=folder / "data"))
+
+
+@click.command()
+@config_option
+@click.option("--fail-on", type=click.Choice(CHECK_FAIL_ON), default=None,
+              help="Exit 1 on errors, on warnings or worse, only on errors new since the last run, or never (default: dq.yaml's fail_on, else new-error).")
+@format_option(None, None, "Comma-separated report formats (default: dq.yaml's reports.formats, else every format but console).",
+               several=True)
+@click.option("--wait", "wait_seconds", type=float, default=None, help="Seconds to wait for another dq check on the same database (default: dq.yaml's lock.wait_seconds, 60).")
+@click.option("--limit", type=COUNT, default=20, show_default=True, help="Issues shown on the console.")
+@quiet_option("Only the one-line summary.")
+@lang_option
+@handle_errors
+def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_seconds: float | None, limit: int,
+          quiet: bool, lang: str) -> None:
+    """Nightly check of a project: all entities, approvals, issue numbers and ages, reports in reports/<time>/."""
+    from dataquality import progress
+    from dataquality.approve.commands import audit_head
+    from dataquality.check import run_check
+    from dataquality.fileio import atomic_open
+    from dataquality.report import ReportOptions, write_reports
+    from dataquality.track.project import open_project_store
+
+    project = project_of()
+    names = report_formats(fmt, lang) if fmt else None
+    with progress.status(quiet) as say:
+        outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds)
+    if not quiet:
+        write_reports(outcome.result, ["console"], ReportOptions(lang=lang, limit=limit))
+    if outcome.fallback_years:
+        click.echo(text("track.calendar_fallback", lang, years=", ".join(map(str, outcome.fallback_years))), err=True)
+    click.echo(text("track.summary", lang, run=outcome.run_id, **outcome.counts))
+    if outcome.rerun_of:
+        click.echo(text("track.rerun", lang, run=outcome.rerun_of))
+    click.echo(text("track.reports_in", lang, path=outcome.run_dir))
+    # The audit head, kept beside the run's reports (audit-head.txt) as an anchor outside the database.
+    with open_project_store(project) as store:
+        head = audit_head(store, project.state_dir)
+    with atomic_open(Path(outcome.run_dir) / "audit-head.txt") as fh:
+        fh.write(head.head + "\n")
+    click.echo(text("audit.head", lang, head=head.head))
+    if head.problems:
+        click.echo(text("audit.check_broken", lang, n=len(head.problems), first=head.problems[0].message(lang)), err=True)
+    click.echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
+    sys.exit(outcome.exit_code)
+
+
+@click.group()
+def issues() -> None:
+    """Tracked issues: their numbers, statuses, ages and history."""
+
+
+@issues.command("list")
+@config_option
+@click.option("--status", type=click.Choice(["open", "new", "reopened", "resolved", "all"]), default="open",
+              show_default=True, help="Which issues: open = not resolved (new, open or reopened).")
+@click.option("--department", default=None, help="Only this department's issues, e.g. 财务部.")
+@click.option("--overdue", is_flag=True, help="Only issues past their due date.")
+@format_option(["console", "json"], "console", JSON_HELP, json_alias=True)
+@lang_option
+@handle_errors
+def issues_list(config_path: Path | None, status: str, department: str | None, overdue: bool, fmt: str, lang: str) -> None:
+    """List tracked issues with number, status, department, age in working days and due date."""
+    import json
+
+    from dataquality.track.history import list_issues
+    from dataquality.track.project import open_project_store
+    from dataquality.track.views import issues_table
+
+    project = project_of()
+    with open_project_store(project) as store:
+        found = list_issues(store, _sla(project), _today(project), status=status, department=department,
+                            overdue=overdue, prefix=project.issue_prefix)
+    if fmt == "json":
+        click.echo(json.dumps([i.to_dict(lang) for i in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo(text("track.no_issues", lang))
+        return
+    issues_table(found, lang)
+
+
+@issues.command("show")
+@click.argument("number")
+@config_option
+@lang_option
+@handle_errors
+def issues_show(number: str, config_path: Path | None, lang: str) -> None:
+    """Show one issue (e.g. DQ-000123): what is wrong, where, its age and due date, and its history."""
+    from dataquality.errors import DQError
+    from dataquality.track.history import issue_detail
+    from dataquality.track.project import open_project_store
+    from dataquality.track.tracker import parse_number
+    from dataquality.track.views import issue_view
+
+    project = project_of()
+    n = parse_number(number)
+    with open_project_store(project) as store:
+        found = issue_detail(store, n, _sla(project), _today(project), project.issue_prefix) if n is not None else None
+    if found is None:
+        raise DQError("track.unknown_issue", number=number)
+    issue_view(*found, lang)
+
+
+@click.command()
+@config_option
+@click.option("--limit", type=COUNT, default=30, show_default=True, help="The last N runs.")
+@format_option(["console", "json"], "console", "console (a table) or json.", json_alias=True)
+@lang_option
+@handle_errors
+def history(config_path: Path | None, limit: int, fmt: str, lang: str) -> None:
+    """The trend: issues per run by severity and department, oldest first."""
+    import json
+
+    from dataquality.track.history import history as run_history
+    from dataquality.track.project import open_project_store
+    from dataquality.track.views import history_table
+
+    project = project_of()
+    with open_project_store(project) as store:
+        runs = run_history(store, limit)
+    if fmt == "json":
+        click.echo(json.dumps(runs, ensure_ascii=False, indent=2))
+        return
+    if not runs:
+        click.echo(text("track.no_runs", lang))
+        return
+    history_table(runs, lang)
+
+
+def register(main: click.Group) -> None:
+    for command in (init, check, issues, history):
+        main.add_command(command)
