@@ -29,7 +29,7 @@ from dataquality.report.annotated_xlsx import (
 )
 from dataquality.report.common import where
 from dataquality.report.sheet_tree import SheetXmlError, restyle
-from dataquality.safe_text import excel_text, xml_text
+from dataquality.safe_text import excel_text, xml_escaped_cells, xml_text
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -300,13 +300,7 @@ class XlsxEditor:
         source = self.source
 
         def save(tmp: Path) -> None:
-            with zipfile.ZipFile(source) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
-                for info in zin.infolist():
-                    if info.filename in changed:
-                        continue
-                    zout.writestr(info, zin.read(info.filename), compress_type=info.compress_type)
-                for name, data in changed.items():
-                    zout.writestr(name, data)
+            copy_parts(source, tmp, changed)
 
         return save
 
@@ -322,6 +316,23 @@ class XlsxEditor:
             if target and target in names:
                 out[name] = _Part(target, _rels_name(target))
         return out
+
+
+BIG_PART = 1 << 20  # parts larger than this are deflated fast (level 1): seconds saved, a somewhat larger file
+
+
+def copy_parts(source: Path, target: Path, changed: dict[str, bytes], dropped: set[str] | frozenset[str] = frozenset()) -> None:
+    """Write `target` as `source`'s zip with the `changed` parts replaced or added and `dropped` left out;
+    every other part keeps its content."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+        for info in zin.infolist():
+            if info.filename in changed or info.filename in dropped:
+                continue
+            data = zin.read(info.filename)
+            level = 1 if len(data) > BIG_PART else 6
+            zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
+        for name, data in changed.items():
+            zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(data) > BIG_PART else 6)
 
 
 def _unescape(value: str) -> str:
@@ -422,29 +433,42 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
            "<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)) + "</cols>",
            "<sheetData>"]
 
-    def cell(ref: str, value: object, style: int | None = None) -> str:
-        s = f' s="{style}"' if style is not None else ""
-        if value is None or value == "":
-            return f'<c r="{ref}"{s}/>' if s else ""
-        # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_x(value)}</t></is></c>'
-
-    out.append('<row r="1">' + "".join(cell(f"{letters(c)}1", h, head_xf) for c, h in enumerate(header)) + "</row>")
-    links = []
-    col_names = [letters(c) for c in range(len(header))]
+    # Built column by column from one escaped list of every value: no function call per cell.
+    # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
+    ncols = len(header)
+    col_names = [letters(c) for c in range(ncols)]
+    head = "".join(f'<c r="{col_names[c]}1" s="{head_xf}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                   for c, v in enumerate(xml_escaped_cells([str(h) for h in header])))
+    out.append(f'<row r="1">{head}</row>')
     cell_col = 5  # the "cell" column
-    for n, (issue, values) in enumerate(zip(issues, rows, strict=True), start=2):
-        cells = []
-        for c, v in enumerate(values):
-            style = sev_xf[issue.severity] if c == 1 else (link_xf if c == cell_col and issue.row is not None and issue.sheet else None)
-            cells.append(cell(f"{col_names[c]}{n}", v, style))
-        out.append(f'<row r="{n}">' + "".join(cells) + "</row>")
-        if issue.row is not None and issue.sheet:
-            location = "'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"
-            links.append(f'<hyperlink ref="{letters(cell_col)}{n}" location={_attr(location)} '
-                         f"display={_attr(text('xlsx.go_to', lang, cell=where(issue)))}/>")
+    flat = xml_escaped_cells(["" if v is None else str(v) for row in rows for v in row])
+    numbers = range(2, len(issues) + 2)
+    linked = [issue.row is not None and bool(issue.sheet) for issue in issues]
+    columns = []
+    for c in range(ncols):
+        name = col_names[c]
+        values = flat[c::ncols]
+        if c == 1:
+            styled = [f' s="{sev_xf[issue.severity]}"' for issue in issues]
+        elif c == cell_col:
+            styled = [f' s="{link_xf}"' if link else "" for link in linked]
+        else:
+            columns.append([f'<c r="{name}{n}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v else ""
+                            for n, v in zip(numbers, values, strict=True)])
+            continue
+        columns.append([f'<c r="{name}{n}"{st} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v
+                        else (f'<c r="{name}{n}"{st}/>' if st else "")
+                        for n, v, st in zip(numbers, values, styled, strict=True)])
+    out.extend(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in zip(numbers, zip(*columns, strict=True), strict=True))
+    targets = [(n, issue) for n, issue, link in zip(numbers, issues, linked, strict=True) if link]
+    locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
+                                   for _, issue in targets], attribute=True)
+    shown = xml_escaped_cells([text("xlsx.go_to", lang, cell=where(issue)) for _, issue in targets], attribute=True)
+    link_col = letters(cell_col)
+    links = [f'<hyperlink ref="{link_col}{n}" location="{loc}" display="{disp}"/>'
+             for (n, _), loc, disp in zip(targets, locations, shown, strict=True)]
     if not issues:
-        out.append(f'<row r="2">{cell("A2", text("xlsx.no_issues", lang))}</row>')
+        out.append(f'<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">{_x(text("xlsx.no_issues", lang))}</t></is></c></row>')
     out.append("</sheetData>")
     if issues:
         out.append(f'<autoFilter ref="A1:{letters(len(header) - 1)}{len(issues) + 1}"/>')

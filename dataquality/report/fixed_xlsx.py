@@ -47,6 +47,7 @@ from dataquality.report.annotate_xml import (
     _unescape,
     _x,
     comments_xml,
+    copy_parts,
     vml_xml,
 )
 from dataquality.report.annotated_xlsx import col_index, letters
@@ -66,7 +67,6 @@ AUTHOR = "dq fix"
 NOTE_WIDTH, NOTE_HEIGHT = 260, 90
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _CT_CALC_CHAIN = "calcChain"
-_BIG_PART = 8 << 20  # rewritten parts larger than this are deflated fast (level 1) rather than small
 
 
 @dataclass(frozen=True)
@@ -312,13 +312,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
         changed["[Content_Types].xml"] = ctypes.encode("utf-8")
         changed[styles_name] = styles.render().encode("utf-8")
 
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
-            for info in zin.infolist():
-                if info.filename in changed or info.filename in dropped:
-                    continue
-                zout.writestr(info, zin.read(info.filename), compress_type=info.compress_type)
-            for name, data in changed.items():
-                zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(data) > _BIG_PART else 6)
+    copy_parts(source, target, changed, dropped)
 
 
 def _unused(taken: set[str], pattern: str) -> str:

@@ -136,11 +136,12 @@ class Sheet:
         return self.parse(self.xml[self.tail_start: self.tail_end])
 
     def edit(self, wanted: Iterable[int], edit_row: Callable[[etree._Element, int], None],
-             tail: Fragment | None = None, append: list[etree._Element] | None = None) -> bytes:
+             tail: Fragment | None = None, append: list[etree._Element] | None = None, append_xml: bytes = b"") -> bytes:
         """The part with each wanted row edited in place by `edit_row(row element, number)`.
 
         Every wanted row must exist (raises SpliceUnsupported otherwise: the tree editor creates rows).
-        `tail`, when given, replaces what follows </sheetData>; `append` rows go at the end of the data.
+        `tail`, when given, replaces what follows </sheetData>; `append` rows (elements, or `append_xml`,
+        rows already serialised in the part's main namespace without a prefix) go at the end of the data.
         """
         numbers, starts, ends = self.rows()
         index = {n: i for i, n in enumerate(numbers)}
@@ -173,6 +174,12 @@ class Sheet:
             out.append(xml[pos:a])
             out.append(self.render(fragment))
             pos = b
+        if append_xml:
+            if self.p:
+                raise SpliceUnsupported("rows given as XML need the main namespace as the default")
+            out.append(xml[pos: self.data_end])
+            out.append(append_xml)
+            pos = self.data_end
         if append:
             out.append(xml[pos: self.data_end])
             shell = Fragment(etree.fromstring(self.root_start + self.root_end, _PARSER))

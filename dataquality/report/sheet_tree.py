@@ -190,13 +190,35 @@ def cell_at(row: etree._Element, number: int, col: int, cells: dict[int, etree._
     return new, True
 
 
+def cells_for(row: etree._Element, number: int, cols: Iterable[int]) -> tuple[dict[int, etree._Element], dict[int, etree._Element] | None]:
+    """The existing cells of `row` at the wanted columns, found by their references (no parsing of
+    every reference in the row); the second value is every cell by column when some wanted cell is
+    missing or a cell has no reference (cell_at needs it to keep the order), else None."""
+    refs = {f"{letters(c)}{number}": c for c in cols}
+    found: dict[int, etree._Element] = {}
+    ctag = _tag(row, "c")
+    for cell in row.iterchildren(ctag):
+        r = cell.get("r")
+        if r is None:
+            every = row_cells(row)
+            return {c: every[c] for c in refs.values() if c in every}, every
+        c = refs.get(r)
+        if c is not None:
+            found[c] = cell
+    return found, (row_cells(row) if len(found) < len(refs) else None)
+
+
 def _restyle_row(row: etree._Element, number: int, cols: dict[int, Severity], fill_style: Callable[[int, str], int]) -> None:
     base_style = row_style(row)
-    cells = row_cells(row)
+    found, every = cells_for(row, number, cols)
     for c in sorted(cols):
-        cell, new = cell_at(row, number, c, cells)
+        cell = found.get(c)
+        new = cell is None
+        if cell is None:
+            assert every is not None  # cells_for gives every cell when one is missing
+            cell, new = cell_at(row, number, c, every)
         base = base_style if new else int(cell.get("s", str(base_style)))
         cell.set("s", str(fill_style(base, FILLS[cols[c]])))
 
 
-__all__ = ["Fragment", "SheetXmlError", "cell_at", "edit_sheet", "legacy_drawing", "merged_ranges", "restyle", "row_cells", "row_style"]
+__all__ = ["Fragment", "SheetXmlError", "cell_at", "cells_for", "edit_sheet", "legacy_drawing", "merged_ranges", "restyle", "row_cells", "row_style"]
