@@ -136,10 +136,13 @@ class Sheet:
         return self.parse(self.xml[self.tail_start: self.tail_end])
 
     def edit(self, wanted: Iterable[int], edit_row: Callable[[etree._Element, int], None],
-             tail: Fragment | None = None, append: list[etree._Element] | None = None, append_xml: bytes = b"") -> bytes:
+             tail: Fragment | None = None, append: list[etree._Element] | None = None, append_xml: bytes = b"",
+             fast_row: Callable[[bytes, int], bytes | None] | None = None) -> bytes:
         """The part with each wanted row edited in place by `edit_row(row element, number)`.
 
         Every wanted row must exist (raises SpliceUnsupported otherwise: the tree editor creates rows).
+        `fast_row(row bytes, number)`, when given, may return the edited row without parsing it
+        (None: parse it and use `edit_row`).
         `tail`, when given, replaces what follows </sheetData>; `append` rows (elements, or `append_xml`,
         rows already serialised in the part's main namespace without a prefix) go at the end of the data.
         """
@@ -149,18 +152,16 @@ class Sheet:
         missing = [n for n in want if n not in index]
         if missing:
             raise SpliceUnsupported(f"row {missing[0]} is not in the part")
-        groups: list[list[int]] = []
-        for n in want:
-            i = index[n]
-            if groups and i - index[groups[-1][-1]] <= _GAP:
-                groups[-1].append(n)
-            else:
-                groups.append([n])
         xml = self.xml
         out: list[bytes] = []
         pos = 0
-        for group in groups:
-            first, last = index[group[0]], index[group[-1]]
+        pending: list[int] = []
+
+        def flush() -> None:
+            nonlocal pos
+            if not pending:
+                return
+            first, last = index[pending[0]], index[pending[-1]]
             a, b = starts[first], ends[last]
             fragment = self.parse(xml[a:b])
             rows = {}
@@ -169,11 +170,27 @@ class Sheet:
                 rows[int(r) if r is not None and r.isdigit() else -1] = el
             if list(rows) != numbers[first: last + 1]:
                 raise SpliceUnsupported("the rows parsed are not the rows scanned")
-            for n in group:
+            for n in pending:
                 edit_row(rows[n], n)
             out.append(xml[pos:a])
             out.append(self.render(fragment))
             pos = b
+            pending.clear()
+
+        for n in want:
+            i = index[n]
+            if fast_row is not None:
+                done = fast_row(xml[starts[i]:ends[i]], n)
+                if done is not None:
+                    flush()
+                    out.append(xml[pos:starts[i]])
+                    out.append(done)
+                    pos = ends[i]
+                    continue
+            if pending and i - index[pending[-1]] > _GAP:
+                flush()
+            pending.append(n)
+        flush()
         if append_xml:
             if self.p:
                 raise SpliceUnsupported("rows given as XML need the main namespace as the default")

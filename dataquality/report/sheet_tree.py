@@ -10,6 +10,7 @@ Python only visits the rows that change.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
@@ -46,10 +47,12 @@ def _number(ref: str | None) -> tuple[str, int | None]:
 
 
 def edit_sheet(xml: bytes, rows: Iterable[int], edit_row: RowEdit, edit_tail: TailEdit | None = None,
-               append: Callable[[int, QName], list[etree._Element]] | None = None) -> bytes:
+               append: Callable[[int, QName], list[etree._Element]] | None = None,
+               fast_row: Callable[[bytes, bytes, int], bytes | None] | None = None) -> bytes:
     """The worksheet with `edit_row(row, number)` applied to each wanted row (created when missing),
     `edit_tail` to the elements after <sheetData> (before any row), and the rows `append(last row number, qname)` makes
-    added at the end of the data."""
+    added at the end of the data. `fast_row(prefix, row bytes, number)` may edit a row without
+    parsing it (sheet_splice guarantees that '<' in the part only ever starts markup)."""
     rows = sorted(set(rows))
     try:
         sheet = Sheet(xml)
@@ -57,7 +60,8 @@ def edit_sheet(xml: bytes, rows: Iterable[int], edit_row: RowEdit, edit_tail: Ta
         if tail is not None and edit_tail is not None:
             edit_tail(tail.root)
         extra = append(sheet.last_row(), sheet.qname) if append is not None else None
-        return sheet.edit(rows, edit_row, tail, extra)
+        fast = (lambda row, number: fast_row(sheet.p, row, number)) if fast_row is not None else None
+        return sheet.edit(rows, edit_row, tail, extra, fast_row=fast)
     except SpliceUnsupported:
         pass
     try:
@@ -137,7 +141,54 @@ def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int]
     def edit(row: etree._Element, number: int) -> None:
         _restyle_row(row, number, wanted[number], fill_style)
 
-    return edit_sheet(xml, wanted, edit, legacy_drawing(legacy_rel_id) if legacy_rel_id is not None else None)
+    def fast(prefix: bytes, row: bytes, number: int) -> bytes | None:
+        return restyle_bytes(prefix, row, number, wanted[number], fill_style)
+
+    return edit_sheet(xml, wanted, edit, legacy_drawing(legacy_rel_id) if legacy_rel_id is not None else None,
+                      fast_row=fast)
+
+
+_START_TAG = re.compile(rb"<[^\s>/]+(?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+_S_ATTR = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+_CUSTOM = re.compile(rb"\scustomFormat\s*=\s*[\"'](1|true)[\"']")
+
+
+def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severity],
+                  fill_style: Callable[[int, str], int]) -> bytes | None:
+    """The row with each wanted cell's style replaced, edited as bytes; None when a wanted cell is
+    missing or written unusually (the caller parses the row instead)."""
+    head = _START_TAG.match(row)
+    if head is None:
+        return None
+    row_style_ = 0
+    if _CUSTOM.search(head.group(0)):
+        m = _S_ATTR.search(head.group(0))
+        row_style_ = int(m.group(1)) if m else 0
+    edits = []
+    for c, severity in cols.items():
+        at = row.find(b"<" + prefix + b'c r="' + f"{letters(c)}{number}".encode() + b'"', head.end())
+        if at < 0:
+            return None
+        tag = _START_TAG.match(row, at)
+        if tag is None:
+            return None
+        m = _S_ATTR.search(tag.group(0))
+        base = int(m.group(1)) if m else row_style_
+        style = str(fill_style(base, FILLS[severity])).encode()
+        if m is not None:
+            new = tag.group(0)[: m.start(1)] + style + tag.group(0)[m.end(1):]
+        else:
+            cut = len(b"<" + prefix + b"c")
+            new = tag.group(0)[:cut] + b' s="' + style + b'"' + tag.group(0)[cut:]
+        edits.append((at, tag.end(), new))
+    edits.sort()
+    out, pos = [], 0
+    for a, b, new in edits:
+        out.append(row[pos:a])
+        out.append(new)
+        pos = b
+    out.append(row[pos:])
+    return b"".join(out)
 
 
 def _insert_row(data: etree._Element, row: etree._Element, number: int, q: QName) -> None:
