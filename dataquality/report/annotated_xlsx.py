@@ -115,11 +115,14 @@ def _key_columns(result: Result, source: Path) -> dict[str | None, int]:
 def marks_for(issues: Iterable[Issue], key_columns: dict[str | None, int]) -> list[Mark]:
     """The cells to annotate: issues with a row, on their column (or the key column of the row)."""
     cells: dict[tuple[str, int, int], list[Issue]] = defaultdict(list)
+    columns: dict[str, int] = {}
     for issue in issues:
         if issue.row is None:
             continue
         if issue.column:
-            col = col_index(issue.column)
+            col = columns.get(issue.column)
+            if col is None:
+                col = columns[issue.column] = col_index(issue.column)
         elif issue.sheet in key_columns:
             col = key_columns[issue.sheet]
         else:

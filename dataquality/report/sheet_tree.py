@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from lxml import etree
 
@@ -153,6 +154,11 @@ _S_ATTR = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
 _CUSTOM = re.compile(rb"\scustomFormat\s*=\s*[\"'](1|true)[\"']")
 
 
+@cache
+def _letters(col: int) -> bytes:
+    return letters(col).encode()
+
+
 def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severity],
                   fill_style: Callable[[int, str], int]) -> bytes | None:
     """The row with each wanted cell's style replaced, edited as bytes; None when a wanted cell is
@@ -165,8 +171,10 @@ def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severi
         m = _S_ATTR.search(head.group(0))
         row_style_ = int(m.group(1)) if m else 0
     edits = []
+    needle = b"<" + prefix + b'c r="'
+    tail = f'{number}"'.encode()
     for c, severity in cols.items():
-        at = row.find(b"<" + prefix + b'c r="' + f"{letters(c)}{number}".encode() + b'"', head.end())
+        at = row.find(needle + _letters(c) + tail, head.end())
         if at < 0:
             return None
         tag = _START_TAG.match(row, at)
