@@ -419,6 +419,16 @@ def vml_xml(cells: list[tuple[int, int]], notes: list[str], first_block: int, wi
     return xml, first_block + blocks
 
 
+_EDGE_SPACE = frozenset(" \t\n\r\u3000")
+
+
+def _t(escaped: str) -> str:
+    """A <t> element for escaped text; xml:space only where edge whitespace must survive."""
+    if escaped[0] in _EDGE_SPACE or escaped[-1] in _EDGE_SPACE:
+        return f'<t xml:space="preserve">{escaped}</t>'
+    return f"<t>{escaped}</t>"
+
+
 def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
     header, rows = issue_rows(issues, lang, cache)
     p = styles.p
@@ -453,10 +463,10 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
         elif c == cell_col:
             styled = [f' s="{link_xf}"' if link else "" for link in linked]
         else:
-            columns.append([f'<c r="{name}{n}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v else ""
+            columns.append([f'<c r="{name}{n}" t="inlineStr"><is>{_t(v)}</is></c>' if v else ""
                             for n, v in zip(numbers, values, strict=True)])
             continue
-        columns.append([f'<c r="{name}{n}"{st} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v
+        columns.append([f'<c r="{name}{n}"{st} t="inlineStr"><is>{_t(v)}</is></c>' if v
                         else (f'<c r="{name}{n}"{st}/>' if st else "")
                         for n, v, st in zip(numbers, values, styled, strict=True)])
     out.extend(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in zip(numbers, zip(*columns, strict=True), strict=True))
