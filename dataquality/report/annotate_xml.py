@@ -473,7 +473,8 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
     targets = [(n, issue) for n, issue, link in zip(numbers, issues, linked, strict=True) if link]
     locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
                                    for _, issue in targets], attribute=True)
-    shown = xml_escaped_cells([text("xlsx.go_to", lang, cell=where(issue)) for _, issue in targets], attribute=True)
+    go_to = text("xlsx.go_to", lang, cell="\x00")  # formatted once; each link puts its cell in
+    shown = xml_escaped_cells([go_to.replace("\x00", where(issue)) for _, issue in targets], attribute=True)
     link_col = letters(cell_col)
     links = [f'<hyperlink ref="{link_col}{n}" location="{loc}" display="{disp}"/>'
              for (n, _), loc, disp in zip(targets, locations, shown, strict=True)]

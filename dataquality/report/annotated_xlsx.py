@@ -53,6 +53,8 @@ class Mark:
 
     @property
     def severity(self) -> Severity:
+        if len(self.issues) == 1:
+            return self.issues[0].severity
         return max((i.severity for i in self.issues), key=lambda s: s.rank)
 
     @property
