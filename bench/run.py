@@ -239,6 +239,7 @@ class Bench:
         new = self.data.get("product", self.a.rows, "--mutate", "0.01")
         work = self.out("changes")
         work.mkdir()
+        (work / ".dq").mkdir()  # --state-dir names an existing folder (dq refuses to guess a new one)
         rv, rc = interleaved(dq("validate", base, "--format", "json", "--out", work / "v", "--quiet"),
                              dq("changes", "show", new, "--baseline", base, "--format", "json", "--state-dir", work / ".dq"),
                              self.side_repeat, cwd=work)

@@ -35,6 +35,7 @@ from dataquality.load.grid import (
     sniff_kind,
 )
 from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
+from dataquality.report.fixed_xlsx import CHANGED_FILL  # noqa: F401 - re-exported: the colour of a corrected cell
 
 # A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than
 # this mean two rules undo each other, which is a configuration conflict.
@@ -42,7 +43,6 @@ MAX_ROUNDS = 6
 WORKBOOK_OUTPUTS = {".xlsx", ".xlsm"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
-CHANGED_FILL = "FFF2CC"  # light amber: visible, prints fine in black and white
 
 
 class FixError(DQError):
@@ -188,76 +188,34 @@ def _schema(config: Config, entity: str) -> EntitySchema:
 
 
 def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Path:
-    from openpyxl import load_workbook
-    from openpyxl.cell.cell import MergedCell
-    from openpyxl.comments import Comment
-    from openpyxl.styles import PatternFill
-
-    from dataquality.safe_text import excel_text
-    from dataquality.xlsx import put
+    from dataquality.report.fixed_xlsx import CellWrite, ChangesSheet, write_fixed
 
     if not fix.changes:
         # Nothing certain to correct: the copy is the input, byte for byte.
         with atomic_path(output) as tmp:
             shutil.copyfile(fix.path, tmp)
         return output
-    wb = load_workbook(fix.path, keep_vba=output.suffix.lower() == ".xlsm")
-    fill = PatternFill("solid", start_color=CHANGED_FILL, end_color=CHANGED_FILL)
     run_at = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M")
+    cells = []
+    rows = []
+    rule_names: dict[str, str] = {}
     for change in fix.changes:
-        ws = wb[change.sheet] if change.sheet else wb.active
-        cell = ws[f"{change.column}{change.row}"]
-        if isinstance(cell, MergedCell):
-            continue  # a value merged down is held by the range's top-left cell, corrected on its own row
         spec = _schema(config, change.entity).fields[change.field]
         value, number_format = _cell_value(spec, change.new)
-        put(cell, value)
-        if number_format:
-            cell.number_format = number_format
-        elif isinstance(value, (int, float)) and cell.number_format == "@":
-            cell.number_format = "General"  # a text format would make Excel treat the next edit as text again
-        cell.fill = fill
         note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
-        previous = cell.comment.text + "\n" if cell.comment is not None else ""
-        cell.comment = Comment(excel_text(previous + note), "dq fix", width=260, height=90)
-    _changes_sheet(wb, fix.changes, config, lang, run_at)
-    with atomic_path(output) as tmp:
-        wb.save(tmp)
-    return output
-
-
-def _changes_sheet(wb: Any, changes: list[CellChange], config: Config, lang: str, run_at: str) -> None:
-    """List the changes on the Changes sheet; a second run adds its rows below the first's."""
-    from openpyxl.styles import Font
-
-    from dataquality.xlsx import put
-
-    title = text("fix.sheet_name", lang)
-    headers = [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")]
-    n = 2
-    while title in wb.sheetnames and [c.value for c in wb[title][1]][: len(headers)] != headers:
-        title = f"{text('fix.sheet_name', lang)} {n}"  # the workbook's own sheet of that name is left alone
-        n += 1
-    if title in wb.sheetnames:
-        ws = wb[title]
-    else:
-        ws = wb.create_sheet(title)
-        ws.append(headers)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        for letter, width in zip("ABCDEF", (16, 24, 28, 28, 22, 18), strict=True):
-            ws.column_dimensions[letter].width = width
-    start = ws.max_row + 1  # computed once: openpyxl's max_row walks every cell
-    for r, change in enumerate(changes, start=start):
-        spec = _schema(config, change.entity).fields[change.field]
-        rules = ", ".join(f"{code} {text(f'rules.{code}.title', lang)}" for code in change.rules)
+        cells.append(CellWrite(change.sheet, change.row, change.column, value, number_format, note))
+        for code in change.rules:
+            if code not in rule_names:
+                rule_names[code] = f"{code} {text(f'rules.{code}.title', lang)}"
         # "label (name)" never reads as a header, so the loader cannot mistake this sheet for data.
-        row = [change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new, rules, run_at]
-        for c, value in enumerate(row, start=1):
-            cell = ws.cell(row=r, column=c)
-            put(cell, value)
-            cell.number_format = "@"
+        rows.append([change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new,
+                     ", ".join(rule_names[code] for code in change.rules), run_at])
+    sheet = ChangesSheet(text("fix.sheet_name", lang),
+                         [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")],
+                         rows, (16, 24, 28, 28, 22, 18))
+    with atomic_path(output) as tmp:
+        write_fixed(fix.path, tmp, cells, sheet, keep_vba=output.suffix.lower() == ".xlsm")
+    return output
 
 
 # --- CSV ------------------------------------------------------------------------------------

@@ -88,9 +88,12 @@ def text(key: str, lang: str = "en", /, **params: Any) -> str:
     entry = catalogue().get(key)
     if entry is None:
         raise KeyError(f"no message {key!r} in the catalogue")
-    template = entry[normalise_lang(lang)]
+    template = entry[lang if lang in LANGUAGES else normalise_lang(lang)]
     try:
-        return _FORMATTER.format(template, **params)
+        if ":?" in template:
+            return _FORMATTER.format(template, **params)
+        # No plural field: str.format gives the same text in C (reports call this per issue).
+        return template.format(**params) if "{" in template or "}" in template else template
     except (KeyError, IndexError, ValueError):
         return template
 

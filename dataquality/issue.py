@@ -26,7 +26,10 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """2 for error, 1 for warning, 0 for info: for comparisons and sorting."""
-        return {"error": 2, "warning": 1, "info": 0}[self.value]
+        return _RANK[self._value_]
+
+
+_RANK = {"error": 2, "warning": 1, "info": 0}
 
 
 class Status(StrEnum):
@@ -185,9 +188,9 @@ class Issue:
 _TRACKING_FIELDS = frozenset({"status", "first_seen", "tracking"})
 
 
-def to_dicts(issues: list[Issue], lang: str = "en") -> list[dict[str, Any]]:
-    """`to_dict` of many issues: issues that say the same thing (same rule, value, field, parameters
-    and partner rows) share one formatted message and hint, e.g. 100,000 rows with one unknown department.
+def texts_of(issues: list[Issue], lang: str = "en") -> list[tuple[str, str]]:
+    """(message, hint) of every issue: issues that say the same thing (same rule, value, field,
+    parameters and partner rows) share one formatted text, e.g. 100,000 rows with one unknown department.
 
     The parameters are told apart by identity, which is safe while `issues` keeps them all alive.
     """
@@ -198,8 +201,13 @@ def to_dicts(issues: list[Issue], lang: str = "en") -> list[dict[str, Any]]:
         texts = said.get(key)
         if texts is None:
             texts = said[key] = issue.texts(lang)
-        out.append(issue.to_dict(lang, texts))
+        out.append(texts)
     return out
+
+
+def to_dicts(issues: list[Issue], lang: str = "en") -> list[dict[str, Any]]:
+    """`to_dict` of many issues, each text formatted once (texts_of)."""
+    return [issue.to_dict(lang, texts) for issue, texts in zip(issues, texts_of(issues, lang), strict=True)]
 
 
 def sort_key(issue: Issue) -> tuple:

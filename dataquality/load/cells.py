@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from dataquality.load.limits import sheet_tail
+
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -114,8 +116,8 @@ def _xlsx_padded_styles(zf: zipfile.ZipFile) -> dict[int, PaddedFormat]:
     return out
 
 
-def _xlsx_merged(zf: zipfile.ZipFile, member: str) -> list[tuple[int, int, int, int]]:
-    """The `<mergeCells>` of a sheet part, read from its tail without holding the part in memory."""
+def _sheet_tail(zf: zipfile.ZipFile, member: str) -> tuple[bytes, bool]:
+    """The part from </sheetData> on (and whether it was found), without holding the part in memory."""
     tail = b""
     found = False
     with zf.open(member) as fh:
@@ -135,8 +137,15 @@ def _xlsx_merged(zf: zipfile.ZipFile, member: str) -> list[tuple[int, int, int, 
                 tail = window[at:]
             else:
                 tail = window[-64:]
-    if not found:
-        return []
+    return tail, found
+
+
+def _xlsx_merged(zf: zipfile.ZipFile, member: str, tail: bytes | None = None) -> list[tuple[int, int, int, int]]:
+    """The `<mergeCells>` of a sheet part, from its tail (`tail`: as the limits scan kept it)."""
+    if tail is None:
+        tail, found = _sheet_tail(zf, member)
+        if not found:
+            return []
     start = tail.find(b"<mergeCells")
     if start < 0:
         return []
@@ -166,7 +175,8 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None) -> SheetCel
                 if index >= len(members) or members[index] not in zf.namelist():
                     return SheetCells()
                 member = members[index]
-                return SheetCells(_xlsx_merged(zf, member), _xlsx_padded_styles(zf), member)
+                # The limits scan already inflated the part once and kept its tail.
+                return SheetCells(_xlsx_merged(zf, member, sheet_tail(path, member)), _xlsx_padded_styles(zf), member)
         if kind in ("xls", "ods"):
             import python_calamine
 

@@ -54,6 +54,7 @@ def configure(limits: Limits | None) -> None:
     global _current
     _current = limits
     _seen.clear()
+    _tails.clear()
 
 
 def current() -> Limits:
@@ -63,6 +64,25 @@ def current() -> Limits:
 
 # (path, inode, size, mtime) of files already judged: sniff_kind runs more than once per file.
 _seen: set[tuple[str, int, int, int]] = set()
+# What follows </sheetData> in each sheet part scanned (merged ranges ...), kept for load.cells so
+# the part is inflated once: (file key, part name) -> bytes.
+_tails: dict[tuple[tuple[str, int, int, int], str], bytes] = {}
+_TAIL_MAX = 16 << 20  # a larger tail is not kept (cells reads it itself)
+
+
+def _key(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def sheet_tail(path: Path, member: str) -> bytes | None:
+    """The bytes from </sheetData> to the end of sheet part `member`, as the limits scan saw them
+    (None when the file was not scanned, or changed since)."""
+    key = _key(path)
+    return _tails.get((key, member)) if key is not None else None
 
 
 def check_input(path: Path) -> None:
@@ -89,7 +109,7 @@ def check_input(path: Path) -> None:
     except OSError:
         return  # sniff_kind names the error
     if head == b"PK":
-        _check_zip(path, limits)
+        _check_zip(path, limits, key)
     elif st.st_size > limits.max_bytes:
         _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
     _seen.add(key)
@@ -102,7 +122,7 @@ def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> Non
     )
 
 
-def _check_zip(path: Path, limits: Limits) -> None:
+def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None = None) -> None:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
@@ -117,7 +137,9 @@ def _check_zip(path: Path, limits: Limits) -> None:
         for info in infos:
             name = info.filename
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
+                tail = _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
+                if key is not None and tail is not None:
+                    _tails[(key, name)] = tail
             elif name.lower().endswith("sharedstrings.xml"):
                 _check_strings(zf, info, path, limits, budget)
 
@@ -184,10 +206,23 @@ def _column_number(letters: bytes) -> int:
 
 
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str, limits: Limits,
-                 budget: list[int]) -> None:
+                 budget: list[int]) -> bytes | None:
+    """Refuse a sheet past the limits; returns its tail from </sheetData> (None if not found or too big)."""
     max_row = rows = 0
     widest = b"Z"  # a sheet with cells spans at least one column; single letters are bounded by Z
+    tail: list[bytes] | None = None
+    size = 0
     for chunk, fresh in _stream(zf, info, path, budget):
+        if tail is None:
+            at = chunk.find(b"</sheetData>", max(fresh - len(b"</sheetData>"), 0))
+            if at < 0:
+                at = chunk.find(b"<sheetData/>", max(fresh - len(b"<sheetData/>"), 0))
+            if at >= 0:
+                tail = [chunk[at:]]
+                size = len(tail[0])
+        elif size <= _TAIL_MAX:
+            tail.append(chunk[fresh:])
+            size += len(chunk) - fresh
         odd = chunk.count(b'r="') != chunk.count(b' r="')
         found = (_ROW_ANY if odd else _ROW).findall(chunk)
         if found:
@@ -202,6 +237,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
+    return b"".join(tail) if tail is not None and size <= _TAIL_MAX else None
 
 
 _SI = (b"<si>", b"<si/>", b"<si ")

@@ -29,7 +29,7 @@ from dataquality.report.annotated_xlsx import (
 )
 from dataquality.report.common import where
 from dataquality.report.sheet_tree import SheetXmlError, restyle
-from dataquality.safe_text import excel_text, xml_text
+from dataquality.safe_text import excel_text, xml_escaped_cells, xml_text
 
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -41,6 +41,10 @@ _CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.wor
 _CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 
+
+
+# The number formats every workbook has without declaring them (ECMA-376 18.8.30), those dq uses.
+_BUILTIN_FORMATS = {0: "General", 1: "0", 2: "0.00", 3: "#,##0", 4: "#,##0.00", 9: "0%", 10: "0.00%", 14: "mm-dd-yy", 49: "@"}
 
 
 class Unsupported(Exception):
@@ -76,8 +80,11 @@ class Styles:
         self._new_fills: list[str] = []
         self._new_fonts: list[str] = []
         self._new_xfs: list[str] = []
-        self._clones: dict[tuple[int, str], int] = {}
+        self._clones: dict[tuple[int, str, str | None], int] = {}
         self._fill_ids: dict[str, int] = {}
+        self.numfmts = {int(i): _unescape(code) for i, code in re.findall(
+            rf'<{self.p}numFmt\b[^>]*?numFmtId="(\d+)"[^>]*?formatCode="([^"]*)"', xml)}
+        self._new_numfmts: dict[str, int] = {}
 
     def _section(self, name: str) -> re.Match[str]:
         m = re.search(rf"<{self.p}{name}\b[^>]*?(?:/>|>(.*?)</{self.p}{name}>)", self.xml, re.S)
@@ -107,21 +114,59 @@ class Styles:
         self._new_xfs.append(xml)
         return len(self.xfs) + len(self._new_xfs) - 1
 
-    def with_fill(self, style: int, rgb: str) -> int:
-        """The cell format `style` with a solid `rgb` fill: the cell keeps font, border and number format."""
-        key = (style, rgb)
+    def _base(self, style: int) -> str:
+        return self.xfs[style] if 0 <= style < len(self.xfs) else (self.xfs[0] if self.xfs else f'<{self.p}xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>')
+
+    def number_format(self, style: int) -> str:
+        """The number format code of cell format `style` ('General', '@', 'yyyy-mm-dd' ...)."""
+        m = re.search(r'\snumFmtId="(\d+)"', self._base(style).split(">", 1)[0])
+        fmt_id = int(m.group(1)) if m else 0
+        return self.numfmts.get(fmt_id) or _BUILTIN_FORMATS.get(fmt_id, "General")
+
+    def numfmt_id(self, code: str) -> int:
+        """The id of number format `code`: a built-in one, one the workbook has, or one added."""
+        for fmt_id, known in _BUILTIN_FORMATS.items():
+            if known == code:
+                return fmt_id
+        for fmt_id, known in self.numfmts.items():
+            if known == code:
+                return fmt_id
+        if code not in self._new_numfmts:
+            self._new_numfmts[code] = max([163, *self.numfmts, *self._new_numfmts.values()]) + 1
+        return self._new_numfmts[code]
+
+    def with_fill(self, style: int, rgb: str, number_format: str | None = None) -> int:
+        """The cell format `style` with a solid `rgb` fill: the cell keeps font, border and (unless
+        `number_format` is given) number format."""
+        key = (style, rgb, number_format)
         if key not in self._clones:
-            base = self.xfs[style] if 0 <= style < len(self.xfs) else (self.xfs[0] if self.xfs else f'<{self.p}xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>')
+            base = self._base(style)
             fill_id = self.fill(rgb)
             head_end = base.index(">")
             head, rest = base[:head_end], base[head_end:]
-            head = re.sub(r'\s(fillId|applyFill)="[^"]*"', "", head)
-            head = head.rstrip("/").rstrip() + f' fillId="{fill_id}" applyFill="1"' + ("/" if base[:head_end + 1].endswith("/>") else "")
+            drop = "fillId|applyFill|numFmtId|applyNumberFormat" if number_format is not None else "fillId|applyFill"
+            head = re.sub(rf'\s({drop})="[^"]*"', "", head)
+            extra = f' fillId="{fill_id}" applyFill="1"'
+            if number_format is not None:
+                extra += f' numFmtId="{self.numfmt_id(number_format)}" applyNumberFormat="1"'
+            head = head.rstrip("/").rstrip() + extra + ("/" if base[:head_end + 1].endswith("/>") else "")
             self._clones[key] = self.xf(head + rest)
         return self._clones[key]
 
     def render(self) -> str:
         xml = self.xml
+        if self._new_numfmts:
+            p = self.p
+            added = "".join(f'<{p}numFmt numFmtId="{i}" formatCode={_attr(code)}/>' for code, i in self._new_numfmts.items())
+            m = re.search(rf"<{p}numFmts\b[^>]*?(?:/>|>(.*?)</{p}numFmts>)", xml, re.S)
+            if m is None:
+                root = re.search(rf"<{p}styleSheet\b[^>]*?>", xml)
+                assert root is not None  # checked in __init__
+                xml = xml[: root.end()] + f'<{p}numFmts count="{len(self._new_numfmts)}">{added}</{p}numFmts>' + xml[root.end():]
+            else:
+                body = m.group(1) or ""
+                count = len(self.numfmts) + len(self._new_numfmts)
+                xml = xml[: m.start()] + f'<{p}numFmts count="{count}">{body}{added}</{p}numFmts>' + xml[m.end():]
         for section, old, new in (("fills", self.fills, self._new_fills),
                                   ("fonts", self.fonts, self._new_fonts),
                                   ("cellXfs", self.xfs, self._new_xfs)):
@@ -238,8 +283,8 @@ class XlsxEditor:
                 rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
                 changed[part.rels] = rels.encode("utf-8")
                 notes = [comment_text(m, lang, cache) for m in sheet_marks]
-                changed[comments_name] = _comments_xml(sheet_marks, notes, lang).encode("utf-8")
-                vml, block = _vml(sheet_marks, notes, block)
+                changed[comments_name] = comments_xml([m.ref for m in sheet_marks], notes, text("xlsx.comment_author", lang)).encode("utf-8")
+                vml, block = vml_xml([(m.row, m.col) for m in sheet_marks], notes, block)
                 changed[vml_name] = vml.encode("utf-8")
                 ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
             if by_sheet:
@@ -255,13 +300,7 @@ class XlsxEditor:
         source = self.source
 
         def save(tmp: Path) -> None:
-            with zipfile.ZipFile(source) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
-                for info in zin.infolist():
-                    if info.filename in changed:
-                        continue
-                    zout.writestr(info, zin.read(info.filename), compress_type=info.compress_type)
-                for name, data in changed.items():
-                    zout.writestr(name, data)
+            copy_parts(source, tmp, changed)
 
         return save
 
@@ -277,6 +316,23 @@ class XlsxEditor:
             if target and target in names:
                 out[name] = _Part(target, _rels_name(target))
         return out
+
+
+BIG_PART = 1 << 20  # parts larger than this are deflated fast (level 1): seconds saved, a somewhat larger file
+
+
+def copy_parts(source: Path, target: Path, changed: dict[str, bytes], dropped: set[str] | frozenset[str] = frozenset()) -> None:
+    """Write `target` as `source`'s zip with the `changed` parts replaced or added and `dropped` left out;
+    every other part keeps its content."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+        for info in zin.infolist():
+            if info.filename in changed or info.filename in dropped:
+                continue
+            data = zin.read(info.filename)
+            level = 1 if len(data) > BIG_PART else 6
+            zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
+        for name, data in changed.items():
+            zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(data) > BIG_PART else 6)
 
 
 def _unescape(value: str) -> str:
@@ -318,35 +374,41 @@ def _add_sheet(workbook: str, wanted: str, rel_id: str, existing: list[str]) -> 
     return workbook[: m.start()] + entry + workbook[m.start():]
 
 
-def _comments_xml(marks: list[Mark], notes: list[str], lang: str) -> str:
-    author = _x(text("xlsx.comment_author", lang))
+def comments_xml(refs: list[str], notes: list[str], author: str) -> str:
+    """A comments part: one note per cell reference, all by `author`."""
+    author = _x(author)
     items = []
-    for mark, note in zip(marks, notes, strict=True):
+    for ref, note in zip(refs, notes, strict=True):
         body = _x(note)
-        items.append(f'<comment ref="{mark.ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr>'
+        items.append(f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr>'
                      f'<t xml:space="preserve">{body}</t></r></text></comment>')
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_NS_MAIN}">'
             f"<authors><author>{author}</author></authors><commentList>{''.join(items)}</commentList></comments>")
 
 
-def _vml(marks: list[Mark], notes: list[str], first_block: int) -> tuple[str, int]:
-    """The legacy drawing Excel needs to show comments; returns it and the next free id block."""
-    blocks = max(1, -(-len(marks) // 1024))
+def vml_xml(cells: list[tuple[int, int]], notes: list[str], first_block: int, width: int = 240,
+            height: int | None = None) -> tuple[str, int]:
+    """The legacy drawing Excel needs to show comments on `cells` ((row, 0-based column) each);
+    returns it and the next free id block. Without `height` each box is as tall as its note."""
+    blocks = max(1, -(-len(cells) // 1024))
     ids = ",".join(str(b) for b in range(first_block, first_block + blocks))
     shapes = []
-    for i, (mark, note) in enumerate(zip(marks, notes, strict=True)):
+    for i, ((row, col), note) in enumerate(zip(cells, notes, strict=True)):
         sid = first_block * 1024 + 1 + i
-        # About 30 characters a line in a 240pt box: tall enough to read without resizing.
-        lines = sum(1 + len(line) // 30 for line in note.split("\n"))
-        height = min(20 + 12 * lines, 400)
+        if height is None:
+            # About 30 characters a line in a 240pt box: tall enough to read without resizing.
+            lines = sum(1 + len(line) // 30 for line in note.split("\n"))
+            tall = min(20 + 12 * lines, 400)
+        else:
+            tall = height
         shapes.append(
             f'<v:shape id="_x0000_s{sid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
-            f'width:240pt;height:{height}pt;z-index:{i + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+            f'width:{width}pt;height:{tall}pt;z-index:{i + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
             '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
             '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
             f'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-            f"<x:Anchor>{mark.col + 1}, 15, {max(mark.row - 2, 0)}, 10, {mark.col + 5}, 15, {mark.row + 6}, 4</x:Anchor>"
-            f"<x:AutoFill>False</x:AutoFill><x:Row>{mark.row - 1}</x:Row><x:Column>{mark.col}</x:Column></x:ClientData></v:shape>"
+            f"<x:Anchor>{col + 1}, 15, {max(row - 2, 0)}, 10, {col + 5}, 15, {row + 6}, 4</x:Anchor>"
+            f"<x:AutoFill>False</x:AutoFill><x:Row>{row - 1}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
         )
     xml = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
            'xmlns:x="urn:schemas-microsoft-com:office:excel">'
@@ -355,6 +417,16 @@ def _vml(marks: list[Mark], notes: list[str], first_block: int) -> tuple[str, in
            '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
            + "".join(shapes) + "</xml>")
     return xml, first_block + blocks
+
+
+_EDGE_SPACE = frozenset(" \t\n\r\u3000")
+
+
+def _t(escaped: str) -> str:
+    """A <t> element for escaped text; xml:space only where edge whitespace must survive."""
+    if escaped[0] in _EDGE_SPACE or escaped[-1] in _EDGE_SPACE:
+        return f'<t xml:space="preserve">{escaped}</t>'
+    return f"<t>{escaped}</t>"
 
 
 def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
@@ -371,29 +443,43 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
            "<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)) + "</cols>",
            "<sheetData>"]
 
-    def cell(ref: str, value: object, style: int | None = None) -> str:
-        s = f' s="{style}"' if style is not None else ""
-        if value is None or value == "":
-            return f'<c r="{ref}"{s}/>' if s else ""
-        # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_x(value)}</t></is></c>'
-
-    out.append('<row r="1">' + "".join(cell(f"{letters(c)}1", h, head_xf) for c, h in enumerate(header)) + "</row>")
-    links = []
-    col_names = [letters(c) for c in range(len(header))]
+    # Built column by column from one escaped list of every value: no function call per cell.
+    # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
+    ncols = len(header)
+    col_names = [letters(c) for c in range(ncols)]
+    head = "".join(f'<c r="{col_names[c]}1" s="{head_xf}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                   for c, v in enumerate(xml_escaped_cells([str(h) for h in header])))
+    out.append(f'<row r="1">{head}</row>')
     cell_col = 5  # the "cell" column
-    for n, (issue, values) in enumerate(zip(issues, rows, strict=True), start=2):
-        cells = []
-        for c, v in enumerate(values):
-            style = sev_xf[issue.severity] if c == 1 else (link_xf if c == cell_col and issue.row is not None and issue.sheet else None)
-            cells.append(cell(f"{col_names[c]}{n}", v, style))
-        out.append(f'<row r="{n}">' + "".join(cells) + "</row>")
-        if issue.row is not None and issue.sheet:
-            location = "'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"
-            links.append(f'<hyperlink ref="{letters(cell_col)}{n}" location={_attr(location)} '
-                         f"display={_attr(text('xlsx.go_to', lang, cell=where(issue)))}/>")
+    flat = xml_escaped_cells(["" if v is None else str(v) for row in rows for v in row])
+    numbers = range(2, len(issues) + 2)
+    linked = [issue.row is not None and bool(issue.sheet) for issue in issues]
+    columns = []
+    for c in range(ncols):
+        name = col_names[c]
+        values = flat[c::ncols]
+        if c == 1:
+            styled = [f' s="{sev_xf[issue.severity]}"' for issue in issues]
+        elif c == cell_col:
+            styled = [f' s="{link_xf}"' if link else "" for link in linked]
+        else:
+            columns.append([f'<c r="{name}{n}" t="inlineStr"><is>{_t(v)}</is></c>' if v else ""
+                            for n, v in zip(numbers, values, strict=True)])
+            continue
+        columns.append([f'<c r="{name}{n}"{st} t="inlineStr"><is>{_t(v)}</is></c>' if v
+                        else (f'<c r="{name}{n}"{st}/>' if st else "")
+                        for n, v, st in zip(numbers, values, styled, strict=True)])
+    out.extend(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in zip(numbers, zip(*columns, strict=True), strict=True))
+    targets = [(n, issue) for n, issue, link in zip(numbers, issues, linked, strict=True) if link]
+    locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
+                                   for _, issue in targets], attribute=True)
+    go_to = text("xlsx.go_to", lang, cell="\x00")  # formatted once; each link puts its cell in
+    shown = xml_escaped_cells([go_to.replace("\x00", where(issue)) for _, issue in targets], attribute=True)
+    link_col = letters(cell_col)
+    links = [f'<hyperlink ref="{link_col}{n}" location="{loc}" display="{disp}"/>'
+             for (n, _), loc, disp in zip(targets, locations, shown, strict=True)]
     if not issues:
-        out.append(f'<row r="2">{cell("A2", text("xlsx.no_issues", lang))}</row>')
+        out.append(f'<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">{_x(text("xlsx.no_issues", lang))}</t></is></c></row>')
     out.append("</sheetData>")
     if issues:
         out.append(f'<autoFilter ref="A1:{letters(len(header) - 1)}{len(issues) + 1}"/>')

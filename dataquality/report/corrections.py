@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from dataquality.fileio import atomic_path, inside, unique_filenames
 from dataquality.i18n import text
-from dataquality.issue import Issue, Severity
+from dataquality.issue import Issue, Severity, texts_of
+from dataquality.issue import column_letter as letters
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
     department_label,
@@ -20,6 +22,7 @@ from dataquality.report.common import (
     where,
 )
 from dataquality.result import Result
+from dataquality.safe_text import xml_escaped_cells
 
 SUBFOLDER = "corrections"  # inside --out when written as a --format next to other reports
 FILL_IN = ("corrected_value", "done_by", "done_on")
@@ -160,15 +163,21 @@ class _Sheet:
 
 
 def _write_workbook(path: Path, dept: str, issues: list[Issue], lang: str, when: str) -> None:
-    """The list as an .xlsx written by XlsxWriter (shared strings: repeated texts stored once, faster than inline)."""
+    """The list as an .xlsx: XlsxWriter writes the workbook (title, instructions, headers, formats,
+    filter, frozen panes), and the issue rows, built column by column, are spliced into its sheet.
+
+    Writing a million cells one call at a time through XlsxWriter costs seconds per 100,000 issues;
+    the rows here are inline strings (never formulas) and numbers, in the formats XlsxWriter made.
+    """
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
                                          "strings_to_numbers": False, "strings_to_urls": False})
+    spliced: dict[str, int] | None = None
+    columns = _columns(issues)
     try:
         ws = wb.add_worksheet(text("corrections.sheet", lang))
         sheet = _Sheet(wb, ws)
-        columns = _columns(issues)
         for i, col in enumerate(columns):
             ws.set_column(i, i, _WIDTHS.get(col, 14))
         ws.freeze_panes(3, 2)  # C4
@@ -180,21 +189,125 @@ def _write_workbook(path: Path, dept: str, issues: list[Issue], lang: str, when:
             head = sheet.fmt("todo-head" if todo else "head", bold=True, font_color="#000000" if todo else "#FFFFFF",
                              bg_color="#FFF2CC" if todo else "#305496", pattern=1, align="center", text_wrap=True)
             sheet.put(2, c, _label(col, lang), head)
-        wrap = sheet.fmt("wrap", text_wrap=True, valign="top")
-        todo_text = sheet.fmt("todo", bg_color="#FFF2CC", pattern=1, num_format="@")
-        todo_date = sheet.fmt("todo-date", bg_color="#FFF2CC", pattern=1, num_format="yyyy-mm-dd")
-        severity = {s: sheet.fmt(s.value, **props) for s, props in _SEVERITY_FORMAT.items()}
-        plan = [(c, col) for c, col in enumerate(columns)]
-        for r, issue in enumerate(issues, start=3):
-            values = _values(issue, lang)
-            for c, col in plan:
-                if col in FILL_IN:
-                    sheet.put(r, c, None, todo_date if col == "done_on" else todo_text)
-                elif col == "severity":
-                    sheet.put(r, c, values[col], severity[issue.severity])
-                elif col in ("message", "suggestion"):
-                    sheet.put(r, c, values[col], wrap)
-                else:
-                    sheet.put(r, c, values[col])
+        formats = {
+            "wrap": sheet.fmt("wrap", text_wrap=True, valign="top"),
+            "todo": sheet.fmt("todo", bg_color="#FFF2CC", pattern=1, num_format="@"),
+            "todo-date": sheet.fmt("todo-date", bg_color="#FFF2CC", pattern=1, num_format="yyyy-mm-dd"),
+            **{s.value: sheet.fmt(s.value, **props) for s, props in _SEVERITY_FORMAT.items()},
+        }
+        try:
+            # The number XlsxWriter gives each format (it gives one when a cell first uses it).
+            spliced = {name: int(fmt._get_xf_index()) for name, fmt in formats.items()}
+        except (AttributeError, TypeError, ValueError):
+            spliced = None
+        if spliced is None:
+            _cells_one_by_one(sheet, issues, columns, lang, formats)
     finally:
         wb.close()
+    if spliced is not None and issues:
+        _splice_rows(path, _rows_xml(issues, columns, lang, spliced), len(issues) + 3, len(columns))
+
+
+def _cells_one_by_one(sheet: _Sheet, issues: list[Issue], columns: list[str], lang: str, formats: dict[str, Any]) -> None:
+    """The rows through XlsxWriter's own calls (when its format numbers cannot be had)."""
+    for r, issue in enumerate(issues, start=3):
+        values = _values(issue, lang)
+        for c, col in enumerate(columns):
+            if col in FILL_IN:
+                sheet.put(r, c, None, formats["todo-date" if col == "done_on" else "todo"])
+            elif col == "severity":
+                sheet.put(r, c, values[col], formats[issue.severity.value])
+            elif col in ("message", "suggestion"):
+                sheet.put(r, c, values[col], formats["wrap"])
+            else:
+                sheet.put(r, c, values[col])
+
+
+def _column_values(issues: list[Issue], col: str, lang: str, texts: list[tuple[str, str]]) -> list[object]:
+    if col == "issue_number":
+        return [issue_number(i) for i in issues]
+    if col == "severity":
+        names = {s: text(f"severity.{s.value}", lang) for s in Severity}
+        return [names[i.severity] for i in issues]
+    if col == "entity":
+        labels = {e: entity_label(e, lang) for e in {i.entity for i in issues}}
+        return [labels[i.entity] for i in issues]
+    if col in ("key", "file", "value"):
+        return [getattr(i, col) for i in issues]
+    if col == "field":
+        return [field_label(i, lang) for i in issues]
+    if col == "cell":
+        return [where(i) for i in issues]
+    if col == "message":
+        return [t[0] for t in texts]
+    if col == "suggestion":
+        # The suggestion is the corrected value itself when the rule can fix it automatically.
+        return [i.fixed_value if i.fixable and i.fixed_value not in (None, "") else t[1] for i, t in zip(issues, texts, strict=True)]
+    if col == "overdue":
+        yes, no = text("report.yes", lang), text("report.no", lang)
+        return [None if (o := i.tracking.get("overdue")) is None else (yes if o else no) for i in issues]
+    return [i.tracking.get(col) for i in issues]
+
+
+def _cells_xml(name: str, first: int, values: list[object], style: int | None) -> list[str]:
+    """One column's cells: text as inline strings (never a formula), numbers as numbers, empty cells
+    only where they carry a format."""
+    s = f' s="{style}"' if style is not None else ""
+    blank = [f'<c r="{name}{n}"{s}/>' if s else "" for n in range(first, first + len(values))]
+    if all(v is None or type(v) is str for v in values):
+        escaped = xml_escaped_cells(["" if v is None else v for v in values])  # type: ignore[misc]
+        return [f'<c r="{name}{n}"{s} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v else b
+                for n, v, b in zip(range(first, first + len(values)), escaped, blank, strict=True)]
+    out = []
+    for n, v, b in zip(range(first, first + len(values)), values, blank, strict=True):
+        if v is None or v == "":
+            out.append(b)
+        elif isinstance(v, bool):
+            out.append(f'<c r="{name}{n}"{s} t="b"><v>{int(v)}</v></c>')
+        elif isinstance(v, int | float) and math.isfinite(v):
+            out.append(f'<c r="{name}{n}"{s}><v>{v!r}</v></c>')
+        else:
+            out.append(f'<c r="{name}{n}"{s} t="inlineStr"><is><t xml:space="preserve">{xml_escaped_cells([str(v)])[0]}</t></is></c>')
+    return out
+
+
+def _rows_xml(issues: list[Issue], columns: list[str], lang: str, xf: dict[str, int]) -> bytes:
+    """Every issue's row (from sheet row 4), built column by column."""
+    texts = texts_of(issues, lang)
+    first = 4
+    built = []
+    for c, col in enumerate(columns):
+        name = letters(c)
+        if col in FILL_IN:
+            style = xf["todo-date" if col == "done_on" else "todo"]
+            built.append([f'<c r="{name}{n}" s="{style}"/>' for n in range(first, first + len(issues))])
+        elif col == "severity":
+            cells = _cells_xml(name, first, _column_values(issues, col, lang, texts), 0)
+            built.append([cell.replace(' s="0"', f' s="{xf[i.severity.value]}"', 1) for cell, i in zip(cells, issues, strict=True)])
+        else:
+            style = xf["wrap"] if col in ("message", "suggestion") else None
+            built.append(_cells_xml(name, first, _column_values(issues, col, lang, texts), style))
+    return "".join(f'<row r="{n}">{"".join(cells)}</row>'
+                   for n, cells in zip(range(first, first + len(issues)), zip(*built, strict=True), strict=True)).encode("utf-8")
+
+
+def _splice_rows(path: Path, rows: bytes, last_row: int, ncols: int) -> None:
+    """Put the rows at the end of the (only) sheet of the workbook XlsxWriter wrote at `path`."""
+    import re
+    import zipfile
+
+    from dataquality.report.annotate_xml import copy_parts
+    from dataquality.report.sheet_splice import Sheet
+
+    part = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read(part)
+    sheet = Sheet(xml)
+    xml = sheet.edit([], lambda row, number: None, append_xml=rows)
+    xml = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{letters(ncols - 1)}{last_row}"/>'.encode(), xml, count=1)
+    done = path.with_name(path.name + ".rows")
+    try:
+        copy_parts(path, done, {part: xml})
+        done.replace(path)
+    finally:
+        done.unlink(missing_ok=True)

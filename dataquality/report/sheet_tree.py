@@ -1,19 +1,25 @@
-"""Edit a worksheet part with a real XML parser (lxml): mark cells with a fill style and attach the
-comments' legacy drawing. Unlike text edits, cell text that looks like markup (a CDATA block holding
-`</c></row>`, entities, odd prefixes or attribute order) can never be mistaken for structure.
+"""Edit a worksheet part with a real XML parser (lxml): mark cells with a fill style, write values,
+attach the comments' legacy drawing. Unlike text edits, cell text that looks like markup (a CDATA
+block holding `</c></row>`, entities, odd prefixes or attribute order) can never be mistaken for
+structure.
 
-The part is parsed once into a tree (C speed); Python only visits the rows that carry marks.
+Only the rows that change are parsed when the part allows it (sheet_splice: a byte scan finds the
+rows, every other byte is copied); otherwise the part is parsed once into a tree (C speed) and
+Python only visits the rows that change.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from functools import cache
 
 from lxml import etree
 
 from dataquality.issue import Severity
 from dataquality.report.annotated_xlsx import FILLS, Mark, col_index, letters
+from dataquality.report.sheet_splice import Fragment, Sheet, SpliceUnsupported
 
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Elements that must follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
@@ -21,12 +27,16 @@ AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "contro
 
 _PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, load_dtd=False)
 
+QName = Callable[[str], str]
+RowEdit = Callable[[etree._Element, int], None]
+TailEdit = Callable[[etree._Element], None]  # gets an element whose children include what follows <sheetData>
+
 
 class SheetXmlError(Exception):
     """The part is not a worksheet this editor can change (no <sheetData>, not XML)."""
 
 
-def _local(el: etree._Element) -> str:
+def local(el: etree._Element) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
@@ -37,48 +47,159 @@ def _number(ref: str | None) -> tuple[str, int | None]:
     return ref[:i], int(ref[i:]) if ref[i:].isdigit() else None
 
 
-def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int], legacy_rel_id: str | None) -> bytes:
-    """The worksheet with every marked cell given `fill_style(base style, rgb)`, missing rows and cells
-    created in order, and (when given) a <legacyDrawing r:id=...> in its schema position."""
+def edit_sheet(xml: bytes, rows: Iterable[int], edit_row: RowEdit, edit_tail: TailEdit | None = None,
+               append: Callable[[int, QName], list[etree._Element]] | None = None,
+               fast_row: Callable[[bytes, bytes, int], bytes | None] | None = None) -> bytes:
+    """The worksheet with `edit_row(row, number)` applied to each wanted row (created when missing),
+    `edit_tail` to the elements after <sheetData> (before any row), and the rows `append(last row number, qname)` makes
+    added at the end of the data. `fast_row(prefix, row bytes, number)` may edit a row without
+    parsing it (sheet_splice guarantees that '<' in the part only ever starts markup)."""
+    rows = sorted(set(rows))
+    try:
+        sheet = Sheet(xml)
+        tail = sheet.tail() if edit_tail is not None else None
+        if tail is not None and edit_tail is not None:
+            edit_tail(tail.root)
+        extra = append(sheet.last_row(), sheet.qname) if append is not None else None
+        fast = (lambda row, number: fast_row(sheet.p, row, number)) if fast_row is not None else None
+        return sheet.edit(rows, edit_row, tail, extra, fast_row=fast)
+    except SpliceUnsupported:
+        pass
     try:
         root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise SheetXmlError(str(exc)) from None
     ns = etree.QName(root).namespace
-    q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
+    q: QName = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
     data = root.find(q("sheetData"))
     if data is None:
         raise SheetXmlError("sheet without <sheetData>")
-    if any(_local(el) == "legacyDrawing" for el in root):
-        raise SheetXmlError("sheet already has a legacy drawing")
-    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
-    for mark in marks:
-        wanted[mark.row][mark.col] = mark.severity
-    rows: dict[int, etree._Element] = {}
+    if edit_tail is not None:
+        edit_tail(root)
+    found: dict[int, etree._Element] = {}
+    wanted = set(rows)
     row_no = 0
     for row in data.iterchildren(q("row")):
         r = row.get("r")
         row_no = int(r) if r and r.isdigit() else row_no + 1
         if row_no in wanted:
-            rows[row_no] = row
-    for number in sorted(wanted):
-        row = rows.get(number)
+            found[row_no] = row
+    for number in rows:
+        row = found.get(number)
         if row is None:
             row = etree.Element(q("row"), r=str(number))
             _insert_row(data, row, number, q)
-        _restyle_row(row, number, wanted[number], fill_style, q)
-    if legacy_rel_id is not None:
-        el = etree.Element(q("legacyDrawing"), nsmap={"r": NS_R} if "r" not in (root.nsmap or {}) else None)
-        el.set(f"{{{NS_R}}}id", legacy_rel_id)
-        after = next((child for child in root if _local(child) in AFTER_LEGACY), None)
-        if after is not None:
-            after.addprevious(el)
-        else:
-            root.append(el)
+        edit_row(row, number)
+    if append is not None:
+        for el in append(row_no, q):
+            data.append(el)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _insert_row(data: etree._Element, row: etree._Element, number: int, q: Callable[[str], str]) -> None:
+def legacy_drawing(rel_id: str) -> TailEdit:
+    """A tail edit that adds <legacyDrawing r:id=...> in its schema position (refuses a second one)."""
+
+    def add(container: etree._Element) -> None:
+        if any(local(el) == "legacyDrawing" for el in container):
+            raise SheetXmlError("sheet already has a legacy drawing")
+        ns = etree.QName(container).namespace
+        el = etree.Element(f"{{{ns}}}legacyDrawing" if ns else "legacyDrawing",
+                           nsmap={"r": NS_R} if "r" not in (container.nsmap or {}) else None)
+        el.set(f"{{{NS_R}}}id", rel_id)
+        after = next((child for child in container if local(child) in AFTER_LEGACY), None)
+        if after is not None:
+            after.addprevious(el)
+        else:
+            container.append(el)
+
+    return add
+
+
+def merged_ranges(container: etree._Element) -> list[tuple[int, int, int, int]]:
+    """(first row, first col, last row, last col) of every merged range (0-based columns)."""
+    out = []
+    for block in container:
+        if local(block) != "mergeCells":
+            continue
+        for el in block:
+            ref = el.get("ref") or ""
+            a, _, b = ref.partition(":")
+            ca, ra = _number(a)
+            cb, rb = _number(b or a)
+            if ra is None or rb is None or not ca or not cb:
+                continue
+            out.append((ra, col_index(ca), rb, col_index(cb)))
+    return out
+
+
+def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int], legacy_rel_id: str | None) -> bytes:
+    """The worksheet with every marked cell given `fill_style(base style, rgb)`, missing rows and cells
+    created in order, and (when given) a <legacyDrawing r:id=...> in its schema position."""
+    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
+    for mark in marks:
+        wanted[mark.row][mark.col] = mark.severity
+
+    def edit(row: etree._Element, number: int) -> None:
+        _restyle_row(row, number, wanted[number], fill_style)
+
+    def fast(prefix: bytes, row: bytes, number: int) -> bytes | None:
+        return restyle_bytes(prefix, row, number, wanted[number], fill_style)
+
+    return edit_sheet(xml, wanted, edit, legacy_drawing(legacy_rel_id) if legacy_rel_id is not None else None,
+                      fast_row=fast)
+
+
+_START_TAG = re.compile(rb"<[^\s>/]+(?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+_S_ATTR = re.compile(rb"\ss\s*=\s*[\"'](\d+)[\"']")
+_CUSTOM = re.compile(rb"\scustomFormat\s*=\s*[\"'](1|true)[\"']")
+
+
+@cache
+def _letters(col: int) -> bytes:
+    return letters(col).encode()
+
+
+def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severity],
+                  fill_style: Callable[[int, str], int]) -> bytes | None:
+    """The row with each wanted cell's style replaced, edited as bytes; None when a wanted cell is
+    missing or written unusually (the caller parses the row instead)."""
+    head = _START_TAG.match(row)
+    if head is None:
+        return None
+    row_style_ = 0
+    if _CUSTOM.search(head.group(0)):
+        m = _S_ATTR.search(head.group(0))
+        row_style_ = int(m.group(1)) if m else 0
+    edits = []
+    needle = b"<" + prefix + b'c r="'
+    tail = f'{number}"'.encode()
+    for c, severity in cols.items():
+        at = row.find(needle + _letters(c) + tail, head.end())
+        if at < 0:
+            return None
+        tag = _START_TAG.match(row, at)
+        if tag is None:
+            return None
+        m = _S_ATTR.search(tag.group(0))
+        base = int(m.group(1)) if m else row_style_
+        style = str(fill_style(base, FILLS[severity])).encode()
+        if m is not None:
+            new = tag.group(0)[: m.start(1)] + style + tag.group(0)[m.end(1):]
+        else:
+            cut = len(b"<" + prefix + b"c")
+            new = tag.group(0)[:cut] + b' s="' + style + b'"' + tag.group(0)[cut:]
+        edits.append((at, tag.end(), new))
+    edits.sort()
+    out, pos = [], 0
+    for a, b, new in edits:
+        out.append(row[pos:a])
+        out.append(new)
+        pos = b
+    out.append(row[pos:])
+    return b"".join(out)
+
+
+def _insert_row(data: etree._Element, row: etree._Element, number: int, q: QName) -> None:
     """Put a new <row> before the first row numbered after it (rows stay in order)."""
     row_no = 0
     for existing in data.iterchildren(q("row")):
@@ -90,27 +211,73 @@ def _insert_row(data: etree._Element, row: etree._Element, number: int, q: Calla
     data.append(row)
 
 
-def _restyle_row(row: etree._Element, number: int, cols: dict[int, Severity], fill_style: Callable[[int, str], int],
-                 q: Callable[[str], str]) -> None:
-    row.attrib.pop("spans", None)  # the spans hint would no longer cover a cell added beyond it
-    row_style = int(row.get("s", "0")) if row.get("customFormat") in ("1", "true") else 0
+def row_cells(row: etree._Element) -> dict[int, etree._Element]:
+    """The <c> elements of a row by 0-based column."""
+    ctag = _tag(row, "c")
     cells: dict[int, etree._Element] = {}
     col = -1
-    for cell in row.iterchildren(q("c")):
+    for cell in row.iterchildren(ctag):
         letters_, _ = _number(cell.get("r"))
         col = col_index(letters_) if letters_ else col + 1
         cells[col] = cell
+    return cells
+
+
+def _tag(row: etree._Element, name: str) -> str:
+    ns = etree.QName(row).namespace
+    return f"{{{ns}}}{name}" if ns else name
+
+
+def row_style(row: etree._Element) -> int:
+    """The row's own format, which a cell without a style of its own shows."""
+    return int(row.get("s", "0")) if row.get("customFormat") in ("1", "true") else 0
+
+
+def cell_at(row: etree._Element, number: int, col: int, cells: dict[int, etree._Element]) -> tuple[etree._Element, bool]:
+    """The cell of `row` in column `col`, created in order when missing; returns it and whether it is new."""
+    cell = cells.get(col)
+    if cell is not None:
+        return cell, False
+    row.attrib.pop("spans", None)  # the spans hint would no longer cover a cell added beyond it
+    new = etree.Element(_tag(row, "c"), r=f"{letters(col)}{number}")
+    after = next((cells[k] for k in sorted(cells) if k > col), None)
+    if after is not None:
+        after.addprevious(new)
+    else:
+        row.append(new)
+    cells[col] = new
+    return new, True
+
+
+def cells_for(row: etree._Element, number: int, cols: Iterable[int]) -> tuple[dict[int, etree._Element], dict[int, etree._Element] | None]:
+    """The existing cells of `row` at the wanted columns, found by their references (no parsing of
+    every reference in the row); the second value is every cell by column when some wanted cell is
+    missing or a cell has no reference (cell_at needs it to keep the order), else None."""
+    refs = {f"{letters(c)}{number}": c for c in cols}
+    found: dict[int, etree._Element] = {}
+    ctag = _tag(row, "c")
+    for cell in row.iterchildren(ctag):
+        r = cell.get("r")
+        if r is None:
+            every = row_cells(row)
+            return {c: every[c] for c in refs.values() if c in every}, every
+        c = refs.get(r)
+        if c is not None:
+            found[c] = cell
+    return found, (row_cells(row) if len(found) < len(refs) else None)
+
+
+def _restyle_row(row: etree._Element, number: int, cols: dict[int, Severity], fill_style: Callable[[int, str], int]) -> None:
+    base_style = row_style(row)
+    found, every = cells_for(row, number, cols)
     for c in sorted(cols):
-        rgb = FILLS[cols[c]]
-        cell = cells.get(c)
-        if cell is not None:
-            base = int(cell.get("s", str(row_style)))
-            cell.set("s", str(fill_style(base, rgb)))
-            continue
-        new = etree.Element(q("c"), r=f"{letters(c)}{number}", s=str(fill_style(row_style, rgb)))
-        after = next((cells[k] for k in sorted(cells) if k > c), None)
-        if after is not None:
-            after.addprevious(new)
-        else:
-            row.append(new)
-        cells[c] = new
+        cell = found.get(c)
+        new = cell is None
+        if cell is None:
+            assert every is not None  # cells_for gives every cell when one is missing
+            cell, new = cell_at(row, number, c, every)
+        base = base_style if new else int(cell.get("s", str(base_style)))
+        cell.set("s", str(fill_style(base, FILLS[cols[c]])))
+
+
+__all__ = ["Fragment", "SheetXmlError", "cell_at", "cells_for", "edit_sheet", "legacy_drawing", "merged_ranges", "restyle", "row_cells", "row_style"]

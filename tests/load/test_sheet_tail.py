@@ -1,0 +1,54 @@
+"""The limits scan keeps each sheet's tail (merged ranges ...) so load.cells does not inflate the part again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from dataquality.load import cells, limits
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    limits.configure(None)
+    yield
+    limits.configure(None)
+
+
+def _book(path: Path, rows: int) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "group"])
+    for i in range(rows):
+        ws.append([f"C{i:05d}", f"name {i} " + "x" * 40, "g"])
+    ws.merge_cells("C2:C5")
+    ws.merge_cells("A20:B21")
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 97, 13])
+def test_merged_ranges_from_the_kept_tail_equal_a_fresh_read(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    monkeypatch.setattr(limits, "_CHUNK", chunk)  # </sheetData> split across chunks, too
+    path = _book(tmp_path / "m.xlsx", 300)
+    limits.check_input(path)
+    kept = limits.sheet_tail(path, "xl/worksheets/sheet1.xml")
+    assert kept is not None and kept.startswith(b"</sheetData>") and b"<mergeCells" in kept
+    shared = cells.sheet_cells(path, "xlsx", 0, None)
+    limits.configure(None)  # forget the tails: cells reads the part itself
+    assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is None
+    fresh = cells.sheet_cells(path, "xlsx", 0, None)
+    assert shared.merged == fresh.merged and sorted(fresh.merged) == [(2, 2, 5, 2), (20, 0, 21, 1)]
+
+
+def test_a_changed_file_is_not_answered_from_the_old_tail(tmp_path: Path) -> None:
+    path = _book(tmp_path / "m.xlsx", 50)
+    limits.check_input(path)
+    assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is not None
+    wb = Workbook()
+    wb.active.append(["a"])
+    wb.save(path)
+    assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is None
+    assert cells.sheet_cells(path, "xlsx", 0, None).merged == []

@@ -1,0 +1,197 @@
+"""The fixed copy's writer (report/fixed_xlsx): only corrected cells change, everything else survives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from dataquality.report import fixed_xlsx
+from dataquality.report.fixed_xlsx import CellWrite, ChangesSheet, write_fixed
+
+HEADERS = ["Cell", "Field", "Old value", "New value", "Rule", "Run"]
+
+
+def _changes(*rows: list[str]) -> ChangesSheet:
+    return ChangesSheet("Changes", HEADERS, [list(r) for r in rows], (16, 24, 28, 28, 22, 18))
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def _no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the openpyxl fallback ran")
+
+    import dataquality.report.fixed_openpyxl as fallback
+
+    monkeypatch.setattr(fallback, "write_with_openpyxl", refuse)
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "data"
+    ws.append(["code", "qty", "twice", "note", "when"])
+    for i in range(2, 40):
+        ws.append([f"c{i:03d}", i, f"=B{i}*2", "x", None])
+    ws["A1"].font = Font(bold=True, color="FF0000")
+    ws["D3"].number_format = "@"
+    ws.merge_cells("D10:D12")
+    other = wb.create_sheet("other")
+    other["A1"] = "do not touch"
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    return path
+
+
+def test_only_the_corrected_cells_change_and_other_parts_stay_identical(book: Path, tmp_path: Path, monkeypatch) -> None:
+    _no_fallback(monkeypatch)
+    out = tmp_path / "out.xlsx"
+    cells = [
+        CellWrite("data", 2, "A", "C002", "@", "fixed A2"),
+        CellWrite("data", 3, "D", 12, None, "fixed D3"),  # a number in a text-formatted cell
+        CellWrite("data", 4, "E", dt.datetime(2024, 3, 5), "yyyy-mm-dd", "fixed E4"),
+        CellWrite("data", 5, "B", 7.5, None, "fixed B5"),
+        CellWrite("data", 11, "D", "merged away", None, "never written"),  # covered by D10:D12
+    ]
+    write_fixed(book, out, cells, _changes(["data!A2", "code", "c002", "C002", "FMT", "now"]), keep_vba=False)
+
+    before, after = _parts(book), _parts(out)
+    untouched = {n for n in before if n not in ("xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/workbook.xml",
+                                                "xl/_rels/workbook.xml.rels", "[Content_Types].xml")}
+    assert untouched and all(after[n] == before[n] for n in untouched)
+
+    wb = load_workbook(out)
+    ws = wb["data"]
+    assert ws["A1"].font.b and ws["A1"].font.color.rgb.endswith("FF0000")
+    assert ws["A2"].value == "C002" and ws["A2"].number_format == "@"
+    assert ws["D3"].value == 12 and ws["D3"].number_format == "General"
+    assert ws["E4"].value == dt.datetime(2024, 3, 5) and ws["E4"].number_format == "yyyy-mm-dd"
+    assert ws["B5"].value == 7.5
+    assert ws["D11"].value is None and ws["D11"].comment is None
+    assert ws["C2"].value == "=B2*2" and ws["C5"].value == "=B5*2"  # formulas kept
+    for ref in ("A2", "D3", "E4", "B5"):
+        assert ws[ref].fill.start_color.rgb.endswith(fixed_xlsx.CHANGED_FILL)
+        assert ws[ref].comment.text == f"fixed {ref}" and ws[ref].comment.author == fixed_xlsx.AUTHOR
+    assert ws["A3"].comment is None and ws["A3"].value == "c003"
+    assert wb["other"]["A1"].value == "do not touch"
+    changes = list(wb["Changes"].iter_rows(values_only=True))
+    assert changes == [tuple(HEADERS), ("data!A2", "code", "c002", "C002", "FMT", "now")]
+
+
+def test_text_that_looks_like_a_formula_is_stored_as_text(book: Path, tmp_path: Path, monkeypatch) -> None:
+    _no_fallback(monkeypatch)
+    out = tmp_path / "out.xlsx"
+    risky = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", " lead", "a\x1bb"]
+    cells = [CellWrite("data", 2 + i, "A", v, None, "n") for i, v in enumerate(risky)]
+    write_fixed(book, out, cells, _changes(["=HYPERLINK(\"http://x\")", "f", "=1", "+1", "@x", "-1"]), keep_vba=False)
+    ws = load_workbook(out)["data"]
+    for i, value in enumerate(risky):
+        cell = ws.cell(row=2 + i, column=1)
+        assert cell.data_type == "s", value
+        assert cell.value == value.replace("\x1b", "\ufffd")
+    row = [c for c in next(load_workbook(out)["Changes"].iter_rows(min_row=2))]
+    assert all(c.data_type == "s" for c in row) and row[0].value.startswith("=HYPERLINK")
+    with zipfile.ZipFile(out) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+    assert b"<f>1+1" not in sheet and b"<f>=1+1" not in sheet
+
+
+def test_a_corrected_formula_cell_becomes_its_value_and_leaves_the_calc_chain(book: Path, tmp_path: Path, monkeypatch) -> None:
+    _no_fallback(monkeypatch)
+    # openpyxl writes no calculation chain: add one as Excel would.
+    with_chain = tmp_path / "chain.xlsx"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(with_chain, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/calcChain.xml" ContentType="application/'
+                                    b'vnd.openxmlformats-officedocument.spreadsheetml.calcChain+xml"/></Types>')
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdCalc" Type="http://schemas.openxmlformats.org/'
+                                    b'officeDocument/2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>')
+            zout.writestr(info, data)
+        zout.writestr("xl/calcChain.xml", b'<?xml version="1.0"?><calcChain xmlns="http://schemas.openxmlformats.org/'
+                      b'spreadsheetml/2006/main"><c r="C2" i="1"/></calcChain>')
+    out = tmp_path / "out.xlsx"
+    write_fixed(with_chain, out, [CellWrite("data", 2, "C", 4, None, "n")], _changes(["a"] * 6), keep_vba=False)
+    parts = _parts(out)
+    assert "xl/calcChain.xml" not in parts
+    assert b"calcChain" not in parts["[Content_Types].xml"] and b"calcChain" not in parts["xl/_rels/workbook.xml.rels"]
+    ws = load_workbook(out)["data"]
+    assert ws["C2"].value == 4 and ws["C3"].value == "=B3*2"
+
+
+def test_a_part_the_splice_cannot_trust_goes_through_the_tree_with_the_same_result(book: Path, tmp_path: Path, monkeypatch) -> None:
+    _no_fallback(monkeypatch)
+    tricky = tmp_path / "cdata.xlsx"
+    with zipfile.ZipFile(book) as zin, zipfile.ZipFile(tricky, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                # An inline string whose text looks like the end of a row: only a parser knows it is text.
+                data = re.sub(rb'<c r="D4"[^>]*>.*?</c>',
+                              b'<c r="D4" t="inlineStr"><is><t><![CDATA[</c></row><row r="99">]]></t></is></c>', data, count=1)
+                assert b"CDATA" in data
+            zout.writestr(info, data)
+    out = tmp_path / "out.xlsx"
+    write_fixed(tricky, out, [CellWrite("data", 4, "A", "C004", None, "n"), CellWrite("data", 5, "A", "C005", None, "n")],
+                _changes(["a"] * 6), keep_vba=False)
+    ws = load_workbook(out)["data"]
+    assert ws["A4"].value == "C004" and ws["A5"].value == "C005"
+    assert ws["D4"].value == "</c></row><row r=\"99\">" and ws["A99"].value is None
+
+
+def test_a_second_run_adds_its_rows_to_dqs_own_changes_sheet(book: Path, tmp_path: Path, monkeypatch) -> None:
+    _no_fallback(monkeypatch)
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    wb = load_workbook(book)
+    wb["other"]["B2"] = "b2"
+    wb.save(book)
+    write_fixed(book, first, [CellWrite("data", 2, "A", "C002", None, "n")], _changes(["data!A2", "", "", "", "", "1"]), keep_vba=False)
+    write_fixed(first, second, [CellWrite("other", 2, "B", "B2", None, "n")], _changes(["other!B2", "", "", "", "", "2"]), keep_vba=False)
+    wb = load_workbook(second)
+    assert wb.sheetnames == ["data", "other", "Changes"]
+    assert [r[0] for r in wb["Changes"].iter_rows(values_only=True)] == ["Cell", "data!A2", "other!B2"]
+    assert wb["data"]["A2"].comment.text == "n" and wb["other"]["B2"].value == "B2"
+
+
+def test_a_sheet_that_already_has_notes_is_written_through_openpyxl_and_keeps_them(book: Path, tmp_path: Path) -> None:
+    from openpyxl.comments import Comment
+
+    wb = load_workbook(book)
+    wb["data"]["A2"].comment = Comment("ours", "someone")
+    wb.save(book)
+    out = tmp_path / "out.xlsx"
+    write_fixed(book, out, [CellWrite("data", 2, "A", "C002", None, "fixed")], _changes(["a"] * 6), keep_vba=False)
+    ws = load_workbook(out)["data"]
+    assert ws["A2"].value == "C002" and ws["A2"].comment.text == "ours\nfixed"
+
+
+def test_libreoffice_opens_the_fixed_copy(book: Path, tmp_path: Path, monkeypatch) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (apt-get install -y libreoffice-calc-nogui)")
+    _no_fallback(monkeypatch)
+    out = tmp_path / "fixed.xlsx"
+    write_fixed(book, out, [CellWrite("data", 2, "A", "=C002", None, "n"), CellWrite("data", 3, "B", 30, None, "n")],
+                _changes(["a"] * 6), keep_vba=False)
+    (tmp_path / "lo").mkdir()
+    done = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "xlsx",
+                           "--outdir", str(tmp_path / "lo"), str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ws = load_workbook(tmp_path / "lo" / "fixed.xlsx")["data"]
+    assert ws["A2"].value == "=C002" and ws["A2"].data_type == "s"  # still text after a real spreadsheet saved it
+    assert ws["B3"].value == 30 and ws["C3"].value == "=B3*2"
+    assert "n" in ws["A2"].comment.text

@@ -1,0 +1,80 @@
+"""The bulk paths of the XML writers give what the one-at-a-time paths give."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+from openpyxl import Workbook
+
+from dataquality.issue import Issue, Severity
+from dataquality.report import sheet_tree
+from dataquality.report.annotated_xlsx import Mark
+from dataquality.report.sheet_tree import restyle
+from dataquality.safe_text import EXCEL_TEXT_MAX, excel_text, xml_escaped_cells
+
+
+def test_bulk_escaping_equals_escaping_each_value() -> None:
+    values = ["plain", "a<b>&c", "=1+1", "ctl\x07\x1b", "", "中文 ", "q\"uote'", "x" * (EXCEL_TEXT_MAX + 10), "\ud800 lone"]
+    assert xml_escaped_cells(values) == [escape(excel_text(v)) for v in values]
+    # A value holding NUL cannot be told from the separator: every value is then done on its own.
+    with_nul = [*values, "nul\x00inside"]
+    assert xml_escaped_cells(with_nul) == [escape(excel_text(v)) for v in with_nul]
+    assert xml_escaped_cells([]) == []
+
+
+def test_bulk_attribute_escaping_parses_back_to_the_text() -> None:
+    values = ['say "hi"', "line\nbreak\tand\rreturn", "<&>", "'"]
+    for value, escaped in zip(values, xml_escaped_cells(values, attribute=True), strict=True):
+        el = etree.fromstring(f'<x a="{escaped}"/>')
+        assert el.get("a") == value == etree.fromstring(f"<x a={quoteattr(value)}/>").get("a")
+
+
+def _sheet(path: Path) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    for r in range(1, 30):
+        ws.append([f"v{r}", r, None, f"w{r}"])
+    ws["B5"].number_format = "0.00"
+    wb.save(path)
+    with zipfile.ZipFile(path) as zf:
+        return zf.read("xl/worksheets/sheet1.xml")
+
+
+def _styles(xml: bytes) -> dict[str, str | None]:
+    root = etree.fromstring(xml)
+    return {c.get("r"): c.get("s") for c in root.iter("{*}c")}
+
+
+def test_restyling_rows_as_bytes_equals_restyling_the_parsed_rows(tmp_path: Path, monkeypatch) -> None:
+    xml = _sheet(tmp_path / "a.xlsx")
+    issue = Issue("FMT001", Severity.ERROR, "product", "a.xlsx")
+    marks = [Mark("s", r, c, (issue,)) for r, c in ((2, 0), (5, 1), (5, 3), (7, 2))]
+    style = lambda base, rgb: 100 + base  # noqa: E731
+    edited = []
+    real = sheet_tree.restyle_bytes
+
+    def counting(*args):  # noqa: ANN002, ANN202
+        done = real(*args)
+        edited.append(done is not None)
+        return done
+
+    monkeypatch.setattr(sheet_tree, "restyle_bytes", counting)
+    fast = restyle(xml, marks, style, None)
+    assert edited and all(edited[:2])  # rows 2 and 5 were edited as bytes; C7 is an empty cell: parsed
+    # A comment anywhere makes the byte scan step aside: the whole part is parsed instead.
+    slow = restyle(xml.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1), marks, style, None)
+    fast_styles, slow_styles = _styles(fast), _styles(slow)
+    assert fast_styles == slow_styles
+    assert fast_styles["A2"] == "100" and fast_styles["C7"] == "100"
+    assert fast_styles["A3"] is None  # untouched
+    assert int(fast_styles["B5"]) > 100  # kept its own format as the base
+
+
+def test_a_mark_on_a_row_the_sheet_lacks_creates_the_row(tmp_path: Path) -> None:
+    xml = _sheet(tmp_path / "a.xlsx")
+    issue = Issue("FMT001", Severity.ERROR, "product", "a.xlsx")
+    out = restyle(xml, [Mark("s", 40, 0, (issue,))], lambda base, rgb: 7, None)
+    assert _styles(out)["A40"] == "7"
