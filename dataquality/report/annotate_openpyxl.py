@@ -15,7 +15,8 @@ from openpyxl.workbook.workbook import Workbook as WorkbookType
 from dataquality.i18n import text
 from dataquality.issue import Issue
 from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
-from dataquality.report.annotated_xlsx import (
+from dataquality.report.common import where
+from dataquality.report.marks import (
     FILLS,
     HEADER_FILL,
     Mark,
@@ -24,7 +25,6 @@ from dataquality.report.annotated_xlsx import (
     letters,
     said,
 )
-from dataquality.report.common import where
 from dataquality.safe_text import excel_text
 from dataquality.xlsx import put
 

@@ -17,7 +17,8 @@ from xml.sax.saxutils import escape, quoteattr
 
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
-from dataquality.report.annotated_xlsx import (
+from dataquality.report.common import where
+from dataquality.report.marks import (
     FILLS,
     HEADER_FILL,
     Mark,
@@ -27,7 +28,6 @@ from dataquality.report.annotated_xlsx import (
     letters,
     said,
 )
-from dataquality.report.common import where
 from dataquality.report.sheet_tree import SheetXmlError, restyle
 from dataquality.safe_text import excel_text, xml_escaped_cells, xml_text
 

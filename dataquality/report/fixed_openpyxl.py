@@ -12,7 +12,7 @@ from dataquality.safe_text import excel_text
 from dataquality.xlsx import put
 
 if TYPE_CHECKING:
-    from dataquality.report.fixed_xlsx import CellWrite, ChangesSheet
+    from dataquality.report.fixed_cells import CellWrite, ChangesSheet
 
 
 def write_with_openpyxl(source: Path, target: Path, cells: list[CellWrite], changes: ChangesSheet, keep_vba: bool,

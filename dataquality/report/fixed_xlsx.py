@@ -20,8 +20,6 @@ import datetime as dt
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -50,7 +48,8 @@ from dataquality.report.annotate_xml import (
     copy_parts,
     vml_xml,
 )
-from dataquality.report.annotated_xlsx import col_index, letters
+from dataquality.report.fixed_cells import CellWrite, ChangesSheet
+from dataquality.report.marks import col_index, letters
 from dataquality.report.sheet_tree import (
     SheetXmlError,
     cell_at,
@@ -67,30 +66,6 @@ AUTHOR = "dq fix"
 NOTE_WIDTH, NOTE_HEIGHT = 260, 90
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _CT_CALC_CHAIN = "calcChain"
-
-
-@dataclass(frozen=True)
-class CellWrite:
-    """One corrected cell: where, the value to store, the number format it needs (None: keep the
-    cell's, except that a number in a text-formatted cell gets General), and its note."""
-
-    sheet: str | None
-    row: int
-    column: str  # letters, e.g. "E"
-    value: str | int | float | dt.datetime
-    number_format: str | None
-    note: str
-
-
-@dataclass(frozen=True)
-class ChangesSheet:
-    """The list of changes: a sheet named `title` (or `title 2` ... when the workbook has its own
-    sheet of that name with other headers), `headers` on row 1, `rows` below; all text."""
-
-    title: str
-    headers: list[str]
-    rows: list[list[str]]
-    widths: Sequence[float]
 
 
 def write_fixed(source: Path, target: Path, cells: list[CellWrite], changes: ChangesSheet, keep_vba: bool) -> None:

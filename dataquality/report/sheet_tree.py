@@ -18,7 +18,7 @@ from functools import cache
 from lxml import etree
 
 from dataquality.issue import Severity
-from dataquality.report.annotated_xlsx import FILLS, Mark, col_index, letters
+from dataquality.report.marks import FILLS, Mark, col_index, letters
 from dataquality.report.sheet_splice import Fragment, Sheet, SpliceUnsupported
 
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

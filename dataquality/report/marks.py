@@ -1,0 +1,136 @@
+"""What the annotated workbook marks: the cells (`Mark`), their fills, comment texts and the rows of
+the Issues sheet. Shared by the XML editor (annotate_xml), the openpyxl fallback (annotate_openpyxl),
+the fixed copy of dq fix (fixed_xlsx) and the writer that chooses between them (annotated_xlsx).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from dataquality.i18n import text
+from dataquality.issue import Issue, Severity, texts_of
+from dataquality.issue import (
+    column_letter as letters,  # one implementation, re-exported for the annotators
+)
+from dataquality.report.common import (
+    department_label,
+    entity_label,
+    field_label,
+    issue_number,
+    where,
+)
+
+FILLS = {Severity.ERROR: "FFFF9999", Severity.WARNING: "FFFFC000", Severity.INFO: "FFBDD7EE"}
+HEADER_FILL = "FF305496"
+MAX_COMMENT = 30000  # Excel keeps at most 32,767 characters in a comment
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One cell to annotate: where, how bad, and the issues on it."""
+
+    sheet: str
+    row: int
+    col: int  # 0-based
+    issues: tuple[Issue, ...]
+
+    @property
+    def severity(self) -> Severity:
+        if len(self.issues) == 1:
+            return self.issues[0].severity
+        return max((i.severity for i in self.issues), key=lambda s: s.rank)
+
+    @property
+    def ref(self) -> str:
+        return f"{letters(self.col)}{self.row}"
+
+
+def col_index(name: str) -> int:
+    """0-based column index for Excel column letters (A -> 0)."""
+    n = 0
+    for ch in name:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def marks_for(issues: Iterable[Issue], key_columns: dict[str | None, int]) -> list[Mark]:
+    """The cells to annotate: issues with a row, on their column (or the key column of the row)."""
+    cells: dict[tuple[str, int, int], list[Issue]] = defaultdict(list)
+    columns: dict[str, int] = {}
+    for issue in issues:
+        if issue.row is None:
+            continue
+        if issue.column:
+            col = columns.get(issue.column)
+            if col is None:
+                col = columns[issue.column] = col_index(issue.column)
+        elif issue.sheet in key_columns:
+            col = key_columns[issue.sheet]
+        else:
+            col = 0
+        cells[(issue.sheet or "", issue.row, col)].append(issue)
+    return [Mark(s, r, c, tuple(found)) for (s, r, c), found in sorted(cells.items())]
+
+
+Said = dict[int, tuple[str, str]]  # id(issue) -> (message, hint): each text is formatted once
+
+
+def said(issues: Iterable[Issue], lang: str) -> Said:
+    """Every issue's message and hint in `lang`, computed once for the comments and the Issues sheet."""
+    issues = list(issues)
+    return dict(zip(map(id, issues), texts_of(issues, lang), strict=True))
+
+
+def _texts(issue: Issue, lang: str, cache: Said | None) -> tuple[str, str]:
+    found = cache.get(id(issue)) if cache is not None else None
+    return found if found is not None else issue.texts(lang)
+
+
+@cache
+def _label(key: str, lang: str) -> str:
+    """A catalogue text without parameters (severity names, column titles), looked up once."""
+    return text(key, lang)
+
+
+def comment_text(mark: Mark, lang: str, cache: Said | None = None) -> str:
+    """What a cell's comment says: one paragraph per issue, with the fix."""
+    parts = []
+    issues = mark.issues if len(mark.issues) == 1 else sorted(mark.issues, key=lambda i: -i.severity.rank)
+    for issue in issues:
+        message, hint = _texts(issue, lang, cache)
+        line = f"[{_label('severity.' + issue.severity.value, lang)} {issue.rule}] {message}"
+        if hint:
+            line += f"\n→ {hint}"
+        if issue.fixable and issue.fixed_value not in (None, ""):
+            line += f"\n→ {_label('report.col.fixed_value', lang)}: {issue.fixed_value}"
+        parts.append(line)
+    joined = "\n\n".join(parts)
+    return joined if len(joined) <= MAX_COMMENT else joined[: MAX_COMMENT - 1] + "…"
+
+
+def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
+    """The Issues sheet: header and one row per issue (the cell column links to the cell)."""
+    cols = ["issue_number", "severity", "rule", "entity", "department", "cell", "key", "field", "value", "message", "hint"]
+    header = [text(f"report.col.{c}", lang) for c in cols]
+    severities = {s: _label(f"severity.{s.value}", lang) for s in Severity}
+    entities: dict[str | None, str] = {}
+    departments: dict[str | None, str] = {}
+    rows: list[list[object]] = []
+    for issue in issues:
+        message, hint = _texts(issue, lang, cache)
+        if issue.fixable and issue.fixed_value not in (None, ""):
+            hint = f"{hint} → {issue.fixed_value}".strip()
+        entity = entities.get(issue.entity)
+        if entity is None:
+            entity = entities[issue.entity] = entity_label(issue.entity, lang)
+        department = departments.get(issue.department)
+        if department is None:
+            department = departments[issue.department] = department_label(issue.department, lang)
+        rows.append([
+            issue_number(issue), severities[issue.severity], issue.rule, entity, department,
+            where(issue) or issue.file, issue.key, field_label(issue, lang), issue.value, message, hint,
+        ])
+    return header, rows
