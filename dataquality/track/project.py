@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError, model_validator
@@ -23,9 +23,12 @@ from dataquality.config import Config, _parse_references, _read_yaml
 from dataquality.config.models import Settings
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
-from dataquality.store import Store, open_store
+
 from dataquality.thresholds import CHECK_FAIL_ON, REPORT_FORMATS
 from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
+
+if TYPE_CHECKING:
+    from dataquality.store import Store
 
 CONFIG_NAME = "dq.yaml"
 DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -403,4 +406,8 @@ def _read_reference(project: Project, name: str, spec: str):  # type: ignore[no-
 
 def open_project_store(project: Project) -> Store:
     """The project's state database (the same one the approvals use)."""
+    from dataquality.store import (
+        open_store,  # SQLAlchemy only for the commands that use the database
+    )
+
     return open_store(project.state_url, project.state_dir)
