@@ -23,7 +23,6 @@ from dataquality.config import Config, _parse_references, _read_yaml
 from dataquality.config.models import Settings
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
-
 from dataquality.thresholds import CHECK_FAIL_ON, REPORT_FORMATS
 from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
 
