@@ -147,3 +147,16 @@ RULE_NOT_RUN = describe(
     Good: add the column (or map it with dq map), or switch the rule off in rules/rules.yaml if the check is not wanted.
     """,
 )
+
+RULE_NOT_CONFIGURED = describe(
+    "RUL002",
+    "rule-not-configured",
+    Severity.INFO,
+    "file",
+    """A record rule of this entity could not run because the entity's schema does not give its settings; said once per sheet and rule.
+
+    Why: a company schema written before a rule existed (or copied without its record_rules) turns the rule off without a word, and the report reads as if the check had passed.
+    Bad: a customer schema without record_rules.one_code_per_uscc: one company under two customer codes (CUS003) is never looked for.
+    Good: add the rule's settings under record_rules in the schema (see the shipped schemas/), or switch the rule off in rules/rules.yaml.
+    """,
+)

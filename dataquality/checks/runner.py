@@ -28,6 +28,7 @@ from dataquality.routing import Router
 __all__ = ["CheckContext", "RuleError", "check_tables", "effective_severity", "record_plans"]
 
 RULE_NOT_RUN = "RUL001"
+RULE_NOT_CONFIGURED = "RUL002"
 
 
 class RuleError(RuntimeError):
@@ -72,6 +73,7 @@ class _Planned:
     settings: Any = None  # record rules: their validated settings for this entity
     missing: tuple[str, ...] = ()  # record rules: fields they read that the sheet lacks
     partial: bool = False  # record rules: the sheet has some of the fields they read, not all
+    unconfigured: bool = False  # record rules of this entity whose settings its schema does not give
 
 
 def check_tables(tables: Iterable[Table], config: Config) -> list[Issue]:
@@ -114,7 +116,7 @@ def record_plans(entity: str, has: Callable[[str], bool], config: Config) -> lis
     """The record rules that run on a table of `entity` (configured, their fields present, switched on).
 
     One place for both engines (pandas here, Ibis in engines/runner.py)."""
-    return [p for p in _record_selection(entity, has, config) if not p.missing]
+    return [p for p in _record_selection(entity, has, config) if not p.missing and not p.unconfigured]
 
 
 def _record_selection(entity: str, has: Callable[[str], bool], config: Config) -> list[_Planned]:
@@ -125,9 +127,13 @@ def _record_selection(entity: str, has: Callable[[str], bool], config: Config) -
         if rule.scope != "record" or (rule.entity and rule.entity != entity) or schema is None:
             continue
         needs = needed_fields(rule, schema)
-        if needs is None:
-            continue  # the schema does not configure the rule: off for this entity
         severity = effective_severity(rule, config)
+        if needs is None:
+            # The schema does not configure the rule: off for this entity. A rule made for this
+            # entity (CUS003 for customers) says so (RUL002); a general one simply does not apply.
+            if rule.entity == entity and severity is not None:
+                out.append(_Planned(rule, severity, None, unconfigured=True))
+            continue
         if severity is not None:
             missing = tuple(f for f in needs if not has(f))
             out.append(_Planned(rule, severity, None, setting_of(rule, schema), missing, 0 < len(missing) < len(needs)))
@@ -152,6 +158,9 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
             if len(failing):
                 issues.extend(_field_issues(_Planned(rule, severity, spec), tv, failing, router, depts))
     for plan in _record_selection(tv.schema.name, tv.has, config):
+        if plan.unconfigured:  # a rule for this entity that its schema does not configure
+            issues.extend(_not_configured(plan, tv, config, router))
+            continue
         if plan.missing:
             if plan.partial:  # some of what it reads is there: that it could not run is news
                 issues.extend(_not_run(plan, tv, config, router))
@@ -164,9 +173,25 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
 
 
 def rules_not_run(tv: TableValues, config: Config, router: Router) -> list[Issue]:
-    """RUL001 for every record rule that cannot run on `tv` (one engine-independent place)."""
-    return [i for plan in _record_selection(tv.schema.name, tv.has, config) if plan.missing and plan.partial
-            for i in _not_run(plan, tv, config, router)]
+    """RUL001 for every record rule that cannot run on `tv` for want of a column, RUL002 for one its
+    schema does not configure (one engine-independent place)."""
+    plans = _record_selection(tv.schema.name, tv.has, config)
+    return [*(i for plan in plans if plan.missing and plan.partial for i in _not_run(plan, tv, config, router)),
+            *(i for plan in plans if plan.unconfigured for i in _not_configured(plan, tv, config, router))]
+
+
+def _not_configured(plan: _Planned, tv: TableValues, config: Config, router: Router) -> list[Issue]:
+    """RUL002: the one info issue saying this entity's record rule did not run: no settings in the schema."""
+    t, rule = tv.table, get_rule(RULE_NOT_CONFIGURED)
+    severity = effective_severity(rule, config)
+    if severity is None:
+        return []
+    return [Issue(
+        rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet, row=t.header_row,
+        params={"rule": plan.rule.code, "entity": {"en": tv.schema.label("en"), "zh": tv.schema.label("zh")},
+                "key": plan.rule.key or ""},
+        department=router.department(t.entity, None, rule.code, None),
+    )]
 
 
 def _not_run(plan: _Planned, tv: TableValues, config: Config, router: Router) -> list[Issue]:

@@ -102,12 +102,14 @@ def test_product_record_rules_validate_their_fields(dirs) -> None:
         Config.load(schemas, rules)
 
 
-def test_removing_a_record_rule_setting_switches_it_off(dirs, write_xlsx) -> None:
+def test_removing_a_record_rule_setting_switches_it_off_and_says_so(dirs, write_xlsx) -> None:
     schemas, rules = dirs
     path = write_xlsx("p.xlsx", {"产品": [["内部编码", "品名", "规格型号", "类别", "单位"], ["RM000001", "螺栓", "M8", "成品", "PCS"]]})
     assert [i.rule for i in run(Config.load(schemas, rules), [path]).issues] == ["PRD001"]
     _edit(schemas / "product.yaml", lambda d: d["record_rules"].pop("code_prefix"))
-    assert run(Config.load(schemas, rules), [path]).issues == []
+    # The rule no longer runs, and the report says why (RUL002, info) instead of falling silent.
+    assert [(i.rule, i.severity.value, i.params["rule"]) for i in run(Config.load(schemas, rules), [path]).issues] == [
+        ("RUL002", "info", "PRD001")]
 
 
 @pytest.fixture

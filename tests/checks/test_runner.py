@@ -92,3 +92,20 @@ def test_validate_does_not_import_pandera(write_xlsx, tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout.strip().splitlines()[-1] == "False", done.stderr
+
+
+def test_a_rule_of_the_entity_its_schema_does_not_configure_says_so_once(write_xlsx, config: Config) -> None:
+    """A company customer schema without record_rules.one_code_per_uscc: CUS003 cannot run (RUL002)."""
+    from dataclasses import replace
+
+    customer = config.schemas["customer"]
+    settings = {k: v for k, v in customer.record_rules.items() if k != "one_code_per_uscc"}
+    bare = replace(config, schemas={**config.schemas, "customer": replace(customer, record_rules=settings)})
+    rows = [HEADER, ROW, ["C000002", "乙公司", "个人", "张伟", "13812345678", "上海"]]
+    issues = run(bare, [write_xlsx("c.xlsx", {"客户": rows, "客户2": rows})]).issues
+    said = [i for i in issues if i.rule == "RUL002"]
+    assert [(i.sheet, i.row, i.severity.value, i.params["rule"]) for i in said] == [("客户", 1, "info", "CUS003"), ("客户2", 1, "info", "CUS003")]
+    assert said[0].message("en") == "Rule CUS003 did not run on this sheet: the Customer schema does not set record_rules.one_code_per_uscc."
+    assert said[0].message("zh") == "规则 CUS003 未在此工作表上执行：客户模式未设置 record_rules.one_code_per_uscc。"
+    # The shipped schema configures every customer rule: nothing to say.
+    assert [i for i in run(config, [write_xlsx("d.xlsx", {"客户": rows})]).issues if i.rule == "RUL002"] == []
