@@ -104,13 +104,18 @@ class WorkbookGrids:
             frame = batch.to_pandas(types_mapper=_ARROW_TEXT.get)
         except Exception as exc:
             raise InputError("load.sheet_unreadable", file=str(self.path), sheet=sheet.name, error=_short(exc)) from None
-        if errors is not None:
+        if errors is not None and errors.errors:
             # An error cell (#DIV/0!, #N/A ...) is shown as the error a person sees, not as empty.
-            frame = frame.astype(object)
+            # Only the columns holding one become object columns (the rest stay Arrow text).
+            shown: dict[int, dict[int, str]] = {}
             for err in errors.errors:
                 row, col = err.position
                 m = re.search(r"Error\((\w+)\)", err.detail)
-                frame.iat[row, col] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
+                shown.setdefault(col, {})[row] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
+            for col, cells in shown.items():
+                values = frame.iloc[:, col].astype(object).to_numpy(copy=True)
+                values[list(cells)] = list(cells.values())
+                frame.isetitem(col, values)
         frame.columns = offsets
         frame.index = pd.RangeIndex(1, len(frame) + 1)
         return _as_text(frame)
