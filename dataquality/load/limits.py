@@ -223,11 +223,14 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         elif size <= _TAIL_MAX:
             tail.append(chunk[fresh:])
             size += len(chunk) - fresh
-        odd = chunk.count(b'r="') != chunk.count(b' r="')
+        # r= after a tab or a line break (legal, unusual) needs the slower \s patterns.
+        odd = b'\tr="' in chunk or b'\nr="' in chunk or b'\rr="' in chunk
         found = (_ROW_ANY if odd else _ROW).findall(chunk)
         if found:
             max_row = max(max_row, max(map(int, set(found))))
-        rows += chunk.count(b"<row", fresh) + chunk.count(b":row ", fresh) - chunk.count(b"></row>", fresh)
+        rows += chunk.count(b"<row", fresh) - chunk.count(b"></row>", fresh)
+        if b":row " in chunk:  # a namespace prefix (<x:row ...>)
+            rows += chunk.count(b":row ", fresh)
         for letters in set((_WIDE_CELL_ANY if odd else _WIDE_CELL).findall(chunk)):
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
