@@ -12,6 +12,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
@@ -429,6 +430,13 @@ def _t(escaped: str) -> str:
     return f"<t>{escaped}</t>"
 
 
+def _cell(escaped: str, style: str) -> str:
+    """A positional cell holding escaped inline text (or nothing), with an optional s="..." attribute."""
+    if escaped:
+        return f'<c{style} t="inlineStr"><is>{_t(escaped)}</is></c>'
+    return f"<c{style}/>"
+
+
 def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
     header, rows = issue_rows(issues, lang, cache)
     p = styles.p
@@ -443,7 +451,10 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
            "<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)) + "</cols>",
            "<sheetData>"]
 
-    # Built column by column from one escaped list of every value: no function call per cell.
+    # Built column by column from one escaped list of every value: a cell's XML is made once per
+    # distinct (value, style) and looked up for the others, rows are joined from those pieces.
+    # Data cells carry no r="..." (they are positional, ECMA-376 18.3.1.4): every column is
+    # written, an empty one as <c/>, so a row is the same pieces whatever its number.
     # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
     ncols = len(header)
     col_names = [letters(c) for c in range(ncols)]
@@ -454,22 +465,17 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
     flat = xml_escaped_cells(["" if v is None else str(v) for row in rows for v in row])
     numbers = range(2, len(issues) + 2)
     linked = [issue.row is not None and bool(issue.sheet) for issue in issues]
+    styles_of: dict[int, list[str]] = {
+        1: [f' s="{sev_xf[issue.severity]}"' for issue in issues],
+        cell_col: [f' s="{link_xf}"' if link else "" for link in linked],
+    }
     columns = []
     for c in range(ncols):
-        name = col_names[c]
         values = flat[c::ncols]
-        if c == 1:
-            styled = [f' s="{sev_xf[issue.severity]}"' for issue in issues]
-        elif c == cell_col:
-            styled = [f' s="{link_xf}"' if link else "" for link in linked]
-        else:
-            columns.append([f'<c r="{name}{n}" t="inlineStr"><is>{_t(v)}</is></c>' if v else ""
-                            for n, v in zip(numbers, values, strict=True)])
-            continue
-        columns.append([f'<c r="{name}{n}"{st} t="inlineStr"><is>{_t(v)}</is></c>' if v
-                        else (f'<c r="{name}{n}"{st}/>' if st else "")
-                        for n, v, st in zip(numbers, values, styled, strict=True)])
-    out.extend(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in zip(numbers, zip(*columns, strict=True), strict=True))
+        keys = list(zip(values, styles_of[c], strict=True)) if c in styles_of else values
+        pieces = {key: _cell(*key) if c in styles_of else _cell(key, "") for key in dict.fromkeys(keys)}
+        columns.append(list(map(pieces.__getitem__, keys)))
+    out.extend(map("".join, zip([f'<row r="{n}">' for n in numbers], *columns, repeat("</row>"))))
     targets = [(n, issue) for n, issue, link in zip(numbers, issues, linked, strict=True) if link]
     locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
                                    for _, issue in targets], attribute=True)
