@@ -18,14 +18,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
-from dataquality.report.common import where
 from dataquality.report.marks import (
     FILLS,
     HEADER_FILL,
     Mark,
     Said,
     comment_text,
-    issue_rows,
+    issue_columns,
     letters,
     said,
 )
@@ -378,39 +377,49 @@ def _add_sheet(workbook: str, wanted: str, rel_id: str, existing: list[str]) -> 
 def comments_xml(refs: list[str], notes: list[str], author: str) -> str:
     """A comments part: one note per cell reference, all by `author`."""
     author = _x(author)
-    items = []
-    for ref, note in zip(refs, notes, strict=True):
-        body = _x(note)
-        items.append(f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr>'
-                     f'<t xml:space="preserve">{body}</t></r></text></comment>')
+    head = '<comment ref="'
+    body = '" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr><t xml:space="preserve">'
+    tail = "</t></r></text></comment>"
+    # Escaped in one pass (safe_text.xml_escaped_cells), joined as one list: no call per note.
+    items = "".join(map("".join, zip(repeat(head), refs, repeat(body), xml_escaped_cells(notes), repeat(tail), strict=False)))
+    if len(refs) != len(notes):
+        raise ValueError("one note per cell reference")
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_NS_MAIN}">'
-            f"<authors><author>{author}</author></authors><commentList>{''.join(items)}</commentList></comments>")
+            f"<authors><author>{author}</author></authors><commentList>{items}</commentList></comments>")
+
+
+def _note_height(note: str) -> int:
+    """About 30 characters a line in a 240pt box: tall enough to read without resizing."""
+    lines = sum(1 + len(line) // 30 for line in note.split("\n"))
+    return min(20 + 12 * lines, 400)
 
 
 def vml_xml(cells: list[tuple[int, int]], notes: list[str], first_block: int, width: int = 240,
             height: int | None = None) -> tuple[str, int]:
     """The legacy drawing Excel needs to show comments on `cells` ((row, 0-based column) each);
     returns it and the next free id block. Without `height` each box is as tall as its note."""
+    if len(cells) != len(notes):
+        raise ValueError("one note per cell")
     blocks = max(1, -(-len(cells) // 1024))
     ids = ",".join(str(b) for b in range(first_block, first_block + blocks))
-    shapes = []
-    for i, ((row, col), note) in enumerate(zip(cells, notes, strict=True)):
-        sid = first_block * 1024 + 1 + i
-        if height is None:
-            # About 30 characters a line in a 240pt box: tall enough to read without resizing.
-            lines = sum(1 + len(line) // 30 for line in note.split("\n"))
-            tall = min(20 + 12 * lines, 400)
-        else:
-            tall = height
-        shapes.append(
-            f'<v:shape id="_x0000_s{sid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
-            f'width:{width}pt;height:{tall}pt;z-index:{i + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
-            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
-            '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
-            f'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-            f"<x:Anchor>{col + 1}, 15, {max(row - 2, 0)}, 10, {col + 5}, 15, {row + 6}, 4</x:Anchor>"
-            f"<x:AutoFill>False</x:AutoFill><x:Row>{row - 1}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
-        )
+    if height is None:  # one measurement per distinct note text
+        tall_of = {note: _note_height(note) for note in dict.fromkeys(notes)}
+        heights = list(map(tall_of.__getitem__, notes))
+    else:
+        heights = [height] * len(notes)
+    # One template, filled per shape with %: the constant XML is written once here.
+    template = (
+        '<v:shape id="_x0000_s%d" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+        f'width:{width}pt;height:%dpt;z-index:%d;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+        '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+        '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+        "<x:Anchor>%d, 15, %d, 10, %d, 15, %d, 4</x:Anchor>"
+        "<x:AutoFill>False</x:AutoFill><x:Row>%d</x:Row><x:Column>%d</x:Column></x:ClientData></v:shape>"
+    )
+    base = first_block * 1024 + 1
+    shapes = [template % (base + i, tall, i + 1, col + 1, max(row - 2, 0), col + 5, row + 6, row - 1, col)
+              for i, ((row, col), tall) in enumerate(zip(cells, heights, strict=True))]
     xml = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
            'xmlns:x="urn:schemas-microsoft-com:office:excel">'
            f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{ids}"/></o:shapelayout>'
@@ -438,7 +447,7 @@ def _cell(escaped: str, style: str) -> str:
 
 
 def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
-    header, rows = issue_rows(issues, lang, cache)
+    header, values_of = issue_columns(issues, lang, cache)
     p = styles.p
     bold = styles.font(f'<{p}b/><{p}sz val="11"/><{p}color rgb="FFFFFFFF"/><{p}name val="Calibri"/>')
     link = styles.font(f'<{p}u/><{p}sz val="11"/><{p}color rgb="FF0563C1"/><{p}name val="Calibri"/>')
@@ -462,7 +471,6 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
                    for c, v in enumerate(xml_escaped_cells([str(h) for h in header])))
     out.append(f'<row r="1">{head}</row>')
     cell_col = 5  # the "cell" column
-    flat = xml_escaped_cells(["" if v is None else str(v) for row in rows for v in row])
     numbers = range(2, len(issues) + 2)
     linked = [issue.row is not None and bool(issue.sheet) for issue in issues]
     styles_of: dict[int, list[str]] = {
@@ -470,20 +478,27 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
         cell_col: [f' s="{link_xf}"' if link else "" for link in linked],
     }
     columns = []
-    for c in range(ncols):
-        values = flat[c::ncols]
-        keys = list(zip(values, styles_of[c], strict=True)) if c in styles_of else values
-        pieces = {key: _cell(*key) if c in styles_of else _cell(key, "") for key in dict.fromkeys(keys)}
+    for c, raw in enumerate(values_of):
+        values = ["" if v is None else v if isinstance(v, str) else str(v) for v in raw]
+        keys: list = list(zip(values, styles_of[c], strict=True)) if c in styles_of else values
+        distinct = list(dict.fromkeys(keys))
+        if c in styles_of:
+            escaped = xml_escaped_cells([v for v, _ in distinct])
+            pieces = {key: _cell(e, key[1]) for key, e in zip(distinct, escaped, strict=True)}
+        else:
+            escaped = xml_escaped_cells(distinct)
+            pieces = {key: _cell(e, "") for key, e in zip(distinct, escaped, strict=True)}
         columns.append(list(map(pieces.__getitem__, keys)))
     out.extend(map("".join, zip([f'<row r="{n}">' for n in numbers], *columns, repeat("</row>"))))
-    targets = [(n, issue) for n, issue, link in zip(numbers, issues, linked, strict=True) if link]
+    where_of = values_of[cell_col]
+    targets = [(n, issue, at) for n, issue, link, at in zip(numbers, issues, linked, where_of, strict=True) if link]
     locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
-                                   for _, issue in targets], attribute=True)
+                                   for _, issue, _ in targets], attribute=True)
     go_to = text("xlsx.go_to", lang, cell="\x00")  # formatted once; each link puts its cell in
-    shown = xml_escaped_cells([go_to.replace("\x00", where(issue)) for _, issue in targets], attribute=True)
+    shown = xml_escaped_cells([go_to.replace("\x00", str(at)) for _, _, at in targets], attribute=True)
     link_col = letters(cell_col)
     links = [f'<hyperlink ref="{link_col}{n}" location="{loc}" display="{disp}"/>'
-             for (n, _), loc, disp in zip(targets, locations, shown, strict=True)]
+             for (n, _, _), loc, disp in zip(targets, locations, shown, strict=True)]
     if not issues:
         out.append(f'<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">{_x(text("xlsx.no_issues", lang))}</t></is></c></row>')
     out.append("</sheetData>")
