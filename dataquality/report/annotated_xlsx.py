@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from dataquality.fileio import atomic_path, inside
-from dataquality.issue import Issue
+from dataquality.issue import Issue, Severity
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
     out_dir,
@@ -87,7 +87,8 @@ def _key_columns(result: Result, source: Path) -> dict[str | None, int]:
 def annotate(source: Path, target: Path, issues: list[Issue], lang: str, key_columns: dict[str | None, int] | None = None) -> Path:
     """Write an annotated copy of `source` to `target`; `source` is only read."""
     marks = marks_for(issues, key_columns or {})
-    issues = sorted(issues, key=lambda i: (-i.severity.rank, i.sheet or "", i.row or 0, i.column or ""))
+    rank = {s: -s.rank for s in Severity}  # looked up, not computed, per issue
+    issues = sorted(issues, key=lambda i: (rank[i.severity], i.sheet or "", i.row or 0, i.column or ""))
     if _is_zip_workbook(source):
         from dataquality.report.annotate_xml import Unsupported, XlsxEditor
 

@@ -72,7 +72,8 @@ def marks_for(issues: Iterable[Issue], key_columns: dict[str | None, int]) -> li
         else:
             col = key_columns.get(issue.sheet, 0)
         cells[(issue.sheet or "", row, col)].append(issue)
-    return [Mark(s, r, c, tuple(found)) for (s, r, c), found in sorted(cells.items())]
+    make = Mark._make  # one tuple per cell, no per-field work
+    return [make((s, r, c, tuple(found))) for (s, r, c), found in sorted(cells.items())]
 
 
 Said = dict[int, tuple[str, str]]  # id(issue) -> (message, hint): each text is formatted once
