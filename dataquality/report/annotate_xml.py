@@ -23,7 +23,7 @@ from dataquality.report.marks import (
     HEADER_FILL,
     Mark,
     Said,
-    comment_text,
+    comment_texts,
     issue_columns,
     letters,
     said,
@@ -282,7 +282,7 @@ class XlsxEditor:
                 rels = _add_relationship(rels, vml_id, _REL_VML, "/" + vml_name)
                 rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
                 changed[part.rels] = rels.encode("utf-8")
-                notes = [comment_text(m, lang, cache) for m in sheet_marks]
+                notes = comment_texts(sheet_marks, lang, cache)
                 changed[comments_name] = comments_xml([m.ref for m in sheet_marks], notes, text("xlsx.comment_author", lang)).encode("utf-8")
                 vml, block = vml_xml([(m.row, m.col) for m in sheet_marks], notes, block)
                 changed[vml_name] = vml.encode("utf-8")

@@ -112,6 +112,26 @@ def comment_text(mark: Mark, lang: str, cache: Said | None = None) -> str:
     return joined if len(joined) <= MAX_COMMENT else joined[: MAX_COMMENT - 1] + "…"
 
 
+def comment_texts(marks: list[Mark], lang: str, cache: Said | None = None) -> list[str]:
+    """`comment_text` of every mark, the labels looked up once for all of them."""
+    labels = {s: _label("severity." + s.value, lang) for s in Severity}
+    fixed = _label("report.col.fixed_value", lang)
+    out = []
+    for mark in marks:
+        if len(mark.issues) != 1:
+            out.append(comment_text(mark, lang, cache))
+            continue
+        issue = mark.issues[0]
+        message, hint = _texts(issue, lang, cache)
+        line = f"[{labels[issue.severity]} {issue.rule}] {message}"
+        if hint:
+            line += f"\n→ {hint}"
+        if issue.fixable and issue.fixed_value not in (None, ""):
+            line += f"\n→ {fixed}: {issue.fixed_value}"
+        out.append(line if len(line) <= MAX_COMMENT else line[: MAX_COMMENT - 1] + "…")
+    return out
+
+
 def issue_columns(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
     """The Issues sheet column by column: header and one list per column, one entry per issue
     (the cell column links to the cell). Labels are looked up once per distinct value."""
