@@ -284,15 +284,14 @@ class XlsxEditor:
                 changed[part.rels] = rels.encode("utf-8")
                 notes = comment_texts(sheet_marks, lang, cache)
                 changed[comments_name] = comments_xml([m.ref for m in sheet_marks], notes, text("xlsx.comment_author", lang)).encode("utf-8")
-                vml, block = vml_xml([(m.row, m.col) for m in sheet_marks], notes, block)
-                changed[vml_name] = vml.encode("utf-8")
+                changed[vml_name], block = vml_part([(m.row, m.col) for m in sheet_marks], notes, block)
                 ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
             if by_sheet:
                 raise Unsupported(f"issues on sheets not in the workbook: {sorted(by_sheet)}")
             ctypes = _add_default(ctypes, "vml", _CT_VML)
             issues_part = "xl/worksheets/dq_issues.xml"
             rel_id = _free_id(wb_rels, "rIdDqIssues")
-            changed[issues_part] = _issues_sheet(issues, lang, styles, cache).encode("utf-8")
+            changed[issues_part] = _issues_sheet(issues, lang, styles, cache)
             changed[wb_rels_name] = _add_relationship(wb_rels, rel_id, _REL_WORKSHEET, "/" + issues_part).encode("utf-8")
             changed["xl/workbook.xml"] = _add_sheet(workbook, text("xlsx.issues_sheet", lang), rel_id, list(sheets)).encode("utf-8")
             changed["[Content_Types].xml"] = _add_override(ctypes, "/" + issues_part, _CT_WORKSHEET).encode("utf-8")
@@ -396,8 +395,16 @@ def _note_height(note: str) -> int:
 
 def vml_xml(cells: list[tuple[int, int]], notes: list[str], first_block: int, width: int = 240,
             height: int | None = None) -> tuple[str, int]:
-    """The legacy drawing Excel needs to show comments on `cells` ((row, 0-based column) each);
-    returns it and the next free id block. Without `height` each box is as tall as its note."""
+    """`vml_part` as text."""
+    data, block = vml_part(cells, notes, first_block, width, height)
+    return data.decode("ascii"), block
+
+
+def vml_part(cells: list[tuple[int, int]], notes: list[str], first_block: int, width: int = 240,
+             height: int | None = None) -> tuple[bytes, int]:
+    """The legacy drawing Excel needs to show comments on `cells` ((row, 0-based column) each), as
+    the part's bytes (ASCII: built as bytes, never a text to encode); returns it and the next free
+    id block. Without `height` each box is as tall as its note."""
     if len(cells) != len(notes):
         raise ValueError("one note per cell")
     blocks = max(1, -(-len(cells) // 1024))
@@ -409,23 +416,23 @@ def vml_xml(cells: list[tuple[int, int]], notes: list[str], first_block: int, wi
         heights = [height] * len(notes)
     # One template, filled per shape with %: the constant XML is written once here.
     template = (
-        '<v:shape id="_x0000_s%d" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
-        f'width:{width}pt;height:%dpt;z-index:%d;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
-        '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
-        '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
-        '<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-        "<x:Anchor>%d, 15, %d, 10, %d, 15, %d, 4</x:Anchor>"
-        "<x:AutoFill>False</x:AutoFill><x:Row>%d</x:Row><x:Column>%d</x:Column></x:ClientData></v:shape>"
+        b'<v:shape id="_x0000_s%d" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+        b"width:" + str(int(width)).encode() + b'pt;height:%dpt;z-index:%d;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+        b'<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+        b'<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+        b'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+        b"<x:Anchor>%d, 15, %d, 10, %d, 15, %d, 4</x:Anchor>"
+        b"<x:AutoFill>False</x:AutoFill><x:Row>%d</x:Row><x:Column>%d</x:Column></x:ClientData></v:shape>"
     )
     base = first_block * 1024 + 1
     shapes = [template % (base + i, tall, i + 1, col + 1, max(row - 2, 0), col + 5, row + 6, row - 1, col)
               for i, ((row, col), tall) in enumerate(zip(cells, heights, strict=True))]
-    xml = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-           'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-           f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{ids}"/></o:shapelayout>'
-           '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-           '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-           + "".join(shapes) + "</xml>")
+    xml = (b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+           b'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+           b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="' + ids.encode() + b'"/></o:shapelayout>'
+           b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+           b'<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+           + b"".join(shapes) + b"</xml>")
     return xml, first_block + blocks
 
 
@@ -446,7 +453,8 @@ def _cell(escaped: str, style: str) -> str:
     return f"<c{style}/>"
 
 
-def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
+def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> bytes:
+    """The Issues sheet part, UTF-8: the rows are joined as bytes from pieces encoded once each."""
     header, values_of = issue_columns(issues, lang, cache)
     p = styles.p
     bold = styles.font(f'<{p}b/><{p}sz val="11"/><{p}color rgb="FFFFFFFF"/><{p}name val="Calibri"/>')
@@ -484,12 +492,13 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
         distinct = list(dict.fromkeys(keys))
         if c in styles_of:
             escaped = xml_escaped_cells([v for v, _ in distinct])
-            pieces = {key: _cell(e, key[1]) for key, e in zip(distinct, escaped, strict=True)}
+            pieces = {key: _cell(e, key[1]).encode() for key, e in zip(distinct, escaped, strict=True)}
         else:
             escaped = xml_escaped_cells(distinct)
-            pieces = {key: _cell(e, "") for key, e in zip(distinct, escaped, strict=True)}
+            pieces = {key: _cell(e, "").encode() for key, e in zip(distinct, escaped, strict=True)}
         columns.append(list(map(pieces.__getitem__, keys)))
-    out.extend(map("".join, zip([f'<row r="{n}">' for n in numbers], *columns, repeat("</row>"))))
+    body = b"".join(map(b"".join, zip([b'<row r="%d">' % n for n in numbers], *columns, repeat(b"</row>"))))
+    columns.clear()
     where_of = values_of[cell_col]
     targets = [(n, issue, at) for n, issue, link, at in zip(numbers, issues, linked, where_of, strict=True) if link]
     locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
@@ -501,10 +510,11 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
              for (n, _, _), loc, disp in zip(targets, locations, shown, strict=True)]
     if not issues:
         out.append(f'<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">{_x(text("xlsx.no_issues", lang))}</t></is></c></row>')
-    out.append("</sheetData>")
+    head_xml = "".join(out).encode()
+    out = ["</sheetData>"]
     if issues:
         out.append(f'<autoFilter ref="A1:{letters(len(header) - 1)}{len(issues) + 1}"/>')
     if links:
         out.append("<hyperlinks>" + "".join(links) + "</hyperlinks>")
     out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
-    return "".join(out)
+    return b"".join((head_xml, body, "".join(out).encode()))
