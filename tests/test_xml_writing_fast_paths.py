@@ -95,3 +95,26 @@ def test_comment_texts_in_bulk_equal_one_comment_at_a_time() -> None:
         assert bulk == [comment_text(m, lang, cache) for m in marks] == [comment_text(m, lang) for m in marks]
         assert "\n→ " in bulk[1] and "x" in bulk[1].rsplit(":", 1)[-1]
         assert len(bulk[2]) <= MAX_COMMENT
+
+
+def test_the_annotated_writer_pauses_cycle_collection_and_restores_it() -> None:
+    import gc
+
+    import pytest
+
+    from dataquality.report.annotated_xlsx import _no_cycle_collection
+
+    assert gc.isenabled()
+    with _no_cycle_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), _no_cycle_collection():
+        raise ValueError("a writer failing half-way")
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with _no_cycle_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -12,8 +12,11 @@ CSV/xls inputs go through openpyxl instead. The input file is never modified.
 
 from __future__ import annotations
 
+import gc
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dataquality.fileio import atomic_path, inside
@@ -43,8 +46,27 @@ SUFFIX = ".annotated"
 # ---------------------------------------------------------------- the writer
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: building a workbook's parts makes millions of strings
+    and tuples (no reference cycles), and each collection would walk every object the run holds
+    (about a fifth of the writer's time at 100,000 issues). Reference counting still frees memory."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def write(result: Result, options: ReportOptions) -> list[Path]:
     """Write <name>.annotated.xlsx for every input file into the output folder."""
+    with _no_cycle_collection():
+        return _write(result, options)
+
+
+def _write(result: Result, options: ReportOptions) -> list[Path]:
     folder = out_dir(options.out)
     folder.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[Issue]] = defaultdict(list)
