@@ -118,3 +118,12 @@ def test_the_annotated_writer_pauses_cycle_collection_and_restores_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_issue_sheet_cells_in_bulk_equal_one_cell_at_a_time() -> None:
+    from dataquality.report.annotate_xml import _cell, _cell_pieces
+
+    values = ["plain", "", " lead", "trail ", "\u3000全角", "a&amp;b", "中文", "x\ny", "\t"]
+    for style in ("", ' s="7"'):
+        assert _cell_pieces(values, style) == [_cell(v, style).encode() for v in values]
+    assert _cell_pieces([], "") == []

@@ -453,6 +453,19 @@ def _cell(escaped: str, style: str) -> str:
     return f"<c{style}/>"
 
 
+def _cell_pieces(escaped: list[str], style: str) -> list[bytes]:
+    """`_cell(value, style)` of every escaped value as UTF-8, made as one string joined and split
+    in C (escaped text holds no NUL); only empty values and those with edge whitespace go one by one."""
+    if not escaped:
+        return []
+    start, end = f'<c{style} t="inlineStr"><is><t>', "</t></is></c>"
+    pieces = (start + (end + "\x00" + start).join(escaped) + end).encode().split(b"\x00")
+    for i, value in enumerate(escaped):
+        if not value or value[0] in _EDGE_SPACE or value[-1] in _EDGE_SPACE:
+            pieces[i] = _cell(value, style).encode()
+    return pieces
+
+
 def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> bytes:
     """The Issues sheet part, UTF-8: the rows are joined as bytes from pieces encoded once each."""
     header, values_of = issue_columns(issues, lang, cache)
@@ -491,11 +504,14 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
         keys: list = list(zip(values, styles_of[c], strict=True)) if c in styles_of else values
         distinct = list(dict.fromkeys(keys))
         if c in styles_of:
-            escaped = xml_escaped_cells([v for v, _ in distinct])
-            pieces = {key: _cell(e, key[1]).encode() for key, e in zip(distinct, escaped, strict=True)}
+            by_style: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for key in distinct:
+                by_style[key[1]].append(key)
+            pieces = {}
+            for style, group in by_style.items():
+                pieces.update(zip(group, _cell_pieces(xml_escaped_cells([v for v, _ in group]), style), strict=True))
         else:
-            escaped = xml_escaped_cells(distinct)
-            pieces = {key: _cell(e, "").encode() for key, e in zip(distinct, escaped, strict=True)}
+            pieces = dict(zip(distinct, _cell_pieces(xml_escaped_cells(distinct), ""), strict=True))
         columns.append(list(map(pieces.__getitem__, keys)))
     body = b"".join(map(b"".join, zip([b'<row r="%d">' % n for n in numbers], *columns, repeat(b"</row>"))))
     columns.clear()
