@@ -12,19 +12,19 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
-from dataquality.report.common import where
 from dataquality.report.marks import (
     FILLS,
     HEADER_FILL,
     Mark,
     Said,
-    comment_text,
-    issue_rows,
+    comment_texts,
+    issue_columns,
     letters,
     said,
 )
@@ -282,17 +282,16 @@ class XlsxEditor:
                 rels = _add_relationship(rels, vml_id, _REL_VML, "/" + vml_name)
                 rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
                 changed[part.rels] = rels.encode("utf-8")
-                notes = [comment_text(m, lang, cache) for m in sheet_marks]
+                notes = comment_texts(sheet_marks, lang, cache)
                 changed[comments_name] = comments_xml([m.ref for m in sheet_marks], notes, text("xlsx.comment_author", lang)).encode("utf-8")
-                vml, block = vml_xml([(m.row, m.col) for m in sheet_marks], notes, block)
-                changed[vml_name] = vml.encode("utf-8")
+                changed[vml_name], block = vml_part([(m.row, m.col) for m in sheet_marks], notes, block)
                 ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
             if by_sheet:
                 raise Unsupported(f"issues on sheets not in the workbook: {sorted(by_sheet)}")
             ctypes = _add_default(ctypes, "vml", _CT_VML)
             issues_part = "xl/worksheets/dq_issues.xml"
             rel_id = _free_id(wb_rels, "rIdDqIssues")
-            changed[issues_part] = _issues_sheet(issues, lang, styles, cache).encode("utf-8")
+            changed[issues_part] = _issues_sheet(issues, lang, styles, cache)
             changed[wb_rels_name] = _add_relationship(wb_rels, rel_id, _REL_WORKSHEET, "/" + issues_part).encode("utf-8")
             changed["xl/workbook.xml"] = _add_sheet(workbook, text("xlsx.issues_sheet", lang), rel_id, list(sheets)).encode("utf-8")
             changed["[Content_Types].xml"] = _add_override(ctypes, "/" + issues_part, _CT_WORKSHEET).encode("utf-8")
@@ -377,45 +376,63 @@ def _add_sheet(workbook: str, wanted: str, rel_id: str, existing: list[str]) -> 
 def comments_xml(refs: list[str], notes: list[str], author: str) -> str:
     """A comments part: one note per cell reference, all by `author`."""
     author = _x(author)
-    items = []
-    for ref, note in zip(refs, notes, strict=True):
-        body = _x(note)
-        items.append(f'<comment ref="{ref}" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr>'
-                     f'<t xml:space="preserve">{body}</t></r></text></comment>')
+    head = '<comment ref="'
+    body = '" authorId="0"><text><r><rPr><sz val="9"/><rFont val="Tahoma"/></rPr><t xml:space="preserve">'
+    tail = "</t></r></text></comment>"
+    # Escaped in one pass (safe_text.xml_escaped_cells), joined as one list: no call per note.
+    items = "".join(map("".join, zip(repeat(head), refs, repeat(body), xml_escaped_cells(notes), repeat(tail), strict=False)))
+    if len(refs) != len(notes):
+        raise ValueError("one note per cell reference")
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<comments xmlns="{_NS_MAIN}">'
-            f"<authors><author>{author}</author></authors><commentList>{''.join(items)}</commentList></comments>")
+            f"<authors><author>{author}</author></authors><commentList>{items}</commentList></comments>")
+
+
+def _note_height(note: str) -> int:
+    """About 30 characters a line in a 240pt box: tall enough to read without resizing."""
+    lines = sum(1 + len(line) // 30 for line in note.split("\n"))
+    return min(20 + 12 * lines, 400)
 
 
 def vml_xml(cells: list[tuple[int, int]], notes: list[str], first_block: int, width: int = 240,
             height: int | None = None) -> tuple[str, int]:
-    """The legacy drawing Excel needs to show comments on `cells` ((row, 0-based column) each);
-    returns it and the next free id block. Without `height` each box is as tall as its note."""
+    """`vml_part` as text."""
+    data, block = vml_part(cells, notes, first_block, width, height)
+    return data.decode("ascii"), block
+
+
+def vml_part(cells: list[tuple[int, int]], notes: list[str], first_block: int, width: int = 240,
+             height: int | None = None) -> tuple[bytes, int]:
+    """The legacy drawing Excel needs to show comments on `cells` ((row, 0-based column) each), as
+    the part's bytes (ASCII: built as bytes, never a text to encode); returns it and the next free
+    id block. Without `height` each box is as tall as its note."""
+    if len(cells) != len(notes):
+        raise ValueError("one note per cell")
     blocks = max(1, -(-len(cells) // 1024))
     ids = ",".join(str(b) for b in range(first_block, first_block + blocks))
-    shapes = []
-    for i, ((row, col), note) in enumerate(zip(cells, notes, strict=True)):
-        sid = first_block * 1024 + 1 + i
-        if height is None:
-            # About 30 characters a line in a 240pt box: tall enough to read without resizing.
-            lines = sum(1 + len(line) // 30 for line in note.split("\n"))
-            tall = min(20 + 12 * lines, 400)
-        else:
-            tall = height
-        shapes.append(
-            f'<v:shape id="_x0000_s{sid}" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
-            f'width:{width}pt;height:{tall}pt;z-index:{i + 1};visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
-            '<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
-            '<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
-            f'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-            f"<x:Anchor>{col + 1}, 15, {max(row - 2, 0)}, 10, {col + 5}, 15, {row + 6}, 4</x:Anchor>"
-            f"<x:AutoFill>False</x:AutoFill><x:Row>{row - 1}</x:Row><x:Column>{col}</x:Column></x:ClientData></v:shape>"
-        )
-    xml = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
-           'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-           f'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{ids}"/></o:shapelayout>'
-           '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
-           '<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-           + "".join(shapes) + "</xml>")
+    if height is None:  # one measurement per distinct note text
+        tall_of = {note: _note_height(note) for note in dict.fromkeys(notes)}
+        heights = list(map(tall_of.__getitem__, notes))
+    else:
+        heights = [height] * len(notes)
+    # One template, filled per shape with %: the constant XML is written once here.
+    template = (
+        b'<v:shape id="_x0000_s%d" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;margin-top:1.5pt;'
+        b"width:" + str(int(width)).encode() + b'pt;height:%dpt;z-index:%d;visibility:hidden" fillcolor="#ffffe1" o:insetmode="auto">'
+        b'<v:fill color2="#ffffe1"/><v:shadow on="t" color="black" obscured="t"/><v:path o:connecttype="none"/>'
+        b'<v:textbox style="mso-direction-alt:auto"><div style="text-align:left"></div></v:textbox>'
+        b'<x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+        b"<x:Anchor>%d, 15, %d, 10, %d, 15, %d, 4</x:Anchor>"
+        b"<x:AutoFill>False</x:AutoFill><x:Row>%d</x:Row><x:Column>%d</x:Column></x:ClientData></v:shape>"
+    )
+    base = first_block * 1024 + 1
+    shapes = [template % (base + i, tall, i + 1, col + 1, max(row - 2, 0), col + 5, row + 6, row - 1, col)
+              for i, ((row, col), tall) in enumerate(zip(cells, heights, strict=True))]
+    xml = (b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+           b'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+           b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="' + ids.encode() + b'"/></o:shapelayout>'
+           b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" path="m,l,21600r21600,l21600,xe">'
+           b'<v:stroke joinstyle="miter"/><v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
+           + b"".join(shapes) + b"</xml>")
     return xml, first_block + blocks
 
 
@@ -429,8 +446,29 @@ def _t(escaped: str) -> str:
     return f"<t>{escaped}</t>"
 
 
-def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> str:
-    header, rows = issue_rows(issues, lang, cache)
+def _cell(escaped: str, style: str) -> str:
+    """A positional cell holding escaped inline text (or nothing), with an optional s="..." attribute."""
+    if escaped:
+        return f'<c{style} t="inlineStr"><is>{_t(escaped)}</is></c>'
+    return f"<c{style}/>"
+
+
+def _cell_pieces(escaped: list[str], style: str) -> list[bytes]:
+    """`_cell(value, style)` of every escaped value as UTF-8, made as one string joined and split
+    in C (escaped text holds no NUL); only empty values and those with edge whitespace go one by one."""
+    if not escaped:
+        return []
+    start, end = f'<c{style} t="inlineStr"><is><t>', "</t></is></c>"
+    pieces = (start + (end + "\x00" + start).join(escaped) + end).encode().split(b"\x00")
+    for i, value in enumerate(escaped):
+        if not value or value[0] in _EDGE_SPACE or value[-1] in _EDGE_SPACE:
+            pieces[i] = _cell(value, style).encode()
+    return pieces
+
+
+def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -> bytes:
+    """The Issues sheet part, UTF-8: the rows are joined as bytes from pieces encoded once each."""
+    header, values_of = issue_columns(issues, lang, cache)
     p = styles.p
     bold = styles.font(f'<{p}b/><{p}sz val="11"/><{p}color rgb="FFFFFFFF"/><{p}name val="Calibri"/>')
     link = styles.font(f'<{p}u/><{p}sz val="11"/><{p}color rgb="FF0563C1"/><{p}name val="Calibri"/>')
@@ -443,7 +481,10 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
            "<cols>" + "".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths, start=1)) + "</cols>",
            "<sheetData>"]
 
-    # Built column by column from one escaped list of every value: no function call per cell.
+    # Built column by column from one escaped list of every value: a cell's XML is made once per
+    # distinct (value, style) and looked up for the others, rows are joined from those pieces.
+    # Data cells carry no r="..." (they are positional, ECMA-376 18.3.1.4): every column is
+    # written, an empty one as <c/>, so a row is the same pieces whatever its number.
     # Inline strings are always text: a value like =HYPERLINK(...) from the data is never a formula.
     ncols = len(header)
     col_names = [letters(c) for c in range(ncols)]
@@ -451,39 +492,45 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
                    for c, v in enumerate(xml_escaped_cells([str(h) for h in header])))
     out.append(f'<row r="1">{head}</row>')
     cell_col = 5  # the "cell" column
-    flat = xml_escaped_cells(["" if v is None else str(v) for row in rows for v in row])
     numbers = range(2, len(issues) + 2)
     linked = [issue.row is not None and bool(issue.sheet) for issue in issues]
+    styles_of: dict[int, list[str]] = {
+        1: [f' s="{sev_xf[issue.severity]}"' for issue in issues],
+        cell_col: [f' s="{link_xf}"' if link else "" for link in linked],
+    }
     columns = []
-    for c in range(ncols):
-        name = col_names[c]
-        values = flat[c::ncols]
-        if c == 1:
-            styled = [f' s="{sev_xf[issue.severity]}"' for issue in issues]
-        elif c == cell_col:
-            styled = [f' s="{link_xf}"' if link else "" for link in linked]
+    for c, raw in enumerate(values_of):
+        values = ["" if v is None else v if isinstance(v, str) else str(v) for v in raw]
+        keys: list = list(zip(values, styles_of[c], strict=True)) if c in styles_of else values
+        distinct = list(dict.fromkeys(keys))
+        if c in styles_of:
+            by_style: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for key in distinct:
+                by_style[key[1]].append(key)
+            pieces = {}
+            for style, group in by_style.items():
+                pieces.update(zip(group, _cell_pieces(xml_escaped_cells([v for v, _ in group]), style), strict=True))
         else:
-            columns.append([f'<c r="{name}{n}" t="inlineStr"><is>{_t(v)}</is></c>' if v else ""
-                            for n, v in zip(numbers, values, strict=True)])
-            continue
-        columns.append([f'<c r="{name}{n}"{st} t="inlineStr"><is>{_t(v)}</is></c>' if v
-                        else (f'<c r="{name}{n}"{st}/>' if st else "")
-                        for n, v, st in zip(numbers, values, styled, strict=True)])
-    out.extend(f'<row r="{n}">{"".join(cells)}</row>' for n, cells in zip(numbers, zip(*columns, strict=True), strict=True))
-    targets = [(n, issue) for n, issue, link in zip(numbers, issues, linked, strict=True) if link]
+            pieces = dict(zip(distinct, _cell_pieces(xml_escaped_cells(distinct), ""), strict=True))
+        columns.append(list(map(pieces.__getitem__, keys)))
+    body = b"".join(map(b"".join, zip([b'<row r="%d">' % n for n in numbers], *columns, repeat(b"</row>"))))
+    columns.clear()
+    where_of = values_of[cell_col]
+    targets = [(n, issue, at) for n, issue, link, at in zip(numbers, issues, linked, where_of, strict=True) if link]
     locations = xml_escaped_cells(["'" + issue.sheet.replace("'", "''") + f"'!{issue.column or 'A'}{issue.row}"  # type: ignore[union-attr]
-                                   for _, issue in targets], attribute=True)
+                                   for _, issue, _ in targets], attribute=True)
     go_to = text("xlsx.go_to", lang, cell="\x00")  # formatted once; each link puts its cell in
-    shown = xml_escaped_cells([go_to.replace("\x00", where(issue)) for _, issue in targets], attribute=True)
+    shown = xml_escaped_cells([go_to.replace("\x00", str(at)) for _, _, at in targets], attribute=True)
     link_col = letters(cell_col)
     links = [f'<hyperlink ref="{link_col}{n}" location="{loc}" display="{disp}"/>'
-             for (n, _), loc, disp in zip(targets, locations, shown, strict=True)]
+             for (n, _, _), loc, disp in zip(targets, locations, shown, strict=True)]
     if not issues:
         out.append(f'<row r="2"><c r="A2" t="inlineStr"><is><t xml:space="preserve">{_x(text("xlsx.no_issues", lang))}</t></is></c></row>')
-    out.append("</sheetData>")
+    head_xml = "".join(out).encode()
+    out = ["</sheetData>"]
     if issues:
         out.append(f'<autoFilter ref="A1:{letters(len(header) - 1)}{len(issues) + 1}"/>')
     if links:
         out.append("<hyperlinks>" + "".join(links) + "</hyperlinks>")
     out.append('<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
-    return "".join(out)
+    return b"".join((head_xml, body, "".join(out).encode()))

@@ -12,12 +12,15 @@ CSV/xls inputs go through openpyxl instead. The input file is never modified.
 
 from __future__ import annotations
 
+import gc
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dataquality.fileio import atomic_path, inside
-from dataquality.issue import Issue
+from dataquality.issue import Issue, Severity
 from dataquality.report import ReportOptions
 from dataquality.report.common import (
     out_dir,
@@ -43,8 +46,27 @@ SUFFIX = ".annotated"
 # ---------------------------------------------------------------- the writer
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused: building a workbook's parts makes millions of strings
+    and tuples (no reference cycles), and each collection would walk every object the run holds
+    (about a fifth of the writer's time at 100,000 issues). Reference counting still frees memory."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def write(result: Result, options: ReportOptions) -> list[Path]:
     """Write <name>.annotated.xlsx for every input file into the output folder."""
+    with _no_cycle_collection():
+        return _write(result, options)
+
+
+def _write(result: Result, options: ReportOptions) -> list[Path]:
     folder = out_dir(options.out)
     folder.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[Issue]] = defaultdict(list)
@@ -87,7 +109,8 @@ def _key_columns(result: Result, source: Path) -> dict[str | None, int]:
 def annotate(source: Path, target: Path, issues: list[Issue], lang: str, key_columns: dict[str | None, int] | None = None) -> Path:
     """Write an annotated copy of `source` to `target`; `source` is only read."""
     marks = marks_for(issues, key_columns or {})
-    issues = sorted(issues, key=lambda i: (-i.severity.rank, i.sheet or "", i.row or 0, i.column or ""))
+    rank = {s: -s.rank for s in Severity}  # looked up, not computed, per issue
+    issues = sorted(issues, key=lambda i: (rank[i.severity], i.sheet or "", i.row or 0, i.column or ""))
     if _is_zip_workbook(source):
         from dataquality.report.annotate_xml import Unsupported, XlsxEditor
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, texts_of
@@ -28,9 +28,9 @@ HEADER_FILL = "FF305496"
 MAX_COMMENT = 30000  # Excel keeps at most 32,767 characters in a comment
 
 
-@dataclass(frozen=True)
-class Mark:
-    """One cell to annotate: where, how bad, and the issues on it."""
+class Mark(NamedTuple):
+    """One cell to annotate: where, how bad, and the issues on it (a tuple: a sheet's 100,000 marks
+    are made in a blink)."""
 
     sheet: str
     row: int
@@ -61,18 +61,19 @@ def marks_for(issues: Iterable[Issue], key_columns: dict[str | None, int]) -> li
     cells: dict[tuple[str, int, int], list[Issue]] = defaultdict(list)
     columns: dict[str, int] = {}
     for issue in issues:
-        if issue.row is None:
+        row = issue.row
+        if row is None:
             continue
-        if issue.column:
-            col = columns.get(issue.column)
+        column = issue.column
+        if column:
+            col = columns.get(column)
             if col is None:
-                col = columns[issue.column] = col_index(issue.column)
-        elif issue.sheet in key_columns:
-            col = key_columns[issue.sheet]
+                col = columns[column] = col_index(column)
         else:
-            col = 0
-        cells[(issue.sheet or "", issue.row, col)].append(issue)
-    return [Mark(s, r, c, tuple(found)) for (s, r, c), found in sorted(cells.items())]
+            col = key_columns.get(issue.sheet, 0)
+        cells[(issue.sheet or "", row, col)].append(issue)
+    make = Mark._make  # one tuple per cell, no per-field work
+    return [make((s, r, c, tuple(found))) for (s, r, c), found in sorted(cells.items())]
 
 
 Said = dict[int, tuple[str, str]]  # id(issue) -> (message, hint): each text is formatted once
@@ -111,26 +112,55 @@ def comment_text(mark: Mark, lang: str, cache: Said | None = None) -> str:
     return joined if len(joined) <= MAX_COMMENT else joined[: MAX_COMMENT - 1] + "…"
 
 
-def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
-    """The Issues sheet: header and one row per issue (the cell column links to the cell)."""
+def comment_texts(marks: list[Mark], lang: str, cache: Said | None = None) -> list[str]:
+    """`comment_text` of every mark, the labels looked up once for all of them."""
+    labels = {s: _label("severity." + s.value, lang) for s in Severity}
+    fixed = _label("report.col.fixed_value", lang)
+    out = []
+    for mark in marks:
+        if len(mark.issues) != 1:
+            out.append(comment_text(mark, lang, cache))
+            continue
+        issue = mark.issues[0]
+        message, hint = _texts(issue, lang, cache)
+        line = f"[{labels[issue.severity]} {issue.rule}] {message}"
+        if hint:
+            line += f"\n→ {hint}"
+        if issue.fixable and issue.fixed_value not in (None, ""):
+            line += f"\n→ {fixed}: {issue.fixed_value}"
+        out.append(line if len(line) <= MAX_COMMENT else line[: MAX_COMMENT - 1] + "…")
+    return out
+
+
+def issue_columns(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
+    """The Issues sheet column by column: header and one list per column, one entry per issue
+    (the cell column links to the cell). Labels are looked up once per distinct value."""
     cols = ["issue_number", "severity", "rule", "entity", "department", "cell", "key", "field", "value", "message", "hint"]
     header = [text(f"report.col.{c}", lang) for c in cols]
     severities = {s: _label(f"severity.{s.value}", lang) for s in Severity}
-    entities: dict[str | None, str] = {}
-    departments: dict[str | None, str] = {}
-    rows: list[list[object]] = []
-    for issue in issues:
-        message, hint = _texts(issue, lang, cache)
-        if issue.fixable and issue.fixed_value not in (None, ""):
-            hint = f"{hint} → {issue.fixed_value}".strip()
-        entity = entities.get(issue.entity)
-        if entity is None:
-            entity = entities[issue.entity] = entity_label(issue.entity, lang)
-        department = departments.get(issue.department)
-        if department is None:
-            department = departments[issue.department] = department_label(issue.department, lang)
-        rows.append([
-            issue_number(issue), severities[issue.severity], issue.rule, entity, department,
-            where(issue) or issue.file, issue.key, field_label(issue, lang), issue.value, message, hint,
-        ])
-    return header, rows
+    entities = {e: entity_label(e, lang) for e in {i.entity for i in issues}}
+    departments = {d: department_label(d, lang) for d in {i.department for i in issues}}
+    texts = [_texts(issue, lang, cache) for issue in issues]
+    hints: list[object] = [
+        f"{hint} → {issue.fixed_value}".strip() if issue.fixable and issue.fixed_value not in (None, "") else hint
+        for issue, (_, hint) in zip(issues, texts, strict=True)]
+    columns: list[list[object]] = [
+        [issue_number(issue) for issue in issues],
+        [severities[issue.severity] for issue in issues],
+        [issue.rule for issue in issues],
+        [entities[issue.entity] for issue in issues],
+        [departments[issue.department] for issue in issues],
+        [where(issue) or issue.file for issue in issues],
+        [issue.key for issue in issues],
+        [field_label(issue, lang) for issue in issues],
+        [issue.value for issue in issues],
+        [message for message, _ in texts],
+        hints,
+    ]
+    return header, columns
+
+
+def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
+    """The Issues sheet: header and one row per issue (the cell column links to the cell)."""
+    header, columns = issue_columns(issues, lang, cache)
+    return header, [list(row) for row in zip(*columns, strict=True)]

@@ -138,12 +138,19 @@ def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int]
     wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
     for mark in marks:
         wanted[mark.row][mark.col] = mark.severity
+    styled: dict[tuple[int, str], int] = {}
+
+    def style(base: int, rgb: str) -> int:  # one call of fill_style per distinct (style, fill)
+        found = styled.get((base, rgb))
+        if found is None:
+            found = styled[(base, rgb)] = fill_style(base, rgb)
+        return found
 
     def edit(row: etree._Element, number: int) -> None:
-        _restyle_row(row, number, wanted[number], fill_style)
+        _restyle_row(row, number, wanted[number], style)
 
     def fast(prefix: bytes, row: bytes, number: int) -> bytes | None:
-        return restyle_bytes(prefix, row, number, wanted[number], fill_style)
+        return restyle_bytes(prefix, row, number, wanted[number], style)
 
     return edit_sheet(xml, wanted, edit, legacy_drawing(legacy_rel_id) if legacy_rel_id is not None else None,
                       fast_row=fast)
@@ -159,6 +166,11 @@ def _letters(col: int) -> bytes:
     return letters(col).encode()
 
 
+@cache
+def _needle(prefix: bytes, col: int) -> bytes:
+    return b"<" + prefix + b'c r="' + _letters(col)
+
+
 def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severity],
                   fill_style: Callable[[int, str], int]) -> bytes | None:
     """The row with each wanted cell's style replaced, edited as bytes; None when a wanted cell is
@@ -167,27 +179,31 @@ def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severi
     if head is None:
         return None
     row_style_ = 0
-    if _CUSTOM.search(head.group(0)):
-        m = _S_ATTR.search(head.group(0))
+    head_tag = head.group(0)
+    if b"ustomFormat" in head_tag and _CUSTOM.search(head_tag):
+        m = _S_ATTR.search(head_tag)
         row_style_ = int(m.group(1)) if m else 0
     edits = []
-    needle = b"<" + prefix + b'c r="'
-    tail = f'{number}"'.encode()
+    tail = b'%d"' % number
+    start = head.end()
     for c, severity in cols.items():
-        at = row.find(needle + _letters(c) + tail, head.end())
+        at = row.find(_needle(prefix, c) + tail, start)
         if at < 0:
             return None
         tag = _START_TAG.match(row, at)
         if tag is None:
             return None
-        m = _S_ATTR.search(tag.group(0))
+        old = tag.group(0)
+        m = _S_ATTR.search(old)
         base = int(m.group(1)) if m else row_style_
-        style = str(fill_style(base, FILLS[severity])).encode()
+        style = b"%d" % fill_style(base, FILLS[severity])
         if m is not None:
-            new = tag.group(0)[: m.start(1)] + style + tag.group(0)[m.end(1):]
+            new = old[: m.start(1)] + style + old[m.end(1):]
         else:
-            cut = len(b"<" + prefix + b"c")
-            new = tag.group(0)[:cut] + b' s="' + style + b'"' + tag.group(0)[cut:]
+            cut = len(prefix) + 2  # after "<c" (with the prefix)
+            new = old[:cut] + b' s="' + style + b'"' + old[cut:]
+        if len(cols) == 1:
+            return row[:at] + new + row[tag.end():]
         edits.append((at, tag.end(), new))
     edits.sort()
     out, pos = [], 0

@@ -117,3 +117,20 @@ def test_row_level_issues_are_marked_on_the_key_cell() -> None:
     file_issue = Issue(rule="FIL002", severity=Severity.ERROR, entity="product", file="p.xlsx", sheet="产品")
     [mark] = annotated_xlsx.marks_for([row_issue, file_issue], {"产品": 2})
     assert (mark.sheet, mark.ref, mark.severity) == ("产品", "C7", Severity.ERROR)
+
+
+def test_the_issues_sheet_reads_the_same_in_calamine_and_openpyxl(tmp_path: Path, config) -> None:
+    # Its data cells carry no r="..." (positional): every reader must put each value in its column,
+    # empty ones (a row-level issue has no field or value) included.
+    import fastexcel
+
+    result = demo_result(tmp_path / "demo", config, "en")
+    annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    path = tmp_path / "out" / "customers.annotated.xlsx"
+    ws = load_workbook(path)["Issues"]
+    by_openpyxl = [["" if c.value is None else str(c.value) for c in row] for row in ws.iter_rows(min_row=2)]
+    frame = fastexcel.read_excel(path).load_sheet("Issues", header_row=None).to_pandas()
+    by_calamine = [["" if v is None or v != v else str(v) for v in row] for row in frame.itertuples(index=False)][1:]
+    assert by_calamine == by_openpyxl and len(by_openpyxl) == sum(1 for i in result.issues if i.file == "customers.xlsx")
+    assert any("" in row[6:9] for row in by_openpyxl)  # an empty middle column stays in place
+    assert all(row[2] and row[9] for row in by_openpyxl)  # rule and message in their columns

@@ -78,3 +78,52 @@ def test_a_mark_on_a_row_the_sheet_lacks_creates_the_row(tmp_path: Path) -> None
     issue = Issue("FMT001", Severity.ERROR, "product", "a.xlsx")
     out = restyle(xml, [Mark("s", 40, 0, (issue,))], lambda base, rgb: 7, None)
     assert _styles(out)["A40"] == "7"
+
+
+def test_comment_texts_in_bulk_equal_one_comment_at_a_time() -> None:
+    from dataquality.report.marks import MAX_COMMENT, comment_text, comment_texts, said
+
+    plain = Issue("REQ001", Severity.ERROR, "product", "a.xlsx", "s", 2, field="name", column="B")
+    fixable = Issue("FMT002", Severity.WARNING, "product", "a.xlsx", "s", 3, field="name", value=" x ",
+                    column="B", fixable=True, fixed_value="x")
+    info = Issue("FMT002", Severity.INFO, "product", "a.xlsx", "s", 4, field="name", value="y" * (MAX_COMMENT + 5), column="B")
+    marks = [Mark("s", 2, 1, (plain,)), Mark("s", 3, 1, (fixable,)), Mark("s", 4, 1, (info,)),
+             Mark("s", 5, 1, (info, plain, fixable))]
+    for lang in ("en", "zh"):
+        cache = said([plain, fixable, info], lang)
+        bulk = comment_texts(marks, lang, cache)
+        assert bulk == [comment_text(m, lang, cache) for m in marks] == [comment_text(m, lang) for m in marks]
+        assert "\n→ " in bulk[1] and "x" in bulk[1].rsplit(":", 1)[-1]
+        assert len(bulk[2]) <= MAX_COMMENT
+
+
+def test_the_annotated_writer_pauses_cycle_collection_and_restores_it() -> None:
+    import gc
+
+    import pytest
+
+    from dataquality.report.annotated_xlsx import _no_cycle_collection
+
+    assert gc.isenabled()
+    with _no_cycle_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), _no_cycle_collection():
+        raise ValueError("a writer failing half-way")
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with _no_cycle_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_issue_sheet_cells_in_bulk_equal_one_cell_at_a_time() -> None:
+    from dataquality.report.annotate_xml import _cell, _cell_pieces
+
+    values = ["plain", "", " lead", "trail ", "\u3000全角", "a&amp;b", "中文", "x\ny", "\t"]
+    for style in ("", ' s="7"'):
+        assert _cell_pieces(values, style) == [_cell(v, style).encode() for v in values]
+    assert _cell_pieces([], "") == []
