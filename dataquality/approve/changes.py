@@ -136,17 +136,20 @@ def _changes_of_entity(
             "baseline_row": base["_row"].reindex(keys).to_numpy(),
         }))
 
+    # The records in both, aligned once (a label lookup per field and record would dominate).
+    inc_both, base_both = inc.loc[both], base.loc[both]
     for name in (f for f in inc_fields if f != schema.key):
         if name not in base_fields:
             # A column the baseline lacks: every value in it is a change from empty (0 for numbers).
-            keys = both[(inc.loc[both, f"cmp:{name}"] != "").to_numpy()]
+            keys = both[(inc_both[f"cmp:{name}"] != "").to_numpy()]
             zero = 0.0 if schema.fields[name].is_numeric else float("nan")
             emit(keys, name, "change", None, "", zero)
             continue
-        b = base.loc[both]
-        differs = inc.loc[both, f"cmp:{name}"] != b[f"cmp:{name}"]
-        keys = both[differs.to_numpy()]
-        bk = base.loc[keys]
+        differs = (inc_both[f"cmp:{name}"].to_numpy() != base_both[f"cmp:{name}"].to_numpy())
+        if not differs.any():
+            continue
+        keys = both[differs]
+        bk = base_both[differs]
         emit(keys, name, "change", bk[f"raw:{name}"].to_numpy(), bk[f"cmp:{name}"].to_numpy(), bk[f"num:{name}"].to_numpy())
     if not created.empty:
         # The record itself (tier 0), then each valued sensitive field as a change from empty (0 for numbers).

@@ -196,6 +196,13 @@ _ROW = re.compile(rb' r="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
 _WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')
 _ROW_ANY = re.compile(rb'\sr="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
 _WIDE_CELL_ANY = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')
+# Within A..Z the width is read from a sample of each chunk (its first 16 KB and its last 8 KB):
+# rows are written whole, so the sample holds whole rows. A cell hidden outside the samples can
+# make a sheet at most 26 columns wide where the sample saw fewer: bounded, unlike the rows and
+# the columns past Z, which are counted exactly.
+_NARROW_CELL = re.compile(rb' r="([A-Z])[0-9]')
+_NARROW_CELL_ANY = re.compile(rb'\sr="([A-Z])[0-9]')
+_SAMPLE_HEAD, _SAMPLE_TAIL = 16 << 10, 8 << 10
 
 
 def _column_number(letters: bytes) -> int:
@@ -209,7 +216,8 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
                  budget: list[int]) -> bytes | None:
     """Refuse a sheet past the limits; returns its tail from </sheetData> (None if not found or too big)."""
     max_row = rows = 0
-    widest = b"Z"  # a sheet with cells spans at least one column; single letters are bounded by Z
+    widest = b""  # past Z: the widest column reference seen (counted exactly)
+    narrow = b"A"  # within A..Z: the widest seen in the samples
     tail: list[bytes] | None = None
     size = 0
     for chunk, fresh in _stream(zf, info, path, budget):
@@ -234,8 +242,13 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         for letters in set((_WIDE_CELL_ANY if odd else _WIDE_CELL).findall(chunk)):
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
+        if not widest and narrow < b"Z":
+            sample = chunk if len(chunk) <= _SAMPLE_HEAD + _SAMPLE_TAIL else chunk[:_SAMPLE_HEAD] + b" " + chunk[-_SAMPLE_TAIL:]
+            found_narrow = (_NARROW_CELL_ANY if odd else _NARROW_CELL).findall(sample)
+            if found_narrow:
+                narrow = max(narrow, max(found_narrow))
     max_row = max(max_row, rows)  # rows without r= are numbered one after another
-    columns = _column_number(widest) if widest != b"Z" else 26
+    columns = _column_number(widest) if widest else _column_number(narrow)
     if columns > limits.max_columns:
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:

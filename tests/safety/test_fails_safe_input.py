@@ -241,3 +241,32 @@ def test_csv_larger_than_max_bytes(tmp_path):
     path = _customers_csv(tmp_path / "c.csv", [customer(i) for i in range(1, 50)])
     proc = dq("--max-bytes", "1000", "validate", str(path))
     assert_one_line_error(proc, path, "1,000", "--max-bytes")
+
+
+def test_a_narrow_sheet_counts_its_own_width_not_26_columns(tmp_path):
+    """A 1M-row master of 14 columns (A..N) is 14 M cells, under the 20 M limit; counting every sheet
+    within A..Z as 26 columns wide refused it. Here: 200 rows x 3 columns under a 700-cell limit."""
+    base = _base_workbook(tmp_path / "base.xlsx")
+
+    def narrow(fh):
+        fh.write(_SHEET_HEAD)
+        for r in range(1, 201):
+            fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="B%d"><v>2</v></c><c r="C%d"><v>3</v></c></row>' % (r, r, r, r))
+        fh.write(_SHEET_TAIL)
+
+    path = _with_sheet_xml(base, tmp_path / "narrow.xlsx", narrow)
+    proc = dq("--max-cells", "700", "validate", str(path))
+    assert "--max-cells" not in proc.stderr, proc.stderr
+    proc = dq("--max-cells", "500", "validate", str(path))  # 600 cells: refused, with the real count
+    assert_one_line_error(proc, path, "600 cells", "--max-cells")
+
+    def one_wide_cell(fh):  # one cell past Z is counted exactly wherever it hides
+        fh.write(_SHEET_HEAD)
+        for r in range(1, 201):
+            extra = b'<c r="AB%d"><v>9</v></c>' % r if r == 97 else b""
+            fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c>%s</row>' % (r, r, extra))
+        fh.write(_SHEET_TAIL)
+
+    path = _with_sheet_xml(base, tmp_path / "wide.xlsx", one_wide_cell)
+    proc = dq("--max-cells", "5000", "validate", str(path))  # 200 rows x 28 columns = 5,600
+    assert_one_line_error(proc, path, "5,600 cells", "--max-cells")
