@@ -23,6 +23,7 @@ from dataquality.load.table import TEXT, Table
 _SPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 _ZERO_WIDTH = "[\u200b-\u200d\u2060\ufeff]"
 _SPACES = f"[{_SPACE}]+"
+SPACE_RUNS = _SPACES  # a run of whitespace (what Python's \s matches), in a form RE2 runs
 _DOUBLE_SPACES = f"[{_SPACE}]{{2,}}"
 # ASCII and the CJK unified ideographs are unchanged by NFKC and by case-folding beyond lower():
 # only cells with other characters need Python's unicodedata (pyarrow has no composing NFKC).
