@@ -294,8 +294,8 @@ def _table(p: _Prepared, data: pd.DataFrame) -> Table:
     s = p.source
     if s.loaded is not None:
         lt = s.loaded
-        return Table(lt.entity, lt.path, lt.sheet, lt.header_row, data, lt.columns, lt.headers)
-    return Table(s.entity, s.path, s.sheet, s.header_row, data, dict(s.columns))
+        return Table(lt.entity, lt.path, lt.sheet, lt.header_row, data, lt.columns, lt.headers, key=lt.key)
+    return Table(s.entity, s.path, s.sheet, s.header_row, data, dict(s.columns), key=p.schema.key)
 
 
 def _full(p: _Prepared, config: Config) -> TableValues:

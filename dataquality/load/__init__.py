@@ -218,6 +218,7 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         matches=tuple(match.matches.values()),
         first_header_row=match.first_row,
         shown_values=shown,
+        key=schema.key,
     )
 
 

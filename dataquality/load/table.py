@@ -55,6 +55,7 @@ class Table:
     shown_values: int = 0  # cells whose value was replaced by what Excel shows (number formats)
 
     shown_as: str | None = None  # set when two inputs share a file name: the path as given
+    key: str | None = None  # the schema's key field (where a record's own issues are marked)
 
     @property
     def file(self) -> str:

@@ -100,8 +100,7 @@ def _key_columns(result: Result, source: Path) -> dict[str | None, int]:
     keys: dict[str | None, int] = {}
     for table in result.tables:
         if table.path == source and table.columns:
-            key_field = {"customer": "customer_code", "product": "internal_code"}.get(table.entity)
-            letter = table.columns.get(key_field or "", next(iter(table.columns.values())))
+            letter = table.columns.get(table.key or "", next(iter(table.columns.values())))
             keys[table.sheet] = col_index(letter)
     return keys
 

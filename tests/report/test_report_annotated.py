@@ -134,3 +134,21 @@ def test_the_issues_sheet_reads_the_same_in_calamine_and_openpyxl(tmp_path: Path
     assert by_calamine == by_openpyxl and len(by_openpyxl) == sum(1 for i in result.issues if i.file == "customers.xlsx")
     assert any("" in row[6:9] for row in by_openpyxl)  # an empty middle column stays in place
     assert all(row[2] and row[9] for row in by_openpyxl)  # rule and message in their columns
+
+
+def test_a_record_issue_is_marked_on_the_schemas_key_column(config, write_xlsx, tmp_path):
+    """A supplier's row-level issue goes on its key (supplier_code, from the schema), not the first column."""
+    from openpyxl import load_workbook
+
+    from dataquality.issue import Issue, Severity
+    from dataquality.report import ReportOptions
+    from dataquality.report.annotated_xlsx import write
+
+    path = write_xlsx("suppliers.xlsx", {"供应商": [["供应商名称", "供应商编码", "开户银行"], ["甲公司", "S000001", "工商银行"]]})
+    result = run(config, [path])
+    table = result.tables[0]
+    assert table.entity == "supplier" and table.key == "supplier_code"
+    result.issues = [Issue(rule="SUP001", severity=Severity.ERROR, entity="supplier", file=path.name, sheet="供应商", row=2)]
+    out = write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    ws = load_workbook(out[0])["供应商"]
+    assert ws["B2"].comment is not None and ws["A2"].comment is None

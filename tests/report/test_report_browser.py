@@ -27,7 +27,9 @@ class Page:
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("request", lambda req: self.remote.append(req.url) if req.url.startswith(("http:", "https:")) else None)
         self.page.goto(path.as_uri())
-        self.page.wait_for_function("document.querySelector('#dq-table tbody tr') !== null")
+        # wait_for_selector, not wait_for_function: the report's CSP forbids eval, which a polled
+        # predicate needs when the table is not there at the first look (a loaded machine).
+        self.page.wait_for_selector('#dq-table tbody tr', state='attached')
 
     def rows(self) -> list[list[str]]:
         return self.page.eval_on_selector_all(
