@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 GEN = HERE / "gen_master.py"
 PY = sys.executable
 BARE = ("import fastexcel, sys\n"
@@ -110,14 +111,38 @@ def interleaved(a: list[str], b: list[str], repeat: int, cwd: Path | None = None
     return ra, rb
 
 
-def preflight() -> str | None:
-    """Why this interpreter cannot run the benchmark (the project or fastexcel not importable), or None."""
-    probe = subprocess.run([PY, "-c", "import fastexcel, dataquality"], capture_output=True, text=True)
-    if probe.returncode == 0:
-        return None
-    last = (probe.stderr.strip().splitlines() or ["import failed"])[-1]
-    return (f"bench/run.py: {PY} cannot import the project ({last}); install it first with "
-            f"pip install -e '.[test]', or run the benchmark with the project's Python.")
+def _imports_project(python: str) -> str | None:
+    """None when `python` imports fastexcel and dataquality, else the last line of the error."""
+    probe = subprocess.run([python, "-c", "import fastexcel, dataquality"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["import failed"])[-1]
+
+
+def project_python(cache: Path) -> str:
+    """An interpreter that runs this checkout: this one, a virtualenv beside it (.venv, venv,
+    .venv-ci) or $DQ_BENCH_PYTHON, else one made once under the cache folder (pip install of the
+    checkout in editable mode, so it follows the code; about a minute with a warm pip cache). Exit 2 with one line when none can be had."""
+    candidates = [os.environ.get("DQ_BENCH_PYTHON"), PY,
+                  *(str(ROOT / v / "bin" / "python") for v in (".venv", "venv", ".venv-ci"))]
+    made = cache / "python"
+    candidates.append(str(made / "bin" / "python"))
+    first_error = None
+    for python in (c for c in candidates if c and Path(c).exists()):
+        error = _imports_project(python)
+        if error is None:
+            return python
+        first_error = first_error or f"{python}: {error}"
+    print(f"  {PY} cannot import the project ({first_error}); installing it into {made} ...", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(made)], check=True)
+        subprocess.run([str(made / "bin" / "python"), "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        print(f"bench/run.py: cannot make a Python for the project ({exc}); install it with "
+              f"pip install -e '.[test]' and run the benchmark with that Python.", file=sys.stderr)
+        sys.exit(2)
+    if _imports_project(str(made / "bin" / "python")) is not None:
+        print(f"bench/run.py: {made} still cannot import the project; run pip install -e '.[test]'.", file=sys.stderr)
+        sys.exit(2)
+    return str(made / "bin" / "python")
 
 
 class Data:
@@ -330,10 +355,9 @@ def main() -> None:
     a.repeat = max(3, a.repeat)
     if a.rows is None:
         a.rows = 50_000 if a.quick else 200_000
-    problem = preflight()
-    if problem:
-        print(problem, file=sys.stderr)
-        sys.exit(2)
+    python = project_python(Path(a.cache))
+    if python != PY:  # measure with the interpreter that has the project (same arguments)
+        os.execv(python, [python, str(Path(__file__).resolve()), *sys.argv[1:]])
     try:
         Bench(a).main()
     except BenchFailed as exc:
