@@ -20,12 +20,12 @@ from dataquality.checks.registry import Rule, active_rules, get_rule
 from dataquality.checks.settings import needed_fields, setting_of
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import TableValues
-from dataquality.config import Config, FieldSpec
+from dataquality.config import Config, EntitySchema, FieldSpec
 from dataquality.issue import Issue, Severity
 from dataquality.load.table import Table
 from dataquality.routing import Router
 
-__all__ = ["CheckContext", "RuleError", "check_tables", "effective_severity", "record_plans"]
+__all__ = ["CheckContext", "RuleError", "check_tables", "effective_severity", "field_plans", "record_plans"]
 
 RULE_NOT_RUN = "RUL001"
 RULE_NOT_CONFIGURED = "RUL002"
@@ -112,6 +112,22 @@ def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]
     return issues
 
 
+def field_plans(schema: EntitySchema, has: Callable[[str], bool], config: Config) -> list[tuple[str, _Planned]]:
+    """(field, plan) for every field rule that runs on a table of `schema` (column present, rule
+    applies to the field, switched on), with its severity. One place for both engines."""
+    out = []
+    for name, spec in schema.fields.items():
+        if not has(name):
+            continue
+        for rule in active_rules():
+            if rule.scope != "field" or rule.applies is None or not rule.applies(spec):
+                continue
+            severity = effective_severity(rule, config, spec)
+            if severity is not None:
+                out.append((name, _Planned(rule, severity, spec)))
+    return out
+
+
 def record_plans(entity: str, has: Callable[[str], bool], config: Config) -> list[_Planned]:
     """The record rules that run on a table of `entity` (configured, their fields present, switched on).
 
@@ -144,19 +160,11 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
     config = ctx.config
     issues: list[Issue] = []
     depts = _record_departments(tv)
-    for name, spec in tv.schema.fields.items():
-        if not tv.has(name):
-            continue
-        for rule in active_rules():
-            if rule.scope != "field" or rule.applies is None or not rule.applies(spec):
-                continue
-            severity = effective_severity(rule, config, spec)
-            if severity is None:
-                continue
-            mask = call_rule(rule, tv[name], tv)
-            failing = tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
-            if len(failing):
-                issues.extend(_field_issues(_Planned(rule, severity, spec), tv, failing, router, depts))
+    for name, plan in field_plans(tv.schema, tv.has, config):
+        mask = call_rule(plan.rule, tv[name], tv)
+        failing = tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
+        if len(failing):
+            issues.extend(_field_issues(plan, tv, failing, router, depts))
     for plan in _record_selection(tv.schema.name, tv.has, config):
         if plan.unconfigured:  # a rule for this entity that its schema does not configure
             issues.extend(_not_configured(plan, tv, config, router))

@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from dataquality.checks.registry import Rule, active_rules
+from dataquality.checks.registry import Rule
 from dataquality.checks.runner import (
     CheckContext,
     _field_issues,
@@ -27,7 +27,7 @@ from dataquality.checks.runner import (
     _record_departments,
     _record_issues,
     call_rule,
-    effective_severity,
+    field_plans,
     record_plans,
     rules_not_run,
 )
@@ -114,24 +114,15 @@ def _prepare(source: Source, config: Config) -> _Prepared:
     schema = config.schemas[source.entity]
     fields = {n: FieldDerived(n, spec) for n, spec in schema.fields.items() if source.has(n)}
     p = _Prepared(source, schema, fields, [], [], [])
-    for name, spec in schema.fields.items():
-        if not source.has(name):
-            continue
-        for rule in active_rules():
-            if rule.scope != "field" or rule.applies is None or not rule.applies(spec):
-                continue
-            severity = effective_severity(rule, config, spec)
-            if severity is None:
-                continue
-            plan = _Planned(rule, severity, spec)
-            if rule.code in cp.PER_VALUE:
-                p.want(name, f"fail:{rule.code}")
-                p.field_plans.append((plan, name))
-            elif rule.code in cp.CROSS_ROW_FIELD:
-                _want_cross_row(p, rule, name)
-                p.field_plans.append((plan, name))
-            else:
-                p.pulled.append((plan, name))
+    for name, plan in field_plans(schema, source.has, config):
+        if plan.rule.code in cp.PER_VALUE:
+            p.want(name, f"fail:{plan.rule.code}")
+            p.field_plans.append((plan, name))
+        elif plan.rule.code in cp.CROSS_ROW_FIELD:
+            _want_cross_row(p, plan.rule, name)
+            p.field_plans.append((plan, name))
+        else:
+            p.pulled.append((plan, name))
     for plan in record_plans(schema.name, source.has, config):
         rule = plan.rule
         needs = cp.record_needs(rule.code, schema)
