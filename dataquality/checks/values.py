@@ -95,12 +95,48 @@ def tidy_whitespace(s: pd.Series, steps: tuple[str, ...]) -> pd.Series:
     return s
 
 
-def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(after NFKC, after whitespace, final clean value) for a field's `clean` steps."""
+def _untidy_pattern(steps: tuple[str, ...]) -> str:
+    """One RE2 pattern matching every cell that NFKC or the whitespace steps could change."""
+    parts = [_NEEDS_UNICODE if "nfkc" in steps else _ZERO_WIDTH]
+    if "remove_spaces" in steps:
+        parts.append(f"[{_SPACE}]")
+    else:
+        if "trim" in steps:
+            parts += [f"^[{_SPACE}]", f"[{_SPACE}]$"]
+        if "collapse_spaces" in steps:
+            parts.append(_DOUBLE_SPACES)
+    return "|".join(parts)
+
+
+def _tidy(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
     stage_nfkc = nfkc(raw) if "nfkc" in steps else raw
-    stage_ws = tidy_whitespace(stage_nfkc, steps)
+    return stage_nfkc, tidy_whitespace(stage_nfkc, steps)
+
+
+def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(after NFKC, after whitespace, final clean value) for a field's `clean` steps.
+
+    One pass finds the cells NFKC or the whitespace steps could change (most cells of a master
+    need neither); only those go through the steps, the rest are their own clean value."""
+    hit = raw.str.contains(_untidy_pattern(steps), regex=True).fillna(False).to_numpy(dtype=bool)
+    if not hit.any():
+        stage_nfkc = stage_ws = raw
+    elif hit.mean() > 0.5:
+        stage_nfkc, stage_ws = _tidy(raw, steps)
+    else:
+        part_nfkc, part_ws = _tidy(raw[hit], steps)
+        stage_nfkc, stage_ws = _splice(raw, hit, part_nfkc), _splice(raw, hit, part_ws)
     final = stage_ws.str.upper() if "upper" in steps else stage_ws
     return stage_nfkc, stage_ws, final
+
+
+def _splice(whole: pd.Series, hit: np.ndarray, part: pd.Series) -> pd.Series:
+    """`whole` with the cells at `hit` replaced by `part` (positional), the column's dtype kept."""
+    if part is whole or part.equals(whole[hit]):
+        return whole
+    out = whole.copy()
+    out[hit] = part.array
+    return out
 
 
 # The characters str.casefold maps differently from a per-character lower() (ß, final sigma, Greek

@@ -51,6 +51,10 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
              baseline: Path | None, db: str | None, mapping_files: tuple[Path, ...], lang: str, engine: str,
              sources: tuple[str, ...], entity: str | None) -> None:
     """Check customer, supplier and product files (xlsx, xlsm, xls, csv, parquet) or database tables (--source) against the schemas and rules."""
+    if engine == "pandas" and not sources:
+        from dataquality.load.prefetch import prefetch
+
+        prefetch(files)  # calamine starts reading while the rest of dq is imported
     from dataquality import progress
     from dataquality.pipeline import Reports
     from dataquality.report import ReportOptions, write_reports

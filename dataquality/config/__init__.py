@@ -257,7 +257,10 @@ class Config:
 LOAD_HOOKS: list[Callable[[Config], Config]] = []
 
 
-def _read_yaml(path: Path, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> Any:
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~5x faster
+
+
+def _read_yaml(path: Path, loader: Any = _SAFE_LOADER) -> Any:
     """A YAML file as data; a ConfigError naming file and line when it is not valid YAML."""
     try:
         with path.open(encoding="utf-8") as fh:

@@ -86,7 +86,7 @@ def padded_format(code: str) -> PaddedFormat | None:
     return PaddedFormat(_literal(m.group(1)), len(m.group(2)), _literal(m.group(3)))
 
 
-def _xlsx_sheet_members(zf: zipfile.ZipFile) -> list[str]:
+def xlsx_sheet_members(zf: zipfile.ZipFile) -> list[str]:
     """The sheet parts in workbook order (the order calamine lists the sheets in)."""
     book = ET.fromstring(zf.read("xl/workbook.xml"))
     rels = ET.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
@@ -171,7 +171,7 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None) -> SheetCel
     try:
         if kind == "xlsx":
             with zipfile.ZipFile(path) as zf:
-                members = _xlsx_sheet_members(zf)
+                members = xlsx_sheet_members(zf)
                 if index >= len(members) or members[index] not in zf.namelist():
                     return SheetCells()
                 member = members[index]

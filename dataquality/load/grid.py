@@ -20,6 +20,7 @@ import fastexcel
 import pandas as pd
 
 from dataquality.errors import InputError
+from dataquality.load import prefetch
 from dataquality.load.limits import check_input
 from dataquality.load.limits import current as current_limits
 from dataquality.load.table import TEXT
@@ -86,7 +87,7 @@ class WorkbookGrids:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._reader = fastexcel.read_excel(str(path))
+            self._reader = prefetch.reader(path) or fastexcel.read_excel(str(path))
             names = self._reader.sheet_names
         except Exception as exc:  # calamine raises its own error types for damaged files
             raise InputError("load.corrupt_detail", file=str(path), error=_short(exc)) from None
@@ -95,23 +96,32 @@ class WorkbookGrids:
     def grid(self, sheet: SheetRef, n_rows: int | None = None) -> pd.DataFrame:
         """The sheet's cells as text; the first `n_rows` rows only when given."""
         try:
-            loaded = self._reader.load_sheet(
-                sheet.index, header_row=None, skip_rows=0, n_rows=n_rows, dtypes="string"
-            )
-            offsets = [c.absolute_index for c in loaded.available_columns()]
-            batch, errors = loaded.to_arrow_with_errors()
+            pending = prefetch.take_sheet(self.path, sheet.index) if n_rows is None else None
+            if pending is not None:  # calamine read it while dq was starting up (load/prefetch.py)
+                loaded = pending.result()
+            else:
+                loaded = self._reader.load_sheet(sheet.index, **{**prefetch.SHEET_ARGS, "n_rows": n_rows})
+            shown: dict[int, dict[int, str]] = {}  # error cells: column position -> row position -> text
+            if isinstance(loaded, prefetch.LoadedSheet):  # already Arrow; its error cells from the XML
+                offsets, batch = loaded.offsets, loaded.batch
+                at = {c: i for i, c in enumerate(offsets)}
+                for row, col, said in loaded.errors:
+                    if col in at and row <= batch.num_rows:
+                        shown.setdefault(at[col], {})[row - 1] = said
+            else:
+                offsets = [c.absolute_index for c in loaded.available_columns()]
+                batch, errors = loaded.to_arrow_with_errors()
+                for err in errors.errors if errors is not None else ():
+                    row, col = err.position
+                    m = re.search(r"Error\((\w+)\)", err.detail)
+                    shown.setdefault(col, {})[row] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
             # Straight into Arrow-backed text columns: no Python string per cell.
             frame = batch.to_pandas(types_mapper=_ARROW_TEXT.get)
         except Exception as exc:
             raise InputError("load.sheet_unreadable", file=str(self.path), sheet=sheet.name, error=_short(exc)) from None
-        if errors is not None and errors.errors:
+        if shown:
             # An error cell (#DIV/0!, #N/A ...) is shown as the error a person sees, not as empty.
             # Only the columns holding one become object columns (the rest stay Arrow text).
-            shown: dict[int, dict[int, str]] = {}
-            for err in errors.errors:
-                row, col = err.position
-                m = re.search(r"Error\((\w+)\)", err.detail)
-                shown.setdefault(col, {})[row] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
             for col, cells in shown.items():
                 values = frame.iloc[:, col].astype(object).to_numpy(copy=True)
                 values[list(cells)] = list(cells.values())

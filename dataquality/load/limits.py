@@ -54,7 +54,7 @@ def configure(limits: Limits | None) -> None:
     global _current
     _current = limits
     _seen.clear()
-    _tails.clear()
+    _scanned.clear()
 
 
 def current() -> Limits:
@@ -64,13 +64,14 @@ def current() -> Limits:
 
 # (path, inode, size, mtime) of files already judged: sniff_kind runs more than once per file.
 _seen: set[tuple[str, int, int, int]] = set()
-# What follows </sheetData> in each sheet part scanned (merged ranges ...), kept for load.cells so
-# the part is inflated once: (file key, part name) -> bytes.
-_tails: dict[tuple[tuple[str, int, int, int], str], bytes] = {}
+# What the scan of each sheet part saw, kept for the reader so the part is inflated once: what
+# follows </sheetData> (merged ranges ...) and whether it may hold error cells.
+_scanned: dict[tuple[tuple[str, int, int, int], str], _Scanned] = {}
 _TAIL_MAX = 16 << 20  # a larger tail is not kept (cells reads it itself)
 
 
-def _key(path: Path) -> tuple[str, int, int, int] | None:
+def file_key(path: Path) -> tuple[str, int, int, int] | None:
+    """(resolved path, inode, size, mtime): a file as it is now (None when it cannot be looked at)."""
     try:
         st = path.stat()
     except OSError:
@@ -81,8 +82,17 @@ def _key(path: Path) -> tuple[str, int, int, int] | None:
 def sheet_tail(path: Path, member: str) -> bytes | None:
     """The bytes from </sheetData> to the end of sheet part `member`, as the limits scan saw them
     (None when the file was not scanned, or changed since)."""
-    key = _key(path)
-    return _tails.get((key, member)) if key is not None else None
+    key = file_key(path)
+    scanned = _scanned.get((key, member)) if key is not None else None
+    return scanned.tail if scanned is not None else None
+
+
+def error_cells(path: Path, member: str) -> tuple[tuple[int, int, str], ...] | None:
+    """The Excel error cells (#N/A ...) of sheet part `member` as (row from 1, column from 0, text),
+    as the limits scan found them; None when the part was not scanned or holds one not understood."""
+    key = file_key(path)
+    scanned = _scanned.get((key, member)) if key is not None else None
+    return scanned.errors if scanned is not None else None
 
 
 def check_input(path: Path) -> None:
@@ -137,9 +147,9 @@ def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None
         for info in infos:
             name = info.filename
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                tail = _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
-                if key is not None and tail is not None:
-                    _tails[(key, name)] = tail
+                scanned = _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
+                if key is not None:
+                    _scanned[(key, name)] = scanned
             elif name.lower().endswith("sharedstrings.xml"):
                 _check_strings(zf, info, path, limits, budget)
 
@@ -189,19 +199,20 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list
 
 # Literal-led patterns keep the scan near memchr speed: r="123" only occurs on rows (cells carry
 # letters), and only cells beyond column Z (two or three letters) are looked at individually.
-# Attributes separated by a tab or newline (legal, unusual) fall back to the slower \s patterns.
+# Attributes separated by a tab or newline, or quoted with ' (legal, unusual), fall back to the
+# slower \s and either-quote patterns.
 # A row element with no cells (`<row r="1048576" ht="12.8"></row>`, formatted but empty) spans
 # nothing: calamine allocates for cells, so only rows that hold a cell count.
 _ROW = re.compile(rb' r="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
 _WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')
-_ROW_ANY = re.compile(rb'\sr="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
-_WIDE_CELL_ANY = re.compile(rb'\sr="([A-Z]{2,3})[0-9]')
+_ROW_ANY = re.compile(rb'\sr=["\']([0-9]{1,10})["\'][^>]*(?<!/)>(?!</row>)')
+_WIDE_CELL_ANY = re.compile(rb'\sr=["\']([A-Z]{2,3})[0-9]')
 # Within A..Z the width is read from a sample of each chunk (its first 16 KB and its last 8 KB):
 # rows are written whole, so the sample holds whole rows. A cell hidden outside the samples can
 # make a sheet at most 26 columns wide where the sample saw fewer: bounded, unlike the rows and
 # the columns past Z, which are counted exactly.
 _NARROW_CELL = re.compile(rb' r="([A-Z])[0-9]')
-_NARROW_CELL_ANY = re.compile(rb'\sr="([A-Z])[0-9]')
+_NARROW_CELL_ANY = re.compile(rb'\sr=["\']([A-Z])[0-9]')
 _SAMPLE_HEAD, _SAMPLE_TAIL = 16 << 10, 8 << 10
 
 
@@ -212,14 +223,55 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
+@dataclass(frozen=True)
+class _Scanned:
+    tail: bytes | None  # from </sheetData> to the end (None if not found or too big)
+    errors: tuple[tuple[int, int, str], ...] | None  # Excel error cells (row, column, text); None: unknown
+
+
+# An Excel error cell: <c r="J809" s="3" t="e"><f>NA()</f><v>#N/A</v></c> (formula optional).
+_ERROR_CELL = re.compile(
+    rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*>"""
+    rb"""(?:<(?:\w+:)?f\b[^>]*/>|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>)?<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>""")
+_ERROR_TEXT = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"))
+_CARRY_MAX = 1 << 20
+
+
+def _error_cells(window: bytes, found: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]] | None, bytes]:
+    """Error cells in `window` (the unfinished cell of the previous chunk, then the new bytes), and
+    the unfinished last cell to carry into the next chunk. None when an error cell is written in a
+    way not understood here (the reader then asks calamine, which knows)."""
+    cut = window.rfind(b"<c ")
+    if cut < 0 or len(window) - cut > _CARRY_MAX:
+        cut = len(window)
+    for mark in (b't="e"', b"t='e'"):
+        at = window.find(mark, 0, cut)  # memchr-speed; one step per error cell (a handful)
+        while at >= 0:
+            start = window.rfind(b"<", 0, at)
+            cell = _ERROR_CELL.match(window, start) if start >= 0 and window[at - 1: at] in _SPACES else None
+            if cell is None or window.find(b">", start) < at:  # not an attribute of this cell's tag
+                return None, b""
+            text = cell.group(3).decode("utf-8", "replace")
+            found.append((int(cell.group(2)), _column_number(cell.group(1)) - 1, text if text in _ERROR_TEXT else "#ERROR!"))
+            at = window.find(mark, at + 1, cut)
+        if mark == b't="e"' and b"'" not in window:
+            break
+    return found, window[cut:]
+
+
+_SPACES = (b" ", b"\t", b"\n", b"\r")
+
+
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str, limits: Limits,
-                 budget: list[int]) -> bytes | None:
-    """Refuse a sheet past the limits; returns its tail from </sheetData> (None if not found or too big)."""
+                 budget: list[int]) -> _Scanned:
+    """Refuse a sheet past the limits; returns what the scan saw that the reader can use."""
     max_row = rows = 0
     widest = b""  # past Z: the widest column reference seen (counted exactly)
     narrow = b"A"  # within A..Z: the widest seen in the samples
     tail: list[bytes] | None = None
     size = 0
+    errors: list[tuple[int, int, str]] | None = []  # Excel error cells seen; None: some not understood
+    carry = b""
     for chunk, fresh in _stream(zf, info, path, budget):
         if tail is None:
             at = chunk.find(b"</sheetData>", max(fresh - len(b"</sheetData>"), 0))
@@ -231,8 +283,12 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         elif size <= _TAIL_MAX:
             tail.append(chunk[fresh:])
             size += len(chunk) - fresh
-        # r= after a tab or a line break (legal, unusual) needs the slower \s patterns.
-        odd = b'\tr="' in chunk or b'\nr="' in chunk or b'\rr="' in chunk
+        # r= after a tab or a line break, or r='..' (legal, unusual) needs the slower patterns.
+        # A single-byte test is a memchr; the longer ones run only on chunks holding such a byte.
+        odd = ((b"\t" in chunk or b"\n" in chunk or b"\r" in chunk) and (
+            b'\tr="' in chunk or b'\nr="' in chunk or b'\rr="' in chunk)) or (b"'" in chunk and b"r='" in chunk)
+        if errors is not None:
+            errors, carry = _error_cells(carry + chunk[fresh:], errors)
         found = (_ROW_ANY if odd else _ROW).findall(chunk)
         if found:
             max_row = max(max_row, max(map(int, set(found))))
@@ -253,7 +309,10 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
-    return b"".join(tail) if tail is not None and size <= _TAIL_MAX else None
+    if errors is not None and carry:
+        errors, _ = _error_cells(carry + b"<c ", errors)
+    return _Scanned(b"".join(tail) if tail is not None and size <= _TAIL_MAX else None,
+                    tuple(errors) if errors is not None else None)
 
 
 _SI = (b"<si>", b"<si/>", b"<si ")

@@ -29,6 +29,10 @@ SIGNOFF_CELL = re.compile(rf"^\s*(?:{_SIGNOFF_WORDS})\s*(?:[:：].*)?$", re.I | 
 SIGNOFF_COLON = re.compile(rf"^\s*(?:{_SIGNOFF_WORDS})\s*[:：]", re.I)
 NOTE = re.compile(rf"^\s*(?:(?:{_NOTE_WORDS})\s*[:：]|注\s*\d*\s*[、.．])", re.I)
 _ANY = re.compile(rf"^\s*(?:(?:{_TOTAL_WORDS})|(?:{_SIGNOFF_WORDS})|(?:{_NOTE_WORDS})|注)", re.I)
+# The same test in a form pyarrow's RE2 runs (case-insensitive via ignore_case, \s spelled out as
+# the characters Python's \s matches): pandas would otherwise call Python's re once per row.
+_SPACE_CLASS = "[" + "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "]"
+_ANY_RE2 = _ANY.pattern.replace(r"\s", _SPACE_CLASS)
 
 
 @dataclass(frozen=True)
@@ -55,7 +59,7 @@ def non_records(body: pd.DataFrame) -> list[NotARecord]:
     for col in np.unique(first[any_filled]):  # a loop over columns, not rows
         idx = np.flatnonzero(any_filled & (first == col))
         cells = body.iloc[idx, int(col)]
-        hit = cells.str.contains(_ANY, regex=True).fillna(False).to_numpy(dtype=bool)
+        hit = cells.str.contains(_ANY_RE2, case=False, regex=True).fillna(False).to_numpy(dtype=bool)
         candidates[idx[hit]] = True
     found: list[NotARecord] = []
     rows = body.index.to_numpy()

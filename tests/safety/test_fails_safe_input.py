@@ -270,3 +270,16 @@ def test_a_narrow_sheet_counts_its_own_width_not_26_columns(tmp_path):
     path = _with_sheet_xml(base, tmp_path / "wide.xlsx", one_wide_cell)
     proc = dq("--max-cells", "5000", "validate", str(path))  # 200 rows x 28 columns = 5,600
     assert_one_line_error(proc, path, "5,600 cells", "--max-cells")
+
+
+def test_far_cell_with_single_quoted_references_is_refused(tmp_path):
+    # XML allows r='…' as well as r="…": calamine reads both, so the scan must count both.
+    base = _base_workbook(tmp_path / "base.xlsx")
+
+    def sheet(fh):
+        fh.write(_SHEET_HEAD + b"<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"
+                 b"<row r='900000'><c r='ADT900000'><v>1</v></c></row>" + _SHEET_TAIL)
+
+    path = _with_sheet_xml(base, tmp_path / "quoted.xlsx", sheet)
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "--max-cells")

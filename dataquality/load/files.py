@@ -1,0 +1,313 @@
+"""Load customer, supplier and product masters from Excel and CSV into Tables with Excel row numbers.
+
+Every sheet a person can read, dq reads the same way: the header is found among the first rows
+(title rows, a two-level header, bilingual two-line headers), merged cells belong to each row
+they cover, number formats are applied (000123, not 123), totals, sign-off and note rows are not
+records, and what cannot be read is reported as a finding rather than stopping the run.
+
+The package `dataquality.load` re-exports the public names of this module.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dataquality.config import Config, EntitySchema
+from dataquality.errors import InputError
+from dataquality.issue import column_letter
+from dataquality.load.cells import SheetCells, calamine_number_cells, sheet_cells, xlsx_number_cells
+from dataquality.load.confirm import unconfirmed
+from dataquality.load.detect import (
+    FUZZY,
+    HeaderMatch,
+    entity_from_sheet_name,
+    entity_hints,
+    find_header,
+)
+from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.mapping import Mappings
+from dataquality.load.rows import non_records
+from dataquality.load.table import TEXT, Finding, Table
+
+__all__ = ["FileRead", "Finding", "Table", "load_file", "problem_for", "read_file"]
+
+# Identifier-like fields whose numbers must keep every digit (Excel keeps 15 significant digits).
+_LONG_DIGITS = r"^\d{16,}$"
+_NULL_TEXT = ("NULL", "null", "Null")
+
+
+@dataclass
+class FileRead:
+    """What reading one file gave: its entity tables and the findings about sheets without a table."""
+
+    path: Path
+    tables: list[Table] = field(default_factory=list)
+    problems: list[Finding] = field(default_factory=list)  # file-level errors (FIL005)
+
+
+def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
+              mappings: Mappings | None = None) -> list[Table]:
+    """Every entity sheet of a workbook (or the CSV file) as Tables; raises InputError when there is none."""
+    read = read_file(path, config, lang, entity, mappings)
+    if not read.tables:
+        first = read.problems[0] if read.problems else None
+        if first is not None and first.params.get("error_key"):
+            raise InputError(str(first.params["error_key"]), **dict(first.params.get("error_params") or {}))
+        raise InputError("load.no_header", file=Path(path).name)
+    return read.tables
+
+
+def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
+              mappings: Mappings | None = None) -> FileRead:
+    """Read one file; an unreadable file or sheet becomes a problem (FIL005), never an exception.
+
+    Raises InputError only when the file itself cannot be opened at all (missing, a folder, not a
+    spreadsheet): the caller reports that as a file-level issue too.
+    """
+    path = Path(path)
+    out = FileRead(path)
+    kind = sniff_kind(path)
+    any_cells = False
+    csv_grid = _csv_grid(path) if kind == "csv" else None
+    pool = ThreadPoolExecutor(max_workers=1) if kind != "csv" else None
+    try:
+        for sheet, book in iter_grids(path, kind):
+            # Merged ranges and number formats are read from the workbook's XML while calamine reads
+            # the cells (both release the GIL): the extras cost no wall time on a second core.
+            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name) if pool else None
+            try:
+                grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
+            except InputError as exc:
+                out.problems.append(_problem(path, sheet.name, exc))
+                continue
+            extras = pending.result() if pending else SheetCells()
+            any_cells = _read_sheet(out, path, kind, sheet, grid, extras, config, lang, entity, mappings) or any_cells
+    finally:
+        if pool:
+            pool.shutdown(wait=True)
+    if not out.tables and not out.problems:
+        key = "load.no_header" if any_cells else "load.no_data"
+        out.problems.append(_problem(path, None, InputError(key, file=path.name)))
+    return out
+
+
+def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame, extras: SheetCells, config: Config,
+                lang: str, entity: str | None, mappings: Mappings | None) -> bool:
+    """Find the header and the records of one sheet; True when the sheet has any cell."""
+    if grid.empty:
+        return False
+    if extras.merged:
+        grid = _fill_merged(grid, extras.merged)
+    mapping = mappings.for_sheet(path, sheet.name) if mappings else None
+    sheet_entity = entity or (mapping.entity if mapping else None) or entity_from_sheet_name(sheet.name, config)
+    peek = grid.loc[grid.index[: PEEK_ROWS + 1]] if mapping is None or mapping.header_row is None else grid.loc[
+        grid.index[: max(PEEK_ROWS, mapping.header_row) + 1]]
+    hints = entity_hints(path, sheet.name, config)
+    match = find_header(peek, config, sheet_entity, hints, mapping.columns if mapping else None,
+                        mapping.header_row if mapping else None)
+    if match is None:
+        if sheet_entity is not None and peek.notna().any().any():
+            out.problems.append(_problem(path, sheet.name, InputError(
+                "load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-",
+                entity=config.schemas[sheet_entity].label(lang))))
+        return True
+    out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, match, config, extras))
+    return True
+
+
+def problem_for(path: Path, exc: InputError) -> Finding:
+    """A file that cannot be opened at all, as a file-level finding (FIL005)."""
+    return _problem(path, None, exc)
+
+
+def _problem(path: Path, sheet: str | None, exc: InputError) -> Finding:
+    from dataquality.i18n import LANGUAGES
+
+    said = {lang: exc.message(lang) for lang in LANGUAGES}
+    return Finding("FIL005", None, sheet=sheet, params={"problem": said, "error_key": exc.key, "error_params": exc.params})
+
+
+def _csv_grid(path: Path) -> pd.DataFrame:
+    grid = read_csv_grid(path)
+    # Database exports write NULL for an empty cell.
+    return grid.mask(grid.isin(_NULL_TEXT))
+
+
+def _fill_merged(grid: pd.DataFrame, merged: list[tuple[int, int, int, int]]) -> pd.DataFrame:
+    """A value merged down over several rows belongs to each of them (as a person reads it)."""
+    tall = [(r0, c0, r1) for r0, c0, r1, _ in merged if r1 > r0 and c0 in grid.columns and r0 in grid.index]
+    if not tall:
+        return grid
+    grid = grid.copy()
+    for col in {c for _, c, _ in tall}:  # a loop over columns; the ranges of one column at once
+        spans = [(r0, r1) for r0, c, r1 in tall if c == col]
+        starts = np.array([r0 for r0, _ in spans])
+        ends = np.array([min(r1, grid.index[-1]) for _, r1 in spans])
+        lengths = np.maximum(ends - starts, 0)
+        targets = np.repeat(starts, lengths) + (np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)) + 1
+        sources = np.repeat(starts, lengths)
+        values = grid[col].reindex(sources).to_numpy()
+        current = grid[col].reindex(targets)
+        fill = pd.Series(values, index=targets, dtype=grid[col].dtype)
+        grid[col] = grid[col].astype(object)
+        keep = current.isna().to_numpy()
+        grid.loc[targets[keep], col] = fill.to_numpy()[keep]
+        grid[col] = grid[col].astype(TEXT)
+    return grid
+
+
+def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.DataFrame, match: HeaderMatch,
+           config: Config, extras: SheetCells) -> Table:
+    schema = config.schemas[match.entity]
+    findings: list[Finding] = []
+    below = grid.loc[match.row + 1:]
+    # Rows that are not records: totals, sign-off and note rows (and what is under a note).
+    skipped = non_records(below)
+    drop = [s.row for s in skipped]
+    for s in skipped:
+        if s.kind == "total":
+            findings.append(Finding("FIL003", s.row, value=s.label, params={"label": s.label}))
+        elif s.kind in ("signoff", "note"):
+            findings.append(Finding("FIL008", s.row, value=s.label, params={
+                "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below}))
+    body = below.drop(index=drop)[list(match.fields.values())]
+    body.columns = list(match.fields.keys())
+    present = np.zeros(len(body), dtype=bool)
+    for name in body.columns:  # a loop over columns
+        present |= (body[name].str.strip().fillna("") != "").to_numpy(dtype=bool)
+    body = body.loc[present]
+    body.index.name = "row"
+    columns = {f: column_letter(c) for f, c in match.fields.items()}
+    body, shown = _displayed(path, kind, sheet_index, body, match, schema, extras, findings, columns)
+    # How the columns were found: weak matches are said, generic ones confirmed by their values.
+    for name, m in match.matches.items():
+        spec = schema.fields[name]
+        if m.strength == FUZZY:
+            findings.append(Finding("FIL006", match.row, field=name, column=columns[name], value=m.header,
+                                    params={"labels": dict(spec.labels), "header": m.header, "column": columns[name]}))
+        if m.loose and name in body.columns:
+            examples = unconfirmed(spec, body[name], config)
+            if examples is not None:
+                findings.append(Finding("FIL007", match.row, field=name, column=columns[name], value=m.header, params={
+                    "labels": dict(spec.labels), "header": m.header, "column": columns[name],
+                    "examples": "', '".join(examples)}))
+                body = body.drop(columns=[name])
+                columns.pop(name)
+    for name in schema.required_fields:
+        if name not in match.fields:
+            findings.append(Finding("FIL004", None, field=name, value=None,
+                                    params={"labels": dict(schema.fields[name].labels), "header_row": match.row}))
+    if body.empty:
+        findings.append(Finding("FIL009", match.row, params={"header_row": match.row}))
+    fields = {f: c for f, c in match.fields.items() if f in body.columns}
+    return Table(
+        entity=match.entity,
+        path=path,
+        sheet=sheet,
+        header_row=match.row,
+        data=body,
+        columns=columns,
+        headers={f: h for f, h in match.headers.items() if f in fields},
+        unknown_columns=tuple((column_letter(c), h) for c, h in match.unknown),
+        duplicate_columns=tuple((column_letter(c), h, column_letter(first)) for c, h, first in match.duplicates),
+        summary_rows=tuple((f.row, str(f.value)) for f in findings if f.rule == "FIL003" and f.row is not None),
+        findings=tuple(findings),
+        matches=tuple(match.matches.values()),
+        first_header_row=match.first_row,
+        shown_values=shown,
+        key=schema.key,
+    )
+
+
+_KIND_TEXT = {
+    "signoff": {"en": "sign-off", "zh": "签字"},
+    "note": {"en": "note", "zh": "说明"},
+}
+
+
+def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, match: HeaderMatch, schema: EntitySchema,
+               extras: SheetCells, findings: list[Finding], columns: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """Cells as Excel shows them: zero-padding formats applied, 16+ digit numbers flagged, not invented."""
+    if kind == "csv" or body.empty:
+        return body, 0
+    digit_fields = [f for f in body.columns if _keeps_digits(schema, f)]
+    long_cells = {f: body.index[_maybe_number(body[f])] for f in digit_fields}
+    long_cells = {f: rows for f, rows in long_cells.items() if len(rows)}
+    if not extras.padded_styles and not long_cells:
+        return body, 0
+    try:
+        if kind == "xlsx" and extras.member:
+            numbers = xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells))
+        elif kind in ("xls", "ods"):
+            numbers = calamine_number_cells(path, sheet_index)
+        else:
+            return body, 0
+    except Exception:  # noqa: BLE001 - best effort: keep the values as read
+        return body, 0
+    if not numbers:
+        return body, 0
+    col_of = {match.fields[f]: f for f in body.columns}
+    changes: dict[str, dict[int, str]] = {}
+    for (row, col), (stored, style) in numbers.items():  # cells holding numbers with a format or 16+ digits only
+        name = col_of.get(col)
+        if name is None or row not in body.index:
+            continue
+        fmt = extras.padded_styles.get(style)
+        if fmt is not None:
+            try:
+                shown_text = fmt.show(float(stored))
+            except ValueError:
+                shown_text = None
+            if shown_text is not None:
+                changes.setdefault(name, {})[row] = shown_text
+        if name in long_cells and row in long_cells[name]:
+            excel = _fifteen_digits(stored)
+            changes.setdefault(name, {})[row] = excel
+            findings.append(Finding("TYP006", row, field=name, column=columns.get(name), value=excel,
+                                    params={"labels": dict(schema.fields[name].labels), "digits": len(excel)}))
+    count = 0
+    for name, cells in changes.items():
+        col = body[name].astype(object)
+        col.loc[list(cells)] = list(cells.values())
+        body[name] = col.astype(TEXT)
+        count += len(cells)
+    return body, count
+
+
+def _maybe_number(values: pd.Series) -> np.ndarray:
+    """Cells that may be a 16+ digit number read back from a float: digits only, 16 or more, and a
+    value a double holds exactly (a typed 19-digit text almost never is; a float always is)."""
+    long = (values.str.len() >= 16).fillna(False).to_numpy(dtype=bool).copy()
+    if not long.any():
+        return long
+    long[long] = values[long].str.fullmatch(_LONG_DIGITS).fillna(False).to_numpy(dtype=bool)
+    if not long.any():
+        return long
+    picked = values[long].astype(str)
+    exact = picked.map(lambda s: float(int(s)) == int(s)).to_numpy(dtype=bool)  # only the long ones
+    out = long.copy()
+    out[np.flatnonzero(long)] = exact
+    return out
+
+
+def _keeps_digits(schema: EntitySchema, name: str) -> bool:
+    spec = schema.fields[name]
+    return bool(spec.identifier or spec.text or spec.pattern) and not spec.is_numeric
+
+
+def _fifteen_digits(stored: str) -> str:
+    """What Excel shows of a stored number: 15 significant digits, the rest zeros (never invented)."""
+    try:
+        number = float(stored)
+    except ValueError:
+        return stored
+    digits = f"{number:.14e}"  # 15 significant digits
+    mantissa, exponent = digits.split("e")
+    whole = mantissa.replace(".", "").rstrip()
+    exp = int(exponent)
+    return (whole + "0" * max(0, exp + 1 - len(whole)))[: exp + 1] if exp >= 14 else str(int(number))
