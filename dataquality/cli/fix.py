@@ -29,6 +29,9 @@ from dataquality.i18n import text
 def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, schemas_dir: Path | None,
         rules_dir: Path | None, lang: str) -> None:
     """Apply the corrections that are certain (spaces, full-width, synonyms, numbers as text, phone format)."""
+    from dataquality.load.prefetch import prefetch
+
+    prefetch([file])  # calamine starts reading while the rest of dq is imported
     from rich.table import Table
 
     from dataquality import fix as fixing

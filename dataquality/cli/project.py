@@ -87,6 +87,9 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     from dataquality.track.project import open_project_store
 
     project = project_of()
+    from dataquality.load.prefetch import prefetch_project
+
+    prefetch_project(project)  # calamine reads the inputs while the run starts
     names = report_formats(fmt, lang) if fmt else None
     with progress.status(quiet) as say:
         outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds)

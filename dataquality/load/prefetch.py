@@ -57,6 +57,15 @@ def prefetch(paths: Iterable[Path | str]) -> None:
         threading.Thread(target=_load, args=(todo,), name="dq-prefetch", daemon=True).start()
 
 
+def prefetch_project(project: Any) -> None:
+    """`prefetch` of a project's input files (a missing one is left to the run, which reports it)."""
+    try:
+        files = [f for paths in project.input_files().values() for f in paths]
+    except (InputError, OSError):
+        return
+    prefetch(files)
+
+
 def reader(path: Path) -> Any | None:
     """The fastexcel reader opened for `path` in the background, once every sheet is loaded (given
     once; a reader is not used from two threads at a time), or None (not prefetched, failed, changed)."""
