@@ -19,11 +19,23 @@ from dataquality.checks.registry import record_rule
 from dataquality.checks.settings import OneField, SameItem, SameName
 from dataquality.checks.values import TableValues, casefold, match_key, nfkc
 from dataquality.issue import Severity
+from dataquality.load.table import TEXT
 
 # A finding lists at most this many partner rows: a group of 10,000 copies must not make
 # 10,000 issues each carrying 9,999 row numbers.
 MAX_RELATED = 20
 _PUNCTUATION = r"[\W_]+"
+# The same class in a form pyarrow's RE2 runs: not a letter or number, or "_". RE2's Unicode tables
+# are newer than this Python's: the characters they call letters or numbers and Python does not
+# know are named here (tests/checks/test_name_key.py recomputes them for the running versions).
+NOT_WORD_EXTRA = (
+    (0x1123F, 0x11240), (0x11F02, 0x11F02), (0x11F04, 0x11F10), (0x11F12, 0x11F33), (0x11F50, 0x11F59),
+    (0x1342F, 0x1342F), (0x13441, 0x13446), (0x1B132, 0x1B132), (0x1B155, 0x1B155), (0x1D2C0, 0x1D2D3),
+    (0x1DF25, 0x1DF2A), (0x1E030, 0x1E06D), (0x1E4D0, 0x1E4EB), (0x1E4F0, 0x1E4F9), (0x2B739, 0x2B739),
+    (0x2EBF0, 0x2EE5D), (0x31350, 0x323AF),
+)
+_PUNCTUATION_RE2 = "(?:[^\\p{L}\\p{N}]|[_" + "".join(
+    chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in NOT_WORD_EXTRA) + "])+"
 
 
 def conflicting_groups(key: pd.Series, code: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -50,8 +62,16 @@ def conflicting_groups(key: pd.Series, code: pd.Series) -> tuple[pd.Series, pd.S
 
 
 def name_key(names: pd.Series, legal_forms: dict[str, tuple[str, ...]] | None = None) -> pd.Series:
-    """Company names compared loosely: NFKC, case-folded, no whitespace or punctuation, legal forms unified."""
-    key = casefold(nfkc(names)).str.replace(_PUNCTUATION, "", regex=True)
+    """Company names compared loosely: NFKC, case-folded, no whitespace or punctuation, legal forms unified.
+
+    In pyarrow's RE2, column-wide: punctuation is `_PUNCTUATION_RE2` (Python's [\\W_]), and the
+    legal form ending a name is found, cut off and replaced by its form's token in three passes."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    folded = casefold(nfkc(names))
+    text = pa.array(folded.astype(TEXT).array, type=pa.large_string())
+    key = pc.replace_substring_regex(text, _PUNCTUATION_RE2, "")
     variants: dict[str, str] = {}
     for i, (form, spellings) in enumerate((legal_forms or {}).items()):
         token = f"\x00{i}"  # cannot occur in a name once punctuation and control characters are gone
@@ -62,8 +82,13 @@ def name_key(names: pd.Series, legal_forms: dict[str, tuple[str, ...]] | None = 
     if variants:
         # The leftmost match wins, so 股份有限公司 is taken whole before its tail 有限公司 is seen.
         alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-        key = key.str.replace(f"(?:{alternation})$", lambda m: variants[m.group(0)], regex=True)
-    return key.mask(key == "")
+        ending = pc.struct_field(pc.extract_regex(key, f"(?P<form>{alternation})$"), [0])
+        which = pc.index_in(ending, value_set=pa.array(list(variants), type=pa.large_string()))
+        token = pc.take(pa.array(list(variants.values()), type=pa.large_string()), which)
+        cut = pc.replace_substring_regex(key, f"(?:{alternation})$", "", max_replacements=1)
+        key = pc.if_else(pc.is_valid(which), pc.binary_join_element_wise(cut, token, pa.scalar("", pa.large_string())), key)
+    out = pd.Series(key.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=names.index, dtype=TEXT)
+    return out.mask(out == "")
 
 
 def _group_findings(key: pd.Series, code: pd.Series, field: str) -> pd.DataFrame:

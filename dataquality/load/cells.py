@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -190,7 +191,7 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None) -> SheetCel
 
 
 def xlsx_number_cells(path: Path, member: str, styles: set[int] | frozenset[int] = frozenset(),
-                      long_numbers: bool = False) -> dict[tuple[int, int], tuple[str, int]]:
+                      long_numbers: bool = False, rows: Iterable[int] | None = None) -> dict[tuple[int, int], tuple[str, int]]:
     """Cells of sheet part `member` that hold numbers with one of `styles` (zero-padding formats) or,
     with `long_numbers`, 16 or more digits: (row, column) -> (stored number text, style index).
 
@@ -209,10 +210,35 @@ def xlsx_number_cells(path: Path, member: str, styles: set[int] | frozenset[int]
         return out
     with zipfile.ZipFile(path) as zf:
         data = zf.read(member)
+    if rows is not None and not styles:
+        # Only some rows can hold what is asked (`rows`): look at those rows' elements alone.
+        found = _in_rows(data, sorted(set(rows)), re.compile(wanted[0]))
+        if found is not None:
+            return found
     for pattern in wanted:
         for m in re.finditer(pattern, data):
             ref = (int(m.group(2)), col_index(m.group(1).decode("ascii")))
             out[ref] = (m.group(4).decode("ascii", "replace"), int(m.group(3) or 0))
+    return out
+
+
+def _in_rows(data: bytes, rows: list[int], pattern: re.Pattern[bytes]) -> dict[tuple[int, int], tuple[str, int]] | None:
+    """`pattern`'s cells within the <row> elements of `rows` (ascending), found by seeking from one
+    row to the next; None when a row is not where rows written in order would put it."""
+    out: dict[tuple[int, int], tuple[str, int]] = {}
+    at = 0
+    for row in rows:
+        start = data.find(b'<row r="%d"' % row, at)
+        if start < 0:
+            return None
+        end = data.find(b"</row>", start)
+        if end < 0:
+            return None
+        for m in pattern.finditer(data, start, end):
+            if int(m.group(2)) != row:
+                return None
+            out[(row, col_index(m.group(1).decode("ascii")))] = (m.group(4).decode("ascii", "replace"), int(m.group(3) or 0))
+        at = end
     return out
 
 

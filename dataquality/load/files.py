@@ -242,7 +242,8 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, matc
         return body, 0
     try:
         if kind == "xlsx" and extras.member:
-            numbers = xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells))
+            numbers = xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells),
+                                        rows={r for cells in long_cells.values() for r in cells.tolist()})
         elif kind in ("xls", "ods"):
             numbers = calamine_number_cells(path, sheet_index)
         else:
