@@ -9,6 +9,7 @@ A record rule that cannot run on a sheet (a field it reads has no column) says s
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,28 +157,73 @@ def _record_selection(entity: str, has: Callable[[str], bool], config: Config) -
     return out
 
 
+# Tables this long have their rules run on two threads: the rules spend most of their time in
+# pyarrow's kernels, which release the GIL. Shorter ones are not worth a thread.
+THREADED_ROWS = 20_000
+_WORKERS = 2
+
+
 def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Issue]:
     config = ctx.config
     issues: list[Issue] = []
-    depts = _record_departments(tv)
+    columns: dict[str, list[_Planned]] = {}
     for name, plan in field_plans(tv.schema, tv.has, config):
-        mask = call_rule(plan.rule, tv[name], tv)
-        failing = tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
-        if len(failing):
-            issues.extend(_field_issues(plan, tv, failing, router, depts))
-    for plan in _record_selection(tv.schema.name, tv.has, config):
-        if plan.unconfigured:  # a rule for this entity that its schema does not configure
-            issues.extend(_not_configured(plan, tv, config, router))
-            continue
-        if plan.missing:
-            if plan.partial:  # some of what it reads is there: that it could not run is news
-                issues.extend(_not_run(plan, tv, config, router))
-            continue
+        columns.setdefault(name, []).append(plan)
+    records = _record_selection(tv.schema.name, tv.has, config)
+    runnable = [p for p in records if not p.unconfigured and not p.missing]
+
+    def column_masks(name: str) -> list[pd.Series]:
+        return [call_rule(plan.rule, tv[name], tv) for plan in columns[name]]
+
+    def record_findings(plan: _Planned) -> pd.DataFrame:
         args = (tv, ctx, plan.settings) if plan.rule.settings is not None else (tv, ctx)
-        found = call_rule(plan.rule, *args)
-        if len(found):
-            issues.extend(_record_issues(plan, tv, found, router, depts))
+        return call_rule(plan.rule, *args)
+
+    with _Runner(len(tv.index) >= THREADED_ROWS) as run:
+        masks = {name: run(column_masks, name) for name in columns}
+        found = {id(plan): run(record_findings, plan) for plan in runnable}
+        depts = _record_departments(tv)
+        for name, plans in columns.items():  # issues in the order of the plans, whatever finished first
+            for plan, mask in zip(plans, masks[name].result(), strict=True):
+                failing = tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
+                if len(failing):
+                    issues.extend(_field_issues(plan, tv, failing, router, depts))
+        for plan in records:
+            if plan.unconfigured:  # a rule for this entity that its schema does not configure
+                issues.extend(_not_configured(plan, tv, config, router))
+            elif plan.missing:
+                if plan.partial:  # some of what it reads is there: that it could not run is news
+                    issues.extend(_not_run(plan, tv, config, router))
+            else:
+                findings = found[id(plan)].result()
+                if len(findings):
+                    issues.extend(_record_issues(plan, tv, findings, router, depts))
     return issues
+
+
+class _Runner:
+    """Runs work on a small thread pool (or at once, in this thread, when `threaded` is False);
+    on an error or an interrupt, work not started is dropped instead of waited for."""
+
+    def __init__(self, threaded: bool) -> None:
+        self.pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="dq-rules") if threaded else None
+
+    def __call__(self, fn: Callable[..., Any], *args: Any) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(fn, *args)
+        done: Future = Future()
+        try:
+            done.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - raised again by .result(), in plan order
+            done.set_exception(exc)
+        return done
+
+    def __enter__(self) -> _Runner:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
 
 
 def rules_not_run(tv: TableValues, config: Config, router: Router) -> list[Issue]:

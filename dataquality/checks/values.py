@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,37 @@ _DOUBLE_SPACES = f"[{_SPACE}]{{2,}}"
 # only cells with other characters need Python's unicodedata (pyarrow has no composing NFKC).
 _NEEDS_UNICODE = "[^\x00-\x7f\u4e00-\u9fff]"
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# sub() asks whether a replacement pattern matches; pandas warns that its groups are unused (they
+# are for the replacement). Filtered once here: warnings.catch_warnings is not thread-safe.
+warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression, and has match groups",
+                        category=UserWarning)
+
+_T = TypeVar("_T")
+
+
+class cached(Generic[_T]):  # noqa: N801 - a decorator, named like functools.cached_property
+    """functools.cached_property without its lock: on Python 3.11 that lock is one per property
+    and class, so two threads computing `clean` of two different columns would wait for each
+    other. Two threads asking for the same value may both compute it (the same answer)."""
+
+    def __init__(self, fn: Callable[[Any], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+        self.__doc__ = fn.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> _T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        found = obj.__dict__.get(self.name, _MISSING)
+        if found is _MISSING:
+            found = obj.__dict__[self.name] = self.fn(obj)
+        return found
+
+
+_MISSING = object()
 
 
 def _unusual(s: pd.Series) -> pd.Series:
@@ -71,9 +103,7 @@ def sub(s: pd.Series, pattern: str, repl: str) -> pd.Series:
     Finding a match is several times cheaper than replacing (pyarrow's RE2 either way), and most
     cells of a master have no stray spaces or separators, so most columns are never rewritten.
     """
-    with warnings.catch_warnings():  # "has match groups": the groups are for the replacement
-        warnings.simplefilter("ignore", UserWarning)
-        hit = s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    hit = s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
     if not hit.any():
         return s
     if hit.all():
@@ -233,7 +263,7 @@ class FieldValues:
     raw: pd.Series
     references: dict[str, ReferenceList] = field(default_factory=dict)
 
-    @cached_property
+    @cached
     def _stages(self) -> tuple[pd.Series, pd.Series, pd.Series]:
         return clean_stages(self.raw, self.spec.clean)
 
@@ -245,28 +275,28 @@ class FieldValues:
     def after_whitespace(self) -> pd.Series:
         return self._stages[1]
 
-    @cached_property
+    @cached
     def clean(self) -> pd.Series:
         """The cleaned text; NA where the cell is empty or only whitespace."""
         final = self._stages[2]
         return final.mask(final == "")
 
-    @cached_property
+    @cached
     def present(self) -> pd.Series:
         """True where the cell holds something after cleaning."""
         return self.clean.notna()
 
-    @cached_property
+    @cached
     def number(self) -> pd.Series:
         """The cell as a number (NaN when empty or not a number)."""
         return parse_number(self.clean)
 
-    @cached_property
+    @cached
     def date(self) -> pd.Series:
         """The cell as a date (NaT when empty or not a date)."""
         return parse_date(self.clean)
 
-    @cached_property
+    @cached
     def canonical(self) -> pd.Series:
         """For enums: the canonical value the cell means (NA when it means none)."""
         mapping: dict[str, str] = {}
@@ -279,7 +309,7 @@ class FieldValues:
         out = pd.Series(meant.to_numpy(dtype=object)[codes], index=self.clean.index, dtype=TEXT) if len(uniques) else self.clean
         return out.where(codes >= 0).mask(lambda s: s.isna() | (s == "nan"))
 
-    @cached_property
+    @cached
     def referenced(self) -> pd.Series:
         """For reference fields: the canonical reference name (NA when not in the list)."""
         ref = self.references.get(self.spec.reference or "")
@@ -315,7 +345,7 @@ class TableValues:
             self._cache[name] = FieldValues(self.schema.fields[name], raw, dict(self.config.references))
         return self._cache[name]
 
-    @cached_property
+    @cached
     def keys(self) -> pd.Series:
         """The record key of every row (cleaned), NA where missing."""
         return self[self.schema.key].clean

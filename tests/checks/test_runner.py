@@ -109,3 +109,30 @@ def test_a_rule_of_the_entity_its_schema_does_not_configure_says_so_once(write_x
     assert said[0].message("zh") == "规则 CUS003 未在此工作表上执行：客户模式未设置 record_rules.one_code_per_uscc。"
     # The shipped schema configures every customer rule: nothing to say.
     assert [i for i in run(config, [write_xlsx("d.xlsx", {"客户": rows})]).issues if i.rule == "RUL002"] == []
+
+
+def test_a_rule_that_raises_on_a_rule_thread_is_the_same_rule_error(broken_rule, write_xlsx, config: Config, monkeypatch) -> None:
+    from dataquality.checks import runner
+
+    monkeypatch.setattr(runner, "THREADED_ROWS", 1)  # every table on the rule threads
+    path = write_xlsx("c.xlsx", {"客户": [HEADER, ROW]})
+    with pytest.raises(RuleError, match=r"rule ZZZ901 \(dataquality\) failed: TypeError") as err:
+        run(config, [path])
+    assert err.value.code == "ZZZ901"
+
+
+def test_rules_on_threads_find_the_same_issues_in_the_same_order(write_xlsx, config: Config, monkeypatch) -> None:
+    from dataquality.checks import runner
+
+    rows = [HEADER + ["信用额度", "邮箱"]]
+    for i in range(600):  # duplicates, bad phones and e-mails, untidy names: field and record rules fire
+        rows.append([f"C{i % 500:06d}", f" 甲公司{i % 300}  ", ["个人", "企业", "gov"][i % 3], "张伟",
+                     ["13812345678", "1381234567", "+86 138 1234 5678"][i % 3], "上海", i * 100,
+                     ["a@b.cn", "a@@b.cn", "x@y"][i % 3]])
+    path = write_xlsx("c.xlsx", {"客户": rows})
+    monkeypatch.setattr(runner, "THREADED_ROWS", 10**9)
+    serial = [{**i.to_dict(), "first_seen": None} for i in run(config, [path]).issues]
+    monkeypatch.setattr(runner, "THREADED_ROWS", 1)
+    threaded = [{**i.to_dict(), "first_seen": None} for i in run(config, [path]).issues]
+    assert len(serial) > 500 and {i["rule"] for i in serial} >= {"UNQ001", "IDN003", "IDN005"}
+    assert threaded == serial
