@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dataquality.approve.tiers import ApprovalPolicy
-from dataquality.checks.values import SPACE_RUNS, FieldValues, TableValues, format_number, nfkc, sub
+from dataquality.checks.values import FieldValues, TableValues, compare_text, format_number
 from dataquality.config import Config, EntitySchema
 from dataquality.load import Table
-from dataquality.load.table import TEXT
 
 RECORD = "*"  # the field of a whole-record change (a creation or a deletion)
 KINDS = ("change", "create", "delete")
@@ -49,9 +49,8 @@ class Change:
 
 
 def _text_norm(s: pd.Series) -> pd.Series:
-    """Text compared as a person reads it: NFKC (full-width -> half-width), whitespace collapsed
-    (in pyarrow: the `\\s` Python would use, spelled out so RE2 runs it, only on cells that need it)."""
-    return sub(nfkc(s.astype(TEXT)), SPACE_RUNS, " ").str.strip()
+    """Text compared as a person reads it (values.compare_text: NFKC, whitespace runs as one space, trimmed)."""
+    return compare_text(s)
 
 
 def comparable(v: FieldValues) -> tuple[pd.Series, pd.Series]:
@@ -98,9 +97,11 @@ def _frame(tables: Sequence[Table], schema: EntitySchema, config: Config, skip: 
         parts.append(pd.DataFrame(cols))
     if not parts:
         return pd.DataFrame(columns=["_key", "_file", "_sheet", "_row"]), seen
-    frame = pd.concat(parts, ignore_index=True)
+    frame = parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     # A missing or repeated key is reported by the ordinary rules; the first record per key counts here.
-    frame = frame[frame["_key"].notna()].drop_duplicates("_key", keep="first")
+    keep = (frame["_key"].notna() & ~frame["_key"].duplicated(keep="first")).to_numpy(dtype=bool)
+    if not keep.all():  # (selecting rows copies every column: only when some go)
+        frame = frame[keep]
     return frame.set_index("_key"), seen
 
 
@@ -138,20 +139,28 @@ def _changes_of_entity(
             "baseline_row": base["_row"].reindex(keys).to_numpy(),
         }))
 
-    # The records in both, aligned once (a label lookup per field and record would dominate).
-    inc_both, base_both = inc.loc[both], base.loc[both]
+    # The records in both, aligned by position once; each field's comparison column is taken alone
+    # (selecting rows of the whole frame would copy every column).
+    inc_at, base_at = inc.index.get_indexer(both), base.index.get_indexer(both)
+
+    def aligned(frame: pd.DataFrame, at: np.ndarray, column: str) -> pd.Series:
+        col = frame[column]
+        return col if len(at) == len(frame) and (at == np.arange(len(at))).all() else col.take(at)
+
     for name in (f for f in inc_fields if f != schema.key):
+        new_cmp = aligned(inc, inc_at, f"cmp:{name}")
         if name not in base_fields:
             # A column the baseline lacks: every value in it is a change from empty (0 for numbers).
-            keys = both[(inc_both[f"cmp:{name}"] != "").to_numpy()]
+            keys = both[(new_cmp != "").to_numpy(dtype=bool)]
             zero = 0.0 if schema.fields[name].is_numeric else float("nan")
             emit(keys, name, "change", None, "", zero)
             continue
-        differs = (inc_both[f"cmp:{name}"].to_numpy() != base_both[f"cmp:{name}"].to_numpy())
+        old_cmp = aligned(base, base_at, f"cmp:{name}")
+        differs = np.asarray(new_cmp.array != old_cmp.array, dtype=bool)
         if not differs.any():
             continue
         keys = both[differs]
-        bk = base_both[differs]
+        bk = base.iloc[base_at[differs]]
         emit(keys, name, "change", bk[f"raw:{name}"].to_numpy(), bk[f"cmp:{name}"].to_numpy(), bk[f"num:{name}"].to_numpy())
     if not created.empty:
         # The record itself (tier 0), then each valued sensitive field as a change from empty (0 for numbers).

@@ -125,6 +125,27 @@ def tidy_whitespace(s: pd.Series, steps: tuple[str, ...]) -> pd.Series:
     return s
 
 
+# Cells compare_text could change: beyond ASCII and CJK (NFKC, Unicode spaces), ASCII whitespace
+# other than a single inner space.
+_UNTIDY_TEXT = f"{_NEEDS_UNICODE}|[\t\n\x0b\x0c\r\x1c-\x1f]|  |^ | $"
+
+
+def _compare_text_all(s: pd.Series) -> pd.Series:
+    return sub(nfkc(s), SPACE_RUNS, " ").str.strip()
+
+
+def compare_text(s: pd.Series) -> pd.Series:
+    """Text compared as a person reads it: NFKC (full-width -> half-width), whitespace runs as one
+    space, trimmed. One pass finds the cells that could change; only those are rewritten."""
+    s = s.astype(TEXT)
+    hit = s.str.contains(_UNTIDY_TEXT, regex=True).fillna(False).to_numpy(dtype=bool)
+    if not hit.any():
+        return s
+    if hit.mean() > 0.5:
+        return _compare_text_all(s)
+    return _splice(s, hit, _compare_text_all(s[hit]))
+
+
 def _untidy_pattern(steps: tuple[str, ...]) -> str:
     """One RE2 pattern matching every cell that NFKC or the whitespace steps could change."""
     parts = [_NEEDS_UNICODE if "nfkc" in steps else _ZERO_WIDTH]
@@ -222,10 +243,35 @@ def parse_number(text: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype("float64")
 
 
+def _number_text(x: float) -> str:
+    return f"{int(x)}" if x.is_integer() and abs(x) < 1e18 else repr(x)
+
+
 def format_number(numbers: pd.Series) -> pd.Series:
-    """Numbers back to plain text: 1000.0 -> '1000', 12.5 -> '12.5' (for fixed values and keys)."""
-    out = numbers.map(lambda x: "" if pd.isna(x) else (f"{int(x)}" if float(x).is_integer() and abs(x) < 1e18 else repr(float(x))))
-    return out.astype(TEXT).mask(numbers.isna())
+    """Numbers back to plain text: 1000.0 -> '1000', 12.5 -> '12.5' (for fixed values and keys).
+
+    Column-wise: whole numbers through int64, others through Arrow's shortest round-trip digits,
+    which are Python's repr wherever repr writes no exponent (1e-4 <= |x| < 1e15, checked per
+    value); the rest (1e-05, 1.5e+20, inf) through repr itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    x = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    size = np.abs(x)
+    whole = np.isfinite(x) & (np.floor(x) == x) & (size < 1e18)
+    plain = np.isfinite(x) & ~whole & (size >= 1e-4) & (size < 1e15)
+    out = np.full(len(x), None, dtype=object)
+    if whole.any():
+        out[whole] = pc.cast(pa.array(x[whole].astype(np.int64)), pa.string()).to_numpy(zero_copy_only=False)
+    if plain.any():
+        shown = pc.cast(pa.array(x[plain]), pa.string())
+        exponent = np.asarray(pc.match_substring(shown, "e").to_numpy(zero_copy_only=False), dtype=bool)
+        out[plain] = shown.to_numpy(zero_copy_only=False)
+        plain[np.flatnonzero(plain)[exponent]] = False  # (none expected) written by repr below
+    rest = ~np.isnan(x) & ~whole & ~plain
+    if rest.any():
+        out[rest] = [_number_text(float(v)) for v in x[rest]]  # rare: tiny, huge or infinite
+    return pd.Series(out, index=numbers.index, dtype=TEXT)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d")

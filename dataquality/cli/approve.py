@@ -59,16 +59,15 @@ def approvals() -> None:
 def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str, config_path: Path | None,
                    db: str | None, state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
     """List change requests with tier, required roles, approvals present and status."""
-    import json
-
     from dataquality.approve.commands import view_dict
     from dataquality.approve.workflow import list_requests
+    from dataquality.report.json_report import encode
 
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     with ws.open(read_only=True) as store:
         found = list_requests(store, ws.policy, pending=pending, role=role, entity=entity)
     if fmt == "json":
-        click.echo(json.dumps([view_dict(v, lang) for v in found], ensure_ascii=False, indent=2))
+        click.echo(encode([view_dict(v, lang) for v in found]).decode())
         return
     if not found:
         click.echo(text("approvals.none", lang))

@@ -58,11 +58,13 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
                  config_path: Path | None, db: str | None, state_dir: Path | None, schemas_dir: Path | None,
                  rules_dir: Path | None, lang: str) -> None:
     """Show each change: old and new value, tier, required roles, approvals present and status."""
-    import json
+    from dataquality.load.prefetch import prefetch
 
+    prefetch([incoming, baseline])  # calamine reads both while the rest of dq is imported
     from dataquality.approve.commands import change_rows
     from dataquality.approve.workflow import decide_for_changes
     from dataquality.pipeline import change_set
+    from dataquality.report.json_report import encode
 
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     found = change_set(ws.config, incoming, baseline, lang, policy=ws.policy, requested_by=requested_by).result.changes
@@ -74,7 +76,7 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
             states = decide_for_changes(store, ws.policy, found)
     records = change_rows(found, states, ws.policy)
     if fmt == "json":
-        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        click.echo(encode(records).decode())
         return
     if not records:
         click.echo(text("changes.none_found", lang))
@@ -95,6 +97,9 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
 def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, config_path: Path | None, db: str | None,
                    state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
     """Record the change set as change requests (each needing approval), with an audit row each."""
+    from dataquality.load.prefetch import prefetch
+
+    prefetch([incoming, baseline])  # calamine reads both while the rest of dq is imported
     from dataquality.approve.apply import sha256_of
     from dataquality.approve.workflow import submit
     from dataquality.pipeline import change_set

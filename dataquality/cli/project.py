@@ -129,8 +129,7 @@ def issues() -> None:
 @handle_errors
 def issues_list(config_path: Path | None, status: str, department: str | None, overdue: bool, fmt: str, lang: str) -> None:
     """List tracked issues with number, status, department, age in working days and due date."""
-    import json
-
+    from dataquality.report.json_report import encode
     from dataquality.track.history import list_issues
     from dataquality.track.project import open_project_store
     from dataquality.track.views import issues_table
@@ -140,7 +139,7 @@ def issues_list(config_path: Path | None, status: str, department: str | None, o
         found = list_issues(store, _sla(project), _today(project), status=status, department=department,
                             overdue=overdue, prefix=project.issue_prefix)
     if fmt == "json":
-        click.echo(json.dumps([i.to_dict(lang) for i in found], ensure_ascii=False, indent=2))
+        click.echo(encode([i.to_dict(lang) for i in found]).decode())
         return
     if not found:
         click.echo(text("track.no_issues", lang))
@@ -178,8 +177,7 @@ def issues_show(number: str, config_path: Path | None, lang: str) -> None:
 @handle_errors
 def history(config_path: Path | None, limit: int, fmt: str, lang: str) -> None:
     """The trend: issues per run by severity and department, oldest first."""
-    import json
-
+    from dataquality.report.json_report import encode
     from dataquality.track.history import history as run_history
     from dataquality.track.project import open_project_store
     from dataquality.track.views import history_table
@@ -188,7 +186,7 @@ def history(config_path: Path | None, limit: int, fmt: str, lang: str) -> None:
     with open_project_store(project) as store:
         runs = run_history(store, limit)
     if fmt == "json":
-        click.echo(json.dumps(runs, ensure_ascii=False, indent=2))
+        click.echo(encode(runs).decode())
         return
     if not runs:
         click.echo(text("track.no_runs", lang))

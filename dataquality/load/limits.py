@@ -13,8 +13,10 @@ or the environment variables DQ_MAX_BYTES, DQ_MAX_CELLS, DQ_MAX_COLUMNS, DQ_MAX_
 from __future__ import annotations
 
 import os
+import queue
 import re
 import stat
+import threading
 import zipfile
 import zlib
 from dataclasses import dataclass, fields
@@ -174,21 +176,59 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+_AHEAD = 2  # chunks inflated ahead of the scan
+
+
+def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-untyped-def]
+    """The part's bytes in chunks, inflated on a helper thread at most _AHEAD chunks ahead: zlib
+    releases the GIL, so inflating the next chunk overlaps the searches in this one. What the
+    helper raises (a damaged member, a bomb past its declared size) is raised here."""
+    chunks: queue.Queue = queue.Queue(maxsize=_AHEAD)
+    stop = threading.Event()
+
+    def hand_over(item: object) -> None:
+        while not stop.is_set():
+            try:
+                chunks.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+    def inflate() -> None:
+        try:
+            with zf.open(info) as fh:
+                while not stop.is_set():
+                    chunk = fh.read(_CHUNK)
+                    hand_over(chunk)
+                    if not chunk:
+                        return
+        except BaseException as exc:  # noqa: BLE001 - raised again in the scanning thread
+            hand_over(exc)
+
+    threading.Thread(target=inflate, name="dq-limits-inflate", daemon=True).start()
+    try:
+        while True:
+            item = chunks.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+
+
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
     """(chunk, start of the new bytes in it): the part in overlapping chunks, within the byte budget."""
     try:
-        with zf.open(info) as fh:
-            tail = b""
-            while True:
-                chunk = fh.read(_CHUNK)
-                if not chunk:
-                    return
-                budget[0] -= len(chunk)
-                if budget[0] < 0:
-                    limit = current().max_bytes
-                    _refuse("max_bytes", path, "-", limit - budget[0], limit)
-                yield tail + chunk, len(tail)
-                tail = chunk[-_OVERLAP:]
+        tail = b""
+        for chunk in _inflated(zf, info):
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                limit = current().max_bytes
+                _refuse("max_bytes", path, "-", limit - budget[0], limit)
+            yield tail + chunk, len(tail)
+            tail = chunk[-_OVERLAP:]
     except (zipfile.BadZipFile, zlib.error, EOFError):
         # A member that inflates past its declared size or fails its CRC: a damaged file or a bomb
         # whose directory lies. Either way it is not read.

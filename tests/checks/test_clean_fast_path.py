@@ -40,3 +40,13 @@ def test_fast_path_equals_every_step_on_every_cell(tidy_share: float) -> None:
             for got, want in ((got_nfkc, want_nfkc), (got_ws, want_ws), (got_final, want_final)):
                 pd.testing.assert_series_equal(got, want, check_names=False)
                 assert got.dtype == raw.dtype
+
+
+@pytest.mark.parametrize("tidy_share", [1.0, 0.9, 0.2])
+def test_compare_text_rewrites_only_what_it_would_change(tidy_share: float) -> None:
+    from dataquality.checks.values import _compare_text_all, compare_text
+
+    for seed in range(6):
+        raw = _column(seed, n=800, tidy_share=tidy_share)
+        raw = pd.concat([raw, pd.Series(["\x1ca", "a\x1f", "a  b", " a", "a ", "a\tb", "ａ"], dtype=TEXT)], ignore_index=True)
+        pd.testing.assert_series_equal(compare_text(raw), _compare_text_all(raw.astype(TEXT)), check_names=False)

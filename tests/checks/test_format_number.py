@@ -1,0 +1,31 @@
+"""format_number writes numbers column-wise exactly as the per-value Python rule does."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pandas as pd
+
+from dataquality.checks.values import format_number
+
+
+def _python(x: float) -> str | None:
+    if math.isnan(x):
+        return None
+    return f"{int(x)}" if x.is_integer() and abs(x) < 1e18 else repr(x)
+
+
+def test_format_number_equals_python_per_value() -> None:
+    rnd = random.Random(3)
+    values = [33.32, 0.1, 1e-05, 1e-4, 0.00012, 1.5e20, 123456789.123, 2.5, -0.0, 1e16 + 2, 1 / 3, 5e-324,
+              1.7976931348623157e308, 1e15 + 0.5, 999999999999999.9, 100.0, 1e18, 1e18 - 128, -12.75,
+              float("inf"), float("-inf"), float("nan")]
+    values += [rnd.uniform(-1e6, 1e6) for _ in range(20000)]
+    values += [round(rnd.uniform(0, 1000), 2) for _ in range(20000)]
+    values += [rnd.uniform(-1, 1) * 10 ** rnd.randint(-30, 30) for _ in range(20000)]
+    values += [float(rnd.randint(-10**17, 10**17)) for _ in range(5000)]
+    got = format_number(pd.Series(values, index=pd.RangeIndex(3, 3 + len(values)))).tolist()
+    want = [_python(v) for v in values]
+    assert [None if g is None or g is pd.NA or (isinstance(g, float) and np.isnan(g)) else g for g in got] == want
