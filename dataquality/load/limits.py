@@ -57,6 +57,8 @@ def configure(limits: Limits | None) -> None:
     _current = limits
     _seen.clear()
     _scanned.clear()
+    for key in list(_pending):
+        give_up(key)
 
 
 def current() -> Limits:
@@ -112,6 +114,9 @@ def check_input(path: Path) -> None:
     if not stat.S_ISREG(st.st_mode):
         raise InputError("limits.not_regular", file=str(path))
     key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
+    pending = _pending.get(key)
+    if pending is not None:
+        pending.wait()  # judged in another process (load/prefetch.py): its verdict is coming
     if key in _seen:
         return
     limits = current()
@@ -125,6 +130,38 @@ def check_input(path: Path) -> None:
     elif st.st_size > limits.max_bytes:
         _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
     _seen.add(key)
+
+
+# Files being judged elsewhere (another process, see load/prefetch.py): check_input waits for them.
+_pending: dict[tuple[str, int, int, int], threading.Event] = {}
+
+
+def judge(path: Path) -> tuple[tuple[str, int, int, int] | None, dict]:
+    """check_input, with what the scan kept for the reader as plain data (to hand to `accept` in
+    another process); raises InputError as check_input does."""
+    check_input(path)
+    key = file_key(path)
+    return key, {name: scanned for (k, name), scanned in _scanned.items() if k == key}
+
+
+def expect(key: tuple[str, int, int, int]) -> None:
+    """The file `key` is being judged elsewhere: check_input waits for `accept` or `give_up`."""
+    _pending.setdefault(key, threading.Event())
+
+
+def accept(key: tuple[str, int, int, int], scanned: dict) -> None:
+    """The file `key` was judged within the limits elsewhere, with what its scan kept."""
+    for name, found in scanned.items():
+        _scanned[(key, name)] = found
+    _seen.add(key)
+    give_up(key)
+
+
+def give_up(key: tuple[str, int, int, int]) -> None:
+    """No verdict is coming for `key` from elsewhere: check_input judges it itself."""
+    event = _pending.pop(key, None)
+    if event is not None:
+        event.set()
 
 
 def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> None:

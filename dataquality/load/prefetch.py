@@ -14,6 +14,8 @@ of dq, so it runs before they are imported.
 
 from __future__ import annotations
 
+import os
+import pickle
 import threading
 import zipfile
 from collections.abc import Iterable
@@ -36,25 +38,119 @@ _opened: dict[tuple, threading.Event] = {}  # set once a file's sheet loads are 
 
 
 def prefetch(paths: Iterable[Path | str]) -> None:
-    """Judge each workbook by the limits now, and start loading its sheets in the background."""
-    todo = []
+    """Judge each workbook by the limits, then load its sheets in the background.
+
+    Where the platform can fork and nothing else runs yet, the limits scan runs in a forked child
+    (its own interpreter, its own GIL: the scan overlaps the imports that follow in this process)
+    and the background thread starts calamine once the child's verdict is in; otherwise the scan
+    runs here, now. Either way calamine never sees a file the limits refuse."""
+    todo: list[_File] = []
     for raw in paths:
         path = Path(raw)
         try:
             if not _is_workbook(path):
                 continue
-            limits.check_input(path)
-        except (InputError, OSError):
+        except OSError:
             continue  # the regular read says what is wrong, in its place
         key = limits.file_key(path)
         with _lock:
             if key is None or key in _readers:
                 continue
-            _readers[key] = Future()
-            _opened[key] = threading.Event()
-        todo.append((path, key))
-    if todo:
-        threading.Thread(target=_load, args=(todo,), name="dq-prefetch", daemon=True).start()
+            file = _File(path, key, Future(), threading.Event())
+            _readers[key], _opened[key] = file.reader, file.opened
+        todo.append(file)
+    if not todo:
+        return
+    child = _fork_judge(todo)
+    if child is None:
+        judged = []
+        for file in todo:
+            try:
+                limits.check_input(file.path)
+                judged.append(file)
+            except InputError:
+                _not_loaded(file)
+        todo = judged
+    threading.Thread(target=_load, args=(todo, child), name="dq-prefetch", daemon=True).start()
+
+
+@dataclass(frozen=True)
+class _File:
+    """A workbook being prefetched: what waits for it is held here, not looked up again (a
+    consumer may already have taken it from the tables)."""
+
+    path: Path
+    key: tuple
+    reader: Future  # the fastexcel reader, once every sheet is loaded (None: not loaded)
+    opened: threading.Event  # set once the sheets' loads are registered (or nothing will be)
+
+
+def _not_loaded(file: _File) -> None:
+    """Nothing will be loaded for `file`: whoever waits for its reader or sheets gets None."""
+    with _lock:
+        if _readers.get(file.key) is file.reader:
+            del _readers[file.key]
+    if not file.reader.done():
+        file.reader.set_result(None)
+    file.opened.set()
+
+
+def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
+    """(pid, read end of a pipe) of a forked child judging `todo` by the limits; None when this
+    process cannot fork safely (no fork on this platform, or other threads already running)."""
+    if not hasattr(os, "fork") or threading.active_count() > 1 or os.environ.get("DQ_NO_FORK"):
+        return None
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: judge, write the verdicts, leave without running any exit handler
+        try:
+            os.close(read_end)
+            verdicts = []
+            for file in todo:
+                try:
+                    found_key, scanned = limits.judge(file.path)
+                    verdicts.append((file.key, "ok" if found_key == file.key else "unknown", scanned))
+                except InputError:
+                    verdicts.append((file.key, "refused", {}))
+                except BaseException:  # noqa: BLE001 - the parent judges the file itself
+                    verdicts.append((file.key, "unknown", {}))
+            data = pickle.dumps(verdicts, protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    for file in todo:  # check_input here waits for the child's verdict instead of scanning again
+        limits.expect(file.key)
+    return pid, read_end
+
+
+def _verdicts(child: tuple[int, int], todo: list[_File]) -> list[_File]:
+    """The files of `todo` the child judged within the limits (its scan results installed here);
+    every other file is left for check_input to judge in this process."""
+    pid, read_end = child
+    accepted = []
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+        verdicts = {key: (kind, scanned) for key, kind, scanned in pickle.loads(data)} if data else {}
+    except Exception:  # noqa: BLE001 - no verdict: the files are judged here when read
+        verdicts = {}
+    for file in todo:
+        kind, scanned = verdicts.get(file.key, ("unknown", {}))
+        if kind == "ok":
+            limits.accept(file.key, scanned)
+            accepted.append(file)
+        else:
+            limits.give_up(file.key)  # refused (check_input says so, in its place) or unknown
+            _not_loaded(file)
+    return accepted
 
 
 def prefetch_project(project: Any) -> None:
@@ -153,27 +249,41 @@ def _members(path: Path, count: int) -> list[str | None]:
     return members if len(members) == count else [None] * count
 
 
-def _load(todo: list[tuple[Path, tuple]]) -> None:
+def _load(todo: list[_File], child: tuple[int, int] | None = None) -> None:
+    """The background thread: the child's verdicts, then each accepted workbook's sheets. Whatever
+    happens, nobody is left waiting: what was not loaded is handed over as None."""
+    try:
+        _load_files(_verdicts(child, todo) if child is not None else todo)
+    finally:
+        for file in todo:
+            if not file.reader.done():
+                _not_loaded(file)
+
+
+def _load_files(todo: list[_File]) -> None:
     import fastexcel
 
-    for path, key in todo:
-        opened = _readers[key]
+    for file in todo:
         try:
-            book = fastexcel.read_excel(str(path))
+            book = fastexcel.read_excel(str(file.path))
             names = book.sheet_names
         except BaseException as exc:  # noqa: BLE001 - handed over to the reader, which reports it
-            opened.set_exception(exc)
-            _opened[key].set()
+            file.reader.set_exception(exc)
+            file.opened.set()
             continue
         futures = [Future() for _ in names]
         with _lock:
             for index, future in enumerate(futures):
-                _sheets[(key, index)] = future
-        _opened[key].set()
-        members = _members(path, len(names))
+                _sheets[(file.key, index)] = future
+        file.opened.set()
+        members = _members(file.path, len(names))
         for index, future in enumerate(futures):
             try:
-                future.set_result(_load_sheet(book, path, index, members[index]))
+                future.set_result(_load_sheet(book, file.path, index, members[index]))
             except BaseException as exc:  # noqa: BLE001 - raised again where the sheet is taken
                 future.set_exception(exc)
-        opened.set_result(book)  # only now: the reader is no longer used here
+                if not isinstance(exc, Exception):  # interpreter shutting down: stop here
+                    for rest in futures[index + 1:]:
+                        rest.set_exception(exc)
+                    raise
+        file.reader.set_result(book)  # only now: the reader is no longer used here

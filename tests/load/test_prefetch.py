@@ -132,3 +132,28 @@ def test_dq_validate_reports_the_same_with_and_without_prefetch(tmp_path: Path, 
     found = issues(with_prefetch.stdout)
     assert found == issues(without.stdout)
     assert any(cell == "产品!F8" and value == "#N/A" for _, cell, value in found)
+
+
+def test_the_limits_scan_in_a_forked_child_gives_the_same_verdicts(tmp_path: Path) -> None:
+    """A real `dq validate` process: the scan runs in a forked child, calamine starts on its verdict."""
+    import json
+    import os
+
+    from dq_cli import spawn_dq
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform: the scan runs in-process (the other tests)")
+    path = _book(tmp_path / "p.xlsx")
+    forked = spawn_dq("validate", path, "--format", "json", env={"DQ_LANG": "en"})
+    in_process = spawn_dq("validate", path, "--format", "json", env={"DQ_LANG": "en", "DQ_NO_FORK": "1"})
+    assert forked.returncode == in_process.returncode == 1, forked.stderr
+
+    def issues(out: str) -> list[tuple]:
+        return [(i["rule"], i["cell"], i["value"]) for i in json.loads(out)["issues"]]
+
+    assert issues(forked.stdout) == issues(in_process.stdout)
+    assert any(cell == "产品!F8" and value == "#N/A" for _, cell, value in issues(forked.stdout))
+    # Past a limit: the child's refusal is said once by the parent, as exit 2, naming the limit.
+    refused = spawn_dq("validate", path, "--max-cells", "20", env={"DQ_LANG": "en"})
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert [line for line in refused.stderr.splitlines() if line.strip()] and "--max-cells" in refused.stderr
