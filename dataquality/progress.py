@@ -7,8 +7,6 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from rich.console import Console
-
 
 def enabled(quiet: bool = False) -> bool:
     """Show progress only to a person at a terminal."""
@@ -21,6 +19,8 @@ def status(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     if not enabled(quiet):
         yield lambda _msg: None
         return
+    from rich.console import Console  # only when there is a terminal to show it on
+
     console = Console(stderr=True)
     with console.status("") as spinner:
         yield lambda msg: spinner.update(msg)

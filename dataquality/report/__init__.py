@@ -25,17 +25,23 @@ class ReportOptions:
 Writer = Callable[[Result, ReportOptions], "Path | list[Path] | None"]
 
 
-def _writers() -> dict[str, Writer]:
-    from dataquality.report import annotated_xlsx, console, corrections, html, json_report, junit
+# Format -> the module whose `write` writes it (imported when that format is written: a JSON-only
+# run does not import Jinja2, XlsxWriter or the workbook annotator).
+_MODULES = {"console": "console", "json": "json_report", "html": "html", "xlsx": "annotated_xlsx",
+            "junit": "junit", "corrections": "corrections"}
 
-    return {
-        "console": console.write,
-        "json": json_report.write,
-        "html": html.write,
-        "xlsx": annotated_xlsx.write,
-        "junit": junit.write,
-        "corrections": corrections.write,
-    }
+
+def _writer(module: str) -> Writer:
+    def write(result: Result, options: ReportOptions) -> Path | list[Path] | None:
+        from importlib import import_module
+
+        return import_module(f"dataquality.report.{module}").write(result, options)
+
+    return write
+
+
+def _writers() -> dict[str, Writer]:
+    return {name: _writer(module) for name, module in _MODULES.items()}
 
 
 def writers() -> dict[str, Writer]:
