@@ -235,12 +235,35 @@ def match_key(s: pd.Series) -> pd.Series:
     return pd.Series(keys.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=s.index, dtype=TEXT)
 
 
+_PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+
+
 def parse_number(text: pd.Series) -> pd.Series:
-    """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise."""
-    s = sub(nfkc(text), f"[,¥$€{_SPACE}]+", "")
-    s = sub(s, r"^\((.+)\)$", r"-\1")
-    s = s.where(s.str.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?").fillna(False))
-    return pd.to_numeric(s, errors="coerce").astype("float64")
+    """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise.
+
+    Cells already written as plain numbers (most of a numeric column) are parsed at once; only
+    the others go through NFKC and the removal of separators, currency signs and brackets.
+    Parsing is pyarrow's, which gives what Python's float() gives."""
+    plain = text.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+    out = np.full(len(text), np.nan)
+    if plain.any():
+        out[plain] = _to_float(text[plain])
+    rest = ~plain & text.notna().to_numpy(dtype=bool)
+    if rest.any():
+        s = sub(nfkc(text[rest]), f"[,¥$€{_SPACE}]+", "")
+        s = sub(s, r"^\((.+)\)$", r"-\1")
+        ok = s.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+        if ok.any():
+            out[np.flatnonzero(rest)[ok]] = _to_float(s[ok])
+    return pd.Series(out, index=text.index, dtype="float64")
+
+
+def _to_float(numbers: pd.Series) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(numbers.astype(TEXT).array, type=pa.large_string())
+    return np.asarray(pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
 
 
 def _number_text(x: float) -> str:
