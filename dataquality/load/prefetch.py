@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import stat
 import threading
 import zipfile
 from collections.abc import Iterable
@@ -27,6 +28,8 @@ from typing import Any
 from dataquality.errors import InputError
 from dataquality.load import limits
 
+# At most this much workbook (on disk) is loaded ahead of the run; the rest is read in its turn.
+PREFETCH_BYTES = 256 << 20
 # The arguments WorkbookGrids.grid gives calamine for a whole sheet.
 SHEET_ARGS: dict[str, Any] = {"header_row": None, "skip_rows": 0, "n_rows": None, "dtypes": "string"}
 
@@ -45,13 +48,17 @@ def prefetch(paths: Iterable[Path | str]) -> None:
     and the background thread starts calamine once the child's verdict is in; otherwise the scan
     runs here, now. Either way calamine never sees a file the limits refuse."""
     todo: list[_File] = []
+    budget = PREFETCH_BYTES
     for raw in paths:
         path = Path(raw)
         try:
             if not _is_workbook(path):
                 continue
+            budget -= path.stat().st_size
         except OSError:
             continue  # the regular read says what is wrong, in its place
+        if budget < 0:
+            break  # the rest are read when their turn comes: loaded sheets wait in memory
         key = limits.file_key(path)
         with _lock:
             if key is None or key in _readers:
@@ -197,7 +204,8 @@ def forget() -> None:
 
 
 def _is_workbook(path: Path) -> bool:
-    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+    """A regular file that looks like an xlsx/xlsm workbook (never opens a FIFO or a device)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not stat.S_ISREG(path.stat().st_mode):
         return False
     with path.open("rb") as fh:
         if fh.read(2) != b"PK":

@@ -157,3 +157,20 @@ def test_the_limits_scan_in_a_forked_child_gives_the_same_verdicts(tmp_path: Pat
     refused = spawn_dq("validate", path, "--max-cells", "20", env={"DQ_LANG": "en"})
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert [line for line in refused.stderr.splitlines() if line.strip()] and "--max-cells" in refused.stderr
+
+
+def test_a_fifo_named_like_a_workbook_is_not_opened(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    done = threading.Event()
+
+    def run() -> None:
+        prefetch.prefetch([fifo])  # must not block on open()
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(10)
+    assert prefetch.take_sheet(fifo, 0) is None
