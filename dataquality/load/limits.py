@@ -311,29 +311,25 @@ _ERROR_CELL = re.compile(
     rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*>"""
     rb"""(?:<(?:\w+:)?f\b[^>]*/>|<(?:\w+:)?f\b[^>]*>[^<]*</(?:\w+:)?f>)?<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>""")
 _ERROR_TEXT = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"))
-_CARRY_MAX = 1 << 20
 
 
-def _error_cells(window: bytes, found: list[tuple[int, int, str]]) -> tuple[list[tuple[int, int, str]] | None, bytes]:
-    """Error cells in `window` (the unfinished cell of the previous chunk, then the new bytes), and
-    the unfinished last cell to carry into the next chunk. None when an error cell is written in a
-    way not understood here (the reader then asks calamine, which knows)."""
-    cut = window.rfind(b"<c ")
-    if cut < 0 or len(window) - cut > _CARRY_MAX:
-        cut = len(window)
+def _error_cells(chunk: bytes, fresh: int, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]] | None:
+    """`found` with the error cells whose t="e" mark lies in the new bytes of `chunk` (from `fresh`).
+    None when one is not wholly in this chunk or is written in a way not understood here: the
+    reader then asks calamine, which knows."""
     for mark in (b't="e"', b"t='e'"):
-        at = window.find(mark, 0, cut)  # memchr-speed; one step per error cell (a handful)
+        at = chunk.find(mark, fresh)  # memchr-speed; one step per error cell (a handful)
         while at >= 0:
-            start = window.rfind(b"<", 0, at)
-            cell = _ERROR_CELL.match(window, start) if start >= 0 and window[at - 1: at] in _SPACES else None
-            if cell is None or window.find(b">", start) < at:  # not an attribute of this cell's tag
-                return None, b""
+            start = chunk.rfind(b"<", 0, at)
+            cell = _ERROR_CELL.match(chunk, start) if start >= 0 and chunk[at - 1: at] in _SPACES else None
+            if cell is None or chunk.find(b">", start) < at:  # not an attribute of this cell's tag
+                return None
             text = cell.group(3).decode("utf-8", "replace")
             found.append((int(cell.group(2)), _column_number(cell.group(1)) - 1, text if text in _ERROR_TEXT else "#ERROR!"))
-            at = window.find(mark, at + 1, cut)
-        if mark == b't="e"' and b"'" not in window:
+            at = chunk.find(mark, at + 1)
+        if mark == b't="e"' and b"'" not in chunk:
             break
-    return found, window[cut:]
+    return found
 
 
 _SPACES = (b" ", b"\t", b"\n", b"\r")
@@ -348,7 +344,6 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     tail: list[bytes] | None = None
     size = 0
     errors: list[tuple[int, int, str]] | None = []  # Excel error cells seen; None: some not understood
-    carry = b""
     for chunk, fresh in _stream(zf, info, path, budget):
         if tail is None:
             at = chunk.find(b"</sheetData>", max(fresh - len(b"</sheetData>"), 0))
@@ -365,7 +360,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         odd = ((b"\t" in chunk or b"\n" in chunk or b"\r" in chunk) and (
             b'\tr="' in chunk or b'\nr="' in chunk or b'\rr="' in chunk)) or (b"'" in chunk and b"r='" in chunk)
         if errors is not None:
-            errors, carry = _error_cells(carry + chunk[fresh:], errors)
+            errors = _error_cells(chunk, fresh, errors)
         found = (_ROW_ANY if odd else _ROW).findall(chunk)
         if found:
             max_row = max(max_row, max(map(int, set(found))))
@@ -386,8 +381,6 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
-    if errors is not None and carry:
-        errors, _ = _error_cells(carry + b"<c ", errors)
     return _Scanned(b"".join(tail) if tail is not None and size <= _TAIL_MAX else None,
                     tuple(errors) if errors is not None else None)
 
