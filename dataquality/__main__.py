@@ -1,3 +1,3 @@
-from dataquality.cli import main
+from dataquality.cli import run
 
-main()
+run()

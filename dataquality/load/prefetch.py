@@ -117,6 +117,11 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
     if pid == 0:  # the child: judge, write the verdicts, leave without running any exit handler
         try:
             os.close(read_end)
+            # Let go of the parent's standard streams: whoever reads them sees the end when the
+            # parent is done, not when this child is.
+            quiet = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(quiet, fd)
             verdicts = []
             for file in todo:
                 try:

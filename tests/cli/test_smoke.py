@@ -38,11 +38,22 @@ def test_a_reader_that_goes_away_is_not_an_error() -> None:
 
 
 def test_the_console_script_is_dq(tmp_path) -> None:
-    """The `dq` script of pyproject.toml points at the package's main group."""
+    """The `dq` script of pyproject.toml runs the package's main group and exits with its code."""
+    import os
+    import subprocess
+    import sys
     from importlib.metadata import entry_points
 
     [script] = [e for e in entry_points(group="console_scripts") if e.name == "dq"]
-    assert script.value == "dataquality.cli:main"
-    from dataquality.cli import main
+    assert script.value == "dataquality.cli:run"
+    from dataquality.cli import run
 
-    assert script.load() is main
+    assert script.load() is run
+    # run() is main plus a quick exit: same output and exit codes (0 ok, 2 bad usage).
+    env = {**os.environ, "DQ_LANG": "en"}
+    done = subprocess.run([sys.executable, "-c", "from dataquality.cli import run; run()", "--version"],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0 and "dq" in done.stdout
+    bad = subprocess.run([sys.executable, "-c", "from dataquality.cli import run; run()", "validate", "--no-such"],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--no-such" in bad.stderr
