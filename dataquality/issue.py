@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import MISSING, dataclass, fields, replace
 from dataclasses import field as dc_field
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from dataquality.i18n import has, text
@@ -170,19 +170,32 @@ class Issue:
         given = common.keys() | columns.keys()
         if given - _FIELDS or _REQUIRED - given:
             raise TypeError(f"Issue.many: unknown fields {sorted(given - _FIELDS)}, missing {sorted(_REQUIRED - given)}")
+        if not columns:
+            return []
         base = {**_DEFAULTS, **common}
-        names = tuple(columns)
-        new, assign, copy = object.__new__, object.__setattr__, base.copy
-        out: list[Issue] = []
-        append = out.append
         with paused_gc():
-            for values in zip(*columns.values(), strict=True):
-                d = copy()
-                d.update(zip(names, values, strict=True))
-                issue = new(cls)
-                assign(issue, "__dict__", d)
-                append(issue)
-        return out
+            return _builder(tuple(columns))(cls, base, columns.values())
+
+
+@lru_cache(maxsize=64)
+def _builder(names: tuple[str, ...]) -> Callable[[type[Issue], dict[str, Any], Iterable[Sequence[Any]]], list[Issue]]:
+    """The loop of Issue.many for one set of column names, written out for them (as dataclasses
+    writes __init__): per issue one copy of the common fields and one store per column."""
+    assert all(n.isidentifier() for n in names)  # field names only (checked by Issue.many)
+    values = "".join(f"v{i}, " for i in range(len(names)))
+    stores = "".join(f"d[{n!r}] = v{i}; " for i, n in enumerate(names))
+    source = (
+        "def build(cls, base, columns):\n"
+        "    out = []\n"
+        "    append, copy, new, assign = out.append, base.copy, object.__new__, object.__setattr__\n"
+        f"    for {values} in zip(*columns, strict=True):\n"
+        f"        d = copy(); {stores}\n"
+        "        issue = new(cls); assign(issue, '__dict__', d); append(issue)\n"
+        "    return out\n"
+    )
+    scope: dict[str, Any] = {}
+    exec(source, scope)  # noqa: S102 - generated from field names only
+    return scope["build"]  # type: ignore[no-any-return]
 
 
 # Issue.many: the fields, those without a default, and the defaults of the others. The mappings

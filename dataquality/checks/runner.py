@@ -232,6 +232,8 @@ def _texts(values: pd.Series | None, n: int) -> list[str | None]:
     """`_text` of every value, in bulk: str(value), None where missing (n Nones when there is no Series)."""
     if values is None:
         return [None] * n
+    if isinstance(values.dtype, pd.StringDtype):  # already text: converted in one go
+        return values.to_numpy(dtype=object, na_value=None).tolist()
     missing = pd.isna(values).to_numpy(dtype=bool).tolist()
     return [None if m else str(x) for x, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
 
