@@ -288,30 +288,52 @@ def stamp_first_seen(issues: Iterable[Issue], first_seen: str) -> None:
         issue.__dict__["first_seen"] = first_seen
 
 
-def texts_of(issues: list[Issue], lang: str = "en") -> list[tuple[str, str]]:
-    """(message, hint) of every issue: issues that say the same thing (same rule, value, field,
+class _Said:
+    """(message, hint) of issues in `lang`: issues that say the same thing (same rule, value, field,
     parameters and partner rows) share one formatted text, e.g. 100,000 rows with one unknown department.
 
-    The parameters are told apart by identity, which is safe while `issues` keeps them all alive.
+    The parameters are told apart by identity, which is safe while the caller keeps the issues alive.
     """
-    said: dict[tuple, tuple[str, str]] = {}
-    out = []
-    for issue in issues:
-        key = (issue.rule, issue.value, issue.field, id(issue.params), issue.related_rows)
-        texts = said.get(key)
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.said: dict[tuple, tuple[str, str]] = {}
+
+    def __call__(self, issue: Issue) -> tuple[str, str]:
+        d = issue.__dict__
+        key = (d["rule"], d["value"], d["field"], id(d["params"]), d["related_rows"])
+        texts = self.said.get(key)
         if texts is None:
-            texts = said[key] = issue.texts(lang)
-        out.append(texts)
-    return out
+            texts = self.said[key] = issue.texts(self.lang)
+        return texts
+
+
+def texts_of(issues: list[Issue], lang: str = "en") -> list[tuple[str, str]]:
+    """(message, hint) of every issue, each distinct text formatted once (see _Said)."""
+    return list(map(_Said(lang), issues))
+
+
+def contract_maker(lang: str = "en") -> Callable[[Issue], dict[str, Any]]:
+    """`to_dict(lang)` as a function of one issue that formats each distinct text once (as texts_of)
+    and keeps the fingerprint on the issue: for writers that turn issues into the contract one by one
+    as they go (the JSON report hands it to its encoder). The issues must stay alive while it is used."""
+    said = _Said(lang)
+
+    def contract(issue: Issue) -> dict[str, Any]:
+        d = issue.__dict__
+        fp = d.get("fingerprint")
+        if fp is None:
+            fp = d["fingerprint"] = _fingerprint(d)
+        message, hint = said(issue)
+        return _contract(d, message, hint, fp)
+
+    return contract
 
 
 def to_dicts(issues: list[Issue], lang: str = "en") -> list[dict[str, Any]]:
-    """`to_dict` of many issues, each text formatted once (texts_of), the fingerprints in one go."""
-    texts = texts_of(issues, lang)
-    fps = fingerprints(issues)
+    """`to_dict` of many issues, each text formatted once (texts_of)."""
     with paused_gc():
-        return [_contract(issue.__dict__, message, hint, fp)
-                for issue, (message, hint), fp in zip(issues, texts, fps, strict=True)]
+        return list(map(contract_maker(lang), issues))
 
 
 _NEG_RANK = {s: -s.rank for s in Severity}

@@ -72,7 +72,8 @@ class Result:
             fresh = (Status.NEW, Status.REOPENED)
             return 1 if any(i.severity == Severity.ERROR and i.status in fresh for i in self.issues) else 0
         threshold = Severity(fail_on).rank
-        return 1 if any(i.severity.rank >= threshold for i in self.issues) else 0
+        failing = {s for s in Severity if s.rank >= threshold}
+        return 1 if any(map(failing.__contains__, map(_SEVERITY, self.issues))) else 0
 
 
 def _most_common(values: Iterable[str | None]) -> dict[str, int]:

@@ -173,3 +173,19 @@ def test_paused_gc_gives_back_the_collector_as_it_was() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_json_report_encoded_issue_by_issue_is_the_plain_data_encoded(defective, config) -> None:
+    from dataquality.report.json_report import as_dict, encode, encode_report
+
+    result = run(config, [defective])
+    tracked = [result.issues[0].with_tracking(status=Status.REOPENED, tracking={"issue_number": "DQ-000007", "overdue": True}),
+               *result.issues[1:]]
+    result.issues = tracked
+    result.resolved = [result.issues[1].with_tracking(status=Status.RESOLVED)]
+    result.history = [{"run": 1, "run_at": "2026-01-01T00:00:00+08:00", "error": 3}]
+    for lang in ("en", "zh"):
+        assert encode_report(result, lang) == encode(as_dict(result, lang))
+    report = json.loads(encode_report(result, "zh"))
+    assert [i["rule"] for i in report["issues"]] == [i.rule for i in tracked]
+    assert report["issues"][0]["issue_number"] == "DQ-000007" and report["resolved"][0]["status"] == "resolved"
