@@ -212,15 +212,20 @@ _SEVERITY_TEXT = {s: s.value for s in Severity}
 _STATUS_TEXT = {s: s.value for s in Status}
 
 
+_sha1 = hashlib.sha1
+
+
 def _fingerprint(d: Mapping[str, Any]) -> str:
     """Issue.fingerprint from an issue's fields."""
     key, field = d["key"], d["field"]
-    if key in (None, "") and field is None:
+    if key is not None and key != "":
+        anchor = key
+    elif field is None:
         anchor = f"sheet:{d['file']}!{d['sheet'] or ''}:{d['value'] or ''}"
     else:
-        anchor = key if key not in (None, "") else f"row:{d['row']}"
+        anchor = f"row:{d['row']}"
     raw = f"{d['rule']}\x1f{d['entity'] or ''}\x1f{anchor}\x1f{field or ''}"
-    return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
+    return _sha1(raw.encode("utf-8")).digest()[:8].hex()  # = hexdigest()[:16]
 
 
 def _contract(d: Mapping[str, Any], message: str, hint: str, fingerprint: str) -> dict[str, Any]:
