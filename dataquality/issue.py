@@ -172,7 +172,9 @@ class Issue:
             raise TypeError(f"Issue.many: unknown fields {sorted(given - _FIELDS)}, missing {sorted(_REQUIRED - given)}")
         if not columns:
             return []
-        base = {**_DEFAULTS, **common}
+        # The common fields as one issue made by the constructor: copies of its __dict__ share their
+        # keys with every instance (CPython's split dicts), half the size and copied twice as fast.
+        base = cls(**{**_DEFAULTS, **common}).__dict__
         with paused_gc():
             return _builder(tuple(columns))(cls, base, columns.values())
 
