@@ -31,7 +31,7 @@ from dataquality.checks.settings import validate as validate_settings
 from dataquality.config import Config
 from dataquality.errors import InputError
 from dataquality.i18n import text
-from dataquality.issue import Issue, sort_key
+from dataquality.issue import Issue, sort_issues, stamp_first_seen
 from dataquality.load import Finding, Table, problem_for, read_file
 from dataquality.load.mapping import Mappings
 from dataquality.result import Progress, Result
@@ -175,14 +175,16 @@ def _validate_stage(r: Run) -> None:
 
         r.say("engine.checking", engine=r.outputs.get("engine", r.engine))
         found = check_sources(r.engine_sources, r.config, r.engine_stats)
+        merge = True
     else:
         r.say("progress.checking", records=sum(len(t) for t in r.result.tables))
-        found = validate(r.result.tables, r.config)
+        found = validate(r.result.tables, r.config)  # sorted: sorted again only with more to merge in
+        merge = bool(r.result.issues or r.entity_sources)  # the loader's problems, the database entities' issues
     if r.entity_sources:  # dq.yaml entities that live in a database, checked there
         from dataquality.engines.project import source_issues
 
         found = [*found, *source_issues(r.entity_sources, r.config, r.lang, r.progress)]
-    r.result.issues = sorted([*r.result.issues, *found], key=sort_key)
+    r.result.issues = sort_issues([*r.result.issues, *found]) if merge else found
 
 
 def _approve_stage(r: Run) -> None:
@@ -207,17 +209,17 @@ def _approve_stage(r: Run) -> None:
     with open_decisions(a.store, a.db, policy) as store:
         found = approval_issues(r.result.tables, r.baseline_tables, store, r.config, policy, changes)
     r.result.changes = list(changes)
-    r.result.issues = sorted([*r.result.issues, *found], key=sort_key)
+    r.result.issues = sort_issues([*r.result.issues, *found])
 
 
 def _track_stage(r: Run) -> None:
     """Issues → numbers and statuses across runs, the resolved ones, the run recorded, the trend.
 
-    Without tracking (dq validate) every issue is first seen now."""
+    Without tracking (dq validate) every issue is first seen now: set on the run's own issues in
+    place (the earlier stages built them for this run; nothing else holds them yet)."""
     t = r.tracking
     if t is None:
-        first_seen = r.result.started_at.isoformat(timespec="seconds")
-        r.result.issues = [i.with_tracking(first_seen=first_seen) for i in r.result.issues]
+        stamp_first_seen(r.result.issues, r.result.started_at.isoformat(timespec="seconds"))
         return
     from dataquality.track.history import history
     from dataquality.track.tracker import track
@@ -338,4 +340,4 @@ def validate(tables: Iterable[Table], config: Config) -> list[Issue]:
     """Every issue the rules find, in the order a person works through them."""
     from dataquality.checks import check_tables
 
-    return sorted(check_tables(list(tables), config), key=sort_key)
+    return sort_issues(check_tables(list(tables), config))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter, countOf
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from dataquality.issue import Issue, Severity, Status
 from dataquality.load.table import Table
 
 __all__ = ["Progress", "Result"]
+
+# The attributes the counts read, fetched in C (a run can have 100,000s of issues).
+_SEVERITY, _ENTITY, _RULE, _DEPARTMENT = (attrgetter(a) for a in ("severity", "entity", "rule", "department"))
 
 Progress = Callable[[str], None]
 
@@ -39,16 +43,17 @@ class Result:
 
     def count(self, severity: Severity | str) -> int:
         """How many issues have `severity`."""
-        return sum(1 for i in self.issues if i.severity == severity)
+        return countOf(map(_SEVERITY, self.issues), severity)
 
     def summary(self) -> dict[str, Any]:
         """Counts by severity, entity, rule and department (the JSON report's summary)."""
+        by_severity = Counter(map(_SEVERITY, self.issues))
         return {
             "total": len(self.issues),
-            "by_severity": {s.value: self.count(s) for s in Severity},
-            "by_entity": dict(Counter(i.entity or "-" for i in self.issues).most_common()),
-            "by_rule": dict(Counter(i.rule for i in self.issues).most_common()),
-            "by_department": dict(Counter(i.department or "-" for i in self.issues).most_common()),
+            "by_severity": {s.value: by_severity[s] for s in Severity},
+            "by_entity": _most_common(map(_ENTITY, self.issues)),
+            "by_rule": dict(Counter(map(_RULE, self.issues)).most_common()),
+            "by_department": _most_common(map(_DEPARTMENT, self.issues)),
             "records": {t.entity: sum(len(x) for x in self.tables if x.entity == t.entity) for t in self.tables},
         }
 
@@ -67,4 +72,13 @@ class Result:
             fresh = (Status.NEW, Status.REOPENED)
             return 1 if any(i.severity == Severity.ERROR and i.status in fresh for i in self.issues) else 0
         threshold = Severity(fail_on).rank
-        return 1 if any(i.severity.rank >= threshold for i in self.issues) else 0
+        failing = {s for s in Severity if s.rank >= threshold}
+        return 1 if any(map(failing.__contains__, map(_SEVERITY, self.issues))) else 0
+
+
+def _most_common(values: Iterable[str | None]) -> dict[str, int]:
+    """Counts of `values`, most common first (ties in order of appearance), a missing value as '-'."""
+    counts: Counter[str] = Counter()
+    for value, n in Counter(values).items():  # distinct values, in order of appearance
+        counts[value or "-"] += n
+    return dict(counts.most_common())

@@ -278,6 +278,8 @@ def _texts(values: pd.Series | None, n: int) -> list[str | None]:
     """`_text` of every value, in bulk: str(value), None where missing (n Nones when there is no Series)."""
     if values is None:
         return [None] * n
+    if isinstance(values.dtype, pd.StringDtype):  # already text: converted in one go
+        return values.to_numpy(dtype=object, na_value=None).tolist()
     missing = pd.isna(values).to_numpy(dtype=bool).tolist()
     return [None if m else str(x) for x, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
 
@@ -315,16 +317,13 @@ def _field_issues(plan: _Planned, tv: TableValues, rows: pd.Index, router: Route
     departments = _departments(router, t.entity, spec.name, rule.code, _texts(depts.reindex(rows) if depts is not None else None, n))
     column = t.columns.get(spec.name)
     base = {**params}
-    severity, fixable = plan.severity, fixed is not None
-    return [
-        Issue(
-            rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet,
-            row=row, key=key, field=spec.name, value=value, column=column, department=dept,
-            params={**base, **extra} if extra else base, fixable=fixable, fixed_value=fix, related_rows=rel,
-        )
-        for row, key, value, dept, extra, fix, rel in zip(
-            rows.astype("int64").tolist(), keys, raw, departments, extras, fixed_values, related, strict=True)
-    ]
+    return Issue.many(
+        {"rule": rule.code, "severity": plan.severity, "entity": t.entity, "file": t.file, "sheet": t.sheet,
+         "field": spec.name, "column": column, "fixable": fixed is not None},
+        row=rows.astype("int64").tolist(), key=keys, value=raw, department=departments,
+        params=[{**base, **extra} if extra else base for extra in extras], fixed_value=fixed_values,
+        related_rows=related,
+    )
 
 
 def _record_issues(plan: _Planned, tv: TableValues, findings: pd.DataFrame, router: Router, depts: pd.Series | None) -> list[Issue]:
@@ -357,24 +356,23 @@ def _record_issues(plan: _Planned, tv: TableValues, findings: pd.DataFrame, rout
     record_depts = _texts(depts.reindex(index) if depts is not None else None, n)
     decided: dict[tuple[str | None, str | None], str | None] = {}
     labels = {name: {"labels": dict(spec.labels)} for name, spec in tv.schema.fields.items()}
-    out = []
-    for row, name, value, fix, rel, extra, key, dept in zip(
-            index.astype("int64").tolist(), names, texts_of_values, fixed, related, params_rows, keys, record_depts, strict=True):
-        params = dict(labels[name]) if name in labels else {}
-        params.update({c: val for c, val in extra.items() if val is not None})
+    params: list[dict[str, Any]] = []
+    departments: list[str | None] = []
+    for name, extra, dept in zip(names, params_rows, record_depts, strict=True):
+        p = dict(labels[name]) if name in labels else {}
+        if extra:
+            p.update({c: val for c, val in extra.items() if val is not None})
+        params.append(p)
         if (name, dept) not in decided:
             decided[(name, dept)] = router.department(t.entity, name, rule.code, dept)
-        out.append(
-            Issue(
-                rule=rule.code, severity=plan.severity, entity=t.entity, file=t.file, sheet=t.sheet,
-                row=row, key=key, field=name, value=value,
-                column=t.columns.get(name) if name else None,
-                department=decided[(name, dept)],
-                params=params, fixable=fix is not None and not pd.isna(fix), fixed_value=_text(fix),
-                related_rows=tuple(int(r) for r in rel) if isinstance(rel, tuple | list | np.ndarray) else (),
-            )
-        )
-    return out
+        departments.append(decided[(name, dept)])
+    return Issue.many(
+        {"rule": rule.code, "severity": plan.severity, "entity": t.entity, "file": t.file, "sheet": t.sheet},
+        row=index.astype("int64").tolist(), key=keys, field=names, value=texts_of_values,
+        column=[t.columns.get(name) if name else None for name in names], department=departments, params=params,
+        fixable=[fix is not None and not pd.isna(fix) for fix in fixed], fixed_value=[_text(fix) for fix in fixed],
+        related_rows=[tuple(int(r) for r in rel) if isinstance(rel, tuple | list | np.ndarray) else () for rel in related],
+    )
 
 
 def _text(value: Any) -> str | None:
