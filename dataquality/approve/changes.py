@@ -7,8 +7,10 @@ full-width space, are not changes. Everything is computed column-wise with panda
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,11 +76,23 @@ def _frame(tables: Sequence[Table], schema: EntitySchema, config: Config, skip: 
     """One row per record: key, where it is, and per field its raw text, comparison text and number."""
     parts = []
     seen: list[str] = []
+    taken: set[str] = set()
     for t in tables:
         tv = TableValues(t, schema, config)
-        cols: dict[str, pd.Series] = {
+        # A missing or repeated key is reported by the ordinary rules; the first record per key
+        # counts here. Rows that do not count are dropped from the sheet's own columns before
+        # anything is derived from them (fewer columns to select than in the frame built below).
+        keys = tv.keys
+        keep = (keys.notna() & ~keys.duplicated(keep="first") & ~keys.isin(taken)).to_numpy(dtype=bool)
+        if not keep.all():
+            t = replace(t, data=t.data[keep])
+            tv = TableValues(t, schema, config)
+        if len(tables) > 1:  # a key in an earlier sheet counts there
+            taken.update(tv.keys.dropna().tolist())
+        n = len(tv.index)
+        cols: dict[str, Any] = {
             "_key": tv.keys,
-            "_file": pd.Series(t.file, index=tv.index),
+            "_file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [t.file]),
             "_sheet": pd.Series(t.sheet, index=tv.index, dtype="object"),
             "_row": pd.Series(tv.index, index=tv.index),
         }
@@ -91,17 +105,15 @@ def _frame(tables: Sequence[Table], schema: EntitySchema, config: Config, skip: 
             cols[f"raw:{name}"] = tv[name].raw
             cols[f"cmp:{name}"] = text
             cols[f"num:{name}"] = number
-            cols[f"col:{name}"] = pd.Series(t.columns.get(name), index=tv.index, dtype="object")
+            letter = t.columns.get(name)
+            cols[f"col:{name}"] = (pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [letter]) if letter is not None
+                                   else pd.Series(None, index=tv.index, dtype="object"))
         if tv.has(skip):
             cols["_requester"] = _text_norm(tv[skip].clean).mask(lambda s: s == "")
-        parts.append(pd.DataFrame(cols))
+        parts.append(pd.DataFrame(cols, index=tv.index))
     if not parts:
         return pd.DataFrame(columns=["_key", "_file", "_sheet", "_row"]), seen
     frame = parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    # A missing or repeated key is reported by the ordinary rules; the first record per key counts here.
-    keep = (frame["_key"].notna() & ~frame["_key"].duplicated(keep="first")).to_numpy(dtype=bool)
-    if not keep.all():  # (selecting rows copies every column: only when some go)
-        frame = frame[keep]
     return frame.set_index("_key"), seen
 
 
@@ -116,8 +128,11 @@ def _changes_of_entity(
     policy: ApprovalPolicy, requested_by: str | None,
 ) -> list[pd.DataFrame]:
     skip = policy.requester_field
-    inc, inc_fields = _frame(incoming, schema, config, skip)
-    base, base_fields = _frame(baseline, schema, config, skip)
+    # The two versions are independent and mostly pyarrow's work (no GIL): built side by side.
+    with ThreadPoolExecutor(2, thread_name_prefix="dq-changes") as pool:
+        inc_built = pool.submit(_frame, incoming, schema, config, skip)
+        base, base_fields = _frame(baseline, schema, config, skip)
+        inc, inc_fields = inc_built.result()
     requester = _requester(inc, requested_by)
     both = inc.index.intersection(base.index)
     created = inc.index.difference(base.index)
@@ -205,27 +220,31 @@ def compute_changes(
     allc = pd.concat(frames, ignore_index=True)
     order = {k: i for i, k in enumerate(KINDS)}
     allc = allc.assign(_k=allc["kind"].map(order)).sort_values(["entity", "_k", "key", "field"], kind="stable")
-    return [_change(rec) for rec in allc.drop(columns="_k").to_dict("records")]
+    # Column by column into plain Python values (DataFrame.to_dict("records") walks every cell).
+    text = {c: _texts(allc[c]) for c in ("entity", "key", "field", "kind", "old", "new", "requested_by", "file", "sheet", "column")}
+    norm = {c: [t or "" for t in _texts(allc[c])] for c in ("old_norm", "new_norm")}
+    ints = {c: _ints(allc[c]) for c in ("tier", "row", "baseline_row")}
+    return [
+        Change(entity=str(e), key=str(k), field=str(f), kind=str(kd), old=o, new=n, old_norm=on, new_norm=nn,
+               tier=int(t or 0), requested_by=rb, file=fl, sheet=sh, row=r, column=col, baseline_row=br)
+        for e, k, f, kd, o, n, on, nn, t, rb, fl, sh, r, col, br in zip(
+            text["entity"], text["key"], text["field"], text["kind"], text["old"], text["new"], norm["old_norm"],
+            norm["new_norm"], ints["tier"], text["requested_by"], text["file"], text["sheet"], ints["row"],
+            text["column"], ints["baseline_row"], strict=True)
+    ]
 
 
-def _opt(value: object) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
-        return None
-    return str(value)
+def _texts(values: pd.Series) -> list[str | None]:
+    """Each value as text, None where missing (what _opt does, for a whole column)."""
+    missing = values.isna().to_numpy(dtype=bool).tolist()
+    return [None if m else (v if type(v) is str else str(v)) for v, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
 
 
-def _int(value: object) -> int | None:
-    text = _opt(value)
-    return None if text is None else int(float(text))
-
-
-def _change(rec: dict) -> Change:
-    return Change(
-        entity=str(rec["entity"]), key=str(rec["key"]), field=str(rec["field"]), kind=str(rec["kind"]),
-        old=_opt(rec["old"]), new=_opt(rec["new"]), old_norm=str(rec["old_norm"] or ""), new_norm=str(rec["new_norm"] or ""),
-        tier=int(rec["tier"]), requested_by=_opt(rec["requested_by"]), file=_opt(rec["file"]), sheet=_opt(rec["sheet"]),
-        row=_int(rec["row"]), column=_opt(rec["column"]), baseline_row=_int(rec["baseline_row"]),
-    )
+def _ints(values: pd.Series) -> list[int | None]:
+    """Each value as an int (int(float(text)), as _int does), None where missing."""
+    numbers = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce").astype("float64")
+    missing = numbers.isna().to_numpy(dtype=bool).tolist()
+    return [None if m else int(v) for v, m in zip(numbers.to_numpy().tolist(), missing, strict=True)]
 
 
 def load_change_set(

@@ -19,7 +19,7 @@ import pickle
 import stat
 import threading
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,18 +122,17 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(quiet, fd)
-            verdicts = []
-            for file in todo:
-                try:
-                    found_key, scanned = limits.judge(file.path)
-                    verdicts.append((file.key, "ok" if found_key == file.key else "unknown", scanned))
-                except InputError:
-                    verdicts.append((file.key, "refused", {}))
-                except BaseException:  # noqa: BLE001 - the parent judges the file itself
-                    verdicts.append((file.key, "unknown", {}))
-            data = pickle.dumps(verdicts, protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+                for file in todo:  # one verdict per file, sent as soon as it is known
+                    try:
+                        found_key, scanned = limits.judge(file.path)
+                        verdict = (file.key, "ok" if found_key == file.key else "unknown", scanned)
+                    except InputError:
+                        verdict = (file.key, "refused", {})
+                    except BaseException:  # noqa: BLE001 - the parent judges the file itself
+                        verdict = (file.key, "unknown", {})
+                    pickle.dump(verdict, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    out.flush()
         finally:
             os._exit(0)
     os.close(write_end)
@@ -142,27 +141,37 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
     return pid, read_end
 
 
-def _verdicts(child: tuple[int, int], todo: list[_File]) -> list[_File]:
-    """The files of `todo` the child judged within the limits (its scan results installed here);
-    every other file is left for check_input to judge in this process."""
+def _verdicts(child: tuple[int, int], todo: list[_File]) -> Iterator[_File]:
+    """The files of `todo` the child judges within the limits, each as soon as its verdict comes
+    (its scan results installed here); every other file is left for check_input to judge here."""
     pid, read_end = child
-    accepted = []
+    by_key = {file.key: file for file in todo}
     try:
         with os.fdopen(read_end, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-        verdicts = {key: (kind, scanned) for key, kind, scanned in pickle.loads(data)} if data else {}
+            while True:
+                try:
+                    key, kind, scanned = pickle.load(pipe)
+                except EOFError:
+                    break
+                file = by_key.pop(key, None)
+                if file is None:
+                    continue
+                if kind == "ok":
+                    limits.accept(key, scanned)
+                    yield file
+                else:
+                    limits.give_up(key)  # refused (check_input says so, in its place) or unknown
+                    _not_loaded(file)
     except Exception:  # noqa: BLE001 - no verdict: the files are judged here when read
-        verdicts = {}
-    for file in todo:
-        kind, scanned = verdicts.get(file.key, ("unknown", {}))
-        if kind == "ok":
-            limits.accept(file.key, scanned)
-            accepted.append(file)
-        else:
-            limits.give_up(file.key)  # refused (check_input says so, in its place) or unknown
+        pass
+    finally:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        for file in by_key.values():  # no verdict came
+            limits.give_up(file.key)
             _not_loaded(file)
-    return accepted
 
 
 def prefetch_project(project: Any) -> None:
@@ -262,13 +271,32 @@ def _members(path: Path, count: int) -> list[str | None]:
     return members if len(members) == count else [None] * count
 
 
+_LOADERS = threading.Semaphore(2)  # workbooks loaded at once (calamine, one core each)
+
+
 def _load(todo: list[_File], child: tuple[int, int] | None = None) -> None:
-    """The background thread: the child's verdicts, then each accepted workbook's sheets. Whatever
-    happens, nobody is left waiting: what was not loaded is handed over as None."""
+    """The background thread: the child's verdicts as they come, each accepted workbook loaded on
+    its own thread (two at a time). Whatever happens, nobody is left waiting: what was not loaded
+    is handed over as None."""
+    threads = []
     try:
-        _load_files(_verdicts(child, todo) if child is not None else todo)
+        for file in _verdicts(child, todo) if child is not None else todo:
+            thread = threading.Thread(target=_load_one, args=(file,), name="dq-prefetch-load", daemon=True)
+            thread.start()
+            threads.append(thread)
     finally:
+        for thread in threads:
+            thread.join()
         for file in todo:
+            if not file.reader.done():
+                _not_loaded(file)
+
+
+def _load_one(file: _File) -> None:
+    with _LOADERS:
+        try:
+            _load_files([file])
+        finally:
             if not file.reader.done():
                 _not_loaded(file)
 
