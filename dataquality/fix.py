@@ -119,11 +119,16 @@ def _correct(r: Run) -> None:
     for _ in range(MAX_ROUNDS):
         if not chosen:
             break
+        columns: dict[tuple[str | None, str], tuple[list[int], list[str | None]]] = {}
         for (sheet, row, name), issue in chosen.items():
-            by_sheet[sheet].data.at[row, name] = issue.fixed_value
+            rows, values = columns.setdefault((sheet, name), ([], []))
+            rows.append(row)
+            values.append(issue.fixed_value)
             rules = applied.setdefault((sheet, row, name), [])
             if issue.rule not in rules:
                 rules.append(issue.rule)
+        for (sheet, name), (rows, values) in columns.items():  # one assignment per column, not per cell
+            by_sheet[sheet].data.loc[rows, name] = values
         issues = validate(tables, r.config)
         chosen = _fixes(issues)
     if chosen:
@@ -131,15 +136,19 @@ def _correct(r: Run) -> None:
         raise FixError("fix.no_converge", cell=stuck.cell or f"{stuck.row}", field=stuck.field,
                        rules=", ".join(sorted({i.rule for i in issues if i.fixable and i.row == stuck.row and i.field == stuck.field})))
     originals = {t.sheet: t for t in before.tables}
+    fixed_cells: dict[tuple[str | None, str], list[int]] = {}
+    for sheet, row, name in applied:
+        fixed_cells.setdefault((sheet, name), []).append(row)
     changes = []
-    for (sheet, row, name), rules in applied.items():
-        old = originals[sheet].data.at[row, name]
-        new = by_sheet[sheet].data.at[row, name]
-        if pd.isna(new) or (not pd.isna(old) and old == new):
-            continue  # a fix that a later round undid is no change
+    for (sheet, name), rows in fixed_cells.items():  # the values of each column read at once
         t = by_sheet[sheet]
-        changes.append(CellChange(t.file, sheet, int(row), t.columns[name], t.entity, name,
-                                  None if pd.isna(old) else str(old), str(new), tuple(rules)))
+        olds = originals[sheet].data.loc[rows, name].tolist()
+        news = t.data.loc[rows, name].tolist()
+        for row, old, new in zip(rows, olds, news, strict=True):
+            if pd.isna(new) or (not pd.isna(old) and old == new):
+                continue  # a fix that a later round undid is no change
+            changes.append(CellChange(t.file, sheet, int(row), t.columns[name], t.entity, name,
+                                      None if pd.isna(old) else str(old), str(new), tuple(applied[(sheet, row, name)])))
     changes.sort(key=lambda c: (c.sheet or "", c.row, c.column))
     r.outputs["fix"] = FixPlan(r.inputs[0], changes, before, issues)
 
