@@ -19,6 +19,7 @@ import stat
 import threading
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -99,8 +100,11 @@ def error_cells(path: Path, member: str) -> tuple[tuple[int, int, str], ...] | N
     return scanned.errors if scanned is not None else None
 
 
-def check_input(path: Path) -> None:
-    """Refuse anything but a regular file within the limits; a damaged zip is left to the reader."""
+def check_input(path: Path, before_sheets: Callable[[], None] | None = None) -> None:
+    """Refuse anything but a regular file within the limits; a damaged zip is left to the reader.
+
+    `before_sheets` is called once a workbook's directory and shared strings have passed, before
+    its sheets are scanned (what opening the workbook reads is then known to be within the limits)."""
     if path.name.startswith("~$"):  # Excel's owner file while a workbook is open, not the workbook
         raise InputError("limits.lock_file", file=str(path), original=path.name[2:])
     try:
@@ -126,7 +130,7 @@ def check_input(path: Path) -> None:
     except OSError:
         return  # sniff_kind names the error
     if head == b"PK":
-        _check_zip(path, limits, key)
+        _check_zip(path, limits, key, before_sheets)
     elif st.st_size > limits.max_bytes:
         _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
     _seen.add(key)
@@ -136,10 +140,10 @@ def check_input(path: Path) -> None:
 _pending: dict[tuple[str, int, int, int], threading.Event] = {}
 
 
-def judge(path: Path) -> tuple[tuple[str, int, int, int] | None, dict]:
+def judge(path: Path, before_sheets: Callable[[], None] | None = None) -> tuple[tuple[str, int, int, int] | None, dict]:
     """check_input, with what the scan kept for the reader as plain data (to hand to `accept` in
     another process); raises InputError as check_input does."""
-    check_input(path)
+    check_input(path, before_sheets)
     key = file_key(path)
     return key, {name: scanned for (k, name), scanned in _scanned.items() if k == key}
 
@@ -171,7 +175,8 @@ def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> Non
     )
 
 
-def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None = None) -> None:
+def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None = None,
+               before_sheets: Callable[[], None] | None = None) -> None:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
@@ -183,14 +188,17 @@ def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None
             _refuse("max_bytes", path, "-", declared, limits.max_bytes)
         sheets = _sheet_names(zf)
         budget = [limits.max_bytes]  # the directory may lie: count what the parts really expand to
+        for info in infos:  # the shared strings first: a reader may open the workbook once they pass
+            if info.filename.lower().endswith("sharedstrings.xml"):
+                _check_strings(zf, info, path, limits, budget)
+        if before_sheets is not None:
+            before_sheets()
         for info in infos:
             name = info.filename
             if name.startswith("xl/worksheets/") and name.endswith(".xml"):
                 scanned = _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
                 if key is not None:
                     _scanned[(key, name)] = scanned
-            elif name.lower().endswith("sharedstrings.xml"):
-                _check_strings(zf, info, path, limits, budget)
 
 
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:

@@ -63,7 +63,7 @@ def prefetch(paths: Iterable[Path | str]) -> None:
         with _lock:
             if key is None or key in _readers:
                 continue
-            file = _File(path, key, Future(), threading.Event())
+            file = _File(path, key, Future(), threading.Event(), _Gate())
             _readers[key], _opened[key] = file.reader, file.opened
         todo.append(file)
     if not todo:
@@ -74,11 +74,30 @@ def prefetch(paths: Iterable[Path | str]) -> None:
         for file in todo:
             try:
                 limits.check_input(file.path)
+                file.gate.pass_()
                 judged.append(file)
             except InputError:
+                file.gate.shut()
                 _not_loaded(file)
         todo = judged
     threading.Thread(target=_load, args=(todo, child), name="dq-prefetch", daemon=True).start()
+
+
+class _Gate:
+    """Set once the limits have judged a workbook's sheets; `ok` says whether they passed."""
+
+    def __init__(self, passed: bool = False) -> None:
+        self.event = threading.Event()
+        self.ok = False
+        if passed:
+            self.pass_()
+
+    def pass_(self) -> None:
+        self.ok = True
+        self.event.set()
+
+    def shut(self) -> None:
+        self.event.set()
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,7 @@ class _File:
     key: tuple
     reader: Future  # the fastexcel reader, once every sheet is loaded (None: not loaded)
     opened: threading.Event  # set once the sheets' loads are registered (or nothing will be)
+    gate: _Gate  # whether the sheets may be given to calamine: the limits' verdict
 
 
 def _not_loaded(file: _File) -> None:
@@ -100,6 +120,8 @@ def _not_loaded(file: _File) -> None:
     if not file.reader.done():
         file.reader.set_result(None)
     file.opened.set()
+    if not file.gate.event.is_set():
+        file.gate.shut()
 
 
 def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
@@ -124,8 +146,12 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
                 os.dup2(quiet, fd)
             with os.fdopen(write_end, "wb") as out:
                 for file in todo:  # one verdict per file, sent as soon as it is known
+                    def may_open(key: tuple = file.key) -> None:  # its shared strings passed
+                        pickle.dump((key, "open", {}), out, protocol=pickle.HIGHEST_PROTOCOL)
+                        out.flush()
+
                     try:
-                        found_key, scanned = limits.judge(file.path)
+                        found_key, scanned = limits.judge(file.path, may_open)
                         verdict = (file.key, "ok" if found_key == file.key else "unknown", scanned)
                     except InputError:
                         verdict = (file.key, "refused", {})
@@ -141,9 +167,11 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
     return pid, read_end
 
 
-def _verdicts(child: tuple[int, int], todo: list[_File]) -> Iterator[_File]:
-    """The files of `todo` the child judges within the limits, each as soon as its verdict comes
-    (its scan results installed here); every other file is left for check_input to judge here."""
+def _verdicts(child: tuple[int, int], todo: list[_File]) -> Iterator[tuple[str, _File]]:
+    """What the child says of the files of `todo`, as it says it: ("open", file) once the file may
+    be opened (its shared strings passed), ("ok", file) once it is within the limits (its scan
+    results installed here, its gate passed). A refused or unjudged file is shut out and left for
+    check_input to judge here."""
     pid, read_end = child
     by_key = {file.key: file for file in todo}
     try:
@@ -153,14 +181,20 @@ def _verdicts(child: tuple[int, int], todo: list[_File]) -> Iterator[_File]:
                     key, kind, scanned = pickle.load(pipe)
                 except EOFError:
                     break
+                if kind == "open":
+                    if key in by_key:
+                        yield "open", by_key[key]
+                    continue
                 file = by_key.pop(key, None)
                 if file is None:
                     continue
                 if kind == "ok":
                     limits.accept(key, scanned)
-                    yield file
+                    file.gate.pass_()
+                    yield "ok", file
                 else:
                     limits.give_up(key)  # refused (check_input says so, in its place) or unknown
+                    file.gate.shut()
                     _not_loaded(file)
     except Exception:  # noqa: BLE001 - no verdict: the files are judged here when read
         pass
@@ -171,6 +205,7 @@ def _verdicts(child: tuple[int, int], todo: list[_File]) -> Iterator[_File]:
             pass
         for file in by_key.values():  # no verdict came
             limits.give_up(file.key)
+            file.gate.shut()
             _not_loaded(file)
 
 
@@ -279,8 +314,13 @@ def _load(todo: list[_File], child: tuple[int, int] | None = None) -> None:
     its own thread (two at a time). Whatever happens, nobody is left waiting: what was not loaded
     is handed over as None."""
     threads = []
+    started: set[tuple] = set()
+    events = _verdicts(child, todo) if child is not None else (("ok", file) for file in todo)
     try:
-        for file in _verdicts(child, todo) if child is not None else todo:
+        for _, file in events:  # a workbook is opened on "open" (or "ok"); its sheets wait for its gate
+            if file.key in started:
+                continue
+            started.add(file.key)
             thread = threading.Thread(target=_load_one, args=(file,), name="dq-prefetch-load", daemon=True)
             thread.start()
             threads.append(thread)
@@ -309,8 +349,14 @@ def _load_files(todo: list[_File]) -> None:
             book = fastexcel.read_excel(str(file.path))
             names = book.sheet_names
         except BaseException as exc:  # noqa: BLE001 - handed over to the reader, which reports it
+            file.gate.event.wait()
             file.reader.set_exception(exc)
             file.opened.set()
+            continue
+        file.gate.event.wait()  # calamine gets the sheets only once the limits passed them
+        if not file.gate.ok:
+            del book
+            _not_loaded(file)
             continue
         futures = [Future() for _ in names]
         with _lock:
