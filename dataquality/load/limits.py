@@ -16,9 +16,11 @@ import os
 import queue
 import re
 import stat
+import struct
 import threading
 import zipfile
 import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -241,12 +243,20 @@ def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-un
 
     def inflate() -> None:
         try:
-            with zf.open(info) as fh:
-                while not stop.is_set():
-                    chunk = fh.read(_CHUNK)
-                    hand_over(chunk)
-                    if not chunk:
-                        return
+            raw = _raw_deflate(zf, info)
+            if raw is None:  # stored, encrypted, zip64 oddities ...: zipfile's own reader
+                with zf.open(info) as fh:
+                    while not stop.is_set():
+                        chunk = fh.read(_CHUNK)
+                        hand_over(chunk)
+                        if not chunk:
+                            return
+                return
+            for chunk in raw:
+                if stop.is_set():
+                    return
+                hand_over(chunk)
+            hand_over(b"")
         except BaseException as exc:  # noqa: BLE001 - raised again in the scanning thread
             hand_over(exc)
 
@@ -261,6 +271,64 @@ def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-un
             yield item
     finally:
         stop.set()
+
+
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # the zip local file header (30 bytes)
+
+
+def _raw_deflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-untyped-def]
+    """The part's inflated bytes in chunks of at most _CHUNK, one C call of zlib per chunk (zlib
+    releases the GIL; zipfile's reader loops in Python over 4 KB reads). The same checks as
+    zipfile's: no more bytes than the directory declares (a bomb whose directory lies), the CRC at
+    the end. None when the part is not plainly deflated (zipfile reads it then)."""
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or zf.filename is None:
+        return None
+    with open(zf.filename, "rb") as fh:
+        fh.seek(info.header_offset)
+        header = fh.read(_LOCAL_HEADER.size)
+        if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            return None
+        fields = _LOCAL_HEADER.unpack(header)
+        fh.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
+        start = fh.tell()
+    return _inflate_from(zf.filename, start, info.compress_size, info.file_size, info.CRC)
+
+
+def _inflate_from(filename: str, start: int, compressed: int, declared: int, crc: int):  # type: ignore[no-untyped-def]
+    inflater = zlib.decompressobj(-15)
+    total = 0
+    check = 0
+    left = compressed
+    with open(filename, "rb") as fh:
+        fh.seek(start)
+        pending = b""
+        while True:
+            if not pending:
+                if left <= 0:
+                    break
+                pending = fh.read(min(left, _CHUNK))
+                if not pending:
+                    raise zipfile.BadZipFile("truncated member")
+                left -= len(pending)
+            chunk = inflater.decompress(pending, _CHUNK)
+            pending = inflater.unconsumed_tail
+            if chunk:
+                total += len(chunk)
+                if total > declared:
+                    raise zipfile.BadZipFile("member larger than declared")
+                check = zlib.crc32(chunk, check)
+                yield chunk
+            if inflater.eof:
+                break
+        rest = inflater.flush()
+        if rest:
+            total += len(rest)
+            if total > declared:
+                raise zipfile.BadZipFile("member larger than declared")
+            check = zlib.crc32(rest, check)
+            yield rest
+    if total != declared or check != crc:
+        raise zipfile.BadZipFile("bad CRC or size")
 
 
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
@@ -349,20 +417,16 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     max_row = rows = 0
     widest = b""  # past Z: the widest column reference seen (counted exactly)
     narrow = b"A"  # within A..Z: the widest seen in the samples
-    tail: list[bytes] | None = None
-    size = 0
+    # The last chunks, enough to hold a tail of _TAIL_MAX: </sheetData> is looked for once, at the end.
+    recent: deque[tuple[bytes, int]] = deque()
+    held = 0
     errors: list[tuple[int, int, str]] | None = []  # Excel error cells seen; None: some not understood
     for chunk, fresh in _stream(zf, info, path, budget):
-        if tail is None:
-            at = chunk.find(b"</sheetData>", max(fresh - len(b"</sheetData>"), 0))
-            if at < 0:
-                at = chunk.find(b"<sheetData/>", max(fresh - len(b"<sheetData/>"), 0))
-            if at >= 0:
-                tail = [chunk[at:]]
-                size = len(tail[0])
-        elif size <= _TAIL_MAX:
-            tail.append(chunk[fresh:])
-            size += len(chunk) - fresh
+        recent.append((chunk, fresh))
+        held += len(chunk) - fresh
+        while len(recent) > 1 and held - (len(recent[0][0]) - recent[0][1]) > _TAIL_MAX + _OVERLAP:
+            first, start = recent.popleft()
+            held -= len(first) - start
         # r= after a tab or a line break, or r='..' (legal, unusual) needs the slower patterns.
         # A single-byte test is a memchr; the longer ones run only on chunks holding such a byte.
         odd = ((b"\t" in chunk or b"\n" in chunk or b"\r" in chunk) and (
@@ -389,8 +453,16 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
-    return _Scanned(b"".join(tail) if tail is not None and size <= _TAIL_MAX else None,
-                    tuple(errors) if errors is not None else None)
+    return _Scanned(_tail(recent), tuple(errors) if errors is not None else None)
+
+
+def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
+    """From </sheetData> (or an empty <sheetData/>) to the end, when that is at most _TAIL_MAX."""
+    end = b"".join(chunk[fresh:] for chunk, fresh in recent)
+    at = end.rfind(b"</sheetData>")
+    if at < 0:
+        at = end.rfind(b"<sheetData/>")
+    return end[at:] if at >= 0 and len(end) - at <= _TAIL_MAX else None
 
 
 _SI = (b"<si>", b"<si/>", b"<si ")
