@@ -52,3 +52,28 @@ def test_a_changed_file_is_not_answered_from_the_old_tail(tmp_path: Path) -> Non
     wb.save(path)
     assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is None
     assert cells.sheet_cells(path, "xlsx", 0, None).merged == []
+
+
+def test_the_scans_own_inflate_equals_zipfile_and_checks_size_and_crc(tmp_path: Path) -> None:
+    import zipfile
+
+    from dataquality.errors import InputError
+
+    path = _book(tmp_path / "m.xlsx", 2000)
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            raw = limits._raw_deflate(zf, info)
+            assert raw is None or b"".join(raw) == zf.read(info)
+    # A directory whose CRC does not match the part: damaged, never read.
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    at = bytes(data).find(b"xl/worksheets/sheet1.xml", bytes(data).find(b"PK\x01\x02"))
+    crc_at = at - 46 + 16  # the CRC field of that part's central directory entry
+    assert bytes(data[crc_at: crc_at + 4]) == info.CRC.to_bytes(4, "little")
+    data[crc_at: crc_at + 4] = (info.CRC ^ 0xFFFFFFFF).to_bytes(4, "little")
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(InputError) as err:
+        limits.check_input(bad)
+    assert err.value.key == "load.corrupt"
