@@ -289,10 +289,30 @@ def _maybe_number(values: pd.Series) -> np.ndarray:
     long[long] = values[long].str.fullmatch(_LONG_DIGITS).fillna(False).to_numpy(dtype=bool)
     if not long.any():
         return long
-    picked = values[long].astype(str)
-    exact = picked.map(lambda s: float(int(s)) == int(s)).to_numpy(dtype=bool)  # only the long ones
     out = long.copy()
-    out[np.flatnonzero(long)] = exact
+    out[np.flatnonzero(long)] = _double_holds(values[long])
+    return out
+
+
+def _double_holds(digits: pd.Series) -> np.ndarray:
+    """Whether a double holds each digit string's number exactly (float(int(s)) == int(s)):
+    in pyarrow for numbers within int64 (the double, back as an integer, is written the same);
+    Python's int for longer ones."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(digits.astype(TEXT).array, type=pa.large_string())
+    plain = pc.utf8_ltrim(text, characters="0")
+    plain = pc.if_else(pc.equal(plain, ""), pa.scalar("0", pa.large_string()), plain)
+    fits = np.asarray(pc.less_equal(pc.utf8_length(plain), 18).to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.zeros(len(digits), dtype=bool)
+    if fits.any():
+        small = pc.filter(plain, pa.array(fits))
+        doubles = pc.cast(small, pa.float64())
+        back = pc.cast(pc.cast(doubles, pa.int64()), pa.large_string())
+        out[fits] = np.asarray(pc.equal(back, small).to_numpy(zero_copy_only=False), dtype=bool)
+    if (~fits).any():
+        out[~fits] = [float(int(s)) == int(s) for s in digits[~fits].astype(str)]  # 19+ digits: few
     return out
 
 

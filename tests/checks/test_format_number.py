@@ -46,3 +46,17 @@ def test_parse_number_equals_the_step_by_step_rule() -> None:
     s = sub(s, r"^\((.+)\)$", r"-\1")
     want = pd.to_numeric(s.where(s.str.fullmatch(_PLAIN_NUMBER).fillna(False)), errors="coerce").astype("float64")
     pd.testing.assert_series_equal(parse_number(text), want, check_names=False)
+
+
+def test_double_holds_equals_python_per_value() -> None:
+    from dataquality.load.files import _double_holds
+    from dataquality.load.table import TEXT
+
+    rnd = random.Random(5)
+    values = ["0000000000000000", "9007199254740992", "9007199254740993", "6222021234567890000", "6222021234567890123",
+              "12345678901234567890123", "1000000000000000000000", "0012345678901234567", "999999999999999999"]
+    values += ["".join(rnd.choice("0123456789") for _ in range(rnd.randint(16, 24))) for _ in range(20000)]
+    values += [str(rnd.randint(1, 10**18) * 10 ** rnd.randint(0, 4)) for _ in range(5000)]
+    got = _double_holds(pd.Series(values, dtype=TEXT)).tolist()
+    assert got == [float(int(s)) == int(s) for s in values]
+    assert any(got) and not all(got)
