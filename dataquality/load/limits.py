@@ -16,7 +16,6 @@ import os
 import queue
 import re
 import stat
-import struct
 import threading
 import zipfile
 import zlib
@@ -243,20 +242,12 @@ def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-un
 
     def inflate() -> None:
         try:
-            raw = _raw_deflate(zf, info)
-            if raw is None:  # stored, encrypted, zip64 oddities ...: zipfile's own reader
-                with zf.open(info) as fh:
-                    while not stop.is_set():
-                        chunk = fh.read(_CHUNK)
-                        hand_over(chunk)
-                        if not chunk:
-                            return
-                return
-            for chunk in raw:
-                if stop.is_set():
-                    return
-                hand_over(chunk)
-            hand_over(b"")
+            with zf.open(info) as fh:  # zipfile checks the size against the directory and the CRC
+                while not stop.is_set():
+                    chunk = fh.read(_CHUNK)
+                    hand_over(chunk)
+                    if not chunk:
+                        return
         except BaseException as exc:  # noqa: BLE001 - raised again in the scanning thread
             hand_over(exc)
 
@@ -271,64 +262,6 @@ def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-un
             yield item
     finally:
         stop.set()
-
-
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # the zip local file header (30 bytes)
-
-
-def _raw_deflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-untyped-def]
-    """The part's inflated bytes in chunks of at most _CHUNK, one C call of zlib per chunk (zlib
-    releases the GIL; zipfile's reader loops in Python over 4 KB reads). The same checks as
-    zipfile's: no more bytes than the directory declares (a bomb whose directory lies), the CRC at
-    the end. None when the part is not plainly deflated (zipfile reads it then)."""
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or zf.filename is None:
-        return None
-    with open(zf.filename, "rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(_LOCAL_HEADER.size)
-        if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-            return None
-        fields = _LOCAL_HEADER.unpack(header)
-        fh.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
-        start = fh.tell()
-    return _inflate_from(zf.filename, start, info.compress_size, info.file_size, info.CRC)
-
-
-def _inflate_from(filename: str, start: int, compressed: int, declared: int, crc: int):  # type: ignore[no-untyped-def]
-    inflater = zlib.decompressobj(-15)
-    total = 0
-    check = 0
-    left = compressed
-    with open(filename, "rb") as fh:
-        fh.seek(start)
-        pending = b""
-        while True:
-            if not pending:
-                if left <= 0:
-                    break
-                pending = fh.read(min(left, _CHUNK))
-                if not pending:
-                    raise zipfile.BadZipFile("truncated member")
-                left -= len(pending)
-            chunk = inflater.decompress(pending, _CHUNK)
-            pending = inflater.unconsumed_tail
-            if chunk:
-                total += len(chunk)
-                if total > declared:
-                    raise zipfile.BadZipFile("member larger than declared")
-                check = zlib.crc32(chunk, check)
-                yield chunk
-            if inflater.eof:
-                break
-        rest = inflater.flush()
-        if rest:
-            total += len(rest)
-            if total > declared:
-                raise zipfile.BadZipFile("member larger than declared")
-            check = zlib.crc32(rest, check)
-            yield rest
-    if total != declared or check != crc:
-        raise zipfile.BadZipFile("bad CRC or size")
 
 
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]

@@ -54,17 +54,13 @@ def test_a_changed_file_is_not_answered_from_the_old_tail(tmp_path: Path) -> Non
     assert cells.sheet_cells(path, "xlsx", 0, None).merged == []
 
 
-def test_the_scans_own_inflate_equals_zipfile_and_checks_size_and_crc(tmp_path: Path) -> None:
+def test_a_part_whose_crc_does_not_match_is_refused_as_damaged(tmp_path: Path) -> None:
     import zipfile
 
     from dataquality.errors import InputError
 
     path = _book(tmp_path / "m.xlsx", 2000)
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            raw = limits._raw_deflate(zf, info)
-            assert raw is None or b"".join(raw) == zf.read(info)
-    # A directory whose CRC does not match the part: damaged, never read.
+    # A directory whose CRC does not match the part (inflated on the scan's helper thread): damaged.
     data = bytearray(path.read_bytes())
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
