@@ -96,20 +96,24 @@ def _label(key: str, lang: str) -> str:
     return text(key, lang)
 
 
+def _paragraph(issue: Issue, lang: str, cache: Said | None, severity: str, fixed: str) -> str:
+    """One issue's paragraph of a comment: severity and rule, message, hint, the fix."""
+    message, hint = _texts(issue, lang, cache)
+    line = f"[{severity} {issue.rule}] {message}"
+    if hint:
+        line += f"\n→ {hint}"
+    if issue.fixable and issue.fixed_value not in (None, ""):
+        line += f"\n→ {fixed}: {issue.fixed_value}"
+    return line
+
+
+def _clipped(text: str) -> str:
+    return text if len(text) <= MAX_COMMENT else text[: MAX_COMMENT - 1] + "…"
+
+
 def comment_text(mark: Mark, lang: str, cache: Said | None = None) -> str:
-    """What a cell's comment says: one paragraph per issue, with the fix."""
-    parts = []
-    issues = mark.issues if len(mark.issues) == 1 else sorted(mark.issues, key=lambda i: -i.severity.rank)
-    for issue in issues:
-        message, hint = _texts(issue, lang, cache)
-        line = f"[{_label('severity.' + issue.severity.value, lang)} {issue.rule}] {message}"
-        if hint:
-            line += f"\n→ {hint}"
-        if issue.fixable and issue.fixed_value not in (None, ""):
-            line += f"\n→ {_label('report.col.fixed_value', lang)}: {issue.fixed_value}"
-        parts.append(line)
-    joined = "\n\n".join(parts)
-    return joined if len(joined) <= MAX_COMMENT else joined[: MAX_COMMENT - 1] + "…"
+    """What a cell's comment says: one paragraph per issue (the worst first), with the fix."""
+    return comment_texts([mark], lang, cache)[0]
 
 
 def comment_texts(marks: list[Mark], lang: str, cache: Said | None = None) -> list[str]:
@@ -118,17 +122,8 @@ def comment_texts(marks: list[Mark], lang: str, cache: Said | None = None) -> li
     fixed = _label("report.col.fixed_value", lang)
     out = []
     for mark in marks:
-        if len(mark.issues) != 1:
-            out.append(comment_text(mark, lang, cache))
-            continue
-        issue = mark.issues[0]
-        message, hint = _texts(issue, lang, cache)
-        line = f"[{labels[issue.severity]} {issue.rule}] {message}"
-        if hint:
-            line += f"\n→ {hint}"
-        if issue.fixable and issue.fixed_value not in (None, ""):
-            line += f"\n→ {fixed}: {issue.fixed_value}"
-        out.append(line if len(line) <= MAX_COMMENT else line[: MAX_COMMENT - 1] + "…")
+        issues = mark.issues if len(mark.issues) == 1 else sorted(mark.issues, key=lambda i: -i.severity.rank)
+        out.append(_clipped("\n\n".join(_paragraph(i, lang, cache, labels[i.severity], fixed) for i in issues)))
     return out
 
 
