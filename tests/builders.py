@@ -97,3 +97,16 @@ def sheet_rows(records: list[dict[str, Any]], headers: dict[str, str], order: li
     for n, rec in enumerate(records):
         rows.append([rec.get(f) for f in order] + [vals[n] for vals in extra.values()])
     return rows
+
+
+def customer_workbook(path: Any, n: int = 1) -> Any:
+    """A valid customer master of `n` records on a sheet named 客户, saved at `path` (openpyxl)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    for row in sheet_rows([customer(i) for i in range(1, n + 1)], CUSTOMER_HEADERS_ZH):
+        ws.append(row)
+    wb.save(path)
+    return path

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from builders import CUSTOMER_HEADERS_ZH, customer, customer_workbook, sheet_rows
 from dq_cli import assert_one_line_error, dq
 from openpyxl import Workbook
 
 
-def _valid_workbook(path: Path) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "客户"
-    for row in sheet_rows([customer(1)], CUSTOMER_HEADERS_ZH):
-        ws.append(row)
-    wb.save(path)
-    return path
-
-
 def test_truncated_workbook(tmp_path):
-    good = _valid_workbook(tmp_path / "good.xlsx")
+    good = customer_workbook(tmp_path / "good.xlsx")
     bad = tmp_path / "truncated.xlsx"
     bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
     assert_one_line_error(dq("validate", str(bad)), bad, "damaged or truncated")
 
 
 def test_corrupt_workbook_member(tmp_path):
-    good = _valid_workbook(tmp_path / "good.xlsx")
+    good = customer_workbook(tmp_path / "good.xlsx")
     data = bytearray(good.read_bytes())
     # Flip bytes in the middle of the compressed sheet data: the zip's CRC check fails.
     mid = len(data) // 2
@@ -97,7 +85,7 @@ def test_required_column_missing(tmp_path):
 
 def test_encrypted_workbook(tmp_path):
     ooxml = pytest.importorskip("msoffcrypto.format.ooxml", reason="msoffcrypto-tool (test extra) encrypts the workbook")
-    plain = _valid_workbook(tmp_path / "plain.xlsx")
+    plain = customer_workbook(tmp_path / "plain.xlsx")
     path = tmp_path / "locked.xlsx"
     with plain.open("rb") as src, path.open("wb") as out:
         ooxml.OOXMLFile(src).encrypt("secret", out)
@@ -141,7 +129,7 @@ def test_bad_schema_yaml_names_file_and_key(tmp_path):
     schemas = tmp_path / "schemas"
     schemas.mkdir()
     (schemas / "customer.yaml").write_text("entity: customer\nkey: code\nfields:\n  code:\n    type: number\n", encoding="utf-8")
-    good = _valid_workbook(tmp_path / "good.xlsx")
+    good = customer_workbook(tmp_path / "good.xlsx")
     proc = dq("validate", str(good), "--schemas", str(schemas))
     assert proc.returncode == 2
     assert "customer.yaml" in proc.stderr and "fields.code.type" in proc.stderr
@@ -152,14 +140,14 @@ def test_broken_yaml_names_line(tmp_path):
     schemas = tmp_path / "schemas"
     schemas.mkdir()
     (schemas / "customer.yaml").write_text("entity: customer\nfields: [unclosed\n", encoding="utf-8")
-    good = _valid_workbook(tmp_path / "good.xlsx")
+    good = customer_workbook(tmp_path / "good.xlsx")
     proc = dq("validate", str(good), "--schemas", str(schemas))
     assert proc.returncode == 2
     assert "customer.yaml, line" in proc.stderr
 
 
 def test_input_file_is_never_modified(tmp_path):
-    path = _valid_workbook(tmp_path / "good.xlsx")
+    path = customer_workbook(tmp_path / "good.xlsx")
     before = path.read_bytes(), path.stat().st_mtime_ns
     proc = dq("validate", str(path), "--format", "json", "--out", str(tmp_path / "out"))
     assert proc.returncode in (0, 1), proc.stderr

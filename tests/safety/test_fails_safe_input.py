@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from builders import CUSTOMER_HEADERS_ZH, customer, sheet_rows
+from builders import CUSTOMER_HEADERS_ZH, customer, customer_workbook, sheet_rows
 from dq_cli import assert_one_line_error, dq
 from openpyxl import Workbook
 
@@ -24,14 +24,6 @@ def _customers_csv(path: Path, records: list[dict], newline: str = "\n") -> Path
     return path
 
 
-def _base_workbook(path: Path) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "客户"
-    for row in sheet_rows([customer(1)], CUSTOMER_HEADERS_ZH):
-        ws.append(row)
-    wb.save(path)
-    return path
 
 
 def _with_sheet_xml(base: Path, out: Path, write_sheet) -> Path:
@@ -64,7 +56,7 @@ def test_far_cell_is_refused_before_reading(tmp_path):
 
 def test_far_cell_without_dimension_or_row_numbers_in_order(tmp_path):
     # The <dimension> element can lie or be missing: the cells themselves are scanned.
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
 
     def sheet(fh):
         fh.write(_SHEET_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
@@ -87,7 +79,7 @@ def test_too_many_columns_is_refused(tmp_path):
 
 
 def test_zip_bomb_of_whitespace_is_refused_from_the_directory(tmp_path):
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
     block = b" " * (1 << 24)
 
     def sheet(fh):
@@ -103,7 +95,7 @@ def test_zip_bomb_of_whitespace_is_refused_from_the_directory(tmp_path):
 
 
 def test_zip_bomb_whose_directory_lies_is_not_read(tmp_path):
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
     path = tmp_path / "liar.xlsx"
     with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
@@ -125,7 +117,7 @@ def test_zip_bomb_whose_directory_lies_is_not_read(tmp_path):
 
 def test_cells_bomb_is_refused(tmp_path):
     # 30,000 rows x 800 columns declared by their cells: a few hundred KB on disk, 24 M cells.
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
 
     def sheet(fh):
         fh.write(_SHEET_HEAD)
@@ -139,7 +131,7 @@ def test_cells_bomb_is_refused(tmp_path):
 
 
 def test_shared_string_bomb_is_refused(tmp_path):
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
     out = tmp_path / "strings.xlsx"
     with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
         for info in src.infolist():
@@ -246,7 +238,7 @@ def test_csv_larger_than_max_bytes(tmp_path):
 def test_a_narrow_sheet_counts_its_own_width_not_26_columns(tmp_path):
     """A 1M-row master of 14 columns (A..N) is 14 M cells, under the 20 M limit; counting every sheet
     within A..Z as 26 columns wide refused it. Here: 200 rows x 3 columns under a 700-cell limit."""
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
 
     def narrow(fh):
         fh.write(_SHEET_HEAD)
@@ -274,7 +266,7 @@ def test_a_narrow_sheet_counts_its_own_width_not_26_columns(tmp_path):
 
 def test_far_cell_with_single_quoted_references_is_refused(tmp_path):
     # XML allows r='…' as well as r="…": calamine reads both, so the scan must count both.
-    base = _base_workbook(tmp_path / "base.xlsx")
+    base = customer_workbook(tmp_path / "base.xlsx")
 
     def sheet(fh):
         fh.write(_SHEET_HEAD + b"<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"
