@@ -2,10 +2,12 @@
 
 calamine reads a sheet without holding Python's GIL (about a second for 200,000 rows), and a
 command spends about as long importing pandas and the rules and reading its configuration. So
-`dq validate` hands its files here first: each file is judged by the resource limits at once (in
-the calling thread, so nothing past a limit is ever given to calamine), then one background
-thread opens the workbooks and loads their sheets, exactly as `load.grid.WorkbookGrids` would.
-`WorkbookGrids` takes what was loaded (`reader`, `take_sheet`) instead of reading again.
+`dq validate` (fix, check, changes) hands its files here first. Each file is judged by the
+resource limits: in a forked child where the platform allows (its own GIL, beside the imports),
+else here and now. A background thread opens a workbook once its shared strings have passed and
+gives calamine its sheets only once the whole file has passed, loading them exactly as
+`load.grid.WorkbookGrids` would; `WorkbookGrids` takes what was loaded (`reader`, `take_sheet`)
+instead of reading again. Nothing past a limit is ever given to calamine.
 
 Nothing here reports anything: a file that cannot be judged or opened is left alone, and the
 regular read reports it in its place and order. This module imports neither pandas nor the rest
@@ -87,11 +89,9 @@ def prefetch(paths: Iterable[Path | str]) -> None:
 class _Gate:
     """Set once the limits have judged a workbook's sheets; `ok` says whether they passed."""
 
-    def __init__(self, passed: bool = False) -> None:
+    def __init__(self) -> None:
         self.event = threading.Event()
         self.ok = False
-        if passed:
-            self.pass_()
 
     def pass_(self) -> None:
         self.ok = True
@@ -339,42 +339,41 @@ def _load(todo: list[_File], child: tuple[int, int] | None = None) -> None:
 def _load_one(file: _File) -> None:
     with _LOADERS:
         try:
-            _load_files([file])
+            _load_file(file)
         finally:
             if not file.reader.done():
                 _not_loaded(file)
 
 
-def _load_files(todo: list[_File]) -> None:
+def _load_file(file: _File) -> None:
     import fastexcel
 
-    for file in todo:
-        try:
-            book = fastexcel.read_excel(str(file.path))
-            names = book.sheet_names
-        except BaseException as exc:  # noqa: BLE001 - handed over to the reader, which reports it
-            file.gate.event.wait()
-            file.reader.set_exception(exc)
-            file.opened.set()
-            continue
-        file.gate.event.wait()  # calamine gets the sheets only once the limits passed them
-        if not file.gate.ok:
-            del book
-            _not_loaded(file)
-            continue
-        futures = [Future() for _ in names]
-        with _lock:
-            for index, future in enumerate(futures):
-                _sheets[(file.key, index)] = future
+    try:
+        book = fastexcel.read_excel(str(file.path))
+        names = book.sheet_names
+    except BaseException as exc:  # noqa: BLE001 - handed over to the reader, which reports it
+        file.gate.event.wait()
+        file.reader.set_exception(exc)
         file.opened.set()
-        members = _members(file.path, len(names))
+        return
+    file.gate.event.wait()  # calamine gets the sheets only once the limits passed them
+    if not file.gate.ok:
+        del book
+        _not_loaded(file)
+        return
+    futures = [Future() for _ in names]
+    with _lock:
         for index, future in enumerate(futures):
-            try:
-                future.set_result(_load_sheet(book, file.path, index, members[index]))
-            except BaseException as exc:  # noqa: BLE001 - raised again where the sheet is taken
-                future.set_exception(exc)
-                if not isinstance(exc, Exception):  # interpreter shutting down: stop here
-                    for rest in futures[index + 1:]:
-                        rest.set_exception(exc)
-                    raise
-        file.reader.set_result(book)  # only now: the reader is no longer used here
+            _sheets[(file.key, index)] = future
+    file.opened.set()
+    members = _members(file.path, len(names))
+    for index, future in enumerate(futures):
+        try:
+            future.set_result(_load_sheet(book, file.path, index, members[index]))
+        except BaseException as exc:  # noqa: BLE001 - raised again where the sheet is taken
+            future.set_exception(exc)
+            if not isinstance(exc, Exception):  # interpreter shutting down: stop here
+                for rest in futures[index + 1:]:
+                    rest.set_exception(exc)
+                raise
+    file.reader.set_result(book)  # only now: the reader is no longer used here
