@@ -159,9 +159,14 @@ def test_the_limits_scan_in_a_forked_child_gives_the_same_verdicts(tmp_path: Pat
     assert issues(forked.stdout) == issues(in_process.stdout)
     assert any(cell == "产品!F8" and value == "#N/A" for _, cell, value in issues(forked.stdout))
     # Past a limit: the child's refusal is said once by the parent, as exit 2, naming the limit.
-    refused = spawn_dq("validate", path, "--max-cells", "20", env={"DQ_LANG": "en"})
+    refused = spawn_dq("--max-cells", "20", "validate", path, env={"DQ_LANG": "en"})
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
-    assert [line for line in refused.stderr.splitlines() if line.strip()] and "--max-cells" in refused.stderr
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and path.name in lines[0] and "20" in lines[0] and "DQ_MAX_CELLS" in lines[0], refused.stderr
+    # The same line in Chinese.
+    zh = spawn_dq("--max-cells", "20", "validate", path, env={"DQ_LANG": "zh"})
+    assert zh.returncode == 2 and len([x for x in zh.stderr.splitlines() if x.strip()]) == 1
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.stderr)
 
 
 def test_a_fifo_named_like_a_workbook_is_not_opened(tmp_path: Path) -> None:
