@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from dataquality.approve.tiers import ApprovalPolicy
-from dataquality.checks.values import FieldValues, TableValues, compare_text, format_number
+from dataquality.checks.values import (
+    FieldValues,
+    TableValues,
+    compare_text,
+    format_number,
+    text_list,
+)
 from dataquality.config import Config, EntitySchema
 from dataquality.load import Table
 
@@ -221,8 +227,8 @@ def compute_changes(
     order = {k: i for i, k in enumerate(KINDS)}
     allc = allc.assign(_k=allc["kind"].map(order)).sort_values(["entity", "_k", "key", "field"], kind="stable")
     # Column by column into plain Python values (DataFrame.to_dict("records") walks every cell).
-    text = {c: _texts(allc[c]) for c in ("entity", "key", "field", "kind", "old", "new", "requested_by", "file", "sheet", "column")}
-    norm = {c: [t or "" for t in _texts(allc[c])] for c in ("old_norm", "new_norm")}
+    text = {c: text_list(allc[c]) for c in ("entity", "key", "field", "kind", "old", "new", "requested_by", "file", "sheet", "column")}
+    norm = {c: [t or "" for t in text_list(allc[c])] for c in ("old_norm", "new_norm")}
     ints = {c: _ints(allc[c]) for c in ("tier", "row", "baseline_row")}
     return [
         Change(entity=str(e), key=str(k), field=str(f), kind=str(kd), old=o, new=n, old_norm=on, new_norm=nn,
@@ -234,14 +240,8 @@ def compute_changes(
     ]
 
 
-def _texts(values: pd.Series) -> list[str | None]:
-    """Each value as text, None where missing (what _opt does, for a whole column)."""
-    missing = values.isna().to_numpy(dtype=bool).tolist()
-    return [None if m else (v if type(v) is str else str(v)) for v, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
-
-
 def _ints(values: pd.Series) -> list[int | None]:
-    """Each value as an int (int(float(text)), as _int does), None where missing."""
+    """Each value as an int (int(float(text))), None where missing."""
     numbers = pd.to_numeric(values.astype(object).where(values.notna(), None), errors="coerce").astype("float64")
     missing = numbers.isna().to_numpy(dtype=bool).tolist()
     return [None if m else int(v) for v, m in zip(numbers.to_numpy().tolist(), missing, strict=True)]

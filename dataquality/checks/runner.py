@@ -20,7 +20,7 @@ from dataquality.checks.context import CheckContext
 from dataquality.checks.registry import Rule, active_rules, get_rule
 from dataquality.checks.settings import needed_fields, setting_of
 from dataquality.checks.settings import validate as validate_settings
-from dataquality.checks.values import TableValues
+from dataquality.checks.values import TableValues, text_list
 from dataquality.config import Config, EntitySchema, FieldSpec
 from dataquality.issue import Issue, Severity
 from dataquality.load.table import Table
@@ -276,12 +276,7 @@ def _record_departments(tv: TableValues) -> pd.Series | None:
 
 def _texts(values: pd.Series | None, n: int) -> list[str | None]:
     """`_text` of every value, in bulk: str(value), None where missing (n Nones when there is no Series)."""
-    if values is None:
-        return [None] * n
-    if isinstance(values.dtype, pd.StringDtype):  # already text: converted in one go
-        return values.to_numpy(dtype=object, na_value=None).tolist()
-    missing = pd.isna(values).to_numpy(dtype=bool).tolist()
-    return [None if m else str(x) for x, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
+    return [None] * n if values is None else text_list(values)
 
 
 def _departments(router: Router, entity: str, field: str | None, rule: str, record_depts: list[str | None]) -> list[str | None]:

@@ -350,6 +350,15 @@ def parse_date(text: pd.Series) -> pd.Series:
     return result
 
 
+def text_list(values: pd.Series) -> list[str | None]:
+    """The values as Python text, None where missing: one conversion for a text column, str() of
+    each value otherwise (how issues and change rows carry cell values)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    missing = pd.isna(values).to_numpy(dtype=bool).tolist()
+    return [None if m else (x if type(x) is str else str(x)) for x, m in zip(values.to_numpy(dtype=object).tolist(), missing, strict=True)]
+
+
 def today() -> dt.date:
     """Today's date; one place so tests can pin it."""
     return dt.date.today()
