@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import pickle
 import stat
-import sys
 import threading
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -145,9 +144,6 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(quiet, fd)
-            # This process only scans: its inflating thread should get the GIL back as soon as a
-            # search returns, not after the default 5 ms (limits._inflated).
-            sys.setswitchinterval(1e-4)
             with os.fdopen(write_end, "wb") as out:
                 for file in todo:  # one verdict per file, sent as soon as it is known
                     def may_open(key: tuple = file.key) -> None:  # its shared strings passed

@@ -1,0 +1,109 @@
+"""The limits scan inflates deflated parts with ISA-L itself: same bytes as zipfile, same refusals."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from dataquality.errors import InputError
+from dataquality.load import limits
+
+REALWORLD = Path(__file__).resolve().parents[2].parent / "shared" / "realworld" / "files"
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> None:
+    limits.configure(None)
+    yield
+    limits.configure(None)
+
+
+def _book(path: Path, rows: int = 3000) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["code", "name", "price"])
+    for i in range(rows):
+        ws.append([f"C{i:05d}", f"名称 {i} " + "x" * (i % 50), i * 1.25])
+    wb.save(path)
+    return path
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: b"".join(limits._inflated(zf, info)) for info in zf.infolist()}
+
+
+def test_every_part_of_every_real_world_workbook_inflates_to_zipfiles_bytes() -> None:
+    books = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
+    assert books, f"no real-world workbooks under {REALWORLD}"
+    for path in books:
+        with zipfile.ZipFile(path) as zf:
+            expected = {info.filename: zf.read(info) for info in zf.infolist()}
+        assert _parts(path) == expected, path.name
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 4096, 7])
+def test_chunks_never_exceed_the_chunk_size_and_join_to_the_part(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    monkeypatch.setattr(limits, "_CHUNK", chunk)
+    path = _book(tmp_path / "b.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+        pieces = list(limits._inflated(zf, info))
+        assert max(map(len, pieces)) <= chunk
+        assert b"".join(pieces) == zf.read(info)
+
+
+def test_a_stored_part_is_read_through_zipfile(tmp_path: Path) -> None:
+    src = _book(tmp_path / "b.xlsx", 200)
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(src) as zi, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as zo:
+        for info in zi.infolist():
+            zo.writestr(info.filename, zi.read(info))
+    assert _parts(stored) == _parts(src)
+    limits.check_input(stored)  # within the limits, read as before
+
+
+def _damage(path: Path, at_name: str, how) -> Path:  # type: ignore[no-untyped-def]
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(at_name)
+    how(data, info)
+    bad = path.with_name("bad-" + path.name)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+def _refused_as_corrupt(path: Path) -> None:
+    with pytest.raises(InputError) as err:
+        limits.check_input(path)
+    assert err.value.key == "load.corrupt"
+
+
+def test_garbage_in_the_deflated_sheet_is_refused_as_damaged(tmp_path: Path) -> None:
+    def garble(data: bytearray, info: zipfile.ZipInfo) -> None:
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        data[start: start + 64] = b"\xff" * 64  # not a deflate stream
+
+    _refused_as_corrupt(_damage(_book(tmp_path / "b.xlsx"), "xl/worksheets/sheet1.xml", garble))
+
+
+def test_a_local_header_naming_another_part_is_refused_as_damaged(tmp_path: Path) -> None:
+    def rename(data: bytearray, info: zipfile.ZipInfo) -> None:
+        at = info.header_offset + 30
+        assert bytes(data[at: at + len(info.filename)]) == info.filename.encode()
+        data[at + len("xl/worksheets/")] = ord("X")  # xl/worksheets/Xheet1.xml in the local header only
+
+    _refused_as_corrupt(_damage(_book(tmp_path / "b.xlsx"), "xl/worksheets/sheet1.xml", rename))
+
+
+def test_a_sheet_cut_short_is_refused_as_damaged(tmp_path: Path) -> None:
+    def shorten(data: bytearray, info: zipfile.ZipInfo) -> None:
+        # The directory says the part expands to more than its deflate stream holds.
+        at = bytes(data).find(info.filename.encode(), bytes(data).find(b"PK\x01\x02")) - 46
+        size_at = at + 24  # uncompressed size in the central directory entry
+        data[size_at: size_at + 4] = (info.file_size + 1000).to_bytes(4, "little")
+
+    _refused_as_corrupt(_damage(_book(tmp_path / "b.xlsx"), "xl/worksheets/sheet1.xml", shorten))
