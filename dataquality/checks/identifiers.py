@@ -275,23 +275,21 @@ def _phone_answers(v: FieldValues) -> tuple[pd.Series, pd.Series]:
     """
     found = v.__dict__.get("_phone_answers")
     if found is None:
-        present = v.clean.dropna()
-        distinct = pd.Series(pd.unique(present))
+        codes, uniques = pd.factorize(v.clean)  # empty cells get code -1: the last slot below
+        distinct = pd.Series(uniques, dtype=TEXT)
         # The bulk of a master is mobiles written the house way: judged by phonenumbers' own CN
         # patterns in one vectorised pass; every other spelling goes through parse_phone.
-        plain = plain_mobiles(distinct.astype(TEXT))
-        slow = distinct[~plain]
-        answers = [parse_phone(str(x)) for x in slow]
-        valid = pd.Series(True, index=distinct.to_numpy(), dtype=object)
-        canonical = pd.Series(None, index=distinct.to_numpy(), dtype=object)
-        valid[slow.to_numpy()] = [a[0] for a in answers]
-        canonical[slow.to_numpy()] = [a[1] for a in answers]
-
-        def on_rows(by_value: pd.Series) -> pd.Series:
-            mapped = present.map(by_value)
-            return pd.Series(mapped.to_numpy(dtype=object), index=present.index, dtype=object).reindex(v.clean.index)
-
-        found = v.__dict__["_phone_answers"] = (on_rows(valid), on_rows(canonical))
+        slow = np.flatnonzero(~plain_mobiles(distinct))
+        answers = [parse_phone(x) for x in distinct.iloc[slow].to_numpy(dtype=object)]
+        valid = np.full(len(distinct) + 1, True, dtype=object)
+        canonical = np.full(len(distinct) + 1, None, dtype=object)
+        valid[slow] = [a[0] for a in answers]
+        canonical[slow] = [a[1] for a in answers]
+        valid[-1] = canonical[-1] = np.nan
+        found = v.__dict__["_phone_answers"] = (
+            pd.Series(valid[codes], index=v.clean.index, dtype=object),
+            pd.Series(canonical[codes], index=v.clean.index, dtype=object),
+        )
     return found
 
 
