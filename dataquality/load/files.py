@@ -13,6 +13,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -312,7 +313,28 @@ def _double_holds(digits: pd.Series) -> np.ndarray:
         back = pc.cast(pc.cast(doubles, pa.int64()), pa.large_string())
         out[fits] = np.asarray(pc.equal(back, small).to_numpy(zero_copy_only=False), dtype=bool)
     if (~fits).any():
-        out[~fits] = [float(int(s)) == int(s) for s in digits[~fits].astype(str)]  # 19+ digits: few
+        out[~fits] = _long_double_holds(pc.filter(plain, pa.array(~fits)))
+    return out
+
+
+def _long_double_holds(plain: Any) -> np.ndarray:
+    """_double_holds of numbers of 19 or more digits (no leading zeros; bank accounts are 19).
+
+    A double holds N exactly when N is a multiple of 2**k, k = bit length of N - 53. N's bit
+    length is read from the double nearest N (when that rounds up to a power of two, k comes
+    out one too large, but then N is not held either way), and N mod 2**k from N's last 18
+    digits, since 2**k divides 10**18 for k <= 18. Numbers past 2**71 (22+ digits) are asked
+    of Python's int."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    nearest = np.asarray(pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False), dtype="float64")
+    k = np.frexp(nearest)[1].astype(np.int64) - 53
+    low = np.asarray(pc.cast(pc.utf8_slice_codeunits(plain, -18), pa.int64()).to_numpy(zero_copy_only=False))
+    out = (k <= 0) | ((k <= 18) & ((low & ((np.int64(1) << np.clip(k, 0, 18)) - 1)) == 0))
+    huge = np.flatnonzero(k > 18)
+    if len(huge):
+        out[huge] = [float(int(s)) == int(s) for s in plain.take(pa.array(huge)).to_pylist()]
     return out
 
 

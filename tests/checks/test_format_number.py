@@ -57,6 +57,11 @@ def test_double_holds_equals_python_per_value() -> None:
               "12345678901234567890123", "1000000000000000000000", "0012345678901234567", "999999999999999999"]
     values += ["".join(rnd.choice("0123456789") for _ in range(rnd.randint(16, 24))) for _ in range(20000)]
     values += [str(rnd.randint(1, 10**18) * 10 ** rnd.randint(0, 4)) for _ in range(5000)]
+    # Around powers of two, where the nearest double may round up to the next power.
+    for bits in range(60, 80):
+        for near in (2**bits, 2**bits - 1, 2**bits + 1, 2**bits - 2 ** (bits - 53), 2**bits - 2 ** (bits - 54),
+                     2**bits + 2 ** (bits - 52), 2**bits - 2 ** (bits - 53) - 1, rnd.randint(1, 2**53) << (bits - 53)):
+            values += [str(near), "00" + str(near)]
     got = _double_holds(pd.Series(values, dtype=TEXT)).tolist()
     assert got == [float(int(s)) == int(s) for s in values]
     assert any(got) and not all(got)
