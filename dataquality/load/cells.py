@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from dataquality.load import zipparts
 from dataquality.load.limits import sheet_tail
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -121,23 +122,19 @@ def _sheet_tail(zf: zipfile.ZipFile, member: str) -> tuple[bytes, bool]:
     """The part from </sheetData> on (and whether it was found), without holding the part in memory."""
     tail = b""
     found = False
-    with zf.open(member) as fh:
-        while True:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                break
-            if found:
-                tail += chunk
-                continue
-            window = tail[-64:] + chunk
-            at = window.find(b"</sheetData>")
-            if at < 0:
-                at = window.find(b"<sheetData/>")
-            if at >= 0:
-                found = True
-                tail = window[at:]
-            else:
-                tail = window[-64:]
+    for chunk in zipparts.chunks(zf, zf.getinfo(member), _CHUNK):
+        if found:
+            tail += chunk
+            continue
+        window = tail[-64:] + chunk
+        at = window.find(b"</sheetData>")
+        if at < 0:
+            at = window.find(b"<sheetData/>")
+        if at >= 0:
+            found = True
+            tail = window[at:]
+        else:
+            tail = window[-64:]
     return tail, found
 
 
@@ -209,7 +206,7 @@ def xlsx_number_cells(path: Path, member: str, styles: set[int] | frozenset[int]
     if not wanted:
         return out
     with zipfile.ZipFile(path) as zf:
-        data = zf.read(member)
+        data = zipparts.read(zf, member)
     if rows is not None and not styles:
         # Only some rows can hold what is asked (`rows`): look at those rows' elements alone.
         found = _in_rows(data, sorted(set(rows)), re.compile(wanted[0]))

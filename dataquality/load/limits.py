@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from dataquality.errors import InputError
+from dataquality.load import zipparts
 
 _CHUNK = 1 << 20
 _OVERLAP = 64
@@ -221,60 +222,11 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo):  # type: ignore[no-untyped-def]
-    """The part's bytes in chunks of at most _CHUNK. A deflated part is inflated by ISA-L (isal,
-    several times zlib's speed) from the file itself, with zipfile's checks: the local header must
-    name the part, and the bytes must come to the declared size with the declared CRC (else
-    zipfile.BadZipFile: damaged, or a bomb whose directory lies). Anything else (stored,
-    encrypted, another method) goes through zipfile."""
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or zf.filename is None:
-        with zf.open(info) as fh:
-            while chunk := fh.read(_CHUNK):
-                yield chunk
-        return
-    from isal import isal_zlib
-
-    with open(zf.filename, "rb") as fh:
-        fh.seek(info.header_offset)
-        header = fh.read(30)
-        if len(header) != 30 or header[:4] != b"PK\x03\x04":
-            raise zipfile.BadZipFile(f"bad local header of {info.filename}")
-        name_length, extra_length = int.from_bytes(header[26:28], "little"), int.from_bytes(header[28:30], "little")
-        name = fh.read(name_length)
-        if name.decode("utf-8" if info.flag_bits & 0x800 else "cp437", "replace") != info.orig_filename:
-            raise zipfile.BadZipFile(f"{info.filename}: the local header names another part")
-        fh.seek(extra_length, os.SEEK_CUR)
-        inflater = isal_zlib.decompressobj(-15)
-        left, crc, size = info.compress_size, 0, 0
-        pending = b""
-        while not inflater.eof:
-            if not pending and left > 0:
-                pending = fh.read(min(left, _CHUNK >> 2))
-                if not pending:
-                    raise EOFError(info.filename)
-                left -= len(pending)
-            try:
-                chunk = inflater.decompress(pending, _CHUNK)  # at most _CHUNK out per call: a bomb stays in bounds
-            except isal_zlib.error as exc:
-                raise zipfile.BadZipFile(f"{info.filename}: {exc}") from None
-            pending = inflater.unconsumed_tail
-            if not chunk and not pending and left <= 0:
-                break  # no more input and nothing more comes out: the stream ends early
-            size += len(chunk)
-            if size > info.file_size:
-                raise zipfile.BadZipFile(f"{info.filename} expands past its declared size")
-            if chunk:
-                crc = isal_zlib.crc32(chunk, crc)
-                yield chunk
-        if not inflater.eof or size != info.file_size or crc != info.CRC:
-            raise zipfile.BadZipFile(f"{info.filename}: bad size or CRC")
-
-
 def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
     """(chunk, start of the new bytes in it): the part in overlapping chunks, within the byte budget."""
     try:
         tail = b""
-        for chunk in _inflated(zf, info):
+        for chunk in zipparts.chunks(zf, info, _CHUNK):
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 limit = current().max_bytes

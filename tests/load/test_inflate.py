@@ -1,4 +1,4 @@
-"""The limits scan inflates deflated parts with ISA-L itself: same bytes as zipfile, same refusals."""
+"""load.zipparts inflates deflated parts with ISA-L: the same bytes as zipfile, the same refusals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook
 
 from dataquality.errors import InputError
-from dataquality.load import limits
+from dataquality.load import limits, zipparts
 
 REALWORLD = Path(__file__).resolve().parents[2].parent / "shared" / "realworld" / "files"
 
@@ -33,7 +33,7 @@ def _book(path: Path, rows: int = 3000) -> Path:
 
 def _parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as zf:
-        return {info.filename: b"".join(limits._inflated(zf, info)) for info in zf.infolist()}
+        return {info.filename: b"".join(zipparts.chunks(zf, info)) for info in zf.infolist()}
 
 
 def test_every_part_of_every_real_world_workbook_inflates_to_zipfiles_bytes() -> None:
@@ -46,12 +46,11 @@ def test_every_part_of_every_real_world_workbook_inflates_to_zipfiles_bytes() ->
 
 
 @pytest.mark.parametrize("chunk", [1 << 20, 4096, 7])
-def test_chunks_never_exceed_the_chunk_size_and_join_to_the_part(tmp_path: Path, monkeypatch, chunk: int) -> None:
-    monkeypatch.setattr(limits, "_CHUNK", chunk)
+def test_chunks_never_exceed_the_chunk_size_and_join_to_the_part(tmp_path: Path, chunk: int) -> None:
     path = _book(tmp_path / "b.xlsx")
     with zipfile.ZipFile(path) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
-        pieces = list(limits._inflated(zf, info))
+        pieces = list(zipparts.chunks(zf, info, chunk))
         assert max(map(len, pieces)) <= chunk
         assert b"".join(pieces) == zf.read(info)
 
@@ -107,3 +106,20 @@ def test_a_sheet_cut_short_is_refused_as_damaged(tmp_path: Path) -> None:
         data[size_at: size_at + 4] = (info.file_size + 1000).to_bytes(4, "little")
 
     _refused_as_corrupt(_damage(_book(tmp_path / "b.xlsx"), "xl/worksheets/sheet1.xml", shorten))
+
+
+def test_read_equals_zipfile_read_and_leaves_zipfiles_position_alone(tmp_path: Path) -> None:
+    path = _book(tmp_path / "b.xlsx")
+    with zipfile.ZipFile(path) as zf:
+        with zf.open("xl/worksheets/sheet1.xml") as fh:
+            head = fh.read(100)
+            assert zipparts.read(zf, "xl/worksheets/sheet1.xml") == zf.read("xl/worksheets/sheet1.xml")
+            assert head + fh.read() == zf.read("xl/worksheets/sheet1.xml")  # zipfile's own read went on undisturbed
+
+
+def test_a_zip_opened_from_a_file_object_is_read_through_zipfile(tmp_path: Path) -> None:
+    import io
+
+    path = _book(tmp_path / "b.xlsx", 100)
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
+        assert zipparts.read(zf, "xl/worksheets/sheet1.xml") == zf.read("xl/worksheets/sheet1.xml")
