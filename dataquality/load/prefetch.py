@@ -2,12 +2,20 @@
 
 calamine reads a sheet without holding Python's GIL (about a second for 200,000 rows), and a
 command spends about as long importing pandas and the rules and reading its configuration. So
-`dq validate` (fix, check, changes) hands its files here first. Each file is judged by the
-resource limits: in a forked child where the platform allows (its own GIL, beside the imports),
-else here and now. A background thread opens a workbook once its shared strings have passed and
-gives calamine its sheets only once the whole file has passed, loading them exactly as
-`load.grid.WorkbookGrids` would; `WorkbookGrids` takes what was loaded (`reader`, `take_sheet`)
-instead of reading again. Nothing past a limit is ever given to calamine.
+`dq validate` (fix, check, changes) hands its files here first.
+
+Where the platform allows, one forked child does the reading beside the imports (its own
+interpreter, its own GIL): one thread judges each file by the resource limits, another loads
+its sheets with calamine at the same time. On Linux that load runs inside a memory sandbox
+(RLIMIT_AS, see `sandbox_bytes`): a file past the limits can make calamine allocate without
+bound, and the sandbox stops it there (the child dies, this process judges the file itself and
+reports it). The loaded sheets come back as Arrow IPC streams in an in-memory file (memfd),
+mapped here without a copy, and are used only once the limits' verdict has passed the file;
+a refused file's sheets are never looked at. Elsewhere the child only judges, and a background
+thread here gives calamine a file once it has passed. Without fork (Windows, or other threads
+already running, or DQ_NO_FORK=1) the file is judged here and now, then loaded in the
+background. `WorkbookGrids` takes what was loaded (`reader`, `take_sheet`) instead of reading
+again, exactly as it would have read it.
 
 Nothing here reports anything: a file that cannot be judged or opened is left alone, and the
 regular read reports it in its place and order. This module imports neither pandas nor the rest
@@ -18,12 +26,14 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import stat
+import sys
 import threading
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +53,12 @@ _opened: dict[tuple, threading.Event] = {}  # set once a file's sheet loads are 
 
 
 def prefetch(paths: Iterable[Path | str]) -> None:
-    """Judge each workbook by the limits, then load its sheets in the background.
+    """Judge each workbook by the limits and load its sheets, in the background.
 
-    Where the platform can fork and nothing else runs yet, the limits scan runs in a forked child
-    (its own interpreter, its own GIL: the scan overlaps the imports that follow in this process)
-    and the background thread starts calamine once the child's verdict is in; otherwise the scan
-    runs here, now. Either way calamine never sees a file the limits refuse."""
+    Where the platform can fork and nothing else runs yet, a forked child judges the files (and
+    on Linux loads them in its sandbox at the same time) while this process goes on importing;
+    otherwise the files are judged here, now, and loaded by a background thread. Either way
+    nothing calamine read is used before the limits passed the file."""
     todo: list[_File] = []
     budget = PREFETCH_BYTES
     for raw in paths:
@@ -70,7 +80,7 @@ def prefetch(paths: Iterable[Path | str]) -> None:
         todo.append(file)
     if not todo:
         return
-    child = _fork_judge(todo)
+    child = _fork_child(todo)
     if child is None:
         judged = []
         for file in todo:
@@ -110,6 +120,11 @@ class _File:
     reader: Future  # the fastexcel reader, once every sheet is loaded (None: not loaded)
     opened: threading.Event  # set once the sheets' loads are registered (or nothing will be)
     gate: _Gate  # whether the sheets may be given to calamine: the limits' verdict
+    # What the child loaded: its sheet names (None: it did not load the file) and, per sheet,
+    # where the sheet's IPC stream lies in `memfd` (None: that sheet was not loaded there).
+    book: Future = field(default_factory=Future)
+    sheets: dict[int, Future] = field(default_factory=dict)
+    memfd: list[int] = field(default_factory=list)  # the in-memory file the child writes to (Linux)
 
 
 def _not_loaded(file: _File) -> None:
@@ -124,11 +139,58 @@ def _not_loaded(file: _File) -> None:
         file.gate.shut()
 
 
-def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
-    """(pid, read end of a pipe) of a forked child judging `todo` by the limits; None when this
-    process cannot fork safely (no fork on this platform, or other threads already running)."""
+def sandbox_bytes() -> int:
+    """The address space the loading child may use (RLIMIT_AS): a quarter of the machine's
+    memory, between 2 GiB and 8 GiB, or DQ_PREFETCH_MEMORY bytes. A legitimate sheet past it
+    is simply read again here; past the limits, calamine is stopped there."""
+    raw = os.environ.get("DQ_PREFETCH_MEMORY", "").strip()
+    if raw.isdigit() and int(raw) > 0:
+        return int(raw)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        memory = 8 << 30
+    return min(max(memory // 4, 2 << 30), 8 << 30)
+
+
+def _loads_in_child() -> bool:
+    """Whether the child can load as well as judge: a memory sandbox and in-memory files (Linux)."""
+    import resource
+
+    return sys.platform == "linux" and hasattr(os, "memfd_create") and hasattr(resource, "RLIMIT_AS")
+
+
+def _fork_child(todo: list[_File]) -> _Children | None:
+    """The forked children for `todo`: one judging the files by the limits, and (see
+    `_loads_in_child`) one loading them at the same time, each with its own interpreter and GIL.
+    None when this process cannot fork safely (no fork on this platform, other threads already
+    running, DQ_NO_FORK)."""
     if not hasattr(os, "fork") or threading.active_count() > 1 or os.environ.get("DQ_NO_FORK"):
         return None
+    judge = _fork(lambda out: _judge_in_child(todo, out))
+    if judge is None:
+        return None
+    loader = None
+    if _loads_in_child():
+        for file in todo:
+            file.memfd.append(os.memfd_create("dq-prefetch", getattr(os, "MFD_CLOEXEC", 0)))
+        loader = _fork(lambda out: _load_in_child(todo, out))
+        if loader is None:
+            _close_memfds(todo)
+    for file in todo:  # check_input here waits for the child's verdict instead of scanning again
+        limits.expect(file.key)
+    return _Children(judge, loader)
+
+
+@dataclass(frozen=True)
+class _Children:
+    judge: tuple[int, int]  # (pid, read end of its pipe)
+    loader: tuple[int, int] | None
+
+
+def _fork(work: Callable[[Any], None]) -> tuple[int, int] | None:
+    """(pid, read end of a pipe) of a forked child running `work(pipe's write end as a binary
+    file)`; it leaves without running any exit handler. None if the fork failed."""
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
@@ -136,7 +198,7 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
         os.close(read_end)
         os.close(write_end)
         return None
-    if pid == 0:  # the child: judge, write the verdicts, leave without running any exit handler
+    if pid == 0:
         try:
             os.close(read_end)
             # Let go of the parent's standard streams: whoever reads them sees the end when the
@@ -144,69 +206,198 @@ def _fork_judge(todo: list[_File]) -> tuple[int, int] | None:
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(quiet, fd)
+            _die_with_parent()
             with os.fdopen(write_end, "wb") as out:
-                for file in todo:  # one verdict per file, sent as soon as it is known
-                    def may_open(key: tuple = file.key) -> None:  # its shared strings passed
-                        pickle.dump((key, "open", {}), out, protocol=pickle.HIGHEST_PROTOCOL)
-                        out.flush()
-
-                    try:
-                        found_key, scanned = limits.judge(file.path, may_open)
-                        verdict = (file.key, "ok" if found_key == file.key else "unknown", scanned)
-                    except InputError:
-                        verdict = (file.key, "refused", {})
-                    except BaseException:  # noqa: BLE001 - the parent judges the file itself
-                        verdict = (file.key, "unknown", {})
-                    pickle.dump(verdict, out, protocol=pickle.HIGHEST_PROTOCOL)
-                    out.flush()
+                work(out)
         finally:
             os._exit(0)
     os.close(write_end)
-    for file in todo:  # check_input here waits for the child's verdict instead of scanning again
-        limits.expect(file.key)
     return pid, read_end
 
 
-def _verdicts(child: tuple[int, int], todo: list[_File]) -> Iterator[tuple[str, _File]]:
-    """What the child says of the files of `todo`, as it says it: ("open", file) once the file may
-    be opened (its shared strings passed), ("ok", file) once it is within the limits (its scan
-    results installed here, its gate passed). A refused or unjudged file is shut out and left for
-    check_input to judge here."""
-    pid, read_end = child
-    by_key = {file.key: file for file in todo}
+def _say(out: Any, *message: object) -> None:
+    pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+    out.flush()
+
+
+def _judge_in_child(todo: list[_File], out: Any) -> None:
+    """The judging child: one verdict per file, said as soon as it is known."""
+    for file in todo:
+        try:
+            found_key, scanned = limits.judge(file.path, lambda key=file.key: _say(out, key, "open", {}))
+            verdict = "ok" if found_key == file.key else "unknown"
+        except InputError:
+            verdict, scanned = "refused", {}
+        except BaseException:  # noqa: BLE001 - the parent judges the file itself
+            verdict, scanned = "unknown", {}
+        _say(out, file.key, verdict, scanned)
+
+
+def _die_with_parent() -> None:
+    """Linux: this child is killed when the dq process ends, however it ends."""
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent already ended
+            os._exit(0)
+    except (OSError, AttributeError):
+        pass
+
+
+_IPC_ALIGN = 64
+
+
+def _load_in_child(todo: list[_File], out: Any) -> None:
+    """The loading child, in its memory sandbox: each sheet of each file into Arrow, written as
+    an IPC stream to the file's memfd, its place there said on the pipe. What fails (a damaged
+    sheet, the sandbox's limit) is said as None: the parent reads it itself."""
+    import resource
+
+    limit = sandbox_bytes()
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    import fastexcel
+    import pyarrow as pa
+
+    for file in todo:
+        try:
+            book = fastexcel.read_excel(str(file.path))
+            names = list(book.sheet_names)
+        except BaseException:  # noqa: BLE001 - the parent opens it and reports what is wrong
+            _say(out, file.key, "book", None)
+            continue
+        _say(out, file.key, "book", names)
+        end = 0
+        for index in range(len(names)):
+            try:
+                offsets: list[int] = []
+
+                def every_column(column: Any, offsets: list[int] = offsets) -> bool:
+                    offsets.append(column.absolute_index)
+                    return True
+
+                batch = book.load_sheet(index, **SHEET_ARGS, eager=True, use_columns=every_column)
+                if len(offsets) != batch.num_columns:
+                    raise ValueError("column positions not known")
+                start = -(-end // _IPC_ALIGN) * _IPC_ALIGN  # aligned: the parent maps it without a copy
+                with open(file.memfd[0], "r+b", closefd=False) as sink:
+                    sink.seek(start)
+                    with pa.ipc.new_stream(sink, batch.schema) as writer:
+                        writer.write_batch(batch)
+                    end = sink.tell()
+                del batch
+                _say(out, file.key, "sheet", (index, start, end, offsets))
+            except BaseException:  # noqa: BLE001 - MemoryError in the sandbox, a damaged sheet ...
+                _say(out, file.key, "sheet", (index, None, None, None))
+
+
+def _close_memfds(files: Iterable[_File]) -> None:
+    for file in files:
+        while file.memfd:
+            try:
+                os.close(file.memfd.pop())
+            except OSError:
+                pass
+
+
+def _verdicts(children: _Children, todo: list[_File]) -> Iterator[tuple[str, _File]]:
+    """What the judging child says of the files of `todo`, as it says it: ("open", file) once the
+    file may be opened (its shared strings passed), ("ok", file) once it is within the limits (its
+    scan results installed here, its gate passed). A refused or unjudged file is shut out and
+    left for check_input to judge here; the loading child is stopped then (calamine may be
+    reading a file past the limits)."""
+    pid, read_end = children.judge
+    waiting = {file.key: file for file in todo}  # files whose verdict has not come
     try:
         with os.fdopen(read_end, "rb") as pipe:
             while True:
                 try:
-                    key, kind, scanned = pickle.load(pipe)
+                    key, kind, said = pickle.load(pipe)
                 except EOFError:
                     break
-                if kind == "open":
-                    if key in by_key:
-                        yield "open", by_key[key]
-                    continue
-                file = by_key.pop(key, None)
+                file = waiting.get(key)
                 if file is None:
                     continue
+                if kind == "open":
+                    yield "open", file
+                    continue
+                del waiting[key]
                 if kind == "ok":
-                    limits.accept(key, scanned)
+                    limits.accept(key, said)
                     file.gate.pass_()
                     yield "ok", file
                 else:
+                    _stop(children.loader)
                     limits.give_up(key)  # refused (check_input says so, in its place) or unknown
                     file.gate.shut()
                     _not_loaded(file)
     except Exception:  # noqa: BLE001 - no verdict: the files are judged here when read
         pass
     finally:
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-        for file in by_key.values():  # no verdict came
+        _reap(pid)
+        if waiting:
+            _stop(children.loader)
+        for file in waiting.values():  # no verdict came
             limits.give_up(file.key)
             file.gate.shut()
             _not_loaded(file)
+
+
+def _stop(child: tuple[int, int] | None) -> None:
+    if child is not None:
+        try:
+            os.kill(child[0], signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _take_loaded(loader: tuple[int, int], todo: list[_File]) -> None:
+    """The loading child's messages, handed to the files' futures as they come; at the end (the
+    child done, stopped or dead) whatever did not come is handed over as None."""
+    pid, read_end = loader
+    by_key = {file.key: file for file in todo}
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            while True:
+                try:
+                    key, kind, said = pickle.load(pipe)
+                except EOFError:
+                    break
+                file = by_key.get(key)
+                if file is None:
+                    continue
+                if kind == "book":
+                    with _lock:
+                        for index in range(len(said or ())):
+                            file.sheets[index] = Future()
+                    file.book.set_result(said)
+                elif kind == "sheet":
+                    index, start, end, offsets = said
+                    with _lock:
+                        pending = file.sheets.get(index)
+                    if pending is not None and not pending.done():
+                        pending.set_result(None if start is None else (start, end, offsets))
+    except Exception:  # noqa: BLE001 - a garbled message: what did not come is read here
+        pass
+    finally:
+        _reap(pid)
+        for file in todo:
+            if not file.book.done():
+                file.book.set_result(None)
+            with _lock:
+                for future in file.sheets.values():
+                    if not future.done():
+                        future.set_result(None)
 
 
 def prefetch_project(project: Any) -> None:
@@ -273,6 +464,7 @@ class LoadedSheet:
     batch: Any  # pyarrow.RecordBatch
     offsets: list[int]
     errors: tuple[tuple[int, int, str], ...] = ()  # Excel error cells: (row from 1, absolute column, text)
+    where: str = "here"  # "child": loaded by the forked child, mapped from its memfd
 
 
 def _load_sheet(book: Any, path: Path, index: int, member: str | None) -> Any:
@@ -306,16 +498,52 @@ def _members(path: Path, count: int) -> list[str | None]:
     return members if len(members) == count else [None] * count
 
 
-_LOADERS = threading.Semaphore(2)  # workbooks loaded at once (calamine, one core each)
+class _Reader:
+    """The workbook's reader as WorkbookGrids uses it: the sheet names the child read, and
+    fastexcel's own reader opened here only if a sheet must still be read here."""
+
+    def __init__(self, path: Path, names: list[str]) -> None:
+        self.path = path
+        self.sheet_names = names
+        self._book: Any = None
+        self._opening = threading.Lock()
+
+    def book(self) -> Any:
+        with self._opening:
+            if self._book is None:
+                import fastexcel
+
+                self._book = fastexcel.read_excel(str(self.path))
+            return self._book
+
+    def load_sheet(self, *args: Any, **kwargs: Any) -> Any:
+        return self.book().load_sheet(*args, **kwargs)
 
 
-def _load(todo: list[_File], child: tuple[int, int] | None = None) -> None:
-    """The background thread: the child's verdicts as they come, each accepted workbook loaded on
-    its own thread (two at a time). Whatever happens, nobody is left waiting: what was not loaded
-    is handed over as None."""
+def _mapped_sheet(memfd: int, start: int, end: int) -> Any:
+    """The RecordBatch the child wrote to `memfd` at [start, end), mapped without a copy."""
+    import mmap
+
+    import pyarrow as pa
+
+    mapped = mmap.mmap(memfd, end, prot=mmap.PROT_READ)
+    return pa.ipc.open_stream(pa.py_buffer(mapped).slice(start, end - start)).read_next_batch()
+
+
+_LOADERS = threading.Semaphore(2)  # workbooks loaded at once here (calamine, one core each)
+
+
+def _load(todo: list[_File], children: _Children | None = None) -> None:
+    """The background thread: the verdicts as they come, each accepted workbook handed over on
+    its own thread. Whatever happens, nobody is left waiting: what was not loaded is handed over
+    as None."""
     threads = []
     started: set[tuple] = set()
-    events = _verdicts(child, todo) if child is not None else (("ok", file) for file in todo)
+    if children is not None and children.loader is not None:
+        taker = threading.Thread(target=_take_loaded, args=(children.loader, todo), name="dq-prefetch-take", daemon=True)
+        taker.start()
+        threads.append(taker)
+    events = _verdicts(children, todo) if children is not None else (("ok", file) for file in todo)
     try:
         for _, file in events:  # a workbook is opened on "open" (or "ok"); its sheets wait for its gate
             if file.key in started:
@@ -330,15 +558,61 @@ def _load(todo: list[_File], child: tuple[int, int] | None = None) -> None:
         for file in todo:
             if not file.reader.done():
                 _not_loaded(file)
+        _close_memfds(todo)
 
 
 def _load_one(file: _File) -> None:
-    with _LOADERS:
-        try:
+    try:
+        if file.memfd:
+            _take_from_child(file)
+        else:
+            with _LOADERS:
+                _load_file(file)
+    finally:
+        if not file.reader.done():
+            _not_loaded(file)
+
+
+def _take_from_child(file: _File) -> None:
+    """Once the limits passed the file: the sheets the child loaded, mapped from its memfd; a
+    sheet it could not load (or whose error cells the scan does not know) is read here."""
+    file.gate.event.wait()
+    if not file.gate.ok:
+        _not_loaded(file)
+        return
+    names = file.book.result()
+    if names is None:  # the child did not open it: read here, as without a child
+        with _LOADERS:
             _load_file(file)
-        finally:
-            if not file.reader.done():
-                _not_loaded(file)
+        return
+    reader = _Reader(file.path, names)
+    futures = [Future() for _ in names]
+    with _lock:
+        for index, future in enumerate(futures):
+            _sheets[(file.key, index)] = future
+    file.opened.set()
+    members = _members(file.path, len(names))
+    for index, future in enumerate(futures):
+        try:
+            future.set_result(_child_sheet(file, reader, index, members[index]))
+        except BaseException as exc:  # noqa: BLE001 - raised again where the sheet is taken
+            future.set_exception(exc)
+            if not isinstance(exc, Exception):  # interpreter shutting down: stop here
+                for rest in futures[index + 1:]:
+                    rest.set_exception(exc)
+                raise
+    file.reader.set_result(reader)
+
+
+def _child_sheet(file: _File, reader: _Reader, index: int, member: str | None) -> Any:
+    with _lock:
+        pending = file.sheets.get(index)
+    where = pending.result() if pending is not None else None
+    errors = limits.error_cells(file.path, member) if member is not None else None
+    if where is None or errors is None:
+        return _load_sheet(reader.book(), file.path, index, member)
+    start, end, offsets = where
+    return LoadedSheet(_mapped_sheet(file.memfd[0], start, end), offsets, errors, "child")
 
 
 def _load_file(file: _File) -> None:
