@@ -176,12 +176,13 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         elif s.kind in ("signoff", "note"):
             findings.append(Finding("FIL008", s.row, value=s.label, params={
                 "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below}))
-    body = below.drop(index=drop)[list(match.fields.values())]
+    body = (below.drop(index=drop) if drop else below)[list(match.fields.values())]
     body.columns = list(match.fields.keys())
     present = np.zeros(len(body), dtype=bool)
     for name in body.columns:  # a loop over columns
-        present |= (body[name].str.strip().fillna("") != "").to_numpy(dtype=bool)
-    body = body.loc[present]
+        present |= _holds_text(body[name])
+    if not present.all():  # (a mask copies every column)
+        body = body.loc[present]
     body.index.name = "row"
     columns = {f: column_letter(c) for f, c in match.fields.items()}
     body, shown = _displayed(path, kind, sheet_index, body, match, schema, extras, findings, columns)
@@ -223,6 +224,17 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         shown_values=shown,
         key=schema.key,
     )
+
+
+def _holds_text(column: pd.Series) -> np.ndarray:
+    """Where a cell holds more than whitespace (str.strip() would leave something), without
+    building the stripped strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.chunked_array(column.array._pa_array) if hasattr(column.array, "_pa_array") else pa.array(column, pa.large_string())
+    blank = pc.or_kleene(pc.equal(pc.utf8_length(text), 0), pc.utf8_is_space(text))
+    return ~np.asarray(pc.fill_null(blank, True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 _KIND_TEXT = {
