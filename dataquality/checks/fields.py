@@ -201,7 +201,7 @@ def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
     Bad: customer_name = ' 上海华东机电  有限公司'; phone = '138 1234 5678'.
     Good: customer_name = '上海华东机电 有限公司'; phone = '13812345678'.
     """
-    return v.present & (v.after_nfkc != v.after_whitespace).fillna(False).astype(bool)
+    return v.present & v.tidied(v.after_nfkc, v.after_whitespace)
 
 
 @field_rule("FMT003", "full-width-characters", Severity.WARNING, applies=lambda f: "nfkc" in f.clean, params=_labels, fix=_fix_clean)
@@ -212,7 +212,7 @@ def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
     Bad: phone = １３８１２３４５６７８.
     Good: phone = 13812345678.
     """
-    return v.present & (v.raw != v.after_nfkc).fillna(False).astype(bool)
+    return v.present & v.tidied(v.raw, v.after_nfkc)
 
 
 @field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean)

@@ -213,11 +213,11 @@ def plain_emails(values: pd.Series) -> np.ndarray:
 
 def per_distinct(values: pd.Series, fn: Callable[[str], Any]) -> pd.Series:
     """`fn` applied once per distinct non-empty value, mapped back onto every row (NA stays NA)."""
-    present = values.dropna()
-    distinct = pd.unique(present)
-    answers = pd.Series([fn(str(x)) for x in distinct], index=distinct, dtype=object)
-    mapped = present.map(answers)
-    return pd.Series(mapped.to_numpy(dtype=object), index=present.index, dtype=object).reindex(values.index)
+    codes, uniques = pd.factorize(values)  # an empty cell gets code -1: the last slot below
+    answers = np.empty(len(uniques) + 1, dtype=object)
+    answers[:-1] = pd.Series([fn(str(x)) for x in uniques], dtype=object).to_numpy()  # (tuples stay whole)
+    answers[-1] = np.nan
+    return pd.Series(answers[codes], index=values.index, dtype=object)
 
 
 def _failing(v: FieldValues, fn: Callable[[str], bool]) -> pd.Series:

@@ -195,12 +195,20 @@ def _tidy(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series]
     return stage_nfkc, tidy_whitespace(stage_nfkc, steps)
 
 
-def clean_stages(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series, pd.Series]:
+def untidy_cells(raw: pd.Series, steps: tuple[str, ...]) -> np.ndarray:
+    """Where NFKC or the whitespace steps of `steps` could change a cell (one RE2 pass); every
+    other cell is its own value after those steps."""
+    return raw.str.contains(_untidy_pattern(steps), regex=True).fillna(False).to_numpy(dtype=bool)
+
+
+def clean_stages(raw: pd.Series, steps: tuple[str, ...], hit: np.ndarray | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(after NFKC, after whitespace, final clean value) for a field's `clean` steps.
 
     One pass finds the cells NFKC or the whitespace steps could change (most cells of a master
-    need neither); only those go through the steps, the rest are their own clean value."""
-    hit = raw.str.contains(_untidy_pattern(steps), regex=True).fillna(False).to_numpy(dtype=bool)
+    need neither; `hit`, when given, is that pass's answer); only those go through the steps,
+    the rest are their own clean value."""
+    if hit is None:
+        hit = untidy_cells(raw, steps)
     if not hit.any():
         stage_nfkc = stage_ws = raw
     elif hit.mean() > 0.5:
@@ -264,6 +272,19 @@ def match_key(s: pd.Series) -> pd.Series:
     if per_distinct:
         keys = keys.take(pa.array(codes, mask=codes < 0))
     return pd.Series(keys.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=s.index, dtype=TEXT)
+
+
+def text_per_distinct(values: pd.Series, answer: Callable[[pd.Series], list[Any]]) -> pd.Series:
+    """A text column worked out once per distinct non-empty value: `answer` gets the distinct
+    values (a text Series) and gives a text or None for each; the answers are taken back onto
+    the rows in Arrow. NA where the cell is empty, or the answer None or 'nan'."""
+    import pyarrow as pa
+
+    codes, uniques = pd.factorize(values)
+    said = answer(pd.Series(uniques, dtype=TEXT)) if len(uniques) else []
+    answers = pa.array([None if a is None or a == "nan" else str(a) for a in said], type=pa.large_string())
+    rows = answers.take(pa.array(codes, mask=codes < 0))
+    return pd.Series(rows.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=values.index, dtype=TEXT)
 
 
 _PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -373,8 +394,22 @@ class FieldValues:
     references: dict[str, ReferenceList] = field(default_factory=dict)
 
     @cached
+    def _untidy(self) -> np.ndarray:
+        return untidy_cells(self.raw, self.spec.clean)
+
+    @cached
     def _stages(self) -> tuple[pd.Series, pd.Series, pd.Series]:
-        return clean_stages(self.raw, self.spec.clean)
+        return clean_stages(self.raw, self.spec.clean, self._untidy)
+
+    def tidied(self, before: pd.Series, after: pd.Series) -> pd.Series:
+        """Where NFKC or the whitespace steps changed a cell from `before` to `after` (two of raw,
+        after_nfkc, after_whitespace): only the cells `untidy_cells` marked can differ, so only
+        those are compared."""
+        changed = np.zeros(len(self.raw), dtype=bool)
+        at = np.flatnonzero(self._untidy)
+        if before is not after and len(at):
+            changed[at] = (before.iloc[at] != after.iloc[at]).fillna(False).to_numpy(dtype=bool)
+        return pd.Series(changed, index=self.raw.index)
 
     @property
     def after_nfkc(self) -> pd.Series:
@@ -413,10 +448,7 @@ class FieldValues:
             for word in (canon, *synonyms):
                 mapping[match_key(pd.Series([word], dtype=TEXT)).iloc[0]] = canon
         # An enum column holds a handful of distinct spellings: normalise those, not every cell.
-        codes, uniques = pd.factorize(self.clean)
-        meant = match_key(pd.Series(uniques, dtype=TEXT)).map(mapping).astype(TEXT)
-        out = pd.Series(meant.to_numpy(dtype=object)[codes], index=self.clean.index, dtype=TEXT) if len(uniques) else self.clean
-        return out.where(codes >= 0).mask(lambda s: s.isna() | (s == "nan"))
+        return text_per_distinct(self.clean, lambda distinct: [mapping.get(k) for k in match_key(distinct).tolist()])
 
     @cached
     def referenced(self) -> pd.Series:
@@ -424,7 +456,8 @@ class FieldValues:
         ref = self.references.get(self.spec.reference or "")
         if ref is None:
             return pd.Series(np.nan, index=self.raw.index, dtype=TEXT)
-        return match_key(self.clean).map(dict(ref.canonical)).astype(TEXT).mask(lambda s: s.isna() | (s == "nan"))
+        names = dict(ref.canonical)
+        return text_per_distinct(self.clean, lambda distinct: [names.get(k) for k in match_key(distinct).tolist()])
 
     def value_text(self) -> pd.Series:
         """The value as written, for reports."""
