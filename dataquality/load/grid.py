@@ -116,19 +116,16 @@ class WorkbookGrids:
                     m = re.search(r"Error\((\w+)\)", err.detail)
                     shown.setdefault(col, {})[row] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
             # Straight into Arrow-backed text columns: no Python string per cell.
-            frame = batch.to_pandas(types_mapper=_ARROW_TEXT.get)
+            frame = _text_frame(list(batch.columns), offsets, batch.num_rows)
         except Exception as exc:
             raise InputError("load.sheet_unreadable", file=str(self.path), sheet=sheet.name, error=_short(exc)) from None
-        if shown:
-            # An error cell (#DIV/0!, #N/A ...) is shown as the error a person sees, not as empty.
-            # Only the columns holding one become object columns (the rest stay Arrow text).
-            for col, cells in shown.items():
-                values = frame.iloc[:, col].astype(object).to_numpy(copy=True)
-                values[list(cells)] = list(cells.values())
-                frame.isetitem(col, values)
-        frame.columns = offsets
-        frame.index = pd.RangeIndex(1, len(frame) + 1)
-        return _as_text(frame)
+        # An error cell (#DIV/0!, #N/A ...) is shown as the error a person sees, not as empty.
+        # Only the columns holding one are rebuilt.
+        for col, cells in shown.items():
+            values = frame.iloc[:, col].astype(object).to_numpy(copy=True)
+            values[list(cells)] = list(cells.values())
+            frame.isetitem(col, pd.Series(values, index=frame.index).astype(TEXT))
+        return frame
 
 
 def _arrow_text() -> dict:
@@ -147,17 +144,50 @@ def _short(exc: BaseException) -> str:
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Cells as the text a person sees: dates without a midnight time, empty strings as NA."""
     import pyarrow as pa
+
+    columns = []
+    for col in frame.columns:
+        s = frame[col] if frame[col].dtype == TEXT else frame[col].astype(TEXT)
+        columns.append(pa.chunked_array(s.array._pa_array) if hasattr(s.array, "_pa_array") else pa.chunked_array([pa.array(s, pa.string())]))
+    out = _text_frame(columns, list(frame.columns), len(frame))
+    out.index = frame.index
+    return out
+
+
+# A sheet at least this large (cells) has its columns made text on two threads (Arrow's kernels
+# release the GIL).
+THREADED_CELLS = 1_000_000
+
+
+def _text_frame(columns: list, labels: list, rows: int) -> pd.DataFrame:
+    """Arrow columns as the grid's text columns (`_text_column`), labelled `labels`, indexed by
+    the Excel row number from 1."""
+    index = pd.RangeIndex(1, rows + 1)
+    if rows * len(columns) >= THREADED_CELLS and len(columns) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2, thread_name_prefix="dq-text") as pool:
+            arrays = list(pool.map(_text_column, columns))
+    else:
+        arrays = [_text_column(c) for c in columns]
+    return pd.DataFrame({label: pd.Series(a, index=index, copy=False) for label, a in zip(labels, arrays, strict=True)}, index=index)
+
+
+def _text_column(column: object) -> object:
+    """One column as the text a person sees (dates without a midnight time, empty strings as NA),
+    as pandas' Arrow-backed text array; computed in Arrow's C++ kernels."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = {}
-    for col in frame.columns:  # a loop over columns; each runs in Arrow's C++ kernels
-        s = frame[col] if frame[col].dtype == TEXT else frame[col].astype(TEXT)
-        arr = pa.chunked_array(s.array._pa_array) if hasattr(s.array, "_pa_array") else pa.chunked_array([pa.array(s, pa.string())])
-        if pc.any(pc.ends_with(arr, " 00:00:00")).as_py():
-            arr = pc.replace_substring_regex(arr, r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", r"\1")
-        arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
-        out[col] = pd.Series(arr.to_pandas(types_mapper=_ARROW_TEXT.get).array, index=frame.index)
-    return pd.DataFrame(out, index=frame.index)
+    arr = column if isinstance(column, pa.ChunkedArray) else pa.chunked_array([column])
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    if pc.any(pc.ends_with(arr, " 00:00:00")).as_py():
+        arr = pc.replace_substring_regex(arr, r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) 00:00:00$", r"\1")
+    empty = pc.equal(arr, "")
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
+    return arr.to_pandas(types_mapper=_ARROW_TEXT.get).array
 
 
 def decode_csv(path: Path) -> tuple[str, str]:
