@@ -87,7 +87,8 @@ def _serial(value: dt.datetime, date1904: bool) -> str:
 
 
 class _CellWriter:
-    """Writes the values of one sheet's corrected cells into its row elements."""
+    """Writes the values of one sheet's corrected cells into its rows: as bytes when the row is
+    plainly written (`fast_row`), else into the parsed row elements (`row`), with the same result."""
 
     def __init__(self, writes: list[CellWrite], styles: Styles, date1904: bool) -> None:
         self.plan: dict[int, dict[int, CellWrite]] = defaultdict(dict)
@@ -104,7 +105,25 @@ class _CellWriter:
 
     def _covered(self, row: int, col: int) -> bool:
         """Inside a merged range but not its top-left cell: the range's value is not held here."""
-        return any(r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1) for r1, c1, r2, c2 in self.merged)
+        return bool(self.merged) and any(r1 <= row <= r2 and c1 <= col <= c2 and (row, col) != (r1, c1)
+                                         for r1, c1, r2, c2 in self.merged)
+
+    def _style(self, w: CellWrite, base: int) -> int:
+        """The corrected cell's format: its own (`base`) with the amber fill and the number format the value needs."""
+        fmt = w.number_format
+        if fmt is None and isinstance(w.value, int | float) and self.styles.number_format(base) == "@":
+            fmt = "General"  # a text format would make Excel treat the next edit as text again
+        return self.styles.with_fill(base, "FF" + CHANGED_FILL, fmt)
+
+    def _text(self, value: object) -> str:
+        """What the value's <t> (text) or <v> (number, date) holds, unescaped."""
+        if isinstance(value, str):
+            return excel_text(value)
+        if isinstance(value, dt.datetime):
+            return _serial(value, self.date1904)
+        if isinstance(value, int):
+            return str(value)
+        return repr(float(value))  # type: ignore[arg-type]
 
     def row(self, row: etree._Element, number: int) -> None:
         cells = row_cells(row)
@@ -114,11 +133,8 @@ class _CellWriter:
                 continue  # a value merged down is held by the range's top-left cell, corrected on its own row
             cell, new = cell_at(row, number, col, cells)
             base = base_style if new else int(cell.get("s", str(base_style)))
-            fmt = w.number_format
-            if fmt is None and isinstance(w.value, int | float) and self.styles.number_format(base) == "@":
-                fmt = "General"  # a text format would make Excel treat the next edit as text again
             self._value(cell, w.value)
-            cell.set("s", str(self.styles.with_fill(base, "FF" + CHANGED_FILL, fmt)))
+            cell.set("s", str(self._style(w, base)))
             self.written[(number, col)] = w
 
     def _value(self, cell: etree._Element, value: object) -> None:
@@ -139,21 +155,172 @@ class _CellWriter:
             cell.set("t", "inlineStr")
             el = etree.Element(q("is"))
             t = etree.SubElement(el, q("t"))
-            t.text = excel_text(value)
+            t.text = self._text(value)
             if t.text != t.text.strip():
                 t.set(_XML_SPACE, "preserve")
         else:
             el = etree.Element(q("v"))
-            if isinstance(value, dt.datetime):
-                el.text = _serial(value, self.date1904)
-            elif isinstance(value, int):
-                el.text = str(value)
-            else:
-                el.text = repr(float(value))  # type: ignore[arg-type]
+            el.text = self._text(value)
         if ext is not None:
             ext.addprevious(el)
         else:
             cell.append(el)
+
+    def fast_row(self, prefix: bytes, row: bytes, number: int) -> bytes | None:
+        """`row` (one <row> element's bytes, as sheet_splice finds it) with its corrected cells
+        written, edited as bytes; None when the row is not plainly written (then `row` edits the
+        parsed row). Plain: every cell a <c> whose start tag begins with its r="..." reference,
+        in column order; a corrected cell holding only a value (<v>, an inline string, or nothing):
+        no formula, no extension list, no namespace declaration, no whitespace between elements."""
+        return _fast_row(self, prefix, row, number)
+
+
+# ------------------------------------------------------------------ rows edited as bytes
+# Sound because sheet_splice only hands over parts where '<' always starts markup (no comments,
+# CDATA or processing instructions): a cell is found by its start tag, and ends at the first
+# </c> after it (a cell holds no other cell).
+
+_START_TAG = re.compile(rb"<[^\s>/]+(?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s*/?>")
+_ATTR = re.compile(rb"\s+([^\s=>/]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+_DIGITS = re.compile(rb"\d+")
+_CUSTOM_FORMAT = re.compile(rb"\scustomFormat\s*=\s*[\"'](1|true)[\"']")
+_ROW_S = re.compile(rb"\ss\s*=\s*[\"']([^\"']*)[\"']")
+_SPANS = re.compile(rb"\sspans\s*=\s*(?:\"[^\"]*\"|'[^']*')")
+_DROPPED = (b"t", b"cm", b"vm")
+
+
+class _RowPatterns:
+    """The byte patterns of one namespace prefix ('' or e.g. 'x:')."""
+
+    def __init__(self, p: bytes) -> None:
+        e = re.escape(p)
+        self.row = b"<" + p + b"row"
+        self.cell = re.compile(rb"<" + e + rb"c(?=[\s/>])")
+        self.ref = re.compile(rb"<" + e + rb'c r="([A-Z]{1,3})(\d+)"')
+        self.close = b"</" + p + b"c>"
+        self.row_close = b"</" + p + b"row>"
+        self.body = re.compile(rb"(?:<" + e + rb"v>[^<]*</" + e + rb"v>|<" + e + rb"v/>|<" + e + rb"is>.*?</" + e + rb"is>)*", re.S)
+        self.inline = (b"<" + p + b"is><" + p + b"t>", b"<" + p + b"is><" + p + b't xml:space="preserve">',
+                       b"</" + p + b"t></" + p + b"is>")
+        self.v = (b"<" + p + b"v>", b"</" + p + b"v>")
+        self.new_cell = b"<" + p + b'c r="'
+
+
+_PATTERNS: dict[bytes, _RowPatterns] = {}
+
+
+def _escaped(text: str) -> bytes:
+    """Character data as lxml writes it: & < > escaped, a carriage return as a reference (a bare one would be read as a line feed)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;").encode("utf-8")
+
+
+def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> bytes | None:
+    pat = _PATTERNS.get(prefix)
+    if pat is None:
+        pat = _PATTERNS[prefix] = _RowPatterns(prefix)
+    head = _START_TAG.match(row)
+    if head is None or head.group(0).endswith(b"/>") or not head.group(0).startswith(pat.row) \
+            or b"xmlns" in row or b"extLst" in row:
+        return None
+    head_tag = head.group(0)
+    base_style = 0
+    if b"ustomFormat" in head_tag and _CUSTOM_FORMAT.search(head_tag):
+        m = _ROW_S.search(head_tag)
+        if m is not None:
+            if not _DIGITS.fullmatch(m.group(1)):
+                return None
+            base_style = int(m.group(1))
+    refs = list(pat.ref.finditer(row, head.end()))
+    if len(refs) != len(pat.cell.findall(row, head.end())):
+        return None  # a cell without its reference first: the parsed row decides
+    tail = b"%d" % number
+    cols: list[int] | None = None  # every cell's column, worked out only when a corrected cell is missing
+    by_ref = {m.group(1) + m.group(2): m for m in refs}
+    edits: list[tuple[int, int, bytes]] = []
+    drop_spans = False
+    for col, w in sorted(writer.plan[number].items()):
+        if writer._covered(number, col):
+            continue
+        ref = letters(col).encode() + tail
+        found = by_ref.get(ref)
+        if found is None:
+            if cols is None:
+                if any(m.group(2) != tail for m in refs):
+                    return None
+                cols = [col_index(m.group(1).decode()) for m in refs]
+                if any(b <= a for a, b in zip(cols, cols[1:], strict=False)):
+                    return None
+            at = next((refs[i].start() for i, c in enumerate(cols) if c > col), None)
+            if at is None:
+                at = row.rfind(pat.row_close)
+                if at < head.end():
+                    return None
+            style = writer._style(w, base_style)
+            attrs = [b' t="inlineStr"'] if isinstance(w.value, str) else []
+            edits.append((at, at, pat.new_cell + ref + b'"' + b"".join(attrs) + b' s="%d">' % style
+                          + _value_bytes(writer, pat, w.value) + pat.close))
+            drop_spans = True
+        else:
+            tag = _START_TAG.match(row, found.start())
+            if tag is None:
+                return None
+            if tag.group(0).endswith(b"/>"):
+                end = tag.end()
+            else:
+                close = row.find(pat.close, tag.end())
+                if close < 0 or pat.body.fullmatch(row, tag.end(), close) is None:
+                    return None  # a formula, an extension, whitespace: the parsed row decides
+                end = close + len(pat.close)
+            cut = len(prefix) + 2  # after "<c"
+            kept: list[bytes] = []
+            s_at, base = -1, base_style
+            pos = tag.start() + cut
+            for m in _ATTR.finditer(row, pos, tag.end()):
+                if m.start() != pos:
+                    return None
+                pos = m.end()
+                name = m.group(1)
+                if name == b"s":
+                    digits = m.group(2)[1:-1]
+                    if not _DIGITS.fullmatch(digits):
+                        return None
+                    s_at = len(kept)
+                    base = int(digits)
+                    kept.append(b"")
+                elif name not in _DROPPED:
+                    kept.append(m.group(0))
+            if row[pos: tag.end()].strip(b" \t\r\n/>"):
+                return None
+            style = writer._style(w, base)
+            if s_at >= 0:
+                kept[s_at] = b' s="%d"' % style
+            if isinstance(w.value, str):
+                kept.append(b' t="inlineStr"')
+            if s_at < 0:
+                kept.append(b' s="%d"' % style)
+            edits.append((found.start(), end, b"<" + prefix + b"c" + b"".join(kept) + b">"
+                          + _value_bytes(writer, pat, w.value) + pat.close))
+        writer.written[(number, col)] = w
+    out: list[bytes] = []
+    pos = 0
+    if drop_spans:
+        new_head = _SPANS.sub(b"", head_tag, count=1)
+        out.append(new_head)
+        pos = head.end()
+    for a, b, new in sorted(edits, key=lambda e: e[0]):
+        out.append(row[pos:a])
+        out.append(new)
+        pos = b
+    out.append(row[pos:])
+    return b"".join(out)
+
+
+def _value_bytes(writer: _CellWriter, pat: _RowPatterns, value: object) -> bytes:
+    text = writer._text(value)
+    if isinstance(value, str):
+        start, preserved, end = pat.inline
+        return (preserved if text != text.strip() else start) + _escaped(text) + end
+    return pat.v[0] + text.encode("ascii") + pat.v[1]
 
 
 def _text_rows(first: int, rows: list[list[str]], style: int) -> str:
@@ -234,7 +401,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
                 writer.tail(container)
                 add_drawing(container)
 
-            changed[part.name] = edit_sheet(zin.read(part.name), writer.plan, writer.row, tail)
+            changed[part.name] = edit_sheet(zin.read(part.name), writer.plan, writer.row, tail, fast_row=writer.fast_row)
             formula_removed = formula_removed or writer.formula_removed
             written = [writer.written[k] for k in sorted(writer.written)]
             refs = [f"{w.column}{w.row}" for w in written]
