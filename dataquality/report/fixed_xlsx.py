@@ -20,6 +20,7 @@ import datetime as dt
 import re
 import zipfile
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
 from lxml import etree
@@ -43,7 +44,6 @@ from dataquality.report.annotate_xml import (
     _relationships,
     _resolve,
     _unescape,
-    _x,
     comments_xml,
     copy_parts,
     vml_xml,
@@ -59,7 +59,7 @@ from dataquality.report.sheet_tree import (
     row_cells,
     row_style,
 )
-from dataquality.safe_text import excel_text
+from dataquality.safe_text import excel_text, xml_escaped_cells
 
 CHANGED_FILL = "FFF2CC"  # light amber: visible, prints fine in black and white
 AUTHOR = "dq fix"
@@ -204,9 +204,15 @@ class _RowPatterns:
                        b"</" + p + b"t></" + p + b"is>")
         self.v = (b"<" + p + b"v>", b"</" + p + b"v>")
         self.new_cell = b"<" + p + b'c r="'
+        self.open = b"<" + p + b"c"
 
 
 _PATTERNS: dict[bytes, _RowPatterns] = {}
+
+
+@cache
+def _letters(col: int) -> bytes:
+    return letters(col).encode()
 
 
 def _escaped(text: str) -> bytes:
@@ -230,22 +236,24 @@ def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> by
             if not _DIGITS.fullmatch(m.group(1)):
                 return None
             base_style = int(m.group(1))
-    refs = list(pat.ref.finditer(row, head.end()))
-    if len(refs) != len(pat.cell.findall(row, head.end())):
+    start = head.end()
+    n_refs = row.count(pat.new_cell, start)
+    if row.count(pat.open, start) != n_refs and len(pat.cell.findall(row, start)) != n_refs:
         return None  # a cell without its reference first: the parsed row decides
     tail = b"%d" % number
     cols: list[int] | None = None  # every cell's column, worked out only when a corrected cell is missing
-    by_ref = {m.group(1) + m.group(2): m for m in refs}
+    refs: list[re.Match[bytes]] = []
     edits: list[tuple[int, int, bytes]] = []
     drop_spans = False
     for col, w in sorted(writer.plan[number].items()):
         if writer._covered(number, col):
             continue
-        ref = letters(col).encode() + tail
-        found = by_ref.get(ref)
-        if found is None:
+        ref = _letters(col) + tail
+        found = row.find(pat.new_cell + ref + b'"', start)
+        if found < 0:
             if cols is None:
-                if any(m.group(2) != tail for m in refs):
+                refs = list(pat.ref.finditer(row, start))
+                if len(refs) != n_refs or any(m.group(2) != tail for m in refs):
                     return None
                 cols = [col_index(m.group(1).decode()) for m in refs]
                 if any(b <= a for a, b in zip(cols, cols[1:], strict=False)):
@@ -253,7 +261,7 @@ def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> by
             at = next((refs[i].start() for i, c in enumerate(cols) if c > col), None)
             if at is None:
                 at = row.rfind(pat.row_close)
-                if at < head.end():
+                if at < start:
                     return None
             style = writer._style(w, base_style)
             attrs = [b' t="inlineStr"'] if isinstance(w.value, str) else []
@@ -261,7 +269,7 @@ def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> by
                           + _value_bytes(writer, pat, w.value) + pat.close))
             drop_spans = True
         else:
-            tag = _START_TAG.match(row, found.start())
+            tag = _START_TAG.match(row, found)
             if tag is None:
                 return None
             if tag.group(0).endswith(b"/>"):
@@ -298,7 +306,7 @@ def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> by
                 kept.append(b' t="inlineStr"')
             if s_at < 0:
                 kept.append(b' s="%d"' % style)
-            edits.append((found.start(), end, b"<" + prefix + b"c" + b"".join(kept) + b">"
+            edits.append((found, end, b"<" + prefix + b"c" + b"".join(kept) + b">"
                           + _value_bytes(writer, pat, w.value) + pat.close))
         writer.written[(number, col)] = w
     out: list[bytes] = []
@@ -327,9 +335,13 @@ def _text_rows(first: int, rows: list[list[str]], style: int) -> str:
     """Rows of inline-string cells (never formulas), numbered from `first`, as worksheet XML."""
     out = []
     cols = [letters(c) for c in range(max((len(r) for r in rows), default=0))]
+    escaped = xml_escaped_cells(["" if v is None else str(v) for r in rows for v in r])  # in one pass, not a call per cell
+    head = f'" s="{style}" t="inlineStr"><is><t xml:space="preserve">'
+    k = 0
     for number, values in enumerate(rows, start=first):
-        cells = "".join(f'<c r="{cols[c]}{number}" s="{style}" t="inlineStr"><is><t xml:space="preserve">{_x(v)}</t></is></c>'
-                        for c, v in enumerate(values))
+        n = len(values)
+        cells = "".join([f'<c r="{cols[c]}{number}{head}{escaped[k + c]}</t></is></c>' for c in range(n)])
+        k += n
         out.append(f'<row r="{number}">{cells}</row>')
     return "".join(out)
 
