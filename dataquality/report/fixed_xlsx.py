@@ -20,6 +20,7 @@ import datetime as dt
 import re
 import zipfile
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -50,6 +51,7 @@ from dataquality.report.annotate_xml import (
 )
 from dataquality.report.fixed_cells import CellWrite, ChangesSheet
 from dataquality.report.marks import col_index, letters
+from dataquality.report.sheet_splice import Sheet, SpliceUnsupported
 from dataquality.report.sheet_tree import (
     SheetXmlError,
     cell_at,
@@ -323,6 +325,58 @@ def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> by
     return b"".join(out)
 
 
+def write_cells(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> bytes:
+    """The worksheet part `xml` with `writer`'s corrected cells written and `edit_tail` applied to
+    what follows <sheetData>.
+
+    When every row to correct is found by its start tag (`<row r="N"`, in order) and is plainly
+    written, only those rows are touched: no scan of every row. Otherwise (a row missing or
+    written unusually, a part sheet_splice cannot trust) the general editor does it all again:
+    sheet_tree.edit_sheet (rows parsed where needed, or the whole part as a tree). Running it after
+    a partial attempt gives the same cells: a format asked for again is the one made before.
+    """
+    try:
+        done = _write_located(xml, writer, edit_tail)
+    except SpliceUnsupported:
+        done = None
+    if done is not None:
+        return done
+    return edit_sheet(xml, writer.plan, writer.row, edit_tail, fast_row=writer.fast_row)
+
+
+def _write_located(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> bytes | None:
+    sheet = Sheet(xml)  # refuses a part where '<' might not start markup
+    tail = sheet.tail()
+    edit_tail(tail.root)  # first: the merged ranges tell which cells are never written
+    rendered_tail = sheet.render(tail)
+    row_tag = b"<" + sheet.p + b"row"
+    out: list[bytes] = []
+    pos, search, end_of_data = 0, sheet.data_start, sheet.data_end
+    for number in sorted(writer.plan):
+        at = xml.find(row_tag + b' r="%d"' % number, search, end_of_data)
+        if at < 0:
+            return None
+        end = at + len(row_tag)
+        while True:  # the row runs to the next row's start tag (or </sheetData>), as sheet_splice has it
+            end = xml.find(row_tag, end, end_of_data)
+            if end < 0:
+                end = end_of_data
+                break
+            if xml[end + len(row_tag): end + len(row_tag) + 1] in (b" ", b"\t", b"\r", b"\n", b">", b"/"):
+                break
+            end += len(row_tag)
+        done = writer.fast_row(sheet.p, xml[at:end], number)
+        if done is None:
+            return None
+        out.append(xml[pos:at])
+        out.append(done)
+        pos = search = end
+    out.append(xml[pos: sheet.tail_start])
+    out.append(rendered_tail)
+    out.append(xml[sheet.tail_end:])
+    return b"".join(out)
+
+
 def _value_bytes(writer: _CellWriter, pat: _RowPatterns, value: object) -> bytes:
     text = writer._text(value)
     if isinstance(value, str):
@@ -413,7 +467,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
                 writer.tail(container)
                 add_drawing(container)
 
-            changed[part.name] = edit_sheet(zin.read(part.name), writer.plan, writer.row, tail, fast_row=writer.fast_row)
+            changed[part.name] = write_cells(zin.read(part.name), writer, tail)
             formula_removed = formula_removed or writer.formula_removed
             written = [writer.written[k] for k in sorted(writer.written)]
             refs = [f"{w.column}{w.row}" for w in written]

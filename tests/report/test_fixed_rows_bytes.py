@@ -14,9 +14,9 @@ from lxml import etree
 from dataquality.report import fixed_xlsx
 from dataquality.report.annotate_xml import Styles, Unsupported
 from dataquality.report.fixed_cells import CellWrite
-from dataquality.report.fixed_xlsx import _CellWriter
+from dataquality.report.fixed_xlsx import _CellWriter, write_cells
 from dataquality.report.marks import letters
-from dataquality.report.sheet_tree import edit_sheet
+from dataquality.report.sheet_tree import edit_sheet, legacy_drawing
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 X14AC = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac"
@@ -119,8 +119,14 @@ def _write(xml: bytes, writes: list[CellWrite], fast: bool) -> tuple[object, ...
     edited when its group of rows is parsed, after the plain rows that follow it)."""
     styles = Styles(STYLES)
     writer = _CellWriter(writes, styles, date1904=False)
+    drawing = legacy_drawing("rIdDq")
+
+    def tail(container: etree._Element) -> None:  # as fixed_xlsx does: merged ranges read, the notes' drawing added
+        writer.tail(container)
+        drawing(container)
+
     try:
-        out = edit_sheet(xml, writer.plan, writer.row, writer.tail, fast_row=writer.fast_row if fast else None)
+        out = write_cells(xml, writer, tail) if fast else edit_sheet(xml, writer.plan, writer.row, tail)
     except Unsupported as exc:
         return ("unsupported", str(exc))
     xfs = Styles(styles.render()).xfs
@@ -166,10 +172,10 @@ def test_plain_rows_are_written_as_bytes_and_byte_for_byte_as_lxml_writes_them(m
               CellWrite(None, 2, "A", dt.datetime(2024, 3, 5), "yyyy-mm-dd", "n")]
     done = _count_fast(monkeypatch)
     fast_writer = _CellWriter(writes, Styles(STYLES), False)
-    fast = edit_sheet(xml, fast_writer.plan, fast_writer.row, fast_row=fast_writer.fast_row)
+    fast = write_cells(xml, fast_writer, legacy_drawing("rIdDq"))
     assert done == [True, True]
     slow_writer = _CellWriter(writes, Styles(STYLES), False)
-    slow = edit_sheet(xml, slow_writer.plan, slow_writer.row)
+    slow = edit_sheet(xml, slow_writer.plan, slow_writer.row, legacy_drawing("rIdDq"))
     assert fast == slow
     cells = {c.get("r"): c for c in etree.fromstring(fast).iter(f"{{{NS}}}c")}
     assert cells["A1"].get("t") == "inlineStr" and cells["A1"].findtext(f".//{{{NS}}}t") == "=SUM(A1)"  # text, never a formula
@@ -191,6 +197,35 @@ def test_unusual_rows_go_through_the_parsed_row_with_the_same_result(row: str, m
     writes = [CellWrite(None, 1, "A", "new", None, "n"), CellWrite(None, 1, "B", 5, None, "n")]
     done = _count_fast(monkeypatch)
     fast = _write(xml, writes, fast=True)
-    assert done == [False]
+    assert done and not any(done)  # tried as bytes, then parsed
     assert fast == _write(xml, writes, fast=False)
     assert fast[0][4][0][4][0][4][0][1]["t"] == "inlineStr"  # type: ignore[index]  # A1 holds the new text
+
+
+@pytest.mark.parametrize("rows", [
+    '<row r="1"><c r="A1"><v>1</v></c></row><row r="3"><c r="A3"><v>3</v></c></row>',  # row 2 is missing: it is made
+    '<row r="2"><c r="A2"><v>2</v></c></row><row r="1"><c r="A1"><v>1</v></c></row>',  # out of order
+    '<row r="1"><c r="A1"><v>1</v></c></row><row spans="1:1" r="2"><c r="A2"><v>2</v></c></row>',  # r not first
+    '<row r="1"><c r="A1"><v>1</v></c></row><row r="2"><c r="A2"><f>1+1</f><v>2</v></c></row>',  # a formula
+])
+def test_a_row_not_found_by_its_tag_or_not_plain_goes_through_the_general_editor(rows: str) -> None:
+    xml = _sheet(rows)
+    writes = [CellWrite(None, 1, "B", "one", None, "n"), CellWrite(None, 2, "B", 2, None, "n")]
+    fast = _write(xml, writes, fast=True)
+    assert fast == _write(xml, writes, fast=False)
+    written = {c.get("r"): c for c in etree.fromstring(write_cells(xml, _CellWriter(writes, Styles(STYLES), False), legacy_drawing("rIdDq")))
+               .iter(f"{{{NS}}}c")}
+    assert written["B1"].findtext(f".//{{{NS}}}t") == "one" and written["B2"].findtext(f"{{{NS}}}v") == "2"
+
+
+def test_rows_between_the_corrected_ones_are_left_byte_for_byte(monkeypatch) -> None:
+    rows = "".join(f"<row r=\"{n}\" spans='1:2'><c r=\"A{n}\" t='s'><v>{n}</v></c></row>" for n in range(1, 9))
+    xml = _sheet(rows)
+    done = _count_fast(monkeypatch)
+    out = write_cells(xml, _CellWriter([CellWrite(None, 4, "A", "x", None, "n")], Styles(STYLES), False), legacy_drawing("rIdDq"))
+    assert done == [True]
+    row4 = xml[xml.index(b'<row r="4"'): xml.index(b'<row r="5"')]
+    new4 = out[out.index(b'<row r="4"'): out.index(b'<row r="5"')]
+    assert new4 != row4 and out.index(new4) == xml.index(row4)
+    assert out[: out.index(new4)] == xml[: xml.index(row4)]  # rows 1-3 as they were, single quotes and all
+    assert out[out.index(new4) + len(new4): out.index(b"</sheetData>")] == xml[xml.index(row4) + len(row4): xml.index(b"</sheetData>")]
