@@ -229,3 +229,13 @@ def test_rows_between_the_corrected_ones_are_left_byte_for_byte(monkeypatch) -> 
     assert new4 != row4 and out.index(new4) == xml.index(row4)
     assert out[: out.index(new4)] == xml[: xml.index(row4)]  # rows 1-3 as they were, single quotes and all
     assert out[out.index(new4) + len(new4): out.index(b"</sheetData>")] == xml[xml.index(row4) + len(row4): xml.index(b"</sheetData>")]
+
+
+@pytest.mark.parametrize("extra", ["<!-- </row> -->", "<!DOCTYPE x>", "<?pi </c>?>", '<c r="B1" t="inlineStr"><is><t><![CDATA[</c>]]></t></is></c>'])
+def test_a_part_where_a_bracket_might_not_start_markup_is_never_spliced(extra: str) -> None:
+    from dataquality.report.sheet_splice import Sheet, SpliceUnsupported
+
+    plain = '<row r="1"><c r="A1" t="inlineStr"><is><t>Why? Because!</t></is></c>{}</row>'
+    Sheet(_sheet(plain.format("")))  # '?' and '!' in text are fine
+    with pytest.raises(SpliceUnsupported):
+        Sheet(_sheet(plain.format(extra)))
