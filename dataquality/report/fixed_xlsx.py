@@ -34,6 +34,7 @@ from dataquality.report.annotate_xml import (
     _REL_COMMENTS,
     _REL_VML,
     _REL_WORKSHEET,
+    BIG_PART,
     Styles,
     Unsupported,
     XlsxEditor,
@@ -46,7 +47,6 @@ from dataquality.report.annotate_xml import (
     _resolve,
     _unescape,
     comments_xml,
-    copy_parts,
     vml_xml,
 )
 from dataquality.report.fixed_cells import CellWrite, ChangesSheet
@@ -68,6 +68,7 @@ AUTHOR = "dq fix"
 NOTE_WIDTH, NOTE_HEIGHT = 260, 90
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _CT_CALC_CHAIN = "calcChain"
+_ZIP64_FROM = (1 << 31) - 1  # a part this large needs zip64 sizes, which zipfile must know before streaming
 
 
 def write_fixed(source: Path, target: Path, cells: list[CellWrite], changes: ChangesSheet, keep_vba: bool) -> None:
@@ -327,7 +328,12 @@ def _fast_row(writer: _CellWriter, prefix: bytes, row: bytes, number: int) -> by
 
 def write_cells(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> bytes:
     """The worksheet part `xml` with `writer`'s corrected cells written and `edit_tail` applied to
-    what follows <sheetData>.
+    what follows <sheetData> (`cell_pieces`, joined)."""
+    return b"".join(cell_pieces(xml, writer, edit_tail))
+
+
+def cell_pieces(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> list[bytes]:
+    """`write_cells` as pieces to write one after the other (a large part is never copied whole).
 
     When every row to correct is found by its start tag (`<row r="N"`, in order) and is plainly
     written, only those rows are touched: no scan of every row. Otherwise (a row missing or
@@ -341,10 +347,10 @@ def write_cells(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Ele
         done = None
     if done is not None:
         return done
-    return edit_sheet(xml, writer.plan, writer.row, edit_tail, fast_row=writer.fast_row)
+    return [edit_sheet(xml, writer.plan, writer.row, edit_tail, fast_row=writer.fast_row)]
 
 
-def _write_located(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> bytes | None:
+def _write_located(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> list[bytes] | None:
     sheet = Sheet(xml)  # refuses a part where '<' might not start markup
     tail = sheet.tail()
     edit_tail(tail.root)  # first: the merged ranges tell which cells are never written
@@ -374,7 +380,7 @@ def _write_located(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._
     out.append(xml[pos: sheet.tail_start])
     out.append(rendered_tail)
     out.append(xml[sheet.tail_end:])
-    return b"".join(out)
+    return out
 
 
 def _value_bytes(writer: _CellWriter, pat: _RowPatterns, value: object) -> bytes:
@@ -448,7 +454,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
                 raise Unsupported(f"sheet {name!r} is not in the workbook")
             by_sheet[name].append(w)
 
-        changed: dict[str, bytes] = {}
+        changed: dict[str, bytes | list[bytes]] = {}
         dropped: set[str] = set()
         formula_removed = False
         block = 1
@@ -467,7 +473,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
                 writer.tail(container)
                 add_drawing(container)
 
-            changed[part.name] = write_cells(zin.read(part.name), writer, tail)
+            changed[part.name] = cell_pieces(zin.read(part.name), writer, tail)
             formula_removed = formula_removed or writer.formula_removed
             written = [writer.written[k] for k in sorted(writer.written)]
             refs = [f"{w.column}{w.row}" for w in written]
@@ -495,7 +501,8 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
             part = sheets.get(title)
             if part is None:
                 raise Unsupported("the Changes sheet's part is missing")
-            xml = changed.get(part.name) or zin.read(part.name)
+            done = changed.get(part.name)
+            xml = zin.read(part.name) if done is None else done if isinstance(done, bytes) else b"".join(done)
             changed[part.name] = edit_sheet(xml, [], lambda row, number: None, None,
                                             lambda last, q: _parsed_rows(_text_rows(last + 1, changes.rows, text_xf)))
         else:
@@ -520,7 +527,27 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
         changed["[Content_Types].xml"] = ctypes.encode("utf-8")
         changed[styles_name] = styles.render().encode("utf-8")
 
-    copy_parts(source, target, changed, dropped)
+    _copy_parts(source, target, changed, dropped)
+
+
+def _copy_parts(source: Path, target: Path, changed: dict[str, bytes | list[bytes]], dropped: set[str]) -> None:
+    """annotate_xml.copy_parts, where a changed part may be pieces, streamed into the zip one after
+    the other (an edited 90 MB sheet is not joined into one more copy first)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for info in zin.infolist():
+            if info.filename in changed or info.filename in dropped:
+                continue
+            data = zin.read(info.filename)
+            zout.writestr(info, data, compress_type=info.compress_type, compresslevel=1 if len(data) > BIG_PART else 6)
+        for name, part in changed.items():
+            if isinstance(part, bytes):
+                zout.writestr(name, part, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(part) > BIG_PART else 6)
+                continue
+            with zout.open(name, "w", force_zip64=sum(map(len, part)) > _ZIP64_FROM) as fh:  # deflated at level 1, zout's
+                for piece in part:
+                    fh.write(piece)
+            # As writestr marks a part; the entry is dated 1980-01-01 (zipfile's default), which no reader looks at.
+            zout.getinfo(name).external_attr = 0o600 << 16
 
 
 def _unused(taken: set[str], pattern: str) -> str:
