@@ -1,10 +1,12 @@
 """Writing the fixed copy of a workbook (`dq fix`): only the corrected cells change.
 
 The workbook's zip is copied part by part; only the sheets with corrections are rewritten, and of
-those only the rows that hold a corrected cell are parsed (sheet_splice), so a 200,000-row sheet
-with a few thousand corrections costs one scan of its XML. Every other part (styles aside, which
-gain a fill and the formats the new values need) is copied unchanged: formulas, formatting,
-charts and macros survive. Each corrected cell gets an amber fill and a note (old value, new
+those only the rows that hold a corrected cell: each is found by its start tag and, when plainly
+written (cells with their references, values without formulas), rewritten as bytes; anything
+unusual goes through the rows parsed by lxml (sheet_tree, sheet_splice), with the same result. A
+200,000-row sheet with a few thousand corrections costs a few searches through its XML and one
+deflate. Every other part (styles aside, which gain a fill and the formats the new values need)
+is copied unchanged: formulas, formatting, charts and macros survive. Each corrected cell gets an amber fill and a note (old value, new
 value, rules); a Changes sheet lists every correction, and a second run appends to it.
 
 Values are written as what they are: numbers as numbers, dates as dates, everything else as an
