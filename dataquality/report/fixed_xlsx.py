@@ -6,8 +6,9 @@ written (cells with their references, values without formulas), rewritten as byt
 unusual goes through the rows parsed by lxml (sheet_tree, sheet_splice), with the same result. A
 200,000-row sheet with a few thousand corrections costs a few searches through its XML and one
 deflate. Every other part (styles aside, which gain a fill and the formats the new values need)
-is copied unchanged: formulas, formatting, charts and macros survive. Each corrected cell gets an amber fill and a note (old value, new
-value, rules); a Changes sheet lists every correction, and a second run appends to it.
+is copied unchanged: formulas, formatting, charts and macros survive. Each corrected cell gets an
+amber fill and a note (old value, new value, rules); a Changes sheet lists every correction, and
+a second run appends to it.
 
 Values are written as what they are: numbers as numbers, dates as dates, everything else as an
 inline string, which a spreadsheet never runs as a formula (= + - @ stay text). A cell covered by
@@ -337,9 +338,9 @@ def write_cells(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Ele
 def cell_pieces(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._Element], None]) -> list[bytes]:
     """`write_cells` as pieces to write one after the other (a large part is never copied whole).
 
-    When every row to correct is found by its start tag (`<row r="N"`, in order) and is plainly
-    written, only those rows are touched: no scan of every row. Otherwise (a row missing or
-    written unusually, a part sheet_splice cannot trust) the general editor does it all again:
+    When every row to correct is found by its start tag (`<row r="N"`, in order), only those rows
+    are touched, no scan of every row: as bytes when plainly written, else parsed on their own.
+    Otherwise (a row missing, a part sheet_splice cannot trust) the general editor does it all again:
     sheet_tree.edit_sheet (rows parsed where needed, or the whole part as a tree). Running it after
     a partial attempt gives the same cells: a format asked for again is the one made before.
     """
@@ -374,8 +375,13 @@ def _write_located(xml: bytes, writer: _CellWriter, edit_tail: Callable[[etree._
                 break
             end += len(row_tag)
         done = writer.fast_row(sheet.p, xml[at:end], number)
-        if done is None:
-            return None
+        if done is None:  # a formula, an odd cell: this row parsed and edited as elements
+            fragment = sheet.parse(xml[at:end])
+            rows = fragment.children()
+            if len(rows) != 1 or etree.QName(rows[0]).localname != "row" or rows[0].get("r") != str(number):
+                return None
+            writer.row(rows[0], number)
+            done = sheet.render(fragment)
         out.append(xml[pos:at])
         out.append(done)
         pos = search = end
