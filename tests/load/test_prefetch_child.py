@@ -179,3 +179,51 @@ def test_sandbox_size_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
     for bad in ("", "0", "-5", "lots"):
         monkeypatch.setenv("DQ_PREFETCH_MEMORY", bad)
         assert 2 << 30 <= prefetch.sandbox_bytes() <= 8 << 30
+
+
+_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_TAIL = b"</sheetData></worksheet>"
+
+
+def _far_cells(fh) -> None:  # type: ignore[no-untyped-def]
+    # A far cell first, rows out of order, an attribute after a tab: calamine would span 900,000 x 800.
+    fh.write(_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
+             b'<row\tr="1"><c\tr="A1" t="inlineStr"><is><t>x</t></is></c></row>' + _TAIL)
+
+
+def _many_cells(fh) -> None:  # type: ignore[no-untyped-def]
+    fh.write(_HEAD)
+    for r in range(1, 30_001):  # 30,000 rows x 800 columns spanned: 24 M cells
+        fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="ADT%d"><v>1</v></c></row>' % (r, r, r))
+    fh.write(_TAIL)
+
+
+def _whitespace(fh) -> None:  # type: ignore[no-untyped-def]
+    fh.write(_HEAD)
+    block = b" " * (1 << 24)
+    for _ in range(65):  # 1.09 GB of whitespace in a few MB on disk
+        fh.write(block)
+    fh.write(_TAIL)
+
+
+@pytest.mark.parametrize(("write_sheet", "needle"), [
+    (_far_cells, "--max-cells"), (_many_cells, "--max-cells"), (_whitespace, "--max-bytes")])
+def test_hostile_workbooks_through_both_children_end_in_one_line(tmp_path: Path, write_sheet, needle: str) -> None:
+    import zipfile
+
+    base = _book(tmp_path / "base.xlsx")
+    path = tmp_path / f"hostile-{write_sheet.__name__.strip('_')}-child-test.xlsx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with dst.open(info.filename, "w", force_zip64=True) as fh:
+                    write_sheet(fh)
+            else:
+                dst.writestr(info, src.read(info))
+    proc = spawn_dq("validate", path, env={"DQ_LANG": "en", "DQ_NO_FORK": None})
+    assert_one_line_error(proc, path, needle)
+    deadline = time.monotonic() + 10
+    while _alive_with(path.name) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _alive_with(path.name) == []
