@@ -167,9 +167,6 @@ def _fork_child(todo: list[_File]) -> _Children | None:
     running, DQ_NO_FORK)."""
     if not hasattr(os, "fork") or threading.active_count() > 1 or os.environ.get("DQ_NO_FORK"):
         return None
-    judge = _fork(lambda out: _judge_in_child(todo, out))
-    if judge is None:
-        return None
     loader = None
     if _loads_in_child():
         for file in todo:
@@ -177,6 +174,15 @@ def _fork_child(todo: list[_File]) -> _Children | None:
         loader = _fork(lambda out: _load_in_child(todo, out))
         if loader is None:
             _close_memfds(todo)
+    # Beside a loading child the judge has time to spare (it must only be done before the
+    # sheets are): it yields the CPU to the loader and to this process's imports.
+    judge = _fork(lambda out: _judge_in_child(todo, out, 10 if loader is not None else 0))
+    if judge is None:
+        _stop(loader)
+        if loader is not None:
+            _reap(loader[0])
+        _close_memfds(todo)
+        return None
     for file in todo:  # check_input here waits for the child's verdict instead of scanning again
         limits.expect(file.key)
     return _Children(judge, loader)
@@ -220,8 +226,13 @@ def _say(out: Any, *message: object) -> None:
     out.flush()
 
 
-def _judge_in_child(todo: list[_File], out: Any) -> None:
+def _judge_in_child(todo: list[_File], out: Any, niceness: int = 0) -> None:
     """The judging child: one verdict per file, said as soon as it is known."""
+    if niceness:
+        try:
+            os.nice(niceness)
+        except OSError:
+            pass
     for file in todo:
         try:
             found_key, scanned = limits.judge(file.path, lambda key=file.key: _say(out, key, "open", {}))
