@@ -29,6 +29,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from dataquality.load import zipparts
 from dataquality.report.annotate_xml import (
     _CT_COMMENTS,
     _CT_VML,
@@ -481,7 +482,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
                 writer.tail(container)
                 add_drawing(container)
 
-            changed[part.name] = cell_pieces(zin.read(part.name), writer, tail)
+            changed[part.name] = cell_pieces(zipparts.read(zin, part.name), writer, tail)
             formula_removed = formula_removed or writer.formula_removed
             written = [writer.written[k] for k in sorted(writer.written)]
             refs = [f"{w.column}{w.row}" for w in written]
@@ -545,7 +546,7 @@ def _copy_parts(source: Path, target: Path, changed: dict[str, bytes | list[byte
         for info in zin.infolist():
             if info.filename in changed or info.filename in dropped:
                 continue
-            data = zin.read(info.filename)
+            data = zipparts.read(zin, info)
             zout.writestr(info, data, compress_type=info.compress_type, compresslevel=1 if len(data) > BIG_PART else 6)
         for name, part in changed.items():
             if isinstance(part, bytes):
