@@ -169,9 +169,12 @@ def _fork_child(todo: list[_File]) -> _Children | None:
         return None
     loader = None
     if _loads_in_child():
-        for file in todo:
-            file.memfd.append(os.memfd_create("dq-prefetch", getattr(os, "MFD_CLOEXEC", 0)))
-        loader = _fork(lambda out: _load_in_child(todo, out))
+        try:
+            for file in todo:
+                file.memfd.append(os.memfd_create("dq-prefetch", getattr(os, "MFD_CLOEXEC", 0)))
+            loader = _fork(lambda out: _load_in_child(todo, out))
+        except OSError:  # out of file descriptors or memory: the judge alone, as elsewhere
+            loader = None
         if loader is None:
             _close_memfds(todo)
     # Beside a loading child the judge has time to spare (it must only be done before the
@@ -197,7 +200,11 @@ class _Children:
 def _fork(work: Callable[[Any], None]) -> tuple[int, int] | None:
     """(pid, read end of a pipe) of a forked child running `work(pipe's write end as a binary
     file)`; it leaves without running any exit handler. None if the fork failed."""
-    read_end, write_end = os.pipe()
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -212,7 +219,7 @@ def _fork(work: Callable[[Any], None]) -> tuple[int, int] | None:
             quiet = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
                 os.dup2(quiet, fd)
-            _die_with_parent()
+            _die_with_parent(parent)
             with os.fdopen(write_end, "wb") as out:
                 work(out)
         finally:
@@ -244,19 +251,18 @@ def _judge_in_child(todo: list[_File], out: Any, niceness: int = 0) -> None:
         _say(out, file.key, verdict, scanned)
 
 
-def _die_with_parent() -> None:
-    """Linux: this child is killed when the dq process ends, however it ends."""
+def _die_with_parent(parent: int) -> None:
+    """Linux: this child is killed when the dq process `parent` ends, however it ends."""
     if sys.platform != "linux":
         return
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() == 1:  # the parent already ended
-            os._exit(0)
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != parent:  # the parent ended before the signal was asked for
+        os._exit(0)
 
 
 _IPC_ALIGN = 64
@@ -620,10 +626,13 @@ def _child_sheet(file: _File, reader: _Reader, index: int, member: str | None) -
         pending = file.sheets.get(index)
     where = pending.result() if pending is not None else None
     errors = limits.error_cells(file.path, member) if member is not None else None
-    if where is None or errors is None:
-        return _load_sheet(reader.book(), file.path, index, member)
-    start, end, offsets = where
-    return LoadedSheet(_mapped_sheet(file.memfd[0], start, end), offsets, errors, "child")
+    if where is not None and errors is not None:
+        start, end, offsets = where
+        try:
+            return LoadedSheet(_mapped_sheet(file.memfd[0], start, end), offsets, errors, "child")
+        except (OSError, ValueError, MemoryError):  # not mapped (memory, a short file): read it here
+            pass
+    return _load_sheet(reader.book(), file.path, index, member)
 
 
 def _load_file(file: _File) -> None:
