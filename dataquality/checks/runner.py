@@ -180,8 +180,9 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
         return call_rule(plan.rule, *args)
 
     with _Runner(len(tv.index) >= THREADED_ROWS) as run:
-        masks = {name: run(column_masks, name) for name in columns}
+        # Record rules (grouping a whole table) are the longest: started first, they do not finish last.
         found = {id(plan): run(record_findings, plan) for plan in runnable}
+        masks = {name: run(column_masks, name) for name in columns}
         depts = _record_departments(tv)
         for name, plans in columns.items():  # issues in the order of the plans, whatever finished first
             for plan, mask in zip(plans, masks[name].result(), strict=True):
