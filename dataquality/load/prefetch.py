@@ -4,16 +4,16 @@ calamine reads a sheet without holding Python's GIL (about a second for 200,000 
 command spends about as long importing pandas and the rules and reading its configuration. So
 `dq validate` (fix, check, changes) hands its files here first.
 
-Where the platform allows, one forked child does the reading beside the imports (its own
-interpreter, its own GIL): one thread judges each file by the resource limits, another loads
-its sheets with calamine at the same time. On Linux that load runs inside a memory sandbox
-(RLIMIT_AS, see `sandbox_bytes`): a file past the limits can make calamine allocate without
-bound, and the sandbox stops it there (the child dies, this process judges the file itself and
-reports it). The loaded sheets come back as Arrow IPC streams in an in-memory file (memfd),
-mapped here without a copy, and are used only once the limits' verdict has passed the file;
-a refused file's sheets are never looked at. Elsewhere the child only judges, and a background
-thread here gives calamine a file once it has passed. Without fork (Windows, or other threads
-already running, or DQ_NO_FORK=1) the file is judged here and now, then loaded in the
+Where the platform allows, two forked children work beside the imports, each with its own
+interpreter and GIL. The judge scans each file against the resource limits (at a lower
+priority: it only has to be done before the sheets are). On Linux the loader runs calamine on
+the same files at the same time, inside a memory sandbox (RLIMIT_AS, `sandbox_bytes`): a file
+past the limits can make calamine allocate without bound, and the sandbox stops it there. The
+loaded sheets come back as Arrow IPC streams in an in-memory file (memfd), mapped here without
+a copy, and are used only once the judge has passed the file; a refusal kills the loader, and
+this process judges and reports the file itself. Elsewhere only the judge is forked, and a
+background thread here gives calamine a file once it has passed. Without fork (Windows, other
+threads already running, DQ_NO_FORK=1) the file is judged here and now, then loaded in the
 background. `WorkbookGrids` takes what was loaded (`reader`, `take_sheet`) instead of reading
 again, exactly as it would have read it.
 
