@@ -135,9 +135,6 @@ def merged_ranges(container: etree._Element) -> list[tuple[int, int, int, int]]:
 def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int], legacy_rel_id: str | None) -> bytes:
     """The worksheet with every marked cell given `fill_style(base style, rgb)`, missing rows and cells
     created in order, and (when given) a <legacyDrawing r:id=...> in its schema position."""
-    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
-    for mark in marks:
-        wanted[mark.row][mark.col] = mark.severity
     styled: dict[tuple[int, str], int] = {}
 
     def style(base: int, rgb: str) -> int:  # one call of fill_style per distinct (style, fill)
@@ -145,6 +142,13 @@ def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int]
         if found is None:
             found = styled[(base, rgb)] = fill_style(base, rgb)
         return found
+
+    done = restyle_spliced(xml, marks, style, legacy_rel_id)
+    if done is not None:
+        return done
+    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
+    for mark in marks:
+        wanted[mark.row][mark.col] = mark.severity
 
     def edit(row: etree._Element, number: int) -> None:
         _restyle_row(row, number, wanted[number], style)
@@ -213,6 +217,88 @@ def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severi
         pos = b
     out.append(row[pos:])
     return b"".join(out)
+
+
+def restyle_spliced(xml: bytes, marks: list[Mark], style: Callable[[int, str], int], legacy_rel_id: str | None) -> bytes | None:
+    """`restyle` in one pass over the bytes of the part: every marked cell's start tag is found by
+    its reference inside its row (rows located by one scan, sheet_splice) and only the s="..."
+    attribute changes; every other byte is copied. None when the part or a mark needs the
+    row-by-row path (a missing row or cell, a reference written unusually, comments/CDATA ...)."""
+    try:
+        sheet = Sheet(xml)
+        numbers, starts, ends = sheet.rows()
+    except SpliceUnsupported:
+        return None
+    index = dict(zip(numbers, range(len(numbers)), strict=True))
+    p = sheet.p
+    find, known = xml.find, {}
+    cut = len(p) + 2  # after "<c" (with the prefix)
+    cells = []
+    for mark in marks:  # one find and one small edit per marked cell
+        i = index.get(mark.row)
+        if i is None:
+            return None
+        needle = b'<%sc r="%s%d"' % (p, _letters(mark.col), mark.row)
+        at = find(needle, starts[i], ends[i])
+        end = find(b">", at, ends[i]) + 1 if at >= 0 else 0
+        if not end:
+            return None
+        # The rest of the start tag (attributes after r="...") takes few distinct forms: edited once each.
+        rest = xml[at + len(needle): end]
+        severity = mark.severity
+        new_rest = known.get((rest, severity))
+        if new_rest is None:
+            new_rest = known[(rest, severity)] = _restyled_rest(rest, severity, style)
+            if new_rest is False:
+                return None
+        if new_rest is True:  # no s="..." of its own: the cell shows the row's format, and gets a fill on that
+            new = b'<%sc s="%d"' % (p, style(_row_style(xml, starts[i]), FILLS[severity])) + needle[cut:] + rest
+        else:
+            new = needle + new_rest
+        cells.append((at, end, new))
+    cells.sort()
+    out: list[bytes] = []
+    pos = 0
+    for a, b, new in cells:
+        if a < pos:  # two marks on one cell (never made by marks_for): leave it to the row editor
+            return None
+        out += (xml[pos:a], new)
+        pos = b
+    if legacy_rel_id is not None:
+        try:
+            tail = sheet.tail()
+            legacy_drawing(legacy_rel_id)(tail.root)
+            rendered = sheet.render(tail)
+        except SpliceUnsupported:
+            return None
+        out += (xml[pos: sheet.tail_start], rendered)
+        pos = sheet.tail_end
+    out.append(xml[pos:])
+    return b"".join(out)
+
+
+def _restyled_rest(rest: bytes, severity: Severity, style: Callable[[int, str], int]) -> bytes | bool:
+    """A cell start tag's attributes after its reference with the style replaced; True when the cell
+    has no s="..." (the row's format applies), False when the tag cannot be edited as bytes (a quote
+    inside a value could hide the '>' taken for the tag's end)."""
+    if b"'" in rest or rest.count(b'"') % 2:
+        return False
+    m = _S_ATTR.search(rest)
+    if m is None:
+        return True
+    return rest[: m.start(1)] + b"%d" % style(int(m.group(1)), FILLS[severity]) + rest[m.end(1):]
+
+
+def _row_style(xml: bytes, start: int) -> int:
+    """The format of the row starting at `start` that its cells without s="..." show (row_style)."""
+    if b"ustomFormat" not in xml[start: xml.find(b"<", start + 1)]:  # the row's start tag (no '<' inside a tag)
+        return 0
+    head = _START_TAG.match(xml, start)
+    tag = head.group(0) if head is not None else b""
+    if _CUSTOM.search(tag):
+        m = _S_ATTR.search(tag)
+        return int(m.group(1)) if m else 0
+    return 0
 
 
 def _insert_row(data: etree._Element, row: etree._Element, number: int, q: QName) -> None:

@@ -127,3 +127,25 @@ def test_issue_sheet_cells_in_bulk_equal_one_cell_at_a_time() -> None:
     for style in ("", ' s="7"'):
         assert _cell_pieces(values, style) == [_cell(v, style).encode() for v in values]
     assert _cell_pieces([], "") == []
+
+
+def test_restyling_every_mark_in_one_pass_equals_the_parsing_editor(tmp_path: Path) -> None:
+    xml = _sheet(tmp_path / "a.xlsx")
+    # Row 9 shows its own format (customFormat) on cells without a style; row 11 quotes with apostrophes.
+    xml = xml.replace(b'<row r="9"', b'<row customFormat="1" s="1" r="9"', 1)
+    xml = xml.replace(b'<c r="B11" t="n">', b"<c r='B11' t='n'>", 1)
+    error = Issue("FMT001", Severity.ERROR, "product", "a.xlsx")
+    warning = Issue("FMT002", Severity.WARNING, "product", "a.xlsx")
+    marks = [Mark("s", r, c, (i,)) for r, c in ((2, 0), (5, 1), (5, 3), (9, 0), (9, 3), (12, 1), (29, 0))
+             for i in (error if c else warning,)]
+    style = lambda base, rgb: 100 + base + (50 if rgb == "FFFF9999" else 0)  # noqa: E731
+    spliced = sheet_tree.restyle_spliced(xml, marks, style, "rIdX")
+    assert spliced is not None
+    parsed = restyle(xml.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1), marks, style, "rIdX")
+    assert _styles(spliced) == _styles(parsed)
+    assert _styles(spliced)["A9"] == "101" and _styles(spliced)["B5"] != "150" and _styles(spliced)["A3"] is None
+    untouched = [m for m in marks if m.row != 5]
+    assert spliced.count(b"<c ") == xml.count(b"<c ") and b'r:id="rIdX"' in spliced
+    assert sheet_tree.restyle_spliced(xml, [*untouched, Mark("s", 7, 2, (error,))], style, None) is None  # C7 is missing
+    assert sheet_tree.restyle_spliced(xml, [Mark("s", 11, 1, (error,))], style, None) is None  # apostrophes: parsed
+    assert _styles(restyle(xml, [Mark("s", 11, 1, (error,))], style, None))["B11"] == "150"
