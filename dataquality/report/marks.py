@@ -11,7 +11,7 @@ from functools import cache
 from typing import NamedTuple
 
 from dataquality.i18n import text
-from dataquality.issue import Issue, Severity, texts_of
+from dataquality.issue import Issue, Severity, fingerprints, texts_of
 from dataquality.issue import (
     column_letter as letters,  # one implementation, re-exported for the annotators
 )
@@ -19,7 +19,6 @@ from dataquality.report.common import (
     department_label,
     entity_label,
     field_label,
-    issue_number,
     where,
 )
 
@@ -135,24 +134,50 @@ def issue_columns(issues: list[Issue], lang: str, cache: Said | None = None) -> 
     severities = {s: _label(f"severity.{s.value}", lang) for s in Severity}
     entities = {e: entity_label(e, lang) for e in {i.entity for i in issues}}
     departments = {d: department_label(d, lang) for d in {i.department for i in issues}}
-    texts = [_texts(issue, lang, cache) for issue in issues]
+    if cache is None:
+        cache = said(issues, lang)
+    found = list(map(cache.get, map(id, issues)))  # every text formatted once (said), looked up here
+    texts = [t if t is not None else issue.texts(lang) for t, issue in zip(found, issues, strict=True)]
     hints: list[object] = [
         f"{hint} → {issue.fixed_value}".strip() if issue.fixable and issue.fixed_value not in (None, "") else hint
         for issue, (_, hint) in zip(issues, texts, strict=True)]
+    fps = fingerprints(issues)
+    numbers = [fp if not issue.tracking or (n := issue.tracking.get("issue_number")) in (None, "") else str(n)
+               for issue, fp in zip(issues, fps, strict=True)]
     columns: list[list[object]] = [
-        [issue_number(issue) for issue in issues],
+        numbers,
         [severities[issue.severity] for issue in issues],
         [issue.rule for issue in issues],
         [entities[issue.entity] for issue in issues],
         [departments[issue.department] for issue in issues],
-        [where(issue) or issue.file for issue in issues],
+        _places(issues),
         [issue.key for issue in issues],
-        [field_label(issue, lang) for issue in issues],
+        _field_labels(issues, lang),
         [issue.value for issue in issues],
         [message for message, _ in texts],
         hints,
     ]
     return header, columns
+
+
+def _places(issues: list[Issue]) -> list[str]:
+    """`where(issue) or issue.file` of every issue (the cell, else sheet and row, else sheet, else file)."""
+    return [(f"{i.sheet}!{i.column}{i.row}" if i.sheet else f"{i.column}{i.row}") if i.row is not None and i.column is not None
+            else where(i) or i.file for i in issues]
+
+
+def _field_labels(issues: list[Issue], lang: str) -> list[str]:
+    """`field_label(issue, lang)` of every issue, worked out once per distinct parameters and field
+    (the issues of one rule on one column share their parameters; the issues stay alive meanwhile)."""
+    labels: dict[tuple[int, str | None], str] = {}
+    out = []
+    for issue in issues:
+        key = (id(issue.params), issue.field)
+        label = labels.get(key)
+        if label is None:
+            label = labels[key] = field_label(issue, lang)
+        out.append(label)
+    return out
 
 
 def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:

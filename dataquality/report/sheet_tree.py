@@ -232,6 +232,7 @@ def restyle_spliced(xml: bytes, marks: list[Mark], style: Callable[[int, str], i
     index = dict(zip(numbers, range(len(numbers)), strict=True))
     p = sheet.p
     find, known = xml.find, {}
+    row_formats = b"ustomFormat" in xml  # rows with a format of their own are rare: else the row's format is 0
     cut = len(p) + 2  # after "<c" (with the prefix)
     cells = []
     for mark in marks:  # one find and one small edit per marked cell
@@ -240,7 +241,13 @@ def restyle_spliced(xml: bytes, marks: list[Mark], style: Callable[[int, str], i
             return None
         needle = b'<%sc r="%s%d"' % (p, _letters(mark.col), mark.row)
         at = find(needle, starts[i], ends[i])
-        end = find(b">", at, ends[i]) + 1 if at >= 0 else 0
+        if at < 0:  # an empty cell the part leaves out: a new one, in column order
+            added = _new_cell(xml, p, starts[i], ends[i], mark, style)
+            if added is None:
+                return None
+            cells += added
+            continue
+        end = find(b">", at, ends[i]) + 1
         if not end:
             return None
         # The rest of the start tag (attributes after r="...") takes few distinct forms: edited once each.
@@ -252,18 +259,24 @@ def restyle_spliced(xml: bytes, marks: list[Mark], style: Callable[[int, str], i
             if new_rest is False:
                 return None
         if new_rest is True:  # no s="..." of its own: the cell shows the row's format, and gets a fill on that
-            new = b'<%sc s="%d"' % (p, style(_row_style(xml, starts[i]), FILLS[severity])) + needle[cut:] + rest
+            base = _row_style(xml, starts[i]) if row_formats else 0
+            new = b'<%sc s="%d"' % (p, style(base, FILLS[severity])) + needle[cut:] + rest
         else:
             new = needle + new_rest
-        cells.append((at, end, new))
+        cells.append((at, end, -1, new))
     cells.sort()
-    out: list[bytes] = []
+    out: list[bytes | memoryview] = []
     pos = 0
-    for a, b, new in cells:
-        if a < pos:  # two marks on one cell (never made by marks_for): leave it to the row editor
-            return None
-        out += (xml[pos:a], new)
+    view = memoryview(xml)  # the unchanged stretches are joined without copying each one first
+    last = None
+    for a, b, _, new in cells:
+        if a < pos:
+            if (a, b, new) == last:
+                continue  # a row start tag already edited for another new cell of the row
+            return None  # two edits of one tag (never made by marks_for): leave it to the row editor
+        out += (view[pos:a], new)
         pos = b
+        last = (a, b, new)
     if legacy_rel_id is not None:
         try:
             tail = sheet.tail()
@@ -275,6 +288,37 @@ def restyle_spliced(xml: bytes, marks: list[Mark], style: Callable[[int, str], i
         pos = sheet.tail_end
     out.append(xml[pos:])
     return b"".join(out)
+
+
+_SPANS = re.compile(rb'\sspans="[^"]*"')
+
+
+def _new_cell(xml: bytes, p: bytes, start: int, end: int, mark: Mark, style: Callable[[int, str], int]) -> list | None:
+    """The edits that add an empty marked cell to the row at xml[start:end] before the first cell of
+    a later column (as the tree editor does, the row's spans hint goes: it would no longer cover
+    the cell); None when the row is written in a way this does not handle (a cell without its
+    reference first, an empty <row/>)."""
+    head_end = xml.find(b">", start, end) + 1
+    head = xml[start:head_end]
+    if not head_end or head.endswith(b"/>") or b"'" in head or head.count(b'"') % 2:
+        return None
+    cell_start = b"<" + p + b"c"
+    refs = re.compile(re.escape(cell_start) + rb' r="([A-Z]+)\d+"').finditer(xml, head_end, end)
+    found = [(m.start(), col_index(m.group(1).decode())) for m in refs]
+    if len(found) != len(re.findall(re.escape(cell_start) + rb"[\s/>]", xml[head_end:end])):
+        return None
+    if any(col == mark.col for _, col in found):
+        return None  # the cell is there, written unusually
+    at = next((pos for pos, col in found if col > mark.col), None)
+    if at is None:
+        at = xml.rfind(b"</" + p + b"row>", head_end, end)
+        if at < 0:
+            return None
+    cell = b'<%sc r="%s%d" s="%d"/>' % (p, _letters(mark.col), mark.row, style(_row_style(xml, start), FILLS[mark.severity]))
+    edits = [(at, at, mark.col, cell)]
+    if _SPANS.search(head):
+        edits.append((start, head_end, -1, _SPANS.sub(b"", head)))
+    return edits
 
 
 def _restyled_rest(rest: bytes, severity: Severity, style: Callable[[int, str], int]) -> bytes | bool:
