@@ -12,6 +12,7 @@ from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, texts_of
 from dataquality.issue import column_letter as letters
 from dataquality.report import ReportOptions
+from dataquality.report.columns import field_labels, issue_numbers, places
 from dataquality.report.common import (
     department_label,
     entity_label,
@@ -97,7 +98,7 @@ def _write_index(folder: Path, groups: dict[str, list[Issue]], names: dict[str, 
 
 
 def _columns(issues: list[Issue]) -> list[str]:
-    track = [c for c in tracking_columns(issues) if c != "issue_number"]
+    track = [c for c in tracking_columns([i for i in issues if i.tracking]) if c != "issue_number"]
     return ["issue_number", "severity", "entity", "key", "field", "file", "cell", "value", "message", "suggestion", *track, *FILL_IN]
 
 
@@ -225,7 +226,7 @@ def _cells_one_by_one(sheet: _Sheet, issues: list[Issue], columns: list[str], la
 
 def _column_values(issues: list[Issue], col: str, lang: str, texts: list[tuple[str, str]]) -> list[object]:
     if col == "issue_number":
-        return [issue_number(i) for i in issues]
+        return issue_numbers(issues)
     if col == "severity":
         names = {s: text(f"severity.{s.value}", lang) for s in Severity}
         return [names[i.severity] for i in issues]
@@ -235,9 +236,9 @@ def _column_values(issues: list[Issue], col: str, lang: str, texts: list[tuple[s
     if col in ("key", "file", "value"):
         return [getattr(i, col) for i in issues]
     if col == "field":
-        return [field_label(i, lang) for i in issues]
+        return field_labels(issues, lang)
     if col == "cell":
-        return [where(i) for i in issues]
+        return places(issues)
     if col == "message":
         return [t[0] for t in texts]
     if col == "suggestion":

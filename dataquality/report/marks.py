@@ -11,15 +11,14 @@ from functools import cache
 from typing import NamedTuple
 
 from dataquality.i18n import text
-from dataquality.issue import Issue, Severity, fingerprints, texts_of
+from dataquality.issue import Issue, Severity, texts_of
 from dataquality.issue import (
     column_letter as letters,  # one implementation, re-exported for the annotators
 )
+from dataquality.report.columns import field_labels, issue_numbers, places
 from dataquality.report.common import (
     department_label,
     entity_label,
-    field_label,
-    where,
 )
 
 FILLS = {Severity.ERROR: "FFFF9999", Severity.WARNING: "FFFFC000", Severity.INFO: "FFBDD7EE"}
@@ -141,43 +140,20 @@ def issue_columns(issues: list[Issue], lang: str, cache: Said | None = None) -> 
     hints: list[object] = [
         f"{hint} → {issue.fixed_value}".strip() if issue.fixable and issue.fixed_value not in (None, "") else hint
         for issue, (_, hint) in zip(issues, texts, strict=True)]
-    fps = fingerprints(issues)
-    numbers = [fp if not issue.tracking or (n := issue.tracking.get("issue_number")) in (None, "") else str(n)
-               for issue, fp in zip(issues, fps, strict=True)]
     columns: list[list[object]] = [
-        numbers,
+        issue_numbers(issues),
         [severities[issue.severity] for issue in issues],
         [issue.rule for issue in issues],
         [entities[issue.entity] for issue in issues],
         [departments[issue.department] for issue in issues],
-        _places(issues),
+        [place or issue.file for place, issue in zip(places(issues), issues, strict=True)],
         [issue.key for issue in issues],
-        _field_labels(issues, lang),
+        field_labels(issues, lang),
         [issue.value for issue in issues],
         [message for message, _ in texts],
         hints,
     ]
     return header, columns
-
-
-def _places(issues: list[Issue]) -> list[str]:
-    """`where(issue) or issue.file` of every issue (the cell, else sheet and row, else sheet, else file)."""
-    return [(f"{i.sheet}!{i.column}{i.row}" if i.sheet else f"{i.column}{i.row}") if i.row is not None and i.column is not None
-            else where(i) or i.file for i in issues]
-
-
-def _field_labels(issues: list[Issue], lang: str) -> list[str]:
-    """`field_label(issue, lang)` of every issue, worked out once per distinct parameters and field
-    (the issues of one rule on one column share their parameters; the issues stay alive meanwhile)."""
-    labels: dict[tuple[int, str | None], str] = {}
-    out = []
-    for issue in issues:
-        key = (id(issue.params), issue.field)
-        label = labels.get(key)
-        if label is None:
-            label = labels[key] = field_label(issue, lang)
-        out.append(label)
-    return out
 
 
 def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
