@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -172,8 +173,9 @@ def _write_workbook(path: Path, dept: str, issues: list[Issue], lang: str, when:
     """
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                         "strings_to_numbers": False, "strings_to_urls": False})
+    # in_memory: the parts are assembled in memory, not in temporary files (made and removed per part)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                         "strings_to_urls": False, "in_memory": True})
     spliced: dict[str, int] | None = None
     columns = _columns(issues)
     try:
@@ -255,10 +257,16 @@ def _cells_xml(name: str, first: int, values: list[object], style: int | None) -
     only where they carry a format."""
     s = f' s="{style}"' if style is not None else ""
     blank = [f'<c r="{name}{n}"{s}/>' if s else "" for n in range(first, first + len(values))]
-    if all(v is None or type(v) is str for v in values):
+    if set(map(type, values)) <= {str, type(None)}:
         escaped = xml_escaped_cells(["" if v is None else v for v in values])  # type: ignore[misc]
-        return [f'<c r="{name}{n}"{s} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v else b
-                for n, v, b in zip(range(first, first + len(values)), escaped, blank, strict=True)]
+        # Each cell joined from its pieces in C (map over zip), the empty ones put back afterwards.
+        head, mid, tail = f'<c r="{name}', f'"{s} t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+        cells = list(map("".join, zip(repeat(head), map(str, range(first, first + len(values))), repeat(mid), escaped,
+                                      repeat(tail), strict=False)))
+        if "" in escaped:
+            for i in [i for i, v in enumerate(escaped) if not v]:
+                cells[i] = blank[i]
+        return cells
     out = []
     for n, v, b in zip(range(first, first + len(values)), values, blank, strict=True):
         if v is None or v == "":
