@@ -78,6 +78,34 @@ def test_a_sheet_with_notes_of_its_own_keeps_them(tmp_path: Path, config, write_
     assert ws["A2"].fill.fgColor.rgb == RED
     assert "FMT001" in ws["A2"].comment.text and "checked by Li" in ws["A2"].comment.text
     assert ws["B2"].font.i
+    # The XML editor gave up half-way (the sheet has notes): its half-written copy is gone.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["c.annotated.xlsx"]
+
+
+def test_the_part_writer_copies_unchanged_parts_and_stops_cleanly_on_an_error(tmp_path: Path) -> None:
+    import zipfile
+
+    import pytest
+
+    from dataquality.report.annotate_xml import BIG_PART, PartWriter
+
+    source = tmp_path / "in.xlsx"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("keep.xml", b"<a/>")
+        zf.writestr("big.xml", b"<b>" + b"x" * BIG_PART + b"</b>")
+        zf.writestr("old.xml", b"<old/>")
+    target = tmp_path / "out.xlsx"
+    with PartWriter(source, target, {"old.xml"}) as out:
+        out.put("old.xml", b"<new/>")
+        out.put("added.xml", b"<added/>")
+    with zipfile.ZipFile(target) as zf, zipfile.ZipFile(source) as original:
+        assert zf.namelist() == ["keep.xml", "big.xml", "old.xml", "added.xml"]
+        assert zf.read("big.xml") == original.read("big.xml") and zf.read("old.xml") == b"<new/>"
+    with pytest.raises(ValueError, match="half-way"), PartWriter(source, tmp_path / "broken.xlsx", set()) as out:
+        out.put("a.xml", b"<a/>")
+        raise ValueError("half-way")
+    with pytest.raises(FileNotFoundError), PartWriter(tmp_path / "gone.xlsx", tmp_path / "bad.xlsx", set()) as out:
+        out.put("a.xml", b"<a/>")  # the worker's error comes out where the writer is closed
 
 
 def test_csv_input_becomes_an_annotated_workbook(tmp_path: Path, config) -> None:
