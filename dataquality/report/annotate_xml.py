@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape, quoteattr
 
@@ -244,8 +244,8 @@ class XlsxEditor:
     def __init__(self, source: Path) -> None:
         self.source = source
 
-    def annotate(self, marks: list[Mark], issues: list[Issue], lang: str) -> Callable[[Path], None]:
-        """Prepare the changed parts; returns a function that writes the annotated copy to a path."""
+    def annotate(self, marks: list[Mark], issues: list[Issue], lang: str, target: Path) -> None:
+        """Write the annotated copy to `target` (a temporary name: on Unsupported it is half-written)."""
         cache = said(issues, lang)
         with zipfile.ZipFile(self.source) as zin:
             names = zin.namelist()
@@ -261,47 +261,48 @@ class XlsxEditor:
                 raise Unsupported("no styles part")
             styles = Styles(read(styles_name))
             sheets = self._sheets(workbook, wb_rels, names)
-            changed: dict[str, bytes] = {}
             by_sheet: dict[str, list[Mark]] = defaultdict(list)
             for mark in marks:
                 by_sheet[mark.sheet].append(mark)
-            block = 1  # VML shape-id blocks (1,024 ids each) stay unique across the workbook
-            for n, (sheet_name, part) in enumerate(sheets.items(), start=1):
-                sheet_marks = by_sheet.pop(sheet_name, [])
-                if not sheet_marks:
-                    continue
-                rels = read(part.rels) if part.rels in names else None
-                if rels and any(r.get("Type") == _REL_COMMENTS for r in _relationships(rels)):
-                    raise Unsupported("sheet already has comments")  # merging notes safely is openpyxl's job
-                comments_name, vml_name = f"xl/comments_dq{n}.xml", f"xl/drawings/vmlDrawing_dq{n}.vml"
-                vml_id = _free_id(rels, "rIdDqVml")
-                try:  # the sheet itself is edited as an XML tree, never as text
-                    changed[part.name] = restyle(zin.read(part.name), sheet_marks, styles.with_fill, vml_id)
-                except SheetXmlError as exc:  # e.g. a legacy drawing already there (form controls): only one is allowed
-                    raise Unsupported(str(exc)) from None
-                rels = _add_relationship(rels, vml_id, _REL_VML, "/" + vml_name)
-                rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
-                changed[part.rels] = rels.encode("utf-8")
-                notes = comment_texts(sheet_marks, lang, cache)
-                changed[comments_name] = comments_xml([m.ref for m in sheet_marks], notes, text("xlsx.comment_author", lang)).encode("utf-8")
-                changed[vml_name], block = vml_part([(m.row, m.col) for m in sheet_marks], notes, block)
-                ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
-            if by_sheet:
-                raise Unsupported(f"issues on sheets not in the workbook: {sorted(by_sheet)}")
-            ctypes = _add_default(ctypes, "vml", _CT_VML)
+            if set(by_sheet) - set(sheets):
+                raise Unsupported(f"issues on sheets not in the workbook: {sorted(set(by_sheet) - set(sheets))}")
+            marked = [(n, name, part) for n, (name, part) in enumerate(sheets.items(), start=1) if name in by_sheet]
             issues_part = "xl/worksheets/dq_issues.xml"
-            rel_id = _free_id(wb_rels, "rIdDqIssues")
-            changed[issues_part] = _issues_sheet(issues, lang, styles, cache)
-            changed[wb_rels_name] = _add_relationship(wb_rels, rel_id, _REL_WORKSHEET, "/" + issues_part).encode("utf-8")
-            changed["xl/workbook.xml"] = _add_sheet(workbook, text("xlsx.issues_sheet", lang), rel_id, list(sheets)).encode("utf-8")
-            changed["[Content_Types].xml"] = _add_override(ctypes, "/" + issues_part, _CT_WORKSHEET).encode("utf-8")
-            changed[styles_name] = styles.render().encode("utf-8")
-        source = self.source
-
-        def save(tmp: Path) -> None:
-            copy_parts(source, tmp, changed)
-
-        return save
+            replaced = {wb_rels_name, "xl/workbook.xml", "[Content_Types].xml", styles_name, issues_part}
+            for n, _, part in marked:
+                replaced |= {part.name, part.rels, f"xl/comments_dq{n}.xml", f"xl/drawings/vmlDrawing_dq{n}.vml"}
+            with PartWriter(self.source, target, replaced) as out:
+                # The largest parts first, the comments (which deflate fastest) last: each part is
+                # compressed by the writer while the next one is made.
+                rels_of: dict[str, str | None] = {}
+                for _, sheet_name, part in marked:
+                    rels = rels_of[part.name] = read(part.rels) if part.rels in names else None
+                    if rels and any(r.get("Type") == _REL_COMMENTS for r in _relationships(rels)):
+                        raise Unsupported("sheet already has comments")  # merging notes safely is openpyxl's job
+                    try:  # the sheet itself is edited as an XML tree, never as text
+                        out.put(part.name, restyle(zin.read(part.name), by_sheet[sheet_name], styles.with_fill, _free_id(rels, "rIdDqVml")))
+                    except SheetXmlError as exc:  # e.g. a legacy drawing already there (form controls): only one is allowed
+                        raise Unsupported(str(exc)) from None
+                rel_id = _free_id(wb_rels, "rIdDqIssues")
+                out.put(issues_part, _issues_sheet(issues, lang, styles, cache))
+                block = 1  # VML shape-id blocks (1,024 ids each) stay unique across the workbook
+                for n, sheet_name, part in marked:
+                    sheet_marks = by_sheet[sheet_name]
+                    rels = rels_of[part.name]
+                    comments_name, vml_name = f"xl/comments_dq{n}.xml", f"xl/drawings/vmlDrawing_dq{n}.vml"
+                    notes = comment_texts(sheet_marks, lang, cache)
+                    vml, block = vml_part([(m.row, m.col) for m in sheet_marks], notes, block)
+                    out.put(vml_name, vml)
+                    out.put(comments_name, comments_xml([m.ref for m in sheet_marks], notes, text("xlsx.comment_author", lang)).encode("utf-8"))
+                    rels = _add_relationship(rels, _free_id(rels, "rIdDqVml"), _REL_VML, "/" + vml_name)
+                    rels = _add_relationship(rels, _free_id(rels, "rIdDqComments"), _REL_COMMENTS, "/" + comments_name)
+                    out.put(part.rels, rels.encode("utf-8"))
+                    ctypes = _add_override(ctypes, "/" + comments_name, _CT_COMMENTS)
+                ctypes = _add_default(ctypes, "vml", _CT_VML)
+                out.put(wb_rels_name, _add_relationship(wb_rels, rel_id, _REL_WORKSHEET, "/" + issues_part).encode("utf-8"))
+                out.put("xl/workbook.xml", _add_sheet(workbook, text("xlsx.issues_sheet", lang), rel_id, list(sheets)).encode("utf-8"))
+                out.put("[Content_Types].xml", _add_override(ctypes, "/" + issues_part, _CT_WORKSHEET).encode("utf-8"))
+                out.put(styles_name, styles.render().encode("utf-8"))
 
     @staticmethod
     def _sheets(workbook: str, wb_rels: str, names: list[str]) -> dict[str, _Part]:
@@ -332,6 +333,50 @@ def copy_parts(source: Path, target: Path, changed: dict[str, bytes], dropped: s
             zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
         for name, data in changed.items():
             zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(data) > BIG_PART else 6)
+
+
+class PartWriter:
+    """A zip written while its new parts are still being made: one worker thread copies `source`'s
+    parts that are not `replaced` (content unchanged), then deflates and writes each part handed to
+    `put`, in order. zlib and file writes run without the interpreter lock, so compressing one part
+    overlaps building the next. Used as a context manager: leaving it waits for every part (a
+    worker's error is raised here); leaving it with an error stops the worker and closes the file,
+    which the caller then discards (it writes to a temporary name)."""
+
+    def __init__(self, source: Path, target: Path, replaced: set[str]) -> None:
+        self._zout = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-zip")
+        self._jobs: list[Future[None]] = [self._pool.submit(self._copy, source, replaced)]
+
+    def _copy(self, source: Path, replaced: set[str]) -> None:
+        with zipfile.ZipFile(source) as zin:
+            for info in zin.infolist():
+                if info.filename not in replaced:
+                    data = zin.read(info.filename)
+                    self._zout.writestr(info, data, compress_type=info.compress_type, compresslevel=_level(data))
+
+    def put(self, name: str, data: bytes) -> None:
+        self._jobs.append(self._pool.submit(self._zout.writestr, name, data, compress_type=zipfile.ZIP_DEFLATED,
+                                            compresslevel=_level(data)))
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            if error is not None:
+                for job in self._jobs:
+                    job.cancel()
+            self._pool.shutdown(wait=True)
+            if error is None:
+                for job in self._jobs:
+                    job.result()
+        finally:
+            self._zout.close()
+
+
+def _level(data: bytes) -> int:
+    return 1 if len(data) > BIG_PART else 6
 
 
 def _unescape(value: str) -> str:
@@ -500,7 +545,7 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
     }
     columns = []
     for c, raw in enumerate(values_of):
-        values = ["" if v is None else v if isinstance(v, str) else str(v) for v in raw]
+        values = raw if set(map(type, raw)) <= {str} else ["" if v is None else v if isinstance(v, str) else str(v) for v in raw]
         keys: list = list(zip(values, styles_of[c], strict=True)) if c in styles_of else values
         distinct = list(dict.fromkeys(keys))
         if c in styles_of:
@@ -513,7 +558,7 @@ def _issues_sheet(issues: list[Issue], lang: str, styles: Styles, cache: Said) -
         else:
             pieces = dict(zip(distinct, _cell_pieces(xml_escaped_cells(distinct), ""), strict=True))
         columns.append(list(map(pieces.__getitem__, keys)))
-    body = b"".join(map(b"".join, zip([b'<row r="%d">' % n for n in numbers], *columns, repeat(b"</row>"))))
+    body = b"".join(chain.from_iterable(zip([b'<row r="%d">' % n for n in numbers], *columns, repeat(b"</row>"))))  # one copy
     columns.clear()
     where_of = values_of[cell_col]
     targets = [(n, issue, at) for n, issue, link, at in zip(numbers, issues, linked, where_of, strict=True) if link]

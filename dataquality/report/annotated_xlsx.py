@@ -114,13 +114,11 @@ def annotate(source: Path, target: Path, issues: list[Issue], lang: str, key_col
         from dataquality.report.annotate_xml import Unsupported, XlsxEditor
 
         try:
-            data = XlsxEditor(source).annotate(marks, issues, lang)
-        except Unsupported:
-            data = None
-        if data is not None:
             with atomic_path(target) as tmp:
-                data(tmp)
+                XlsxEditor(source).annotate(marks, issues, lang, tmp)
             return target
+        except Unsupported:
+            pass  # the half-written copy is gone (atomic_path): openpyxl writes it instead
     from dataquality.report.annotate_openpyxl import annotate_with_openpyxl
 
     with atomic_path(target) as tmp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, texts_of
 from dataquality.issue import column_letter as letters
 from dataquality.report import ReportOptions
+from dataquality.report.columns import field_labels, issue_numbers, places
 from dataquality.report.common import (
     department_label,
     entity_label,
@@ -97,7 +99,7 @@ def _write_index(folder: Path, groups: dict[str, list[Issue]], names: dict[str, 
 
 
 def _columns(issues: list[Issue]) -> list[str]:
-    track = [c for c in tracking_columns(issues) if c != "issue_number"]
+    track = [c for c in tracking_columns([i for i in issues if i.tracking]) if c != "issue_number"]
     return ["issue_number", "severity", "entity", "key", "field", "file", "cell", "value", "message", "suggestion", *track, *FILL_IN]
 
 
@@ -171,8 +173,9 @@ def _write_workbook(path: Path, dept: str, issues: list[Issue], lang: str, when:
     """
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                         "strings_to_numbers": False, "strings_to_urls": False})
+    # in_memory: the parts are assembled in memory, not in temporary files (made and removed per part)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                         "strings_to_urls": False, "in_memory": True})
     spliced: dict[str, int] | None = None
     columns = _columns(issues)
     try:
@@ -225,7 +228,7 @@ def _cells_one_by_one(sheet: _Sheet, issues: list[Issue], columns: list[str], la
 
 def _column_values(issues: list[Issue], col: str, lang: str, texts: list[tuple[str, str]]) -> list[object]:
     if col == "issue_number":
-        return [issue_number(i) for i in issues]
+        return issue_numbers(issues)
     if col == "severity":
         names = {s: text(f"severity.{s.value}", lang) for s in Severity}
         return [names[i.severity] for i in issues]
@@ -235,9 +238,9 @@ def _column_values(issues: list[Issue], col: str, lang: str, texts: list[tuple[s
     if col in ("key", "file", "value"):
         return [getattr(i, col) for i in issues]
     if col == "field":
-        return [field_label(i, lang) for i in issues]
+        return field_labels(issues, lang)
     if col == "cell":
-        return [where(i) for i in issues]
+        return places(issues)
     if col == "message":
         return [t[0] for t in texts]
     if col == "suggestion":
@@ -254,10 +257,16 @@ def _cells_xml(name: str, first: int, values: list[object], style: int | None) -
     only where they carry a format."""
     s = f' s="{style}"' if style is not None else ""
     blank = [f'<c r="{name}{n}"{s}/>' if s else "" for n in range(first, first + len(values))]
-    if all(v is None or type(v) is str for v in values):
+    if set(map(type, values)) <= {str, type(None)}:
         escaped = xml_escaped_cells(["" if v is None else v for v in values])  # type: ignore[misc]
-        return [f'<c r="{name}{n}"{s} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>' if v else b
-                for n, v, b in zip(range(first, first + len(values)), escaped, blank, strict=True)]
+        # Each cell joined from its pieces in C (map over zip), the empty ones put back afterwards.
+        head, mid, tail = f'<c r="{name}', f'"{s} t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+        cells = list(map("".join, zip(repeat(head), map(str, range(first, first + len(values))), repeat(mid), escaped,
+                                      repeat(tail), strict=False)))
+        if "" in escaped:
+            for i in [i for i, v in enumerate(escaped) if not v]:
+                cells[i] = blank[i]
+        return cells
     out = []
     for n, v, b in zip(range(first, first + len(values)), values, blank, strict=True):
         if v is None or v == "":

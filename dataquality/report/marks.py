@@ -15,12 +15,10 @@ from dataquality.issue import Issue, Severity, texts_of
 from dataquality.issue import (
     column_letter as letters,  # one implementation, re-exported for the annotators
 )
+from dataquality.report.columns import field_labels, issue_numbers, places
 from dataquality.report.common import (
     department_label,
     entity_label,
-    field_label,
-    issue_number,
-    where,
 )
 
 FILLS = {Severity.ERROR: "FFFF9999", Severity.WARNING: "FFFFC000", Severity.INFO: "FFBDD7EE"}
@@ -135,19 +133,22 @@ def issue_columns(issues: list[Issue], lang: str, cache: Said | None = None) -> 
     severities = {s: _label(f"severity.{s.value}", lang) for s in Severity}
     entities = {e: entity_label(e, lang) for e in {i.entity for i in issues}}
     departments = {d: department_label(d, lang) for d in {i.department for i in issues}}
-    texts = [_texts(issue, lang, cache) for issue in issues]
+    if cache is None:
+        cache = said(issues, lang)
+    found = list(map(cache.get, map(id, issues)))  # every text formatted once (said), looked up here
+    texts = [t if t is not None else issue.texts(lang) for t, issue in zip(found, issues, strict=True)]
     hints: list[object] = [
         f"{hint} → {issue.fixed_value}".strip() if issue.fixable and issue.fixed_value not in (None, "") else hint
         for issue, (_, hint) in zip(issues, texts, strict=True)]
     columns: list[list[object]] = [
-        [issue_number(issue) for issue in issues],
+        issue_numbers(issues),
         [severities[issue.severity] for issue in issues],
         [issue.rule for issue in issues],
         [entities[issue.entity] for issue in issues],
         [departments[issue.department] for issue in issues],
-        [where(issue) or issue.file for issue in issues],
+        [place or issue.file for place, issue in zip(places(issues), issues, strict=True)],
         [issue.key for issue in issues],
-        [field_label(issue, lang) for issue in issues],
+        field_labels(issues, lang),
         [issue.value for issue in issues],
         [message for message, _ in texts],
         hints,

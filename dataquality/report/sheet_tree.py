@@ -135,9 +135,6 @@ def merged_ranges(container: etree._Element) -> list[tuple[int, int, int, int]]:
 def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int], legacy_rel_id: str | None) -> bytes:
     """The worksheet with every marked cell given `fill_style(base style, rgb)`, missing rows and cells
     created in order, and (when given) a <legacyDrawing r:id=...> in its schema position."""
-    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
-    for mark in marks:
-        wanted[mark.row][mark.col] = mark.severity
     styled: dict[tuple[int, str], int] = {}
 
     def style(base: int, rgb: str) -> int:  # one call of fill_style per distinct (style, fill)
@@ -145,6 +142,13 @@ def restyle(xml: bytes, marks: list[Mark], fill_style: Callable[[int, str], int]
         if found is None:
             found = styled[(base, rgb)] = fill_style(base, rgb)
         return found
+
+    done = restyle_spliced(xml, marks, style, legacy_rel_id)
+    if done is not None:
+        return done
+    wanted: dict[int, dict[int, Severity]] = defaultdict(dict)
+    for mark in marks:
+        wanted[mark.row][mark.col] = mark.severity
 
     def edit(row: etree._Element, number: int) -> None:
         _restyle_row(row, number, wanted[number], style)
@@ -213,6 +217,132 @@ def restyle_bytes(prefix: bytes, row: bytes, number: int, cols: dict[int, Severi
         pos = b
     out.append(row[pos:])
     return b"".join(out)
+
+
+def restyle_spliced(xml: bytes, marks: list[Mark], style: Callable[[int, str], int], legacy_rel_id: str | None) -> bytes | None:
+    """`restyle` in one pass over the bytes of the part: every marked cell's start tag is found by
+    its reference inside its row (rows located by one scan, sheet_splice) and only the s="..."
+    attribute changes; every other byte is copied. None when the part or a mark needs the
+    row-by-row path (a missing row or cell, a reference written unusually, comments/CDATA ...)."""
+    try:
+        sheet = Sheet(xml)
+        numbers, starts, ends = sheet.rows()
+    except SpliceUnsupported:
+        return None
+    index = dict(zip(numbers, range(len(numbers)), strict=True))
+    p = sheet.p
+    find, known = xml.find, {}
+    row_formats = b"ustomFormat" in xml  # rows with a format of their own are rare: else the row's format is 0
+    cut = len(p) + 2  # after "<c" (with the prefix)
+    cells = []
+    for mark in marks:  # one find and one small edit per marked cell
+        i = index.get(mark.row)
+        if i is None:
+            return None
+        needle = b'<%sc r="%s%d"' % (p, _letters(mark.col), mark.row)
+        at = find(needle, starts[i], ends[i])
+        if at < 0:  # an empty cell the part leaves out: a new one, in column order
+            added = _new_cell(xml, p, starts[i], ends[i], mark, style)
+            if added is None:
+                return None
+            cells += added
+            continue
+        end = find(b">", at, ends[i]) + 1
+        if not end:
+            return None
+        # The rest of the start tag (attributes after r="...") takes few distinct forms: edited once each.
+        rest = xml[at + len(needle): end]
+        severity = mark.severity
+        new_rest = known.get((rest, severity))
+        if new_rest is None:
+            new_rest = known[(rest, severity)] = _restyled_rest(rest, severity, style)
+            if new_rest is False:
+                return None
+        if new_rest is True:  # no s="..." of its own: the cell shows the row's format, and gets a fill on that
+            base = _row_style(xml, starts[i]) if row_formats else 0
+            new = b'<%sc s="%d"' % (p, style(base, FILLS[severity])) + needle[cut:] + rest
+        else:
+            new = needle + new_rest
+        cells.append((at, end, -1, new))
+    cells.sort()
+    out: list[bytes | memoryview] = []
+    pos = 0
+    view = memoryview(xml)  # the unchanged stretches are joined without copying each one first
+    last = None
+    for a, b, _, new in cells:
+        if a < pos:
+            if (a, b, new) == last:
+                continue  # a row start tag already edited for another new cell of the row
+            return None  # two edits of one tag (never made by marks_for): leave it to the row editor
+        out += (view[pos:a], new)
+        pos = b
+        last = (a, b, new)
+    if legacy_rel_id is not None:
+        try:
+            tail = sheet.tail()
+            legacy_drawing(legacy_rel_id)(tail.root)
+            rendered = sheet.render(tail)
+        except SpliceUnsupported:
+            return None
+        out += (xml[pos: sheet.tail_start], rendered)
+        pos = sheet.tail_end
+    out.append(xml[pos:])
+    return b"".join(out)
+
+
+_SPANS = re.compile(rb'\sspans="[^"]*"')
+
+
+def _new_cell(xml: bytes, p: bytes, start: int, end: int, mark: Mark, style: Callable[[int, str], int]) -> list | None:
+    """The edits that add an empty marked cell to the row at xml[start:end] before the first cell of
+    a later column (as the tree editor does, the row's spans hint goes: it would no longer cover
+    the cell); None when the row is written in a way this does not handle (a cell without its
+    reference first, an empty <row/>)."""
+    head_end = xml.find(b">", start, end) + 1
+    head = xml[start:head_end]
+    if not head_end or head.endswith(b"/>") or b"'" in head or head.count(b'"') % 2:
+        return None
+    cell_start = b"<" + p + b"c"
+    refs = re.compile(re.escape(cell_start) + rb' r="([A-Z]+)\d+"').finditer(xml, head_end, end)
+    found = [(m.start(), col_index(m.group(1).decode())) for m in refs]
+    if len(found) != len(re.findall(re.escape(cell_start) + rb"[\s/>]", xml[head_end:end])):
+        return None
+    if any(col == mark.col for _, col in found):
+        return None  # the cell is there, written unusually
+    at = next((pos for pos, col in found if col > mark.col), None)
+    if at is None:
+        at = xml.rfind(b"</" + p + b"row>", head_end, end)
+        if at < 0:
+            return None
+    cell = b'<%sc r="%s%d" s="%d"/>' % (p, _letters(mark.col), mark.row, style(_row_style(xml, start), FILLS[mark.severity]))
+    edits = [(at, at, mark.col, cell)]
+    if _SPANS.search(head):
+        edits.append((start, head_end, -1, _SPANS.sub(b"", head)))
+    return edits
+
+
+def _restyled_rest(rest: bytes, severity: Severity, style: Callable[[int, str], int]) -> bytes | bool:
+    """A cell start tag's attributes after its reference with the style replaced; True when the cell
+    has no s="..." (the row's format applies), False when the tag cannot be edited as bytes (a quote
+    inside a value could hide the '>' taken for the tag's end)."""
+    if b"'" in rest or rest.count(b'"') % 2:
+        return False
+    m = _S_ATTR.search(rest)
+    if m is None:
+        return True
+    return rest[: m.start(1)] + b"%d" % style(int(m.group(1)), FILLS[severity]) + rest[m.end(1):]
+
+
+def _row_style(xml: bytes, start: int) -> int:
+    """The format of the row starting at `start` that its cells without s="..." show (row_style)."""
+    if b"ustomFormat" not in xml[start: xml.find(b"<", start + 1)]:  # the row's start tag (no '<' inside a tag)
+        return 0
+    head = _START_TAG.match(xml, start)
+    tag = head.group(0) if head is not None else b""
+    if _CUSTOM.search(tag):
+        m = _S_ATTR.search(tag)
+        return int(m.group(1)) if m else 0
+    return 0
 
 
 def _insert_row(data: etree._Element, row: etree._Element, number: int, q: QName) -> None:

@@ -78,6 +78,34 @@ def test_a_sheet_with_notes_of_its_own_keeps_them(tmp_path: Path, config, write_
     assert ws["A2"].fill.fgColor.rgb == RED
     assert "FMT001" in ws["A2"].comment.text and "checked by Li" in ws["A2"].comment.text
     assert ws["B2"].font.i
+    # The XML editor gave up half-way (the sheet has notes): its half-written copy is gone.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["c.annotated.xlsx"]
+
+
+def test_the_part_writer_copies_unchanged_parts_and_stops_cleanly_on_an_error(tmp_path: Path) -> None:
+    import zipfile
+
+    import pytest
+
+    from dataquality.report.annotate_xml import BIG_PART, PartWriter
+
+    source = tmp_path / "in.xlsx"
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("keep.xml", b"<a/>")
+        zf.writestr("big.xml", b"<b>" + b"x" * BIG_PART + b"</b>")
+        zf.writestr("old.xml", b"<old/>")
+    target = tmp_path / "out.xlsx"
+    with PartWriter(source, target, {"old.xml"}) as out:
+        out.put("old.xml", b"<new/>")
+        out.put("added.xml", b"<added/>")
+    with zipfile.ZipFile(target) as zf, zipfile.ZipFile(source) as original:
+        assert zf.namelist() == ["keep.xml", "big.xml", "old.xml", "added.xml"]
+        assert zf.read("big.xml") == original.read("big.xml") and zf.read("old.xml") == b"<new/>"
+    with pytest.raises(ValueError, match="half-way"), PartWriter(source, tmp_path / "broken.xlsx", set()) as out:
+        out.put("a.xml", b"<a/>")
+        raise ValueError("half-way")
+    with pytest.raises(FileNotFoundError), PartWriter(tmp_path / "gone.xlsx", tmp_path / "bad.xlsx", set()) as out:
+        out.put("a.xml", b"<a/>")  # the worker's error comes out where the writer is closed
 
 
 def test_csv_input_becomes_an_annotated_workbook(tmp_path: Path, config) -> None:
@@ -152,3 +180,36 @@ def test_a_record_issue_is_marked_on_the_schemas_key_column(config, write_xlsx, 
     out = write(result, ReportOptions(lang="en", out=tmp_path / "out"))
     ws = load_workbook(out[0])["供应商"]
     assert ws["B2"].comment is not None and ws["A2"].comment is None
+
+
+def test_libreoffice_opens_the_annotated_copy_with_its_fills_and_notes(tmp_path: Path, config, write_xlsx) -> None:
+    import shutil
+    import subprocess
+    import zipfile
+
+    import pytest
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (apt-get install -y libreoffice-calc-nogui)")
+    # C3 is empty (no <c> in the part: the annotator adds it), A3 holds a text that looks like a formula.
+    path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
+                                         ["C100001", "甲公司", "张伟", "13812345678", "上海"],
+                                         ["+1-2", "乙公司", None, "13812345678", "北京"]]})
+    result = run(config, [path], "en")
+    [out] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    with zipfile.ZipFile(out) as zf:
+        assert b'<c r="C3" s="' in zf.read("xl/worksheets/sheet1.xml")
+    (tmp_path / "lo").mkdir()
+    done = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "xlsx",
+                           "--outdir", str(tmp_path / "lo"), str(out)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    wb = load_workbook(tmp_path / "lo" / out.name)
+    ws = wb["客户"]
+    assert ws["C3"].fill.fgColor.rgb == RED and "REQ001" in ws["C3"].comment.text
+    assert ws["A3"].value == "+1-2" and ws["A3"].data_type == "s" and ws["A3"].fill.fgColor.rgb == RED
+    assert ws["A2"].comment is None and ws["B3"].value == "乙公司"
+    issues = wb["Issues"]
+    assert issues.max_row == len(result.issues) + 1
+    keys = [c for c in issues["G"] if c.value == "+1-2"]  # the key column: data written back stays text
+    assert keys and all(c.data_type == "s" for c in keys)

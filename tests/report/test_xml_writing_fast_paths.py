@@ -48,11 +48,18 @@ def _styles(xml: bytes) -> dict[str, str | None]:
     return {c.get("r"): c.get("s") for c in root.iter("{*}c")}
 
 
-def test_restyling_rows_as_bytes_equals_restyling_the_parsed_rows(tmp_path: Path, monkeypatch) -> None:
+def test_restyling_as_bytes_equals_restyling_the_parsed_rows(tmp_path: Path, monkeypatch) -> None:
     xml = _sheet(tmp_path / "a.xlsx")
     issue = Issue("FMT001", Severity.ERROR, "product", "a.xlsx")
     marks = [Mark("s", r, c, (issue,)) for r, c in ((2, 0), (5, 1), (5, 3), (7, 2))]
     style = lambda base, rgb: 100 + base  # noqa: E731
+    # C7 is an empty cell the part leaves out: the one pass adds it, before D7, and drops the row's spans hint.
+    spliced = sheet_tree.restyle_spliced(xml, marks, style, None)
+    assert spliced is not None and b'<c r="C7" s="100"/><c r="D7"' in spliced
+    # A comment anywhere makes the byte scan step aside: the whole part is parsed instead.
+    slow = restyle(xml.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1), marks, style, None)
+    # Without the one pass, rows are edited as bytes one by one (restyle_bytes), or parsed (row 7).
+    monkeypatch.setattr(sheet_tree, "restyle_spliced", lambda *args: None)
     edited = []
     real = sheet_tree.restyle_bytes
 
@@ -62,15 +69,12 @@ def test_restyling_rows_as_bytes_equals_restyling_the_parsed_rows(tmp_path: Path
         return done
 
     monkeypatch.setattr(sheet_tree, "restyle_bytes", counting)
-    fast = restyle(xml, marks, style, None)
-    assert edited and all(edited[:2])  # rows 2 and 5 were edited as bytes; C7 is an empty cell: parsed
-    # A comment anywhere makes the byte scan step aside: the whole part is parsed instead.
-    slow = restyle(xml.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1), marks, style, None)
-    fast_styles, slow_styles = _styles(fast), _styles(slow)
-    assert fast_styles == slow_styles
-    assert fast_styles["A2"] == "100" and fast_styles["C7"] == "100"
-    assert fast_styles["A3"] is None  # untouched
-    assert int(fast_styles["B5"]) > 100  # kept its own format as the base
+    by_row = restyle(xml, marks, style, None)
+    assert edited == [True, True, False]
+    assert _styles(spliced) == _styles(slow) == _styles(by_row)
+    assert _styles(spliced)["A2"] == "100" and _styles(spliced)["C7"] == "100"
+    assert _styles(spliced)["A3"] is None  # untouched
+    assert int(_styles(spliced)["B5"]) > 100  # kept its own format as the base
 
 
 def test_a_mark_on_a_row_the_sheet_lacks_creates_the_row(tmp_path: Path) -> None:
@@ -127,3 +131,26 @@ def test_issue_sheet_cells_in_bulk_equal_one_cell_at_a_time() -> None:
     for style in ("", ' s="7"'):
         assert _cell_pieces(values, style) == [_cell(v, style).encode() for v in values]
     assert _cell_pieces([], "") == []
+
+
+def test_restyling_every_mark_in_one_pass_equals_the_parsing_editor(tmp_path: Path) -> None:
+    xml = _sheet(tmp_path / "a.xlsx")
+    # Row 9 shows its own format (customFormat) on cells without a style; row 11 quotes with apostrophes.
+    xml = xml.replace(b'<row r="9"', b'<row customFormat="1" s="1" r="9"', 1)
+    xml = xml.replace(b'<c r="B11" t="n">', b"<c r='B11' t='n'>", 1)
+    error = Issue("FMT001", Severity.ERROR, "product", "a.xlsx")
+    warning = Issue("FMT002", Severity.WARNING, "product", "a.xlsx")
+    # C9 and F12 are empty cells the part leaves out: added in column order (F12 after the last cell).
+    marks = [Mark("s", r, c, (i,)) for r, c in ((2, 0), (5, 1), (5, 3), (9, 0), (9, 2), (9, 3), (12, 1), (12, 5), (29, 0))
+             for i in (error if c else warning,)]
+    style = lambda base, rgb: 100 + base + (50 if rgb == "FFFF9999" else 0)  # noqa: E731
+    spliced = sheet_tree.restyle_spliced(xml, marks, style, "rIdX")
+    assert spliced is not None
+    parsed = restyle(xml.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1), marks, style, "rIdX")
+    assert _styles(spliced) == _styles(parsed)
+    assert _styles(spliced)["A9"] == "101" and _styles(spliced)["B5"] != "150" and _styles(spliced)["A3"] is None
+    assert _styles(spliced)["C9"] == "151" and _styles(spliced)["F12"] == "150"
+    assert spliced.count(b"<c ") == xml.count(b"<c ") + 2 and b'r:id="rIdX"' in spliced
+    assert sheet_tree.restyle_spliced(xml, [*marks, Mark("s", 40, 0, (error,))], style, None) is None  # no row 40: the tree editor adds it
+    assert sheet_tree.restyle_spliced(xml, [Mark("s", 11, 1, (error,))], style, None) is None  # apostrophes: parsed
+    assert _styles(restyle(xml, [Mark("s", 11, 1, (error,))], style, None))["B11"] == "150"
