@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
+from dataquality.load import zipparts
 from dataquality.report.marks import (
     FILLS,
     HEADER_FILL,
@@ -280,7 +281,7 @@ class XlsxEditor:
                     if rels and any(r.get("Type") == _REL_COMMENTS for r in _relationships(rels)):
                         raise Unsupported("sheet already has comments")  # merging notes safely is openpyxl's job
                     try:  # the sheet itself is edited as an XML tree, never as text
-                        out.put(part.name, restyle(zin.read(part.name), by_sheet[sheet_name], styles.with_fill, _free_id(rels, "rIdDqVml")))
+                        out.put(part.name, restyle(zipparts.read(zin, part.name), by_sheet[sheet_name], styles.with_fill, _free_id(rels, "rIdDqVml")))
                     except SheetXmlError as exc:  # e.g. a legacy drawing already there (form controls): only one is allowed
                         raise Unsupported(str(exc)) from None
                 rel_id = _free_id(wb_rels, "rIdDqIssues")
@@ -328,7 +329,7 @@ def copy_parts(source: Path, target: Path, changed: dict[str, bytes], dropped: s
         for info in zin.infolist():
             if info.filename in changed or info.filename in dropped:
                 continue
-            data = zin.read(info.filename)
+            data = zipparts.read(zin, info)
             level = 1 if len(data) > BIG_PART else 6
             zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
         for name, data in changed.items():
@@ -352,7 +353,7 @@ class PartWriter:
         with zipfile.ZipFile(source) as zin:
             for info in zin.infolist():
                 if info.filename not in replaced:
-                    data = zin.read(info.filename)
+                    data = zipparts.read(zin, info)
                     self._zout.writestr(info, data, compress_type=info.compress_type, compresslevel=_level(data))
 
     def put(self, name: str, data: bytes) -> None:
