@@ -167,34 +167,43 @@ def _fork_child(todo: list[_File]) -> _Children | None:
     running, DQ_NO_FORK)."""
     if not hasattr(os, "fork") or threading.active_count() > 1 or os.environ.get("DQ_NO_FORK"):
         return None
-    loader = None
+    loaders: list[tuple[tuple[int, int], list[_File]]] = []
     if _loads_in_child():
         try:
             for file in todo:
                 file.memfd.append(os.memfd_create("dq-prefetch", getattr(os, "MFD_CLOEXEC", 0)))
-            loader = _fork(lambda out: _load_in_child(todo, out))
+            # Two loaders (one core each) share the files: `dq changes` reads two workbooks at once.
+            for group in (todo[0::2], todo[1::2]):
+                loader = _fork(lambda out, group=group: _load_in_child(group, out)) if group else None
+                if loader is not None:
+                    loaders.append((loader, group))
         except OSError:  # out of file descriptors or memory: the judge alone, as elsewhere
-            loader = None
-        if loader is None:
-            _close_memfds(todo)
+            pass
+        for file in todo:  # a file no loader has is read here
+            if not any(file is f for _, group in loaders for f in group):
+                _close_memfds([file])
     # Beside a loading child the judge has time to spare (it must only be done before the
-    # sheets are): it yields the CPU to the loader and to this process's imports.
-    judge = _fork(lambda out: _judge_in_child(todo, out, 10 if loader is not None else 0))
+    # sheets are): it yields the CPU to the loaders and to this process's imports.
+    judge = _fork(lambda out: _judge_in_child(todo, out, 10 if loaders else 0))
     if judge is None:
-        _stop(loader)
-        if loader is not None:
+        for loader, _ in loaders:
+            _stop(loader)
             _reap(loader[0])
         _close_memfds(todo)
         return None
     for file in todo:  # check_input here waits for the child's verdict instead of scanning again
         limits.expect(file.key)
-    return _Children(judge, loader)
+    return _Children(judge, tuple(loaders))
 
 
 @dataclass(frozen=True)
 class _Children:
     judge: tuple[int, int]  # (pid, read end of its pipe)
-    loader: tuple[int, int] | None
+    loaders: tuple[tuple[tuple[int, int], list[_File]], ...]  # ((pid, read end), the files it loads)
+
+    def stop_loaders(self) -> None:
+        for loader, _ in self.loaders:
+            _stop(loader)
 
 
 def _fork(work: Callable[[Any], None]) -> tuple[int, int] | None:
@@ -347,7 +356,7 @@ def _verdicts(children: _Children, todo: list[_File]) -> Iterator[tuple[str, _Fi
                     file.gate.pass_()
                     yield "ok", file
                 else:
-                    _stop(children.loader)
+                    children.stop_loaders()
                     limits.give_up(key)  # refused (check_input says so, in its place) or unknown
                     file.gate.shut()
                     _not_loaded(file)
@@ -356,7 +365,7 @@ def _verdicts(children: _Children, todo: list[_File]) -> Iterator[tuple[str, _Fi
     finally:
         _reap(pid)
         if waiting:
-            _stop(children.loader)
+            children.stop_loaders()
         for file in waiting.values():  # no verdict came
             limits.give_up(file.key)
             file.gate.shut()
@@ -556,8 +565,8 @@ def _load(todo: list[_File], children: _Children | None = None) -> None:
     as None."""
     threads = []
     started: set[tuple] = set()
-    if children is not None and children.loader is not None:
-        taker = threading.Thread(target=_take_loaded, args=(children.loader, todo), name="dq-prefetch-take", daemon=True)
+    for loader, group in children.loaders if children is not None else ():
+        taker = threading.Thread(target=_take_loaded, args=(loader, group), name="dq-prefetch-take", daemon=True)
         taker.start()
         threads.append(taker)
     events = _verdicts(children, todo) if children is not None else (("ok", file) for file in todo)

@@ -227,3 +227,38 @@ def test_hostile_workbooks_through_both_children_end_in_one_line(tmp_path: Path,
     while _alive_with(path.name) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _alive_with(path.name) == []
+
+
+def test_two_workbooks_are_loaded_by_two_children_and_equal_the_regular_read(tmp_path: Path) -> None:
+    first, second = _book(tmp_path / "a.xlsx"), _far_cell_free_copy(tmp_path / "b.xlsx")
+    script = """
+import json, sys
+from pathlib import Path
+from dataquality.load import prefetch
+paths = [Path(p) for p in sys.argv[1:]]
+prefetch.prefetch(paths)
+out = []
+for path in paths:
+    pending = prefetch.take_sheet(path, 0)
+    loaded = pending.result()
+    out.append([getattr(loaded, "where", None), loaded.batch.num_rows, list(loaded.offsets)])
+print(json.dumps(out))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DQ_NO_FORK", None)
+    proc = subprocess.run([sys.executable, "-c", script, str(first), str(second)], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout)
+    assert [f[0] for f in found] == ["child", "child"]
+    for (_, rows, offsets), path in zip(found, (first, second), strict=True):
+        grid = _regular(path)[0]
+        assert rows == len(grid) and offsets == list(grid.columns)
+
+
+def _far_cell_free_copy(path: Path) -> Path:
+    wb = Workbook()
+    wb.active.title = "客户"
+    for i in range(50):
+        wb.active.append([f"C{i:04d}", f"客户 {i}", i * 2.5])
+    wb.save(path)
+    return path
