@@ -49,6 +49,12 @@ def approval_issues(
     states = decide_for_changes(store, policy, changes)
     router = Router(config)
     issues = []
+    # What many changes share (labels, roles still missing, the phrase of a kind of change, the
+    # department) is worked out once per distinct value, not once per change.
+    labels_of: dict[tuple[str, str], dict] = {}
+    waiting_for: dict[tuple[str, ...], dict[str, str]] = {}
+    phrase: dict[str, dict[str, str]] = {}
+    department: dict[tuple[str, str], str | None] = {}
     for c in changes:  # a loop over changes found, not over rows
         if c.tier == 0:
             continue
@@ -57,19 +63,26 @@ def approval_issues(
         if status in ("approved", "applied"):
             continue
         missing = state.missing if state else tuple(r.code for r in policy.required_roles(c.tier))
-        spec = config.schemas[c.entity].fields.get(c.field)
-        labels = dict(spec.labels) if spec else _both("changes.record")
+        where = (c.entity, c.field)
+        if where not in labels_of:
+            spec = config.schemas[c.entity].fields.get(c.field)
+            labels_of[where] = dict(spec.labels) if spec else _both("changes.record")
+            department[where] = router.department(c.entity, c.field, UNAPPROVED.code, None)
         if status == "rejected" and state is not None:
             state_text = _both("approve_issue.rejected", name=state.rejected_by or "", reason=state.reason or "")
         else:
-            roles = _roles(policy, missing)
-            state_text = {lang: text("approve_issue.missing", lang, roles=roles[lang]) for lang in LANGUAGES}
+            if missing not in waiting_for:
+                roles = _roles(policy, missing)
+                waiting_for[missing] = {lang: text("approve_issue.missing", lang, roles=roles[lang]) for lang in LANGUAGES}
+            state_text = dict(waiting_for[missing])
+        if c.kind not in phrase:
+            phrase[c.kind] = _both(f"changes.phrase.{c.kind}")
         issues.append(Issue(
             rule=UNAPPROVED.code, severity=severity, entity=c.entity, file=c.file or "", sheet=c.sheet, row=c.row,
             key=c.key, field=None if c.field == RECORD else c.field, value=c.new, column=c.column,
-            department=router.department(c.entity, c.field, UNAPPROVED.code, None),
-            params={"labels": labels, "old": c.old or "", "new": c.new or "", "tier": c.tier,
-                    "change": _both(f"changes.phrase.{c.kind}"), "state": state_text,
+            department=department[where],
+            params={"labels": dict(labels_of[where]), "old": c.old or "", "new": c.new or "", "tier": c.tier,
+                    "change": dict(phrase[c.kind]), "state": state_text,
                     "request": state.id if state else "-"},
         ))
     return issues

@@ -84,8 +84,11 @@ class ApprovalPolicy:
         return None
 
     def required_roles(self, tier: int) -> tuple[Role, ...]:
-        """The levels a tier-N change needs: L1 up to LN."""
-        return tuple(r for r in self.roles if r.level <= tier)
+        """The levels a tier-N change needs: L1 up to LN (worked out once per tier: asked per change)."""
+        known = self.__dict__.setdefault("_required_by_tier", {})
+        if tier not in known:
+            known[tier] = tuple(r for r in self.roles if r.level <= tier)
+        return known[tier]
 
     def tiers(self, entity: str, field_name: str, old: pd.Series, new: pd.Series) -> pd.Series:
         """The tier of each change of `field_name` (vectorised); old/new are numbers (NaN = not numeric)."""
