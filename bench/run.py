@@ -111,16 +111,43 @@ def interleaved(a: list[str], b: list[str], repeat: int, cwd: Path | None = None
     return ra, rb
 
 
+_PROBE = """
+import importlib.metadata as m, sys
+import fastexcel, dataquality
+missing = []
+for name in sys.argv[1:]:
+    try:
+        m.version(name)
+    except m.PackageNotFoundError:
+        missing.append(name)
+if missing:
+    sys.exit("not installed: " + ", ".join(missing))
+"""
+
+
+def _requirements() -> list[str]:
+    """The distribution names pyproject.toml's [project] dependencies ask for (what the checkout
+    needs now: an editable install made before a dependency was added lacks it)."""
+    import re
+    import tomllib
+
+    with (ROOT / "pyproject.toml").open("rb") as fh:
+        wanted = tomllib.load(fh).get("project", {}).get("dependencies", [])
+    return [re.split(r"[\s\[<>=!~;(]", req.strip(), maxsplit=1)[0] for req in wanted if req.strip()]
+
+
 def _imports_project(python: str) -> str | None:
-    """None when `python` imports fastexcel and dataquality, else the last line of the error."""
-    probe = subprocess.run([python, "-c", "import fastexcel, dataquality"], capture_output=True, text=True)
+    """None when `python` imports fastexcel and dataquality and has every dependency pyproject.toml
+    names installed, else the last line of what is wrong."""
+    probe = subprocess.run([python, "-c", _PROBE, *_requirements()], capture_output=True, text=True)
     return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["import failed"])[-1]
 
 
 def project_python(cache: Path) -> str:
     """An interpreter that runs this checkout: this one, a virtualenv beside it (.venv, venv,
     .venv-ci) or $DQ_BENCH_PYTHON, else one made once under the cache folder (pip install of the
-    checkout in editable mode, so it follows the code; about a minute with a warm pip cache). Exit 2 with one line when none can be had."""
+    checkout in editable mode, so it follows the code; installed again when pyproject.toml names a
+    dependency it lacks; about a minute with a warm pip cache). Exit 2 with one line when none can be had."""
     candidates = [os.environ.get("DQ_BENCH_PYTHON"), PY,
                   *(str(ROOT / v / "bin" / "python") for v in (".venv", "venv", ".venv-ci"))]
     made = cache / "python"
@@ -133,7 +160,9 @@ def project_python(cache: Path) -> str:
         first_error = first_error or f"{python}: {error}"
     print(f"  {PY} cannot import the project ({first_error}); installing it into {made} ...", flush=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(made)], check=True)
+        if not (made / "bin" / "python").exists():
+            subprocess.run([sys.executable, "-m", "venv", str(made)], check=True)
+        # (Again into an existing one: it follows the code, but not dependencies added since.)
         subprocess.run([str(made / "bin" / "python"), "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
     except (subprocess.CalledProcessError, OSError) as exc:
         print(f"bench/run.py: cannot make a Python for the project ({exc}); install it with "
