@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Iterator
+from typing import Any
 
 CHUNK = 1 << 20
 
@@ -22,13 +23,12 @@ def chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = CHUNK) -> Ite
     zipfile.BadZipFile: damaged, or a bomb whose directory lies). Anything else (stored,
     encrypted, another method) goes through zipfile."""
     fd = _descriptor(zf)
-    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or fd is None:
+    isal_zlib = _isal()
+    if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or fd is None or isal_zlib is None:
         with zf.open(info) as fh:
             while chunk := fh.read(size):
                 yield chunk
         return
-    from isal import isal_zlib
-
     # The zip's own open file, read at explicit offsets: the bytes zipfile's directory describes,
     # even if the path now names another file, and without moving zipfile's file position.
     at = info.header_offset
@@ -65,6 +65,16 @@ def chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = CHUNK) -> Ite
             yield chunk
     if not inflater.eof or total != info.file_size or crc != info.CRC:
         raise zipfile.BadZipFile(f"{info.filename}: bad size or CRC")
+
+
+def _isal() -> Any:
+    """isal's zlib module; None where it is not installed (an environment made before dq needed
+    it): the parts are then read by zipfile, only more slowly."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    return isal_zlib
 
 
 def _descriptor(zf: zipfile.ZipFile) -> int | None:

@@ -123,3 +123,14 @@ def test_a_zip_opened_from_a_file_object_is_read_through_zipfile(tmp_path: Path)
     path = _book(tmp_path / "b.xlsx", 100)
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
         assert zipparts.read(zf, "xl/worksheets/sheet1.xml") == zf.read("xl/worksheets/sheet1.xml")
+
+
+def test_without_isal_the_parts_are_read_by_zipfile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    path = _book(tmp_path / "b.xlsx", 500)
+    with_isal = _parts(path)
+    monkeypatch.setitem(sys.modules, "isal", None)  # import isal now raises ImportError
+    assert zipparts._isal() is None
+    assert _parts(path) == with_isal
+    limits.check_input(path)
