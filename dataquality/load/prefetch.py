@@ -335,41 +335,49 @@ def _verdicts(children: _Children, todo: list[_File]) -> Iterator[tuple[str, _Fi
     scan results installed here, its gate passed). A refused or unjudged file is shut out and
     left for check_input to judge here; the loading child is stopped then (calamine may be
     reading a file past the limits)."""
-    pid, read_end = children.judge
     waiting = {file.key: file for file in todo}  # files whose verdict has not come
     try:
-        with os.fdopen(read_end, "rb") as pipe:
-            while True:
-                try:
-                    key, kind, said = pickle.load(pipe)
-                except EOFError:
-                    break
-                file = waiting.get(key)
-                if file is None:
-                    continue
-                if kind == "open":
-                    yield "open", file
-                    continue
-                del waiting[key]
-                if kind == "ok":
-                    limits.accept(key, said)
-                    file.gate.pass_()
-                    yield "ok", file
-                else:
-                    children.stop_loaders()
-                    limits.give_up(key)  # refused (check_input says so, in its place) or unknown
-                    file.gate.shut()
-                    _not_loaded(file)
+        for key, kind, said in _heard(children.judge):
+            file = waiting.get(key)
+            if file is None:
+                continue
+            if kind == "open":
+                yield "open", file
+                continue
+            del waiting[key]
+            if kind == "ok":
+                limits.accept(key, said)
+                file.gate.pass_()
+                yield "ok", file
+            else:
+                children.stop_loaders()
+                limits.give_up(key)  # refused (check_input says so, in its place) or unknown
+                file.gate.shut()
+                _not_loaded(file)
     except Exception:  # noqa: BLE001 - no verdict: the files are judged here when read
         pass
     finally:
-        _reap(pid)
         if waiting:
             children.stop_loaders()
         for file in waiting.values():  # no verdict came
             limits.give_up(file.key)
             file.gate.shut()
             _not_loaded(file)
+
+
+def _heard(child: tuple[int, int]) -> Iterator[tuple[Any, str, Any]]:
+    """The messages (key, kind, what) a child says on its pipe (`_say`), until it is done; the
+    child is reaped then (or when the reader stops listening)."""
+    pid, read_end = child
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            while True:
+                try:
+                    yield pickle.load(pipe)
+                except EOFError:
+                    return
+    finally:
+        _reap(pid)
 
 
 def _stop(child: tuple[int, int] | None) -> None:
@@ -390,33 +398,26 @@ def _reap(pid: int) -> None:
 def _take_loaded(loader: tuple[int, int], todo: list[_File]) -> None:
     """The loading child's messages, handed to the files' futures as they come; at the end (the
     child done, stopped or dead) whatever did not come is handed over as None."""
-    pid, read_end = loader
     by_key = {file.key: file for file in todo}
     try:
-        with os.fdopen(read_end, "rb") as pipe:
-            while True:
-                try:
-                    key, kind, said = pickle.load(pipe)
-                except EOFError:
-                    break
-                file = by_key.get(key)
-                if file is None:
-                    continue
-                if kind == "book":
-                    with _lock:
-                        for index in range(len(said or ())):
-                            file.sheets[index] = Future()
-                    file.book.set_result(said)
-                elif kind == "sheet":
-                    index, start, end, offsets = said
-                    with _lock:
-                        pending = file.sheets.get(index)
-                    if pending is not None and not pending.done():
-                        pending.set_result(None if start is None else (start, end, offsets))
+        for key, kind, said in _heard(loader):
+            file = by_key.get(key)
+            if file is None:
+                continue
+            if kind == "book":
+                with _lock:
+                    for index in range(len(said or ())):
+                        file.sheets[index] = Future()
+                file.book.set_result(said)
+            elif kind == "sheet":
+                index, start, end, offsets = said
+                with _lock:
+                    pending = file.sheets.get(index)
+                if pending is not None and not pending.done():
+                    pending.set_result(None if start is None else (start, end, offsets))
     except Exception:  # noqa: BLE001 - a garbled message: what did not come is read here
         pass
     finally:
-        _reap(pid)
         for file in todo:
             if not file.book.done():
                 file.book.set_result(None)
