@@ -110,3 +110,41 @@ def customer_workbook(path: Any, n: int = 1) -> Any:
         ws.append(row)
     wb.save(path)
     return path
+
+
+SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def with_sheet_xml(base: Any, out: Any, write_sheet: Any) -> Any:
+    """A copy of workbook `base` at `out` whose first sheet's XML is written by write_sheet(fh)
+    (streamed into the zip, never held in memory: for bombs)."""
+    import zipfile
+
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with dst.open(info.filename, "w", force_zip64=True) as fh:
+                    write_sheet(fh)
+            else:
+                dst.writestr(info, src.read(info))
+    return out
+
+
+def error_cells_workbook(path: Any, rows: int = 40) -> Any:
+    """Two sheets (xlsxwriter); the first starts at C3 with `rows` products (codes, names, units,
+    numbers) and holds #N/A at F8 and #DIV/0! at E10, cached as t="e"."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("产品")
+    ws.write_row(2, 2, ["物料编码", "物料名称", "计量单位", "标准成本"])
+    for i in range(rows):
+        ws.write_row(3 + i, 2, [f"P{i:05d}", f"螺栓 {i}", "PCS"])
+        ws.write_number(3 + i, 5, 10.5 + i)
+    ws.write_formula(7, 5, "=NA()", None, "#N/A")
+    ws.write_formula(9, 4, "=1/0", None, "#DIV/0!")
+    wb.add_worksheet("说明").write(0, 0, "填表说明")
+    wb.close()
+    return path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import xlsxwriter
+from builders import error_cells_workbook
 from dq_cli import run_dq
 
 from dataquality.load import limits, prefetch
@@ -28,19 +28,7 @@ def _fresh():
 
 
 def _book(path: Path) -> Path:
-    """Two sheets; the first starts at C3, holds numbers, dates, #N/A and #DIV/0! (cached as t="e")."""
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("产品")
-    ws.write_row(2, 2, ["物料编码", "物料名称", "计量单位", "标准成本"])
-    for i in range(40):
-        ws.write_row(3 + i, 2, [f"P{i:05d}", f"螺栓 {i}", "PCS"])
-        ws.write_number(3 + i, 5, 10.5 + i)
-    ws.write_formula(7, 5, "=NA()", None, "#N/A")
-    ws.write_formula(9, 4, "=1/0", None, "#DIV/0!")
-    other = wb.add_worksheet("说明")
-    other.write(0, 0, "填表说明")
-    wb.close()
-    return path
+    return error_cells_workbook(path)
 
 
 def _grids(path: Path) -> list[pd.DataFrame]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import xlsxwriter
+from builders import SHEET_HEAD, SHEET_TAIL, error_cells_workbook, with_sheet_xml
 from dq_cli import ROOT, assert_one_line_error, spawn_dq
 from openpyxl import Workbook
 
@@ -56,17 +56,7 @@ def _probe(path: Path, **env: str) -> dict:
 
 
 def _book(path: Path) -> Path:
-    """Two sheets; the first starts at C3, holds numbers, text and #N/A (cached as t="e")."""
-    wb = xlsxwriter.Workbook(str(path))
-    ws = wb.add_worksheet("产品")
-    ws.write_row(2, 2, ["物料编码", "物料名称", "计量单位", "标准成本"])
-    for i in range(300):
-        ws.write_row(3 + i, 2, [f"P{i:05d}", f"螺栓 {i}", "PCS"])
-        ws.write_number(3 + i, 5, 10.5 + i)
-    ws.write_formula(7, 5, "=NA()", None, "#N/A")
-    wb.add_worksheet("说明").write(0, 0, "填表说明")
-    wb.close()
-    return path
+    return error_cells_workbook(path, rows=300)
 
 
 def _regular(path: Path) -> list[pd.DataFrame]:
@@ -181,46 +171,32 @@ def test_sandbox_size_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
         assert 2 << 30 <= prefetch.sandbox_bytes() <= 8 << 30
 
 
-_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-         b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-_TAIL = b"</sheetData></worksheet>"
-
-
 def _far_cells(fh) -> None:  # type: ignore[no-untyped-def]
     # A far cell first, rows out of order, an attribute after a tab: calamine would span 900,000 x 800.
-    fh.write(_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
-             b'<row\tr="1"><c\tr="A1" t="inlineStr"><is><t>x</t></is></c></row>' + _TAIL)
+    fh.write(SHEET_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
+             b'<row\tr="1"><c\tr="A1" t="inlineStr"><is><t>x</t></is></c></row>' + SHEET_TAIL)
 
 
 def _many_cells(fh) -> None:  # type: ignore[no-untyped-def]
-    fh.write(_HEAD)
+    fh.write(SHEET_HEAD)
     for r in range(1, 30_001):  # 30,000 rows x 800 columns spanned: 24 M cells
         fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="ADT%d"><v>1</v></c></row>' % (r, r, r))
-    fh.write(_TAIL)
+    fh.write(SHEET_TAIL)
 
 
 def _whitespace(fh) -> None:  # type: ignore[no-untyped-def]
-    fh.write(_HEAD)
+    fh.write(SHEET_HEAD)
     block = b" " * (1 << 24)
     for _ in range(65):  # 1.09 GB of whitespace in a few MB on disk
         fh.write(block)
-    fh.write(_TAIL)
+    fh.write(SHEET_TAIL)
 
 
 @pytest.mark.parametrize(("write_sheet", "needle"), [
     (_far_cells, "--max-cells"), (_many_cells, "--max-cells"), (_whitespace, "--max-bytes")])
 def test_hostile_workbooks_through_both_children_end_in_one_line(tmp_path: Path, write_sheet, needle: str) -> None:
-    import zipfile
-
     base = _book(tmp_path / "base.xlsx")
-    path = tmp_path / f"hostile-{write_sheet.__name__.strip('_')}-child-test.xlsx"
-    with zipfile.ZipFile(base) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-        for info in src.infolist():
-            if info.filename == "xl/worksheets/sheet1.xml":
-                with dst.open(info.filename, "w", force_zip64=True) as fh:
-                    write_sheet(fh)
-            else:
-                dst.writestr(info, src.read(info))
+    path = with_sheet_xml(base, tmp_path / f"hostile-{write_sheet.__name__.strip('_')}-child-test.xlsx", write_sheet)
     proc = spawn_dq("validate", path, env={"DQ_LANG": "en", "DQ_NO_FORK": None})
     assert_one_line_error(proc, path, needle)
     deadline = time.monotonic() + 10

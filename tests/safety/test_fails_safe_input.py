@@ -10,7 +10,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from builders import CUSTOMER_HEADERS_ZH, customer, customer_workbook, sheet_rows
+from builders import (
+    CUSTOMER_HEADERS_ZH,
+    SHEET_HEAD,
+    SHEET_TAIL,
+    customer,
+    customer_workbook,
+    sheet_rows,
+    with_sheet_xml,
+)
 from dq_cli import assert_one_line_error, dq
 from openpyxl import Workbook
 
@@ -24,23 +32,6 @@ def _customers_csv(path: Path, records: list[dict], newline: str = "\n") -> Path
     return path
 
 
-
-
-def _with_sheet_xml(base: Path, out: Path, write_sheet) -> Path:
-    """A copy of `base` whose first sheet's XML is produced by write_sheet(fh) (streamed, never in memory)."""
-    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-        for info in src.infolist():
-            if info.filename == "xl/worksheets/sheet1.xml":
-                with dst.open(info.filename, "w", force_zip64=True) as fh:
-                    write_sheet(fh)
-            else:
-                dst.writestr(info, src.read(info))
-    return out
-
-
-_SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-_SHEET_TAIL = b"</sheetData></worksheet>"
 
 
 def test_far_cell_is_refused_before_reading(tmp_path):
@@ -59,10 +50,10 @@ def test_far_cell_without_dimension_or_row_numbers_in_order(tmp_path):
     base = customer_workbook(tmp_path / "base.xlsx")
 
     def sheet(fh):
-        fh.write(_SHEET_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
-                 b'<row\tr="1"><c\tr="A1" t="inlineStr"><is><t>x</t></is></c></row>' + _SHEET_TAIL)
+        fh.write(SHEET_HEAD + b'<row r="900000"><c r="ADT900000"><v>1</v></c></row>'
+                 b'<row\tr="1"><c\tr="A1" t="inlineStr"><is><t>x</t></is></c></row>' + SHEET_TAIL)
 
-    path = _with_sheet_xml(base, tmp_path / "far2.xlsx", sheet)
+    path = with_sheet_xml(base, tmp_path / "far2.xlsx", sheet)
     proc = dq("validate", str(path))
     assert_one_line_error(proc, path, "--max-cells")
 
@@ -83,12 +74,12 @@ def test_zip_bomb_of_whitespace_is_refused_from_the_directory(tmp_path):
     block = b" " * (1 << 24)
 
     def sheet(fh):
-        fh.write(_SHEET_HEAD)
+        fh.write(SHEET_HEAD)
         for _ in range(65):  # 1.09 GB of whitespace: a few MB on disk
             fh.write(block)
-        fh.write(_SHEET_TAIL)
+        fh.write(SHEET_TAIL)
 
-    path = _with_sheet_xml(base, tmp_path / "bomb.xlsx", sheet)
+    path = with_sheet_xml(base, tmp_path / "bomb.xlsx", sheet)
     assert path.stat().st_size < 10_000_000
     proc = dq("validate", str(path))
     assert_one_line_error(proc, path, "1,073,741,824", "--max-bytes", "DQ_MAX_BYTES")
@@ -101,7 +92,7 @@ def test_zip_bomb_whose_directory_lies_is_not_read(tmp_path):
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
-                data = _SHEET_HEAD + b" " * (8 << 20) + _SHEET_TAIL
+                data = SHEET_HEAD + b" " * (8 << 20) + SHEET_TAIL
             dst.writestr(info.filename, data)
         declared = dst.getinfo("xl/worksheets/sheet1.xml").file_size
     # Shrink the declared size (local header and central directory) so the directory looks harmless.
@@ -120,12 +111,12 @@ def test_cells_bomb_is_refused(tmp_path):
     base = customer_workbook(tmp_path / "base.xlsx")
 
     def sheet(fh):
-        fh.write(_SHEET_HEAD)
+        fh.write(SHEET_HEAD)
         for r in range(1, 30_001):
             fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="ADT%d"><v>1</v></c></row>' % (r, r, r))
-        fh.write(_SHEET_TAIL)
+        fh.write(SHEET_TAIL)
 
-    path = _with_sheet_xml(base, tmp_path / "cells.xlsx", sheet)
+    path = with_sheet_xml(base, tmp_path / "cells.xlsx", sheet)
     proc = dq("validate", str(path))
     assert_one_line_error(proc, path, "24,000,000 cells", "--max-cells")
 
@@ -241,25 +232,25 @@ def test_a_narrow_sheet_counts_its_own_width_not_26_columns(tmp_path):
     base = customer_workbook(tmp_path / "base.xlsx")
 
     def narrow(fh):
-        fh.write(_SHEET_HEAD)
+        fh.write(SHEET_HEAD)
         for r in range(1, 201):
             fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c><c r="B%d"><v>2</v></c><c r="C%d"><v>3</v></c></row>' % (r, r, r, r))
-        fh.write(_SHEET_TAIL)
+        fh.write(SHEET_TAIL)
 
-    path = _with_sheet_xml(base, tmp_path / "narrow.xlsx", narrow)
+    path = with_sheet_xml(base, tmp_path / "narrow.xlsx", narrow)
     proc = dq("--max-cells", "700", "validate", str(path))
     assert "--max-cells" not in proc.stderr, proc.stderr
     proc = dq("--max-cells", "500", "validate", str(path))  # 600 cells: refused, with the real count
     assert_one_line_error(proc, path, "600 cells", "--max-cells")
 
     def one_wide_cell(fh):  # one cell past Z is counted exactly wherever it hides
-        fh.write(_SHEET_HEAD)
+        fh.write(SHEET_HEAD)
         for r in range(1, 201):
             extra = b'<c r="AB%d"><v>9</v></c>' % r if r == 97 else b""
             fh.write(b'<row r="%d"><c r="A%d"><v>1</v></c>%s</row>' % (r, r, extra))
-        fh.write(_SHEET_TAIL)
+        fh.write(SHEET_TAIL)
 
-    path = _with_sheet_xml(base, tmp_path / "wide.xlsx", one_wide_cell)
+    path = with_sheet_xml(base, tmp_path / "wide.xlsx", one_wide_cell)
     proc = dq("--max-cells", "5000", "validate", str(path))  # 200 rows x 28 columns = 5,600
     assert_one_line_error(proc, path, "5,600 cells", "--max-cells")
 
@@ -269,9 +260,9 @@ def test_far_cell_with_single_quoted_references_is_refused(tmp_path):
     base = customer_workbook(tmp_path / "base.xlsx")
 
     def sheet(fh):
-        fh.write(_SHEET_HEAD + b"<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"
-                 b"<row r='900000'><c r='ADT900000'><v>1</v></c></row>" + _SHEET_TAIL)
+        fh.write(SHEET_HEAD + b"<row r='1'><c r='A1' t='inlineStr'><is><t>x</t></is></c></row>"
+                 b"<row r='900000'><c r='ADT900000'><v>1</v></c></row>" + SHEET_TAIL)
 
-    path = _with_sheet_xml(base, tmp_path / "quoted.xlsx", sheet)
+    path = with_sheet_xml(base, tmp_path / "quoted.xlsx", sheet)
     proc = dq("validate", str(path))
     assert_one_line_error(proc, path, "--max-cells")
