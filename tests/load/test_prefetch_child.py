@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from builders import SHEET_HEAD, SHEET_TAIL, error_cells_workbook, with_sheet_xml
+from builders import SHEET_HEAD, SHEET_TAIL, customer_workbook, error_cells_workbook, with_sheet_xml
 from dq_cli import ROOT, assert_one_line_error, spawn_dq
 from openpyxl import Workbook
 
@@ -206,7 +206,7 @@ def test_hostile_workbooks_through_both_children_end_in_one_line(tmp_path: Path,
 
 
 def test_two_workbooks_are_loaded_by_two_children_and_equal_the_regular_read(tmp_path: Path) -> None:
-    first, second = _book(tmp_path / "a.xlsx"), _far_cell_free_copy(tmp_path / "b.xlsx")
+    first, second = _book(tmp_path / "a.xlsx"), customer_workbook(tmp_path / "b.xlsx", 50)
     script = """
 import json, sys
 from pathlib import Path
@@ -229,12 +229,3 @@ print(json.dumps(out))
     for (_, rows, offsets), path in zip(found, (first, second), strict=True):
         grid = _regular(path)[0]
         assert rows == len(grid) and offsets == list(grid.columns)
-
-
-def _far_cell_free_copy(path: Path) -> Path:
-    wb = Workbook()
-    wb.active.title = "客户"
-    for i in range(50):
-        wb.active.append([f"C{i:04d}", f"客户 {i}", i * 2.5])
-    wb.save(path)
-    return path
