@@ -7,7 +7,6 @@ full-width space, are not changes. Everything is computed column-wise with panda
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from dataquality.checks.values import (
 )
 from dataquality.config import Config, EntitySchema
 from dataquality.load import Table
+from dataquality.load.table import TEXT
 
 RECORD = "*"  # the field of a whole-record change (a creation or a deletion)
 KINDS = ("change", "create", "delete")
@@ -78,55 +78,99 @@ def comparable(v: FieldValues) -> tuple[pd.Series, pd.Series]:
     return text.fillna("").astype("str"), number
 
 
-def _frame(tables: Sequence[Table], schema: EntitySchema, config: Config, skip: str) -> tuple[pd.DataFrame, list[str]]:
-    """One row per record: key, where it is, and per field its raw text, comparison text and number."""
+@dataclass
+class _Records:
+    """One version of an entity, one row per record key (the first record per key counts): where
+    each record is and its raw cells. Comparison text is worked out only for the records asked
+    (`comparable_at`): a cell written the same in both versions compares the same."""
+
+    frame: pd.DataFrame  # positional: _key, _file, _sheet, _row, raw:<field>, col:<field>
+    fields: list[str]  # the compared fields the sheets have, in schema order
+    schema: EntitySchema
+    references: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def at(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """Column `column` at the positions `rows`, as plain values (None where missing)."""
+        return self.frame[column].take(rows).to_numpy(dtype=object, na_value=None)
+
+    def comparable_at(self, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(comparison text, number) of field `name` at the positions `rows`."""
+        raw = self.frame[f"raw:{name}"].take(rows)
+        text, number = comparable(FieldValues(self.schema.fields[name], raw, self.references))
+        return text.to_numpy(dtype=object), number.to_numpy(dtype="float64")
+
+    def requesters_at(self, field: str, rows: np.ndarray, default: str | None) -> np.ndarray:
+        """Who asked for the records at `rows`: their `field` (the requester column), else `default`."""
+        if f"raw:{field}" not in self.frame.columns:
+            return np.full(len(rows), default, dtype=object)
+        raw = self.frame[f"raw:{field}"].take(rows)
+        named = _text_norm(FieldValues(self.schema.fields[field], raw, self.references).clean).to_numpy(dtype=object, na_value=None)
+        named[(named == None) | (named == "")] = default  # noqa: E711 (elementwise)
+        return named
+
+
+def _records(tables: Sequence[Table], schema: EntitySchema, config: Config, skip: str) -> _Records:
+    """The records of one version: key, where each is, and per field its raw cell and column letter
+    (the requester field `skip` is kept raw, not compared)."""
     parts = []
     seen: list[str] = []
     taken: set[str] = set()
     for t in tables:
-        tv = TableValues(t, schema, config)
-        # A missing or repeated key is reported by the ordinary rules; the first record per key
-        # counts here. Rows that do not count are dropped from the sheet's own columns before
-        # anything is derived from them (fewer columns to select than in the frame built below).
-        keys = tv.keys
+        keys = TableValues(t, schema, config).keys
+        # A missing or repeated key is reported by the ordinary rules; the first record per key counts here.
         keep = (keys.notna() & ~keys.duplicated(keep="first") & ~keys.isin(taken)).to_numpy(dtype=bool)
         if not keep.all():
             t = replace(t, data=t.data[keep])
-            tv = TableValues(t, schema, config)
+            keys = keys[keep]
         if len(tables) > 1:  # a key in an earlier sheet counts there
-            taken.update(tv.keys.dropna().tolist())
-        n = len(tv.index)
+            taken.update(keys.tolist())
+        n, index = len(keys), t.data.index
         cols: dict[str, Any] = {
-            "_key": tv.keys,
+            "_key": keys,
             "_file": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [t.file]),
-            "_sheet": pd.Series(t.sheet, index=tv.index, dtype="object"),
-            "_row": pd.Series(tv.index, index=tv.index),
+            "_sheet": pd.Series(t.sheet, index=index, dtype="object"),
+            "_row": pd.Series(index, index=index),
         }
         for name in schema.fields:
-            if not tv.has(name) or name == skip:
+            if name not in t.data.columns:
+                continue
+            cols[f"raw:{name}"] = t.data[name]
+            if name == skip:
                 continue
             if name not in seen:
                 seen.append(name)
-            text, number = comparable(tv[name])
-            cols[f"raw:{name}"] = tv[name].raw
-            cols[f"cmp:{name}"] = text
-            cols[f"num:{name}"] = number
             letter = t.columns.get(name)
             cols[f"col:{name}"] = (pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [letter]) if letter is not None
-                                   else pd.Series(None, index=tv.index, dtype="object"))
-        if tv.has(skip):
-            cols["_requester"] = _text_norm(tv[skip].clean).mask(lambda s: s == "")
-        parts.append(pd.DataFrame(cols, index=tv.index))
+                                   else pd.Series(None, index=index, dtype="object"))
+        parts.append(pd.DataFrame(cols, index=index))
     if not parts:
-        return pd.DataFrame(columns=["_key", "_file", "_sheet", "_row"]), seen
-    frame = parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    return frame.set_index("_key"), seen
+        frame = pd.DataFrame({"_key": pd.Series(dtype=TEXT), "_file": pd.Series(dtype=object),
+                              "_sheet": pd.Series(dtype=object), "_row": pd.Series(dtype="int64")})
+    else:
+        frame = parts[0].reset_index(drop=True) if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return _Records(frame, seen, schema, dict(config.references))
 
 
-def _requester(frame: pd.DataFrame, default: str | None) -> pd.Series:
-    if "_requester" in frame.columns:
-        return frame["_requester"].astype("object").where(frame["_requester"].notna(), default)
-    return pd.Series(default, index=frame.index, dtype="object")
+def _positions(keys: pd.Series, among: pd.Series) -> np.ndarray:
+    """Where each of `keys` is in `among` (keys unique there), -1 where it is not (one Arrow hash join)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def arrow(s: pd.Series) -> Any:
+        return pa.array(s.astype(TEXT).array, type=pa.large_string())
+
+    found = pc.index_in(arrow(keys), value_set=arrow(among))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _written_differently(new: pd.Series, old: pd.Series) -> np.ndarray:
+    """Where two aligned raw columns are not written the same (two empty cells are)."""
+    new, old = new.astype(TEXT).reset_index(drop=True), old.astype(TEXT).reset_index(drop=True)
+    same = (new == old).fillna(False).to_numpy(dtype=bool) | (new.isna() & old.isna()).to_numpy(dtype=bool)
+    return ~same
 
 
 def _changes_of_entity(
@@ -134,76 +178,72 @@ def _changes_of_entity(
     policy: ApprovalPolicy, requested_by: str | None,
 ) -> list[pd.DataFrame]:
     skip = policy.requester_field
-    # The two versions are independent and mostly pyarrow's work (no GIL): built side by side.
-    with ThreadPoolExecutor(2, thread_name_prefix="dq-changes") as pool:
-        inc_built = pool.submit(_frame, incoming, schema, config, skip)
-        base, base_fields = _frame(baseline, schema, config, skip)
-        inc, inc_fields = inc_built.result()
-    requester = _requester(inc, requested_by)
-    both = inc.index.intersection(base.index)
-    created = inc.index.difference(base.index)
-    deleted = base.index.difference(inc.index)
+    inc = _records(incoming, schema, config, skip)
+    base = _records(baseline, schema, config, skip)
+    in_base = _positions(inc.frame["_key"], base.frame["_key"])
+    inc_both = np.flatnonzero(in_base >= 0)
+    base_both = in_base[inc_both]
+    created = np.flatnonzero(in_base < 0)
+    still_there = np.zeros(len(base), dtype=bool)
+    still_there[base_both] = True
+    deleted = np.flatnonzero(~still_there)
     sensitive = set(policy.sensitive(schema.name))
     out: list[pd.DataFrame] = []
 
-    def emit(keys: pd.Index, name: str, kind: str, old_raw, old_cmp, old_num) -> None:  # type: ignore[no-untyped-def]
-        if keys.empty:
+    def emit(rows: np.ndarray, name: str, kind: str, new: tuple[np.ndarray, np.ndarray],
+             old: tuple[np.ndarray, np.ndarray, np.ndarray], base_rows: np.ndarray | None) -> None:
+        """The changes of field `name` at the incoming records `rows`: `new` is (comparison text,
+        number) there, `old` (raw, comparison text, number) in the baseline, at `base_rows`."""
+        if not len(rows):
             return
-        i = inc.loc[keys]
-        new_num = i[f"num:{name}"]
+        old_raw, old_cmp, old_num = old
         out.append(pd.DataFrame({
-            "entity": schema.name, "key": keys, "field": name, "kind": kind,
-            "old": old_raw, "new": i[f"raw:{name}"].to_numpy(), "old_norm": old_cmp, "new_norm": i[f"cmp:{name}"].to_numpy(),
-            "tier": policy.tiers(schema.name, name, pd.Series(old_num, index=keys), new_num).to_numpy(),
-            "requested_by": requester.loc[keys].to_numpy(), "file": i["_file"].to_numpy(), "sheet": i["_sheet"].to_numpy(),
-            "row": i["_row"].to_numpy(), "column": i[f"col:{name}"].to_numpy(),
-            "baseline_row": base["_row"].reindex(keys).to_numpy(),
+            "entity": schema.name, "key": inc.at("_key", rows), "field": name, "kind": kind,
+            "old": old_raw, "new": inc.at(f"raw:{name}", rows), "old_norm": old_cmp, "new_norm": new[0],
+            "tier": policy.tiers(schema.name, name, pd.Series(old_num), pd.Series(new[1])).to_numpy(),
+            "requested_by": inc.requesters_at(skip, rows, requested_by), "file": inc.at("_file", rows),
+            "sheet": inc.at("_sheet", rows), "row": inc.at("_row", rows), "column": inc.at(f"col:{name}", rows),
+            "baseline_row": None if base_rows is None else base.at("_row", base_rows),
         }))
 
-    # The records in both, aligned by position once; each field's comparison column is taken alone
-    # (selecting rows of the whole frame would copy every column).
-    inc_at, base_at = inc.index.get_indexer(both), base.index.get_indexer(both)
+    def from_empty(rows: np.ndarray, name: str, kind: str) -> None:
+        """Each valued cell of `name` at `rows` as a change from empty (from 0 for numbers)."""
+        text, number = inc.comparable_at(name, rows)
+        valued = text != ""
+        n = int(valued.sum())
+        zero = 0.0 if schema.fields[name].is_numeric else float("nan")
+        emit(rows[valued], name, kind, (text[valued], number[valued]),
+             (np.full(n, None, dtype=object), np.full(n, "", dtype=object), np.full(n, zero)), None)
 
-    def aligned(frame: pd.DataFrame, at: np.ndarray, column: str) -> pd.Series:
-        col = frame[column]
-        return col if len(at) == len(frame) and (at == np.arange(len(at))).all() else col.take(at)
-
-    for name in (f for f in inc_fields if f != schema.key):
-        new_cmp = aligned(inc, inc_at, f"cmp:{name}")
-        if name not in base_fields:
-            # A column the baseline lacks: every value in it is a change from empty (0 for numbers).
-            keys = both[(new_cmp != "").to_numpy(dtype=bool)]
-            zero = 0.0 if schema.fields[name].is_numeric else float("nan")
-            emit(keys, name, "change", None, "", zero)
+    for name in (f for f in inc.fields if f != schema.key):
+        if name not in base.fields:
+            from_empty(inc_both, name, "change")  # a column the baseline lacks
             continue
-        old_cmp = aligned(base, base_at, f"cmp:{name}")
-        differs = np.asarray(new_cmp.array != old_cmp.array, dtype=bool)
-        if not differs.any():
-            continue
-        keys = both[differs]
-        bk = base.iloc[base_at[differs]]
-        emit(keys, name, "change", bk[f"raw:{name}"].to_numpy(), bk[f"cmp:{name}"].to_numpy(), bk[f"num:{name}"].to_numpy())
-    if not created.empty:
+        # Only cells written differently can compare differently: the rest are skipped unread.
+        maybe = _written_differently(inc.frame[f"raw:{name}"].take(inc_both), base.frame[f"raw:{name}"].take(base_both))
+        rows, base_rows = inc_both[maybe], base_both[maybe]
+        new_cmp, new_num = inc.comparable_at(name, rows)
+        old_cmp, old_num = base.comparable_at(name, base_rows)
+        differs = np.asarray(new_cmp != old_cmp, dtype=bool)
+        emit(rows[differs], name, "change", (new_cmp[differs], new_num[differs]),
+             (base.at(f"raw:{name}", base_rows[differs]), old_cmp[differs], old_num[differs]), base_rows[differs])
+    if len(created):
         # The record itself (tier 0), then each valued sensitive field as a change from empty (0 for numbers).
-        c = inc.loc[created]
         out.append(pd.DataFrame({
-            "entity": schema.name, "key": created, "field": RECORD, "kind": "create", "old": None, "new": None,
-            "old_norm": "", "new_norm": "", "tier": 0, "requested_by": requester.loc[created].to_numpy(),
-            "file": c["_file"].to_numpy(), "sheet": c["_sheet"].to_numpy(), "row": c["_row"].to_numpy(), "column": None,
-            "baseline_row": None,
+            "entity": schema.name, "key": inc.at("_key", created), "field": RECORD, "kind": "create", "old": None,
+            "new": None, "old_norm": "", "new_norm": "", "tier": 0,
+            "requested_by": inc.requesters_at(skip, created, requested_by), "file": inc.at("_file", created),
+            "sheet": inc.at("_sheet", created), "row": inc.at("_row", created), "column": None, "baseline_row": None,
         }))
-        for name in (f for f in inc_fields if f in sensitive):
-            keys = created[(inc.loc[created, f"cmp:{name}"] != "").to_numpy()]
-            zero = 0.0 if schema.fields[name].is_numeric else float("nan")
-            emit(keys, name, "create", None, "", zero)
-    if not deleted.empty:
-        d = base.loc[deleted]
+        for name in (f for f in inc.fields if f in sensitive):
+            from_empty(created, name, "create")
+    if len(deleted):
         out.append(pd.DataFrame({
-            "entity": schema.name, "key": deleted, "field": RECORD, "kind": "delete", "old": None, "new": None,
-            "old_norm": "", "new_norm": "", "tier": policy.deleted_record_tier, "requested_by": None,
+            "entity": schema.name, "key": base.at("_key", deleted), "field": RECORD, "kind": "delete", "old": None,
+            "new": None, "old_norm": "", "new_norm": "", "tier": policy.deleted_record_tier, "requested_by": None,
             # A deleted record has no cell: its issue points at the incoming sheet that lacks it.
             "file": incoming[0].file if incoming else None, "sheet": incoming[0].sheet if incoming else None,
-            "row": None, "column": None, "baseline_row": d["_row"].to_numpy(),
+            "row": None, "column": None, "baseline_row": base.at("_row", deleted),
         }))
     return out
 

@@ -443,10 +443,9 @@ class FieldValues:
     @cached
     def canonical(self) -> pd.Series:
         """For enums: the canonical value the cell means (NA when it means none)."""
-        mapping: dict[str, str] = {}
-        for canon, synonyms in self.spec.values.items():
-            for word in (canon, *synonyms):
-                mapping[match_key(pd.Series([word], dtype=TEXT)).iloc[0]] = canon
+        words = [(word, canon) for canon, synonyms in self.spec.values.items() for word in (canon, *synonyms)]
+        keys = match_key(pd.Series([w for w, _ in words], dtype=TEXT)).tolist()
+        mapping = {k: canon for k, (_, canon) in zip(keys, words, strict=True)}  # a later word wins, as before
         # An enum column holds a handful of distinct spellings: normalise those, not every cell.
         return text_per_distinct(self.clean, lambda distinct: [mapping.get(k) for k in match_key(distinct).tolist()])
 

@@ -6,11 +6,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dataquality.approve.changes import load_change_set
+from dataquality.approve.changes import comparable, compute_changes, load_change_set
 from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.checks.values import TableValues
 from dataquality.config import Config
 from dataquality.errors import ConfigError
+from dataquality.load.table import TEXT, Table
 
 HEADER = ["客户编码", "客户名称", "业务员", "联系电话", "详细地址", "信用额度", "银行账号"]
 ROW = ["C000001", "甲公司", "张伟", "13800000001", "上海", "1000", "62220000"]
@@ -84,3 +88,94 @@ def test_bad_yaml_names_file_and_key(tmp_path: Path, config: Config, body: str, 
     with pytest.raises(ConfigError) as err:
         ApprovalPolicy.load(tmp_path, config)
     assert err.value.params["key"] == key and "approval.yaml" in err.value.params["file"]
+
+
+# --- the change set against every cell compared (hypothesis) ------------------------------------------
+
+# Spellings that are, and are not, the same value: reformatted numbers, full-width and spaced text,
+# enum synonyms, dates written three ways, empty and whitespace-only cells.
+SPELLINGS = {
+    "customer_name": ["甲公司", " 甲公司", "甲公司 ", "甲  公司", "甲 公司", "乙公司", "ＡＢＣ", "ABC", "abc", "", " ", None],
+    "customer_type": ["企业", "enterprise", "ENTERPRISE", "公司", "个人", "individual", "未知", "", None],
+    "credit_limit": ["1000", "1,000.00", "１０００", "1000.0", "(1000)", "-1000", "2000", "abc", "", None],
+    "created_on": ["2024-01-05", "2024/1/5", "2024年1月5日", "20240105", "45296", "2024-01-06", "not a date", None],
+    "bank_account": ["6222 0000", "62220000", "６２２２００００", "62220001", None],
+    "status": ["启用", "active", "停用", None],
+    "requested_by": ["李娜", " 李娜 ", "", None],
+}
+KEYS = ["C000001", "c000001", " C000001", "C000002", "C000003", "C000004", "", None]
+FIELDS = list(SPELLINGS)
+
+
+def _table(rows: list[dict[str, str | None]], columns: list[str]) -> Table:
+    data = pd.DataFrame({c: pd.Series([r.get(c) for r in rows], dtype=TEXT) for c in ["customer_code", *columns]},
+                        index=pd.RangeIndex(2, 2 + len(rows)))
+    letters = {c: chr(ord("A") + i) for i, c in enumerate(["customer_code", *columns])}
+    return Table("customer", Path("t.xlsx"), "客户", 1, data, columns=letters)
+
+
+def _every_cell(table: Table, config: Config) -> dict[str, tuple[int, dict[str, tuple]]]:
+    """The first record per key with every field's (raw, comparison text, number), cell by cell."""
+    tv = TableValues(table, config.schemas["customer"], config)
+    compared = {f: comparable(tv[f]) for f in FIELDS if tv.has(f)}
+    out: dict[str, tuple[int, dict[str, tuple]]] = {}
+    for i, (row, key) in enumerate(tv.keys.items()):
+        if pd.isna(key) or key in out:
+            continue
+        out[key] = (row, {f: (tv[f].raw.iloc[i], text.iloc[i], number.iloc[i]) for f, (text, number) in compared.items()})
+    return out
+
+
+def _reference(incoming: Table, baseline: Table, config: Config, policy: ApprovalPolicy) -> set[tuple]:
+    new, old = _every_cell(incoming, config), _every_cell(baseline, config)
+
+    def tier(name: str, old_num: float, new_num: float) -> int:
+        return int(policy.tiers("customer", name, pd.Series([old_num]), pd.Series([new_num])).iloc[0])
+
+    found = set()
+    for key, (row, cells) in new.items():
+        if key not in old:
+            found.add((key, "*", "create", None, None, row))
+            for name, (raw, text, number) in cells.items():
+                if name in policy.sensitive("customer") and name != "requested_by" and text != "":
+                    found.add((key, name, "create", None, raw if not pd.isna(raw) else None, row,
+                               tier(name, 0.0 if config.schemas["customer"].fields[name].is_numeric else float("nan"), number)))
+            continue
+        base_row, base_cells = old[key]
+        for name, (raw, text, number) in cells.items():
+            if name == "requested_by":
+                continue
+            if name not in base_cells:
+                if text != "":
+                    zero = 0.0 if config.schemas["customer"].fields[name].is_numeric else float("nan")
+                    found.add((key, name, "change", None, raw, row, tier(name, zero, number)))
+                continue
+            old_raw, old_text, old_number = base_cells[name]
+            if text != old_text:
+                found.add((key, name, "change", None if pd.isna(old_raw) else old_raw, None if pd.isna(raw) else raw,
+                           row, tier(name, old_number, number)))
+    for key, (base_row, _) in old.items():
+        if key not in new:
+            found.add((key, "*", "delete", None, None, base_row))
+    return found
+
+
+row_values = st.fixed_dictionaries({"customer_code": st.sampled_from(KEYS),
+                                    **{f: st.sampled_from(v) for f, v in SPELLINGS.items()}})
+
+
+@settings(max_examples=150, deadline=None)
+@given(base_rows=st.lists(row_values, min_size=1, max_size=6), new_rows=st.lists(row_values, min_size=1, max_size=6),
+       base_columns=st.lists(st.sampled_from(FIELDS), unique=True), new_columns=st.lists(st.sampled_from(FIELDS), unique=True))
+def test_change_set_is_every_cell_compared(config: Config, policy: ApprovalPolicy, base_rows, new_rows, base_columns,
+                                           new_columns) -> None:
+    """Only cells written differently are compared (the rest are skipped unread): the change set
+    is still what comparing every cell's comparison text gives, with the same tiers."""
+    incoming, baseline = _table(new_rows, new_columns), _table(base_rows, base_columns)
+    got = set()
+    for c in compute_changes([incoming], [baseline], config, policy):
+        if c.field == "*":
+            got.add((c.key, "*", c.kind, None, None, c.row if c.kind == "create" else c.baseline_row))
+        else:
+            got.add((c.key, c.field, c.kind, c.old, c.new, c.row, c.tier))
+    assert got == _reference(incoming, baseline, config, policy)
