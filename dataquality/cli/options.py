@@ -185,7 +185,7 @@ def baseline_option(help: str = "The last approved master.", required: bool = Fa
 
 
 def _remember_project(ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
-    from dataquality.track.workspace import project_path
+    from dataquality.track.discovery import project_path
 
     path = project_path(value)
     ctx.meta[_PROJECT_KEY] = path

@@ -24,12 +24,12 @@ from dataquality.config.models import Settings
 from dataquality.errors import ConfigError, InputError
 from dataquality.issue import Severity
 from dataquality.thresholds import CHECK_FAIL_ON, REPORT_FORMATS
+from dataquality.track.discovery import CONFIG_NAME
 from dataquality.track.workdays import OUTSIDE_RANGE, WorkCalendar
 
 if TYPE_CHECKING:
     from dataquality.store import Store
 
-CONFIG_NAME = "dq.yaml"
 DATA_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 DEFAULT_SLA = {"error": 2, "warning": 5, "info": None}
 

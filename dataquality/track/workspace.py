@@ -12,25 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dataquality.errors import ConfigError
-from dataquality.track.project import CONFIG_NAME, Project
+from dataquality.track.discovery import CONFIG_NAME, project_path
 
-
-def find_project(start: Path | None = None) -> Path | None:
-    """The nearest dq.yaml in `start` (default: the current folder) or one of its parents."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        candidate = folder / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def project_path(given: Path | None, start: Path | None = None) -> Path | None:
-    """-c/--config when given (a dq.yaml or its folder), else the discovered dq.yaml, else None."""
-    return given if given is not None else find_project(start)
+if TYPE_CHECKING:
+    from dataquality.track.project import Project
 
 
 def load_project(given: Path | None, start: Path | None = None) -> Project:
@@ -38,6 +26,8 @@ def load_project(given: Path | None, start: Path | None = None) -> Project:
     path = project_path(given, start)
     if path is None:
         raise ConfigError("project.not_found", file=CONFIG_NAME)
+    from dataquality.track.project import Project
+
     return Project.load(path)
 
 

@@ -8,9 +8,10 @@ import pytest
 
 from dataquality.errors import ConfigError
 from dataquality.store import default_url
+from dataquality.track.discovery import find_project, project_path
 from dataquality.track.project import Project
 from dataquality.track.scaffold import init_project
-from dataquality.track.workspace import find_project, load_project, project_path, workspace
+from dataquality.track.workspace import load_project, workspace
 
 
 def test_the_nearest_dq_yaml_upwards_is_the_project(tmp_path: Path) -> None:
