@@ -12,6 +12,7 @@ or the environment variables DQ_MAX_BYTES, DQ_MAX_CELLS, DQ_MAX_COLUMNS, DQ_MAX_
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -241,23 +242,96 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list
         return  # encrypted member or an unusual compression method: the reader reports it
 
 
-# Literal-led patterns keep the scan near memchr speed: r="123" only occurs on rows (cells carry
-# letters), and only cells beyond column Z (two or three letters) are looked at individually.
-# Attributes separated by a tab or newline, or quoted with ' (legal, unusual), fall back to the
-# slower \s and either-quote patterns.
-# A row element with no cells (`<row r="1048576" ht="12.8"></row>`, formatted but empty) spans
-# nothing: calamine allocates for cells, so only rows that hold a cell count.
-_ROW = re.compile(rb' r="([0-9]{1,10})"[^>]*(?<!/)>(?!</row>)')
-_WIDE_CELL = re.compile(rb' r="([A-Z]{2,3})[0-9]')
-_ROW_ANY = re.compile(rb'\sr=["\']([0-9]{1,10})["\'][^>]*(?<!/)>(?!</row>)')
-_WIDE_CELL_ANY = re.compile(rb'\sr=["\']([A-Z]{2,3})[0-9]')
+# Where calamine puts a cell: at its own reference (r="C40" puts it in row 40 whatever its row
+# says; letters in either case, any number of them), else one column right of the cell before it,
+# in the row counted from the row before (a row without r= is the row after the one before). The
+# span it allocates reaches the farthest cell, so the scan looks at cells, not at rows.
+#
+# Regular writers (Excel, openpyxl, XlsxWriter, LibreOffice, WPS) start every cell with `<c r="`:
+# a chunk where every cell does is scanned at memchr speed (literal-led patterns; the last cell's
+# row is a real row, and only cells placed below it are looked at one by one). Any other chunk
+# (cells without r=, attributes before r, namespace prefixes) is walked tag by tag (_Walk).
+_CELL_AT = re.compile(rb'<c r="[A-Za-z]*([0-9]{1,10})"')
+_WIDE_CELL = re.compile(rb'<c r="([A-Za-z]{2,})[0-9]')
+_NARROW_CELL = re.compile(rb'<c r="([A-Za-z])[0-9]')
 # Within A..Z the width is read from a sample of each chunk (its first 16 KB and its last 8 KB):
 # rows are written whole, so the sample holds whole rows. A cell hidden outside the samples can
 # make a sheet at most 26 columns wide where the sample saw fewer: bounded, unlike the rows and
 # the columns past Z, which are counted exactly.
-_NARROW_CELL = re.compile(rb' r="([A-Z])[0-9]')
-_NARROW_CELL_ANY = re.compile(rb'\sr=["\']([A-Z])[0-9]')
 _SAMPLE_HEAD, _SAMPLE_TAIL = 16 << 10, 8 << 10
+
+
+def _below(row: int) -> re.Pattern[bytes]:
+    """Cells written `<c r="..">` whose row is past `row`: as many digits and a larger number
+    (a trie of the digits, so most cells fail at their first digit), or more digits. References
+    of four letters or more are past the widest sheet: _WIDE_CELL refuses them."""
+    return _below_pattern(str(row).encode())
+
+
+@functools.lru_cache(maxsize=64)
+def _below_pattern(digits: bytes) -> re.Pattern[bytes]:
+    def larger(d: bytes) -> bytes:
+        alternatives = [b"[%c-9]" % (d[0] + 1) + b"[0-9]" * (len(d) - 1)] if d[0] < ord("9") else []
+        if len(d) > 1 and (rest := larger(d[1:])):
+            alternatives.append(d[:1] + rest)
+        return b"(?:" + b"|".join(alternatives) + b")" if alternatives else b""
+
+    same = larger(digits)
+    return re.compile(rb'<c r="[A-Za-z][A-Za-z]?[A-Za-z]?(%s[0-9]{%d,10})"' % (same + b"|" if same else b"", len(digits) + 1))
+
+
+# The walk: row and cell tags (any namespace prefix), attributes read with their quotes (a quoted
+# value may hold '>').
+_TAG = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)[\s/>]")
+_NAME_CUT = re.compile(rb"<[\w.:-]{0,64}")
+_R = re.compile(rb"""\sr\s*=\s*["']\s*([A-Za-z]*)([0-9]*)""")
+_TAG_MAX = 1 << 20  # a tag longer than this is not a spreadsheet's
+
+
+@dataclass
+class _Walk:
+    """Calamine's placing of cells, followed tag by tag across chunks: the farthest cell seen."""
+
+    row: int = 0  # the row a cell without r= goes into (an upper bound after skipped chunks)
+    column: int = 0  # the column of the last cell of the row
+    far_row: int = 0
+    far_column: int = 0
+    carry: bytes = b""  # an unfinished row or cell tag at the end of the last chunk walked
+    after_skip: bool = False  # the last chunk was not walked: walk this one from its overlap
+
+    def skipped(self, far_row: int, rows: int, far_column: int) -> None:
+        """A chunk scanned the regular way (every cell `<c r=`): bounds for what comes after."""
+        self.row = max(self.row, far_row) + rows
+        self.column = max(self.column, far_column)
+        self.after_skip = True
+
+    def walk(self, chunk: bytes, fresh: int, path: Path) -> None:
+        """Follow the tags of `chunk` (new bytes from `fresh`; a tag cut by the last chunk's end
+        is finished here)."""
+        data = chunk if self.after_skip else self.carry + chunk[fresh:]
+        self.after_skip = False
+        end = 0
+        for tag in _TAG.finditer(data):
+            end = tag.end()
+            r = _R.search(tag.group(2))
+            if tag.group(1) == b"row":
+                self.row = int(r.group(2)) if r and r.group(2) and not r.group(1) else self.row + 1
+                self.column = 0
+                continue
+            if r and r.group(1):
+                self.column = _column_number(r.group(1).upper())
+            else:
+                self.column += 1
+            row = int(r.group(2)) if r and r.group(2) else self.row
+            self.far_row = max(self.far_row, row)
+            self.far_column = max(self.far_column, self.column)
+        rest = data.rfind(b"<", end)
+        # Carried: a row or cell tag without its end yet, or a name cut short ("<ro", "<x:").
+        cut = rest >= 0 and (_TAG_START.match(data, rest) is not None or _NAME_CUT.fullmatch(data, rest) is not None)
+        self.carry = data[rest:] if cut else b""
+        if len(self.carry) > _TAG_MAX:
+            raise InputError("load.corrupt", file=str(path))
 
 
 def _column_number(letters: bytes) -> int:
@@ -305,9 +379,10 @@ _SPACES = (b" ", b"\t", b"\n", b"\r")
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str, limits: Limits,
                  budget: list[int]) -> _Scanned:
     """Refuse a sheet past the limits; returns what the scan saw that the reader can use."""
-    max_row = rows = 0
+    far_row = 0
     widest = b""  # past Z: the widest column reference seen (counted exactly)
     narrow = b"A"  # within A..Z: the widest seen in the samples
+    walk = _Walk()
     # The last chunks, enough to hold a tail of _TAIL_MAX: </sheetData> is looked for once, at the end.
     recent: deque[tuple[bytes, int]] = deque()
     held = 0
@@ -318,28 +393,35 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         while len(recent) > 1 and held - (len(recent[0][0]) - recent[0][1]) > _TAIL_MAX + _OVERLAP:
             first, start = recent.popleft()
             held -= len(first) - start
-        # r= after a tab or a line break, or r='..' (legal, unusual) needs the slower patterns.
-        # A single-byte test is a memchr; the longer ones run only on chunks holding such a byte.
-        odd = ((b"\t" in chunk or b"\n" in chunk or b"\r" in chunk) and (
-            b'\tr="' in chunk or b'\nr="' in chunk or b'\rr="' in chunk)) or (b"'" in chunk and b"r='" in chunk)
         if errors is not None:
             errors = _error_cells(chunk, fresh, errors)
-        found = (_ROW_ANY if odd else _ROW).findall(chunk)
-        if found:
-            max_row = max(max_row, max(map(int, set(found))))
-        rows += chunk.count(b"<row", fresh) - chunk.count(b"></row>", fresh)
-        if b":row " in chunk:  # a namespace prefix (<x:row ...>)
-            rows += chunk.count(b":row ", fresh)
-        for letters in set((_WIDE_CELL_ANY if odd else _WIDE_CELL).findall(chunk)):
+        # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
+        # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
+        since, until = max(0, fresh - 6), len(chunk) - 6
+        if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5):
+            walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
+            continue
+        last = chunk.rfind(b'<c r="')
+        for at in (last, chunk.rfind(b'<c r="', 0, max(last, 0))):
+            cell = _CELL_AT.match(chunk, at) if at >= 0 else None
+            if cell is not None:  # the last whole cell: a row some cell is in
+                far_row = max(far_row, int(cell.group(1)))
+                break
+        below = _below(far_row).findall(chunk)
+        if below:
+            far_row = max(far_row, max(map(int, below)))
+        for letters in set(_WIDE_CELL.findall(chunk)):
+            letters = letters.upper()
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
         if not widest and narrow < b"Z":
             sample = chunk if len(chunk) <= _SAMPLE_HEAD + _SAMPLE_TAIL else chunk[:_SAMPLE_HEAD] + b" " + chunk[-_SAMPLE_TAIL:]
-            found_narrow = (_NARROW_CELL_ANY if odd else _NARROW_CELL).findall(sample)
+            found_narrow = _NARROW_CELL.findall(sample)
             if found_narrow:
-                narrow = max(narrow, max(found_narrow))
-    max_row = max(max_row, rows)  # rows without r= are numbered one after another
-    columns = _column_number(widest) if widest else _column_number(narrow)
+                narrow = max(narrow, max(found_narrow).upper())
+        walk.skipped(far_row, chunk.count(b"<row", since), _column_number(widest or narrow))
+    max_row = max(far_row, walk.far_row)
+    columns = max(_column_number(widest) if widest else _column_number(narrow), walk.far_column)
     if columns > limits.max_columns:
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:

@@ -266,3 +266,60 @@ def test_far_cell_with_single_quoted_references_is_refused(tmp_path):
     path = with_sheet_xml(base, tmp_path / "quoted.xlsx", sheet)
     proc = dq("validate", str(path))
     assert_one_line_error(proc, path, "--max-cells")
+
+
+# Calamine places a cell at its own reference whatever its row says (r="C40" inside row 1 is in
+# row 40), and a cell or row without r= one past the one before. Each sheet below spans more than
+# 20,000,000 cells from a few bytes of XML; the scan must see where calamine would put the cells.
+_PLACED_FAR = {
+    "far reference inside a near row": b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c>'
+                                       b'<c r="ZZ200000"><v>1</v></c></row>',
+    "lower-case reference": b'<row r="1"><c r="A1"><v>1</v></c><c r="zz200000"><v>1</v></c></row>',
+    "attribute before the reference": b'<row r="1"><c r="A1"><v>1</v></c><c t="n" r="ZZ200000"><v>1</v></c></row>',
+    "quoted > before the reference": b'<row r="1"><c r="A1"><v>1</v></c><c s=">" r="ZZ200000"><v>1</v></c></row>',
+    "namespace prefix": b'<row r="1"><c r="A1"><v>1</v></c><x:c r="ZZ200000"><x:v>1</x:v></x:c></row>',
+    "cells without r=": b"<row>" + b"<c><v>1</v></c>" * 16000 + b"</row>"
+                        + b"<row><c><v>1</v></c></row>" * 2000,
+    "rows without r= under a far row": b'<row r="1"><c r="A1"><v>1</v></c></row><row r="199990"><c r="Z199990"><v>1</v></c></row>'
+                                       + b"<row><c><v>1</v></c></row>" * 5000 + b'<row><c r="ZZ1"><v>1</v></c></row>',
+}
+
+
+@pytest.mark.parametrize("cells", list(_PLACED_FAR.values()), ids=list(_PLACED_FAR))
+def test_cells_placed_far_are_refused(tmp_path, cells):
+    base = customer_workbook(tmp_path / "base.xlsx")
+    path = with_sheet_xml(base, tmp_path / "placed.xlsx", lambda fh: fh.write(SHEET_HEAD + cells + SHEET_TAIL))
+    proc = dq("validate", str(path))
+    assert_one_line_error(proc, path, "--max-cells")
+
+
+def test_sheet_written_without_any_r_is_read(tmp_path, config):
+    # Some writers leave r= out everywhere: the scan follows calamine's counting and the sheet reads.
+    base = customer_workbook(tmp_path / "base.xlsx")
+    rows = [["客户编码", "客户名称", "客户类型"], ["C000001", "甲公司", "企业"], ["C000002", "乙公司", "个人"]]
+
+    def sheet(fh):
+        fh.write(SHEET_HEAD)
+        for row in rows:
+            fh.write(b"<row>" + b"".join(b'<c t="inlineStr"><is><t>%s</t></is></c>' % v.encode() for v in row) + b"</row>")
+        fh.write(SHEET_TAIL)
+
+    path = with_sheet_xml(base, tmp_path / "no-r.xlsx", sheet)
+    [table] = load_file(path, config)
+    assert table.data["customer_code"].tolist() == ["C000001", "C000002"]
+
+
+def test_cells_placed_far_across_chunk_boundaries_are_refused(tmp_path):
+    # The far cell's tag is cut by the scan's 1 MB chunks at every offset near the boundary, in a
+    # chunk walked tag by tag (cells without r=) and in one scanned the regular way.
+    base = customer_workbook(tmp_path / "base.xlsx")
+    filler = b'<row r="1"><c r="A1"><v>1</v></c></row>'
+    far = b'<c t="n" s="1" r="ZZ200000"><v>1</v></c>'
+    for lead in (b"", b"<row><c><v>1</v></c></row>"):
+        for shift in (0, 3, 9, 17, 30):
+            head = SHEET_HEAD + lead + filler
+            pad = (1 << 20) - len(head) - shift
+            body = head + b"<row r=\"2\">" + b" " * max(pad - 11, 0) + far + b"</row>" + SHEET_TAIL
+            path = with_sheet_xml(base, tmp_path / f"cut-{len(lead)}-{shift}.xlsx", lambda fh, body=body: fh.write(body))
+            proc = dq("validate", str(path))
+            assert_one_line_error(proc, path, "--max-cells")
