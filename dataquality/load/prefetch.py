@@ -182,23 +182,27 @@ def _fork_child(todo: list[_File]) -> _Children | None:
         for file in todo:  # a file no loader has is read here
             if not any(file is f for _, group in loaders for f in group):
                 _close_memfds([file])
-    # Beside a loading child the judge has time to spare (it must only be done before the
-    # sheets are): it yields the CPU to the loaders and to this process's imports.
-    judge = _fork(lambda out: _judge_in_child(todo, out, 10 if loaders else 0))
-    if judge is None:
-        for loader, _ in loaders:
-            _stop(loader)
-            _reap(loader[0])
-        _close_memfds(todo)
-        return None
-    for file in todo:  # check_input here waits for the child's verdict instead of scanning again
+    # Beside a loading child a judge has time to spare (it must only be done before the sheets
+    # are): it yields the CPU to the loaders and to this process's imports. The files are judged
+    # as they are loaded, by one judge per loader: two workbooks are judged side by side.
+    judges: list[tuple[int, int]] = []
+    for group in [g for _, g in loaders] if len(loaders) > 1 else [todo]:
+        judge = _fork(lambda out, group=group: _judge_in_child(group, out, 10 if loaders else 0))
+        if judge is None:
+            for child in [*judges, *(loader for loader, _ in loaders)]:
+                _stop(child)
+                _reap(child[0])
+            _close_memfds(todo)
+            return None
+        judges.append(judge)
+    for file in todo:  # check_input here waits for a child's verdict instead of scanning again
         limits.expect(file.key)
-    return _Children(judge, tuple(loaders))
+    return _Children(tuple(judges), tuple(loaders))
 
 
 @dataclass(frozen=True)
 class _Children:
-    judge: tuple[int, int]  # (pid, read end of its pipe)
+    judges: tuple[tuple[int, int], ...]  # (pid, read end of its pipe) of each judging child
     loaders: tuple[tuple[tuple[int, int], list[_File]], ...]  # ((pid, read end), the files it loads)
 
     def stop_loaders(self) -> None:
@@ -330,14 +334,20 @@ def _close_memfds(files: Iterable[_File]) -> None:
 
 
 def _verdicts(children: _Children, todo: list[_File]) -> Iterator[tuple[str, _File]]:
-    """What the judging child says of the files of `todo`, as it says it: ("open", file) once the
-    file may be opened (its shared strings passed), ("ok", file) once it is within the limits (its
-    scan results installed here, its gate passed). A refused or unjudged file is shut out and
-    left for check_input to judge here; the loading child is stopped then (calamine may be
-    reading a file past the limits)."""
+    """What the judging children say of the files of `todo`, as they say it (one judge after the
+    other): ("open", file) once the file may be opened (its shared strings passed), ("ok", file)
+    once it is within the limits (its scan results installed here, its gate passed). A refused
+    or unjudged file is shut out and left for check_input to judge here; the loading children
+    are stopped then (calamine may be reading a file past the limits)."""
     waiting = {file.key: file for file in todo}  # files whose verdict has not come
+    unheard = list(children.judges)  # judges not listened to yet (stopped and reaped if never)
+
+    def messages() -> Iterator[tuple[Any, str, Any]]:
+        while unheard:
+            yield from _heard(unheard.pop(0))
+
     try:
-        for key, kind, said in _heard(children.judge):
+        for key, kind, said in messages():
             file = waiting.get(key)
             if file is None:
                 continue
@@ -357,6 +367,10 @@ def _verdicts(children: _Children, todo: list[_File]) -> Iterator[tuple[str, _Fi
     except Exception:  # noqa: BLE001 - no verdict: the files are judged here when read
         pass
     finally:
+        for pid, read_end in unheard:
+            _stop((pid, read_end))
+            os.close(read_end)
+            _reap(pid)
         if waiting:
             children.stop_loaders()
         for file in waiting.values():  # no verdict came
