@@ -7,7 +7,7 @@ full-width space, are not changes. Everything is computed column-wise with panda
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +50,22 @@ class Change:
     column: str | None = None
     baseline_row: int | None = None
 
+    @classmethod
+    def of(cls, values: tuple[Any, ...]) -> Change:
+        """A Change from its field values in declaration order, already of their types (the
+        change set makes tens of thousands: a frozen dataclass's __init__ sets each field
+        through object.__setattr__; this sets them at once, as __init__ would)."""
+        change = object.__new__(cls)
+        change.__dict__.update(zip(_CHANGE_FIELDS, values, strict=True))
+        return change
+
     @property
     def ident(self) -> tuple[str, str, str]:
         """What a change request is about: entity, key, field."""
         return (self.entity, self.key, self.field)
+
+
+_CHANGE_FIELDS = tuple(f.name for f in fields(Change))
 
 
 def _text_norm(s: pd.Series) -> pd.Series:
@@ -270,14 +282,11 @@ def compute_changes(
     text = {c: text_list(allc[c]) for c in ("entity", "key", "field", "kind", "old", "new", "requested_by", "file", "sheet", "column")}
     norm = {c: [t or "" for t in text_list(allc[c])] for c in ("old_norm", "new_norm")}
     ints = {c: _ints(allc[c]) for c in ("tier", "row", "baseline_row")}
-    return [
-        Change(entity=str(e), key=str(k), field=str(f), kind=str(kd), old=o, new=n, old_norm=on, new_norm=nn,
-               tier=int(t or 0), requested_by=rb, file=fl, sheet=sh, row=r, column=col, baseline_row=br)
-        for e, k, f, kd, o, n, on, nn, t, rb, fl, sh, r, col, br in zip(
-            text["entity"], text["key"], text["field"], text["kind"], text["old"], text["new"], norm["old_norm"],
-            norm["new_norm"], ints["tier"], text["requested_by"], text["file"], text["sheet"], ints["row"],
-            text["column"], ints["baseline_row"], strict=True)
-    ]
+    columns = [[str(v) for v in text["entity"]], [str(v) for v in text["key"]], [str(v) for v in text["field"]],
+               [str(v) for v in text["kind"]], text["old"], text["new"], norm["old_norm"], norm["new_norm"],
+               [int(t or 0) for t in ints["tier"]], text["requested_by"], text["file"], text["sheet"], ints["row"],
+               text["column"], ints["baseline_row"]]
+    return [Change.of(values) for values in zip(*columns, strict=True)]
 
 
 def _ints(values: pd.Series) -> list[int | None]:
