@@ -419,7 +419,9 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
             found_narrow = _NARROW_CELL.findall(sample)
             if found_narrow:
                 narrow = max(narrow, max(found_narrow).upper())
-        walk.skipped(far_row, chunk.count(b"<row", since), _column_number(widest or narrow))
+        # Rows are not counted here (cells with r= do not need them): at most one per 6 bytes
+        # (`<row/>`), a bound for cells without r= in a later chunk (a mixed sheet, rare).
+        walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest or narrow))
     max_row = max(far_row, walk.far_row)
     columns = max(_column_number(widest) if widest else _column_number(narrow), walk.far_column)
     if columns > limits.max_columns:
