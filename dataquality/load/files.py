@@ -295,15 +295,21 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, matc
 
 def _maybe_number(values: pd.Series) -> np.ndarray:
     """Cells that may be a 16+ digit number read back from a float: digits only, 16 or more, and a
-    value a double holds exactly (a typed 19-digit text almost never is; a float always is)."""
-    long = (values.str.len() >= 16).fillna(False).to_numpy(dtype=bool).copy()
-    if not long.any():
-        return long
-    long[long] = values[long].str.fullmatch(_LONG_DIGITS).fillna(False).to_numpy(dtype=bool)
-    if not long.any():
-        return long
-    out = long.copy()
-    out[np.flatnonzero(long)] = _double_holds(values[long])
+    value a double holds exactly (a typed 19-digit text almost never is; a float always is).
+    In Arrow: the few long cells are taken out before the pattern and the double are tried."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(values.astype(TEXT).array, type=pa.large_string())
+    long = np.asarray(pc.fill_null(pc.greater_equal(pc.utf8_length(text), 16), False).to_numpy(zero_copy_only=False), dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    at = np.flatnonzero(long)
+    if not len(at):
+        return out
+    candidates = text.take(pa.array(at))
+    digits = np.asarray(pc.fill_null(pc.match_substring_regex(candidates, _LONG_DIGITS), False).to_numpy(zero_copy_only=False), dtype=bool)
+    if digits.any():
+        out[at[digits]] = _double_holds(pd.Series(candidates.filter(pa.array(digits)).to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, dtype=TEXT))
     return out
 
 

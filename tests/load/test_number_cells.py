@@ -34,3 +34,18 @@ def test_rows_asked_for_give_the_cells_a_whole_scan_gives(tmp_path: Path) -> Non
     assert xlsx_number_cells(path, "xl/worksheets/sheet1.xml", long_numbers=True, rows=[]) == {}
     # A row that is not there: the whole scan answers, restricted by the caller as before.
     assert xlsx_number_cells(path, "xl/worksheets/sheet1.xml", long_numbers=True, rows={8, 5000}) == whole
+
+
+def test_full_width_digits_in_a_digit_field_are_text_not_a_crash(tmp_path: Path, config) -> None:
+    # Python's \d matches full-width digits, Arrow's cast to a number does not: a 19-character
+    # account typed in full-width digits is text (the validators say what is wrong with it).
+    from dataquality.load import load_file
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "fw.xlsx"))
+    ws = wb.add_worksheet("客户")
+    ws.write_row(0, 0, ["客户编码", "客户名称", "银行账号"])
+    ws.write_row(1, 0, ["C000001", "甲公司", "６２２２０２１２３４５６７８９０１２３"])
+    ws.write_row(2, 0, ["C000002", "乙公司", "6222021234567890123"])
+    wb.close()
+    [table] = load_file(tmp_path / "fw.xlsx", config)
+    assert table.data["bank_account"].tolist() == ["６２２２０２１２３４５６７８９０１２３", "6222021234567890123"]
