@@ -7,6 +7,7 @@ so a fix can never disagree with the finding that proposed it.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,9 +40,10 @@ _T = TypeVar("_T")
 
 
 class cached(Generic[_T]):  # noqa: N801 - a decorator, named like functools.cached_property
-    """functools.cached_property without its lock: on Python 3.11 that lock is one per property
-    and class, so two threads computing `clean` of two different columns would wait for each
-    other. Two threads asking for the same value may both compute it (the same answer)."""
+    """functools.cached_property with a lock per value instead of one per property and class
+    (Python 3.11's, with which two threads computing `clean` of two different columns wait for
+    each other). A second thread asking for a value being computed waits for it rather than
+    computing it again: the rule threads ask for the same keys and columns at once."""
 
     def __init__(self, fn: Callable[[Any], _T]) -> None:
         self.fn = fn
@@ -54,13 +56,22 @@ class cached(Generic[_T]):  # noqa: N801 - a decorator, named like functools.cac
     def __get__(self, obj: Any, owner: type | None = None) -> _T:
         if obj is None:
             return self  # type: ignore[return-value]
-        found = obj.__dict__.get(self.name, _MISSING)
-        if found is _MISSING:
-            found = obj.__dict__[self.name] = self.fn(obj)
+        values = obj.__dict__
+        found = values.get(self.name, _MISSING)
+        if found is not _MISSING:
+            return found
+        with _LOCKS_LOCK:
+            lock = values.setdefault(_LOCKS, {}).setdefault(self.name, threading.RLock())
+        with lock:
+            found = values.get(self.name, _MISSING)
+            if found is _MISSING:
+                found = values[self.name] = self.fn(obj)
         return found
 
 
 _MISSING = object()
+_LOCKS = "_cached_locks"  # per object: value name -> the lock of its computation
+_LOCKS_LOCK = threading.Lock()
 
 
 def _unusual(s: pd.Series) -> pd.Series:
