@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +21,7 @@ def _plain(value: str | None) -> str | None:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value).casefold())
 
 
-TRICKY = ["Ａ Ｂ", "Straße", "STRASSE", "ΣΑΣ", "İstanbul", "ẞ", "ﬁle", "六角螺栓 M8×20", "Ꭰ", "\u3000x\u00a0y\t", "ǅ", "①", "", "a]b^c-d\\"]
+TRICKY = ["\U00010d50", "Ａ Ｂ", "Straße", "STRASSE", "ΣΑΣ", "İstanbul", "ẞ", "ﬁle", "六角螺栓 M8×20", "Ꭰ", "\u3000x\u00a0y\t", "ǅ", "①", "", "a]b^c-d\\"]
 
 
 @settings(max_examples=150, deadline=None)
@@ -41,6 +43,9 @@ def test_the_casefold_ranges_cover_every_character_casefold_treats_differently()
     from dataquality.checks.values import CASEFOLD_RANGES
 
     covered = {c for a, b in CASEFOLD_RANGES for c in range(a, b + 1)}
-    differs = {c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF
-               and (chr(c).casefold() != chr(c).lower() or len(chr(c).lower()) != 1)}
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    differs = {c for c in points if chr(c).casefold() != chr(c).lower() or len(chr(c).lower()) != 1}
+    # pyarrow's Unicode tables may be newer than this Python's (Garay, U+10D50, is cased there).
+    lowered = pc.utf8_lower(pa.array([chr(c) for c in points])).to_pylist()
+    differs |= {c for c, low in zip(points, lowered, strict=True) if chr(c).casefold() != low}
     assert differs - covered == set()
