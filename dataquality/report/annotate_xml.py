@@ -319,21 +319,26 @@ class XlsxEditor:
         return out
 
 
-BIG_PART = 1 << 20  # parts larger than this are deflated fast (level 1): seconds saved, a somewhat larger file
+def copy_part(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipFile) -> None:
+    """Part `info` of `zin` into `zout` with its content, date and attributes; deflated as
+    zipparts.write deflates (a stored part, such as an image, stays stored)."""
+    data = zipparts.read(zin, info)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        zipparts.write(zout, info, data)
+    else:
+        zout.writestr(info, data, compress_type=info.compress_type)
 
 
 def copy_parts(source: Path, target: Path, changed: dict[str, bytes], dropped: set[str] | frozenset[str] = frozenset()) -> None:
     """Write `target` as `source`'s zip with the `changed` parts replaced or added and `dropped` left out;
     every other part keeps its content."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if info.filename in changed or info.filename in dropped:
                 continue
-            data = zipparts.read(zin, info)
-            level = 1 if len(data) > BIG_PART else 6
-            zout.writestr(info, data, compress_type=info.compress_type, compresslevel=level)
+            copy_part(zin, info, zout)
         for name, data in changed.items():
-            zout.writestr(name, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(data) > BIG_PART else 6)
+            zipparts.write(zout, name, data)
 
 
 class PartWriter:
@@ -345,7 +350,7 @@ class PartWriter:
     which the caller then discards (it writes to a temporary name)."""
 
     def __init__(self, source: Path, target: Path, replaced: set[str]) -> None:
-        self._zout = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+        self._zout = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dq-zip")
         self._jobs: list[Future[None]] = [self._pool.submit(self._copy, source, replaced)]
 
@@ -353,12 +358,10 @@ class PartWriter:
         with zipfile.ZipFile(source) as zin:
             for info in zin.infolist():
                 if info.filename not in replaced:
-                    data = zipparts.read(zin, info)
-                    self._zout.writestr(info, data, compress_type=info.compress_type, compresslevel=_level(data))
+                    copy_part(zin, info, self._zout)
 
     def put(self, name: str, data: bytes) -> None:
-        self._jobs.append(self._pool.submit(self._zout.writestr, name, data, compress_type=zipfile.ZIP_DEFLATED,
-                                            compresslevel=_level(data)))
+        self._jobs.append(self._pool.submit(zipparts.write, self._zout, name, data))
 
     def __enter__(self) -> PartWriter:
         return self
@@ -375,9 +378,6 @@ class PartWriter:
         finally:
             self._zout.close()
 
-
-def _level(data: bytes) -> int:
-    return 1 if len(data) > BIG_PART else 6
 
 
 def _unescape(value: str) -> str:

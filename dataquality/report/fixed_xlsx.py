@@ -38,7 +38,6 @@ from dataquality.report.annotate_xml import (
     _REL_COMMENTS,
     _REL_VML,
     _REL_WORKSHEET,
-    BIG_PART,
     Styles,
     Unsupported,
     XlsxEditor,
@@ -51,6 +50,7 @@ from dataquality.report.annotate_xml import (
     _resolve,
     _unescape,
     comments_xml,
+    copy_part,
     vml_xml,
 )
 from dataquality.report.fixed_cells import CellWrite, ChangesSheet
@@ -72,7 +72,6 @@ AUTHOR = "dq fix"
 NOTE_WIDTH, NOTE_HEIGHT = 260, 90
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 _CT_CALC_CHAIN = "calcChain"
-_ZIP64_FROM = (1 << 31) - 1  # a part this large needs zip64 sizes, which zipfile must know before streaming
 
 
 def write_fixed(source: Path, target: Path, cells: list[CellWrite], changes: ChangesSheet, keep_vba: bool) -> None:
@@ -542,21 +541,13 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
 def _copy_parts(source: Path, target: Path, changed: dict[str, bytes | list[bytes]], dropped: set[str]) -> None:
     """annotate_xml.copy_parts, where a changed part may be pieces, streamed into the zip one after
     the other (an edited 90 MB sheet is not joined into one more copy first)."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if info.filename in changed or info.filename in dropped:
                 continue
-            data = zipparts.read(zin, info)
-            zout.writestr(info, data, compress_type=info.compress_type, compresslevel=1 if len(data) > BIG_PART else 6)
+            copy_part(zin, info, zout)
         for name, part in changed.items():
-            if isinstance(part, bytes):
-                zout.writestr(name, part, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1 if len(part) > BIG_PART else 6)
-                continue
-            with zout.open(name, "w", force_zip64=sum(map(len, part)) > _ZIP64_FROM) as fh:  # deflated at level 1, zout's
-                for piece in part:
-                    fh.write(piece)
-            # As writestr marks a part; the entry is dated 1980-01-01 (zipfile's default), which no reader looks at.
-            zout.getinfo(name).external_attr = 0o600 << 16
+            zipparts.write(zout, name, part)
 
 
 def _unused(taken: set[str], pattern: str) -> str:

@@ -87,7 +87,8 @@ def test_the_part_writer_copies_unchanged_parts_and_stops_cleanly_on_an_error(tm
 
     import pytest
 
-    from dataquality.report.annotate_xml import BIG_PART, PartWriter
+    from dataquality.load.zipparts import BIG_PART
+    from dataquality.report.annotate_xml import PartWriter
 
     source = tmp_path / "in.xlsx"
     with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
