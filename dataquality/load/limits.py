@@ -398,7 +398,9 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
-        if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5):
+        wide = {letters.upper() for letters in _WIDE_CELL.findall(chunk)}
+        if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5) \
+                or any(len(letters) > 3 for letters in wide):  # (_below reads up to three letters)
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
         last = chunk.rfind(b'<c r="')
@@ -410,8 +412,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         below = _below(far_row).findall(chunk)
         if below:
             far_row = max(far_row, max(map(int, below)))
-        for letters in set(_WIDE_CELL.findall(chunk)):
-            letters = letters.upper()
+        for letters in wide:
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
         if not widest and narrow < b"Z":

@@ -323,3 +323,12 @@ def test_cells_placed_far_across_chunk_boundaries_are_refused(tmp_path):
             path = with_sheet_xml(base, tmp_path / f"cut-{len(lead)}-{shift}.xlsx", lambda fh, body=body: fh.write(body))
             proc = dq("validate", str(path))
             assert_one_line_error(proc, path, "--max-cells")
+
+
+def test_four_letter_reference_far_below_is_refused_with_the_column_limit_raised(tmp_path):
+    # AAAA is past Excel's widest sheet; with --max-columns raised past it the cells limit still holds.
+    base = customer_workbook(tmp_path / "base.xlsx")
+    cells = b'<row r="1"><c r="A1"><v>1</v></c><c r="AAAA300000"><v>1</v></c><c r="B1"><v>1</v></c></row>'
+    path = with_sheet_xml(base, tmp_path / "aaaa.xlsx", lambda fh: fh.write(SHEET_HEAD + cells + SHEET_TAIL))
+    proc = dq("--max-columns", "100000", "validate", str(path))
+    assert_one_line_error(proc, path, "--max-cells")
