@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 # such a field never pays for importing them (phonenumbers' metadata alone takes ~40 ms).
 
 from dataquality.checks.registry import field_rule
-from dataquality.checks.values import FieldValues, TableValues
+from dataquality.checks.values import FieldValues, TableValues, matches
 from dataquality.config import EntitySchema, FieldSpec
 from dataquality.issue import Severity
 from dataquality.load.table import TEXT
@@ -68,7 +68,7 @@ def uscc_valid(values: pd.Series) -> pd.Series:
     text = values.astype("string")
     ok = pd.Series(pd.NA, index=values.index, dtype="boolean")
     present = text.notna().to_numpy()
-    plain = text.str.fullmatch(_USCC_PLAIN).fillna(False).to_numpy(dtype=bool)
+    plain = matches(text, _USCC_PLAIN, full=True)
     if plain.any():
         codes = np.frombuffer("".join(text[plain].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         index = _USCC_INDEX[codes]
@@ -115,7 +115,7 @@ def gtin_valid(values: pd.Series) -> pd.Series:
     text = values.astype("string")
     ok = pd.Series(pd.NA, index=values.index, dtype="boolean")
     present = text.notna().to_numpy()
-    digits = text.str.fullmatch("[0-9]+").fillna(False).to_numpy(dtype=bool)
+    digits = matches(text, "[0-9]+", full=True)
     lengths = text.str.len().fillna(0).to_numpy(dtype=np.int64)
     plain = digits & np.isin(lengths, _GTIN_LENGTHS)
     if plain.any():
@@ -308,8 +308,8 @@ def plain_mobiles(values: pd.Series) -> np.ndarray:
     """True where a value is a mobile (11 digits) or a landline written the house way (0AA-NNNNNNNN)
     that phonenumbers reads as a valid CN number: vectorised with phonenumbers' own metadata
     patterns, equal to parse_phone's (True, None), which a test checks."""
-    mobile = values.str.fullmatch(r"1[0-9]{10}").fillna(False).to_numpy(dtype=bool)
-    landline = values.str.fullmatch(r"0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}").fillna(False).to_numpy(dtype=bool)
+    mobile = matches(values, "1[0-9]{10}", full=True)
+    landline = matches(values, "0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}", full=True)
     national = values.where(~pd.Series(landline, index=values.index), values.str.slice(1).str.replace("-", "", regex=False))
     ok = mobile | landline
     checks = [("general_desc", True), *((k, False) for k in _NOT_MOBILE)]

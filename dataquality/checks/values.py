@@ -74,8 +74,23 @@ _LOCKS = "_cached_locks"  # per object: value name -> the lock of its computatio
 _LOCKS_LOCK = threading.Lock()
 
 
+def matches(s: pd.Series, pattern: str, *, full: bool = False) -> np.ndarray:
+    r"""Where RE2 `pattern` matches in each cell of text column `s` (the whole cell with `full`);
+    False where the cell is empty.
+
+    pyarrow's RE2, called directly: pandas' str.contains parses the pattern with Python's re on
+    every call, scans the whole column for line breaks when it ends in `$` (and for non-ASCII
+    text when it uses \d, \w or \s), and then runs Python's re cell by cell. The patterns of dq
+    are written for RE2 (tests check them against Python's where both are used)."""
+    import pyarrow.compute as pc
+
+    text = (s.array if s.dtype == TEXT else s.astype(TEXT).array).__arrow_array__()
+    found = pc.match_substring_regex(text, f"^(?:{pattern})$" if full else pattern)
+    return np.asarray(pc.fill_null(found, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _unusual(s: pd.Series) -> pd.Series:
-    return s.str.contains(_NEEDS_UNICODE, regex=True).fillna(False).astype(bool)
+    return pd.Series(matches(s, _NEEDS_UNICODE), index=s.index)
 
 
 # Code points whose NFKC differs between pyarrow's Unicode tables (newer) and this Python's:
@@ -145,7 +160,7 @@ def sub(s: pd.Series, pattern: str, repl: str) -> pd.Series:
     Finding a match is several times cheaper than replacing (pyarrow's RE2 either way), and most
     cells of a master have no stray spaces or separators, so most columns are never rewritten.
     """
-    hit = s.str.contains(pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+    hit = matches(s, pattern)
     if not hit.any():
         return s
     if hit.all():
@@ -180,7 +195,7 @@ def compare_text(s: pd.Series) -> pd.Series:
     """Text compared as a person reads it: NFKC (full-width -> half-width), whitespace runs as one
     space, trimmed. One pass finds the cells that could change; only those are rewritten."""
     s = s.astype(TEXT)
-    hit = s.str.contains(_UNTIDY_TEXT, regex=True).fillna(False).to_numpy(dtype=bool)
+    hit = matches(s, _UNTIDY_TEXT)
     if not hit.any():
         return s
     if hit.mean() > 0.5:
@@ -209,7 +224,7 @@ def _tidy(raw: pd.Series, steps: tuple[str, ...]) -> tuple[pd.Series, pd.Series]
 def untidy_cells(raw: pd.Series, steps: tuple[str, ...]) -> np.ndarray:
     """Where NFKC or the whitespace steps of `steps` could change a cell (one RE2 pass); every
     other cell is its own value after those steps."""
-    return raw.str.contains(_untidy_pattern(steps), regex=True).fillna(False).to_numpy(dtype=bool)
+    return matches(raw, _untidy_pattern(steps))
 
 
 def clean_stages(raw: pd.Series, steps: tuple[str, ...], hit: np.ndarray | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -312,7 +327,7 @@ def parse_number(text: pd.Series) -> pd.Series:
     Cells already written as plain numbers (most of a numeric column) are parsed at once; only
     the others go through NFKC and the removal of separators, currency signs and brackets.
     Parsing is pyarrow's, which gives what Python's float() gives."""
-    plain = text.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+    plain = matches(text, _PLAIN_NUMBER, full=True)
     out = np.full(len(text), np.nan)
     if plain.any():
         out[plain] = _to_float(text[plain])
@@ -320,7 +335,7 @@ def parse_number(text: pd.Series) -> pd.Series:
     if rest.any():
         s = sub(nfkc(text[rest]), f"[,¥$€{_SPACE}]+", "")
         s = sub(s, r"^\((.+)\)$", r"-\1")
-        ok = s.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
+        ok = matches(s, _PLAIN_NUMBER, full=True)
         if ok.any():
             out[np.flatnonzero(rest)[ok]] = _to_float(s[ok])
     return pd.Series(out, index=text.index, dtype="float64")
