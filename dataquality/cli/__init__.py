@@ -60,6 +60,18 @@ def _register() -> None:
 _register()
 
 
+def prefer_system_allocator() -> None:
+    """Arrow's memory from the C library's malloc, unless ARROW_DEFAULT_MEMORY_POOL says otherwise.
+
+    pyarrow's default pool (mimalloc) hands freed pages back to the system and faults them in
+    again: on the benchmark machine a 200k-row validation spent 1.5 s in the kernel with it and
+    0.6 s without, 0.65 s of wall time, with a higher peak. Set before pyarrow is imported; the
+    loading children inherit it."""
+    import os
+
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
+
 def run() -> None:
     """The `dq` program (console script and `python -m dataquality`): `main`, then a quick exit.
 
@@ -69,6 +81,7 @@ def run() -> None:
     call `main` and keep the ordinary exit."""
     import os
 
+    prefer_system_allocator()
     try:
         main()
         code = 0

@@ -59,3 +59,18 @@ def test_to_dicts_equals_to_dict_per_issue() -> None:
     for lang in ("en", "zh"):
         assert to_dicts(issues, lang) == [i.to_dict(lang) for i in issues]
     assert to_dicts(issues, "en")[4]["message"] != to_dicts(issues, "en")[5]["message"]
+
+
+@pytest.mark.parametrize(("asked", "used"), [(None, "system"), ("jemalloc", "jemalloc")])
+def test_the_dq_program_takes_arrows_memory_from_malloc_unless_told_otherwise(asked, used) -> None:
+    # pyarrow's default pool (mimalloc) gives pages back and faults them in again: dq, as a
+    # program, asks for the C library's malloc before pyarrow is imported; the user's choice wins.
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if asked:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = asked
+    probe = ("from dataquality.cli import prefer_system_allocator\nprefer_system_allocator()\n"
+             "import pyarrow as pa\nprint(pa.default_memory_pool().backend_name)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == used
