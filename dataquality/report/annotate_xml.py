@@ -329,9 +329,11 @@ def copy_part(zin: zipfile.ZipFile, info: zipfile.ZipInfo, zout: zipfile.ZipFile
         zout.writestr(info, data, compress_type=info.compress_type)
 
 
-def copy_parts(source: Path, target: Path, changed: dict[str, bytes], dropped: set[str] | frozenset[str] = frozenset()) -> None:
+def copy_parts(source: Path, target: Path, changed: dict[str, bytes | list[bytes]],
+               dropped: set[str] | frozenset[str] = frozenset()) -> None:
     """Write `target` as `source`'s zip with the `changed` parts replaced or added and `dropped` left out;
-    every other part keeps its content."""
+    every other part keeps its content. A changed part may be a list of pieces, streamed into the
+    zip one after the other (an edited 90 MB sheet is not joined into one more copy first)."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if info.filename in changed or info.filename in dropped:

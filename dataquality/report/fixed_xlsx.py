@@ -50,7 +50,7 @@ from dataquality.report.annotate_xml import (
     _resolve,
     _unescape,
     comments_xml,
-    copy_part,
+    copy_parts,
     vml_xml,
 )
 from dataquality.report.fixed_cells import CellWrite, ChangesSheet
@@ -535,19 +535,7 @@ def _write_xml(source: Path, target: Path, cells: list[CellWrite], changes: Chan
         changed["[Content_Types].xml"] = ctypes.encode("utf-8")
         changed[styles_name] = styles.render().encode("utf-8")
 
-    _copy_parts(source, target, changed, dropped)
-
-
-def _copy_parts(source: Path, target: Path, changed: dict[str, bytes | list[bytes]], dropped: set[str]) -> None:
-    """annotate_xml.copy_parts, where a changed part may be pieces, streamed into the zip one after
-    the other (an edited 90 MB sheet is not joined into one more copy first)."""
-    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            if info.filename in changed or info.filename in dropped:
-                continue
-            copy_part(zin, info, zout)
-        for name, part in changed.items():
-            zipparts.write(zout, name, part)
+    copy_parts(source, target, changed, dropped)  # an edited 90 MB sheet goes in as its pieces
 
 
 def _unused(taken: set[str], pattern: str) -> str:
