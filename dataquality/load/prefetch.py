@@ -627,22 +627,28 @@ def _take_from_child(file: _File) -> None:
             _load_file(file)
         return
     reader = _Reader(file.path, names)
-    futures = [Future() for _ in names]
+    _hand_over(file, len(names), lambda index, member: _child_sheet(file, reader, index, member))
+    file.reader.set_result(reader)
+
+
+def _hand_over(file: _File, count: int, load: Callable[[int, str | None], Any]) -> None:
+    """Register the `count` sheets of `file` for take_sheet, then fill each with `load(index, its
+    part)` in order; an error is handed over with its sheet (raised where the sheet is taken)."""
+    futures: list[Future] = [Future() for _ in range(count)]
     with _lock:
         for index, future in enumerate(futures):
             _sheets[(file.key, index)] = future
     file.opened.set()
-    members = _members(file.path, len(names))
+    members = _members(file.path, count)
     for index, future in enumerate(futures):
         try:
-            future.set_result(_child_sheet(file, reader, index, members[index]))
+            future.set_result(load(index, members[index]))
         except BaseException as exc:  # noqa: BLE001 - raised again where the sheet is taken
             future.set_exception(exc)
             if not isinstance(exc, Exception):  # interpreter shutting down: stop here
                 for rest in futures[index + 1:]:
                     rest.set_exception(exc)
                 raise
-    file.reader.set_result(reader)
 
 
 def _child_sheet(file: _File, reader: _Reader, index: int, member: str | None) -> Any:
@@ -675,19 +681,5 @@ def _load_file(file: _File) -> None:
         del book
         _not_loaded(file)
         return
-    futures = [Future() for _ in names]
-    with _lock:
-        for index, future in enumerate(futures):
-            _sheets[(file.key, index)] = future
-    file.opened.set()
-    members = _members(file.path, len(names))
-    for index, future in enumerate(futures):
-        try:
-            future.set_result(_load_sheet(book, file.path, index, members[index]))
-        except BaseException as exc:  # noqa: BLE001 - raised again where the sheet is taken
-            future.set_exception(exc)
-            if not isinstance(exc, Exception):  # interpreter shutting down: stop here
-                for rest in futures[index + 1:]:
-                    rest.set_exception(exc)
-                raise
+    _hand_over(file, len(names), lambda index, member: _load_sheet(book, file.path, index, member))
     file.reader.set_result(book)  # only now: the reader is no longer used here
