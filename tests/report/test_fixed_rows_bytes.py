@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from report_helpers import fast_path_taken
 
 from dataquality.report import fixed_xlsx
 from dataquality.report.annotate_xml import Styles, Unsupported
@@ -147,19 +148,6 @@ def test_writing_rows_as_bytes_equals_writing_the_parsed_rows(sheet: tuple[bytes
     assert _write(xml, writes, fast=True) == _write(xml, writes, fast=False)
 
 
-def _count_fast(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    done: list[bool] = []
-    real = fixed_xlsx._fast_row
-
-    def counting(*args):  # noqa: ANN002, ANN202
-        out = real(*args)
-        done.append(out is not None)
-        return out
-
-    monkeypatch.setattr(fixed_xlsx, "_fast_row", counting)
-    return done
-
-
 def _sheet(rows: str) -> bytes:
     return f'<worksheet xmlns="{NS}"><sheetData>{rows}</sheetData></worksheet>'.encode()
 
@@ -170,7 +158,7 @@ def test_plain_rows_are_written_as_bytes_and_byte_for_byte_as_lxml_writes_them(m
     writes = [CellWrite(None, 1, "A", "=SUM(A1)", "@", "n"), CellWrite(None, 1, "B", 7, None, "n"),
               CellWrite(None, 1, "C", " lead", None, "n"), CellWrite(None, 1, "D", 3, None, "n"),
               CellWrite(None, 2, "A", dt.datetime(2024, 3, 5), "yyyy-mm-dd", "n")]
-    done = _count_fast(monkeypatch)
+    done = fast_path_taken(monkeypatch, fixed_xlsx, "_fast_row")
     fast_writer = _CellWriter(writes, Styles(STYLES), False)
     fast = write_cells(xml, fast_writer, legacy_drawing("rIdDq"))
     assert done == [True, True]
@@ -195,7 +183,7 @@ def test_plain_rows_are_written_as_bytes_and_byte_for_byte_as_lxml_writes_them(m
 def test_unusual_rows_go_through_the_parsed_row_with_the_same_result(row: str, monkeypatch) -> None:
     xml = _sheet(row)
     writes = [CellWrite(None, 1, "A", "new", None, "n"), CellWrite(None, 1, "B", 5, None, "n")]
-    done = _count_fast(monkeypatch)
+    done = fast_path_taken(monkeypatch, fixed_xlsx, "_fast_row")
     fast = _write(xml, writes, fast=True)
     assert done == [False]  # tried as bytes, then parsed on its own
     assert fast == _write(xml, writes, fast=False)
@@ -221,7 +209,7 @@ def test_a_row_not_found_by_its_tag_or_not_plain_is_written_as_the_general_edito
 def test_rows_between_the_corrected_ones_are_left_byte_for_byte(monkeypatch) -> None:
     rows = "".join(f"<row r=\"{n}\" spans='1:2'><c r=\"A{n}\" t='s'><v>{n}</v></c></row>" for n in range(1, 9))
     xml = _sheet(rows)
-    done = _count_fast(monkeypatch)
+    done = fast_path_taken(monkeypatch, fixed_xlsx, "_fast_row")
     out = write_cells(xml, _CellWriter([CellWrite(None, 4, "A", "x", None, "n")], Styles(STYLES), False), legacy_drawing("rIdDq"))
     assert done == [True]
     row4 = xml[xml.index(b'<row r="4"'): xml.index(b'<row r="5"')]

@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
 from openpyxl import Workbook
+from report_helpers import fast_path_taken
 
 from dataquality.issue import Issue, Severity
 from dataquality.report import sheet_tree
@@ -60,15 +61,7 @@ def test_restyling_as_bytes_equals_restyling_the_parsed_rows(tmp_path: Path, mon
     slow = restyle(xml.replace(b"<sheetData>", b"<!-- x --><sheetData>", 1), marks, style, None)
     # Without the one pass, rows are edited as bytes one by one (restyle_bytes), or parsed (row 7).
     monkeypatch.setattr(sheet_tree, "restyle_spliced", lambda *args: None)
-    edited = []
-    real = sheet_tree.restyle_bytes
-
-    def counting(*args):  # noqa: ANN002, ANN202
-        done = real(*args)
-        edited.append(done is not None)
-        return done
-
-    monkeypatch.setattr(sheet_tree, "restyle_bytes", counting)
+    edited = fast_path_taken(monkeypatch, sheet_tree, "restyle_bytes")
     by_row = restyle(xml, marks, style, None)
     assert edited == [True, True, False]
     assert _styles(spliced) == _styles(slow) == _styles(by_row)
