@@ -263,8 +263,8 @@ _SAMPLE_HEAD, _SAMPLE_TAIL = 16 << 10, 8 << 10
 
 def _below(row: int) -> re.Pattern[bytes]:
     """Cells written `<c r="..">` whose row is past `row`: as many digits and a larger number
-    (a trie of the digits, so most cells fail at their first digit), or more digits. References
-    of four letters or more are past the widest sheet: _WIDE_CELL refuses them."""
+    (a trie of the digits, so most cells fail at their first digit), or more digits. A chunk
+    with a reference of four letters or more is walked instead (_check_sheet)."""
     return _below_pattern(str(row).encode())
 
 
@@ -287,6 +287,14 @@ _TAG_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:row|c)[\s/>]")
 _NAME_CUT = re.compile(rb"<[\w.:-]{0,64}")
 _R = re.compile(rb"""\sr\s*=\s*["']\s*([A-Za-z]*)([0-9]*)""")
 _TAG_MAX = 1 << 20  # a tag longer than this is not a spreadsheet's
+_LETTERS_MAX = 8  # more letters than this are past any limit already (and not counted one by one)
+
+
+def _number(digits: bytes) -> int:
+    """A row number as written, any length: past 15 significant digits it is far beyond any limit
+    (and int() refuses strings of over 4,300 digits)."""
+    significant = digits.lstrip(b"0")
+    return int(significant) if len(significant) <= 15 else 10 ** 15
 
 
 @dataclass
@@ -316,14 +324,14 @@ class _Walk:
             end = tag.end()
             r = _R.search(tag.group(2))
             if tag.group(1) == b"row":
-                self.row = int(r.group(2)) if r and r.group(2) and not r.group(1) else self.row + 1
+                self.row = _number(r.group(2)) if r and r.group(2) and not r.group(1) else self.row + 1
                 self.column = 0
                 continue
             if r and r.group(1):
-                self.column = _column_number(r.group(1).upper())
+                self.column = _column_number(r.group(1)[:_LETTERS_MAX].upper())
             else:
                 self.column += 1
-            row = int(r.group(2)) if r and r.group(2) else self.row
+            row = _number(r.group(2)) if r and r.group(2) else self.row
             self.far_row = max(self.far_row, row)
             self.far_column = max(self.far_column, self.column)
         rest = data.rfind(b"<", end)
@@ -398,7 +406,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
-        wide = {letters.upper() for letters in _WIDE_CELL.findall(chunk)}
+        wide = {letters[:_LETTERS_MAX].upper() for letters in _WIDE_CELL.findall(chunk)}
         if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5) \
                 or any(len(letters) > 3 for letters in wide):  # (_below reads up to three letters)
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one

@@ -280,6 +280,8 @@ _PLACED_FAR = {
     "namespace prefix": b'<row r="1"><c r="A1"><v>1</v></c><x:c r="ZZ200000"><x:v>1</x:v></x:c></row>',
     "cells without r=": b"<row>" + b"<c><v>1</v></c>" * 16000 + b"</row>"
                         + b"<row><c><v>1</v></c></row>" * 2000,
+    "a reference of 5,000 digits": b'<row r="1"><c r="A1"><v>1</v></c><c t="n" r="A' + b"9" * 5000 + b'"><v>1</v></c></row>',
+    "a row number of 5,000 digits": b'<row r="' + b"9" * 5000 + b'"><c t="n"><v>1</v></c></row>',
     "rows without r= under a far row": b'<row r="1"><c r="A1"><v>1</v></c></row><row r="199990"><c r="Z199990"><v>1</v></c></row>'
                                        + b"<row><c><v>1</v></c></row>" * 5000 + b'<row><c r="ZZ1"><v>1</v></c></row>',
 }
@@ -332,3 +334,10 @@ def test_four_letter_reference_far_below_is_refused_with_the_column_limit_raised
     path = with_sheet_xml(base, tmp_path / "aaaa.xlsx", lambda fh: fh.write(SHEET_HEAD + cells + SHEET_TAIL))
     proc = dq("--max-columns", "100000", "validate", str(path))
     assert_one_line_error(proc, path, "--max-cells")
+
+
+def test_a_reference_of_200000_letters_is_refused_by_the_column_limit(tmp_path):
+    base = customer_workbook(tmp_path / "base.xlsx")
+    cells = b'<row r="1"><c r="A1"><v>1</v></c><c r="' + b"Z" * 200_000 + b'1"><v>1</v></c></row>'
+    path = with_sheet_xml(base, tmp_path / "letters.xlsx", lambda fh: fh.write(SHEET_HEAD + cells + SHEET_TAIL))
+    assert_one_line_error(dq("validate", str(path)), path, "--max-columns")
