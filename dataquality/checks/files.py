@@ -96,6 +96,19 @@ UNCONFIRMED_COLUMN = describe(
     """,
 )
 
+BY_VALUES = describe(
+    "FIL010",
+    "column-read-by-values",
+    Severity.INFO,
+    "file",
+    """A column whose header names no field was read as one because its values are unambiguous (USCC, e-mail, GTIN, mobile numbers); said once per column.
+
+    Why: a column a person recognises at a glance (国标码 holding EAN-13 barcodes) must be checked, and a guess must never be silent.
+    Bad: a column 国标码 of 6901234567892 … read as nothing, its broken check digits never reported.
+    Good: the column read as the barcode and said once; rename its header or confirm it with dq map.
+    """,
+)
+
 NOT_A_RECORD = describe(
     "FIL008",
     "row-not-a-record",

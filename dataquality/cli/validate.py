@@ -135,7 +135,7 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
             said = problem.params["problem"]
             click.echo(f"dq: {said.get(lang, said['en'])}", err=True)
             failed = failed or not read.tables
-        entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config)]
+        entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config, lang)]
     console = make_console(highlight=False)
     for e in entries:
         title = text("cli.map_title", lang, file=e["file"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
