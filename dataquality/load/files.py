@@ -30,7 +30,7 @@ from dataquality.load.detect import (
     entity_hints,
     find_header,
 )
-from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.grid import CALAMINE_KINDS, PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
 from dataquality.load.mapping import Mappings
 from dataquality.load.rows import non_records
 from dataquality.load.table import TEXT, Finding, Table
@@ -75,7 +75,7 @@ def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
     kind = sniff_kind(path)
     any_cells = False
     csv_grid = _csv_grid(path) if kind == "csv" else None
-    pool = ThreadPoolExecutor(max_workers=1) if kind != "csv" else None
+    pool = ThreadPoolExecutor(max_workers=1) if kind in CALAMINE_KINDS else None
     try:
         for sheet, book in iter_grids(path, kind):
             # Merged ranges and number formats are read from the workbook's XML while calamine reads
