@@ -209,6 +209,18 @@ def test_html_cells_read_as_a_browser_shows_them(tmp_path: Path, config: Config)
     assert table.columns["department"] == "C"
 
 
+def test_two_html_tables_are_two_tables_of_one_sheet(tmp_path: Path, config: Config) -> None:
+    """Active customers, then a second table with its own title and header: read as its own table."""
+    second = _records(None)
+    second[1:] = [[str(customer(i, phone="12345" if i == 5 else customer(i)["phone"])[f]) for f in FIELDS] for i in (4, 5)]
+    page = (f"<table>{_html_rows(_records(3))}</table>"
+            f"<table><caption>停用客户</caption>{_html_rows(second)}</table>")
+    path = tmp_path / "two.html"
+    path.write_text(page, encoding="utf-8")
+    assert _read(config, path) == [(None, 1, [2, 3, 4], CODES), (None, 6, [7, 8], ["C100004", "C100005"])]
+    assert found(config, path) == {(3, "phone", "IDN003"), (8, "phone", "IDN003")}
+
+
 _SPREADSHEET_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <?mso-application progid="Excel.Sheet"?>
 <Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
