@@ -114,7 +114,12 @@ def _text_kind(head: str, path: Path) -> str:
         return "xml"
     if _HTML.search(head):
         return "html"
-    raise InputError("load.markup_without_table", file=str(path))
+    if _MARKUP.match(start):  # another XML document: no table dq reads
+        raise InputError("load.markup_without_table", file=str(path))
+    return "csv"  # a table whose first cell starts with '<'
+
+
+_MARKUP = re.compile(r"<(?:\?xml|!doctype|!--|[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>)", re.I)
 
 
 def calamine_source(path: Path, kind: str) -> str | bytes:

@@ -74,16 +74,32 @@ def decode(raw: bytes, path: Path) -> Decoded:
         return _checked(raw.decode("utf-8"), "utf-8", "", path)
     except UnicodeDecodeError:
         pass
-    readable = {}
-    for encoding in _CJK:
+    # GB18030 or Big5: judged on whole lines of a sample, then the file is decoded once (the other
+    # encoding is tried only when the rest of the file does not read in the first).
+    sample = _whole_lines(raw[: 1 << 18], len(raw))
+    readable = [e for e in _CJK if _reads(sample, e)]
+    order = [_chinese(sample) if len(readable) > 1 else readable[0]] if readable else []
+    for encoding in [*order, *(e for e in _CJK if e not in order)]:
         try:
-            readable[encoding] = raw.decode(encoding)
+            return _checked(raw.decode(encoding), encoding, "", path)
         except UnicodeDecodeError:
             continue
-    if not readable:
-        raise InputError("load.csv_encoding", file=str(path))
-    encoding = next(iter(readable)) if len(readable) == 1 else _chinese(raw)
-    return _checked(readable[encoding], encoding, "", path)
+    raise InputError("load.csv_encoding", file=str(path))
+
+
+def _whole_lines(sample: bytes, size: int) -> bytes:
+    """`sample` cut after its last line end when the file goes on (no character cut in two)."""
+    if size > len(sample) and b"\n" in sample:
+        return sample[: sample.rindex(b"\n") + 1]
+    return sample
+
+
+def _reads(sample: bytes, encoding: str) -> bool:
+    try:
+        sample.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def peek(raw: bytes, path: Path) -> str:
@@ -142,13 +158,10 @@ def _utf16_order(head: bytes) -> str | None:
     return None
 
 
-def _chinese(raw: bytes) -> str:
+def _chinese(sample: bytes) -> str:
     """GB18030 or cp950 for bytes both read: which reads as Chinese text (charset-normalizer)."""
     from charset_normalizer import from_bytes
 
-    sample = raw[: 1 << 18]
-    if len(raw) > len(sample) and b"\n" in sample:  # whole lines only: no character cut in two
-        sample = sample[: sample.rindex(b"\n") + 1]
     best = from_bytes(sample, cp_isolation=["gb18030", "big5"]).best()
     return "cp950" if best is not None and best.encoding == "big5" else "gb18030"
 

@@ -86,6 +86,13 @@ def test_an_all_chinese_utf16_file_without_a_mark(tmp_path: Path, config: Config
     assert list(table.data["customer_name"]) == ["上海甲公司", "北京乙公司"]
 
 
+def test_a_csv_whose_first_cell_starts_with_a_bracket_is_csv(tmp_path: Path, config: Config) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text("<序号>,客户编码,客户名称\n1,C100001,上海甲公司\n", encoding="utf-8")
+    assert sniff_kind(path) == "csv"
+    assert _read(config, path) == [(None, 1, [2], ["C100001"])]
+
+
 @pytest.mark.parametrize("encoding", ["gb18030", "cp950"])
 def test_gbk_and_big5_text_is_decoded_by_what_the_bytes_say(tmp_path: Path, config: Config, encoding: str) -> None:
     names = {"gb18030": ["上海华东机电有限公司", "北京恒信精密有限公司"], "cp950": ["臺北華東機電有限公司", "高雄恆信精密有限公司"]}[encoding]
