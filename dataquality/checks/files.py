@@ -36,10 +36,10 @@ SUMMARY_ROW = describe(
     "summary-row-ignored",
     Severity.INFO,
     "file",
-    """A totals row (合计, 小计, Total ...) under the records is left out of the checks.
+    """A totals or subtotal row (合计, 小计, 华东区小计, Subtotal, Total for East ...) is left out of the checks; subtotals are said once.
 
     Why: a totals line is not a customer or a product; importing it creates a bogus record.
-    Bad: a last row 合计 | | | 1,250,000 under the customer list.
+    Bad: a last row 合计 | | | 1,250,000 under the customer list, or 华东区 | 小计 | 300 under each region.
     Good: remove totals rows from an import file (dq reads past them, an ERP import may not).
     """,
 )
@@ -114,11 +114,11 @@ NOT_A_RECORD = describe(
     "row-not-a-record",
     Severity.INFO,
     "file",
-    """A sign-off row (制表人/审核/批准) or a note under the table (注：…) is left out of the checks, with the rows under a note.
+    """A row that is not a record is left out of the checks: a sign-off row (制表人/审核/批准), a note under the table (注：…, with the rows under it), the header repeated on each page, a template's description or example rows (必填, 最多255字符, 示例), or another table whose header is not recognised.
 
     Why: such a line is not a customer or a product; importing it creates a bogus record.
-    Bad: 批准： | 审核： | 编制： between the suppliers, or 注：1、… under the price list.
-    Good: keep notes and signatures out of an import file (dq reads past them, an ERP import may not).
+    Bad: 批准： | 审核： | 编制： between the suppliers, 注：1、… under the price list, 必填 | 选填 | 最多50字符 under a template's header.
+    Good: keep notes, signatures, repeated headers and descriptions out of an import file (dq reads past them, an ERP import may not).
     """,
 )
 

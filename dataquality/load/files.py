@@ -10,6 +10,7 @@ The package `dataquality.load` re-exports the public names of this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ import pandas as pd
 
 from dataquality.config import Config, EntitySchema
 from dataquality.errors import InputError
-from dataquality.issue import column_letter
+from dataquality.issue import column_letter, rows_text
 from dataquality.load.cells import SheetCells, calamine_number_cells, sheet_cells, xlsx_number_cells
 from dataquality.load.columns import Columns, base_field, decide
 from dataquality.load.detect import (
@@ -30,9 +31,9 @@ from dataquality.load.detect import (
     entity_hints,
     find_header,
 )
-from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.grid import CALAMINE_KINDS, PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
 from dataquality.load.mapping import Mappings
-from dataquality.load.rows import non_records
+from dataquality.load.rows import NotARecord, Part, header_names, tables
 from dataquality.load.table import TEXT, Finding, Table
 
 __all__ = ["FileRead", "Finding", "Table", "load_file", "problem_for", "read_file"]
@@ -75,7 +76,7 @@ def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
     kind = sniff_kind(path)
     any_cells = False
     csv_grid = _csv_grid(path) if kind == "csv" else None
-    pool = ThreadPoolExecutor(max_workers=1) if kind != "csv" else None
+    pool = ThreadPoolExecutor(max_workers=1) if kind in CALAMINE_KINDS else None
     try:
         for sheet, book in iter_grids(path, kind):
             # Merged ranges and number formats are read from the workbook's XML while calamine reads
@@ -117,7 +118,12 @@ def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame,
                 "load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-",
                 entity=config.schemas[sheet_entity].label(lang))))
         return True
-    out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, match, config, extras))
+    # Another table under this one (its own title and header) is read as its own table, or left out.
+    def recognise(rows: pd.DataFrame) -> HeaderMatch | None:
+        return find_header(rows, config, sheet_entity, hints)
+
+    for part in tables(grid, match, header_names(config), recognise):
+        out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, part, config, extras))
     return True
 
 
@@ -162,20 +168,16 @@ def _fill_merged(grid: pd.DataFrame, merged: list[tuple[int, int, int, int]]) ->
     return grid
 
 
-def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.DataFrame, match: HeaderMatch,
+def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.DataFrame, part: Part,
            config: Config, extras: SheetCells) -> Table:
+    match: HeaderMatch = part.match
     schema = config.schemas[match.entity]
-    findings: list[Finding] = []
-    below = grid.loc[match.row + 1:]
-    # Rows that are not records: totals, sign-off and note rows (and what is under a note).
-    skipped = non_records(below)
-    drop = [s.row for s in skipped]
-    for s in skipped:
-        if s.kind == "total":
-            findings.append(Finding("FIL003", s.row, value=s.label, params={"label": s.label}))
-        elif s.kind in ("signoff", "note"):
-            findings.append(Finding("FIL008", s.row, value=s.label, params={
-                "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below}))
+    below = grid.loc[match.row + 1:part.end]
+    # Rows that are not records: totals and subtotals, repeated headers, a template's descriptions,
+    # sign-off and note rows (and what is under a note); another table under this one that is not read.
+    skipped = part.skipped
+    drop = [s.row for s in skipped if s.kind not in ("table", "in_table")]  # another table is below `below`
+    findings = _skipped_findings(skipped)
     rest = below.drop(index=drop) if drop else below
     # Which column holds which field: the header's evidence weighed with the values under it.
     decided = decide(match, rest, schema, config)
@@ -205,7 +207,7 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         headers={f: m.header for f, m in decided.matches.items()},
         unknown_columns=tuple((column_letter(c), h) for c, h in decided.unknown),
         duplicate_columns=tuple((column_letter(c), h, column_letter(first)) for c, h, first in decided.duplicates),
-        summary_rows=tuple((f.row, str(f.value)) for f in findings if f.rule == "FIL003" and f.row is not None),
+        summary_rows=tuple((s.row, s.label) for s in skipped if s.kind in ("total", "subtotal")),
         findings=tuple(findings),
         matches=tuple(decided.matches.values()),
         first_header_row=match.first_row,
@@ -273,7 +275,39 @@ def _holds_text(column: pd.Series) -> np.ndarray:
 _KIND_TEXT = {
     "signoff": {"en": "sign-off", "zh": "签字"},
     "note": {"en": "note", "zh": "说明"},
+    "header": {"en": "repeated header", "zh": "重复表头"},
+    "template": {"en": "template description or example", "zh": "模板说明或示例"},
+    "table": {"en": "title of another table whose header is not recognised", "zh": "另一个表格（表头无法识别）的标题"},
 }
+# Kinds said once for all their rows (a header repeated on every page is one finding, not fifty).
+_SAID_ONCE = ("subtotal", "header", "template")
+
+
+def _skipped_findings(skipped: Iterable[NotARecord]) -> list[Finding]:
+    """FIL003 for totals and subtotals, FIL008 for the other rows that are not records: a total,
+    sign-off, note or other table on its own row, a subtotal, repeated header or template row once
+    for all rows of its kind (the finding names the others)."""
+    findings = []
+    once: dict[str, list[NotARecord]] = {}
+    for s in skipped:
+        if s.kind in _SAID_ONCE:
+            once.setdefault(s.kind, []).append(s)
+        elif s.kind in ("total", "signoff", "note", "table"):
+            findings.append(_skipped_finding(s, ()))
+    for rows in once.values():
+        findings.append(_skipped_finding(rows[0], tuple(r.row for r in rows[1:])))
+    findings.sort(key=lambda f: f.row or 0)
+    return findings
+
+
+def _skipped_finding(s: NotARecord, others: tuple[int, ...]) -> Finding:
+    from dataquality.i18n import LANGUAGES, text
+
+    more = {lang: text("load.skipped_more", lang, rows=rows_text(others, lang)) if others else "" for lang in LANGUAGES}
+    if s.kind in ("total", "subtotal"):
+        return Finding("FIL003", s.row, value=s.label, params={"label": s.label, "more": more})
+    return Finding("FIL008", s.row, value=s.label, params={
+        "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below, "more": more})
 
 
 def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, decided: Columns, schema: EntitySchema,

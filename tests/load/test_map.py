@@ -48,11 +48,12 @@ def test_mapping_file_round_trip_applies_a_persons_choices(tmp_path: Path) -> No
     assert (sheet["file"], sheet["sheet"], sheet["entity"], sheet["header_row"]) == ("goods_export.xlsx", "商品信息", "product", 2)
     assert sheet["columns"]["名称*"] == "product_name" and sheet["columns"]["货品代码"] == "internal_code"
     assert sheet["columns"]["颜色"] is None
-    # Before: 类别 is read as the category, and 饮料 is not one of the shipped category codes.
+    # Before: 类别 is read as the category, and 饮料 follows the file's own categories, not the
+    # shipped example codes (one finding for the column).
     out = tmp_path / "before"
     res = CliRunner().invoke(main, ["validate", str(path), "-f", "json", "-o", str(out), "-q"])
     before = {(i["rule"], i["field"]) for i in json.loads((out / "report.json").read_text("utf-8"))["issues"]}
-    assert ("FIL004", "internal_code") not in before and ("ENM001", "category") in before
+    assert ("FIL004", "internal_code") not in before and ("CNV001", "category") in before
     # A person says 类别 is not a dq field (the shop's own grouping, not the item category).
     text = mapping.read_text(encoding="utf-8")
     text = text.replace('"类别": category', '"类别": null')
@@ -61,7 +62,7 @@ def test_mapping_file_round_trip_applies_a_persons_choices(tmp_path: Path) -> No
     res = CliRunner().invoke(main, ["validate", str(path), "--mapping", str(mapping), "-f", "json", "-o", str(out), "-q"])
     issues = json.loads((out / "report.json").read_text("utf-8"))["issues"]
     rules = {(i["rule"], i["field"]) for i in issues}
-    assert ("FIL004", "internal_code") not in rules and ("ENM001", "category") not in rules
+    assert ("FIL004", "internal_code") not in rules and ("CNV001", "category") not in rules
     assert not [i for i in issues if i["rule"] == "FIL001" and i["value"] == "类别"]  # null: not reported as unknown
     assert ("ENM001", "unit") not in rules  # 瓶 and 罐 are known units
 
