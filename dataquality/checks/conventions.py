@@ -35,7 +35,7 @@ from dataquality.load.table import TEXT
 
 MIN_FILLED = 20  # from this many filled values, failing on SHARE of them is a convention
 SHARE = 0.8  # failing on at least this share of the filled values: a convention of the file
-DOMINANT = 0.8  # the dominant run shapes hold at least this share of the values
+DOMINANT = 0.9  # the dominant run shapes hold at least this share of the values
 EXACT_DOMINANT = 0.95  # exact shapes (with lengths) must hold this much: 1..77 is one run of digits
 MIN_SHAPE = 0.05  # a dominant shape holds at least this share, and at least two values
 MAX_SHAPES = 3
