@@ -15,6 +15,7 @@ from dataquality.cli.options import (
     rules_options,
 )
 from dataquality.i18n import text
+from dataquality.terminal import echo
 
 
 @click.command()
@@ -45,7 +46,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
         fixing.check_output(file, out)
     plan = fixing.plan(file, config, lang)
     if not plan.changes:
-        click.echo(text("fix.nothing", lang, file=file.name))
+        echo(text("fix.nothing", lang, file=file.name))
     elif dry_run:
         table = Table(title=text("fix.title", lang, n=len(plan.changes), file=file.name))
         for key in ("cell", "field", "old", "new", "rule"):
@@ -58,15 +59,15 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
         return
     written = fixing.write(plan, out, config, lang)
     if plan.changes:
-        click.echo(text("fix.summary", lang, n=len(plan.changes), output=out))
+        echo(text("fix.summary", lang, n=len(plan.changes), output=out))
     for extra in written[1:]:
-        click.echo(text("fix.changes_csv", lang, path=extra))
+        echo(text("fix.changes_csv", lang, path=extra))
     counts = {s: sum(1 for i in plan.remaining if i.severity == s) for s in ("error", "warning", "info")}
     if any(counts.values()):
-        click.echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
-                        infos=counts["info"], output=out))
+        echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
+                  infos=counts["info"], output=out))
     else:
-        click.echo(text("fix.remaining_none", lang))
+        echo(text("fix.remaining_none", lang))
 
 
 @click.command()
@@ -85,7 +86,7 @@ def template(entity: str, out: Path, rows: int, config_path: Path | None, schema
 
     config = configuration(optional_project(), schemas_dir, rules_dir)
     path = templates.write(entity, config, out, lang, rows)
-    click.echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
+    echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
 
 
 def register(main: click.Group) -> None:
