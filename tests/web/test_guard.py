@@ -7,7 +7,6 @@ import socket
 import time
 from urllib.parse import quote, urlencode
 
-
 from dataquality.approve import workflow
 
 from .conftest import PASSWORD, Reply, cookies_of, request, sign_in
