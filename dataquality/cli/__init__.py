@@ -89,9 +89,9 @@ def run() -> None:
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0
         else:  # sys.exit("message"): said on stderr, exit 1, as the interpreter would
-            from dataquality.terminal import terminal_text
+            from dataquality.terminal import echo
 
-            print(terminal_text(str(exc.code)), file=sys.stderr)
+            echo(exc.code, err=True)
             code = 1
     for stream in (sys.stdout, sys.stderr):
         try:

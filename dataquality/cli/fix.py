@@ -33,6 +33,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
     from dataquality.load.prefetch import prefetch
 
     prefetch([file])  # calamine starts reading while the rest of dq is imported
+    from rich.markup import escape
     from rich.table import Table
 
     from dataquality import fix as fixing
@@ -48,12 +49,12 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
     if not plan.changes:
         echo(text("fix.nothing", lang, file=file.name))
     elif dry_run:
-        table = Table(title=text("fix.title", lang, n=len(plan.changes), file=file.name))
+        table = Table(title=escape(text("fix.title", lang, n=len(plan.changes), file=file.name)))
         for key in ("cell", "field", "old", "new", "rule"):
             table.add_column(text(f"fix.column.{key}", lang))
         for c in plan.changes:
             label = config.schemas[c.entity].fields[c.field].label(lang)
-            table.add_row(c.cell, label, c.old or "", c.new, ", ".join(c.rules))
+            table.add_row(c.cell, escape(label), escape(c.old or ""), escape(c.new), ", ".join(c.rules))  # data, not markup
         console(highlight=False).print(table)
     if dry_run or out is None:
         return

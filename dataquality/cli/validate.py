@@ -112,6 +112,7 @@ def say_unreadable(result: Any, lang: str) -> None:
 def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[Path, ...], config_path: Path | None,
                 schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
     """Show how each sheet's columns map to fields (entity, header row, how each matched, suggestions)."""
+    from rich.markup import escape
     from rich.table import Table as RichTable
 
     from dataquality.errors import InputError
@@ -141,14 +142,15 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
     for e in entries:
         title = text("cli.map_title", lang, file=e["file"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
                      row=e["header_row"], records=e["records"])
-        table = RichTable(title=title, title_justify="left")
+        table = RichTable(title=escape(title), title_justify="left")
         for head in ("cli.map_column", "cli.map_header", "cli.map_field", "cli.map_how"):
             table.add_column(text(head, lang))
         for c in e["columns"]:
-            table.add_row(c["letter"], c["header"].replace("\n", " / "), c["field"] or "-", c["note"])
+            # Headers are data: shown as written, never read as rich markup ([link=...]).
+            table.add_row(c["letter"], escape(c["header"].replace("\n", " / ")), c["field"] or "-", escape(c["note"]))
         console.print(table)
         if e["missing"]:
-            console.print(text("cli.map_missing", lang, fields=", ".join(e["missing"])))
+            console.print(escape(text("cli.map_missing", lang, fields=", ".join(e["missing"]))))
     if out is not None:
         try:
             with atomic_open(out) as fh:
