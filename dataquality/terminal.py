@@ -16,14 +16,16 @@ defence (safety.guarded) turns into exit 0.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.segment import Segment
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.segment import Segment
 
 # C0 controls but line feed and tab, DEL, C1 controls (CSI U+009B acts like ESC [ on some
 # terminals), and the bidi embeddings, overrides and isolates.
@@ -63,32 +65,40 @@ def echo_json(document: str | bytes) -> None:
     click.echo(json_text(document.decode() if isinstance(document, bytes) else document))
 
 
-class _Console(Console):
-    def render_str(self, text: str, **options: Any) -> Any:
-        # Before rich's Text silently drops some controls (BEL, CR ...): shown instead, like the rest.
-        return super().render_str(terminal_text(text), **options)
+@functools.cache
+def _console_class() -> type[Console]:
+    """The Console class of dq, made on first use: importing dq's commands imports no rich."""
+    from rich.console import Console
+    from rich.segment import Segment
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        # The one place every rendered text passes before it is written: data segments made safe;
-        # rich's own control segments (cursor moves of a spinner) and styles are left as they are.
-        return super()._render_buffer(
-            segment if segment.control else Segment(terminal_text(segment.text), segment.style)
-            for segment in buffer
-        )
+    class _Console(Console):
+        def render_str(self, text: str, **options: Any) -> Any:
+            # Before rich's Text silently drops some controls (BEL, CR ...): shown instead, like the rest.
+            return super().render_str(terminal_text(text), **options)
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):  # no real file descriptor (an in-process test's captured output)
-            pass
-        finally:
-            os.close(devnull)
-        raise BrokenPipeError(32, "Broken pipe")
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            # The one place every rendered text passes before it is written: data segments made safe;
+            # rich's own control segments (cursor moves of a spinner) and styles are left as they are.
+            return super()._render_buffer(
+                segment if segment.control else Segment(terminal_text(segment.text), segment.style)
+                for segment in buffer
+            )
+
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):  # no real file descriptor (an in-process test's captured output)
+                pass
+            finally:
+                os.close(devnull)
+            raise BrokenPipeError(32, "Broken pipe")
+
+    return _Console
 
 
 def console(**options: Any) -> Console:
     """A rich Console (same options) that shows control characters of data visibly; a closed pipe
     is BrokenPipeError, not exit 1."""
-    return _Console(**options)
+    return _console_class()(**options)

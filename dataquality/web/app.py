@@ -65,6 +65,10 @@ class WebSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     throttle: ThrottleSettings = ThrottleSettings()
 
+    def __post_init__(self) -> None:
+        if self.trusted_header and not self.trusted_proxies:  # believed from anyone: refused at once
+            raise DQError("web_guard.header_needs_proxy", header=self.trusted_header)
+
 
 class _Web:
     """The app's state and handlers."""
@@ -266,8 +270,6 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
     """The Starlette application of `dq serve` over an opened store (audit key bound); every
     request, of any route mounted on it too, passes the guard first (security.py)."""
     settings = settings or WebSettings()
-    if settings.trusted_header and not settings.trusted_proxies:
-        raise DQError("web_guard.header_needs_proxy", header=settings.trusted_header)
     web = _Web(store, policy, config, settings)
     routes = [
         Route("/", web.inbox, methods=["GET"]),
