@@ -93,7 +93,12 @@ def test_the_trusted_header_needs_a_trusted_proxy(serve, scenario_store, tmp_pat
 
     _, url, _ = scenario_store
     refused = start_dq_serve(tmp_path, url, "--port", "0", "--trusted-header", "X-Remote-User")
-    assert refused.wait(60) == 2 and "--trusted-proxy" in refused.stderr.read()
+    try:
+        assert refused.wait(60) == 2 and "--trusted-proxy" in refused.stderr.read()
+    finally:
+        if refused.poll() is None:  # it started after all: stop it, the test has failed
+            refused.terminate()
+            refused.wait(30)
     # Believed only from the proxy's address: a local process connecting itself gets nothing.
     elsewhere = serve("--trusted-header", "X-Remote-User", "--trusted-proxy", "10.9.9.9")
     reply = request(elsewhere, "GET", "/", headers={"X-Remote-User": quote("杨磊")})
