@@ -25,13 +25,14 @@ from sqlalchemy.engine import Connection
 from dataquality.approve import audit
 from dataquality.approve.db import sessions, users
 from dataquality.approve.keys import AuditKeyError
+from dataquality.approve.passwords import PasswordRefused, check_password
 from dataquality.approve.people import Person
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.errors import DQError
 from dataquality.store import Store
 
 SESSION_HOURS = 8
-MIN_PASSWORD = 10
+IDLE_MINUTES = 30
 _HASHER = PasswordHasher()
 
 
@@ -84,16 +85,19 @@ def _roles(policy: ApprovalPolicy, roles: tuple[str, ...]) -> str:
     return ",".join(sorted(set(codes)))
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise AccountError("accounts.weak_password", n=MIN_PASSWORD)
+def _check_password(password: str, person: Person) -> None:
+    """The password policy (passwords.py), wherever an account's password is set."""
+    try:
+        check_password(password, (person.name, person.id))
+    except PasswordRefused as exc:
+        raise AccountError(exc.key, **exc.params) from None
 
 
 def add_user(store: Store, policy: ApprovalPolicy, name: str, roles: tuple[str, ...], password: str, by: str | None = None) -> Account:
     """Create the account of the staff-list person `name` with `roles` (an audit event)."""
     person = policy.directory().person(name)
     codes = _roles(policy, roles)
-    _check_password(password)
+    _check_password(password, person)
     at = audit.now()
     with store.transaction() as conn:
         key = _key(conn)
@@ -114,7 +118,7 @@ def update_user(store: Store, policy: ApprovalPolicy, name: str, *, password: st
     """Change an account's password, roles or disabled flag (an audit event; its sessions end)."""
     person = policy.directory().person(name)
     if password is not None:
-        _check_password(password)
+        _check_password(password, person)
     with store.transaction() as conn:
         key = _key(conn)
         found = conn.execute(select(users).where(users.c.person_id == person.id)).first()
@@ -204,19 +208,30 @@ def _token_hash(token: str) -> str:
 
 
 def _session_mac(key: bytes, row: dict[str, Any]) -> str:
-    return audit.mac(key, "session", row["token_hash"], row["user_id"], row["csrf"], row["expires_at"])
+    # created_at is sealed too: it bounds how far an active session may be extended.
+    return audit.mac(key, "session", row["token_hash"], row["user_id"], row["csrf"], row["created_at"], row["expires_at"])
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def start_session(store: Store, account: Account, hours: float = SESSION_HOURS) -> tuple[str, str]:
-    """A new session for `account`: (cookie token, CSRF token). Expired sessions are cleared."""
+def _expiry(created: dt.datetime, now: dt.datetime, hours: float, idle_minutes: float | None) -> str:
+    """When a session used at `now` ends: `idle_minutes` later, never past `hours` after it began."""
+    end = created + dt.timedelta(hours=hours)
+    if idle_minutes is not None:
+        end = min(end, now + dt.timedelta(minutes=idle_minutes))
+    return end.isoformat()
+
+
+def start_session(store: Store, account: Account, hours: float = SESSION_HOURS,
+                  idle_minutes: float | None = None) -> tuple[str, str]:
+    """A new session for `account`: (cookie token, CSRF token). It ends `hours` after it began, or
+    earlier when unused for `idle_minutes`. Expired sessions are cleared."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = _utcnow()
     row = {"token_hash": _token_hash(token), "user_id": account.id, "csrf": csrf, "created_at": now.isoformat(),
-           "expires_at": (now + dt.timedelta(hours=hours)).isoformat()}
+           "expires_at": _expiry(now, now, hours, idle_minutes)}
     with store.transaction() as conn:
         row["mac"] = _session_mac(_key(conn), row)
         conn.execute(delete(sessions).where(sessions.c.expires_at < now.isoformat()))
@@ -224,8 +239,14 @@ def start_session(store: Store, account: Account, hours: float = SESSION_HOURS) 
     return token, csrf
 
 
-def session_account(store: Store, token: str | None) -> tuple[Account, str] | None:
-    """(account, CSRF token) of a live session; None when unknown, expired, tampered or disabled."""
+# A used session's expiry moves on at most this often: a page view is not a write every time.
+_EXTEND_EVERY = dt.timedelta(minutes=1)
+
+
+def session_account(store: Store, token: str | None, hours: float = SESSION_HOURS,
+                    idle_minutes: float | None = None) -> tuple[Account, str] | None:
+    """(account, CSRF token) of a live session; None when unknown, expired (idle too long, or
+    older than `hours`), tampered or disabled. Using it keeps it alive for `idle_minutes` more."""
     if not token:
         return None
     with store.transaction() as conn:
@@ -234,10 +255,21 @@ def session_account(store: Store, token: str | None) -> tuple[Account, str] | No
         if found is None:
             return None
         row = dict(found._mapping)
-        if not hmac.compare_digest(row["mac"], _session_mac(key, row)) or row["expires_at"] <= _utcnow().isoformat():
+        now = _utcnow()
+        if not hmac.compare_digest(row["mac"], _session_mac(key, row)) or row["expires_at"] <= now.isoformat():
             return None
         acc = _account(conn, key, users.c.id == row["user_id"])
+        if acc and idle_minutes is not None:
+            _extend(conn, key, row, now, hours, idle_minutes)
     return (acc[0], row["csrf"]) if acc else None
+
+
+def _extend(conn: Connection, key: bytes, row: dict[str, Any], now: dt.datetime, hours: float, idle_minutes: float) -> None:
+    later = _expiry(dt.datetime.fromisoformat(row["created_at"]), now, hours, idle_minutes)
+    if dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(row["expires_at"]) >= _EXTEND_EVERY:
+        row = {**row, "expires_at": later}
+        conn.execute(sessions.update().where(sessions.c.token_hash == row["token_hash"])
+                     .values(expires_at=later, mac=_session_mac(key, row)))
 
 
 def end_session(store: Store, token: str | None) -> None:

@@ -1,5 +1,7 @@
 """Decisions by a signed-in account (the CLI after its password prompt, the web inbox): the person
-is the account's, and the role must be one the account holds."""
+is the account's, the role must be one the account holds, and the request must need one of the
+account's roles (an L3 does not reject a tier-1 change). `inbox` is what such a person is asked
+to decide."""
 
 from __future__ import annotations
 
@@ -39,6 +41,20 @@ def approve_as(store: Store, policy: ApprovalPolicy, account: Account, request_i
 
 def reject_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str,
               role: str | None = None, source: str = "cli") -> RequestView:
-    """Reject as the signed-in person (the role, when given, must be held)."""
+    """Reject as the signed-in person, in a role the account holds that the request needs."""
     code = held_role(policy, account, role) if role or len(account.roles) == 1 else None
-    return workflow.reject(store, policy, request_id, account.person_id, reason, code, source=source)
+    return workflow.reject(store, policy, request_id, account.person_id, reason, code, source=source,
+                           held=account.roles)
+
+
+def inbox(store: Store, policy: ApprovalPolicy, account: Account) -> tuple[list[RequestView], list[RequestView]]:
+    """(pending requests waiting for one of the account's roles that this person may decide, the
+    person's own pending requests). Four eyes: a request of one's own, or one this person already
+    approved in another role, is never waiting for them."""
+    pending = workflow.list_requests(store, policy, pending=True)
+    people = policy.people
+    mine = [v for v in pending if workflow.same_person(v.requested_by, account.person_id, people)]
+    own_ids = {v.id for v in mine}
+    waiting = [v for v in pending if v.id not in own_ids and set(v.missing) & set(account.roles)
+               and not any(workflow.same_person(p, account.person_id, people) for p, _ in v.present)]
+    return waiting, mine

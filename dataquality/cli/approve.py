@@ -24,6 +24,7 @@ from dataquality.cli.options import (
     workspace,
 )
 from dataquality.i18n import text
+from dataquality.terminal import echo, echo_json
 
 
 def sign_in(store: Any, policy: Any, user: str, lang: str) -> Any:
@@ -37,8 +38,8 @@ def sign_in(store: Any, policy: Any, user: str, lang: str) -> Any:
 
 def _echo_view(v: Any, lang: str) -> None:
     none = text("approve.nothing", lang)
-    click.echo(text("approve.done", lang, id=v.id, status=text(f"changes.status.{v.status}", lang),
-                    present=", ".join(f"{p} ({r})" for p, r in v.present) or none, missing=", ".join(v.missing) or none))
+    echo(text("approve.done", lang, id=v.id, status=text(f"changes.status.{v.status}", lang),
+              present=", ".join(f"{p} ({r})" for p, r in v.present) or none, missing=", ".join(v.missing) or none))
 
 
 # --- dq approvals ------------------------------------------------------------------------------------
@@ -67,10 +68,10 @@ def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str
     with ws.open(read_only=True) as store:
         found = list_requests(store, ws.policy, pending=pending, role=role, entity=entity)
     if fmt == "json":
-        click.echo(encode([view_dict(v, lang) for v in found]).decode())
+        echo_json(encode([view_dict(v, lang) for v in found]))
         return
     if not found:
-        click.echo(text("approvals.none", lang))
+        echo(text("approvals.none", lang))
         return
     stale = text("approvals.stale", lang)
     cols = ["id", "entity", "key", "field", "old", "new", "tier", "requester", "required", "present", "missing", "status"]
@@ -98,9 +99,9 @@ def approvals_import(sheet: Path, user: str, config_path: Path | None, db: str |
         outcomes = import_sheet(store, ws.policy, ws.config, sheet, lang, importer=importer)
     for o in outcomes:
         line = text("sheet.line", lang, row=o.row, id=o.request_id or "-", text=text(o.key, lang, **o.params))
-        click.echo(("  " if o.ok else "! ") + line)
+        echo(("  " if o.ok else "! ") + line)
     refused = sum(1 for o in outcomes if not o.ok)
-    click.echo(text("sheet.summary", lang, ok=len(outcomes) - refused, refused=refused))
+    echo(text("sheet.summary", lang, ok=len(outcomes) - refused, refused=refused))
 
 
 # --- dq approve / dq reject ----------------------------------------------------------------------------
@@ -170,13 +171,13 @@ def audit_verify(expect_head: str | None, config_path: Path | None, db: str | No
     with ws.open(read_only=True, write=False) as store:
         with store.transaction() as conn:
             count, problems = audit_log.verify(conn, expect_head=expect_head)
-        click.echo(text("audit.head", lang, head=audit_head(store).head))
+        echo(text("audit.head", lang, head=audit_head(store).head))
     if not problems:
-        click.echo(text("audit.ok", lang, n=count))
+        echo(text("audit.ok", lang, n=count))
         return
-    click.echo(text("audit.bad", lang, n=len(problems), rows=count))
+    echo(text("audit.bad", lang, n=len(problems), rows=count))
     for p in problems:
-        click.echo("  " + p.message(lang))
+        echo("  " + p.message(lang))
     sys.exit(1)
 
 
@@ -193,7 +194,7 @@ def audit_export(out: Path, config_path: Path | None, db: str | None, state_dir:
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     with ws.open(read_only=True) as store, store.transaction() as conn:
         n = audit_log.export(conn, out)
-    click.echo(text("audit.exported", lang, n=n, file=out))
+    echo(text("audit.exported", lang, n=n, file=out))
 
 
 # --- dq users (issue 14) -------------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def users_add(name: str, roles: tuple[str, ...], config_path: Path | None, db: s
     password = _password(lang, person.name)
     with ws.open() as store:
         acc = add_user(store, ws.policy, name, roles, password)
-    click.echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
+    echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
 
 
 @users.command("passwd")
@@ -242,7 +243,7 @@ def users_passwd(name: str, config_path: Path | None, db: str | None, state_dir:
     password = _password(lang, person.name)
     with ws.open() as store:
         acc = update_user(store, ws.policy, name, password=password)
-    click.echo(text("accounts.password_set", lang, name=acc.name))
+    echo(text("accounts.password_set", lang, name=acc.name))
 
 
 @users.command("roles")
@@ -260,7 +261,7 @@ def users_roles(name: str, roles: tuple[str, ...], disabled: bool | None, config
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     with ws.open() as store:
         acc = update_user(store, ws.policy, name, roles=roles or None, disabled=disabled)
-    click.echo(text("accounts.changed", lang, name=acc.name, roles=", ".join(acc.roles)))
+    echo(text("accounts.changed", lang, name=acc.name, roles=", ".join(acc.roles)))
 
 
 @users.command("list")
@@ -276,11 +277,11 @@ def users_list(config_path: Path | None, db: str | None, state_dir: Path | None,
     with ws.open() as store:
         found = list_users(store)
     if not found:
-        click.echo(text("accounts.none", lang))
+        echo(text("accounts.none", lang))
     for u in found:
         flags = [text("accounts.disabled", lang)] if u["disabled"] else []
         flags += [] if u["sealed"] else [text("accounts.tampered_flag", lang)]
-        click.echo(f"{u['name']} ({u['person_id']}): {u['roles']}" + (f"  [{', '.join(flags)}]" if flags else ""))
+        echo(f"{u['name']} ({u['person_id']}): {u['roles']}" + (f"  [{', '.join(flags)}]" if flags else ""))
 
 
 def register(main: click.Group) -> None:

@@ -21,6 +21,7 @@ from dataquality.cli.options import (
     workspace,
 )
 from dataquality.i18n import text
+from dataquality.terminal import echo, echo_json
 
 
 class DefaultGroup(click.Group):
@@ -76,10 +77,10 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
             states = decide_for_changes(store, ws.policy, found)
     records = change_rows(found, states, ws.policy)
     if fmt == "json":
-        click.echo(encode(records).decode())
+        echo_json(encode(records))
         return
     if not records:
-        click.echo(text("changes.none_found", lang))
+        echo(text("changes.none_found", lang))
         return
     shown = [r for r in records if show_all or r["tier"] > 0 or r["kind"] != "change"]
     cols = ["entity", "key", "field", "kind", "old", "new", "tier", "required", "present", "status"]
@@ -112,8 +113,8 @@ def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, con
             "entities": sorted({t.entity for t in inc})}
     with ws.open() as store:
         res = submit(store, found, info, by=requested_by, directory=ws.policy.directory())
-    click.echo(text("changes.submitted", lang, id=res.submission_id, created=len(res.created), revised=len(res.revised),
-                    unchanged=len(res.unchanged), withdrawn=len(res.withdrawn), free=res.no_approval))
+    echo(text("changes.submitted", lang, id=res.submission_id, created=len(res.created), revised=len(res.revised),
+              unchanged=len(res.unchanged), withdrawn=len(res.withdrawn), free=res.no_approval))
 
 
 @click.command("apply")
@@ -141,8 +142,8 @@ def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submissio
         by = ws.policy.directory().person(by).name if by else None
         res = apply(store, ws.policy, ws.config, out, incoming, baseline, by=by, lang=lang)
     records = ", ".join(f"{ws.config.schemas[e].label(lang)} {n}" for e, n in res.records.items())
-    click.echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
-                    sheet=text("apply.held_sheet", lang)))
+    echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
+              sheet=text("apply.held_sheet", lang)))
 
 
 def register(main: click.Group) -> None:
