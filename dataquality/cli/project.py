@@ -46,9 +46,11 @@ def _sla(project: Any) -> Any:
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--demo", is_flag=True, help="Also write the sample workbooks into FOLDER/data/.")
 @click.option("--force", is_flag=True, help="Overwrite an existing dq.yaml.")
+@click.option("--from", "learn_from", multiple=True, type=click.Path(path_type=Path),
+              help="Learn the company's own conventions from this master (repeatable): the schemas, rules and mapping of dq learn.")
 @lang_option
 @handle_errors
-def init(folder: Path, demo: bool, force: bool, lang: str) -> None:
+def init(folder: Path, demo: bool, force: bool, learn_from: tuple[Path, ...], lang: str) -> None:
     """Create a project in FOLDER: a commented dq.yaml and copies of the schemas and rules to edit."""
     from dataquality.approve.commands import ensure_key
     from dataquality.store import DEFAULT_STATE_DIR
@@ -64,6 +66,14 @@ def init(folder: Path, demo: bool, force: bool, lang: str) -> None:
 
         write_demo(folder / "data")
         echo(text("track.init_demo", lang, folder=folder / "data"))
+    if learn_from:
+        from dataquality.learn import adopt_in_project
+
+        learned = adopt_in_project(folder, list(learn_from), lang)
+        for lesson in learned.lessons:
+            echo(f"{lesson.entity}.{lesson.field}: {lesson.what[lang]}")
+        echo(text("learn.done", lang, files=", ".join(str(f) for f in learn_from), n=len(learned.lessons), folder=folder),
+             err=True)
 
 
 @click.command()
