@@ -323,6 +323,8 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
         else:
             found = read.problems
             tables.extend(read.tables)
+            if problems is not None:  # readable, but nothing of it names or reveals a master (FIL013)
+                problems.extend(_unchecked_issue(Path(path), f) for f in read.unchecked)
         if found and problems is None and (read is None or not read.tables):
             raise InputError(str(found[0].params["error_key"]), **dict(found[0].params["error_params"]))
         if found and problems is not None:
@@ -339,6 +341,13 @@ def distinct_files(tables: list[Table]) -> list[Table]:
     if all(n == 1 for n in names.values()):
         return tables
     return [dataclasses.replace(t, shown_as=str(t.path)) if names[t.path.name] > 1 else t for t in tables]
+
+
+def _unchecked_issue(path: Path, finding: Finding) -> Issue:
+    from dataquality.checks.files import NOT_CHECKED
+
+    return Issue(rule=NOT_CHECKED.code, severity=NOT_CHECKED.severity, entity=None, file=path.name,
+                 sheet=finding.sheet, params=dict(finding.params))
 
 
 def _problem_issue(path: Path, finding: Finding) -> Issue:

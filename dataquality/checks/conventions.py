@@ -180,7 +180,7 @@ def pattern_for(values: pd.Series) -> tuple[str, dict[str, str]]:
                 words[lang].append(text("conventions.literal", lang, text=first))
             continue
         lo, hi = min(len(c) for c in column), max(len(c) for c in column)
-        size = f"{{{lo}}}" if lo == hi else f"{{{lo},{hi}}}"
+        size = "" if lo == hi == 1 else f"{{{lo}}}" if lo == hi else f"{{{lo},{hi}}}"
         if first[0].isdigit():
             cls, kind = "[0-9]", "digits"
         elif "\u3400" <= first[0] <= "\u9fff":
