@@ -75,7 +75,8 @@ class FixPlan:
 
 
 def fix_config(config: Config) -> Config:
-    """The configuration `dq fix` validates with: off-by-default fixable rules switched on.
+    """The configuration `dq fix` validates with: off-by-default fixable rules switched on, and
+    every cell reported on its own (a whole column of padded values is corrected cell by cell).
 
     A company that switched a rule off in rules.yaml keeps it off here too.
     """
@@ -83,7 +84,7 @@ def fix_config(config: Config) -> Config:
     for rule in active_rules():
         if rule.fixable and not rule.on_by_default and rule.code not in settings:
             settings[rule.code] = RuleSetting(enabled=True)
-    return replace(config, rule_settings=settings)
+    return replace(config, rule_settings=settings, collapse_conventions=False)
 
 
 def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:

@@ -306,12 +306,15 @@ def settle(rule: Rule, key: str, failing: int, facts: Facts, adopt: dict[str, st
         return None
     empty = rule.convention_of == "rows"  # a required field left empty: counted over the records
     filled = facts.rows() if empty else facts.filled(key)
-    if not qualifies(filled, failing, example):
+    # Spaces are no company's house style: only most of a large column is the file's way of writing.
+    if not qualifies(filled, failing, example and rule.convention_of != "tidiness"):
         return None
     values = facts.values(key)
     off = pd.Index([], dtype="int64")
     if empty:
         own = {lang: text("conventions.left_empty", lang) for lang in LANGUAGES}
+    elif rule.convention_of == "tidiness":
+        own = {lang: text("conventions.untidy", lang) for lang in LANGUAGES}
     elif code_like():
         found = dominant(values)
         if found is not None:

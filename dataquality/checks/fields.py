@@ -199,7 +199,7 @@ def formatted_number_in_text_field(v: FieldValues, t: TableValues) -> pd.Series:
 @field_rule(
     "FMT002", "untidy-whitespace", Severity.WARNING,
     applies=lambda f: any(s in f.clean for s in ("trim", "collapse_spaces", "remove_spaces")),
-    params=_labels, fix=_fix_clean,
+    params=_labels, fix=_fix_clean, convention="fields.{field}.clean", convention_of="tidiness",
 )
 def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
     """A value has leading, trailing, doubled or (for codes and numbers) inner spaces.

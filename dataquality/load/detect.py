@@ -110,10 +110,15 @@ class _Index:
         self.exact: dict[str, str] = {}
         self.loose: dict[str, str] = {}
         self.own: set[tuple[str, str]] = set()  # (field, key) of the field's own name and labels
+        # A field's own names and aliases before any field's generic names: a company's field
+        # labelled 大区 is not the department that 大区 may also name.
+        for generic in (False, True):
+            for f in schema.fields.values():
+                names = f.loose_names if generic else [n for n in f.header_names if n not in f.loose_names]
+                for name in names:
+                    self.exact.setdefault(name, f.name)
+                    self.loose.setdefault(_loose(name), f.name)
         for f in schema.fields.values():
-            for name in f.header_names:
-                self.exact.setdefault(name, f.name)
-                self.loose.setdefault(_loose(name), f.name)
             self.own.update((f.name, header_key(n)) for n in (f.name, *f.labels.values()))
         self.loose.pop("", None)
         # The entity's own nouns (货品, 客户, supplier): 货品代码 is this entity's code, not another's.
@@ -432,6 +437,7 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
                 if last_row != row:
                     score -= 1
                 tie = hints.get(schema.name, 0) + _title_hint(all_cells, row, schema.name, config)
-                if best is None or (score, tie) > (best.score, best.tie):
+                # The names break a tie between entities on one header row, never choose a later row.
+                if best is None or score > best.score or (score == best.score and last_row == best.row and tie > best.tie):
                     best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
     return best
