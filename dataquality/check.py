@@ -58,11 +58,12 @@ def default_formats() -> list[str]:
 
 def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str | None = None, lang: str | None = None,
               formats: Sequence[str] | None = None, progress: Progress | None = None,
-              lock_wait_seconds: float | None = None) -> CheckOutcome:
+              lock_wait_seconds: float | None = None, accept_open: bool = False) -> CheckOutcome:
     """Run the project's nightly check and return what it did (the CLI turns it into an exit code).
 
     The project is read, the lock taken, and `pipeline.run` does the rest: load every entity named in
     dq.yaml, validate them together, approve against the baseline, track, report into the run folder.
+    `accept_open`: every issue found is accepted as the known backlog (open, not new; tracker.track).
     """
     from dataquality.report import ReportOptions
 
@@ -100,8 +101,9 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
                 wanted={p: frozenset(es) for p, es in wanted.items()}, entity_sources=dict(project.sources),
                 approval=Approval(tuple(project.baseline_files()), store=shared, same_entities=False),  # type: ignore[arg-type]
                 tracking=Tracking(shared, now, Sla(project.sla, calendar), tuple(str(f) for f in wanted),
-                                  str(project.path), project.issue_prefix, HISTORY_RUNS, tuple(project.sources)),
-                reports=Reports(tuple(formats), ReportOptions(lang=lang, out=partial, quiet=True)),
+                                  str(project.path), project.issue_prefix, HISTORY_RUNS, tuple(project.sources),
+                                  accept_open),
+                reports=Reports(tuple(formats), ReportOptions(lang=lang, out=partial, quiet=True, fail_on=fail_on)),
             )
             code = done.result.exit_code(fail_on)
             finish_run(shared, done.tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),  # type: ignore[arg-type]

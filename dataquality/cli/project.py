@@ -18,6 +18,7 @@ from dataquality.cli.options import (
     config_option,
     format_option,
     handle_errors,
+    lang_asked,
     lang_option,
     project_of,
     quiet_option,
@@ -53,8 +54,9 @@ def init(folder: Path, demo: bool, force: bool, lang: str) -> None:
     from dataquality.store import DEFAULT_STATE_DIR
     from dataquality.track.scaffold import init_project
 
-    config = init_project(folder, lang=lang, force=force)
+    config = init_project(folder, lang=lang if lang_asked() else None, force=force)
     click.echo(text("track.init_done", lang, folder=folder, config=config))
+    click.echo(text("track.init_git", lang, gitignore=folder / ".gitignore"))
     created = ensure_key(Path(folder) / DEFAULT_STATE_DIR)
     if created is not None:
         click.echo(text("keys.created", lang, file=created))
@@ -73,11 +75,13 @@ def init(folder: Path, demo: bool, force: bool, lang: str) -> None:
                several=True)
 @click.option("--wait", "wait_seconds", type=float, default=None, help="Seconds to wait for another dq check on the same database (default: dq.yaml's lock.wait_seconds, 60).")
 @click.option("--limit", type=COUNT, default=20, show_default=True, help="Issues shown on the console.")
+@click.option("--accept-open", is_flag=True,
+              help="Accept every issue found as the known backlog: open, not new, so new-error fails only on errors that come later (a project's first run).")
 @quiet_option("Only the one-line summary.")
 @lang_option
 @handle_errors
 def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_seconds: float | None, limit: int,
-          quiet: bool, lang: str) -> None:
+          accept_open: bool, quiet: bool, lang: str) -> None:
     """Nightly check of a project: all entities, approvals, issue numbers and ages, reports in reports/<time>/."""
     from dataquality import progress
     from dataquality.approve.commands import audit_head
@@ -92,7 +96,8 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     prefetch_project(project)  # calamine reads the inputs while the run starts
     names = report_formats(fmt, lang) if fmt else None
     with progress.status(quiet) as say:
-        outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds)
+        outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds,
+                            accept_open=accept_open)
     if not quiet:
         write_reports(outcome.result, ["console"], ReportOptions(lang=lang, limit=limit))
     if outcome.fallback_years:
@@ -100,6 +105,8 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     click.echo(text("track.summary", lang, run=outcome.run_id, **outcome.counts))
     if outcome.rerun_of:
         click.echo(text("track.rerun", lang, run=outcome.rerun_of))
+    if accept_open:
+        click.echo(text("track.accepted", lang, n=outcome.counts.get("accepted", 0)))
     click.echo(text("track.reports_in", lang, path=outcome.run_dir))
     # The audit head, kept beside the run's reports (audit-head.txt) as an anchor outside the database.
     with open_project_store(project) as store:
@@ -110,6 +117,8 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     if head.problems:
         click.echo(text("audit.check_broken", lang, n=len(head.problems), first=head.problems[0].message(lang)), err=True)
     click.echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
+    if outcome.exit_code == 1 and outcome.fail_on == "new-error" and not outcome.counts.get("open"):
+        click.echo(text("track.accept_hint", lang))  # every issue is new: a first run, not a regression
     sys.exit(outcome.exit_code)
 
 

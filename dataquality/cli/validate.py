@@ -76,7 +76,7 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
         from dataquality.load.mapping import read_mappings
 
         mappings = read_mappings(list(mapping_files), config)
-    options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
+    options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet, fail_on=fail_on)
     files_first = Reports(tuple(n for n in names if n != "console"), options)
     with progress.status(quiet) as say:
         done = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings, files_first)

@@ -182,7 +182,7 @@ class Project:
         if self.baseline.is_dir():
             return _data_files(self.baseline)
         if not self.baseline.is_file():
-            raise InputError("project.missing_input", file=str(self.baseline), entity="baseline", config=str(self.path))
+            raise InputError("project.missing_baseline", file=str(self.baseline), key="baseline", config=str(self.path))
         return [self.baseline]
 
     def input_files(self) -> dict[str, list[Path]]:
@@ -190,16 +190,17 @@ class Project:
         out: dict[str, list[Path]] = {}
         for entity, paths in self.entities.items():
             files: list[Path] = []
-            for p in paths:
+            for i, p in enumerate(paths):
+                key = f"entities.{entity}" if len(paths) == 1 else f"entities.{entity}[{i}]"
                 if p.is_dir():
                     found = _data_files(p)
                     if not found:
-                        raise InputError("project.empty_folder", folder=str(p), entity=entity)
+                        raise InputError("project.empty_folder", folder=str(p), entity=entity, key=key, config=str(self.path))
                     files.extend(found)
                 elif p.is_file():
                     files.append(p)
                 else:
-                    raise InputError("project.missing_input", file=str(p), entity=entity, config=str(self.path))
+                    raise InputError("project.missing_input", file=str(p), entity=entity, key=key, config=str(self.path))
             out[entity] = files
         return out
 
