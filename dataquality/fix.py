@@ -62,6 +62,9 @@ class CellChange:
     old: str | None
     new: str
     rules: tuple[str, ...]
+    # Why the cell changed, when not a rule's fix (a department's correction sent back): the note and
+    # the Changes sheet say this instead of the rules' titles.
+    said: str | None = None
 
     @property
     def cell(self) -> str:
@@ -211,14 +214,16 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     for change in fix.changes:
         spec = _schema(config, change.entity).fields[change.field]
         value, number_format = _cell_value(spec, change.new)
-        note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
+        why = change.said or ", ".join(change.rules)
+        note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=why)
         cells.append(CellWrite(change.sheet, change.row, change.column, value, number_format, note))
-        for code in change.rules:
-            if code not in rule_names:
-                rule_names[code] = f"{code} {text(f'rules.{code}.title', lang)}"
+        if change.said is None:
+            for code in change.rules:
+                if code not in rule_names:
+                    rule_names[code] = f"{code} {text(f'rules.{code}.title', lang)}"
+            why = ", ".join(rule_names[code] for code in change.rules)
         # "label (name)" never reads as a header, so the loader cannot mistake this sheet for data.
-        rows.append([change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new,
-                     ", ".join(rule_names[code] for code in change.rules), run_at])
+        rows.append([change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new, why, run_at])
     sheet = ChangesSheet(text("fix.sheet_name", lang),
                          [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")],
                          rows, (16, 24, 28, 28, 22, 18))
@@ -259,6 +264,7 @@ def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
         writer = csv.writer(fh, lineterminator=newline)
         writer.writerow([text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule")])
         for change in fix.changes:
-            writer.writerow([csv_value(v) for v in (change.cell, change.field, change.old or "", change.new, " ".join(change.rules))])
+            writer.writerow([csv_value(v) for v in (change.cell, change.field, change.old or "", change.new,
+                                                    change.said or " ".join(change.rules))])
     written.append(changes)
     return written

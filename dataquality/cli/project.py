@@ -107,6 +107,8 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
         click.echo(text("track.rerun", lang, run=outcome.rerun_of))
     if accept_open:
         click.echo(text("track.accepted", lang, n=outcome.counts.get("accepted", 0)))
+    if outcome.counts.get("fixed_by_department"):
+        click.echo(text("track.fixed_by_department", lang, n=outcome.counts["fixed_by_department"]))
     click.echo(text("track.reports_in", lang, path=outcome.run_dir))
     # The audit head, kept beside the run's reports (audit-head.txt) as an anchor outside the database.
     with open_project_store(project) as store:

@@ -194,8 +194,19 @@ def _track(conn: Connection, run_id: int, issues: Sequence[Issue], *, now: dt.da
 
     out = [_decorate(i, state[i.fingerprint], sla, today, prefix) for i in issues]
     resolved = [issue_from_row({**r._asdict(), "status": Status.RESOLVED.value, "resolved_at": stamp}, sla, prefix) for r in gone]
+    resolved = _fixed_by_departments(conn, gone, resolved)
     counts = _record_counts(conn, run_id, out, resolved)
     return Tracked(run_id, out, resolved, None, {**counts, "accepted": accepted} if accept_open else counts)
+
+
+def _fixed_by_departments(conn: Connection, gone: Sequence[Row], resolved: list[Issue]) -> list[Issue]:
+    """The resolved issues, those a department had corrected (dq corrections import) marked so."""
+    from dataquality.track.corrections import fixed_by_department, with_resolution
+
+    fixed = fixed_by_department(conn, {r.number: r.opened_at for r in gone})
+    if not fixed:
+        return resolved
+    return [with_resolution(issue, fixed.get(row.number)) for row, issue in zip(gone, resolved, strict=True)]
 
 
 def _bulk_update(conn: Connection, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -266,6 +277,7 @@ def _counts(issues: Sequence[Issue], resolved: Sequence[Issue]) -> dict[str, int
         "error": sev["error"], "warning": sev["warning"], "info": sev["info"],
         "new": status["new"], "open": status["open"], "reopened": status["reopened"], "resolved": len(resolved),
         "overdue": sum(1 for i in tracked if i.tracking.get("overdue")),
+        "fixed_by_department": sum(1 for i in resolved if i.tracking.get("resolution")),
     }
 
 
