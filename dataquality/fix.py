@@ -81,15 +81,22 @@ class FixPlan:
     remaining: list[Issue]
 
 
+def tidying_rules(config: Config) -> tuple[str, ...]:
+    """The fixable rules `dq validate` has off (off by default, not named in rules.yaml): they report
+    values that are correct, only untidy (a synonym, a number typed as text), and `dq fix` tidies
+    them too unless told to change only what validate reports."""
+    return tuple(r.code for r in active_rules()
+                 if r.fixable and not r.on_by_default and r.code not in config.rule_settings)
+
+
 def fix_config(config: Config) -> Config:
     """The configuration `dq fix` validates with: off-by-default fixable rules switched on.
 
     A company that switched a rule off in rules.yaml keeps it off here too.
     """
     settings = dict(config.rule_settings)
-    for rule in active_rules():
-        if rule.fixable and not rule.on_by_default and rule.code not in settings:
-            settings[rule.code] = RuleSetting(enabled=True)
+    for code in tidying_rules(config):
+        settings[code] = RuleSetting(enabled=True)
     return replace(config, rule_settings=settings)
 
 
@@ -103,12 +110,24 @@ def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
     return chosen
 
 
-def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
+def plan(path: Path | str, config: Config, lang: str = "en", tidy: bool = True) -> FixPlan:
     """Validate `path` and work out every certain correction, without writing anything: the pipeline's
-    load and validate stages, then the correction stage (`correct`)."""
+    load and validate stages, then the correction stage (`correct`). `tidy`: also apply the fixes of
+    the rules validate has off (`tidying_rules`); without it only what validate reports is changed."""
     path = Path(path)
-    done = run_stages(fix_config(config), [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK))
+    done = run_stages(fix_config(config) if tidy else config, [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK))
     return done.outputs["fix"]
+
+
+def tidied_only(changes: Iterable[CellChange], config: Config) -> dict[str, int]:
+    """Rule -> the changed cells that only rules validate has off asked for (validate reports none of them)."""
+    extra = set(tidying_rules(config))
+    counts: dict[str, int] = {}
+    for change in changes:
+        if change.rules and set(change.rules) <= extra:
+            for code in change.rules:
+                counts[code] = counts.get(code, 0) + 1
+    return counts
 
 
 def _correct(r: Run) -> None:

@@ -68,6 +68,15 @@ def _language_of_data(kwargs: dict[str, Any]) -> str | None:
     return data_language(paths)
 
 
+def require_files(paths: Sequence[Path]) -> None:
+    """A mistyped input name is one line and exit 2, before anything is read or reported."""
+    from dataquality.errors import InputError
+
+    for path in paths:
+        if not path.exists():
+            raise InputError("load.not_found", file=str(path))
+
+
 # --- hidden, deprecated aliases -----------------------------------------------------------------
 
 def _alias(primary: str, *decls: str, value: Any = None, **kw: Any) -> F:

@@ -25,6 +25,7 @@ from dataquality.cli.options import (
     report_formats,
 )
 from dataquality.i18n import text
+from dataquality.paths import shown
 from dataquality.thresholds import CHECK_FAIL_ON
 
 JSON_HELP = "console (a table) or json (the issue contract)."
@@ -55,16 +56,16 @@ def init(folder: Path, demo: bool, force: bool, lang: str) -> None:
     from dataquality.track.scaffold import init_project
 
     config = init_project(folder, lang=lang if lang_asked() else None, force=force)
-    click.echo(text("track.init_done", lang, folder=folder, config=config))
-    click.echo(text("track.init_git", lang, gitignore=folder / ".gitignore"))
+    click.echo(text("track.init_done", lang, folder=shown(folder), config=shown(config)))
+    click.echo(text("track.init_git", lang, gitignore=shown(folder / ".gitignore")))
     created = ensure_key(Path(folder) / DEFAULT_STATE_DIR)
     if created is not None:
-        click.echo(text("keys.created", lang, file=created))
+        click.echo(text("keys.created", lang, file=shown(created)))
     if demo:
         from dataquality.demo import write_demo
 
         write_demo(folder / "data")
-        click.echo(text("track.init_demo", lang, folder=folder / "data"))
+        click.echo(text("track.init_demo", lang, folder=shown(folder / "data")))
 
 
 @click.command()
@@ -109,7 +110,7 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
         click.echo(text("track.accepted", lang, n=outcome.counts.get("accepted", 0)))
     if outcome.counts.get("fixed_by_department"):
         click.echo(text("track.fixed_by_department", lang, n=outcome.counts["fixed_by_department"]))
-    click.echo(text("track.reports_in", lang, path=outcome.run_dir))
+    click.echo(text("track.reports_in", lang, path=shown(outcome.run_dir)))
     # The audit head, kept beside the run's reports (audit-head.txt) as an anchor outside the database.
     with open_project_store(project) as store:
         head = audit_head(store, project.state_dir)

@@ -21,9 +21,11 @@ from dataquality.cli.options import (
     out_option,
     quiet_option,
     report_formats,
+    require_files,
     rules_options,
 )
 from dataquality.i18n import text
+from dataquality.paths import shown
 from dataquality.thresholds import FAIL_ON
 
 FORMATS_HELP = "Comma-separated report formats: console, json, html, xlsx (annotated copy of each workbook), junit, corrections."
@@ -62,6 +64,7 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     from dataquality.track.workspace import configuration, workspace
 
     names = report_formats(fmt, lang)
+    require_files(files)
     if quiet and names == ["console"]:
         names = []
     project = optional_project()
@@ -86,7 +89,10 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     written += write_reports(result, [n for n in names if n == "console"], options)
     if not quiet:
         for path in written:
-            click.echo(text("cli.written", lang, path=path), err=True)
+            click.echo(text("cli.written", lang, path=shown(path)), err=True)
+        if "console" not in names:  # the counts, which the console report would have headed
+            click.echo(text("console.headline", lang, errors=result.count("error"), warnings=result.count("warning"),
+                            infos=result.count("info")), err=True)
     say_unreadable(result, lang)
     sys.exit(result.exit_code(fail_on))
 
@@ -155,7 +161,7 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
                 fh.write(mapping_yaml(entries))
         except OSError as exc:
             raise InputError("cli.cannot_write", path=str(out), error=exc.strerror or str(exc)) from None
-        click.echo(text("cli.written", lang, path=out), err=True)
+        click.echo(text("cli.written", lang, path=shown(out)), err=True)
     sys.exit(2 if failed else 0)
 
 
@@ -191,6 +197,7 @@ def corrections_write(files: tuple[Path, ...], out: Path, config_path: Path | No
     config = configuration(project, schemas_dir, rules_dir)
     if not files and project is None:
         raise click.UsageError(text("corrections.need_files", lang))
+    require_files(files)
     inputs = list(files) or [f for found in project.input_files().values() for f in found]
     with progress.status(quiet) as say:
         result = run(config, inputs, lang, progress=say)
@@ -207,11 +214,11 @@ def corrections_write(files: tuple[Path, ...], out: Path, config_path: Path | No
     written = write_lists(result, out, lang)
     if not quiet:
         key = "corrections.written" if written else "corrections.none"
-        click.echo(text(key, lang, n=len(written), folder=out), err=True)
+        click.echo(text(key, lang, n=len(written), folder=shown(out)), err=True)
         for path in written:
-            click.echo(text("cli.written", lang, path=path), err=True)
+            click.echo(text("cli.written", lang, path=shown(path)), err=True)
         if written:
-            click.echo(text("cli.written", lang, path=index_path(out)), err=True)
+            click.echo(text("cli.written", lang, path=shown(index_path(out))), err=True)
 
 
 @corrections.command("import")
@@ -241,7 +248,7 @@ def corrections_import(lists: tuple[Path, ...], out: Path, config_path: Path | N
         elif c.outcome == "requested":
             click.echo(text("returned.requested_line", lang, number=number, request=c.request_id, head=c.requester))
     for path in done.written:
-        click.echo(text("cli.written", lang, path=path), err=True)
+        click.echo(text("cli.written", lang, path=shown(path)), err=True)
     sys.exit(1 if done.count("refused") else 0)
 
 

@@ -13,7 +13,6 @@ from dq_cli import run_dq
 from openpyxl import load_workbook
 
 from dataquality.issue import Issue, Severity
-from dataquality.pipeline import Result
 from dataquality.report import corrections
 
 NIGHT1, IMPORT, NIGHT2 = "2026-11-23T02:00:00", "2026-11-23T15:00:00", "2026-11-24T02:00:00"
