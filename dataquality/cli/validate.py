@@ -64,11 +64,11 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     from dataquality.track.workspace import configuration, workspace
 
     names = report_formats(fmt, lang)
-    require_files(files)
     if quiet and names == ["console"]:
         names = []
     project = optional_project()
     config = configuration(project, schemas_dir, rules_dir)
+    require_files(files)  # after the configuration: a broken rules.yaml is said first
     if baseline is not None and project is not None:  # the approvals of the project's database
         db = workspace(project, db, None, schemas_dir, rules_dir).url
     if references:
