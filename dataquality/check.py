@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -93,6 +94,7 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
         # One transaction from tracking to the finished run: an interrupted or failed check (Ctrl-C,
         # a full disk) leaves no trace in the database and no half-filled run folder.
         shared = _InOneTransaction(conn)
+        clean_leftovers(project.reports_dir)  # of a check that was killed: no other can be running now
         run_dir = new_run_dir(project.reports_dir, now)
         partial = run_dir.with_name(f".{run_dir.name}.partial")
         try:
@@ -136,6 +138,28 @@ class _InOneTransaction:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         yield self.conn
+
+
+_RUN_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}(-\d+)?$")
+
+
+def clean_leftovers(reports_dir: Path) -> list[Path]:
+    """Remove what a killed `dq check` left in the reports folder: its hidden `.RUN.partial` folder
+    and its reserved, still empty run folder. Called under the run lock, so no check that is alive
+    owns them; a run folder with anything in it is never touched. Returns what was removed."""
+    if not reports_dir.is_dir():
+        return []
+    removed = []
+    for entry in reports_dir.iterdir():
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        if entry.name.startswith(".") and entry.name.endswith(".partial") and _RUN_FOLDER.match(entry.name[1:-8]):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+        elif _RUN_FOLDER.match(entry.name) and not any(entry.iterdir()):
+            entry.rmdir()
+            removed.append(entry)
+    return removed
 
 
 def new_run_dir(reports_dir: Path, now: dt.datetime) -> Path:

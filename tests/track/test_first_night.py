@@ -148,3 +148,23 @@ def test_readme_init_commit_fresh_clone_check_in_a_ci_like_shell(tmp_path: Path)
     green = dq("check", "--accept-open", cwd=clone, env=key)
     assert green.returncode == 0, green.stdout + green.stderr
     assert not (clone / ".dq" / "audit.key").exists()  # the key came from the secret, nothing on disk
+
+
+def test_the_next_check_cleans_what_a_killed_check_left(tmp_path: Path) -> None:
+    """A check killed mid-report leaves its hidden .RUN.partial folder and its reserved, empty run
+    folder (issue 26); the next check, holding the run lock, removes both and nothing else."""
+    run_dq("init", "p", "--demo", "--lang", "en", cwd=tmp_path)
+    project = tmp_path / "p"
+    assert _check(project).returncode == 1
+    reports = project / "reports"
+    kept = sorted(p.name for p in reports.iterdir())
+    (reports / "2026-11-23T050000").mkdir()  # reserved by the killed run, still empty
+    (reports / ".2026-11-23T050000.partial").mkdir()
+    (reports / ".2026-11-23T050000.partial" / "report.json").write_text("{", encoding="utf-8")
+    (reports / "2026-11-22T020000").mkdir()  # a run folder someone filled by hand: never removed
+    (reports / "2026-11-22T020000" / "notes.txt").write_text("keep", encoding="utf-8")
+    (reports / "archive").mkdir()  # not dq's
+    assert _check(project, now=NIGHT2).returncode == 0
+    left = sorted(p.name for p in reports.iterdir())
+    assert ".2026-11-23T050000.partial" not in left and "2026-11-23T050000" not in left
+    assert {"2026-11-22T020000", "archive", "2026-11-24T020000", *kept} == set(left)
