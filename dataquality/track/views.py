@@ -91,7 +91,7 @@ def issue_view(issue: Issue, events: Sequence[IssueEvent], lang: str) -> None:
     """One issue in full, then its history run by run."""
     t = issue.tracking
     lines = [
-        f"[bold]{escape(str(t.get('issue_number')))}[/]  {escape(text(f'track.status.{issue.status.value}', lang))}  "
+        f"[bold]{escape(str(t.get('issue_number')))}[/]  {escape(_status(issue, lang))}  "
         f"{_sev(issue.severity.value, lang)}  {issue.rule}",
         escape(issue.message(lang)),
     ]
@@ -105,6 +105,9 @@ def issue_view(issue: Issue, events: Sequence[IssueEvent], lang: str) -> None:
         f"   {_col('times_seen', lang)}: {t.get('times_seen', '')}",
         f"{_col('age', lang)}: {t.get('age_days', '')}   {_col('due', lang)}: {_due(issue, lang) or '-'}",
     ]
+    if t.get("resolution"):
+        lines.append(escape(text("track.fixed_by", lang, department=t.get("fixed_department") or "-",
+                                 by=t.get("fixed_by") or "-", on=t.get("fixed_on") or "-")))
     console = _console()
     for line in lines:
         console.print(line)

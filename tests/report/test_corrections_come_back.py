@@ -134,6 +134,8 @@ def test_filled_lists_come_back_applied_requested_or_refused(project: Path) -> N
     resolved = json.loads(_dq(project, "issues", "list", "--status", "resolved", "-f", "json", now=NIGHT2).stdout)
     assert {(i["issue_number"], i["resolution"], i["fixed_by"]) for i in resolved} == {
         (code, "fixed-by-department", "王芳"), (created, "fixed-by-department", "王芳")}
+    shown = _dq(project, "issues", "show", code, now=NIGHT2).stdout
+    assert "fixed by department" in shown and "Fixed by 销售部: corrected by 王芳 on 2026-11-23" in shown
 
 
 def test_a_department_without_a_head_gets_its_sensitive_correction_refused(project: Path) -> None:
