@@ -126,9 +126,10 @@ def test_readme_init_commit_fresh_clone_check_in_a_ci_like_shell(tmp_path: Path)
         return subprocess.run([sys.executable, "-m", "dataquality", *args], cwd=cwd, env=env, capture_output=True,
                               text=True, stdin=subprocess.DEVNULL, timeout=300)
 
-    made = dq("init", "acme", "--demo", cwd=tmp_path)
+    made = run_dq("init", "acme", "--demo", cwd=tmp_path, env={"LANG": None, "DQ_LANG": None})
     assert made.returncode == 0, made.stderr
     origin = tmp_path / "acme"
+    assert "# lang: zh" in (origin / "dq.yaml").read_text(encoding="utf-8")  # no language asked for: the data decides
     _git("init", "-q", cwd=origin)
     _git("add", "-A", cwd=origin)
     _git("commit", "-qm", "dq project", cwd=origin)
