@@ -3,7 +3,7 @@
 A suite per entity. A rule that found nothing there is one passed test case (`FMT001 Wrong
 format`). A rule that found something has a test case per issue, named by its issue number (the
 DQ number `dq check` gives, stable from run to run) and carrying its status (new, open, reopened),
-severity, rule and department as properties and in its text. An issue that fails the run under
+severity and department as properties (the rule is its class name) and in its text. An issue that fails the run under
 `--fail-on` (`result.failing_issues`, the test the exit code makes) is a failed test case; any
 other (an open error under new-error, a warning under error) is a skipped one saying why. So a CI
 dashboard shows exactly as many failures as the issues that turned the job red, and none when it
@@ -16,6 +16,7 @@ with 100,000 issues has 100,000 test cases.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import repeat
 from pathlib import Path
 
 from dataquality.checks.registry import active_rules
@@ -125,29 +126,36 @@ def _cases(issues: list[Issue], lang: str, fail_on: str) -> list[_Case]:
     not_failing = text("junit.not_failing", lang, said="\x01", fail_on=fail_on)
     messages = []
     for c, at, h in zip(cases, first, heads, strict=True):
-        m = (case_said.replace("\x01", numbers[at]).replace("\x02", said[h.status.value])
-             .replace("\x03", severity[h.severity.value]).replace("\x04", texts[at][0]))
+        m = (case_said.replace("\x01", numbers[at]).replace("\x02", said[h.status])
+             .replace("\x03", severity[h.severity]).replace("\x04", texts[at][0]))
         messages.append(m if c.fails else not_failing.replace("\x01", m))
     names = [f"{numbers[at]} {c.rule} {titles[c.rule]}" if h.tracking.get("issue_number") else f"{c.rule} {where[at]} {titles[c.rule]}"
              for c, at, h in zip(cases, first, heads, strict=True)]
     classes, names, messages = (xml_escaped_cells(v, attribute=True) for v in (
         [f"dataquality.{c.entity}.{c.rule}" for c in cases], names, messages))
-    props = zip(*(xml_escaped_cells(v, attribute=True) for v in (
-        [numbers[at] for at in first], [h.status.value for h in heads], [h.severity.value for h in heads],
-        [h.rule for h in heads], [h.department or "" for h in heads])), strict=True)
-    bodies = xml_escaped_cells(["\n".join(_line(issues[m], where[m], texts[m]) for m in c.members) for c in cases])
-    for case, cls, name, message, prop, body in zip(cases, classes, names, messages, props, bodies, strict=True):
-        number, status, sev, rule, department = prop
-        verdict = (f'<failure message="{message}" type="{sev}">{body}</failure>' if case.fails
-                   else f'<skipped message="{message}">{body}</skipped>')
-        case.xml = (f'    <testcase classname="{cls}" name="{name}" time="0"><properties>'
-                    f'<property name="issue_number" value="{number}" /><property name="status" value="{status}" />'
-                    f'<property name="severity" value="{sev}" /><property name="rule" value="{rule}" />'
-                    f'<property name="department" value="{department}" /></properties>{verdict}</testcase>\n')
+    numbers_x, status_x, severity_x, department_x = (xml_escaped_cells(v, attribute=True) for v in (
+        # Status and Severity are StrEnums: each member is its value's text.
+        [numbers[at] for at in first], [h.status for h in heads], [h.severity for h in heads],
+        [h.department or "" for h in heads]))
+    # The detail under the message: where each finding of the issue is, and how to fix it.
+    lines = [_line(i, w, h) for i, w, (_m, h) in zip(issues, where, texts, strict=True)]
+    bodies = xml_escaped_cells([lines[c.members[0]] if len(c.members) == 1 else "\n".join(lines[m] for m in c.members)
+                                for c in cases])
+    # Each case's text joined from its pieces in C (a run may have 100,000 cases).
+    opens = ['><failure message="' if c.fails else '><skipped message="' for c in cases]
+    mids = [f'" type="{s}">' if c.fails else '">' for c, s in zip(cases, severity_x, strict=True)]
+    closes = ["</failure></testcase>\n" if c.fails else "</skipped></testcase>\n" for c in cases]
+    texts_x = map("".join, zip(
+        repeat('    <testcase classname="'), classes, repeat('" name="'), names,
+        repeat('" time="0"><properties><property name="issue_number" value="'), numbers_x,
+        repeat('" /><property name="status" value="'), status_x, repeat('" /><property name="severity" value="'), severity_x,
+        repeat('" /><property name="department" value="'), department_x, repeat('" /></properties'),
+        opens, messages, mids, bodies, closes, strict=False))
+    for case, said_x in zip(cases, texts_x, strict=True):
+        case.xml = said_x
     return cases
 
 
-def _line(issue: Issue, where: str, said: tuple[str, str]) -> str:
-    message, hint = said
+def _line(issue: Issue, where: str, hint: str) -> str:
     key = f" [{issue.key}]" if issue.key else ""
-    return f"{issue.file} {where}{key}: {message}" + (f" → {hint}" if hint else "")
+    return f"{issue.file} {where}{key}" + (f" → {hint}" if hint else "")

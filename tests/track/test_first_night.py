@@ -107,7 +107,7 @@ def test_a_new_error_after_the_backlog_fails_and_junit_names_it(tmp_path: Path) 
     failed = [c for c in root.iter("testcase") if c.find("failure") is not None]
     assert len(failed) == 1 == int(root.get("failures"))
     props = {p.get("name"): p.get("value") for p in failed[0].iter("property")}
-    assert props["status"] == "new" and props["rule"] == "ENM001"
+    assert props["status"] == "new" and failed[0].get("classname") == "dataquality.customer.ENM001"
     assert props["issue_number"] in failed[0].find("failure").get("message")
 
 
