@@ -81,6 +81,7 @@ class Tracking:
     prefix: str = "DQ"
     history_runs: int = 60
     extra_entities: tuple[str, ...] = ()  # entities checked where they live (no loaded table)
+    accept_open: bool = False  # every issue found is the accepted backlog: open, not new (dq check --accept-open)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def _track_stage(r: Run) -> None:
 
     entities = {tb.entity for tb in r.result.tables} | set(t.extra_entities)
     r.tracked = track(t.store, r.result.issues, now=t.now, sla=t.sla, entities=entities,
-                      files=list(t.files), project=t.project, prefix=t.prefix)
+                      files=list(t.files), project=t.project, prefix=t.prefix, accept_open=t.accept_open)
     r.result.issues = r.tracked.issues
     r.result.resolved = r.tracked.resolved
     r.result.history = history(t.store, t.history_runs)

@@ -173,9 +173,13 @@ def _requesters(changes: Sequence[Change], by: str | None, directory: Directory 
 
 
 def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None,
-           directory: Directory | None = None) -> SubmitResult:
+           directory: Directory | None = None, withdraw_missing: bool = True) -> SubmitResult:
     """Record every change that needs approval as a change request (one transaction); each needs a
-    requester of the staff list: the file's requester column, else `by`."""
+    requester of the staff list: the file's requester column, else `by`.
+
+    `withdraw_missing`: an open request of these entities that the change set no longer holds is
+    withdrawn (a whole incoming file was submitted); False for a few changes on their own (corrections
+    sent back by a department), which leave every other request as it is."""
     created: list[int] = []
     revised: list[int] = []
     unchanged: list[int] = []
@@ -225,7 +229,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
             audit.append(conn, "request", actor=requester, request_id=rid, entity=c.entity, key=c.key, field=c.field,
                          old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}", data={**data, "version": 1})
             created.append(rid)
-        for ident, old in existing.items():
+        for ident, old in existing.items() if withdraw_missing else ():
             if ident not in seen and old["status"] in OPEN:
                 conn.execute(requests.update().where(requests.c.id == old["id"]).values(status="withdrawn", updated_at=at))
                 audit.append(conn, "withdraw", actor=by, request_id=old["id"], entity=old["entity"], key=old["key"],
