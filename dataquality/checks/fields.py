@@ -226,7 +226,7 @@ def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & (v.after_whitespace != v.clean).fillna(False).astype(bool)
 
 
-# Numbers written with separators, currency signs or accounting brackets; plain numbers are not.
+# Numbers written with separators, currencies, brackets, % or 万; plain numbers are not.
 _PLAIN_NUMBER = r"-?\d+(\.\d+)?"
 
 
@@ -237,16 +237,17 @@ def _fix_number(v: FieldValues, failing: pd.Index) -> pd.Series:
 @field_rule("TYP005", "number-stored-as-text", Severity.INFO, applies=lambda f: f.is_numeric, params=_labels,
             fix=_fix_number, on_by_default=False)
 def number_stored_as_text(v: FieldValues, t: TableValues) -> pd.Series:
-    """A number is written as text with thousands separators, a currency sign or brackets.
+    """A number is written as text: with thousands separators, a currency, accounting brackets, a percent sign or a unit such as 万.
 
     Off by default in dq validate (rules.yaml: TYP005: {enabled: true} to report it); dq fix always applies it.
 
-    Why: '1,000.00' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
-    Bad: list_price = '1,000.00' or '¥1,000'.
+    Why: '1,000.00' or '12.5万' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
+    Bad: list_price = '1,000.00', '¥1,000', '(300.00)', '15%' or '12.5万'.
     Good: list_price = 1000 (a real number; show separators with the cell format instead).
     """
     plain = v.clean.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
-    return v.number.notna() & ~plain
+    # A column with a decimal comma reads a plain-looking 1.200 as 1200: written, not plain.
+    return v.number.notna() & (~plain | v.numbers.written)
 
 
 # --- ENM: allowed values ---------------------------------------------------------------------

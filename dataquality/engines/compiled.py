@@ -96,10 +96,14 @@ FIELD_COMPILERS: dict[str, FieldCompiler] = {
 # Field rules that look at one cell only: they run on distinct values when they do not compile.
 PER_VALUE = frozenset({
     "REQ001", "TYP001", "TYP002", "TYP003", "TYP004", "TYP005", "FMT001", "FMT002", "FMT003", "FMT004",
-    "FMT005", "ENM001", "ENM002", "RNG001", "RNG002", "IDN001", "IDN002", "IDN003", "IDN004", "IDN005", "REF001",
+    "FMT005", "ENM001", "ENM002", "RNG001", "RNG002", "IDN001", "IDN002", "IDN003", "IDN004", "IDN005", "IDN007",
+    "REF001",
 })
 # Field rules that look across rows or fields, compiled in the engine over derived values.
-CROSS_ROW_FIELD = frozenset({"UNQ001", "REQ002"})
+CROSS_ROW_FIELD = frozenset({"UNQ001", "REQ002", "TYP007"})
+# Per-cell rules whose verdict also depends on another field of the row: run per distinct
+# combination (derived.FieldDerived.companions), a phone with the row's country.
+COMPANIONS = {"cn_phone": "country"}  # identifier of the field -> identifier of its companion
 
 
 # Record rules with a compile function below (record_needs, runner._record_rows); those that
@@ -195,6 +199,11 @@ def numeric_below_min(x: ir.NumericValue, spec: FieldSpec) -> ir.BooleanValue:
     if low is None or not isinstance(low.value, (int, float)):
         return iv.false()
     return ((x <= low.value) if low.exclusive else (x < low.value)).fill_null(False)
+
+
+def currency_contradicts(marks: ir.StringValue, code: ir.StringValue) -> ir.BooleanValue:
+    """readings._contradicts: the written mark ('|USD|HKD|') cannot mean the record's currency."""
+    return (marks.notnull() & code.notnull() & ~marks.contains("|" + code + "|")).fill_null(False)
 
 
 def cap_of(group: ir.StringValue, caps: dict[str, float]) -> ir.FloatingValue:

@@ -37,8 +37,9 @@ def fits(spec: FieldSpec, values: pd.Series, config: Config) -> pd.Series | None
     if spec.identifier == "uscc":
         return v.str.replace(r"\s", "", regex=True).str.fullmatch(r"[0-9A-Za-z]{18}")
     if spec.identifier == "cn_phone":
-        digits = v.str.replace(r"[\s\-()（）]", "", regex=True).str.replace(r"^(?:\+|00)?86", "", regex=True)
-        return digits.str.fullmatch(r"(?:1[3-9]\d{9}|0\d{9,11}|[2-9]\d{6,7})(?:(?:转|ext\.?|#|x)\d{1,6})?", flags=re.I)
+        # Chinese numbers, and other countries' (+1 206 555 0100, (206) 555-0100, 555-0100: checks/phones.py reads them).
+        digits = v.str.replace(r"[\s\-.()（）]", "", regex=True).str.replace(r"^(?:\+|00)?86", "", regex=True)
+        return digits.str.fullmatch(r"(?:1[3-9]\d{9}|0\d{9,11}|[2-9]\d{6,9}|(?:\+|00)[1-9]\d{6,14})(?:(?:转|ext\.?|#|x)\d{1,6})?", flags=re.I)
     if spec.identifier == "email":
         return v.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", regex=True)
     if spec.reference and spec.reference in config.references:
