@@ -33,17 +33,19 @@ _TIME = ("(?:[T ]?(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:[.,][0-
          "(?: ?(?:Z|(?i:UTC|GMT)?[+-][0-9]{2}(?::?[0-9]{2})?|(?i:UTC|GMT)))?)?$")
 _YEAR = "(?P<y>[0-9]{4}|[0-9]{2})"
 
-# (name, pattern): tried in this order on the cells still unread. 'numeric' is the one form whose
-# order a column decides (groups a, b: day and month in one order or the other).
+# (name, pattern of the date): tried in this order on the cells still unread, first alone, then
+# followed by a time. 'numeric' is the one form whose order a column decides (groups a, b: day and
+# month in one order or the other).
 FORMS = (
-    ("iso", f"^(?P<y>[0-9]{{4}})[-/.](?P<m>[0-9]{{1,2}})[-/.](?P<d>[0-9]{{1,2}}){_TIME}"),
-    ("cjk", f"^{_YEAR}年(?P<m>[0-9]{{1,2}})月(?P<d>[0-9]{{1,2}})[日号]?{_TIME}"),
-    ("compact", "^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$"),
-    ("numeric", f"^(?P<a>[0-9]{{1,2}})[-/.](?P<b>[0-9]{{1,2}})[-/.]{_YEAR}{_TIME}"),
-    ("day_name", f"^{_WEEKDAY}(?P<d>[0-9]{{1,2}}){_ORDINAL}[-/ .]*{_NAME}[-/ .,]*{_YEAR}{_TIME}"),
-    ("name_day", f"^{_WEEKDAY}{_NAME}[-/ ]*(?P<d>[0-9]{{1,2}}){_ORDINAL},?[-/ ,]*{_YEAR}{_TIME}"),
-    ("year_name", f"^(?P<y>[0-9]{{4}})[-/ .]{_NAME}[-/ .](?P<d>[0-9]{{1,2}}){_TIME}"),
+    ("iso", "^(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})"),
+    ("cjk", f"^{_YEAR}年(?P<m>[0-9]{{1,2}})月(?P<d>[0-9]{{1,2}})[日号]?"),
+    ("compact", "^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})"),
+    ("numeric", f"^(?P<a>[0-9]{{1,2}})[-/.](?P<b>[0-9]{{1,2}})[-/.]{_YEAR}"),
+    ("day_name", f"^{_WEEKDAY}(?P<d>[0-9]{{1,2}}){_ORDINAL}[-/ .]*{_NAME}[-/ .,]*{_YEAR}"),
+    ("name_day", f"^{_WEEKDAY}{_NAME}[-/ ]*(?P<d>[0-9]{{1,2}}){_ORDINAL},?[-/ ,]*{_YEAR}"),
+    ("year_name", f"^(?P<y>[0-9]{{4}})[-/ .]{_NAME}[-/ .](?P<d>[0-9]{{1,2}})"),
 )
+_TIMED = {"compact"}  # 20240305 takes no time after it
 _PATTERNS = dict(FORMS)
 _SERIAL = "^[0-9]{1,5}(?:\\.[0-9]+)?$"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -79,15 +81,26 @@ def _full_year(y: np.ndarray, written: pa.Array) -> np.ndarray:
     return np.where(short & (y < 30), y + 2000, np.where(short, y + 1900, y))
 
 
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
 def calendar(y: np.ndarray, m: np.ndarray, d: np.ndarray, seconds: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """datetime64[s] of each (year, month, day) + seconds of the day; NaT where `ok` is False or no such day exists."""
-    ok = ok & (y >= 1) & (y <= 9999) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
-    month = np.datetime64("1970-01", "M") + np.where(ok, (y - 1970) * 12 + (m - 1), 0).astype("timedelta64[M]")
-    day = month.astype("datetime64[D]") + np.where(ok, d - 1, 0).astype("timedelta64[D]")
-    ok &= day.astype("datetime64[M]") == month  # 2024-02-30 runs into March
-    out = day.astype("datetime64[s]") + np.where(ok, seconds, 0).astype("timedelta64[s]")
-    out[~ok] = np.datetime64("NaT")
-    return out
+    """datetime64[s] of each (year, month, day) + seconds of the day; NaT where `ok` is False or no
+    such day exists (2024-02-30). Integer arithmetic only (days from the civil date, H. Hinnant's
+    algorithm), so years 1 to 9999 all work."""
+    ok = ok & (y >= 1) & (y <= 9999) & (m >= 1) & (m <= 12) & (d >= 1)
+    month = np.where(ok, m, 1)
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    ok &= d <= _MONTH_DAYS[month] + ((month == 2) & leap)
+    yy = np.where(ok, y, 1970) - (month <= 2)
+    era = yy // 400
+    year_of_era = yy - era * 400
+    day_of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + np.where(ok, d, 1) - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    days = era * 146097 + day_of_era - 719468
+    stamp = days * 86400 + np.where(ok, seconds, 0)
+    stamp[~ok] = np.iinfo(np.int64).min  # NaT
+    return stamp.view("datetime64[s]")
 
 
 def _time(parts: pa.StructArray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,9 +120,9 @@ def _month(parts: pa.StructArray) -> np.ndarray:
     return np.asarray(pc.fill_null(index, -1).to_numpy(zero_copy_only=False), dtype=np.int64) + 1
 
 
-def _read_form(form: str, text: pa.Array, order: str) -> np.ndarray:
-    """datetime64[s] of each cell written in `form` (NaT for the others)."""
-    parts = pc.extract_regex(text, _PATTERNS[form])
+def _read_form(form: str, text: pa.Array, order: str, timed: bool = False) -> np.ndarray:
+    """datetime64[s] of each cell written in `form`, followed by a time when `timed` (NaT for the others)."""
+    parts = pc.extract_regex(text, _PATTERNS[form] + (_TIME if timed else "$"))
     ok = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if not ok.any():
         return np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
@@ -140,16 +153,69 @@ def _serials(text: pa.Array) -> np.ndarray:
     return out
 
 
+_FIXED_ISO = "^[0-9]{4}-[0-9]{2}-[0-9]{2}(?: [0-9]{2}:[0-9]{2}:[0-9]{2})?$"
+# Where the digits of 2024-03-05 10:30:00 are: year, month, day, hour, minute, second.
+_FIXED_PARTS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))
+
+
+def _fixed_iso(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(dates, which cells were read) for the cells written exactly 2024-03-05 or 2024-03-05 10:30:00,
+    as the loader writes a date cell (nearly every cell of a date column): their digits are read
+    straight from the Arrow buffer by position."""
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
+    fixed = np.asarray(pc.fill_null(pc.match_substring_regex(text, _FIXED_ISO), False).to_numpy(zero_copy_only=False), dtype=bool)
+    if not fixed.any():
+        return out, fixed
+    if text.offset:
+        text = pa.concat_arrays([pa.array([], type=text.type), text])
+    buffers = text.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[: len(text) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    at = np.flatnonzero(fixed)
+    starts = offsets[at]
+    timed = (offsets[at + 1] - starts) == 19
+
+    def number(first: int, last: int, rows: np.ndarray) -> np.ndarray:
+        value = np.zeros(len(rows), dtype=np.int64)
+        for k in range(first, last):
+            value = value * 10 + (data[rows + k].astype(np.int64) - 0x30)
+        return value
+
+    y, m, d = (number(a, b, starts) for a, b in _FIXED_PARTS[:3])
+    seconds = np.zeros(len(at), dtype=np.int64)
+    ok = np.ones(len(at), dtype=bool)
+    if timed.any():
+        hour, minute, second = (number(a, b, starts[timed]) for a, b in _FIXED_PARTS[3:])
+        seconds[timed] = hour * 3600 + minute * 60 + second
+        ok[timed] = (hour < 24) & (minute < 60) & (second < 60)
+    out[at] = calendar(y, m, d, seconds, ok)
+    return out, fixed
+
+
+def read_column(text: pa.Array, language: str | None, order: DateOrder | None = None) -> tuple[np.ndarray, DateOrder]:
+    """(datetime64[s] of every cell of `text` (NFKC, trimmed), NaT where it is no date; the order of
+    its d/m/y dates, decided from the column's values and `language` unless `order` is given)."""
+    out, done = _fixed_iso(text)
+    todo = np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool) & ~done
+    if not todo.any():
+        return out, order or DateOrder()
+    at = np.flatnonzero(todo)
+    rest = text.take(pa.array(at))
+    order = order or date_order(rest, language)
+    out[at] = read_dates(rest, order.order)
+    return out, order
+
+
 def read_dates(text: pa.Array, order: str) -> np.ndarray:
     """datetime64[s] of every cell of `text` (NFKC, trimmed), NaT where it is no date; `order`
     ('dmy' or 'mdy') reads the d/m/y values that could be either."""
     out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
     todo = np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    for form, _ in FORMS:
+    for form, timed in ((f, t) for f, _ in FORMS for t in (False, True) if not (t and f in _TIMED)):
         if not todo.any():
             return out
         at = np.flatnonzero(todo)
-        found = _read_form(form, text.take(pa.array(at)) if len(at) < len(text) else text, order)
+        found = _read_form(form, text.take(pa.array(at)) if len(at) < len(text) else text, order, timed)
         out[at] = np.where(np.isnat(found), out[at], found)
         todo[at[~np.isnat(found)]] = False
     if todo.any():
@@ -162,7 +228,7 @@ def read_dates(text: pa.Array, order: str) -> np.ndarray:
 def date_order(text: pa.Array, language: str | None) -> DateOrder:
     """The column's reading of its d/m/y dates, from its distinct values and the file's language."""
     distinct = pc.unique(pc.drop_null(text))
-    parts = pc.extract_regex(distinct, _PATTERNS["numeric"])
+    parts = pc.extract_regex(distinct, _PATTERNS["numeric"] + _TIME)
     valid = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if not valid.any():
         return DateOrder()

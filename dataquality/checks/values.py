@@ -350,29 +350,29 @@ def read_numbers(text: pd.Series, decimal: str | None = None) -> NumberReading:
     '12.50元', 'USD 30', '15%', '12.5万', and '1.200,50' in a column that uses a decimal comma.
 
     Cells already written as plain numbers (most of a numeric column) are parsed at once; only
-    the others go through NFKC, lose their spaces and are taken apart. Parsing is pyarrow's, which
-    gives what Python's float() gives. `decimal` (',' or '.') overrides the column's own decision."""
-    import pyarrow as pa
+    the others go through NFKC, lose their spaces and are read, once per distinct shape. Parsing
+    is pyarrow's, which gives what Python's float() gives. `decimal` (',' or '.') overrides the
+    column's own decision."""
 
     from dataquality.checks import numbers as nb
 
     plain = matches(text, _PLAIN_NUMBER, full=True)
     out = np.full(len(text), np.nan)
     written = np.zeros(len(text), dtype=bool)
-    marks = pd.Series(np.nan, index=text.index, dtype=TEXT)
+    marks: np.ndarray | None = None
     rest = ~plain & text.notna().to_numpy(dtype=bool)
     if rest.any():
         at = np.flatnonzero(rest)
-        s = sub(nfkc(text.iloc[at]), SPACE_RUNS, "")
-        parts = nb.take_apart(pa.array(s.astype(TEXT).array, type=pa.large_string()))
-        decimal = decimal or nb.decimal_separator(parts)
-        out[at], mark = nb.read_written(parts, decimal)
-        written[at] = ~np.isnan(out[at])
-        shown = mark.to_pandas(types_mapper={pa.large_string(): TEXT}.get)
-        marks.iloc[at] = shown.mask((shown == "") | ~written[at]).array
+        read = nb.read_written(_compact(_arrow_text(text.iloc[at])), decimal)
+        decimal = read.decimal
+        out[at] = read.numbers
+        written[at] = ~np.isnan(read.numbers)
+        if (read.marks != "").any():
+            marks = np.full(len(text), None, dtype=object)
+            marks[at] = np.where(read.marks == "", None, read.marks)
     decimal = decimal or "."
-    if decimal == ",":  # 1.200 is a thousand and two hundred in a column that writes 1.200,50
-        grouped = plain & nb.dot_grouped(text)
+    if decimal == "," and plain.any():  # 1.200 is a thousand and two hundred in a column that writes 1.200,50
+        grouped = plain & nb.dot_grouped(_arrow_text(text))
         if grouped.any():
             out[grouped] = _to_float(text[grouped].str.replace(".", "", regex=False))
             written |= grouped
@@ -380,7 +380,38 @@ def read_numbers(text: pd.Series, decimal: str | None = None) -> NumberReading:
     if plain.any():
         out[plain] = _to_float(text[plain])
     index = text.index
-    return NumberReading(pd.Series(out, index=index, dtype="float64"), decimal, pd.Series(written, index=index), marks)
+    shown = pd.Series(np.nan, index=index, dtype=TEXT) if marks is None else pd.Series(marks, index=index, dtype=TEXT)
+    return NumberReading(pd.Series(out, index=index, dtype="float64"), decimal, pd.Series(written, index=index), shown)
+
+
+def _compact(values: Any) -> Any:
+    """NFKC of each value, without whitespace, computed only for the values whose shape (digits
+    written 9, checks/numbers.py) NFKC or the removal changes: full-width ￥ or （）, spaces. ASCII
+    digits are their own NFKC, so a shape tells for every value of that shape."""
+    import unicodedata
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from dataquality.checks import numbers as nb
+
+    codes, distinct = nb.encode(nb.shapes(values))
+    changed = np.array([unicodedata.normalize("NFKC", s) != s or any(c in _SPACE for c in s) for s in distinct.to_pylist()]
+                       + [False], dtype=bool)[codes]
+    if not changed.any():
+        return values
+    at = pa.array(np.flatnonzero(changed))
+    tidy = pc.replace_substring_regex(nfkc_arrow(values.take(at)), _SPACES, "")
+    return pc.replace_with_mask(values, pa.array(changed), tidy)
+
+
+def _arrow_text(text: pd.Series) -> Any:
+    """A text column as one pyarrow large_string array (no copy where it already is one)."""
+    import pyarrow as pa
+
+    arrow = (text.array if text.dtype == TEXT else text.astype(TEXT).array).__arrow_array__()
+    arrow = arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+    return arrow if arrow.type == pa.large_string() else arrow.cast(pa.large_string())
 
 
 def parse_number(text: pd.Series) -> pd.Series:
@@ -440,14 +471,11 @@ def read_dates(text: pd.Series, language: str | None = None, order: Any = None) 
     2024.1.5, 2024年1月5日, 20240105, 5-Mar-2024, March 5, 2024, ISO 8601 with a time and zone, and
     05/03/2024 in the order the column's values (else the file's `language`) say; `order` (a
     DateOrder) overrides the column's own decision."""
-    import pyarrow as pa
-
     from dataquality.checks import dates as dd
 
     s = nfkc(text).str.strip()
-    arrow = pa.array(s.astype(TEXT).array, type=pa.large_string())
-    order = order or dd.date_order(arrow, language)
-    return DateReading(pd.Series(dd.read_dates(arrow, order.order), index=text.index, dtype="datetime64[s]"), order)
+    dates, order = dd.read_column(_arrow_text(s), language, order)
+    return DateReading(pd.Series(dates, index=text.index, dtype="datetime64[s]"), order)
 
 
 def parse_date(text: pd.Series, language: str | None = None) -> pd.Series:
