@@ -199,9 +199,26 @@ def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
 
     Why: '上海华东 ' and '上海华东' look equal to a person but not to a database: duplicates and failed look-ups follow.
     Bad: customer_name = ' 上海华东机电  有限公司'; phone = '138 1234 5678'.
-    Good: customer_name = '上海华东机电 有限公司'; phone = '13812345678'.
+    Good: customer_name = '上海华东机电 有限公司'; phone = '13812345678' (another country's number keeps its spaces: +44 20 7946 0958).
     """
-    return v.present & v.tidied(v.after_nfkc, v.after_whitespace)
+    return _not_as_written(v, v.present & v.tidied(v.after_nfkc, v.after_whitespace))
+
+
+def _not_as_written(v: FieldValues, untidy: pd.Series) -> pd.Series:
+    """`untidy` less the cells whose spaces or full-width signs are part of how the value is written:
+    an amount written with a currency, brackets or a unit ('USD 30', '（300.00）': TYP005 makes it a
+    plain number; one that is no number is TYP001's), and a phone number of another country or on a
+    row of another country ('020 7946 0958' in Britain)."""
+    if not untidy.any():
+        return untidy
+    if v.spec.is_numeric:
+        return untidy & v.number.notna() & ~v.numbers.written
+    if v.spec.identifier == "cn_phone":
+        from dataquality.checks.phones import HOME, phone_answers
+
+        answers = phone_answers(v)
+        return untidy & ~answers.abroad & (answers.region == HOME).fillna(True).astype(bool)
+    return untidy
 
 
 @field_rule("FMT003", "full-width-characters", Severity.WARNING, applies=lambda f: "nfkc" in f.clean, params=_labels, fix=_fix_clean)
@@ -212,7 +229,8 @@ def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
     Bad: phone = １３８１２３４５６７８.
     Good: phone = 13812345678.
     """
-    return v.present & v.tidied(v.raw, v.after_nfkc)
+    found = v.present & v.tidied(v.raw, v.after_nfkc)
+    return _not_as_written(v, found) if v.spec.is_numeric else found
 
 
 @field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean)

@@ -129,15 +129,21 @@ def _valid_abroad(text: str, region: str) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def parse_phone(text: str, region: str = HOME) -> tuple[bool, str | None]:
-    """(valid?, the canonical spelling of a Chinese number not written that way) of `text` on a row of `region`.
+def judge_phone(text: str, region: str = HOME) -> tuple[bool, str | None, bool]:
+    """(valid?, the canonical spelling of a Chinese number not written that way, read as another
+    country's number?) of `text` on a row of `region`.
 
     A number valid in `region` (or, written with +CC, in its own country) is valid as written; any
     other is judged by the Chinese rules (a Chinese number is valid on every row)."""
     international = bool(_INTERNATIONAL.match(text))
     if (region != HOME or international) and _valid_abroad(text, region):
-        return True, None
-    return _parse_home(text)
+        return True, None, True
+    return (*_parse_home(text), False)
+
+
+def parse_phone(text: str, region: str = HOME) -> tuple[bool, str | None]:
+    """(valid?, the canonical spelling of a Chinese number not written that way) of `text` on a row of `region`."""
+    return judge_phone(text, region)[:2]
 
 
 @dataclass(frozen=True)
@@ -225,24 +231,21 @@ class PhoneAnswers:
     canonical: pd.Series
     region: pd.Series
     column: ColumnRegion
+    abroad: pd.Series  # bool: read as another country's number (its spaces and brackets are its own spelling)
 
 
-def _row_regions(v: FieldValues, column: ColumnRegion) -> pd.Series:
-    """The region of each row: its country where the sheet has one the phone libraries know, else the column's."""
+def _country_regions(v: FieldValues) -> pd.Series:
+    """The region of each row's country, where the sheet has a country the phone libraries know (NA elsewhere)."""
     import phonenumbers
 
-    regions = pd.Series(column.region, index=v.raw.index, dtype=TEXT)
     t = v.table
-    if t is None:
-        return regions
-    country = next((n for n, f in t.schema.fields.items() if f.identifier == "country" and t.has(n)), None)
+    country = None if t is None else next((n for n, f in t.schema.fields.items() if f.identifier == "country" and t.has(n)), None)
     if country is None:
-        return regions
+        return pd.Series(np.nan, index=v.raw.index, dtype=TEXT)
     from dataquality.checks.countries import country_codes
 
     codes = country_codes(t[country].clean)
-    known = codes.isin(list(phonenumbers.SUPPORTED_REGIONS)).fillna(False).astype(bool)
-    return codes.where(known, regions).astype(TEXT)
+    return codes.where(codes.isin(list(phonenumbers.SUPPORTED_REGIONS)).fillna(False).astype(bool))
 
 
 def phone_answers(v: FieldValues) -> PhoneAnswers:
@@ -251,10 +254,12 @@ def phone_answers(v: FieldValues) -> PhoneAnswers:
     if found is not None:
         return found
     clean = v.clean
+    countries = _country_regions(v)
     given = v.reading.phone_region if v.reading is not None else None
-    written = v.after_nfkc.where(clean.notna())
+    # The column's bulk speaks for the rows no country speaks for.
+    written = v.after_nfkc.where(clean.notna() & countries.isna())
     column = given if given is not None else column_region(pd.unique(written.dropna()).tolist())
-    regions = _row_regions(v, column)
+    regions = countries.fillna(column.region).astype(TEXT)
     # One verdict per distinct (number, region) pair; the region is one value unless a country column varies it.
     group = pd.DataFrame({"n": clean, "r": regions}).groupby(["n", "r"], sort=False, dropna=True).ngroup()
     group = group.fillna(-1).to_numpy(dtype=np.int64)
@@ -264,19 +269,21 @@ def phone_answers(v: FieldValues) -> PhoneAnswers:
     pair_regions = regions.iloc[firsts].to_numpy(dtype=object)
     valid = np.full(len(firsts) + 1, np.nan, dtype=object)
     canonical = np.full(len(firsts) + 1, None, dtype=object)
+    abroad = np.zeros(len(firsts) + 1, dtype=bool)
     # The bulk of a master is mobiles and landlines written the house way: valid as written on every row.
     fast = plain_mobiles(texts)
     valid[:-1][fast] = True
     slow = np.flatnonzero(~fast)
-    answers = [parse_phone(t, r) for t, r in zip(texts.iloc[slow].to_numpy(dtype=object), pair_regions[slow], strict=True)]
+    answers = [judge_phone(t, r) for t, r in zip(texts.iloc[slow].to_numpy(dtype=object), pair_regions[slow], strict=True)]
     valid[slow] = [a[0] for a in answers]
+    abroad[slow] = [a[2] for a in answers]
     # Another country's spelling is not ours to change: a canonical form only on rows read in China.
     canonical[slow] = [a[1] if r == HOME else None for a, r in zip(answers, pair_regions[slow], strict=True)]
     at = np.where(group < 0, len(firsts), group)
     found = PhoneAnswers(
         pd.Series(valid[at], index=clean.index, dtype=object),
         pd.Series(canonical[at], index=clean.index, dtype=object),
-        regions, column,
+        regions, column, pd.Series(abroad[at], index=clean.index, dtype=bool),
     )
     v.__dict__["_phone_answers"] = found
     return found

@@ -70,13 +70,15 @@ def _fmt005(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanVal
     return _present(raw, spec) & _formatted_number(iv.clean(raw, spec.clean), spec, dialect)
 
 
-def _fmt002(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue:
+def _fmt002(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue | None:
+    if spec.is_numeric or spec.identifier == "cn_phone":
+        return None  # a written number or another country's phone keeps its spaces: decided on distinct values
     after_nfkc, after_ws, _ = iv.clean_stages(raw, spec.clean)
     return _present(raw, spec) & (after_nfkc != after_ws)
 
 
 def _fmt003(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue:
-    return iv.false()  # NFKC changes no usual cell
+    return iv.false()  # NFKC changes no usual cell (and FMT003 only narrows FMT003's cells, which are unusual)
 
 
 def _fmt004(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue:
