@@ -46,7 +46,10 @@ def fits(spec: FieldSpec, values: pd.Series, config: Config) -> pd.Series | None
         canonical = config.references[spec.reference].canonical
         return v.map(normalise_header).isin(set(canonical))
     if spec.is_numeric:
-        return pd.to_numeric(v.str.replace(r"[,，\s¥￥$]", "", regex=True), errors="coerce").notna()
+        # Amounts as people write them (checks/numbers.py reads them): a currency, a unit, brackets, %.
+        marks = r"[A-Za-z]{1,3}\$?|[¥￥$€£%()（）'’+\-−]|元|圆|块|人民币|美元|美金|欧元|英镑|日元|港元|港币|千|万|亿"
+        bare = v.str.replace(r"[,，.\s]", "", regex=True).str.replace(marks, "", regex=True)
+        return bare.str.fullmatch(r"\d+") & v.str.contains(r"\d", regex=True)
     if spec.type == "date":
         return pd.to_datetime(v, errors="coerce", format="mixed").notna()
     if spec.pattern:

@@ -211,3 +211,14 @@ def test_chinese_numbers_keep_today_s_rules(write_xlsx, config) -> None:
                      (5, "FMT003"): "13912345678", (6, "FMT002"): "021-61234567", (6, "IDN004"): "021-61234567",
                      (9, "FMT002"): "(206)555-0100"}
     _duckdb_matches(path, config)
+
+
+def test_a_price_column_found_by_a_generic_header_is_confirmed_by_its_written_amounts(write_xlsx, config) -> None:
+    header = ["商品编码", "商品名称", "规格", "单位", "价格"]
+    rows = [[f"FG{n:06d}", f"螺栓{n}", f"M{n + 4}", "个", price] for n, price in
+            enumerate(["12.50元", "¥8.00", "1,200元", "（3.00）", "USD 4", "15%"], start=1)]
+    path = write_xlsx("goods.xlsx", {"商品": [header, *rows]})
+    result = run(config, [path])
+    assert _found(result, {"FIL007", "TYP001", "RNG001"}) == {(5, "list_price", "RNG001")}
+    got = TableValues(result.tables[0], config.schemas["product"], config)["list_price"].number.tolist()
+    assert got == [12.5, 8.0, 1200.0, -3.0, 4.0, 0.15]
