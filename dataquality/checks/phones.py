@@ -200,26 +200,29 @@ def _votes(text: str) -> dict[str, int]:
     return found
 
 
-def column_region(distinct: list[str]) -> ColumnRegion:
-    """The region of a column from its distinct numbers as written (spaces kept: they group the
-    digits as a country does): another region than China only when most numbers written without
-    +CC are not Chinese but valid there (decided on the sorted values, so the same set of values
-    always gives the same answer)."""
-    local = sorted({t.strip() for t in distinct if not _INTERNATIONAL.match(t)} - {""})
-    foreign = [t for t in local if not parse_phone(t, HOME)[0]]
-    if len(local) < REGION_MIN_NUMBERS or len(foreign) * 2 <= len(local):
-        return ColumnRegion(numbers=len(local))
+def column_region(written: pd.Series, numbers: int) -> ColumnRegion:
+    """The region of a column of `numbers` distinct numbers (written without +CC, on rows no
+    country speaks for), of which `written` holds those not written the house way, as written
+    (spaces kept: they group the digits as a country does). Another region than China only when
+    most numbers are not Chinese but valid there; decided on the sorted values, so the same set of
+    values always gives the same answer."""
+    candidates = pd.unique(written.dropna().astype(TEXT).str.strip())
+    if numbers < REGION_MIN_NUMBERS or len(candidates) * 2 <= numbers:
+        return ColumnRegion(numbers=numbers)
+    foreign = sorted(t for t in candidates.tolist() if t and not parse_phone(t, HOME)[0])
+    if len(foreign) * 2 <= numbers:
+        return ColumnRegion(numbers=numbers)
     step = max(1, len(foreign) // REGION_SAMPLE)
     votes: Counter[str] = Counter()
     for t in foreign[::step][:REGION_SAMPLE]:
         votes.update(_votes(t))
     if not votes:
-        return ColumnRegion(numbers=len(local))
+        return ColumnRegion(numbers=numbers)
     region, _ = min(votes.items(), key=lambda kv: (-kv[1], kv[0]))
     valid = [t for t in foreign if _valid_abroad(t, region)]
-    if len(valid) * 2 <= len(local):
-        return ColumnRegion(numbers=len(local))
-    return ColumnRegion(region, len(valid), len(local), valid[0])
+    if len(valid) * 2 <= numbers:
+        return ColumnRegion(numbers=numbers)
+    return ColumnRegion(region, len(valid), numbers, valid[0])
 
 
 @dataclass(frozen=True)
@@ -249,37 +252,46 @@ def _country_regions(v: FieldValues) -> pd.Series:
 
 
 def phone_answers(v: FieldValues) -> PhoneAnswers:
-    """PhoneAnswers of a column, kept on it: IDN003, IDN004, IDN006 and the fixes all ask."""
+    """PhoneAnswers of a column, kept on it: IDN003, IDN004, IDN006 and the fixes all ask.
+
+    The bulk of a master is mobiles and landlines written the house way: told in one vectorised
+    pass over the distinct numbers, valid as written on every row. Every other number is judged
+    once per distinct (number, region) pair; the region is one value unless a country column varies it."""
     found = v.__dict__.get("_phone_answers")
     if found is not None:
         return found
     clean = v.clean
+    codes, numbers = pd.factorize(clean)  # an empty cell gets code -1
+    texts = pd.Series(numbers, dtype=TEXT)
+    plain = np.append(plain_mobiles(texts), False)  # [-1]: the empty cell
     countries = _country_regions(v)
-    given = v.reading.phone_region if v.reading is not None else None
-    # The column's bulk speaks for the rows no country speaks for.
-    written = v.after_nfkc.where(clean.notna() & countries.isna())
-    column = given if given is not None else column_region(pd.unique(written.dropna()).tolist())
+    column = v.reading.phone_region if v.reading is not None else None
+    if column is None:  # the column's bulk speaks for the rows no country speaks for
+        abroad_sign = np.append(matches(texts, _INTERNATIONAL.pattern), True)
+        local = (codes >= 0) & countries.isna().to_numpy(dtype=bool) & ~abroad_sign[codes]
+        distinct_local = int(np.count_nonzero(np.bincount(codes[local], minlength=len(numbers)))) if len(numbers) else 0
+        column = column_region(v.after_nfkc[local & ~plain[codes]], distinct_local)
     regions = countries.fillna(column.region).astype(TEXT)
-    # One verdict per distinct (number, region) pair; the region is one value unless a country column varies it.
-    group = pd.DataFrame({"n": clean, "r": regions}).groupby(["n", "r"], sort=False, dropna=True).ngroup()
-    group = group.fillna(-1).to_numpy(dtype=np.int64)
-    firsts = pd.Series(np.arange(len(group))).groupby(group).first()
-    firsts = firsts[firsts.index >= 0].to_numpy()
-    texts = clean.iloc[firsts].reset_index(drop=True).astype(TEXT)
-    pair_regions = regions.iloc[firsts].to_numpy(dtype=object)
-    valid = np.full(len(firsts) + 1, np.nan, dtype=object)
-    canonical = np.full(len(firsts) + 1, None, dtype=object)
-    abroad = np.zeros(len(firsts) + 1, dtype=bool)
-    # The bulk of a master is mobiles and landlines written the house way: valid as written on every row.
-    fast = plain_mobiles(texts)
+    region_codes, region_list = pd.factorize(regions)
+    if len(region_list) <= 1:  # no country column: the pairs are the numbers
+        pair_codes, pairs = codes, np.arange(len(numbers), dtype=np.int64) * max(1, len(region_list))
+    else:
+        pair_codes, pairs = pd.factorize(np.where(codes < 0, -1, codes.astype(np.int64) * len(region_list) + region_codes))
+    number_of = pairs // max(1, len(region_list))
+    region_of = np.asarray(region_list, dtype=object)[pairs % max(1, len(region_list))] if len(pairs) else np.array([], dtype=object)
+    keep = pairs >= 0
+    valid = np.full(len(pairs) + 1, np.nan, dtype=object)
+    canonical = np.full(len(pairs) + 1, None, dtype=object)
+    abroad = np.zeros(len(pairs) + 1, dtype=bool)
+    fast = keep & plain[np.where(keep, number_of, -1)]
     valid[:-1][fast] = True
-    slow = np.flatnonzero(~fast)
-    answers = [judge_phone(t, r) for t, r in zip(texts.iloc[slow].to_numpy(dtype=object), pair_regions[slow], strict=True)]
+    slow = np.flatnonzero(keep & ~fast)
+    answers = [judge_phone(t, r) for t, r in zip(texts.to_numpy(dtype=object)[number_of[slow]], region_of[slow], strict=True)]
     valid[slow] = [a[0] for a in answers]
     abroad[slow] = [a[2] for a in answers]
     # Another country's spelling is not ours to change: a canonical form only on rows read in China.
-    canonical[slow] = [a[1] if r == HOME else None for a, r in zip(answers, pair_regions[slow], strict=True)]
-    at = np.where(group < 0, len(firsts), group)
+    canonical[slow] = [a[1] if r == HOME else None for a, r in zip(answers, region_of[slow], strict=True)]
+    at = np.where((codes < 0) | (pair_codes < 0), len(pairs), pair_codes)
     found = PhoneAnswers(
         pd.Series(valid[at], index=clean.index, dtype=object),
         pd.Series(canonical[at], index=clean.index, dtype=object),
