@@ -207,12 +207,12 @@ def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
 def _not_as_written(v: FieldValues, untidy: pd.Series) -> pd.Series:
     """`untidy` less the cells whose spaces or full-width signs are part of how the value is written:
     an amount written with a currency, brackets or a unit ('USD 30', '（300.00）': TYP005 makes it a
-    plain number; one that is no number is TYP001's), and a phone number of another country or on a
-    row of another country ('020 7946 0958' in Britain)."""
+    plain number), and a phone number of another country or on a row of another country
+    ('020 7946 0958' in Britain)."""
     if not untidy.any():
         return untidy
     if v.spec.is_numeric:
-        return untidy & v.number.notna() & ~v.numbers.written
+        return untidy & ~v.numbers.written
     if v.spec.identifier == "cn_phone":
         from dataquality.checks.phones import HOME, phone_answers
 

@@ -33,7 +33,8 @@ AMOUNTS = [
     ("15%", "0.1", "CNY", 0.15, set()),
     ("12.5万", "8万元", "CNY", 125000.0, set()),
     ("（300.00）", "5", "CNY", -300.0, {("list_price", "RNG001")}),
-    ("€8", "€ 5,50", "EUR", 8.0, {("cost_price", "TYP001")}),  # 5,50 in a column that writes 1,200.00: not a number
+    # 5,50 in a column that writes 1,200.00 is not a number; its space is then just a space.
+    ("€8", "€ 5,50", "EUR", 8.0, {("cost_price", "TYP001"), ("cost_price", "FMT002")}),
     ("¥1,200", "¥800", "JPY", 1200.0, set()),
     ("12abc", "5", "CNY", None, {("list_price", "TYP001")}),
     ("US$ 4.5", "HK$ 3", "HKD", 4.5, {("list_price", "TYP007")}),
