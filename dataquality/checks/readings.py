@@ -69,9 +69,10 @@ def currency_contradicts_record(v: FieldValues, t: TableValues) -> pd.Series:
     Good: list_price = 12.50 (or ¥12.50, 12.50元) with currency = CNY; $12.50 with currency = USD.
     """
     name = v.spec.settings["currency_field"]
-    if not t.has(name):
+    marks = v.numbers.marks
+    if not t.has(name) or not marks.notna().any():  # nearly every column: no currency written in a cell
         return pd.Series(False, index=v.raw.index)
-    return _contradicts(currency_sets(v.numbers.marks), record_currency(t[name]))
+    return _contradicts(currency_sets(marks), record_currency(t[name]))
 
 
 def _date_fields(t: TableValues) -> Iterator[str]:
