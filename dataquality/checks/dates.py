@@ -45,7 +45,7 @@ FORMS = (
     ("name_day", f"^{_WEEKDAY}{_NAME}[-/ ]*(?P<d>[0-9]{{1,2}}){_ORDINAL},?[-/ ,]*{_YEAR}"),
     ("year_name", f"^(?P<y>[0-9]{{4}})[-/ .]{_NAME}[-/ .](?P<d>[0-9]{{1,2}})"),
 )
-_TIMED = {"compact"}  # 20240305 takes no time after it
+_UNTIMED = {"compact"}  # 20240305 takes no time after it
 _PATTERNS = dict(FORMS)
 _SERIAL = "^[0-9]{1,5}(?:\\.[0-9]+)?$"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -211,7 +211,7 @@ def read_dates(text: pa.Array, order: str) -> np.ndarray:
     ('dmy' or 'mdy') reads the d/m/y values that could be either."""
     out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[s]")
     todo = np.asarray(text.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    for form, timed in ((f, t) for f, _ in FORMS for t in (False, True) if not (t and f in _TIMED)):
+    for form, timed in ((f, t) for f, _ in FORMS for t in (False, True) if not (t and f in _UNTIMED)):
         if not todo.any():
             return out
         at = np.flatnonzero(todo)

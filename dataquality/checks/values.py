@@ -353,7 +353,6 @@ def read_numbers(text: pd.Series, decimal: str | None = None) -> NumberReading:
     the others go through NFKC, lose their spaces and are read, once per distinct shape. Parsing
     is pyarrow's, which gives what Python's float() gives. `decimal` (',' or '.') overrides the
     column's own decision."""
-
     from dataquality.checks import numbers as nb
 
     plain = matches(text, _PLAIN_NUMBER, full=True)
