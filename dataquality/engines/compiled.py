@@ -114,8 +114,15 @@ COMPILED_RECORDS = frozenset({"CUS001", "CUS002", "CUS003", "PRD001", "PRD002", 
 _RECORDS_ON_DISTINCT = frozenset({"CUS001", "CUS002", "PRD002"})
 
 
+# File-level findings about how a column's values read (checks/readings.py): the engine decides them
+# on the column's distinct values, as it reads them.
+COLUMN_NOTES = frozenset({"TYP008", "TYP009", "IDN006"})
+
+
 def engines_of(rule: Any) -> str:
     """How a rule runs outside pandas, as a message key under engine.* (for `dq rules`)."""
+    if rule.code in COLUMN_NOTES:
+        return "distinct"
     if rule.scope == "file":
         return "loader"
     if rule.scope not in ("field", "record"):
