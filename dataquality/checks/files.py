@@ -148,6 +148,19 @@ NOT_CHECKED = describe(
     """,
 )
 
+SHIFTED_ROW = describe(
+    "FIL014",
+    "row-wider-than-header",
+    Severity.ERROR,
+    "file",
+    """A CSV line has more values than its header has columns: a separator inside an unquoted value has shifted its cells, so none of them is checked as the field above it.
+
+    Why: an address such as 24, place Kléber written without quotes moves the city into the region column and the country into the phone column; the record is imported wrong, and checking its cells only produces false alarms.
+    Bad: ALFKI,Alfreds,Obere Str. 57,Berlin written as ALFKI,Alfreds,24, place Kléber,Strasbourg.
+    Good: the value in quotes ("24, place Kléber"), as every spreadsheet program writes it.
+    """,
+)
+
 NOT_A_RECORD = describe(
     "FIL008",
     "row-not-a-record",

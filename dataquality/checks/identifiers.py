@@ -187,11 +187,49 @@ def _is(kind: str) -> Callable[[FieldSpec], bool]:
 def invalid_uscc(v: FieldValues, t: TableValues) -> pd.Series:
     """A unified social credit code is not 18 valid characters with the right check character (GB 32100-2015).
 
+    A foreign company's tax number in the same column (a VAT number with its country prefix, such as
+    BE0477472701, or a number valid for the record's country) is checked by its own country's rule.
+
     Why: invoices (fapiao) and credit checks are refused for a wrong tax identity; a typo here is found only when the tax office rejects the invoice.
     Bad: uscc = 91310000MA1FL4CT3X (check character should be U), or a 15-digit old registration number.
-    Good: uscc = 91310000MA1FL4CT3U.
+    Good: uscc = 91310000MA1FL4CT3U; BE0477472701 for a Belgian customer.
     """
-    return (v.present & uscc_valid(v.clean).eq(False).fillna(False)).astype(bool)
+    failing = (v.present & uscc_valid(v.clean).eq(False).fillna(False)).astype(bool)
+    if failing.any():
+        field = next((n for n, f in t.schema.fields.items() if f.identifier == "country" and t.has(n)), None)
+        country = t[field].raw if field else pd.Series(pd.NA, index=v.raw.index, dtype=object)
+        failing &= ~_foreign_tax_number(v.clean, country, failing)
+    return failing
+
+
+def _foreign_tax_number(values: pd.Series, countries: pd.Series, rows: pd.Series) -> pd.Series:
+    """Where a value is a valid tax number of another country (python-stdnum): a VAT number with its
+    ISO prefix, or a number valid for the row's own country; each distinct pair checked once."""
+    from dataquality.checks.countries import country_codes
+
+    at = rows.to_numpy(dtype=bool)
+    pairs = pd.DataFrame({"value": values[at].astype(object), "country": country_codes(countries[at]).astype(object)})
+    known = {(x, c): _valid_tax_number(x, c if isinstance(c, str) else None)
+             for x, c in pairs.drop_duplicates().itertuples(index=False) if isinstance(x, str)}
+    ok = pd.Series(False, index=values.index)
+    ok[at] = [known.get((x, c), False) for x, c in pairs.itertuples(index=False)]
+    return ok
+
+
+def _valid_tax_number(value: str, country: str | None) -> bool:
+    from stdnum import get_cc_module
+    from stdnum.eu import vat
+
+    if country == "CN":
+        return False
+    if len(value) > 2 and value[:2].isalpha() and vat.is_valid(value):
+        return True
+    if country:
+        for kind in ("vat", "tin", "ein", "abn", "gst"):
+            module = get_cc_module(country.lower(), kind)
+            if module is not None and module.is_valid(value):
+                return True
+    return False
 
 
 @field_rule("IDN002", "invalid-gtin", applies=_is("gtin"), params=_labels)

@@ -105,7 +105,9 @@ PER_VALUE = frozenset({
 CROSS_ROW_FIELD = frozenset({"UNQ001", "REQ002", "TYP007"})
 # Per-cell rules whose verdict also depends on another field of the row: run per distinct
 # combination (derived.FieldDerived.companions), a phone with the row's country.
-COMPANIONS = {"cn_phone": "country"}  # identifier of the field -> identifier of its companion
+# identifier of the field -> identifier of its companion: a phone and a tax number are read in the
+# row's country (a field with `region_of` names its companion itself: the province of a country).
+COMPANIONS = {"cn_phone": "country", "uscc": "country"}
 
 
 # Record rules with a compile function below (record_needs, runner._record_rows); those that

@@ -172,7 +172,9 @@ def _prepare(source: Source, config: Config) -> _Prepared:
 def _companions(schema: EntitySchema, spec: Any, source: Source) -> tuple[str, ...]:
     """The fields a cell's verdicts also read (cp.COMPANIONS), where the source has them."""
     wanted = cp.COMPANIONS.get(spec.identifier or "")
-    return tuple(n for n, f in schema.fields.items() if wanted and f.identifier == wanted and source.has(n))
+    named = spec.settings.get("region_of")
+    return tuple(n for n, f in schema.fields.items()
+                 if ((wanted and f.identifier == wanted) or n == named) and source.has(n))
 
 
 def _want_cross_row(p: _Prepared, rule: Rule, name: str) -> None:

@@ -150,9 +150,13 @@ def _problem(path: Path, sheet: str | None, exc: InputError) -> Finding:
 
 
 def _csv_grid(path: Path) -> pd.DataFrame:
-    grid = read_csv_grid(path)
-    # Database exports write NULL for an empty cell.
-    return grid.mask(grid.isin(_NULL_TEXT))
+    """A CSV file's grid as written (NULL kept: a shifted line is told by the values it has)."""
+    return read_csv_grid(path)
+
+
+def _without_null(cells: pd.DataFrame) -> pd.DataFrame:
+    """Database exports write NULL for an empty cell."""
+    return cells.mask(cells.isin(_NULL_TEXT))
 
 
 def _fill_merged(grid: pd.DataFrame, merged: list[tuple[int, int, int, int]]) -> pd.DataFrame:
@@ -191,6 +195,10 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
     if match.by_values:
         findings.append(Finding("FIL012", match.row or None, params={"file": path.name}))
     rest = below.drop(index=drop) if drop else below
+    if kind == "csv":
+        if not match.by_values:
+            rest = _shifted_rows(rest, match, findings)
+        rest = _without_null(rest)
     # Which column holds which field: the header's evidence weighed with the values under it.
     decided = decide(match, rest, schema, config)
     body = _body(rest, decided)
@@ -227,6 +235,25 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         key=schema.key,
         derived=frozenset(decided.parts),
     )
+
+
+def _shifted_rows(rest: pd.DataFrame, match: HeaderMatch, findings: list[Finding]) -> pd.DataFrame:
+    """A CSV line with more values than its header has columns is shifted (a delimiter inside an
+    unquoted value: '24, place Kléber'): every cell of it may sit under the wrong header. Each such
+    line is one finding (FIL014), and its cells are not checked as the fields they are not."""
+    if not match.cells:
+        return rest
+    beyond = [c for c in rest.columns if c > max(match.cells)]
+    if not beyond:
+        return rest
+    wide = rest[beyond].notna().any(axis=1).to_numpy(dtype=bool)  # one vectorised pass over the extra columns
+    if not wide.any():
+        return rest
+    width = len(match.cells)
+    counts = rest.loc[wide].notna().sum(axis=1)
+    for row, n in counts.items():  # only the shifted lines, each a finding of its own
+        findings.append(Finding("FIL014", int(row), params={"values": int(max(n, width + 1)), "columns": width}))
+    return rest.loc[~wide]
 
 
 def _body(rest: pd.DataFrame, decided: Columns) -> pd.DataFrame:

@@ -52,3 +52,20 @@ def test_units_statuses_and_payment_terms_as_companies_write_them(write_xlsx, co
     [table] = result.tables
     canonical = TableValues(table, config.schemas["customer"], config)["payment_terms"].canonical.tolist()
     assert canonical[:4] == ["NET45", "NET30", "NET60", "TT"]
+
+
+def test_a_foreign_record_has_its_own_states_and_tax_numbers_on_both_engines(write_xlsx, config: Config) -> None:
+    """A US customer's state and a Belgian customer's VAT number are right in their countries; a
+    Chinese record is still held to the province list and the USCC."""
+    header = ["客户编码", "客户名称", "业务员", "联系电话", "详细地址", "省份", "国家", "税号"]
+    rows = [
+        ["C000001", "Acme", "张伟", "+1 206 555 0100", "1 Main St", "WA", "USA", "BE0477472701"],
+        ["C000002", "Deco", "张伟", "+32 10 58 85 58", "Rue 2", "Québec", "Canada", None],
+        ["C000003", "上海甲", "张伟", "13812345678", "上海", "WA", "中国", "91310000MA1FL4CT3X"],
+        ["C000004", "Bad VAT", "张伟", "+1 206 555 0101", "2 Main St", "Texas", "USA", "BE0477472702"],
+    ]
+    path = write_xlsx("c.xlsx", {"客户": [header, *rows]})
+    found = {(i.row, i.field, i.rule) for i in run(config, [path]).issues if i.severity.value != "info"}
+    assert found == {(4, "province", "REF001"), (4, "uscc", "IDN001"), (5, "uscc", "IDN001")}
+    engine = {(i.row, i.field, i.rule) for i in run(config, [path], engine="duckdb").issues if i.severity.value != "info"}
+    assert engine == found
