@@ -141,12 +141,15 @@ def shape_words(shape: str, runs: bool = False) -> dict[str, str]:
     return {lang: text("conventions.joiner", lang).join(parts[lang]) for lang in LANGUAGES}
 
 
+_QUOTES = {"en": "', '", "zh": "”、“"}  # between two examples inside the message's own quotes
+
+
 def formats_text(formats: list[Format]) -> dict[str, str]:
     """The file's own formats with counts and examples, in both languages."""
     out = {}
     for lang in LANGUAGES:
         shown = [text("conventions.format", lang, shape=(f.words or shape_words(f.shape, f.runs))[lang], count=f"{f.count:,}",
-                      examples="', '".join(f.examples)) for f in formats]
+                      examples=_QUOTES[lang].join(f.examples)) for f in formats]
         out[lang] = text("conventions.list_joiner", lang).join(shown)
     return out
 

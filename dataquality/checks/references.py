@@ -84,4 +84,5 @@ def _subdivisions(country: str) -> frozenset[str]:
 
 
 def _is_subdivision(country: str, value: str) -> bool:
-    return _key(value) in _subdivisions(country)
+    known = _subdivisions(country)
+    return _key(value) in known or _key(value.replace(".", "")) in known  # D.C. is DC

@@ -121,7 +121,10 @@ def decide(match: HeaderMatch, body: pd.DataFrame, schema: EntitySchema, config:
             if spec is None:  # contact@1: a part, placed by _parts
                 continue
             needs_values = cand.weak or cand.field in contested
-            fit = sig.fit(spec, body.get(col, pd.Series([], dtype=object)), config, samples(col)) if needs_values else None
+            # Between two columns for one field even a template's sample row is evidence (a Supplier
+            # column of 1 beside a Name column of MyBigCompany); alone, a weak name needs a few values.
+            least = 1 if cand.field in contested else sig.MIN_VALUES
+            fit = sig.fit(spec, body.get(col, pd.Series([], dtype=object)), config, samples(col), least) if needs_values else None
             if cand.weak and fit is not None and fit.share is not None and fit.share < WEAK_FIT:
                 rejected.setdefault(col, (cand, fit))
                 continue

@@ -134,10 +134,11 @@ def _gtin_valid(values: pa.Array) -> np.ndarray:
     return out
 
 
-def fit(spec: FieldSpec, column: pd.Series, config: Config | None = None, sample: tuple[pa.Array, int] | None = None) -> Fit:
-    """How the filled cells of `column` fit `spec`'s signature."""
+def fit(spec: FieldSpec, column: pd.Series, config: Config | None = None, sample: tuple[pa.Array, int] | None = None,
+        min_values: int = MIN_VALUES) -> Fit:
+    """How the filled cells of `column` fit `spec`'s signature (None below `min_values` filled cells)."""
     values, filled = sample if sample is not None else sample_of(column)
-    if filled < MIN_VALUES:
+    if filled < max(1, min_values):
         return Fit(None, filled)
     kind = kind_of(spec)
     if kind == STANDARD:
