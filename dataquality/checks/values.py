@@ -19,6 +19,7 @@ import pandas as pd
 
 from dataquality.config import Config, EntitySchema, FieldSpec, ReferenceList
 from dataquality.load.columns import REPEAT, base_field
+from dataquality.load.detect import simplified
 from dataquality.load.table import TEXT, Table
 
 # Patterns are written with the characters themselves (not \s or \u escapes) so pandas can hand
@@ -513,6 +514,9 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
 def value_patterns(spec: FieldSpec) -> list[tuple[str, re.Pattern[str]]]:
     """A field's `value_patterns` compiled, in the order written: (template, pattern)."""
     return [(template, re.compile(p)) for template, pats in spec.value_patterns.items() for p in pats]
@@ -617,6 +621,9 @@ class FieldValues:
             found = mapping.get(key)
             if found is None and patterns:
                 found = from_patterns(key, patterns)
+            if found is None and _HAN.search(key):  # 個, 啟用: the word in traditional characters
+                simple = simplified(key)
+                found = mapping.get(simple) or (from_patterns(simple, patterns) if patterns else None)
             return found
 
         # An enum column holds a handful of distinct spellings: normalise those, not every cell.

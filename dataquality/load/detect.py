@@ -138,11 +138,16 @@ class _Index:
         self._seen: dict[str, tuple[Candidate, ...]] = {}
 
     def match(self, text: str) -> tuple[Candidate, ...]:
-        """The fields one header cell may name, best first (remembered per text)."""
+        """The fields one header cell may name, best first (remembered per text). A header in
+        traditional characters (客戶編號, 產品名稱) is read as its simplified form."""
         if text not in self._seen:
             if len(self._seen) > 50_000:
                 self._seen.clear()
             found = self._match(text[:200])
+            if not found and _HAN.search(text):
+                plain = simplified(text[:200])
+                if plain != text[:200]:
+                    found = self._match(plain)
             if found and _QUESTION.search(text.strip()):  # a yes/no flag: only a status can be one
                 found = tuple(c for c in found if c.field in self.enums)
             self._seen[text] = found
@@ -278,6 +283,22 @@ def _singulars(key: str) -> list[str]:
     if key.endswith("es"):
         out.append(key[:-2])
     return out
+
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=4096)
+def simplified(text: str) -> str:
+    """Traditional characters as simplified ones (OpenCC's t2s tables): 客戶編號 -> 客户编号."""
+    return _converter().convert(text)
+
+
+@lru_cache(maxsize=1)
+def _converter():  # type: ignore[no-untyped-def]
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
 
 
 @lru_cache(maxsize=4096)

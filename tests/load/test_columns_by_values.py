@@ -131,3 +131,11 @@ def test_a_mapping_file_pattern_follows_next_months_file_and_a_stale_one_is_said
     issues = json.loads((out / "report.json").read_text(encoding="utf-8"))["issues"]
     stale = [i for i in issues if i["rule"] == "FIL011"]
     assert [(i["severity"], i["file"], i["value"]) for i in stale] == [("warning", "mapping.yaml", "goods_export_*.xlsx")]
+
+
+def test_headers_in_traditional_characters(write_xlsx, config: Config) -> None:
+    header = ["產品編號", "產品名稱", "規格型號", "單位", "單價"]
+    rows = [[f"FG{i:06d}", f"螺絲{i}", f"M{i}", "個", 10 + i] for i in range(1, 4)]
+    [table] = read_file(write_xlsx("價目表.xlsx", {"產品": [header, *rows]}), config).tables
+    assert (table.entity, set(table.columns)) == ("product", {"internal_code", "product_name", "specification", "unit", "list_price"})
+    assert [i.rule for i in run(config, [table.path]).issues if i.field == "unit"] == []  # 個 is 个
