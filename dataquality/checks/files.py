@@ -161,6 +161,19 @@ SHIFTED_ROW = describe(
     """,
 )
 
+VARIANT_ROWS = describe(
+    "FIL015",
+    "variant-rows-read-with-their-product",
+    Severity.INFO,
+    "file",
+    """A product is written as a head row and its variants below (the variant rows leave the name and the other product-level cells empty); they were read with their head's values, as cells merged down would be. Said once per sheet.
+
+    Why: an e-commerce export (Shopify, WooCommerce, Vendure) writes a product's name once; a variant row without it is not a product without a name, and a hundred 'name missing' errors would all be false.
+    Bad: 'Product name is required but empty' on every size and colour of a T-shirt.
+    Good: the variants read as the T-shirt's; a row that has no head above it is still reported.
+    """,
+)
+
 NOT_A_RECORD = describe(
     "FIL008",
     "row-not-a-record",

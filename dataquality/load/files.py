@@ -210,6 +210,7 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
     body.index.name = "row"
     columns = {f: column_letter(c) for f, c in decided.fields.items()}
     body, shown = _displayed(path, kind, sheet_index, body, decided, schema, extras, findings, columns)
+    body, derived = _variant_rows(body, schema, findings, match.row)
     _column_findings(decided, schema, match.row, columns, findings)
     for name in schema.required_fields:
         if name not in decided.fields:
@@ -233,8 +234,41 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         first_header_row=match.first_row,
         shown_values=shown,
         key=schema.key,
-        derived=frozenset(decided.parts),
+        derived=frozenset(decided.parts) | derived,
     )
+
+
+VARIANT_SHARE = 0.1  # rows without the name: at least this share of the records, to be a layout
+GROUP_FILLED = 0.9  # a product-level field: filled on this share of the head rows ...
+GROUP_EMPTY = 0.1  # ... and on at most this share of the variant rows
+
+
+def _variant_rows(body: pd.DataFrame, schema: EntitySchema, findings: list[Finding], header_row: int
+                  ) -> tuple[pd.DataFrame, frozenset[str]]:
+    """A product written as a head row and its variants below (Shopify, WooCommerce, Vendure): the
+    rows under a head leave its name and other product-level cells empty, and belong to it as cells
+    merged down would. Such a layout (the first record a head, the variant rows a good share of the
+    records, each with cells of its own) is read with the head's product-level values filled down,
+    said once (FIL015); those values are the head's, never written back."""
+    name = next((f for f in (schema.key.replace("code", "name"), f"{schema.name}_name") if f in body.columns), None)
+    if name is None or len(body) < 3:
+        return body, frozenset()
+    filled = pd.DataFrame({c: _holds_text(body[c]) for c in body.columns}, index=body.index)  # padded cells are empty
+    head = filled[name].to_numpy(dtype=bool)
+    if not head[0] or head.all() or (~head).sum() < VARIANT_SHARE * len(body):
+        return body, frozenset()
+    own = filled.loc[~head].drop(columns=[name]).any(axis=1)
+    if not own.all():  # a variant row has cells of its own; otherwise it is a missing name
+        return body, frozenset()
+    heads, variants = filled.loc[head].mean(), filled.loc[~head].mean()
+    group = [c for c in body.columns if heads[c] >= GROUP_FILLED and variants[c] <= GROUP_EMPTY]
+    if name not in group:
+        return body, frozenset()
+    body = body.copy()
+    for col in group:  # a column at a time: the head's value down to its variants
+        body[col] = body[col].where(filled[col]).ffill().astype(body[col].dtype)
+    findings.append(Finding("FIL015", header_row, params={"variants": int((~head).sum()), "heads": int(head.sum())}))
+    return body, frozenset(group)
 
 
 def _shifted_rows(rest: pd.DataFrame, match: HeaderMatch, findings: list[Finding]) -> pd.DataFrame:

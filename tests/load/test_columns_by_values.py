@@ -139,3 +139,17 @@ def test_headers_in_traditional_characters(write_xlsx, config: Config) -> None:
     [table] = read_file(write_xlsx("價目表.xlsx", {"產品": [header, *rows]}), config).tables
     assert (table.entity, set(table.columns)) == ("product", {"internal_code", "product_name", "specification", "unit", "list_price"})
     assert [i.rule for i in run(config, [table.path]).issues if i.field == "unit"] == []  # 個 is 个
+
+
+def test_variant_rows_under_a_head_row_belong_to_its_product(write_xlsx, config: Config) -> None:
+    """A shop export writes the product's name once and its variants below: read as the product's
+    rows (FIL015, said once), not as products without a name; a missing name elsewhere still counts."""
+    header = ["Handle", "Title", "Vendor", "Variant SKU", "Option1 Value", "Variant Price"]
+    rows = [["tee", "T-Shirt", "Acme", "TEE-S", "S", 10], [None, None, None, "TEE-M", "M", 10], [None, None, None, "TEE-L", "L", 11],
+            ["cap", "Cap", "Acme", "CAP-1", "Red", 5], [None, None, None, "CAP-2", "Blue", 5]]
+    path = write_xlsx("shop.xlsx", {"products": [header, *rows]})
+    [table] = read_file(path, config).tables
+    assert table.data["product_name"].tolist() == ["T-Shirt", "T-Shirt", "T-Shirt", "Cap", "Cap"]
+    assert "product_name" in table.derived
+    found = {(i.row, i.field, i.rule) for i in run(config, [path]).issues if i.rule in ("FIL015", "REQ001")}
+    assert found == {(1, None, "FIL015")}
