@@ -239,6 +239,8 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
 
 
 VARIANT_SHARE = 0.1  # rows without the name: at least this share of the records, to be a layout
+MIN_VARIANTS = 3  # ... and at least this many (two rows without a name are two missing names)
+MIN_GROUP = 2  # product-level fields, the name and another: the name alone left empty is a missing value
 GROUP_FILLED = 0.9  # a product-level field: filled on this share of the head rows ...
 GROUP_EMPTY = 0.1  # ... and on at most this share of the variant rows
 
@@ -255,14 +257,15 @@ def _variant_rows(body: pd.DataFrame, schema: EntitySchema, findings: list[Findi
         return body, frozenset()
     filled = pd.DataFrame({c: _holds_text(body[c]) for c in body.columns}, index=body.index)  # padded cells are empty
     head = filled[name].to_numpy(dtype=bool)
-    if not head[0] or head.all() or (~head).sum() < VARIANT_SHARE * len(body):
+    variants_n = int((~head).sum())
+    if not head[0] or head.all() or variants_n < max(MIN_VARIANTS, VARIANT_SHARE * len(body)):
         return body, frozenset()
     own = filled.loc[~head].drop(columns=[name]).any(axis=1)
     if not own.all():  # a variant row has cells of its own; otherwise it is a missing name
         return body, frozenset()
     heads, variants = filled.loc[head].mean(), filled.loc[~head].mean()
     group = [c for c in body.columns if heads[c] >= GROUP_FILLED and variants[c] <= GROUP_EMPTY]
-    if name not in group:
+    if name not in group or len(group) < MIN_GROUP:
         return body, frozenset()
     body = body.copy()
     for col in group:  # a column at a time: the head's value down to its variants
