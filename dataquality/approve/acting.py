@@ -1,5 +1,5 @@
-"""Decisions by a signed-in account (the CLI after its password prompt, the web inbox): the person
-is the account's, and the role must be one the account holds."""
+"""Decisions by a signed-in account (the web inbox, the JSON API the CLI talks to): the person is
+the account's, and the role must be an approval role the account holds."""
 
 from __future__ import annotations
 
@@ -16,16 +16,23 @@ def known_role(policy: ApprovalPolicy, role: str | None) -> None:
         raise WorkflowError("approve.unknown_role", role=role, roles=", ".join(r.code for r in policy.roles))
 
 
+def approval_roles(policy: ApprovalPolicy, account: Account) -> tuple[str, ...]:
+    """The approval levels among the account's roles (not `admin`)."""
+    levels = {r.code for r in policy.roles}
+    return tuple(r for r in account.roles if r in levels)
+
+
 def held_role(policy: ApprovalPolicy, account: Account, role: str | None) -> str:
-    """The role code the account acts in: the one asked for (it must hold it), else its only role."""
+    """The role code the account acts in: the one asked for (it must hold it), else its only approval role."""
+    held = approval_roles(policy, account)
     if role is None or not role.strip():
-        if len(account.roles) != 1:
-            raise WorkflowError("approve.choose_role", roles=", ".join(account.roles))
-        return account.roles[0]
+        if len(held) != 1:
+            raise WorkflowError("approve.choose_role", roles=", ".join(held) or "-")
+        return held[0]
     found = policy.role(role)
     if found is None:
         raise WorkflowError("approve.unknown_role", role=role, roles=", ".join(r.code for r in policy.roles))
-    if found.code not in account.roles:
+    if found.code not in held:
         raise WorkflowError("approve.role_not_held", name=account.name, role=found.code, roles=", ".join(account.roles))
     return found.code
 
@@ -40,5 +47,10 @@ def approve_as(store: Store, policy: ApprovalPolicy, account: Account, request_i
 def reject_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str,
               role: str | None = None, source: str = "cli") -> RequestView:
     """Reject as the signed-in person (the role, when given, must be held)."""
-    code = held_role(policy, account, role) if role or len(account.roles) == 1 else None
+    code = held_role(policy, account, role) if role or len(approval_roles(policy, account)) == 1 else None
     return workflow.reject(store, policy, request_id, account.person_id, reason, code, source=source)
+
+
+def withdraw_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str) -> RequestView:
+    """Withdraw an open request as its signed-in submitter, or as an administrator."""
+    return workflow.withdraw(store, policy, request_id, account.person_id, reason, admin=account.is_admin)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -23,9 +24,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from dataquality.approve import accounts, acting, workflow
+from dataquality.approve import accounts, acting, entries, workflow
 from dataquality.approve.accounts import Account
 from dataquality.approve.db import audit_log, requests
 from dataquality.approve.tiers import ApprovalPolicy
@@ -33,6 +34,9 @@ from dataquality.config import Config
 from dataquality.errors import DQError
 from dataquality.i18n import LANGUAGES, normalise_lang, text
 from dataquality.store import Store
+from dataquality.web import entry_pages
+from dataquality.web.api import PREFIX, create_api
+from dataquality.web.api.auth import Service
 
 SESSION_COOKIE = "dq_session"
 LOGIN_COOKIE = "dq_login_csrf"
@@ -56,6 +60,7 @@ class WebSettings:
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     session_hours: float = accounts.SESSION_HOURS
     secure_cookies: bool = False
+    notices: tuple[str, ...] = ()  # catalogue keys shown on the sign-in page (no project, no account yet)
 
 
 class _Web:
@@ -133,7 +138,10 @@ class _Web:
 
     def _login_page(self, request: Request, error: str | None = None, status: int = 200) -> Response:
         token = secrets.token_urlsafe(32)
-        response = self.page(request, "login.html", status=status, csrf=token, error=error, account=None)
+        # Nobody can pass a sign-in page of a database without accounts: say so (a tiny query).
+        notices = (*self.settings.notices, *(() if accounts.has_accounts(self.store) else ("serve.no_accounts",)))
+        response = self.page(request, "login.html", status=status, csrf=token, error=error, account=None,
+                             notices=notices)
         self._cookie(response, LOGIN_COOKIE, token, 3600)
         return response
 
@@ -164,23 +172,27 @@ class _Web:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    def _inbox(self, account: Account) -> tuple[list[workflow.RequestView], list[workflow.RequestView]]:
-        """(waiting for one of my roles, my own open requests)."""
+    def own(self, v: workflow.RequestView, account: Account) -> bool:
+        """Whether the account's person asked for or submitted the request (he never decides on it)."""
+        return any(workflow.same_person(who, account.person_id, self.policy.people) for who in (v.requested_by, v.submitted_by))
+
+    def _inbox(self, account: Account) -> tuple[list[workflow.RequestView], list[workflow.RequestView], list[Any]]:
+        """(waiting for one of my roles, my own open requests, sheet lines awaiting my confirmation)."""
         pending = workflow.list_requests(self.store, self.policy, pending=True)
-        mine = [v for v in pending if workflow.same_person(v.requested_by, account.person_id, self.policy.people)]
+        mine = [v for v in pending if self.own(v, account)]
         own_ids = {v.id for v in mine}
         waiting = [v for v in pending if v.id not in own_ids and set(v.missing) & set(account.roles)
                    and not any(workflow.same_person(p, account.person_id, self.policy.people) for p, _ in v.present)]
-        return waiting, mine
+        return waiting, mine, entries.awaiting(self.store, account)
 
     async def inbox(self, request: Request) -> Response:
         found = await self.current(request)
         if isinstance(found, Response):
             return found
         account, csrf = found
-        waiting, mine = await run_in_threadpool(self._inbox, account)
+        waiting, mine, entered = await run_in_threadpool(self._inbox, account)
         return self.page(request, "inbox.html", account=account, csrf=csrf, waiting=waiting, mine=mine,
-                         flash=request.query_params.get("done"))
+                         entries=entered, flash=request.query_params.get("done"))
 
     def _detail(self, request_id: int) -> tuple[workflow.RequestView | None, list[dict[str, Any]]]:
         with self.store.transaction() as conn:
@@ -208,7 +220,7 @@ class _Web:
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
                              title=text("web.not_found_title", self.lang(request)),
                              message=text("approve.not_found", self.lang(request), id=request_id))
-        own = workflow.same_person(v.requested_by, account.person_id, self.policy.people)
+        own = self.own(v, account)
         return self.page(request, "request.html", status=status, account=account, csrf=csrf, v=v, history=history,
                          own=own, error=error)
 
@@ -241,6 +253,13 @@ class _Web:
         return RedirectResponse(f"/?done={action}-{request_id}", status_code=303)
 
 
+def _state_dir_of(store: Store) -> Path:
+    """Where an SQLite database lives (its state folder), else .dq here."""
+    if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:///:memory:"):
+        return Path(store.url.removeprefix("sqlite:///")).parent
+    return Path(".dq")
+
+
 def _header_text(value: str) -> str:
     """A proxy's user header as text: a staff id, or a name sent as UTF-8 bytes or percent-encoded."""
     try:
@@ -250,8 +269,10 @@ def _header_text(value: str) -> str:
     return unquote(value)
 
 
-def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings | None = None) -> Starlette:
-    """The Starlette application of `dq serve` over an opened store (audit key bound)."""
+def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings | None = None,
+               state_dir: Path | None = None) -> Starlette:
+    """The Starlette application of `dq serve` over an opened store (audit key bound), with the JSON
+    API mounted at /api/v1; `state_dir` keeps submitted files (default: the SQLite file's folder)."""
     web = _Web(store, policy, config, settings or WebSettings())
     routes = [
         Route("/", web.inbox, methods=["GET"]),
@@ -260,6 +281,8 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
         Route("/logout", web.logout, methods=["POST"]),
         Route("/requests/{id}", web.detail, methods=["GET"]),
         Route("/requests/{id}/{action:str}", web.decide, methods=["POST"]),
+        Route("/entries/{id}/{action:str}", partial(entry_pages.decide, web), methods=["POST"]),
+        Mount(PREFIX, app=create_api(Service(store, policy, config, state_dir or _state_dir_of(store)))),
     ]
     app = Starlette(routes=routes)
     app.state.web = web
