@@ -105,7 +105,8 @@ def _user_mac(key: bytes, row: dict[str, Any]) -> str:
 
 
 def role_codes(policy: ApprovalPolicy, roles: tuple[str, ...]) -> str:
-    """The roles as stored: approval levels by their code (财务总监 -> L2) and system roles."""
+    """The roles as stored: approval levels by their code (财务总监 -> L2) and system roles; none is
+    allowed (a person who only submits)."""
     codes = []
     for r in roles:
         if r.strip().casefold() in SYSTEM_ROLES:
@@ -116,8 +117,7 @@ def role_codes(policy: ApprovalPolicy, roles: tuple[str, ...]) -> str:
             known = [x.code for x in policy.roles] + list(SYSTEM_ROLES)
             raise AccountError("approve.unknown_role", role=r, roles=", ".join(known))
         codes.append(found.code)
-    if not codes:
-        raise AccountError("accounts.no_role")
+    # No role at all is an account that only submits change requests (and withdraws its own).
     return ",".join(sorted(set(codes)))
 
 

@@ -188,8 +188,9 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
             try:
                 reason = get("comment") or (text("sheet.default_reason", lang) if decision == "rejected" else None)
                 with store.transaction() as conn:
+                    # The line approves the value the request asks for now (a `*` line names none itself).
                     entry = entries.enter(conn, policy, req, get("approver"), role_text or None, decision,
-                                          req["new_norm"] if field != RECORD else "", reason,
+                                          req["new_norm"], reason,
                                           (date and _iso(date)) or "", source, importer)
                 out.append(Outcome(int(row), req["id"], decision, True, "sheet.entered",
                                    {"name": get("approver"), "entry": entry}))

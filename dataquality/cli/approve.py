@@ -294,7 +294,8 @@ def _new_password(lang: str, name: str) -> str:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", "roles", multiple=True, required=True, help="A role: L1, L2, L3 or admin (repeat for several).")
+@click.option("--role", "roles", multiple=True,
+              help="A role: L1, L2, L3 or admin (repeat for several); none: an account that only submits changes.")
 @service_options
 @config_option
 @lang_option

@@ -76,7 +76,7 @@ def _init_state(folder: Path, admin: str | None, lang: str) -> None:
     created = prepare_state(ws.url, ws.state_dir)
     if created is not None:
         click.echo(text("keys.created", lang, file=created))
-    if admin is None and click.get_text_stream("stdin").isatty():
+    if admin is None and sys.stdin.isatty():
         admin = click.prompt(text("accounts.first_admin_prompt", lang), default="", show_default=False, err=True) or None
     if admin is None:
         click.echo(text("accounts.no_admin_yet", lang, folder=folder))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ class ServiceError(DQError):
 
 def read_password(prompt: str, lang: str, repeat: str | None = None) -> str:
     """A password: from the terminal without echo, or one line of standard input per prompt."""
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         try:
             value = getpass.getpass(prompt + ": ")
@@ -70,11 +71,12 @@ def server_url(given: str | None) -> str:
 class Client:
     """One signed-in conversation with the service's API."""
 
-    def __init__(self, server: str, auth: Any, lang: str) -> None:
+    def __init__(self, server: str, auth: Any, lang: str, headers: dict[str, str] | None = None) -> None:
         import httpx
 
         self.server, self.lang = server, lang
-        self.http = httpx.Client(base_url=server + API, auth=auth, timeout=httpx.Timeout(30.0, read=900.0))
+        self.http = httpx.Client(base_url=server + API, auth=auth, headers=headers,
+                                 timeout=httpx.Timeout(30.0, read=900.0))
 
     def call(self, method: str, path: str, **kw: Any) -> Any:
         """The JSON answer of METHOD PATH; the service's refusal as our own error (same message and code)."""
@@ -124,23 +126,12 @@ def connect(server: str | None, user: str | None, lang: str, password: str | Non
     reachable(url)
     token = os.environ.get(TOKEN_ENV)
     if token:
-        return Client(url, _Bearer(token), lang), None
+        return Client(url, None, lang, headers={"Authorization": f"Bearer {token}"}), None
     if not user or not user.strip():
         raise DQError("service.who")
     if password is None:
         password = read_password(text("accounts.password_prompt", lang, name=user), lang)
     return Client(url, httpx.BasicAuth(user, password), lang), password
-
-
-class _Bearer:
-    """httpx auth flow: the personal token as a bearer credential."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def auth_flow(self, request: Any) -> Any:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        yield request
 
 
 def service_options(fn: F) -> F:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +18,25 @@ from dataquality.approve.workflow import WorkflowError
 from dataquality.errors import DQError
 from dataquality.store import Store
 
+class _Utf8Basic(HTTPBasic):
+    """HTTP Basic whose name and password are UTF-8 (RFC 7617's charset="UTF-8"): staff names are
+    Chinese; FastAPI's own reads ASCII only."""
+
+    async def __call__(self, request: Request) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        scheme, _, param = (request.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            name, sep, password = base64.b64decode(param.strip(), validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            raise SignInError("api.sign_in_needed") from None
+        if not sep:
+            raise SignInError("api.sign_in_needed")
+        return HTTPBasicCredentials(username=name, password=password)
+
+
 _BEARER = HTTPBearer(auto_error=False, description="A personal token made with dq users token NAME.")
-_BASIC = HTTPBasic(auto_error=False, description="A person of the staff list and the account's password.")
+_BASIC = _Utf8Basic(auto_error=False, description="A person of the staff list and the account's password (UTF-8).")
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ class DeclineIn(BaseModel):
 
 class UserIn(BaseModel):
     name: str = Field(description="A person of the staff list: name, alias or id.")
-    roles: list[str] = Field(min_length=1)
+    roles: list[str] = Field(default_factory=list, description="Approval levels and system roles (admin); none: submits only.")
     password: str
 
 
