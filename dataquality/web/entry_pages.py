@@ -3,7 +3,7 @@ approval or rejection) or declines it, signed in, with the session's CSRF token.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -13,11 +13,20 @@ from dataquality.approve import entries
 from dataquality.errors import DQError
 from dataquality.i18n import text
 
-if TYPE_CHECKING:
-    from dataquality.web.app import _Web
+class Pages(Protocol):
+    """What these handlers use of the inbox app (web/app.py `_Web`)."""
+
+    store: Any
+    policy: Any
+
+    async def current(self, request: Request) -> Any: ...
+    def csrf_ok(self, expected: str, form: Any) -> bool: ...
+    def forbidden(self, request: Request) -> Response: ...
+    def lang(self, request: Request) -> str: ...
+    def page(self, request: Request, name: str, status: int = 200, **ctx: Any) -> Response: ...
 
 
-async def decide(web: _Web, request: Request) -> Response:
+async def decide(web: Pages, request: Request) -> Response:
     """POST /entries/{id}/confirm|decline."""
     found = await web.current(request)
     if isinstance(found, Response):
