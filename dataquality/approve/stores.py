@@ -19,7 +19,15 @@ from sqlalchemy.engine import Connection
 
 from dataquality.approve import audit, coverage
 from dataquality.approve.db import audit_log, users
-from dataquality.approve.keys import KEY_ENV, KEY_FILE_ENV, AuditKeyError, FoundKey, create_key, find_key, key_path
+from dataquality.approve.keys import (
+    KEY_ENV,
+    KEY_FILE_ENV,
+    AuditKeyError,
+    FoundKey,
+    create_key,
+    find_key,
+    key_path,
+)
 from dataquality.store import Store, open_store
 
 

@@ -13,6 +13,7 @@ from dataquality.approve import entries
 from dataquality.errors import DQError
 from dataquality.i18n import text
 
+
 class Pages(Protocol):
     """What these handlers use of the inbox app (web/app.py `_Web`)."""
 

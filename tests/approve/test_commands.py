@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from dataquality.approve.changes import load_change_set
-from dataquality.approve.commands import audit_head, change_rows, head_line, open_state, prepare_state, view_dict
+from dataquality.approve.commands import (
+    audit_head,
+    change_rows,
+    head_line,
+    open_state,
+    prepare_state,
+    view_dict,
+)
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.approve.workflow import decide_for_changes, list_requests, submit
 from dataquality.errors import DQError

@@ -83,6 +83,7 @@ def _actions(url: str) -> list[str]:
 
 def test_attack_1_a_log_rewritten_without_the_key_is_never_sealed(db_url, tmp_path, config, policy, write_xlsx) -> None:
     state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
     store = open_approval_store(db_url, state)  # as dq serve opens it: the key in the service's folder
     add_accounts(store, policy, PEOPLE)
     baseline, incoming, _ = write_scenario(write_xlsx)

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from fastapi.security import (
+    HTTPAuthorizationCredentials,
+    HTTPBasic,
+    HTTPBasicCredentials,
+    HTTPBearer,
+)
 from starlette.concurrency import run_in_threadpool
 
 from dataquality.approve import accounts
@@ -17,6 +22,7 @@ from dataquality.approve.accounts import Account, AccountError, NotAllowedError,
 from dataquality.approve.workflow import WorkflowError
 from dataquality.errors import DQError
 from dataquality.store import Store
+
 
 class _Utf8Basic(HTTPBasic):
     """HTTP Basic whose name and password are UTF-8 (RFC 7617's charset="UTF-8"): staff names are

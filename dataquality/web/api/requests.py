@@ -8,7 +8,14 @@ from fastapi import APIRouter, Path, Query
 
 from dataquality.approve import acting, workflow
 from dataquality.web.api.auth import Me, Svc
-from dataquality.web.api.models import AccountOut, Health, ApproveIn, RejectIn, RequestOut, WithdrawIn
+from dataquality.web.api.models import (
+    AccountOut,
+    ApproveIn,
+    Health,
+    RejectIn,
+    RequestOut,
+    WithdrawIn,
+)
 
 router = APIRouter(tags=["requests"])
 RequestId = Annotated[int, Path(ge=1, le=2**63 - 1)]

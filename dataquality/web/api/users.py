@@ -8,7 +8,15 @@ from fastapi import APIRouter, Path
 
 from dataquality.approve import accounts
 from dataquality.web.api.auth import Me, Svc
-from dataquality.web.api.models import AccountOut, PasswordIn, TokenIn, TokenOut, UserChange, UserIn, UserOut
+from dataquality.web.api.models import (
+    AccountOut,
+    PasswordIn,
+    TokenIn,
+    TokenOut,
+    UserChange,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(tags=["accounts"])
 Name = Annotated[str, Path(min_length=1, max_length=200, description="A person of the staff list: name, alias or id.")]
