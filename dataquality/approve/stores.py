@@ -3,7 +3,8 @@
 Opening never seals anything (issue 23, "dq 0.1 laundering"): a log of rows without the key is
 sealed in exactly two places, and nowhere else -
   * the upgrade of a database of dq 0.1 (its schema_migrations or revision 0001) that no key has
-    ever been made for: the key is made and the `seal` event written inside the upgrade's locked
+    ever been made for, by a command of the key holder that writes (dq serve, dq apply, dq init,
+    dq users bootstrap): the key is made and the `seal` event written inside the upgrade's locked
     transaction, before anyone could have rewritten the log under today's schema;
   * `dq audit seal-legacy --expect-head SEQ:HASH`: the key holder names the exact log he has
     looked at; a database with accounts (which dq 0.1 never had) is refused.
@@ -37,6 +38,7 @@ class _Opening:
 
     url: str
     found: FoundKey | None
+    write: bool
     created: bytes | None = None
     sealed_in_upgrade: bool = field(default=False)
 
@@ -45,8 +47,9 @@ class _Opening:
         return self.found.key if self.found else self.created
 
     def after_upgrade(self, conn: Connection, before: str | None) -> None:
-        """Seal a dq 0.1 log inside its upgrade, when no key had been made for this database yet."""
-        if before != "0001" or self.found is not None:
+        """Seal a dq 0.1 log inside its upgrade by a command of the key holder (one that writes), when
+        no key had been made for this database yet."""
+        if before != "0001" or self.found is not None or not self.write:
             return
         legacy, keyed = _log_counts(conn)
         if not legacy or keyed or conn.execute(select(users.c.id).limit(1)).first() is not None:
@@ -68,7 +71,7 @@ def _log_counts(conn: Connection) -> tuple[int, int]:
 def open_approval_store(url: str, state_dir: Path | str, write: bool = True) -> Store:
     """The store at `url` with the audit key bound (keys.find_key). `write`: a new database (nothing
     in its log, no account) gets a new key file; a database whose log is sealed needs its key."""
-    opening = _Opening(url, find_key(url, state_dir))
+    opening = _Opening(url, find_key(url, state_dir), write)
     store = open_store(url, after_upgrade=opening.after_upgrade)
     try:
         key = opening.key
