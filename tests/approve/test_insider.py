@@ -443,3 +443,57 @@ def test_the_api_describes_itself_and_acts_only_for_a_signed_in_person(store, po
     finally:
         served.stop()
     assert problems(store) == []
+
+
+# --- a database of dq 0.2 (issue 14's keyed chain) carries on --------------------------------------
+
+
+def test_a_database_of_dq_0_2_upgrades_and_keeps_its_accounts_and_decisions(db_url, policy) -> None:
+    """Events written before issue 23 carry less (no submission event, no approval id, no account
+    version): they still vouch for what they carry, so an upgraded database verifies and its accounts
+    sign in; nothing about them is sealed anew on opening."""
+    from dataquality.store import create_store_engine, migrate
+
+    from .conftest import TEST_KEY
+
+    engine = create_store_engine(db_url)
+    migrate(engine, db_url, revision="0002")
+    audit.bind_key(engine, TEST_KEY)
+    at = "2026-11-30T00:00:00+00:00"
+    with engine.begin() as conn:  # what dq 0.2 wrote: its rows and its events, as it shaped them
+        row = {"person_id": "E007", "name": "赵敏", "roles": "L1", "password_hash": accounts._HASHER.hash(PASSWORD),
+               "disabled": 0}
+        conn.execute(text("INSERT INTO approve_users (person_id, name, roles, password_hash, disabled, created_at, "
+                          "updated_at, mac) VALUES (:person_id, :name, :roles, :password_hash, :disabled, :at, :at, '-')"),
+                     {**row, "at": at})
+        row["id"] = conn.execute(text("SELECT id FROM approve_users")).scalar_one()
+        conn.execute(text("UPDATE approve_users SET mac = :mac"), {"mac": accounts._user_mac(TEST_KEY, row)})
+        audit.append(conn, "user_add", actor="赵敏", comment="赵敏 (E007): L1", data={"person_id": "E007", "roles": "L1"})
+        conn.execute(db.submissions.insert().values(at=at, by="王芳", incoming_path="in.xlsx", incoming_sha256="0",
+                                                    baseline_path="b.xlsx", baseline_sha256="0", entities="customer"))
+        conn.execute(db.requests.insert().values(submission_id=1, entity="customer", key="C000001",
+                                                 field="credit_limit", kind="change", old_value="100000", new_value="700000",
+                                                 old_norm="100000", new_norm="700000", tier=2, requested_by="李娜",
+                                                 status="pending", created_at=at, updated_at=at, version=1))
+        audit.append(conn, "request", actor="李娜", request_id=1, entity="customer", key="C000001", field="credit_limit",
+                     data={"kind": "change", "tier": 2, "new_value": "700000", "new_norm": "700000",
+                           "requested_by": "李娜", "status": "pending"})
+        conn.execute(db.approvals.insert().values(request_id=1, approver="赵敏", role="L1", decision="approved",
+                                                  value_norm="700000", comment=None, at=at, source="cli"))
+        audit.append(conn, "approve", actor="赵敏", role="L1", request_id=1, entity="customer", key="C000001",
+                     field="credit_limit", data={"role": "L1", "value_norm": "700000", "status": "pending", "source": "cli"})
+    engine.dispose()
+    store = open_store(db_url)
+    audit.bind_key(store.engine, TEST_KEY)
+    try:
+        assert problems(store) == []
+        zhao = accounts.authenticate(store, policy, "赵敏", PASSWORD)
+        accounts.add_user(store, policy, "王芳", ("admin",), PASSWORD, bootstrap=True)  # 0.2 had no administrator
+        admin = accounts.authenticate(store, policy, "王芳", PASSWORD)
+        accounts.add_user(store, policy, "杨磊", ("L2",), PASSWORD, operator=admin)
+        assert workflow.approve(store, policy, 1, "杨磊", "L2").status == "approved"
+        accounts.set_password(store, policy, "赵敏", "a new passphrase", operator=zhao, old_password=PASSWORD)
+        assert accounts.authenticate(store, policy, "赵敏", "a new passphrase").person_id == "E007"
+        assert problems(store) == []
+    finally:
+        store.close()
