@@ -121,13 +121,15 @@ def approvals_import(sheet: Path, user: str | None, server: str | None, config_p
     """Enter an approvals sheet's lines (entity, key, field, new value, approver, role, decision, date)
     through dq serve, signed in as the importer: each line then waits until the approver it names
     confirms it (dq approvals confirm, or the web inbox); refused lines are listed."""
-    client, _ = connect(server, user, lang)
-    with client:
-        name, fh = upload(sheet)
-        with fh:
+    name, fh = upload(sheet)  # a missing file is said before any password is asked
+    with fh:
+        client, _ = connect(server, user, lang)
+        with client:
             outcomes = client.call("POST", "/sheets", files={"sheet": (name, fh)})
     for o in outcomes:
-        line = text("sheet.line", lang, row=o["row"], id=o["request"] or "-", text=text(o["key"], lang, **o["params"]))
+        # A parameter given per language ({"en": ..., "zh": ...}) is shown in this command's language.
+        params = {k: v[lang] if isinstance(v, dict) and lang in v else v for k, v in o["params"].items()}
+        line = text("sheet.line", lang, row=o["row"], id=o["request"] or "-", text=text(o["key"], lang, **params))
         click.echo(("  " if o["entered"] else "! ") + line)
     refused = sum(1 for o in outcomes if not o["entered"])
     click.echo(text("sheet.entered_summary", lang, ok=len(outcomes) - refused, refused=refused))

@@ -110,10 +110,10 @@ def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, use
     """Submit the change set as change requests through dq serve, signed in as --user (your password is
     asked): the service keeps both files and records a request, with an audit row, for each change
     that needs approval. Your own pending requests the file no longer holds are withdrawn."""
-    client, _ = connect(server, user, lang)
-    with client:
-        (inc_name, inc), (base_name, base) = upload(incoming), upload(baseline)
-        with inc, base:
+    (inc_name, inc), (base_name, base) = upload(incoming), upload(baseline)  # before any password is asked
+    with inc, base:
+        client, _ = connect(server, user, lang)
+        with client:
             res = client.call("POST", "/submissions", files={"incoming": (inc_name, inc), "baseline": (base_name, base)},
                               data={"requested_by": requested_by} if requested_by else None)
     click.echo(text("changes.submitted", lang, id=res["submission"], created=len(res["created"]),

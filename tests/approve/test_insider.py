@@ -437,6 +437,8 @@ def test_the_api_describes_itself_and_acts_only_for_a_signed_in_person(store, po
             again = client.post(f"/requests/{rid}/approve", json={}, auth=("赵敏", PASSWORD))
             assert again.status_code == 409 and again.json()["error"] == "approve.counts_once"
             assert client.get("/users", auth=("赵敏", PASSWORD)).status_code == 403
+            empty = client.post(f"/requests/{rid}/reject", json={"reason": ""}, auth=("赵敏", PASSWORD))
+            assert empty.status_code == 422 and empty.json()["error"] == "api.bad_request" and "reason" in empty.json()["message"]
             assert client.get("/requests/99999999999999999999", auth=("赵敏", PASSWORD)).status_code == 422
             listed = client.get("/users", auth=("王芳", PASSWORD)).json()
             assert {u["name"] for u in listed} == {"王芳", *PEOPLE} and all(u["intact"] for u in listed)

@@ -22,7 +22,16 @@ from dataquality.load import load_file
 from dataquality.paths import default_rules_dir
 from dataquality.pipeline import Approval, run
 
-from .scenario import APPROVERS, EXPECTED, FREE, SUBMITTER, confirm_entries, write_scenario
+from .scenario import (
+    APPROVALS_HEADER,
+    APPROVERS,
+    EXPECTED,
+    FREE,
+    SUBMITTER,
+    TODAY,
+    confirm_entries,
+    write_scenario,
+)
 
 # The sheet's importer (an L2 account) and a policy letting sheets carry tier 3, as the scenario's
 # paper sheet does; by default tier 3 must be approved by signing in (test_trust.py).
@@ -202,6 +211,11 @@ def test_cli_scenario(write_xlsx, tmp_path) -> None:
         assert not_admin.returncode == 2 and "not an administrator" in not_admin.stderr
         imported = dq(tmp_path, "approvals", "import", sheet.name, "--user", "郑浩", server=url, input=PASSWORD + "\n")
         assert imported.returncode == 0 and "1 refused" in imported.stdout, imported.stdout + imported.stderr
+        ghost = write_xlsx("ghost.xlsx", {"审批": [APPROVALS_HEADER, ["customer", "C000002", "credit_limit", "700000", "Mallory",
+                                                                      "L1", "", "approved", TODAY]]})
+        zh = run_dq("approvals", "import", ghost, "--user", "郑浩", "--lang", "zh", cwd=tmp_path,
+                    env={"DQ_SERVER": url}, input=PASSWORD + "\n")
+        assert zh.returncode == 0 and "审批人必须是名单中的人员" in zh.stdout, zh.stdout + zh.stderr
         waiting = json.loads(dq(tmp_path, "approvals", "entries", "--format", "json", *rules).stdout)
         for entry in waiting:
             confirmed = dq(tmp_path, "approvals", "confirm", str(entry["id"]), "--user", entry["approver"], server=url,

@@ -12,6 +12,7 @@ submissions, users) so that a later one (imports, a `clerk` role) is one more mo
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from dataquality.errors import DQError
@@ -36,6 +37,12 @@ def create_api(service: Service) -> FastAPI:
         status = status_of(exc)
         headers = {"WWW-Authenticate": 'Bearer realm="dq", Basic realm="dq"'} if status == 401 else None
         return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+    @api.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A body or parameter the handlers' types refuse: said like any other refusal of dq.
+        detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())[:500]
+        return await dq_error(request, DQError("api.bad_request", detail=detail))
 
     for module in (requests, entries, submissions, users):
         api.include_router(module.router)

@@ -26,7 +26,8 @@ def import_approvals_sheet(svc: Svc, account: Me, sheet: UploadFile) -> list[She
     kept = keep(svc.state_dir, sheet.file, sheet.filename or "approvals.xlsx")
     outcomes = import_sheet(svc.store, svc.policy, svc.config, kept, "en", importer=account)
     return [SheetLineOut(row=o.row, request=o.request_id, decision=o.decision, entered=o.ok, key=o.key,
-                         params={k: v if isinstance(v, (str, int, float, type(None))) else str(v) for k, v in o.params.items()},
+                         params={k: v if isinstance(v, (str, int, float, dict, type(None))) else str(v)
+                                 for k, v in o.params.items()},
                          message=text(o.key, "en", **o.params)) for o in outcomes]
 
 
