@@ -105,7 +105,7 @@ def _plant_customers(rows: list[dict]) -> None:
     rows[9]["联系电话"] = "１３８１２３４５６７８"  # full-width digits (warning, fixable)
     rows[11]["客户等级"] = "E"  # not an allowed grade
     rows[13]["信用额度"] = "-5,000"  # below minimum
-    rows[15]["付款条件"] = "月结45天"  # not an allowed term
+    rows[15]["付款条件"] = "看情况"  # not a payment term
     rows[17]["客户编码"] = rows[16]["客户编码"]  # duplicate code
     rows[20]["创建日期"] = "2099-01-01"  # in the future
     rows[22]["业务员"] = None  # required value missing

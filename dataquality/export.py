@@ -52,6 +52,37 @@ def _bound(b: Bound | None, spec: FieldSpec) -> Any:
     return b.value
 
 
+def _groups(pattern: str) -> list[str]:
+    """The text of each capturing group of `pattern`, in order ('月结(\\d+)天' -> ['\\d+'])."""
+    out, stack, i = [], [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "(":
+            stack.append((i, not pattern.startswith("(?", i)))
+        elif ch == ")" and stack:
+            start, capturing = stack.pop()
+            if capturing:
+                out.append((start, pattern[start + 1:i]))
+        i += 1
+    return [text for _, text in sorted(out)]
+
+
+def enum_regex(spec: FieldSpec) -> str:
+    """A regular expression matching exactly the canonical values of an enum with value patterns."""
+    import re
+
+    alternatives = [re.escape(v) for v in spec.values]
+    for template, patterns in spec.value_patterns.items():
+        for p in patterns:
+            groups = _groups(p)
+            built = re.sub(r"\{(\d+)\}", lambda m, g=groups: f"(?:{g[int(m.group(1)) - 1]})", re.escape(template).replace("\\{", "{").replace("\\}", "}"))
+            alternatives.append(built)
+    return "|".join(dict.fromkeys(alternatives))
+
+
 def _field_constraints(config: Config, spec: FieldSpec) -> list[tuple[str, str, dict[str, Any]]]:
     """(rule code, severity, constraint) for each exported rule active on `spec`."""
     out: list[tuple[str, str, dict[str, Any]]] = []
@@ -65,7 +96,10 @@ def _field_constraints(config: Config, spec: FieldSpec) -> list[tuple[str, str, 
             assert spec.pattern is not None
             out.append((code, severity, {"pattern": spec.pattern}))
         elif code == "ENM001":
-            out.append((code, severity, {"enum": list(spec.values)}))
+            if spec.value_patterns:  # NET{1}: a canonical form built from a pattern is checked by a pattern
+                out.append((code, severity, {"pattern": enum_regex(spec)}))
+            else:
+                out.append((code, severity, {"enum": list(spec.values)}))
         elif code == "REF001":
             ref = config.references.get(spec.reference or "")
             if ref is not None:

@@ -27,13 +27,8 @@ from dataquality.errors import DQError
 from dataquality.fileio import atomic_open, atomic_path
 from dataquality.i18n import text
 from dataquality.issue import Issue
-from dataquality.load.grid import (
-    csv_field_limit,
-    csv_lines,
-    decode_csv,
-    sniff_delimiter,
-    sniff_kind,
-)
+from dataquality.load.grid import sniff_kind
+from dataquality.load.text import csv_field_limit, csv_lines, read_csv_text
 from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
 from dataquality.report.fixed_xlsx import CHANGED_FILL  # noqa: F401 - re-exported: the colour of a corrected cell
 
@@ -166,7 +161,7 @@ def check_output(source: Path, output: Path) -> None:
         raise FixError("fix.output_suffix", output=str(output), expected=".xlsx")
     if kind == "csv" and suffix != ".csv":
         raise FixError("fix.output_suffix", output=str(output), expected=".csv")
-    if kind in ("xls", "ods"):
+    if kind not in ("xlsx", "csv"):  # xls, ods, an HTML table, an XML Spreadsheet 2003
         raise FixError("fix.unsupported_input", file=str(source))
 
 
@@ -240,8 +235,10 @@ def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
 
     from dataquality.safe_text import csv_value
 
-    content, encoding = decode_csv(fix.path)
-    delimiter = sniff_delimiter(content)
+    # Written back as it came: its encoding, byte-order mark, Excel's sep= line and delimiter; row 1
+    # is the line under the sep= line (load/grid.py).
+    source = read_csv_text(fix.path)
+    content, delimiter = source.text, source.delimiter
     newline = "\r\n" if "\r\n" in content else "\n"
     with csv_field_limit(len(content)):
         rows = list(csv.reader(io.StringIO(csv_lines(content), newline=""), delimiter=delimiter))
@@ -250,7 +247,8 @@ def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
         index = column_index_from_string(change.column) - 1
         line.extend([""] * (index + 1 - len(line)))
         line[index] = change.new
-    with atomic_open(output, "w", encoding=encoding) as fh:
+    with atomic_open(output, "w", encoding=source.encoding) as fh:
+        fh.write(source.prefix)
         # Defused after the fixes: trimming " =1+1" or NFKC of "＝1+1" must not make a live formula.
         csv.writer(fh, delimiter=delimiter, lineterminator=newline).writerows([csv_value(v) for v in r] for r in rows)
     written = [output]

@@ -19,8 +19,10 @@ def status(quiet: bool = False) -> Iterator[Callable[[str], None]]:
     if not enabled(quiet):
         yield lambda _msg: None
         return
-    from rich.console import Console  # only when there is a terminal to show it on
+    from dataquality.terminal import (
+        console as make_console,  # only when there is a terminal to show it on
+    )
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)  # file names in the messages: shown, never obeyed
     with console.status("") as spinner:
         yield lambda msg: spinner.update(msg)

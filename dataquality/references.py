@@ -16,7 +16,7 @@ import pandas as pd
 
 from dataquality.config import Config, ReferenceList, normalise_header, reference_from_records
 from dataquality.errors import ConfigError, InputError
-from dataquality.load.grid import PEEK_ROWS, WorkbookGrids, read_csv_grid, sniff_kind
+from dataquality.load.grid import PEEK_ROWS, open_book, read_csv_grid, sniff_kind
 
 NAME_HEADERS = frozenset(normalise_header(h) for h in ("name", "姓名", "名称", "员工姓名", "部门名称", "省份"))
 ALIAS_HEADERS = frozenset(normalise_header(h) for h in ("aliases", "alias", "别名", "其他名称"))
@@ -36,7 +36,7 @@ def _grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     kind = sniff_kind(path)
     if kind == "csv":
         return read_csv_grid(path), path.name
-    book = WorkbookGrids(path)
+    book = open_book(path, kind)
     if sheet is None:
         chosen = book.sheets[0]
     else:

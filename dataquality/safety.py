@@ -21,6 +21,7 @@ import click
 
 from dataquality.errors import EXIT_USAGE, DQError
 from dataquality.i18n import normalise_lang, text
+from dataquality.terminal import echo
 
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
@@ -55,7 +56,7 @@ def save_traceback(exc: BaseException) -> Path | None:
 
 
 def _die(line: str, code: int) -> NoReturn:
-    click.echo(f"dq: {line}", err=True)
+    echo(f"dq: {line}", err=True)
     sys.exit(code)
 
 

@@ -119,6 +119,9 @@ def planted_tables(seed: int, pool: list[str], customers: int = 2_000, products:
     cus["credit_limit"] = np.array(["500000", "6,000,000", "200000", "0", "(500)", "五十万", "1e6"], dtype=object)[rng.integers(0, 7, len(cus))]
     _spread(cus, "phone", ["+86 138 1234 5678", "021 1234 5678", "(021)12345678", "138-1234-5678"], rng, customers // 50)
     _spread(cus, "bank_account", ["6,222,021,234", "6222021234.00", "6,222,021,23"], rng, customers // 50)
+    # Wrong values that are not Excel errors (an Excel error cell is TYP004's finding alone).
+    _spread(cus, "department", ["不存在的部门", "Unknown"], rng, customers // 100 + 1)
+    _spread(cus, "created_on", ["2024-13-45", "last spring"], rng, customers // 100 + 1)
     _copy_cells(cus, ["customer_name"], rng, customers // 50)
     _copy_cells(cus, ["uscc"], rng, customers // 50)
     _copy_cells(cus, ["customer_code"], rng, customers // 100)

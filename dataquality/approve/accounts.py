@@ -39,14 +39,15 @@ from dataquality.approve import audit
 from dataquality.approve.coverage import USER_ACTIONS, account_state
 from dataquality.approve.db import audit_log, sessions, tokens, users
 from dataquality.approve.keys import AuditKeyError
+from dataquality.approve.passwords import PasswordRefused, check_password
 from dataquality.approve.people import Person
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.errors import DQError
 from dataquality.store import Store
 
 SESSION_HOURS = 8
+IDLE_MINUTES = 30
 TOKEN_DAYS = 90
-MIN_PASSWORD = 10
 ADMIN = "admin"
 # Roles that are not approval levels: what an account may do in dq itself. Issue 24 adds `clerk`
 # (imports) here; a role's labels are shown in `dq users list` and the web pages.
@@ -121,9 +122,12 @@ def role_codes(policy: ApprovalPolicy, roles: tuple[str, ...]) -> str:
     return ",".join(sorted(set(codes)))
 
 
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD:
-        raise AccountError("accounts.weak_password", n=MIN_PASSWORD)
+def _check_password(password: str, person: Person) -> None:
+    """The password policy (passwords.py), wherever an account's password is set."""
+    try:
+        check_password(password, (person.name, person.id))
+    except PasswordRefused as exc:
+        raise AccountError(exc.key, **exc.params) from None
 
 
 def _of_row(row: dict[str, Any]) -> Account:
@@ -225,7 +229,7 @@ def add_user(store: Store, policy: ApprovalPolicy, name: str, roles: tuple[str, 
     (`bootstrap`: the key holder making the first administrator of a database that has none)."""
     person = policy.directory().person(name)
     codes = role_codes(policy, roles)
-    _check_password(password)
+    _check_password(password, person)
     if not bootstrap:
         _require_admin(operator)
     at = audit.now()
@@ -274,7 +278,7 @@ def set_password(store: Store, policy: ApprovalPolicy, name: str, password: str,
     own = operator.person_id == person.id
     if not operator.is_admin and not own:
         raise NotAllowedError("accounts.password_not_yours", name=operator.name, account=person.name)
-    _check_password(password)
+    _check_password(password, person)
     with store.transaction() as conn:
         key = _key(conn)
         row = _locked(conn, key, person)
@@ -358,7 +362,9 @@ def _token_hash(token: str) -> str:
 
 
 def _session_mac(key: bytes, row: dict[str, Any]) -> str:
-    return audit.mac(key, "session", row["token_hash"], row["user_id"], row["user_version"], row["csrf"], row["expires_at"])
+    # created_at is sealed too: it bounds how far an active session may be extended.
+    return audit.mac(key, "session", row["token_hash"], row["user_id"], row["user_version"], row["csrf"],
+                     row["created_at"], row["expires_at"])
 
 
 def _token_mac(key: bytes, row: dict[str, Any]) -> str:
@@ -373,12 +379,22 @@ def _version(conn: Connection, account: Account) -> int:
     return int(conn.execute(select(users.c.version).where(users.c.id == account.id)).scalar_one())
 
 
-def start_session(store: Store, account: Account, hours: float = SESSION_HOURS) -> tuple[str, str]:
-    """A new session for `account`: (cookie token, CSRF token). Expired sessions are cleared."""
+def _expiry(created: dt.datetime, now: dt.datetime, hours: float, idle_minutes: float | None) -> str:
+    """When a session used at `now` ends: `idle_minutes` later, never past `hours` after it began."""
+    end = created + dt.timedelta(hours=hours)
+    if idle_minutes is not None:
+        end = min(end, now + dt.timedelta(minutes=idle_minutes))
+    return end.isoformat()
+
+
+def start_session(store: Store, account: Account, hours: float = SESSION_HOURS,
+                  idle_minutes: float | None = None) -> tuple[str, str]:
+    """A new session for `account`: (cookie token, CSRF token). It ends `hours` after it began, or
+    earlier when unused for `idle_minutes`. Expired sessions are cleared."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = _utcnow()
     row = {"token_hash": _token_hash(token), "user_id": account.id, "csrf": csrf, "created_at": now.isoformat(),
-           "expires_at": (now + dt.timedelta(hours=hours)).isoformat()}
+           "expires_at": _expiry(now, now, hours, idle_minutes)}
     with store.transaction() as conn:
         row["user_version"] = _version(conn, account)
         row["mac"] = _session_mac(_key(conn), row)
@@ -398,8 +414,15 @@ def _live(conn: Connection, key: bytes, row: dict[str, Any], mac: str) -> Accoun
     return found[0]
 
 
-def session_account(store: Store, token: str | None) -> tuple[Account, str] | None:
-    """(account, CSRF token) of a live session; None when unknown, expired, tampered or disabled."""
+# A used session's expiry moves on at most this often: a page view is not a write every time.
+_EXTEND_EVERY = dt.timedelta(minutes=1)
+
+
+def session_account(store: Store, token: str | None, hours: float = SESSION_HOURS,
+                    idle_minutes: float | None = None) -> tuple[Account, str] | None:
+    """(account, CSRF token) of a live session; None when unknown, expired (idle too long, or
+    older than `hours`), tampered, disabled or made for an older account version. Using it keeps
+    it alive for `idle_minutes` more."""
     if not token:
         return None
     with store.transaction() as conn:
@@ -409,7 +432,17 @@ def session_account(store: Store, token: str | None) -> tuple[Account, str] | No
             return None
         row = dict(found._mapping)
         acc = _live(conn, key, row, _session_mac(key, row))
+        if acc is not None and idle_minutes is not None:
+            _extend(conn, key, row, _utcnow(), hours, idle_minutes)
     return (acc, row["csrf"]) if acc else None
+
+
+def _extend(conn: Connection, key: bytes, row: dict[str, Any], now: dt.datetime, hours: float, idle_minutes: float) -> None:
+    later = _expiry(dt.datetime.fromisoformat(row["created_at"]), now, hours, idle_minutes)
+    if dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(row["expires_at"]) >= _EXTEND_EVERY:
+        row = {**row, "expires_at": later}
+        conn.execute(sessions.update().where(sessions.c.token_hash == row["token_hash"])
+                     .values(expires_at=later, mac=_session_mac(key, row)))
 
 
 def end_session(store: Store, token: str | None) -> None:

@@ -1,5 +1,7 @@
 """Decisions by a signed-in account (the web inbox, the JSON API the CLI talks to): the person is
-the account's, and the role must be an approval role the account holds."""
+the account's, the role must be an approval role the account holds, and the request must need one
+of the account's roles (an L3 does not reject a tier-1 change). `inbox` is what such a person is
+asked to decide."""
 
 from __future__ import annotations
 
@@ -46,11 +48,29 @@ def approve_as(store: Store, policy: ApprovalPolicy, account: Account, request_i
 
 def reject_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str,
               role: str | None = None, source: str = "cli") -> RequestView:
-    """Reject as the signed-in person (the role, when given, must be held)."""
-    code = held_role(policy, account, role) if role or len(approval_roles(policy, account)) == 1 else None
-    return workflow.reject(store, policy, request_id, account.person_id, reason, code, source=source)
+    """Reject as the signed-in person, in a role the account holds that the request needs."""
+    held = approval_roles(policy, account)
+    code = held_role(policy, account, role) if role or len(held) == 1 else None
+    return workflow.reject(store, policy, request_id, account.person_id, reason, code, source=source, held=held)
 
 
 def withdraw_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str) -> RequestView:
     """Withdraw an open request as its signed-in submitter, or as an administrator."""
     return workflow.withdraw(store, policy, request_id, account.person_id, reason, admin=account.is_admin)
+
+
+def own(policy: ApprovalPolicy, v: RequestView, account: Account) -> bool:
+    """Whether the account's person asked for or submitted the request: he never decides on it."""
+    return any(workflow.same_person(who, account.person_id, policy.people) for who in (v.requested_by, v.submitted_by))
+
+
+def inbox(store: Store, policy: ApprovalPolicy, account: Account) -> tuple[list[RequestView], list[RequestView]]:
+    """(pending requests waiting for one of the account's roles that this person may decide, the
+    person's own pending requests). Four eyes: a request he asked for or submitted, or one he
+    already approved in another role, is never waiting for him."""
+    pending = workflow.list_requests(store, policy, pending=True)
+    mine = [v for v in pending if own(policy, v, account)]
+    own_ids = {v.id for v in mine}
+    waiting = [v for v in pending if v.id not in own_ids and set(v.missing) & set(account.roles)
+               and not any(workflow.same_person(p, account.person_id, policy.people) for p, _ in v.present)]
+    return waiting, mine

@@ -371,16 +371,26 @@ def approve_in(conn: Connection, policy: ApprovalPolicy, request_id: int, by: st
     return view({**req, "status": status}, [*decisions, row], policy)
 
 
+def _refuse_unneeded(policy: ApprovalPolicy, req: dict[str, Any], roles: Sequence[str]) -> None:
+    """Only a role the request's tier needs decides on it: an L3 does not reject a tier-1 change."""
+    needed = policy.required_roles(req["tier"])
+    if not {r.code for r in needed} & set(roles):
+        raise WorkflowError("approve.role_not_needed", id=req["id"], role=", ".join(roles), tier=req["tier"],
+                            roles=", ".join(r.code for r in needed))
+
+
 def reject(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reason: str, role: str | None = None,
-           at: str | None = None, source: str = "cli", entered_by: str | None = None) -> RequestView:
-    """Reject a request: it is closed for good and its change never reaches the master."""
+           at: str | None = None, source: str = "cli", entered_by: str | None = None,
+           held: Sequence[str] | None = None) -> RequestView:
+    """Reject a request: it is closed for good and its change never reaches the master. The role
+    rejected in (else one of the roles `held` by the signed-in account) must be one the request needs."""
     with store.transaction() as conn:
-        return reject_in(conn, policy, request_id, by, reason, role, at, source, entered_by)
+        return reject_in(conn, policy, request_id, by, reason, role, at, source, entered_by, held=held)
 
 
 def reject_in(conn: Connection, policy: ApprovalPolicy, request_id: int, by: str, reason: str, role: str | None = None,
               at: str | None = None, source: str = "cli", entered_by: str | None = None,
-              entry_id: int | None = None) -> RequestView:
+              entry_id: int | None = None, held: Sequence[str] | None = None) -> RequestView:
     """`reject` inside the caller's transaction."""
     by = _approver(policy, by)
     if not (reason or "").strip():
@@ -388,6 +398,8 @@ def reject_in(conn: Connection, policy: ApprovalPolicy, request_id: int, by: str
     code = _role(policy, role).code if role else None
     req = _load_request(conn, request_id)
     _refuse_closed(req)
+    if code is not None or held is not None:
+        _refuse_unneeded(policy, req, [code] if code is not None else list(held or ()))
     if _own(by, req, policy):
         raise WorkflowError("approve.self_reject", id=request_id, name=by)
     row = {"request_id": request_id, "approver": by, "role": code or "-", "decision": "rejected",

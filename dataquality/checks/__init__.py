@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Importing a family registers its rules; the order does not matter (the registry sorts by code).
 from dataquality.checks import approval as _approval  # noqa: F401
+from dataquality.checks import conventions as _conventions  # noqa: F401
 from dataquality.checks import customer as _customer  # noqa: F401
 from dataquality.checks import duplicates as _duplicates  # noqa: F401
 from dataquality.checks import fields as _fields  # noqa: F401

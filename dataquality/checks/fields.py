@@ -16,6 +16,7 @@ from dataquality.checks.registry import field_rule
 from dataquality.checks.values import FieldValues, TableValues, format_number, today
 from dataquality.config import Bound, EntitySchema, FieldSpec
 from dataquality.issue import Severity
+from dataquality.load.columns import base_field
 
 
 def _labels(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
@@ -53,15 +54,20 @@ def _fix_clean(v: FieldValues, failing: pd.Index) -> pd.Series:
 # --- REQ: required values -------------------------------------------------------------------
 
 
-@field_rule("REQ001", "missing-required-value", applies=lambda f: f.required, params=_labels)
+@field_rule("REQ001", "missing-required-value", applies=lambda f: f.required, params=_labels,
+            convention="fields.{field}.required", convention_of="rows")
 def missing_required_value(v: FieldValues, t: TableValues) -> pd.Series:
     """A required field is empty.
 
     Why: a record without its key, name or contact cannot be used by sales, stock or finance.
     Bad: customer_name is empty on row 7.
-    Good: customer_name = 上海华东机电有限公司.
+    Good: customer_name = 上海华东机电有限公司 (a phone in the second phone column, Mobile beside Phone, counts).
     """
-    return ~v.present
+    present = v.present
+    for key in t.extra_keys():
+        if base_field(key) == v.spec.name:
+            present = present | t[key].present
+    return ~present
 
 
 def _required_when_params(spec: FieldSpec, schema: EntitySchema) -> dict:
@@ -141,7 +147,8 @@ def excel_error_value(v: FieldValues, t: TableValues) -> pd.Series:
 # --- FMT: formats and tidy text --------------------------------------------------------------
 
 
-@field_rule("FMT001", "pattern-mismatch", applies=lambda f: f.pattern is not None, params=lambda f, s=None: {**_labels(f), "pattern": dict(f.format) or f.pattern})
+@field_rule("FMT001", "pattern-mismatch", applies=lambda f: f.pattern is not None, params=lambda f, s=None: {**_labels(f), "pattern": dict(f.format) or f.pattern},
+            convention="fields.{field}.pattern")
 def pattern_mismatch(v: FieldValues, t: TableValues) -> pd.Series:
     """A value does not have the format its field requires (checked after tidying spaces).
 
@@ -215,7 +222,8 @@ def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & v.tidied(v.raw, v.after_nfkc)
 
 
-@field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean)
+@field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean,
+            convention="fields.{field}.clean")
 def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
     """A code whose format is upper case is typed in lower case.
 
@@ -256,13 +264,13 @@ def _fix_enum(v: FieldValues, failing: pd.Index) -> pd.Series:
     return v.canonical.loc[failing]
 
 
-@field_rule("ENM001", "value-not-allowed", applies=lambda f: f.type == "enum", params=_allowed)
+@field_rule("ENM001", "value-not-allowed", applies=lambda f: f.type == "enum", params=_allowed, convention="fields.{field}.values")
 def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
     """A value is not one of the field's allowed values or their Chinese synonyms.
 
     Why: a unit, category or payment term outside the agreed list breaks pricing, stock and reporting.
-    Bad: unit = 盒子; payment_terms = 月结45天.
-    Good: unit = BOX (or 箱); payment_terms = NET30 (or 月结30天).
+    Bad: unit = 盒子; payment_terms = 看情况.
+    Good: unit = BOX (or 箱, 盒); payment_terms = NET45 (or 月结45天, Net 45, 45天).
     """
     return v.present & v.canonical.isna()
 

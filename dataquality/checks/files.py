@@ -36,10 +36,10 @@ SUMMARY_ROW = describe(
     "summary-row-ignored",
     Severity.INFO,
     "file",
-    """A totals row (合计, 小计, Total ...) under the records is left out of the checks.
+    """A totals or subtotal row (合计, 小计, 华东区小计, Subtotal, Total for East ...) is left out of the checks; subtotals are said once.
 
     Why: a totals line is not a customer or a product; importing it creates a bogus record.
-    Bad: a last row 合计 | | | 1,250,000 under the customer list.
+    Bad: a last row 合计 | | | 1,250,000 under the customer list, or 华东区 | 小计 | 300 under each region.
     Good: remove totals rows from an import file (dq reads past them, an ERP import may not).
     """,
 )
@@ -96,16 +96,29 @@ UNCONFIRMED_COLUMN = describe(
     """,
 )
 
+BY_VALUES = describe(
+    "FIL010",
+    "column-read-by-values",
+    Severity.INFO,
+    "file",
+    """A column whose header names no field was read as one because its values are unambiguous (USCC, e-mail, GTIN, mobile numbers); said once per column.
+
+    Why: a column a person recognises at a glance (国标码 holding EAN-13 barcodes) must be checked, and a guess must never be silent.
+    Bad: a column 国标码 of 6901234567892 … read as nothing, its broken check digits never reported.
+    Good: the column read as the barcode and said once; rename its header or confirm it with dq map.
+    """,
+)
+
 NOT_A_RECORD = describe(
     "FIL008",
     "row-not-a-record",
     Severity.INFO,
     "file",
-    """A sign-off row (制表人/审核/批准) or a note under the table (注：…) is left out of the checks, with the rows under a note.
+    """A row that is not a record is left out of the checks: a sign-off row (制表人/审核/批准), a note under the table (注：…, with the rows under it), the header repeated on each page, a template's description or example rows (必填, 最多255字符, 示例), or another table whose header is not recognised.
 
     Why: such a line is not a customer or a product; importing it creates a bogus record.
-    Bad: 批准： | 审核： | 编制： between the suppliers, or 注：1、… under the price list.
-    Good: keep notes and signatures out of an import file (dq reads past them, an ERP import may not).
+    Bad: 批准： | 审核： | 编制： between the suppliers, 注：1、… under the price list, 必填 | 选填 | 最多50字符 under a template's header.
+    Good: keep notes, signatures, repeated headers and descriptions out of an import file (dq reads past them, an ERP import may not).
     """,
 )
 

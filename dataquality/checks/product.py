@@ -12,7 +12,8 @@ from dataquality.checks.values import TableValues, is_in
 from dataquality.issue import Severity
 
 
-@record_rule("PRD001", "code-prefix-not-category", entity="product", settings=CodePrefix, key="code_prefix")
+@record_rule("PRD001", "code-prefix-not-category", entity="product", settings=CodePrefix, key="code_prefix",
+             convention="record_rules.code_prefix")
 def code_prefix_not_category(t: TableValues, ctx: CheckContext, setting: CodePrefix) -> pd.DataFrame:
     """An internal code does not start with its category (FG finished good, SF semi-finished, RM raw material).
 

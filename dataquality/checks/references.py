@@ -26,7 +26,8 @@ def _params(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
     return {"labels": dict(spec.labels), "list": list_label(spec.reference or "")}
 
 
-@field_rule("REF001", "not-in-reference-list", applies=lambda f: f.reference is not None, params=_params)
+@field_rule("REF001", "not-in-reference-list", applies=lambda f: f.reference is not None, params=_params,
+            convention="rules/{reference}.yaml")
 def not_in_reference_list(v: FieldValues, t: TableValues) -> pd.Series:
     """A value is not in its reference list: a salesperson not on the staff list, an unknown department or province.
 

@@ -55,6 +55,11 @@ class Rule:
     settings: Any = None
     key: str | None = None
     origin: str = BUILTIN_ORIGIN  # "dataquality" or the distribution that registered the rule
+    # A house-style rule (a company's code format, closed list, reference list): where the schema
+    # sets it, e.g. 'fields.{field}.pattern'. Failing on most of a column, it is one finding about
+    # the file's own convention (checks/conventions.py), not one per cell. None: a standard rule.
+    convention: str | None = None
+    convention_of: str = "values"  # what the share is of: the filled values, or the records ("rows")
 
     @property
     def fixable(self) -> bool:
@@ -124,6 +129,8 @@ def field_rule(
     settings: Any = None,
     key: str | None = None,
     texts: Mapping[str, Mapping[str, str]] | None = None,
+    convention: str | None = None,
+    convention_of: str = "values",
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `fn(values, table) -> bool Series` (True where the cell fails) as a field rule.
 
@@ -136,7 +143,8 @@ def field_rule(
         if when is None:
             raise RuleDeclarationError(f"rule {code}: a field rule needs `applies` or a setting `key`")
         register(Rule(code, name, severity, "field", fn, when, params, fix, details,
-                      doc=(fn.__doc__ or "").strip(), on_by_default=on_by_default, settings=settings, key=key), texts)
+                      doc=(fn.__doc__ or "").strip(), on_by_default=on_by_default, settings=settings, key=key,
+                      convention=convention, convention_of=convention_of), texts)
         return fn
 
     return deco
@@ -153,6 +161,7 @@ def record_rule(
     settings: Any = None,
     key: str | None = None,
     texts: Mapping[str, Mapping[str, str]] | None = None,
+    convention: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a record rule: `fn(table, context) -> Findings` (rows that fail, with field and params).
 
@@ -162,7 +171,7 @@ def record_rule(
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         register(Rule(code, name, severity, "record", fn, fix=fix, entity=entity, fields=fields,
-                      doc=(fn.__doc__ or "").strip(), settings=settings, key=key), texts)
+                      doc=(fn.__doc__ or "").strip(), settings=settings, key=key, convention=convention), texts)
         return fn
 
     return deco

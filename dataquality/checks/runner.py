@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 
 from dataquality.checks.context import CheckContext
+from dataquality.checks.conventions import Facts, Outcome, TableFacts, settle
 from dataquality.checks.registry import Rule, active_rules, get_rule
 from dataquality.checks.settings import needed_fields, setting_of
 from dataquality.checks.settings import validate as validate_settings
-from dataquality.checks.values import TableValues, text_list
+from dataquality.checks.values import TableValues, spec_of, text_list
 from dataquality.config import Config, EntitySchema, FieldSpec
 from dataquality.issue import Issue, Severity
 from dataquality.load.table import Table
@@ -113,13 +114,16 @@ def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]
     return issues
 
 
-def field_plans(schema: EntitySchema, has: Callable[[str], bool], config: Config) -> list[tuple[str, _Planned]]:
+def field_plans(schema: EntitySchema, has: Callable[[str], bool], config: Config,
+                extra_keys: Iterable[str] = ()) -> list[tuple[str, _Planned]]:
     """(field, plan) for every field rule that runs on a table of `schema` (column present, rule
-    applies to the field, switched on), with its severity. One place for both engines."""
+    applies to the field, switched on), with its severity; `extra_keys` are second columns of
+    repeatable fields (phone#2), checked as the field without required/unique. One place for
+    both engines."""
     out = []
-    for name, spec in schema.fields.items():
-        if not has(name):
-            continue
+    keyed = [(name, spec) for name, spec in schema.fields.items() if has(name)]
+    keyed += [(key, spec_of(schema, key)) for key in extra_keys]
+    for name, spec in keyed:
         for rule in active_rules():
             if rule.scope != "field" or rule.applies is None or not rule.applies(spec):
                 continue
@@ -167,7 +171,7 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
     config = ctx.config
     issues: list[Issue] = []
     columns: dict[str, list[_Planned]] = {}
-    for name, plan in field_plans(tv.schema, tv.has, config):
+    for name, plan in field_plans(tv.schema, tv.has, config, tv.extra_keys()):
         columns.setdefault(name, []).append(plan)
     records = _record_selection(tv.schema.name, tv.has, config)
     runnable = [p for p in records if not p.unconfigured and not p.missing]
@@ -184,11 +188,11 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
         found = {id(plan): run(record_findings, plan) for plan in runnable}
         masks = {name: run(column_masks, name) for name in columns}
         depts = _record_departments(tv)
+        facts = TableFacts(tv)
         for name, plans in columns.items():  # issues in the order of the plans, whatever finished first
-            for plan, mask in zip(plans, masks[name].result(), strict=True):
-                failing = tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
-                if len(failing):
-                    issues.extend(_field_issues(plan, tv, failing, router, depts))
+            failing = [tv.index[np.asarray(mask.fillna(False) if mask.dtype != bool else mask, dtype=bool)]
+                       for mask in masks[name].result()]
+            issues.extend(column_issues(list(zip(plans, failing, strict=True)), tv, router, depts, name, facts, config))
         for plan in records:
             if plan.unconfigured:  # a rule for this entity that its schema does not configure
                 issues.extend(_not_configured(plan, tv, config, router))
@@ -198,8 +202,106 @@ def _check_table(tv: TableValues, ctx: CheckContext, router: Router) -> list[Iss
             else:
                 findings = found[id(plan)].result()
                 if len(findings):
-                    issues.extend(_record_issues(plan, tv, findings, router, depts))
+                    issues.extend(record_or_convention_issues(plan, tv, findings, router, depts, facts, config))
     return issues
+
+
+EXCEL_ERROR_RULE = "TYP004"
+
+
+def without_excel_errors(tv: TableValues, key: str, rows: pd.Index) -> pd.Index:
+    """`rows` without the cells showing an Excel error (#N/A, #REF! …): such a cell is one defect,
+    TYP004's, not also a wrong number, format or phone."""
+    from dataquality.checks.fields import EXCEL_ERRORS
+
+    raw = tv[key].raw.reindex(rows)
+    errors = raw.isin(EXCEL_ERRORS).fillna(False).to_numpy(dtype=bool)
+    return rows[~errors] if errors.any() else rows
+
+
+def column_issues(found: list[tuple[_Planned, pd.Index]], tv: TableValues, router: Router, depts: pd.Series | None,
+                  key: str, facts: Facts, config: Config) -> list[Issue]:
+    """The issues of one column's field rules (each with its failing rows), in plan order.
+
+    Where a house-style rule fails on most of the column, its cells give way to the one finding
+    about the file's own convention and the codes off it (checks/conventions.py); the column's
+    other house-style rules (upper case for a code of that foreign format) then fall silent too:
+    the column is judged by its own format. An Excel error cell is TYP004's alone."""
+    spec = found[0][0].spec if found else None
+    if spec is None:
+        return []
+    example = tv.schema.conventions == "example"
+    cleaned: list[tuple[_Planned, pd.Index]] = []
+    for plan, failing in found:
+        if len(failing) and plan.rule.code != EXCEL_ERROR_RULE:
+            failing = without_excel_errors(tv, key, failing)
+        cleaned.append((plan, failing))
+    outcomes: dict[int, Outcome] = {}
+    for i, (plan, failing) in enumerate(cleaned):
+        if len(failing) and plan.rule.convention:
+            outcome = settle(plan.rule, key, len(failing), facts, _adopt(plan.rule, tv.schema, spec),
+                             lambda: spec.type != "enum" and spec.reference is None, example)
+            if outcome is not None:
+                outcomes[i] = outcome
+    settled = any(cleaned[i][0].rule.convention_of == "values" for i in outcomes)
+    out: list[Issue] = []
+    for i, (plan, failing) in enumerate(cleaned):
+        if i in outcomes:
+            out.extend(_convention_issues(tv, key, outcomes[i], router, depts, config, facts))
+        elif len(failing) and not (settled and plan.rule.convention and plan.rule.convention_of == "values"):
+            out.extend(_field_issues(plan, tv, failing, router, depts, key))
+    return out
+
+
+def record_or_convention_issues(plan: _Planned, tv: TableValues, findings: pd.DataFrame, router: Router,
+                                depts: pd.Series | None, facts: Facts, config: Config) -> list[Issue]:
+    """A record rule's issues, or the one finding about the file's convention (PRD001 on most codes)."""
+    key = getattr(plan.settings, "field", None)
+    if plan.rule.convention and key and tv.has(key):
+        spec = tv.schema.fields[key]
+        outcome = settle(plan.rule, key, len(findings), facts, _adopt(plan.rule, tv.schema, spec), lambda: True,
+                         tv.schema.conventions == "example")
+        if outcome is not None:
+            return _convention_issues(tv, key, outcome, router, depts, config, facts, check_shapes=False)
+    return _record_issues(plan, tv, findings, router, depts)
+
+
+def _adopt(rule: Rule, schema: EntitySchema, spec: FieldSpec) -> dict[str, str]:
+    """Where a company adopts its own convention instead of `rule`'s: the file and the key."""
+    from pathlib import Path
+
+    where = (rule.convention or "").format(field=spec.name, reference=spec.reference or "")
+    if where.startswith("rules/"):
+        return {"schema": where, "key": spec.reference or ""}
+    source = Path(schema.source) if schema.source else Path(f"{schema.name}.yaml")
+    return {"schema": f"{source.parent.name}/{source.name}" if source.parent.name else source.name, "key": where}
+
+
+def _convention_issues(tv: TableValues, key: str, outcome: Outcome, router: Router, depts: pd.Series | None,
+                       config: Config, facts: Facts, check_shapes: bool = True) -> list[Issue]:
+    """CNV001 once for the column, and CNV002 for each code off the column's own shapes."""
+    t = tv.table
+    spec = spec_of(tv.schema, key)
+    header = t.headers.get(key, key)
+    column = t.columns.get(key)
+    out: list[Issue] = []
+    rule = get_rule("CNV001")
+    severity = effective_severity(rule, config, spec)
+    if severity is not None:
+        out.append(Issue(
+            rule=rule.code, severity=severity, entity=t.entity, file=t.file, sheet=t.sheet, row=t.header_row,
+            column=column, field=key, value=header,
+            params={"labels": dict(spec.labels), "column": column or "", "header": header, "file": t.file, **outcome.params},
+            department=router.department(t.entity, spec.name, rule.code, None),
+        ))
+    off_rule = get_rule("CNV002")
+    off_severity = effective_severity(off_rule, config, spec)
+    if check_shapes and off_severity is not None and len(outcome.off):
+        plan = _Planned(off_rule, off_severity, spec)
+        holder = facts.table_for(outcome.off)
+        out.extend(_field_issues(plan, holder, outcome.off, router, _record_departments(holder) if holder is not tv else depts,
+                                 key, {"formats": outcome.params["formats"]}))
+    return out
 
 
 class _Runner:
@@ -286,11 +388,17 @@ def _departments(router: Router, entity: str, field: str | None, rule: str, reco
     return [decided[d] for d in record_depts]
 
 
-def _field_issues(plan: _Planned, tv: TableValues, rows: pd.Index, router: Router, depts: pd.Series | None) -> list[Issue]:
+def _field_issues(plan: _Planned, tv: TableValues, rows: pd.Index, router: Router, depts: pd.Series | None,
+                  key: str | None = None, more: dict[str, Any] | None = None) -> list[Issue]:
+    """Issues of one field rule on `rows`; `key` is the column (phone#2), the field itself by default;
+    `more`: parameters shared by all of them besides the rule's own."""
     t, rule, spec = tv.table, plan.rule, plan.spec
     assert spec is not None
-    v = tv[spec.name]
+    key = key or spec.name
+    v = tv[key]
     params = rule.params(spec, tv.schema) if rule.params else {"labels": dict(spec.labels)}
+    if more:
+        params = {**params, **more}
     n = len(rows)
     raw = _texts(v.raw.reindex(rows), n)
     keys = _texts(tv.keys.reindex(rows), n)
@@ -311,11 +419,11 @@ def _field_issues(plan: _Planned, tv: TableValues, rows: pd.Index, router: Route
             for i, rel in zip(found_at, picked["related_rows"].tolist(), strict=True):
                 related[i] = tuple(int(r) for r in rel)
     departments = _departments(router, t.entity, spec.name, rule.code, _texts(depts.reindex(rows) if depts is not None else None, n))
-    column = t.columns.get(spec.name)
+    column = t.columns.get(key)
     base = {**params}
     return Issue.many(
         {"rule": rule.code, "severity": plan.severity, "entity": t.entity, "file": t.file, "sheet": t.sheet,
-         "field": spec.name, "column": column, "fixable": fixed is not None},
+         "field": key, "column": column, "fixable": fixed is not None and key not in t.derived},
         row=rows.astype("int64").tolist(), key=keys, value=raw, department=departments,
         params=[{**base, **extra} if extra else base for extra in extras], fixed_value=fixed_values,
         related_rows=related,

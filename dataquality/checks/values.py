@@ -7,6 +7,7 @@ so a fix can never disagree with the finding that proposed it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import warnings
 from collections.abc import Callable
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dataquality.config import Config, EntitySchema, FieldSpec, ReferenceList
+from dataquality.load.columns import REPEAT, base_field
 from dataquality.load.table import TEXT, Table
 
 # Patterns are written with the characters themselves (not \s or \u escapes) so pandas can hand
@@ -416,6 +418,30 @@ def today() -> dt.date:
     return dt.date.today()
 
 
+def value_patterns(spec: FieldSpec) -> list[tuple[str, re.Pattern[str]]]:
+    """A field's `value_patterns` compiled, in the order written: (template, pattern)."""
+    return [(template, re.compile(p)) for template, pats in spec.value_patterns.items() for p in pats]
+
+
+def from_patterns(key: str, patterns: list[tuple[str, re.Pattern[str]]]) -> str | None:
+    """The canonical value a match key means by the first pattern it matches whole ('月结30天' -> NET30)."""
+    for template, pattern in patterns:
+        m = pattern.fullmatch(key)
+        if m:
+            return template.format(None, *m.groups())
+    return None
+
+
+def spec_of(schema: EntitySchema, key: str) -> FieldSpec:
+    """The FieldSpec of a column key: the field itself, or for a second column of a repeatable
+    field (phone#2) the field's spec without what only one column can be (required, unique)."""
+    if REPEAT not in key:
+        return schema.fields[key]
+    from dataclasses import replace
+
+    return replace(schema.fields[base_field(key)], required=False, required_when=None, unique=False)
+
+
 @dataclass
 class FieldValues:
     """One column's raw text with its cleaned and parsed forms, computed on first use."""
@@ -477,8 +503,16 @@ class FieldValues:
         words = [(word, canon) for canon, synonyms in self.spec.values.items() for word in (canon, *synonyms)]
         keys = match_key(pd.Series([w for w, _ in words], dtype=TEXT)).tolist()
         mapping = {k: canon for k, (_, canon) in zip(keys, words, strict=True)}  # a later word wins, as before
+        patterns = value_patterns(self.spec)
+
+        def meaning(key: str) -> str | None:
+            found = mapping.get(key)
+            if found is None and patterns:
+                found = from_patterns(key, patterns)
+            return found
+
         # An enum column holds a handful of distinct spellings: normalise those, not every cell.
-        return text_per_distinct(self.clean, lambda distinct: [mapping.get(k) for k in match_key(distinct).tolist()])
+        return text_per_distinct(self.clean, lambda distinct: [meaning(k) for k in match_key(distinct).tolist()])
 
     @cached
     def referenced(self) -> pd.Series:
@@ -514,8 +548,12 @@ class TableValues:
     def __getitem__(self, name: str) -> FieldValues:
         if name not in self._cache:
             raw = self.table.data[name] if self.has(name) else pd.Series(np.nan, index=self.index, dtype=TEXT)
-            self._cache[name] = FieldValues(self.schema.fields[name], raw, dict(self.config.references))
+            self._cache[name] = FieldValues(spec_of(self.schema, name), raw, dict(self.config.references))
         return self._cache[name]
+
+    def extra_keys(self) -> list[str]:
+        """The second (third …) columns of repeatable fields this sheet has (phone#2)."""
+        return [k for k in self.table.data.columns if REPEAT in str(k) and base_field(str(k)) in self.schema.fields]
 
     @cached
     def keys(self) -> pd.Series:

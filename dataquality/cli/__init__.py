@@ -89,7 +89,9 @@ def run() -> None:
         if exc.code is None or isinstance(exc.code, int):
             code = exc.code or 0
         else:  # sys.exit("message"): said on stderr, exit 1, as the interpreter would
-            print(exc.code, file=sys.stderr)
+            from dataquality.terminal import echo
+
+            echo(exc.code, err=True)
             code = 1
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -30,6 +30,7 @@ from dataquality.cli.options import (
 )
 from dataquality.cli.service import connect, read_password, service_options, upload
 from dataquality.i18n import text
+from dataquality.terminal import echo, echo_json
 
 
 def _policy() -> Any:
@@ -42,7 +43,7 @@ def _policy() -> Any:
 
 def _echo_request(d: dict[str, Any], lang: str) -> None:
     none = text("approve.nothing", lang)
-    click.echo(text("approve.done", lang, id=d["id"], status=text(f"changes.status.{d['status']}", lang),
+    echo(text("approve.done", lang, id=d["id"], status=text(f"changes.status.{d['status']}", lang),
                     present=", ".join(d["present"]) or none, missing=", ".join(d["missing"]) or none))
 
 
@@ -72,10 +73,10 @@ def approvals_list(pending: bool, role: str | None, entity: str | None, fmt: str
     with ws.open(read_only=True) as store:
         found = list_requests(store, ws.policy, pending=pending, role=role, entity=entity)
     if fmt == "json":
-        click.echo(encode([view_dict(v, lang) for v in found]).decode())
+        echo_json(encode([view_dict(v, lang) for v in found]))
         return
     if not found:
-        click.echo(text("approvals.none", lang))
+        echo(text("approvals.none", lang))
         return
     stale = text("approvals.stale", lang)
     cols = ["id", "entity", "key", "field", "old", "new", "tier", "requester", "submitter", "required", "present", "missing", "status"]
@@ -100,10 +101,10 @@ def approvals_entries(fmt: str, config_path: Path | None, db: str | None, state_
     with ws.open(read_only=True) as store:
         found = list_entries(store)
     if fmt == "json":
-        click.echo(encode([e.__dict__ for e in found]).decode())
+        echo_json(encode([e.__dict__ for e in found]))
         return
     if not found:
-        click.echo(text("entries.none", lang))
+        echo(text("entries.none", lang))
         return
     cols = ["entry", "id", "entity", "key", "field", "new", "approver", "role", "decision", "date"]
     print_table(text("entries.title", lang, n=len(found)), [text(f"entries.col.{c}", lang) for c in cols], [
@@ -130,9 +131,9 @@ def approvals_import(sheet: Path, user: str | None, server: str | None, config_p
         # A parameter given per language ({"en": ..., "zh": ...}) is shown in this command's language.
         params = {k: v[lang] if isinstance(v, dict) and lang in v else v for k, v in o["params"].items()}
         line = text("sheet.line", lang, row=o["row"], id=o["request"] or "-", text=text(o["key"], lang, **params))
-        click.echo(("  " if o["entered"] else "! ") + line)
+        echo(("  " if o["entered"] else "! ") + line)
     refused = sum(1 for o in outcomes if not o["entered"])
-    click.echo(text("sheet.entered_summary", lang, ok=len(outcomes) - refused, refused=refused))
+    echo(text("sheet.entered_summary", lang, ok=len(outcomes) - refused, refused=refused))
 
 
 @approvals.command("confirm")
@@ -161,7 +162,7 @@ def approvals_decline(entry_id: int, reason: str | None, user: str | None, serve
     client, _ = connect(server, user, lang)
     with client:
         client.call("POST", f"/entries/{entry_id}/decline", json={"reason": reason})
-    click.echo(text("entries.declined", lang, id=entry_id))
+    echo(text("entries.declined", lang, id=entry_id))
 
 
 # --- dq approve / dq reject ----------------------------------------------------------------------------
@@ -229,13 +230,13 @@ def audit_verify(expect_head: str | None, config_path: Path | None, db: str | No
     with ws.open(read_only=True, write=False) as store:
         with store.transaction() as conn:
             count, problems = audit_log.verify(conn, expect_head=expect_head)
-        click.echo(head_line(audit_head(store).head, lang))
+        echo(head_line(audit_head(store).head, lang))
     if not problems:
-        click.echo(text("audit.ok", lang, n=count))
+        echo(text("audit.ok", lang, n=count))
         return
-    click.echo(text("audit.bad", lang, n=len(problems), rows=count))
+    echo(text("audit.bad", lang, n=len(problems), rows=count))
     for p in problems:
-        click.echo("  " + p.message(lang))
+        echo("  " + p.message(lang))
     sys.exit(1)
 
 
@@ -252,7 +253,7 @@ def audit_export(out: Path, config_path: Path | None, db: str | None, state_dir:
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     with ws.open(read_only=True, write=False) as store, store.transaction() as conn:
         n = audit_log.export(conn, out)
-    click.echo(text("audit.exported", lang, n=n, file=out))
+    echo(text("audit.exported", lang, n=n, file=out))
 
 
 @audit.command("seal-legacy")
@@ -271,7 +272,7 @@ def audit_seal_legacy(expect_head: str, config_path: Path | None, db: str | None
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     with open_for_sealing(ws.url, ws.state_dir) as store:
         head = seal_legacy(store, expect_head, operator=_key_holder())
-    click.echo(text("audit.sealed_legacy", lang, head=head))
+    echo(text("audit.sealed_legacy", lang, head=head))
 
 
 def _key_holder() -> str:
@@ -310,7 +311,7 @@ def users_add(name: str, roles: tuple[str, ...], user: str | None, server: str |
     with client:
         password = _new_password(lang, name)
         acc = client.call("POST", "/users", json={"name": name, "roles": list(roles), "password": password})
-    click.echo(text("accounts.added", lang, name=acc["name"], id=acc["person_id"], roles=", ".join(acc["roles"])))
+    echo(text("accounts.added", lang, name=acc["name"], id=acc["person_id"], roles=", ".join(acc["roles"])))
 
 
 @users.command("passwd")
@@ -331,7 +332,7 @@ def users_passwd(name: str, user: str | None, server: str | None, config_path: P
             old = read_password(text("accounts.old_password_prompt", lang, name=name), lang)
         password = _new_password(lang, name)
         acc = client.call("PUT", f"/users/{name}/password", json={"new_password": password, "old_password": old if own else None})
-    click.echo(text("accounts.password_set", lang, name=acc["name"]))
+    echo(text("accounts.password_set", lang, name=acc["name"]))
 
 
 def _same(me: dict[str, Any], name: str) -> bool:
@@ -354,7 +355,7 @@ def users_roles(name: str, roles: tuple[str, ...], disabled: bool | None, user: 
     client, _ = connect(server, user, lang)
     with client:
         acc = client.call("PATCH", f"/users/{name}", json={"roles": list(roles) or None, "disabled": disabled})
-    click.echo(text("accounts.changed", lang, name=acc["name"], roles=", ".join(acc["roles"])))
+    echo(text("accounts.changed", lang, name=acc["name"], roles=", ".join(acc["roles"])))
 
 
 @users.command("token")
@@ -373,11 +374,11 @@ def users_token(name: str, revoke: bool, days: float, user: str | None, server: 
     with client:
         if revoke:
             acc = client.call("DELETE", f"/users/{name}/token")
-            click.echo(text("accounts.token_revoked", lang, name=acc["name"]))
+            echo(text("accounts.token_revoked", lang, name=acc["name"]))
             return
         made = client.call("POST", f"/users/{name}/token", json={"days": days})
-    click.echo(made["token"])
-    click.echo(text("accounts.token_made", lang, days=f"{days:g}", env="DQ_TOKEN"), err=True)
+    echo(made["token"])
+    echo(text("accounts.token_made", lang, days=f"{days:g}", env="DQ_TOKEN"), err=True)
 
 
 @users.command("list")
@@ -393,11 +394,11 @@ def users_list(config_path: Path | None, db: str | None, state_dir: Path | None,
     with ws.open(read_only=True, write=False) as store:
         found = list_users(store)
     if not found:
-        click.echo(text("accounts.none", lang))
+        echo(text("accounts.none", lang))
     for u in found:
         flags = [text("accounts.disabled", lang)] if u["disabled"] else []
         flags += [text("accounts.tampered_flag", lang)] if u["sealed"] is False else []
-        click.echo(f"{u['name']} ({u['person_id']}): {u['roles']}" + (f"  [{', '.join(flags)}]" if flags else ""))
+        echo(f"{u['name']} ({u['person_id']}): {u['roles']}" + (f"  [{', '.join(flags)}]" if flags else ""))
 
 
 @users.command("bootstrap")
@@ -416,7 +417,7 @@ def users_bootstrap(name: str, config_path: Path | None, db: str | None, state_d
     password = _new_password(lang, person.name)
     with ws.open() as store:
         acc = add_user(store, ws.policy, person.id, (ADMIN,), password, bootstrap=True)
-    click.echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
+    echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
 
 
 def register(main: click.Group) -> None:

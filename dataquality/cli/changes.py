@@ -25,6 +25,7 @@ from dataquality.cli.options import (
 )
 from dataquality.cli.service import connect, service_options, upload
 from dataquality.i18n import text
+from dataquality.terminal import echo, echo_json
 
 
 class DefaultGroup(click.Group):
@@ -84,10 +85,10 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
             states = decide_for_changes(store, ws.policy, found)
     records = change_rows(found, states, ws.policy)
     if fmt == "json":
-        click.echo(encode(records).decode())
+        echo_json(encode(records))
         return
     if not records:
-        click.echo(text("changes.none_found", lang))
+        echo(text("changes.none_found", lang))
         return
     shown = [r for r in records if show_all or r["tier"] > 0 or r["kind"] != "change"]
     cols = ["entity", "key", "field", "kind", "old", "new", "tier", "required", "present", "status"]
@@ -116,11 +117,11 @@ def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, use
         with client:
             res = client.call("POST", "/submissions", files={"incoming": (inc_name, inc), "baseline": (base_name, base)},
                               data={"requested_by": requested_by} if requested_by else None)
-    click.echo(text("changes.submitted", lang, id=res["submission"], created=len(res["created"]),
+    echo(text("changes.submitted", lang, id=res["submission"], created=len(res["created"]),
                     revised=len(res["revised"]), unchanged=len(res["unchanged"]), withdrawn=len(res["withdrawn"]),
                     free=res["no_approval"]))
     if res["kept_open"]:
-        click.echo(text("changes.kept_open", lang, n=len(res["kept_open"]),
+        echo(text("changes.kept_open", lang, n=len(res["kept_open"]),
                         ids=", ".join(map(str, res["kept_open"][:20])) + (" ..." if len(res["kept_open"]) > 20 else "")))
 
 
@@ -138,7 +139,7 @@ def changes_withdraw(request_ids: tuple[int, ...], reason: str, user: str | None
     with client:
         for rid in request_ids:
             done = client.call("POST", f"/requests/{rid}/withdraw", json={"reason": reason})
-            click.echo(text("changes.withdrawn_one", lang, id=done["id"]))
+            echo(text("changes.withdrawn_one", lang, id=done["id"]))
 
 
 @click.command("apply")
@@ -166,7 +167,7 @@ def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submissio
         by = ws.policy.directory().person(by).name if by else None
         res = apply(store, ws.policy, ws.config, out, incoming, baseline, by=by, lang=lang)
     records = ", ".join(f"{ws.config.schemas[e].label(lang)} {n}" for e, n in res.records.items())
-    click.echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
+    echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
                     sheet=text("apply.held_sheet", lang)))
 
 

@@ -19,6 +19,7 @@ from dataquality.cli.options import (
 )
 from dataquality.errors import InputError
 from dataquality.i18n import text
+from dataquality.terminal import echo
 
 ENGINE_CHOICES = ("pandas", "duckdb", "spark")
 
@@ -87,7 +88,7 @@ def _write_per_entity(out: Path, entity: str | None, schemas_dir: Path | None, r
         document, skipped = build(config, name)
         path = out if len(names) == 1 else out.with_name(f"{out.stem}.{name}{out.suffix or '.json'}")
         write_document(path, document)
-        click.echo(text("export.written", lang, path=path, n=len(document[counted]), skipped=", ".join(skipped) or "-"), err=True)
+        echo(text("export.written", lang, path=path, n=len(document[counted]), skipped=", ".join(skipped) or "-"), err=True)
 
 
 @export.command("gx")
@@ -158,7 +159,7 @@ def export_cleaned(file: Path, out: Path, entity: str | None, config_path: Path 
         raise InputError("export.one_entity", file=str(file), entities=", ".join(sorted({t.entity for t in tables})))
     frame = cleaned_frame(tables, config)
     write_parquet(out, frame)
-    click.echo(text("export.cleaned_written", lang, path=out, n=len(frame)), err=True)
+    echo(text("export.cleaned_written", lang, path=out, n=len(frame)), err=True)
 
 
 def register(main: click.Group) -> None:

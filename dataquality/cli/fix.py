@@ -15,6 +15,7 @@ from dataquality.cli.options import (
     rules_options,
 )
 from dataquality.i18n import text
+from dataquality.terminal import echo
 
 
 @click.command()
@@ -32,6 +33,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
     from dataquality.load.prefetch import prefetch
 
     prefetch([file])  # calamine starts reading while the rest of dq is imported
+    from rich.markup import escape
     from rich.table import Table
 
     from dataquality import fix as fixing
@@ -45,28 +47,28 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
         fixing.check_output(file, out)
     plan = fixing.plan(file, config, lang)
     if not plan.changes:
-        click.echo(text("fix.nothing", lang, file=file.name))
+        echo(text("fix.nothing", lang, file=file.name))
     elif dry_run:
-        table = Table(title=text("fix.title", lang, n=len(plan.changes), file=file.name))
+        table = Table(title=escape(text("fix.title", lang, n=len(plan.changes), file=file.name)))
         for key in ("cell", "field", "old", "new", "rule"):
             table.add_column(text(f"fix.column.{key}", lang))
         for c in plan.changes:
             label = config.schemas[c.entity].fields[c.field].label(lang)
-            table.add_row(c.cell, label, c.old or "", c.new, ", ".join(c.rules))
+            table.add_row(c.cell, escape(label), escape(c.old or ""), escape(c.new), ", ".join(c.rules))  # data, not markup
         console(highlight=False).print(table)
     if dry_run or out is None:
         return
     written = fixing.write(plan, out, config, lang)
     if plan.changes:
-        click.echo(text("fix.summary", lang, n=len(plan.changes), output=out))
+        echo(text("fix.summary", lang, n=len(plan.changes), output=out))
     for extra in written[1:]:
-        click.echo(text("fix.changes_csv", lang, path=extra))
+        echo(text("fix.changes_csv", lang, path=extra))
     counts = {s: sum(1 for i in plan.remaining if i.severity == s) for s in ("error", "warning", "info")}
     if any(counts.values()):
-        click.echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
-                        infos=counts["info"], output=out))
+        echo(text("fix.remaining", lang, errors=counts["error"], warnings=counts["warning"],
+                  infos=counts["info"], output=out))
     else:
-        click.echo(text("fix.remaining_none", lang))
+        echo(text("fix.remaining_none", lang))
 
 
 @click.command()
@@ -85,7 +87,7 @@ def template(entity: str, out: Path, rows: int, config_path: Path | None, schema
 
     config = configuration(optional_project(), schemas_dir, rules_dir)
     path = templates.write(entity, config, out, lang, rows)
-    click.echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
+    echo(text("template.written", lang, path=path, n=len(config.schemas[entity].fields)))
 
 
 def register(main: click.Group) -> None:

@@ -24,6 +24,7 @@ from dataquality.cli.options import (
     report_formats,
 )
 from dataquality.i18n import text
+from dataquality.terminal import echo, echo_json
 from dataquality.thresholds import CHECK_FAIL_ON
 
 JSON_HELP = "console (a table) or json (the issue contract)."
@@ -56,13 +57,13 @@ def init(folder: Path, demo: bool, force: bool, admin: str | None, lang: str) ->
     from dataquality.track.scaffold import init_project
 
     config = init_project(folder, lang=lang, force=force)
-    click.echo(text("track.init_done", lang, folder=folder, config=config))
+    echo(text("track.init_done", lang, folder=folder, config=config))
     _init_state(Path(folder), admin, lang)
     if demo:
         from dataquality.demo import write_demo
 
         write_demo(folder / "data")
-        click.echo(text("track.init_demo", lang, folder=folder / "data"))
+        echo(text("track.init_demo", lang, folder=folder / "data"))
 
 
 def _init_state(folder: Path, admin: str | None, lang: str) -> None:
@@ -75,18 +76,18 @@ def _init_state(folder: Path, admin: str | None, lang: str) -> None:
     ws = workspace(load_project(folder / "dq.yaml"))
     created = prepare_state(ws.url, ws.state_dir)
     if created is not None:
-        click.echo(text("keys.created", lang, file=created))
+        echo(text("keys.created", lang, file=created))
     if admin is None and sys.stdin.isatty():
         admin = click.prompt(text("accounts.first_admin_prompt", lang), default="", show_default=False, err=True) or None
     if admin is None:
-        click.echo(text("accounts.no_admin_yet", lang, folder=folder))
+        echo(text("accounts.no_admin_yet", lang, folder=folder))
         return
     person = ws.policy.directory().person(admin)
     password = read_password(text("accounts.new_password_prompt", lang, name=person.name), lang,
                              text("accounts.repeat_prompt", lang))
     with ws.open() as store:
         acc = add_user(store, ws.policy, person.id, (ADMIN,), password, bootstrap=True)
-    click.echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
+    echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
 
 
 @click.command()
@@ -120,20 +121,20 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     if not quiet:
         write_reports(outcome.result, ["console"], ReportOptions(lang=lang, limit=limit))
     if outcome.fallback_years:
-        click.echo(text("track.calendar_fallback", lang, years=", ".join(map(str, outcome.fallback_years))), err=True)
-    click.echo(text("track.summary", lang, run=outcome.run_id, **outcome.counts))
+        echo(text("track.calendar_fallback", lang, years=", ".join(map(str, outcome.fallback_years))), err=True)
+    echo(text("track.summary", lang, run=outcome.run_id, **outcome.counts))
     if outcome.rerun_of:
-        click.echo(text("track.rerun", lang, run=outcome.rerun_of))
-    click.echo(text("track.reports_in", lang, path=outcome.run_dir))
+        echo(text("track.rerun", lang, run=outcome.rerun_of))
+    echo(text("track.reports_in", lang, path=outcome.run_dir))
     # The audit head, kept beside the run's reports (audit-head.txt) as an anchor outside the database.
     with open_project_store(project) as store:
         head = audit_head(store, project.state_dir)
     with atomic_open(Path(outcome.run_dir) / "audit-head.txt") as fh:
         fh.write(head.head + "\n")
-    click.echo(head_line(head.head, lang))
+    echo(head_line(head.head, lang))
     if head.problems:
-        click.echo(text("audit.check_broken", lang, n=len(head.problems), first=head.problems[0].message(lang)), err=True)
-    click.echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
+        echo(text("audit.check_broken", lang, n=len(head.problems), first=head.problems[0].message(lang)), err=True)
+    echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
     sys.exit(outcome.exit_code)
 
 
@@ -163,10 +164,10 @@ def issues_list(config_path: Path | None, status: str, department: str | None, o
         found = list_issues(store, _sla(project), _today(project), status=status, department=department,
                             overdue=overdue, prefix=project.issue_prefix)
     if fmt == "json":
-        click.echo(encode([i.to_dict(lang) for i in found]).decode())
+        echo_json(encode([i.to_dict(lang) for i in found]))
         return
     if not found:
-        click.echo(text("track.no_issues", lang))
+        echo(text("track.no_issues", lang))
         return
     issues_table(found, lang)
 
@@ -210,10 +211,10 @@ def history(config_path: Path | None, limit: int, fmt: str, lang: str) -> None:
     with open_project_store(project) as store:
         runs = run_history(store, limit)
     if fmt == "json":
-        click.echo(encode(runs).decode())
+        echo_json(encode(runs))
         return
     if not runs:
-        click.echo(text("track.no_runs", lang))
+        echo(text("track.no_runs", lang))
         return
     history_table(runs, lang)
 

@@ -11,6 +11,7 @@ from dataquality.cli.engines import engines_label
 from dataquality.cli.options import handle_errors, lang_option, quiet_option
 from dataquality.errors import EXIT_USAGE
 from dataquality.i18n import text
+from dataquality.terminal import echo
 
 
 @click.command()
@@ -41,7 +42,7 @@ def rules(code: str | None, lang: str) -> None:
         return
     rule = REGISTRY.get(code.upper())
     if rule is None:
-        click.echo(f"dq: {text('cli.unknown_rule', lang, code=code)}", err=True)
+        echo(f"dq: {text('cli.unknown_rule', lang, code=code)}", err=True)
         sys.exit(EXIT_USAGE)
     doc = doc_sections(rule.doc)
 
@@ -66,7 +67,7 @@ def rules(code: str | None, lang: str) -> None:
         f"{text('cli.rule_message', lang)}: {text(f'rules.{rule.code}.message', lang)}",
         f"{text('cli.rule_hint', lang)}: {text(f'rules.{rule.code}.hint', lang)}",
     ]
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 @click.command()
@@ -82,7 +83,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     from dataquality.report import ReportOptions, write_reports, writers
 
     files = write_demo(folder)
-    click.echo(text("cli.demo_written", lang, folder=folder, files=", ".join(p.name for p in files)))
+    echo(text("cli.demo_written", lang, folder=folder, files=", ".join(p.name for p in files)))
     if quiet:
         return
     # The console summary, and every other format too, so a newcomer can open the HTML report and
@@ -91,8 +92,8 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     done = run_stages(Config.load(), files, lang, reports=Reports(formats, ReportOptions(lang=lang, out=folder / "reports", quiet=True)))
     write_reports(done.result, ["console"], ReportOptions(lang=lang, limit=25))
     written = done.written
-    click.echo(text("cli.demo_reports", lang, folder=folder / "reports", n=len(written)))
-    click.echo(text("cli.demo_next", lang, file=files[0]))
+    echo(text("cli.demo_reports", lang, folder=folder / "reports", n=len(written)))
+    echo(text("cli.demo_next", lang, file=files[0]))
 
 
 def register(main: click.Group) -> None:

@@ -23,6 +23,7 @@ from dataquality.cli.options import (
     rules_options,
 )
 from dataquality.i18n import text
+from dataquality.terminal import echo
 from dataquality.thresholds import FAIL_ON
 
 FORMATS_HELP = "Comma-separated report formats: console, json, html, xlsx (annotated copy of each workbook), junit, corrections."
@@ -85,7 +86,7 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     written += write_reports(result, [n for n in names if n == "console"], options)
     if not quiet:
         for path in written:
-            click.echo(text("cli.written", lang, path=path), err=True)
+            echo(text("cli.written", lang, path=path), err=True)
     say_unreadable(result, lang)
     sys.exit(result.exit_code(fail_on))
 
@@ -96,7 +97,7 @@ def say_unreadable(result: Any, lang: str) -> None:
         if issue.rule == "FIL005":
             problem = issue.params.get("problem")
             said = problem.get(lang, problem.get("en")) if isinstance(problem, dict) else str(problem)
-            click.echo(f"dq: {said}", err=True)
+            echo(f"dq: {said}", err=True)
 
 
 @click.command("map")
@@ -111,6 +112,7 @@ def say_unreadable(result: Any, lang: str) -> None:
 def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[Path, ...], config_path: Path | None,
                 schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
     """Show how each sheet's columns map to fields (entity, header row, how each matched, suggestions)."""
+    from rich.markup import escape
     from rich.table import Table as RichTable
 
     from dataquality.errors import InputError
@@ -128,33 +130,34 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
         try:
             read = read_file(path, config, lang, mappings=mappings)
         except InputError as exc:
-            click.echo(f"dq: {exc.message(lang)}", err=True)
+            echo(f"dq: {exc.message(lang)}", err=True)
             failed = True
             continue
         for problem in read.problems:
             said = problem.params["problem"]
-            click.echo(f"dq: {said.get(lang, said['en'])}", err=True)
+            echo(f"dq: {said.get(lang, said['en'])}", err=True)
             failed = failed or not read.tables
-        entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config)]
+        entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config, lang)]
     console = make_console(highlight=False)
     for e in entries:
         title = text("cli.map_title", lang, file=e["file"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
                      row=e["header_row"], records=e["records"])
-        table = RichTable(title=title, title_justify="left")
+        table = RichTable(title=escape(title), title_justify="left")
         for head in ("cli.map_column", "cli.map_header", "cli.map_field", "cli.map_how"):
             table.add_column(text(head, lang))
         for c in e["columns"]:
-            table.add_row(c["letter"], c["header"].replace("\n", " / "), c["field"] or "-", c["note"])
+            # Headers are data: shown as written, never read as rich markup ([link=...]).
+            table.add_row(c["letter"], escape(c["header"].replace("\n", " / ")), c["field"] or "-", escape(c["note"]))
         console.print(table)
         if e["missing"]:
-            console.print(text("cli.map_missing", lang, fields=", ".join(e["missing"])))
+            console.print(escape(text("cli.map_missing", lang, fields=", ".join(e["missing"]))))
     if out is not None:
         try:
             with atomic_open(out) as fh:
                 fh.write(mapping_yaml(entries))
         except OSError as exc:
             raise InputError("cli.cannot_write", path=str(out), error=exc.strerror or str(exc)) from None
-        click.echo(text("cli.written", lang, path=out), err=True)
+        echo(text("cli.written", lang, path=out), err=True)
     sys.exit(2 if failed else 0)
 
 
@@ -180,11 +183,11 @@ def corrections(files: tuple[Path, ...], out: Path, config_path: Path | None, sc
     written = write_lists(result, out, lang)
     if not quiet:
         key = "corrections.written" if written else "corrections.none"
-        click.echo(text(key, lang, n=len(written), folder=out), err=True)
+        echo(text(key, lang, n=len(written), folder=out), err=True)
         for path in written:
-            click.echo(text("cli.written", lang, path=path), err=True)
+            echo(text("cli.written", lang, path=path), err=True)
         if written:
-            click.echo(text("cli.written", lang, path=index_path(out)), err=True)
+            echo(text("cli.written", lang, path=index_path(out)), err=True)
 
 
 def register(main: click.Group) -> None:

@@ -114,6 +114,11 @@ class FieldSpec:
     # Settings that field rules declare (checks/registry.py `field_rule(key=...)`), by key: raw as
     # read, validated against the rule's model by checks/settings.py before a run.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    # enum: template -> patterns over a value's match key (NFKC, case-folded, no spaces); a value
+    # matching one means the template with the pattern's groups filled in ('月结30天' -> NET30).
+    value_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    repeatable: bool = False  # a second column of this kind is read and checked too (phone#2)
+    parts: tuple[tuple[str, ...], ...] = ()  # header names of the parts the field is written in
 
     def label(self, lang: str) -> str:
         """The display name in `lang`, falling back to the field name."""
@@ -149,6 +154,7 @@ class EntitySchema:
     department_field: str | None = None
     record_rules: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
+    conventions: str = "own"  # example: its house style is an example (checks/conventions.py)
 
     def label(self, lang: str) -> str:
         return self.labels.get(lang) or self.name
@@ -325,6 +331,9 @@ def _field_spec(name: str, raw: Any) -> FieldSpec:
         format=_labels(raw.format, "") if raw.format else {},
         # Keys that are not core settings belong to field rules; checks/settings.py validates them.
         settings=raw.rule_settings,
+        value_patterns={k: tuple(v) for k, v in raw.value_patterns.items()},
+        repeatable=raw.repeatable,
+        parts=tuple(tuple(p) for p in raw.parts),
     )
 
 
@@ -341,6 +350,7 @@ def _parse_entity(path: Path, data: Any) -> EntitySchema:
         # The `record_rules:` settings as read; checks/settings.py validates each against its rule.
         record_rules=dict(schema.record_rules),
         source=str(path),
+        conventions=schema.conventions,
     )
 
 

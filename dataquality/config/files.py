@@ -100,6 +100,13 @@ class FieldFile(Settings):
     text: bool = False
     description: Labels = None
     format: Labels = None
+    # enum: canonical forms built from a pattern, e.g. {'NET{1}': ['月结(\\d+)天', 'net(\\d+)']}: a value
+    # whose key (NFKC, lower case, no spaces) matches a pattern means the template with the groups filled in.
+    value_patterns: dict[str, Names] = {}
+    # A second column of this kind (电话1/电话2, Phone/Mobile) is checked by the same rules, not dropped.
+    repeatable: bool = False
+    # The field written in parts, each a list of header names (First Name + Last Name make the contact).
+    parts: tuple[Names, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -120,8 +127,24 @@ class FieldFile(Settings):
                 raise PydanticCustomError("bad_regex", "not a regular expression", {"error": str(exc)}) from None
         return pattern
 
+    @field_validator("value_patterns")
+    @classmethod
+    def _patterns(cls, patterns: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for template, regexes in patterns.items():
+            for regex in regexes:
+                try:
+                    groups = re.compile(regex).groups
+                except re.error as exc:
+                    raise PydanticCustomError("bad_regex", "not a regular expression", {"error": str(exc), "key": template}) from None
+                if any(f"{{{i}}}" in template for i in range(groups + 1, 10)):
+                    raise PydanticCustomError("pattern_groups", "template names a group the pattern lacks",
+                                              {"key": template, "pattern": regex})
+        return patterns
+
     @model_validator(mode="after")
     def _shape(self) -> FieldFile:
+        if self.value_patterns and self.type != "enum":
+            raise _at("value_patterns", "values_only_enum")
         if self.type == "enum":
             if not isinstance(self.values, list | Mapping) or not self.values:
                 raise _at("values", "enum_values")
@@ -168,6 +191,10 @@ class SchemaFile(Settings):
     department_field: str | None = None
     fields: Annotated[dict[str, FieldFile], Field(min_length=1)]
     record_rules: dict[str, Any] = {}
+    # example: the house style here (code formats, closed lists) is an example (the shipped
+    # schemas): a file that fails it on a whole column follows its own convention, whatever the
+    # column's size. own: a company's own schema (dq learn): only most of a large column is.
+    conventions: Literal["example", "own"] = "own"
 
     @model_validator(mode="before")
     @classmethod

@@ -18,16 +18,17 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from dataquality.checks.conventions import TableFacts
 from dataquality.checks.registry import Rule
 from dataquality.checks.runner import (
     CheckContext,
-    _field_issues,
     _file_issues,
     _Planned,
     _record_departments,
-    _record_issues,
     call_rule,
+    column_issues,
     field_plans,
+    record_or_convention_issues,
     record_plans,
     rules_not_run,
 )
@@ -115,6 +116,8 @@ def _prepare(source: Source, config: Config) -> _Prepared:
     fields = {n: FieldDerived(n, spec) for n, spec in schema.fields.items() if source.has(n)}
     p = _Prepared(source, schema, fields, [], [], [])
     for name, plan in field_plans(schema, source.has, config):
+        if plan.rule.convention:  # a convention of the column is judged on its clean values
+            p.want(name, "clean")
         if plan.rule.code in cp.PER_VALUE:
             p.want(name, f"fail:{plan.rule.code}")
             p.field_plans.append((plan, name))
@@ -125,6 +128,8 @@ def _prepare(source: Source, config: Config) -> _Prepared:
             p.pulled.append((plan, name))
     for plan in record_plans(schema.name, source.has, config):
         rule = plan.rule
+        if rule.convention and getattr(plan.settings, "field", None):
+            p.want(plan.settings.field, "clean")
         needs = cp.record_needs(rule.code, schema)
         if needs is None:
             p.pulled.append((plan, None))
@@ -307,30 +312,78 @@ def _issues(p: _Prepared, prepared: list[_Prepared], failures: pd.DataFrame, con
     depts = _record_departments(sub)
     issues: list[Issue] = []
     by_check = {k: pd.Index(sorted(pd.unique(g["row"].astype("int64")))) for k, g in failures.groupby(["code", "field"])}
+    facts = _Facts(p, config)
+    columns: dict[str, list[tuple[_Planned, pd.Index]]] = {}
     for plan, name in p.field_plans:
-        found = by_check.get((plan.rule.code, name))
-        if found is not None and len(found):
-            issues.extend(_field_issues(plan, sub, found, router, depts))
+        columns.setdefault(name, []).append((plan, by_check.get((plan.rule.code, name), pd.Index([], dtype="int64"))))
+    for name, found in columns.items():
+        issues.extend(column_issues(found, sub, router, depts, name, facts, config))
     for plan in p.record_plans:
         found = by_check.get((plan.rule.code, ""))
         if found is None or not len(found):
             continue
-        issues.extend(_record_issues(plan, sub, _findings(plan, p, prepared, sub, found, config), router, depts))
+        findings = _findings(plan, p, prepared, sub, found, config)
+        issues.extend(record_or_convention_issues(plan, sub, findings, router, depts, facts, config))
     if p.pulled:
         full = _full(p, config)
         ctx = CheckContext(config, [_full(q, config) for q in prepared])
         full_depts = _record_departments(full)
+        full_facts = TableFacts(full)
         for plan, name in p.pulled:
             if name is not None:
                 bad = call_rule(plan.rule, full[name], full)
                 found = full.index[bad.fillna(False).astype(bool).to_numpy()]
                 if len(found):
-                    issues.extend(_field_issues(plan, full, found, router, full_depts))
+                    issues.extend(column_issues([(plan, found)], full, router, full_depts, name, full_facts, config))
             else:
                 findings = call_rule(plan.rule, *_record_args(plan, full, ctx))
                 if len(findings):
-                    issues.extend(_record_issues(plan, full, findings, router, full_depts))
+                    issues.extend(record_or_convention_issues(plan, full, findings, router, full_depts, full_facts, config))
     return issues
+
+
+class _Facts:
+    """What the convention check (checks/conventions.py) needs of a column, asked of the database:
+    counts and the off-shape rows by SQL, a bounded sample of values for the dominant shapes."""
+
+    SAMPLE = 50_000
+
+    def __init__(self, p: _Prepared, config: Config) -> None:
+        self.p, self.config = p, config
+
+    def _clean(self, key: str) -> ir.Value:
+        self.p.want(key, "clean")
+        return self.p.col(key, "clean")
+
+    def filled(self, key: str) -> int:
+        e = self.p.enriched
+        assert e is not None
+        return int(e.filter(self._clean(key).notnull()).count().execute())
+
+    def rows(self) -> int:
+        e = self.p.enriched
+        assert e is not None
+        return int(e.count().execute())
+
+    def values(self, key: str) -> pd.Series:
+        e = self.p.enriched
+        assert e is not None
+        clean = self._clean(key)
+        got = e.filter(clean.notnull()).order_by(e[ROW]).select(v=clean).limit(self.SAMPLE).to_pandas()
+        return got["v"].astype(TEXT)
+
+    def off_rows(self, key: str, shapes_: list[str], runs: bool) -> pd.Index:
+        e = self.p.enriched
+        assert e is not None
+        shape = self._clean(key).upper().re_replace("[0-9]", "9").re_replace("[A-Z]", "A").re_replace("[\u3400-\u9fff]", "汉")
+        if runs:
+            for ch in ("9", "A", "汉"):
+                shape = shape.re_replace(f"{ch}+", ch)
+        got = e.filter(self._clean(key).notnull() & ~shape.isin(shapes_)).select(r=e[ROW].cast("int64")).to_pandas()
+        return pd.Index(sorted(got["r"].astype("int64")))
+
+    def table_for(self, rows: pd.Index) -> TableValues:
+        return TableValues(_subset(self.p, rows), self.p.schema, self.config)
 
 
 def _findings(plan: _Planned, p: _Prepared, prepared: list[_Prepared], sub: TableValues, rows: pd.Index, config: Config) -> pd.DataFrame:

@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from dataquality.load import zipparts
@@ -176,10 +177,7 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None) -> SheetCel
                 # The limits scan already inflated the part once and kept its tail.
                 return SheetCells(_xlsx_merged(zf, member, sheet_tail(path, member)), _xlsx_padded_styles(zf), member)
         if kind in ("xls", "ods"):
-            import python_calamine
-
-            book = python_calamine.CalamineWorkbook.from_path(str(path))
-            sheet = book.get_sheet_by_index(index)
+            sheet = _calamine_book(path).get_sheet_by_index(index)
             merged = [(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
             return SheetCells(merged)
     except Exception:  # noqa: BLE001 - extras only: the values calamine read stay as they are
@@ -241,13 +239,19 @@ def _in_rows(data: bytes, rows: list[int], pattern: re.Pattern[bytes]) -> dict[t
 
 def calamine_number_cells(path: Path, index: int) -> dict[tuple[int, int], tuple[str, int]]:
     """.xls/.ods: cells holding numbers, (row, column) -> (repr of the number, 0)."""
-    import python_calamine
-
-    book = python_calamine.CalamineWorkbook.from_path(str(path))
-    rows = book.get_sheet_by_index(index).to_python(skip_empty_area=False)
+    rows = _calamine_book(path).get_sheet_by_index(index).to_python(skip_empty_area=False)
     out: dict[tuple[int, int], tuple[str, int]] = {}
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row):
             if isinstance(v, float) and not isinstance(v, bool):
                 out[(r, c)] = (repr(v), 0)
     return out
+
+
+def _calamine_book(path: Path) -> Any:
+    """An .xls/.ods workbook opened by its content: calamine's from_path goes by the extension,
+    and such a workbook may be saved under another one (load/grid.py)."""
+    import python_calamine
+
+    with path.open("rb") as fh:
+        return python_calamine.CalamineWorkbook.from_filelike(fh)

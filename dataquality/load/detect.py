@@ -1,16 +1,20 @@
-"""Find the header row (within the first 20 rows), the entity of a sheet and the field of each column.
+"""Find the header row (within the first 20 rows), the entity of a sheet, and what each header cell may be.
 
-A header cell is matched to a field in decreasing strength:
+A header cell names a field in decreasing strength:
 
 - ``exact``: the cell, or one of its lines (``物料编码\\nItem Code``), equals a label or alias once
   required marks (``*``), a trailing note (``(元)``, ``（必填）``), case and spaces are ignored;
 - ``normalised``: equal once every separator and camelCase is ignored (``customerID``,
   ``Customer_Id``), or one part of a ``a/b`` header equals an alias;
+- ``qualified``: the field's name with a qualifier around it (分管业务员, 银行账号-财务, 基本售价,
+  联系人手机, ``Billing Street``, ``VAT Number``, ``UnitCost``): a cell may name several fields this
+  way (联系人手机: the contact or the phone), and the values decide (load/columns.py);
 - ``fuzzy``: a close spelling of an alias (reported as FIL006 so it is never silent).
 
 A match by a generic name (``loose_aliases`` in the schema, e.g. 类别, 状态, 条码) or by anything
-weaker than ``exact`` is *unconfirmed*: its values must agree with the field before its cells are
-checked (see load/confirm.py).
+weaker than ``exact``/``normalised`` is *weak*: the values must agree with the field before the
+column is read as it (load/columns.py). Which column finally holds which field is decided there,
+with the values; this module only finds the header row and the entity from the header cells.
 """
 
 from __future__ import annotations
@@ -27,35 +31,61 @@ import pandas as pd
 
 from dataquality.config import Config, EntitySchema, header_key, loose_header_key, normalise_header
 
-EXACT, NORMALISED, FUZZY, MAPPED = "exact", "normalised", "fuzzy", "mapping"
+EXACT, NORMALISED, QUALIFIED, FUZZY, MAPPED, VALUES, PARTS = (
+    "exact", "normalised", "qualified", "fuzzy", "mapping", "values", "parts")
 FUZZY_CUTOFF = 0.92
+# A qualifier that only numbers or ranks a generic name (电话1, Phone 2, 手机号码, Mobile No) keeps it
+# a name of the field; any other qualifier around a generic name (客户名称 in a product sheet) does not.
+_NEUTRAL = re.compile(r"^(?:[0-9]+|no|number|num|nr|#|号码|号|码|主|主要|首选|默认|main|primary|default|other|其他|备用|"
+                      r"第[一二三四五六七八九十0-9]+|measure|value|info|information|details|data|信息|资料|名|全称|"
+                      r"id|code)*$")
+_NOTE = re.compile(r"[(（\[【]([^)）\]】]{1,12})[)）\]】]$")
+# Separators that mark a qualifier as a tag of the name (银行账号-财务, HISTORY.CREATEDAT, Tel (office)).
+_SEGMENTS = re.compile(r"[\s\-_./:：()（）\[\]【】,，、|]+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One field a header cell may name, and how strongly."""
+
+    field: str
+    strength: str  # exact | normalised | qualified | fuzzy | mapping
+    alias: str  # the name it matched
+    loose: bool = False  # by a generic name
+
+    @property
+    def weak(self) -> bool:
+        """Whether the values must agree before the column is read as this field."""
+        return self.loose or self.strength in (QUALIFIED, FUZZY)
 
 
 @dataclass(frozen=True)
 class ColumnMatch:
-    """How one header cell was matched to a field."""
+    """How one column was matched to a field, and the evidence that decided it."""
 
     column: int  # absolute 0-based column index
     header: str  # header text as written (both lines of a two-level header joined by ' / ')
-    field: str
-    strength: str  # exact | normalised | fuzzy | mapping
+    field: str  # the field, or the key of a second column of a repeatable field (phone#2)
+    strength: str  # exact | normalised | qualified | fuzzy | mapping | values | parts
     alias: str  # the name it matched
-    loose: bool = False  # matched by a generic name: the values must confirm it
+    loose: bool = False  # matched by a generic name: the values confirmed it
+    evidence: Mapping[str, str] = field(default_factory=dict)  # {en, zh}: what decided it, for dq map
+    share: float | None = None  # share of the values that fit the field's signature
+    parts: tuple[int, ...] = ()  # a field written in parts: every part's column, in order
 
 
 @dataclass(frozen=True)
 class HeaderMatch:
-    """Where the header is, which entity it belongs to and which column holds which field."""
+    """Where the header is, which entity it belongs to and what each header cell may name."""
 
     entity: str
     row: int  # the last header row: records start below it
-    fields: dict[str, int]  # field -> absolute column index
-    headers: dict[str, str]  # field -> header text as written
-    unknown: tuple[tuple[int, str], ...]  # (column index, header) not matching any field
+    cells: dict[int, str]  # column index -> header text as written
+    candidates: dict[int, tuple[Candidate, ...]]  # column index -> the fields it may name, best first
+    fields: dict[str, int]  # field -> column index, by the headers alone (the header's strength)
     score: int
-    duplicates: tuple[tuple[int, str, int], ...] = ()  # (column index, header, column index of the first)
-    matches: dict[str, ColumnMatch] = field(default_factory=dict)  # field -> how it matched
     first_row: int = 0  # the first header row (differs from `row` for a two-level header)
+    tie: int = 0  # what the file and sheet names say (breaks a tie between entities only)
 
 
 class _Index:
@@ -64,36 +94,63 @@ class _Index:
     def __init__(self, schema: EntitySchema) -> None:
         self.exact: dict[str, str] = {}
         self.loose: dict[str, str] = {}
+        self.own: set[tuple[str, str]] = set()  # (field, key) of the field's own name and labels
         for f in schema.fields.values():
             for name in f.header_names:
                 self.exact.setdefault(name, f.name)
                 self.loose.setdefault(_loose(name), f.name)
+            self.own.update((f.name, header_key(n)) for n in (f.name, *f.labels.values()))
         self.loose.pop("", None)
+        # The entity's own nouns (货品, 客户, supplier): 货品代码 is this entity's code, not another's.
+        self.own_nouns = {_loose(n) for n in (*schema.sheet_names, *schema.labels.values(), schema.name)
+                          if 0 < len(_loose(n)) <= (4 if not _loose(n).isascii() else 12)}
         self.generic = {(f.name, n) for f in schema.fields.values() for n in f.loose_names}
         self.generic_loose = {(f, _loose(n)) for f, n in self.generic}
         self.fuzzy_names = [n for n in self.loose if len(n) >= 5]
-        self._seen: dict[str, tuple[str, str, str] | None] = {}
+        # (alias key, field, generic) for containment: CJK names of two characters or more, and
+        # Latin names as whole words.
+        self.contained = sorted(
+            ((k, f, (f, k) in self.generic_loose) for k, f in self.loose.items() if len(k) >= 2),
+            key=lambda t: -len(t[0]))
+        self._seen: dict[str, tuple[Candidate, ...]] = {}
 
-    def match(self, text: str) -> tuple[str, str, str] | None:
-        """(field, strength, alias) for one header cell, or None (remembered per text)."""
+    def match(self, text: str) -> tuple[Candidate, ...]:
+        """The fields one header cell may name, best first (remembered per text)."""
         if text not in self._seen:
             if len(self._seen) > 50_000:
                 self._seen.clear()
             self._seen[text] = self._match(text[:200])
         return self._seen[text]
 
-    def _match(self, text: str) -> tuple[str, str, str] | None:
+    def _candidate(self, name: str, strength: str, alias: str) -> Candidate:
+        return Candidate(name, strength, alias, self.is_generic(name, alias, strength))
+
+    def _match(self, text: str) -> tuple[Candidate, ...]:
         lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
         candidates = [text, *lines] if len(lines) > 1 else [text]
         for cand in candidates:
             key = header_key(cand)
             if key in self.exact:
-                return self.exact[key], EXACT, key
+                return (self._candidate(self.exact[key], EXACT, key),)
+        # 型号/规格 or 物料编码/Item Code is two names of one column; a sentence with slashes in it
+        # (可选值：企业/公司/company …) is not a header.
         parts = [p for c in candidates for p in re.split(r"[/／|]", c) if p.strip()]
+        if len(parts) > 3 or any(len(p.strip()) > 30 for p in parts):
+            parts = []
         for cand in [*candidates, *(parts if len(parts) > 1 else [])]:
             key = _loose(cand)
             if key in self.loose:
-                return self.loose[key], NORMALISED, key
+                return (self._candidate(self.loose[key], NORMALISED, key),)
+        found = self._qualified(candidates)
+        # A tag in brackets naming a field (产品型号（ID）): the column is that field's, by its values.
+        note = _NOTE.search(text.strip())
+        if note:
+            key = _loose(note.group(1))
+            tagged = [c for k, c in ((key, self.loose.get(key)),) if c is not None]
+            if tagged and all(f.field != tagged[0] for f in found):
+                found = (*found, Candidate(tagged[0], QUALIFIED, key, True))
+        if found:
+            return found
         for cand in candidates:
             key = _loose(cand)
             if len(key) < 5 or not key.isascii():
@@ -101,15 +158,81 @@ class _Index:
             close = difflib.get_close_matches(key, self.fuzzy_names, n=1, cutoff=FUZZY_CUTOFF)
             # categoryID is not a misspelt category: an extension of a name is another column.
             if close and not (key.startswith(close[0]) or close[0].startswith(key)):
-                return self.loose[close[0]], FUZZY, close[0]
-        return None
+                return (self._candidate(self.loose[close[0]], FUZZY, close[0]),)
+        return ()
+
+    def _qualified(self, texts: list[str]) -> tuple[Candidate, ...]:
+        """Fields whose name stands in the header with a qualifier around it, the head noun first
+        (the name written last: 联系人手机 is a phone before it is a contact)."""
+        found: dict[str, tuple[int, int, str, bool]] = {}  # field -> (end, length, alias, generic)
+        for text in texts:
+            key = _loose(text)
+            words = _words(text)
+            segments = {_loose(p) for p in _SEGMENTS.split(str(text)) if p.strip()}
+            for alias, name, generic in self.contained:
+                if alias == key:
+                    continue
+                at = _contains(key, words, alias)
+                if at < 0:
+                    continue
+                rest = key.replace(alias, "", 1)
+                end = at + len(alias)
+                neutral = bool(_NEUTRAL.match(rest)) or rest in self.own_nouns
+                # 客户名称 is not a product's 名称, contactTitle is not a contact, Address type is not an
+                # address; 电话1, 基本售价, Billing Street and 银行账号-财务 are.
+                if generic and not neutral:
+                    continue
+                if not (neutral or end == len(key) or alias in segments):
+                    continue
+                best = found.get(name)
+                if best is None or (end, len(alias)) > best[:2]:
+                    found[name] = (end, len(alias), alias, generic)
+        ranked = sorted(found.items(), key=lambda kv: (-kv[1][0], -kv[1][1]))
+        return tuple(Candidate(name, QUALIFIED, alias, generic) for name, (_, _, alias, generic) in ranked)
 
     def is_generic(self, field_name: str, alias: str, strength: str) -> bool:
         if strength == EXACT:
             return (field_name, alias) in self.generic
         if strength == NORMALISED:
             return (field_name, alias) in self.generic_loose
-        return True
+        return strength != QUALIFIED
+
+    def is_own_name(self, field_name: str, alias: str) -> bool:
+        """Whether `alias` is the field's own name or label (stronger than any alias)."""
+        return (field_name, alias) in self.own
+
+    def names_field(self, field_name: str, alias: str) -> bool:
+        """Whether `alias` holds the field's own name (category name, 物料类别): closer than a synonym."""
+        key = _loose(alias)
+        return any(_loose(own) in key for f, own in self.own if f == field_name and len(_loose(own)) >= 2)
+
+
+_WORD = re.compile(r"[a-z]+|[0-9]+")
+
+
+def _words(text: str) -> list[str]:
+    """The Latin words of a header (camelCase split, digits apart), lower case."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(text))
+    return _WORD.findall(spaced.lower())
+
+
+def _contains(key: str, words: list[str], alias: str) -> int:
+    """Where `alias` stands in a header: CJK as a substring, Latin as whole words; -1 when not.
+
+    A header written as one word (WEIGHTMEASURE, unitcost) has no word boundaries to go by: an
+    alias of four letters or more that begins or ends it counts."""
+    if alias.isascii():
+        for n in range(1, len(words) + 1):  # the alias as n consecutive words
+            for i in range(len(words) - n + 1):
+                if "".join(words[i:i + n]) == alias:
+                    return len("".join(words[:i]))
+        if len(words) == 1 and len(alias) >= 4 and alias != key:
+            if key.startswith(alias):
+                return 0
+            if key.endswith(alias):
+                return len(key) - len(alias)
+        return -1
+    return key.find(alias)
 
 
 @lru_cache(maxsize=4096)
@@ -120,7 +243,8 @@ def _loose(text: str) -> str:
 _INDEXES: dict[int, tuple[EntitySchema, _Index]] = {}
 
 
-def _index(schema: EntitySchema) -> _Index:
+def index_of(schema: EntitySchema) -> _Index:
+    """The header index of `schema` (built once per schema object)."""
     hit = _INDEXES.get(id(schema))
     if hit is None or hit[0] is not schema:
         hit = (schema, _Index(schema))
@@ -140,63 +264,67 @@ def entity_from_sheet_name(sheet: str | None, config: Config) -> str | None:
 
 
 def entity_hints(path: Path | str, sheet: str | None, config: Config) -> dict[str, int]:
-    """Entities that the file or sheet name suggests (vendor_template.xls -> supplier): entity -> weight."""
+    """Entities that the file or sheet name suggests: entity -> weight (used only to break a tie).
+
+    The sheet name weighs more than the file name, and within a name the word written last wins:
+    `customermgsys_供应商.xls` is a supplier list of the customermgsys system."""
     hints: dict[str, int] = {}
-    for raw in (Path(path).stem, sheet or ""):
+    for weight, raw in ((1, Path(path).stem), (1000, sheet or "")):
         text = loose_header_key(raw)
         if not text:
             continue
         for schema in config.schemas.values():
             for name in schema.sheet_names:
                 key = loose_header_key(name)
-                if len(key) >= 2 and key in text:
-                    hints[schema.name] = max(hints.get(schema.name, 0), len(key))
+                at = text.rfind(key) if len(key) >= 2 else -1
+                if at >= 0:
+                    hints[schema.name] = max(hints.get(schema.name, 0), weight * (1 + at + len(key)))
     return hints
 
 
-def _match_cells(cells: Mapping[int, str], schema: EntitySchema, overrides: Mapping[str, str | None] | None = None
-                 ) -> HeaderMatch | None:
-    index = _index(schema)
-    fields: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    matches: dict[str, ColumnMatch] = {}
-    unknown: list[tuple[int, str]] = []
-    duplicates: list[tuple[int, str, int]] = []
+def match_cells(cells: Mapping[int, str], schema: EntitySchema,
+                overrides: Mapping[str, str | None] | None = None) -> HeaderMatch | None:
+    """What one row of header cells may name in `schema`, scored by the headers alone."""
+    index = index_of(schema)
+    candidates: dict[int, tuple[Candidate, ...]] = {}
+    shown: dict[int, str] = {}
     for col, value in cells.items():
         header = str(value).strip()
         if not header:
             continue
-        found: tuple[str, str, str] | None
         if overrides is not None and header in overrides:
             wanted = overrides[header]
-            if not wanted:
-                continue  # a person said: not a dq field
-            found = (wanted, MAPPED, header)
-        else:
-            found = index.match(header)
-        if found is None:
-            unknown.append((col, header))
+            if wanted:  # None: a person said this is not a dq field (neither read nor reported)
+                shown[col] = header
+                candidates[col] = (Candidate(wanted, MAPPED, header),)
             continue
-        name, strength, alias = found
-        loose = strength != MAPPED and index.is_generic(name, alias, strength)
-        if name in fields:
-            earlier = matches[name]
-            if earlier.loose and not loose and strength == EXACT:
-                # 业务负责人 after 主管: the specific name wins, the generic column is left unread.
-                unknown.append((earlier.column, earlier.header))
-            else:
-                duplicates.append((col, header, fields[name]))
-                continue
-        fields[name] = col
-        headers[name] = header
-        matches[name] = ColumnMatch(col, header, name, strength, alias, loose)
+        shown[col] = header
+        found = index.match(header)
+        if found:
+            candidates[col] = found
+    fields = provisional_fields(candidates)
     if not fields:
         return None
+    firm = {f for f, c in fields.items() if not candidates[c][0].weak}
     # The key column weighs double: shared fields (names, phones, status) must not decide alone;
-    # generic names weigh little.
-    score = sum(1 if not m.loose else 0 for m in matches.values()) * 2 + len(fields)
-    score += 4 if schema.key in fields and not matches[schema.key].loose else 0
-    return HeaderMatch(schema.name, 0, fields, headers, tuple(unknown), score, tuple(duplicates), matches)
+    # weak names weigh little.
+    score = len(firm) * 2 + len(fields)
+    score += 4 if schema.key in firm else 0
+    return HeaderMatch(schema.name, 0, shown, candidates, fields, score)
+
+
+def provisional_fields(candidates: Mapping[int, tuple[Candidate, ...]]) -> dict[str, int]:
+    """Field -> column by the headers alone: each column's best candidate, the stronger header
+    winning a field named twice (业务负责人 over 主管)."""
+    order = {MAPPED: 0, EXACT: 1, NORMALISED: 2, QUALIFIED: 3, FUZZY: 4}
+    fields: dict[str, int] = {}
+    rank: dict[str, tuple[int, int]] = {}
+    for col, found in candidates.items():
+        best = found[0]
+        r = (order.get(best.strength, 5) + (3 if best.loose else 0), col)
+        if best.field not in fields or r < rank[best.field]:
+            fields[best.field], rank[best.field] = col, r
+    return fields
 
 
 MAX_HEADER_CELLS = 1000  # a header row wider than this is read up to here
@@ -219,8 +347,9 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
                 overrides: Mapping[str, str | None] | None = None, header_row: int | None = None) -> HeaderMatch | None:
     """The best header row among the first rows of `peek`; None when nothing looks like a header.
 
-    A two-level header (group titles merged across the row above, field names merged down over
-    both rows) is read as one header row when that recognises more fields than either row alone.
+    The entity is the one whose fields the header names best; the file and sheet names only break
+    a tie. A two-level header (group titles merged across the row above, field names merged down
+    over both rows) is read as one header row when that recognises more fields than either row.
     """
     best: HeaderMatch | None = None
     hints = hints or {}
@@ -239,19 +368,20 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
             if not cells:
                 continue
             for schema in candidates:
-                match = _match_cells(cells, schema, overrides)
+                match = match_cells(cells, schema, overrides)
                 if match is None:
                     continue
-                firm = [m for m in match.matches.values() if not m.loose]
-                enough = len(match.fields) >= min(2, len(schema.fields)) and (firm or schema.key in match.fields)
+                firm = [f for f, c in match.fields.items() if not match.candidates[c][0].weak]
+                # A qualified name (合作企业名称) is a hint, not enough to call a sheet a master.
+                named = [f for f, c in match.fields.items() if match.candidates[c][0].strength != QUALIFIED]
+                enough = len(named) >= min(2, len(schema.fields)) and (firm or schema.key in named)
                 if not enough and not (overrides is not None and header_row is not None):
                     continue
                 score = match.score
-                if schema.name in hints:
-                    score += 6 if hints[schema.name] == max(hints.values()) else 3
                 # A two-level header must recognise more than its lower row alone.
                 if last_row != row:
                     score -= 1
-                if best is None or score > best.score:
-                    best = dataclasses.replace(match, row=last_row, first_row=row, score=score)
+                tie = hints.get(schema.name, 0)
+                if best is None or (score, tie) > (best.score, best.tie):
+                    best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
     return best

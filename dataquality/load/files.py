@@ -10,6 +10,7 @@ The package `dataquality.load` re-exports the public names of this module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +21,9 @@ import pandas as pd
 
 from dataquality.config import Config, EntitySchema
 from dataquality.errors import InputError
-from dataquality.issue import column_letter
+from dataquality.issue import column_letter, rows_text
 from dataquality.load.cells import SheetCells, calamine_number_cells, sheet_cells, xlsx_number_cells
-from dataquality.load.confirm import unconfirmed
+from dataquality.load.columns import Columns, base_field, decide
 from dataquality.load.detect import (
     FUZZY,
     HeaderMatch,
@@ -30,9 +31,9 @@ from dataquality.load.detect import (
     entity_hints,
     find_header,
 )
-from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.grid import CALAMINE_KINDS, PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
 from dataquality.load.mapping import Mappings
-from dataquality.load.rows import non_records
+from dataquality.load.rows import NotARecord, Part, header_names, tables
 from dataquality.load.table import TEXT, Finding, Table
 
 __all__ = ["FileRead", "Finding", "Table", "load_file", "problem_for", "read_file"]
@@ -75,7 +76,7 @@ def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
     kind = sniff_kind(path)
     any_cells = False
     csv_grid = _csv_grid(path) if kind == "csv" else None
-    pool = ThreadPoolExecutor(max_workers=1) if kind != "csv" else None
+    pool = ThreadPoolExecutor(max_workers=1) if kind in CALAMINE_KINDS else None
     try:
         for sheet, book in iter_grids(path, kind):
             # Merged ranges and number formats are read from the workbook's XML while calamine reads
@@ -117,7 +118,12 @@ def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame,
                 "load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-",
                 entity=config.schemas[sheet_entity].label(lang))))
         return True
-    out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, match, config, extras))
+    # Another table under this one (its own title and header) is read as its own table, or left out.
+    def recognise(rows: pd.DataFrame) -> HeaderMatch | None:
+        return find_header(rows, config, sheet_entity, hints)
+
+    for part in tables(grid, match, header_names(config), recognise):
+        out.tables.append(_table(path, kind, sheet.name, sheet.index, grid, part, config, extras))
     return True
 
 
@@ -162,51 +168,35 @@ def _fill_merged(grid: pd.DataFrame, merged: list[tuple[int, int, int, int]]) ->
     return grid
 
 
-def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.DataFrame, match: HeaderMatch,
+def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.DataFrame, part: Part,
            config: Config, extras: SheetCells) -> Table:
+    match: HeaderMatch = part.match
     schema = config.schemas[match.entity]
-    findings: list[Finding] = []
-    below = grid.loc[match.row + 1:]
-    # Rows that are not records: totals, sign-off and note rows (and what is under a note).
-    skipped = non_records(below)
-    drop = [s.row for s in skipped]
-    for s in skipped:
-        if s.kind == "total":
-            findings.append(Finding("FIL003", s.row, value=s.label, params={"label": s.label}))
-        elif s.kind in ("signoff", "note"):
-            findings.append(Finding("FIL008", s.row, value=s.label, params={
-                "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below}))
-    body = (below.drop(index=drop) if drop else below)[list(match.fields.values())]
-    body.columns = list(match.fields.keys())
+    below = grid.loc[match.row + 1:part.end]
+    # Rows that are not records: totals and subtotals, repeated headers, a template's descriptions,
+    # sign-off and note rows (and what is under a note); another table under this one that is not read.
+    skipped = part.skipped
+    drop = [s.row for s in skipped if s.kind not in ("table", "in_table")]  # another table is below `below`
+    findings = _skipped_findings(skipped)
+    rest = below.drop(index=drop) if drop else below
+    # Which column holds which field: the header's evidence weighed with the values under it.
+    decided = decide(match, rest, schema, config)
+    body = _body(rest, decided)
     present = np.zeros(len(body), dtype=bool)
     for name in body.columns:  # a loop over columns
         present |= _holds_text(body[name])
     if not present.all():  # (a mask copies every column)
         body = body.loc[present]
     body.index.name = "row"
-    columns = {f: column_letter(c) for f, c in match.fields.items()}
-    body, shown = _displayed(path, kind, sheet_index, body, match, schema, extras, findings, columns)
-    # How the columns were found: weak matches are said, generic ones confirmed by their values.
-    for name, m in match.matches.items():
-        spec = schema.fields[name]
-        if m.strength == FUZZY:
-            findings.append(Finding("FIL006", match.row, field=name, column=columns[name], value=m.header,
-                                    params={"labels": dict(spec.labels), "header": m.header, "column": columns[name]}))
-        if m.loose and name in body.columns:
-            examples = unconfirmed(spec, body[name], config)
-            if examples is not None:
-                findings.append(Finding("FIL007", match.row, field=name, column=columns[name], value=m.header, params={
-                    "labels": dict(spec.labels), "header": m.header, "column": columns[name],
-                    "examples": "', '".join(examples)}))
-                body = body.drop(columns=[name])
-                columns.pop(name)
+    columns = {f: column_letter(c) for f, c in decided.fields.items()}
+    body, shown = _displayed(path, kind, sheet_index, body, decided, schema, extras, findings, columns)
+    _column_findings(decided, schema, match.row, columns, findings)
     for name in schema.required_fields:
-        if name not in match.fields:
+        if name not in decided.fields:
             findings.append(Finding("FIL004", None, field=name, value=None,
                                     params={"labels": dict(schema.fields[name].labels), "header_row": match.row}))
     if body.empty:
         findings.append(Finding("FIL009", match.row, params={"header_row": match.row}))
-    fields = {f: c for f, c in match.fields.items() if f in body.columns}
     return Table(
         entity=match.entity,
         path=path,
@@ -214,16 +204,61 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
         header_row=match.row,
         data=body,
         columns=columns,
-        headers={f: h for f, h in match.headers.items() if f in fields},
-        unknown_columns=tuple((column_letter(c), h) for c, h in match.unknown),
-        duplicate_columns=tuple((column_letter(c), h, column_letter(first)) for c, h, first in match.duplicates),
-        summary_rows=tuple((f.row, str(f.value)) for f in findings if f.rule == "FIL003" and f.row is not None),
+        headers={f: m.header for f, m in decided.matches.items()},
+        unknown_columns=tuple((column_letter(c), h) for c, h in decided.unknown),
+        duplicate_columns=tuple((column_letter(c), h, column_letter(first)) for c, h, first in decided.duplicates),
+        summary_rows=tuple((s.row, s.label) for s in skipped if s.kind in ("total", "subtotal")),
         findings=tuple(findings),
-        matches=tuple(match.matches.values()),
+        matches=tuple(decided.matches.values()),
         first_header_row=match.first_row,
         shown_values=shown,
         key=schema.key,
+        derived=frozenset(decided.parts),
     )
+
+
+def _body(rest: pd.DataFrame, decided: Columns) -> pd.DataFrame:
+    """The records' cells, one column per field key; a field written in parts joined into one value."""
+    plain = {k: c for k, c in decided.fields.items() if k not in decided.parts}
+    body = rest[list(plain.values())]
+    body.columns = list(plain.keys())
+    for name, cols in decided.parts.items():
+        body[name] = _joined([rest[c] for c in cols])
+    return body
+
+
+def _joined(parts: list[pd.Series]) -> pd.Series:
+    """Parts of one value (First Name, Last Name) as one text: words joined by a space, except
+    between two Chinese parts (张 + 三 = 张三); NA where every part is empty."""
+    out = parts[0].astype(TEXT).str.strip()
+    for part in parts[1:]:
+        nxt = part.astype(TEXT).str.strip()
+        cjk = out.str.contains(r"[\u3400-\u9fff]$", regex=True).fillna(False) & nxt.str.contains(r"^[\u3400-\u9fff]", regex=True).fillna(False)
+        sep = pd.Series(np.where(cjk.to_numpy(dtype=bool), "", " "), index=out.index, dtype=TEXT)
+        joined = out.fillna("") + sep + nxt.fillna("")
+        out = joined.str.strip().mask(out.isna() & nxt.isna())
+    return out.mask(out == "").astype(TEXT)
+
+
+def _column_findings(decided: Columns, schema: EntitySchema, header_row: int, columns: dict[str, str],
+                     findings: list[Finding]) -> None:
+    """How the columns were found, where a person must know: a guess by spelling (FIL006), a column
+    read by its values alone (FIL010), a generic or qualified name whose values do not fit (FIL007)."""
+    for key, m in decided.matches.items():
+        spec = schema.fields[base_field(key)]
+        if m.strength == FUZZY:
+            findings.append(Finding("FIL006", header_row, field=key, column=columns[key], value=m.header,
+                                    params={"labels": dict(spec.labels), "header": m.header, "column": columns[key]}))
+    for _col, name in decided.by_values:
+        m = decided.matches[name]
+        findings.append(Finding("FIL010", header_row, field=name, column=columns[name], value=m.header, params={
+            "labels": dict(schema.fields[name].labels), "header": m.header, "column": columns[name],
+            "share": f"{round((m.share or 0) * 100)}%"}))
+    for col, header, name, examples in decided.unfit:
+        letter = column_letter(col)
+        findings.append(Finding("FIL007", header_row, field=name, column=letter, value=header, params={
+            "labels": dict(schema.fields[name].labels), "header": header, "column": letter,
+            "examples": "', '".join(examples)}))
 
 
 def _holds_text(column: pd.Series) -> np.ndarray:
@@ -240,10 +275,42 @@ def _holds_text(column: pd.Series) -> np.ndarray:
 _KIND_TEXT = {
     "signoff": {"en": "sign-off", "zh": "签字"},
     "note": {"en": "note", "zh": "说明"},
+    "header": {"en": "repeated header", "zh": "重复表头"},
+    "template": {"en": "template description or example", "zh": "模板说明或示例"},
+    "table": {"en": "title of another table whose header is not recognised", "zh": "另一个表格（表头无法识别）的标题"},
 }
+# Kinds said once for all their rows (a header repeated on every page is one finding, not fifty).
+_SAID_ONCE = ("subtotal", "header", "template")
 
 
-def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, match: HeaderMatch, schema: EntitySchema,
+def _skipped_findings(skipped: Iterable[NotARecord]) -> list[Finding]:
+    """FIL003 for totals and subtotals, FIL008 for the other rows that are not records: a total,
+    sign-off, note or other table on its own row, a subtotal, repeated header or template row once
+    for all rows of its kind (the finding names the others)."""
+    findings = []
+    once: dict[str, list[NotARecord]] = {}
+    for s in skipped:
+        if s.kind in _SAID_ONCE:
+            once.setdefault(s.kind, []).append(s)
+        elif s.kind in ("total", "signoff", "note", "table"):
+            findings.append(_skipped_finding(s, ()))
+    for rows in once.values():
+        findings.append(_skipped_finding(rows[0], tuple(r.row for r in rows[1:])))
+    findings.sort(key=lambda f: f.row or 0)
+    return findings
+
+
+def _skipped_finding(s: NotARecord, others: tuple[int, ...]) -> Finding:
+    from dataquality.i18n import LANGUAGES, text
+
+    more = {lang: text("load.skipped_more", lang, rows=rows_text(others, lang)) if others else "" for lang in LANGUAGES}
+    if s.kind in ("total", "subtotal"):
+        return Finding("FIL003", s.row, value=s.label, params={"label": s.label, "more": more})
+    return Finding("FIL008", s.row, value=s.label, params={
+        "label": s.label, "kind": _KIND_TEXT[s.kind], "below": s.below, "more": more})
+
+
+def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, decided: Columns, schema: EntitySchema,
                extras: SheetCells, findings: list[Finding], columns: dict[str, str]) -> tuple[pd.DataFrame, int]:
     """Cells as Excel shows them: zero-padding formats applied, 16+ digit numbers flagged, not invented."""
     if kind == "csv" or body.empty:
@@ -265,7 +332,7 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, matc
         return body, 0
     if not numbers:
         return body, 0
-    col_of = {match.fields[f]: f for f in body.columns}
+    col_of = {decided.fields[f]: f for f in body.columns if f not in decided.parts}
     changes: dict[str, dict[int, str]] = {}
     for (row, col), (stored, style) in numbers.items():  # cells holding numbers with a format or 16+ digits only
         name = col_of.get(col)
@@ -283,7 +350,7 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, matc
             excel = _fifteen_digits(stored)
             changes.setdefault(name, {})[row] = excel
             findings.append(Finding("TYP006", row, field=name, column=columns.get(name), value=excel,
-                                    params={"labels": dict(schema.fields[name].labels), "digits": len(excel)}))
+                                    params={"labels": dict(schema.fields[base_field(name)].labels), "digits": len(excel)}))
     count = 0
     for name, cells in changes.items():
         col = body[name].astype(object)
@@ -357,7 +424,7 @@ def _long_double_holds(plain: Any) -> np.ndarray:
 
 
 def _keeps_digits(schema: EntitySchema, name: str) -> bool:
-    spec = schema.fields[name]
+    spec = schema.fields[base_field(name)]
     return bool(spec.identifier or spec.text or spec.pattern) and not spec.is_numeric
 
 

@@ -1,7 +1,20 @@
-"""Read a file into a raw grid of cell text: fastexcel (calamine) for workbooks, pandas for CSV.
+"""Read a file into a raw grid of cell text, by what the file is, never by its extension alone.
 
-A grid is a DataFrame of strings (NA where empty) whose index is the Excel row number and whose
-columns are 0-based absolute column indexes, so A1-style references stay exact.
+- a workbook (xlsx/xlsm, xls, ods, also under another extension such as an xlsx saved as .xls):
+  fastexcel (calamine);
+- an HTML table (many ERP web exports save one as .xls) or an XML Spreadsheet 2003: load/markup.py;
+- text (CSV, TSV, Excel's "Unicode text", under any extension: .csv, .txt, .dat, .xls, none):
+  the encoding and delimiter from load/text.py, then pandas.
+
+Only what no reader opens stops with exit 2: an encrypted workbook, a damaged zip, binary junk.
+
+A grid is a DataFrame of strings (NA where empty) whose index is the row number a person sees and
+whose columns are 0-based absolute column indexes, so A1-style references stay exact. Row numbers:
+
+- a workbook: Excel's own;
+- CSV: line 1 of the table is row 1, as Excel shows it. A first line `sep=;` (Excel's delimiter
+  hint) is hidden by Excel, so the line under it is row 1 (in a text editor it is line 2);
+- HTML: the rows of the file's tables, one after another from 1 (load/markup.py).
 """
 
 from __future__ import annotations
@@ -9,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -24,11 +36,18 @@ from dataquality.load import prefetch
 from dataquality.load.limits import check_input
 from dataquality.load.limits import current as current_limits
 from dataquality.load.table import TEXT
+from dataquality.load.text import csv_field_limit, csv_lines, peek, read_csv_text
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
-CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+# The kinds calamine reads, and the extensions it knows each by (it opens a file by its extension).
+CALAMINE_KINDS = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
+MARKUP_KINDS = ("html", "xml")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+_PEEK_BYTES = 1 << 16
+# An HTML document (a table, or the page around one) and Excel's XML Spreadsheet 2003.
+_HTML = re.compile(r"<(?:table|html|!doctype\s+html|head|body|meta|title|style|div|p|span|h[1-6]|tr|td|th)\b", re.I)
+_SPREADSHEET_XML = re.compile(r"<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:spreadsheet", re.I)
 PEEK_ROWS = 20
 _EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
                  "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
@@ -36,7 +55,7 @@ _EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#R
 
 @dataclass(frozen=True)
 class SheetRef:
-    """A sheet of a workbook (or the single 'sheet' of a CSV file)."""
+    """A sheet of a workbook (or the single 'sheet' of a CSV file or HTML page)."""
 
     name: str | None
     index: int
@@ -44,20 +63,22 @@ class SheetRef:
 
 
 def sniff_kind(path: Path) -> str:
-    """'xlsx', 'xls', 'ods' or 'csv' from the file's first bytes; raises InputError when unusable."""
+    """'xlsx', 'xls', 'ods', 'html', 'xml' or 'csv' from the file's first bytes; InputError when
+    no reader opens it. A workbook is told by its first 8 bytes and its zip directory only."""
     check_input(path)  # regular files within the resource limits only (load/limits.py)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
             fh.seek(0)
             blob = fh.read(1 << 20) if head == _OLE_MAGIC else b""
+            if head and head != _OLE_MAGIC and not head.startswith(b"PK"):
+                blob = fh.read(_PEEK_BYTES)
     except FileNotFoundError:
         raise InputError("load.not_found", file=str(path)) from None
     except IsADirectoryError:
         raise InputError("load.is_directory", file=str(path)) from None
     except OSError as exc:
         raise InputError("load.unreadable", file=str(path), error=exc.strerror or str(exc)) from None
-    suffix = path.suffix.lower()
     if not head:
         raise InputError("load.empty_file", file=str(path))
     if head == _OLE_MAGIC:
@@ -65,29 +86,57 @@ def sniff_kind(path: Path) -> str:
             raise InputError("load.encrypted", file=str(path))
         return "xls"
     if head.startswith(b"PK"):
-        # Only the directory is read here; damaged members surface when calamine reads them.
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
-            raise InputError("load.corrupt", file=str(path)) from None
-        if "mimetype" in names and suffix == ".ods":
-            return "ods"
-        if not any(n.startswith("xl/") for n in names):
-            raise InputError("load.not_a_workbook", file=str(path))
-        return "xlsx"
-    if suffix in WORKBOOK_SUFFIXES:
-        raise InputError("load.text_as_workbook", file=str(path))
-    return "csv"
+        return _zip_kind(path)
+    return _text_kind(peek(blob, path), path)
+
+
+def _zip_kind(path: Path) -> str:
+    # Only the directory (and an ODS file's mimetype) is read here; damaged members surface when
+    # calamine reads them.
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if "mimetype" in names and zf.getinfo("mimetype").file_size < 200 \
+                    and zf.read("mimetype").strip() == _ODS_MIMETYPE:
+                return "ods"
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, RuntimeError, NotImplementedError):
+        raise InputError("load.corrupt", file=str(path)) from None
+    if not any(n.startswith("xl/") for n in names):
+        raise InputError("load.not_a_workbook", file=str(path))
+    return "xlsx"
+
+
+def _text_kind(head: str, path: Path) -> str:
+    start = head.lstrip("\ufeff \t\r\n")
+    if not start.startswith("<"):
+        return "csv"
+    if _SPREADSHEET_XML.search(head):
+        return "xml"
+    if _HTML.search(head):
+        return "html"
+    if _MARKUP.match(start):  # another XML document: no table dq reads
+        raise InputError("load.markup_without_table", file=str(path))
+    return "csv"  # a table whose first cell starts with '<'
+
+
+_MARKUP = re.compile(r"<(?:\?xml|!doctype|!--|[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>)", re.I)
+
+
+def calamine_source(path: Path, kind: str) -> str | bytes:
+    """What to give calamine for a workbook: its path when the extension names its kind (calamine
+    picks its reader by the extension), else its bytes (calamine then reads what they are)."""
+    if path.suffix.lower() in CALAMINE_KINDS.get(kind, ()):
+        return str(path)
+    return path.read_bytes()
 
 
 class WorkbookGrids:
     """The sheets of one workbook, read through fastexcel (calamine to Arrow)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, kind: str = "xlsx") -> None:
         self.path = path
         try:
-            self._reader = prefetch.reader(path) or fastexcel.read_excel(str(path))
+            self._reader = prefetch.reader(path) or fastexcel.read_excel(calamine_source(path, kind))
             names = self._reader.sheet_names
         except Exception as exc:  # calamine raises its own error types for damaged files
             raise InputError("load.corrupt_detail", file=str(path), error=_short(exc)) from None
@@ -190,56 +239,6 @@ def _text_column(column: object) -> object:
     return arr.to_pandas(types_mapper=_ARROW_TEXT.get).array
 
 
-def decode_csv(path: Path) -> tuple[str, str]:
-    """A CSV file's text and its encoding (UTF-8 with or without BOM, or GBK/GB18030)."""
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            content = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError("load.csv_encoding", file=str(path))
-    if "\x00" in content[:4096]:
-        raise InputError("load.binary_as_csv", file=str(path))
-    if encoding == "utf-8-sig" and not raw.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8"
-    return content, encoding
-
-
-def sniff_delimiter(content: str) -> str:
-    """The CSV delimiter (, ; tab or |), comma when unsure."""
-    # The sniffer's regexes are slow on very long lines: judge from whole lines of a bounded sample.
-    sample = content[:65536]
-    if len(content) > len(sample) and "\n" in sample:
-        sample = sample[: sample.rindex("\n") + 1]
-    try:
-        with csv_field_limit(len(sample)):
-            return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-class csv_field_limit:  # noqa: N801 - a context manager, named like one
-    """Lift the csv module's 131,072-character field limit to the size of the text being read."""
-
-    def __init__(self, size: int) -> None:
-        self.size = max(size, csv.field_size_limit())
-        self.before = csv.field_size_limit()
-
-    def __enter__(self) -> None:
-        csv.field_size_limit(min(self.size, sys.maxsize))
-
-    def __exit__(self, *exc: object) -> None:
-        csv.field_size_limit(self.before)
-
-
-def csv_lines(content: str) -> str:
-    """Line endings made uniform: a file saved with lone CRs (old Mac Excel) reads as lines too."""
-    return content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
-
-
 def _csv_width(path: Path, content: str, delimiter: str) -> int:
     """The widest line's field count; refuses a line past the column limit or a quote never closed."""
     limit = current_limits().max_columns
@@ -259,10 +258,11 @@ def _csv_width(path: Path, content: str, delimiter: str) -> int:
 
 
 def read_csv_grid(path: Path) -> pd.DataFrame:
-    """A CSV file (UTF-8 with or without BOM, or GBK/GB18030) as a grid; line 1 is row 1."""
-    content, _ = decode_csv(path)
-    content = csv_lines(content)
-    delimiter = sniff_delimiter(content)
+    """A CSV/TSV file (any extension; UTF-8, UTF-16, GB18030 or Big5) as a grid; the table's first
+    line is row 1 (a `sep=` hint line above it is hidden, as Excel hides it)."""
+    source = read_csv_text(path)
+    content = csv_lines(source.text)
+    delimiter = source.delimiter
     width = _csv_width(path, content, delimiter)
     if width == 0:
         raise InputError("load.empty_file", file=str(path))
@@ -278,18 +278,51 @@ def read_csv_grid(path: Path) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, ValueError) as exc:
         opened = re.search(r"EOF inside string starting at row (\d+)", str(exc))
-        if opened:
-            raise InputError("csv.open_quote", file=str(path), line=int(opened.group(1)) + 1) from None
+        if opened:  # the line in a text editor: the hint line counts there
+            line = int(opened.group(1)) + 1 + (1 if source.hint else 0)
+            raise InputError("csv.open_quote", file=str(path), line=line) from None
         raise InputError("load.csv_unreadable", file=str(path), error=_short(exc)) from None
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     return _as_text(frame)
 
 
-def iter_grids(path: Path, kind: str) -> Iterator[tuple[SheetRef, WorkbookGrids | None]]:
-    """The sheets to look at in a file: every sheet of a workbook, or the CSV as one sheet."""
+class MarkupGrids:
+    """The tables of an HTML page (one sheet, as Excel shows it) or the sheets of an XML
+    Spreadsheet 2003, read by load/markup.py within the resource limits."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        from dataquality.load import markup
+
+        self.path = path
+        read = markup.read_html if kind == "html" else markup.read_spreadsheet_xml
+        self._sheets = read(path)
+        self.sheets = [SheetRef(s.name, i) for i, s in enumerate(self._sheets)]
+
+    def grid(self, sheet: SheetRef, n_rows: int | None = None) -> pd.DataFrame:
+        """The sheet's cells as text; the first `n_rows` rows only when given."""
+        rows = self._sheets[sheet.index].rows
+        return rows_grid(rows[:n_rows] if n_rows is not None else rows)
+
+
+def rows_grid(rows: list[list[str | None]]) -> pd.DataFrame:
+    """Rows of cell text (None where empty) as a grid: row 1 first, columns from 0."""
+    import pyarrow as pa
+
+    width = max((len(r) for r in rows), default=0)
+    columns = [pa.array([r[c] if c < len(r) else None for r in rows], pa.string()) for c in range(width)]
+    return _text_frame(columns, list(range(width)), len(rows))
+
+
+def open_book(path: Path, kind: str) -> WorkbookGrids | MarkupGrids:
+    """The reader of a file that has sheets (every kind but CSV)."""
+    return MarkupGrids(path, kind) if kind in MARKUP_KINDS else WorkbookGrids(path, kind)
+
+
+def iter_grids(path: Path, kind: str) -> Iterator[tuple[SheetRef, WorkbookGrids | MarkupGrids | None]]:
+    """The sheets to look at in a file: every sheet of a workbook or page, or the CSV as one sheet."""
     if kind == "csv":
         yield SheetRef(None, 0), None
         return
-    book = WorkbookGrids(path)
+    book = open_book(path, kind)
     for sheet in book.sheets:
         yield sheet, book

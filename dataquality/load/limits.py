@@ -170,6 +170,16 @@ def give_up(key: tuple[str, int, int, int]) -> None:
         event.set()
 
 
+def check_span(path: Path, sheet: str, rows: int, columns: int, limits: Limits | None = None) -> None:
+    """Refuse a sheet read from text (an HTML table, an XML Spreadsheet 2003) once it spans more
+    columns or cells than the limits allow: called as its rows are read, before they are kept."""
+    limits = limits or current()
+    if columns > limits.max_columns:
+        _refuse("max_columns", path, sheet, columns, limits.max_columns)
+    if rows * columns > limits.max_cells:
+        _refuse("max_cells", path, sheet, rows * columns, limits.max_cells)
+
+
 def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> None:
     raise InputError(
         f"limits.{limit}", file=str(path), sheet=sheet, found=f"{found:,}", limit=f"{allowed:,}",

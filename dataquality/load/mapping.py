@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dataquality.config import Config, _fail, _read_yaml, normalise_header
+from dataquality.load.columns import PART
 
 _SHEET_KEYS = {"file", "sheet", "entity", "header_row", "columns"}
 
@@ -83,7 +84,10 @@ def _sheet(path: Path, key: str, raw: Any, config: Config) -> SheetMapping:
     if not isinstance(columns, Mapping):
         raise _fail(path, f"{key}.columns", "mapping_columns")
     out: dict[str, str | None] = {}
-    allowed = set().union(*(s.fields for s in config.schemas.values())) if entity is None else set(config.schemas[entity].fields)
+    schemas = list(config.schemas.values()) if entity is None else [config.schemas[entity]]
+    allowed = {n for s in schemas for n in s.fields}
+    # A field written in parts takes its parts in order: contact@1, contact@2.
+    allowed |= {f"{n}{PART}{i}" for s in schemas for n, f in s.fields.items() if f.parts for i in range(1, len(f.parts) + 1)}
     for header, name in columns.items():
         if name is not None and str(name) not in allowed:
             raise _fail(path, f"{key}.columns.{header}", "must_name_field", fields=", ".join(sorted(allowed)), name=name)
@@ -151,8 +155,10 @@ def suggestions(header: str, schema: Any, limit: int = 2) -> list[str]:
     return out[:limit]
 
 
-def sheet_entries(tables: list[Any], config: Config) -> list[dict[str, Any]]:
-    """What `dq map` shows and writes for each loaded table: every header cell, its field and how it matched."""
+def sheet_entries(tables: list[Any], config: Config, lang: str = "en") -> list[dict[str, Any]]:
+    """What `dq map` shows and writes for each loaded table: every header cell, its field and the
+    evidence that decided it (or, for a column read as nothing, why and what it might be)."""
+    from dataquality.i18n import text
     from dataquality.issue import column_letter
     from dataquality.load.cells import col_index
 
@@ -160,20 +166,30 @@ def sheet_entries(tables: list[Any], config: Config) -> list[dict[str, Any]]:
     for t in tables:
         schema = config.schemas[t.entity]
         by_col: dict[int, dict[str, Any]] = {}
-        unconfirmed = {f.field for f in t.findings if f.rule == "FIL007"}
+        unfit = {f.column: f for f in t.findings if f.rule == "FIL007"}
         for m in t.matches:
-            note = m.strength + (", generic name" if m.loose else "")
-            if m.field in unconfirmed:
-                note += ", values do not fit (FIL007)"
             by_col[m.column] = {"letter": column_letter(m.column), "header": m.header, "field": m.field,
-                                "strength": m.strength, "note": note}
+                                "strength": m.strength, "note": m.evidence.get(lang) or m.strength}
+            for n, col in enumerate(m.parts, start=1):  # a field written in parts: contact@1, contact@2
+                part = m.header.split(" + ")[n - 1]
+                by_col[col] = {"letter": column_letter(col), "header": part, "field": f"{m.field}{PART}{n}",
+                               "strength": "parts", "note": text("load.evidence.part_of", lang, field=m.field)}
+        duplicates = {c: first for c, _, first in t.duplicate_columns}
         for letter, header in (*t.unknown_columns, *((c, h) for c, h, _ in t.duplicate_columns)):
             col = col_index(letter)
             if col in by_col:
                 continue
             hint = suggestions(header, schema)
-            by_col[col] = {"letter": letter, "header": header, "field": None, "strength": "",
-                           "note": ("not mapped; maybe " + " or ".join(hint)) if hint else "not mapped",
+            if letter in unfit:
+                f = unfit[letter]
+                note = text("load.evidence.unfit", lang, field=f.field, examples=f.params.get("examples", ""))
+            elif letter in duplicates:
+                note = text("load.evidence.duplicate", lang, column=duplicates[letter])
+            elif hint:
+                note = text("load.evidence.maybe", lang, fields=" / ".join(hint))
+            else:
+                note = text("load.evidence.unknown", lang)
+            by_col[col] = {"letter": letter, "header": header, "field": None, "strength": "", "note": note,
                            "suggestions": hint}
         entries.append({
             "file": t.path.name, "sheet": t.sheet, "entity": t.entity, "header_row": t.header_row,

@@ -54,6 +54,7 @@ class Table:
     first_header_row: int = 0  # the first row of a two-level header (header_row is the last)
     shown_values: int = 0  # cells whose value was replaced by what Excel shows (number formats)
 
+    derived: frozenset[str] = frozenset()  # field keys built from several cells (a name in parts): never written back
     shown_as: str | None = None  # set when two inputs share a file name: the path as given
     key: str | None = None  # the schema's key field (where a record's own issues are marked)
 

@@ -5,7 +5,8 @@ enabled), gets a server-side session (a random cookie; the database keeps its ha
 and its CSRF token), and sees the requests waiting for a role their account holds. Every form
 carries the session's CSRF token and a POST without the right one is refused; the sign-in form
 has its own double-submit token. Decisions go through the same workflow as the CLI, as the
-signed-in person, so every approval rule holds here too.
+signed-in person, so every approval rule holds here too. What every request passes first (hosts,
+proxies, body size, origin, security headers) is in security.py; sign-in throttling in throttle.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -35,32 +37,44 @@ from dataquality.errors import DQError
 from dataquality.i18n import LANGUAGES, normalise_lang, text
 from dataquality.store import Store
 from dataquality.web import entry_pages
-from dataquality.web.api import PREFIX, create_api
+from dataquality.web.api import PREFIX, UPLOAD_PATHS, create_api
 from dataquality.web.api.auth import Service
+from dataquality.web.security import (
+    LANG_COOKIE,
+    LOOPBACK_HOSTS,
+    MAX_BODY_BYTES,
+    MAX_UPLOAD_BYTES,
+    Guard,
+    GuardSettings,
+)
+from dataquality.web.throttle import SignInGate, SignInThrottled, ThrottleSettings
 
 SESSION_COOKIE = "dq_session"
 LOGIN_COOKIE = "dq_login_csrf"
-LANG_COOKIE = "dq_lang"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+_MAX_ID = 2**63 - 1  # request ids are SQL BIGINTs
 
 
 @dataclass(frozen=True)
 class WebSettings:
-    """How `dq serve` runs: default language, trusted proxy sign-in (off unless a header is named)."""
+    """How `dq serve` runs: default language, trusted proxy sign-in (off unless a header is named,
+    and then believed only from `trusted_proxies`), allowed host names, session lifetimes."""
 
     lang: str = "zh"
     trusted_header: str | None = None
-    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    trusted_proxies: tuple[str, ...] = ()
     session_hours: float = accounts.SESSION_HOURS
+    idle_minutes: float = accounts.IDLE_MINUTES
     secure_cookies: bool = False
-    notices: tuple[str, ...] = ()  # catalogue keys shown on the sign-in page (no project, no account yet)
+    allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_bytes: int = MAX_UPLOAD_BYTES  # a change set's workbooks sent to the API
+    throttle: ThrottleSettings = ThrottleSettings()
+    notices: tuple[str, ...] = ()  # catalogue keys shown on the sign-in page (e.g. no project here)
+
+    def __post_init__(self) -> None:
+        if self.trusted_header and not self.trusted_proxies:  # believed from anyone: refused at once
+            raise DQError("web_guard.header_needs_proxy", header=self.trusted_header)
 
 
 class _Web:
@@ -68,6 +82,7 @@ class _Web:
 
     def __init__(self, store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings) -> None:
         self.store, self.policy, self.config, self.settings = store, policy, config, settings
+        self.gate = SignInGate(settings.throttle)
         self.env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
 
@@ -84,9 +99,9 @@ class _Web:
             return text(key, lang, **params)
 
         body = self.env.get_template(name).render(t=t, lang=lang, policy=self.policy, **ctx)
-        response = HTMLResponse(body, status_code=status, headers=_HEADERS)
+        response = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang") in LANGUAGES:
-            response.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=True)
+            response.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=True, secure=self.settings.secure_cookies)
         return response
 
     def _cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
@@ -96,11 +111,13 @@ class _Web:
                             secure=self.settings.secure_cookies, path="/")
 
     def signed_in(self, request: Request) -> tuple[Account, str] | None:
-        return accounts.session_account(self.store, request.cookies.get(SESSION_COOKIE))
+        return accounts.session_account(self.store, request.cookies.get(SESSION_COOKIE), self.settings.session_hours,
+                                        self.settings.idle_minutes)
 
     def _trusted(self, request: Request) -> Account | None:
+        # The guard removes this header from every request not sent by a trusted proxy.
         header = self.settings.trusted_header
-        if not header or request.client is None or request.client.host not in self.settings.trusted_proxies:
+        if not header:
             return None
         name = request.headers.get(header)
         return accounts.account_for_person(self.store, self.policy, _header_text(name)) if name else None
@@ -124,7 +141,8 @@ class _Web:
         if trusted is None:
             return self.to_sign_in()
         # Signed in by the proxy: a session of our own carries the CSRF token of the forms.
-        token, csrf = await run_in_threadpool(accounts.start_session, self.store, trusted, self.settings.session_hours)
+        token, csrf = await run_in_threadpool(accounts.start_session, self.store, trusted, self.settings.session_hours,
+                                              self.settings.idle_minutes)
         response = RedirectResponse(str(request.url.path), status_code=303)
         self._cookie(response, SESSION_COOKIE, token, int(self.settings.session_hours * 3600))
         return response
@@ -149,12 +167,19 @@ class _Web:
         form = await request.form()
         if not self.csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), form) or not request.cookies.get(LOGIN_COOKIE):
             return self.forbidden(request)
+        name, password = str(form.get("name") or ""), str(form.get("password") or "")
         try:
-            account = await run_in_threadpool(accounts.authenticate, self.store, self.policy,
-                                              str(form.get("name") or ""), str(form.get("password") or ""))
+            account = await self.gate.attempt(
+                request.client.host if request.client else "-", workflow.person_key(name, self.policy.people),
+                lambda: accounts.authenticate(self.store, self.policy, name, password))
+        except SignInThrottled as exc:
+            response = self._login_page(request, exc.message(self.lang(request)), status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except DQError as exc:
             return self._login_page(request, exc.message(self.lang(request)), status=401)
-        token, _ = await run_in_threadpool(accounts.start_session, self.store, account, self.settings.session_hours)
+        token, _ = await run_in_threadpool(accounts.start_session, self.store, account, self.settings.session_hours,
+                                           self.settings.idle_minutes)
         response = RedirectResponse("/", status_code=303)
         self._cookie(response, SESSION_COOKIE, token, int(self.settings.session_hours * 3600))
         response.delete_cookie(LOGIN_COOKIE, path="/")
@@ -172,25 +197,13 @@ class _Web:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    def own(self, v: workflow.RequestView, account: Account) -> bool:
-        """Whether the account's person asked for or submitted the request (he never decides on it)."""
-        return any(workflow.same_person(who, account.person_id, self.policy.people) for who in (v.requested_by, v.submitted_by))
-
-    def _inbox(self, account: Account) -> tuple[list[workflow.RequestView], list[workflow.RequestView], list[Any]]:
-        """(waiting for one of my roles, my own open requests, sheet lines awaiting my confirmation)."""
-        pending = workflow.list_requests(self.store, self.policy, pending=True)
-        mine = [v for v in pending if self.own(v, account)]
-        own_ids = {v.id for v in mine}
-        waiting = [v for v in pending if v.id not in own_ids and set(v.missing) & set(account.roles)
-                   and not any(workflow.same_person(p, account.person_id, self.policy.people) for p, _ in v.present)]
-        return waiting, mine, entries.awaiting(self.store, account)
-
     async def inbox(self, request: Request) -> Response:
         found = await self.current(request)
         if isinstance(found, Response):
             return found
         account, csrf = found
-        waiting, mine, entered = await run_in_threadpool(self._inbox, account)
+        waiting, mine = await run_in_threadpool(acting.inbox, self.store, self.policy, account)
+        entered = await run_in_threadpool(entries.awaiting, self.store, account)  # sheet lines naming this person
         return self.page(request, "inbox.html", account=account, csrf=csrf, waiting=waiting, mine=mine,
                          entries=entered, flash=request.query_params.get("done"))
 
@@ -211,16 +224,13 @@ class _Web:
         if isinstance(found, Response):
             return found
         account, csrf = found
-        try:
-            request_id = int(request.path_params["id"])
-        except ValueError:
-            request_id = -1
-        v, history = await run_in_threadpool(self._detail, request_id)
+        request_id = _request_id(request)
+        v, history = await run_in_threadpool(self._detail, request_id) if request_id else (None, [])
         if v is None:
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
                              title=text("web.not_found_title", self.lang(request)),
-                             message=text("approve.not_found", self.lang(request), id=request_id))
-        own = self.own(v, account)
+                             message=text("approve.not_found", self.lang(request), id=request.path_params["id"][:40]))
+        own = acting.own(self.policy, v, account)
         return self.page(request, "request.html", status=status, account=account, csrf=csrf, v=v, history=history,
                          own=own, error=error)
 
@@ -232,12 +242,9 @@ class _Web:
         form = await request.form()
         if not self.csrf_ok(csrf, form):
             return self.forbidden(request)
-        try:
-            request_id = int(request.path_params["id"])
-        except ValueError:
-            return self.to_sign_in()
+        request_id = _request_id(request)
         action = request.path_params["action"]
-        if action not in ("approve", "reject"):
+        if request_id is None or action not in ("approve", "reject"):
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
                              title=text("web.not_found_title", self.lang(request)), message=action)
         role = str(form.get("role") or "") or None
@@ -253,11 +260,12 @@ class _Web:
         return RedirectResponse(f"/?done={action}-{request_id}", status_code=303)
 
 
-def _state_dir_of(store: Store) -> Path:
-    """Where an SQLite database lives (its state folder), else .dq here."""
-    if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:///:memory:"):
-        return Path(store.url.removeprefix("sqlite:///")).parent
-    return Path(".dq")
+def _request_id(request: Request) -> int | None:
+    """The request id of the path when it is one (ASCII digits, within BIGINT); None otherwise."""
+    given = request.path_params["id"]
+    if not (given.isascii() and given.isdigit() and len(given) <= 19) or not 0 < int(given) <= _MAX_ID:
+        return None
+    return int(given)
 
 
 def _header_text(value: str) -> str:
@@ -269,11 +277,21 @@ def _header_text(value: str) -> str:
     return unquote(value)
 
 
+def _state_dir_of(store: Store) -> Path:
+    """Where an SQLite database lives (its state folder), else .dq here."""
+    if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:///:memory:"):
+        return Path(store.url.removeprefix("sqlite:///")).parent
+    return Path(".dq")
+
+
 def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings | None = None,
                state_dir: Path | None = None) -> Starlette:
     """The Starlette application of `dq serve` over an opened store (audit key bound), with the JSON
-    API mounted at /api/v1; `state_dir` keeps submitted files (default: the SQLite file's folder)."""
-    web = _Web(store, policy, config, settings or WebSettings())
+    API mounted at /api/v1 (`state_dir` keeps submitted files; default: the SQLite file's folder);
+    every request, of any route mounted on it too, passes the guard first (security.py)."""
+    settings = settings or WebSettings()
+    web = _Web(store, policy, config, settings)
+    service = Service(store, policy, config, state_dir or _state_dir_of(store), web.gate)
     routes = [
         Route("/", web.inbox, methods=["GET"]),
         Route("/login", web.login_form, methods=["GET"]),
@@ -282,8 +300,13 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
         Route("/requests/{id}", web.detail, methods=["GET"]),
         Route("/requests/{id}/{action:str}", web.decide, methods=["POST"]),
         Route("/entries/{id}/{action:str}", partial(entry_pages.decide, web), methods=["POST"]),
-        Mount(PREFIX, app=create_api(Service(store, policy, config, state_dir or _state_dir_of(store)))),
+        Mount(PREFIX, app=create_api(service)),
     ]
-    app = Starlette(routes=routes)
+    guard = GuardSettings(allowed_hosts=settings.allowed_hosts, trusted_proxies=settings.trusted_proxies,
+                          proxy_only_headers=(settings.trusted_header,) if settings.trusted_header else (),
+                          max_body_bytes=settings.max_body_bytes, secure_cookies=settings.secure_cookies,
+                          lang=settings.lang, upload_paths=tuple(PREFIX + p for p in UPLOAD_PATHS),
+                          max_upload_bytes=settings.max_upload_bytes)
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, settings=guard)])
     app.state.web = web
     return app

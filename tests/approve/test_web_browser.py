@@ -49,6 +49,7 @@ def sign_in(browser, url: str, name: str, password: str = PASSWORD):  # type: ig
     page.fill("#name", name)
     page.fill("#password", password)
     page.click("#sign-in")
+    page.wait_for_url(url + "/")  # the inbox, before anyone counts what it shows
     return context, page
 
 
@@ -61,7 +62,7 @@ def test_unauthenticated_pages_redirect_and_wrong_password_is_refused(browser, s
         assert page.url == url + "/login" and page.locator("#sign-in").is_visible()
     # A decision posted without a session goes to the sign-in page too, and records nothing.
     res = context.request.post(f"{url}/requests/{ids[('C000002', 'credit_limit')]}/approve", form={"role": "L1"},
-                               max_redirects=0)
+                               headers={"Origin": url}, max_redirects=0)
     assert res.status == 303 and res.headers["location"] == "/login"
     page.fill("#name", "赵敏")
     page.fill("#password", "not the password")
@@ -124,13 +125,15 @@ def test_form_without_csrf_token_is_refused(browser, scenario, policy) -> None:
     store, url, ids, _ = scenario
     context, page = sign_in(browser, url, "赵敏")
     c2 = ids[("C000002", "credit_limit")]
-    # The session cookie goes along, but no (or a wrong) token: refused, nothing recorded.
+    # The session cookie goes along (from this very origin), but no (or a wrong) token: refused, nothing recorded.
+    same_origin = {"Origin": url}
     for form in ({"role": "L1"}, {"role": "L1", "csrf": "forged"}):
-        res = context.request.post(f"{url}/requests/{c2}/approve", form=form, max_redirects=0)
+        res = context.request.post(f"{url}/requests/{c2}/approve", form=form, headers=same_origin, max_redirects=0)
         assert res.status == 403 and "CSRF" in res.text()
-    res = context.request.post(f"{url}/logout", form={}, max_redirects=0)
+    res = context.request.post(f"{url}/logout", form={}, headers=same_origin, max_redirects=0)
     assert res.status == 403
-    res = context.request.post(f"{url}/login", form={"name": "赵敏", "password": PASSWORD}, max_redirects=0)
+    res = context.request.post(f"{url}/login", form={"name": "赵敏", "password": PASSWORD}, headers=same_origin,
+                               max_redirects=0)
     assert res.status == 403  # the sign-in form has its own token
     [v] = [v for v in workflow.list_requests(store, policy) if v.id == c2]
     assert v.present == ()
@@ -171,7 +174,8 @@ def test_trusted_proxy_header_is_off_by_default_and_works_when_enabled(browser, 
     page.goto(url + "/")
     assert page.url == url + "/login"  # not enabled: the header is ignored
     context.close()
-    proxied = Served(create_app(store, policy, config, WebSettings(lang="zh", trusted_header="X-Remote-User")))
+    proxied = Served(create_app(store, policy, config, WebSettings(lang="zh", trusted_header="X-Remote-User",
+                                                                   trusted_proxies=("127.0.0.1",))))
     try:
         context = browser.new_context(extra_http_headers={"X-Remote-User": "杨磊"})
         page = context.new_page()

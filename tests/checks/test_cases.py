@@ -43,21 +43,23 @@ def _cases() -> list[Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for case in data["cases"]:
             out.append(pytest.param(data["rule"], data["entity"], case, data.get("record_rules") or {},
-                                    id=f"{data['rule']}-{case['name']}"))
+                                    data.get("conventions", "own"), id=f"{data['rule']}-{case['name']}"))
     return out
 
 
-def _with_record_rules(config, entity: str, settings: dict[str, Any]):
-    """`config` with extra record-rule settings for `entity`, validated like a schema's own."""
-    if not settings:
-        return config
+def _with_record_rules(config, entity: str, settings: dict[str, Any], conventions: str = "own"):
+    """`config` with extra record-rule settings for `entity`, validated like a schema's own.
+
+    A case shows its rule's own behaviour on a few rows: the schemas are a company's own
+    (`conventions: own`), unless the case file says `conventions: example` (the CNV cases)."""
     from dataclasses import replace
 
     from dataquality.checks.settings import validate
 
-    schema = config.schemas[entity]
+    schemas = {n: replace(s, conventions=conventions) for n, s in config.schemas.items()}
+    schema = schemas[entity]
     raw = {**schema.record_rules, **settings}
-    plain = replace(config, schemas={**config.schemas, entity: replace(schema, record_rules=raw)}, rules_checked=False)
+    plain = replace(config, schemas={**schemas, entity: replace(schema, record_rules=raw)}, rules_checked=False)
     return validate(plain)
 
 
@@ -67,9 +69,10 @@ def _sheet(entity: str, rows: list[dict[str, Any]]) -> list[list[Any]]:
     return [fields, *([r.get(f) for f in fields] for r in records)]
 
 
-@pytest.mark.parametrize(("rule", "entity", "case", "record_rules"), _cases())
-def test_rule_case(rule: str, entity: str, case: dict[str, Any], record_rules: dict[str, Any], write_xlsx, config) -> None:
-    config = _with_record_rules(config, entity, record_rules)
+@pytest.mark.parametrize(("rule", "entity", "case", "record_rules", "conventions"), _cases())
+def test_rule_case(rule: str, entity: str, case: dict[str, Any], record_rules: dict[str, Any], conventions: str,
+                   write_xlsx, config) -> None:
+    config = _with_record_rules(config, entity, record_rules, conventions)
     files = [write_xlsx(f"{entity}.xlsx", {SHEETS[entity]: _sheet(entity, case["rows"])})]
     if "customers" in case:
         files.append(write_xlsx("customer.xlsx", {"customers": _sheet("customer", case["customers"])}))

@@ -27,6 +27,8 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
     schemas, rules = tmp_path / "schemas", tmp_path / "rules"
     shutil.copytree(default_schemas_dir(), schemas)
     shutil.copytree(default_rules_dir(), rules)
+    for path in schemas.glob("*.yaml"):  # a company's own copy: its house style is the law here
+        path.write_text(path.read_text(encoding="utf-8").replace("conventions: example", "conventions: own"), encoding="utf-8")
     return schemas, rules
 
 

@@ -23,7 +23,7 @@ def planted(write_xlsx):
         3: ({"created_on": "2024-13-45"}, [("created_on", "TYP003")]),
         4: ({"customer_code": "C12345"}, [("customer_code", "FMT001")]),
         5: ({"grade": "E"}, [("grade", "ENM001")]),
-        6: ({"payment_terms": "月结45天"}, [("payment_terms", "ENM001")]),
+        6: ({"payment_terms": "每逢周三"}, [("payment_terms", "ENM001")]),
         7: ({"credit_limit": -5000}, [("credit_limit", "RNG001")]),
         8: ({"created_on": dt.date(2099, 1, 1)}, [("created_on", "RNG002")]),
         9: ({"customer_code": "C100011"}, [("customer_code", "UNQ001")]),  # same as recs[10]
@@ -32,7 +32,7 @@ def planted(write_xlsx):
         12: ({"phone": "１３８１２３４００１３"}, [("phone", "FMT003")]),
         13: ({"customer_code": "c100014"}, [("customer_code", "FMT004")]),
         14: ({"bank_account": "6222-0212"}, [("bank_account", "FMT001")]),
-        15: ({"status": "冻结"}, [("status", "ENM001")]),
+        15: ({"status": "半停"}, [("status", "ENM001")]),
         16: ({"salesperson": "   "}, [("salesperson", "REQ001")]),
     }
     expected = set()

@@ -48,5 +48,10 @@ def test_gx_fails_the_rows_dq_fails(config, entity: str) -> None:
         dq[(rule, issue.field or "")].add(issue.row)
     assert found, "the suite has expectations"
     assert sum(len(rows) for rows in found.values()) > 50, "the planted problems are found"
+    # A cell showing an Excel error (#N/A) is TYP004's finding alone in dq; the exported check fails it too.
+    errors = defaultdict(set)
+    for (rule, name), rows in dq.items():
+        if rule == "TYP004":
+            errors[name] |= rows
     for key, rows in found.items():
-        assert rows == dq.get(key, set()), key
+        assert rows - (errors[key[1]] if key[0] not in ("REQ001", "TYP004") else set()) == dq.get(key, set()), key

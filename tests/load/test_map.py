@@ -33,9 +33,9 @@ def test_map_shows_entity_header_row_and_each_column(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     flat = " ".join(res.output.split())
     assert "goods_export.xlsx, sheet 商品信息: Product, header on row 2, 3 record(s)" in flat
-    assert "product_name" in res.output and "exact, generic name" in res.output
-    assert "not mapped" in res.output  # 货品代码 and 颜色
-    assert "internal_code" in res.output  # named as the required field without a column
+    assert "product_name" in res.output and "generic header '名称'" in res.output  # the evidence that decided it
+    assert "internal_code" in res.output and "with a qualifier" in res.output  # 货品代码: the goods' 代码
+    assert "not mapped" in res.output  # 颜色
 
 
 def test_mapping_file_round_trip_applies_a_persons_choices(tmp_path: Path) -> None:
@@ -46,21 +46,23 @@ def test_mapping_file_round_trip_applies_a_persons_choices(tmp_path: Path) -> No
     data = yaml.safe_load(mapping.read_text(encoding="utf-8"))
     [sheet] = data["sheets"]
     assert (sheet["file"], sheet["sheet"], sheet["entity"], sheet["header_row"]) == ("goods_export.xlsx", "商品信息", "product", 2)
-    assert sheet["columns"]["名称*"] == "product_name" and sheet["columns"]["货品代码"] is None
-    # Before: no code column (FIL004) and 类别 holding 饮料 is not the category (FIL007).
+    assert sheet["columns"]["名称*"] == "product_name" and sheet["columns"]["货品代码"] == "internal_code"
+    assert sheet["columns"]["颜色"] is None
+    # Before: 类别 is read as the category, and 饮料 follows the file's own categories, not the
+    # shipped example codes (one finding for the column).
     out = tmp_path / "before"
     res = CliRunner().invoke(main, ["validate", str(path), "-f", "json", "-o", str(out), "-q"])
     before = {(i["rule"], i["field"]) for i in json.loads((out / "report.json").read_text("utf-8"))["issues"]}
-    assert ("FIL004", "internal_code") in before and ("FIL007", "category") in before
-    # A person maps 货品代码 to the internal code and says 类别 is not a dq field.
+    assert ("FIL004", "internal_code") not in before and ("CNV001", "category") in before
+    # A person says 类别 is not a dq field (the shop's own grouping, not the item category).
     text = mapping.read_text(encoding="utf-8")
-    text = text.replace('"货品代码": null', '"货品代码": internal_code').replace('"类别": category', '"类别": null')
+    text = text.replace('"类别": category', '"类别": null')
     mapping.write_text(text, encoding="utf-8")
     out = tmp_path / "after"
     res = CliRunner().invoke(main, ["validate", str(path), "--mapping", str(mapping), "-f", "json", "-o", str(out), "-q"])
     issues = json.loads((out / "report.json").read_text("utf-8"))["issues"]
     rules = {(i["rule"], i["field"]) for i in issues}
-    assert ("FIL004", "internal_code") not in rules and ("FIL007", "category") not in rules
+    assert ("FIL004", "internal_code") not in rules and ("CNV001", "category") not in rules
     assert not [i for i in issues if i["rule"] == "FIL001" and i["value"] == "类别"]  # null: not reported as unknown
     assert ("ENM001", "unit") not in rules  # 瓶 and 罐 are known units
 

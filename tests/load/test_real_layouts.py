@@ -70,10 +70,10 @@ def test_merged_body_cells_belong_to_each_row(tmp_path: Path, config: Config) ->
     ws.title = "客户"
     fields = list(CUSTOMER_HEADERS_ZH)
     ws.append([CUSTOMER_HEADERS_ZH[f] for f in fields])
-    rows = _customer_rows(5)
+    rows = _customer_rows(6)
     dept = fields.index("department")
     for i, row in enumerate(rows):
-        row[dept] = "不存在的部门" if i == 0 else None
+        row[dept] = "不存在的部门" if i == 0 else "销售部" if i == 5 else None
         ws.append(row)
     ws.merge_cells(start_row=2, start_column=dept + 1, end_row=6, end_column=dept + 1)
     path = tmp_path / "merged.xlsx"

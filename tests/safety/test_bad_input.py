@@ -28,12 +28,6 @@ def test_corrupt_workbook_member(tmp_path):
     assert "Excel" in proc.stderr
 
 
-def test_csv_renamed_to_xlsx(tmp_path):
-    bad = tmp_path / "renamed.xlsx"
-    bad.write_text("客户编码,客户名称\nC000001,甲\n", encoding="utf-8")
-    assert_one_line_error(dq("validate", str(bad)), bad, "rename it to .csv")
-
-
 def test_empty_workbook(tmp_path):
     path = tmp_path / "empty.xlsx"
     Workbook().save(path)

@@ -19,8 +19,12 @@ from dataquality.errors import DQError
 from dataquality.web.api import entries, requests, submissions, users
 from dataquality.web.api.auth import Service, status_of
 from dataquality.web.api.models import Problem
+from dataquality.web.throttle import SignInThrottled
 
 PREFIX = "/api/v1"
+# The routes that receive files (a change set's workbooks, an approvals sheet): the guard lets their
+# bodies be as large as a master, declared and streamed (web/security.py).
+UPLOAD_PATHS = ("/submissions", "/sheets")
 
 
 def create_api(service: Service) -> FastAPI:
@@ -35,7 +39,11 @@ def create_api(service: Service) -> FastAPI:
         body = Problem(error=exc.key, params=_plain(exc.params), message=exc.message("en"), message_zh=exc.message("zh"),
                        exit_code=exc.exit_code)
         status = status_of(exc)
-        headers = {"WWW-Authenticate": 'Bearer realm="dq", Basic realm="dq"'} if status == 401 else None
+        if isinstance(exc, SignInThrottled):
+            headers = {"Retry-After": str(exc.retry_after)}
+            return JSONResponse(body.model_dump(), status_code=429, headers=headers)
+        # Bearer only: a Basic challenge would make a browser offer (and then keep sending) a password.
+        headers = {"WWW-Authenticate": 'Bearer realm="dq"'} if status == 401 else None
         return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
     @api.exception_handler(RequestValidationError)

@@ -17,11 +17,12 @@ from fastapi.security import (
 )
 from starlette.concurrency import run_in_threadpool
 
-from dataquality.approve import accounts
+from dataquality.approve import accounts, workflow
 from dataquality.approve.accounts import Account, AccountError, NotAllowedError, SignInError
 from dataquality.approve.workflow import WorkflowError
 from dataquality.errors import DQError
 from dataquality.store import Store
+from dataquality.web.throttle import SignInGate
 
 
 class _Utf8Basic(HTTPBasic):
@@ -54,6 +55,7 @@ class Service:
     policy: Any
     config: Any
     state_dir: Path
+    gate: SignInGate  # the inbox's: a password guessed here is throttled as on the sign-in page
 
 
 def service(request: Request) -> Service:
@@ -71,7 +73,10 @@ async def signed_in(request: Request,
             raise SignInError("api.bad_token")
         return found
     if basic is not None:
-        return await run_in_threadpool(accounts.authenticate, svc.store, svc.policy, basic.username, basic.password)
+        name, password = basic.username, basic.password
+        return await svc.gate.attempt(request.client.host if request.client else "-",
+                                      workflow.person_key(name, svc.policy.people),
+                                      lambda: accounts.authenticate(svc.store, svc.policy, name, password))
     raise SignInError("api.sign_in_needed")
 
 
