@@ -426,10 +426,15 @@ def test_the_api_describes_itself_and_acts_only_for_a_signed_in_person(store, po
             assert {"/requests/{request_id}/approve", "/submissions", "/sheets", "/entries/{entry_id}/confirm", "/users",
                     "/users/{name}/token"} <= set(spec["paths"])
             assert {"ApproveIn", "RequestOut", "EntryOut"} <= set(spec["components"]["schemas"])
-            nobody = client.post(f"/requests/{rid}/approve", json={})
+            nobody = client.get("/requests")
             assert nobody.status_code == 401 and nobody.json()["error"] == "api.sign_in_needed"
-            # A browser's session cookie is no credential here: no other site can act through the API.
-            assert browser_like.post(f"/requests/{rid}/approve", json={}).status_code == 401
+            assert nobody.headers["www-authenticate"] == 'Bearer realm="dq"'  # never a Basic challenge to a browser
+            # A browser's session cookie is no credential here: no other site can act through the API
+            # (without an Origin of dq's own the guard stops it; with one, the API ignores the cookie).
+            assert client.post(f"/requests/{rid}/approve", json={}).status_code == 403
+            assert browser_like.post(f"/requests/{rid}/approve", json={}).status_code == 403
+            same_origin = browser_like.post(f"/requests/{rid}/approve", json={}, headers={"Origin": served.url})
+            assert same_origin.status_code == 401
             wrong = client.post(f"/requests/{rid}/approve", json={}, auth=("赵敏", "guess"))
             assert wrong.status_code == 401 and "密码" in wrong.json()["message_zh"]
             done = client.post(f"/requests/{rid}/approve", json={"comment": "ok"}, auth=("赵敏", PASSWORD))
@@ -499,3 +504,38 @@ def test_a_database_of_dq_0_2_upgrades_and_keeps_its_accounts_and_decisions(db_u
         assert problems(store) == []
     finally:
         store.close()
+
+
+def test_the_guard_lets_a_signed_upload_through_as_large_as_a_master(store, policy, config, tmp_path) -> None:
+    """The inbox's 64 KiB body limit would refuse a change set's workbooks: the API's two upload routes
+    take a declared length up to 512 MiB, streamed; anything else stays at 64 KiB."""
+    import base64
+    import http.client
+
+    from served import Served
+
+    from dataquality.web.app import create_app
+
+    served = Served(create_app(store, policy, config, state_dir=tmp_path))
+    basic = "Basic " + base64.b64encode("王芳:guess".encode()).decode()
+
+    def post(path: str, headers: dict[str, str], body: bytes | None = None) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", int(served.url.rsplit(":", 1)[1]), timeout=60)
+        try:
+            conn.putrequest("POST", path)
+            for k, v in headers.items():
+                conn.putheader(k, v)
+            conn.endheaders(body)
+            return conn.getresponse().status
+        finally:
+            conn.close()
+
+    big = b"x" * 200_000
+    try:
+        typed = {"Authorization": basic, "Content-Type": "multipart/form-data; boundary=b"}
+        assert post("/api/v1/submissions", {**typed, "Content-Length": str(len(big))}, big) not in (411, 413)
+        assert post("/api/v1/requests/1/approve", {**typed, "Content-Length": str(len(big))}, big) == 413
+        assert post("/api/v1/sheets", {**typed, "Content-Length": str(600 * 1024 * 1024)}) == 413
+        assert post("/api/v1/sheets", {**typed, "Transfer-Encoding": "chunked"}, b"0\r\n\r\n") == 411
+    finally:
+        served.stop()
