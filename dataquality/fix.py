@@ -27,6 +27,7 @@ from dataquality.errors import DQError
 from dataquality.fileio import atomic_open, atomic_path
 from dataquality.i18n import text
 from dataquality.issue import Issue
+from dataquality.load.columns import base_field
 from dataquality.load.grid import sniff_kind
 from dataquality.load.text import csv_field_limit, csv_lines, read_csv_text
 from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
@@ -204,7 +205,7 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     rows = []
     rule_names: dict[str, str] = {}
     for change in fix.changes:
-        spec = _schema(config, change.entity).fields[change.field]
+        spec = _schema(config, change.entity).fields[base_field(change.field)]
         value, number_format = _cell_value(spec, change.new)
         note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
         cells.append(CellWrite(change.sheet, change.row, change.column, value, number_format, note))

@@ -156,8 +156,20 @@ def _load_stage(r: Run) -> None:
                 files = ", ".join(str(p) for p, es in r.wanted.items() if entity in es)
                 raise InputError("project.entity_not_found", entity=entity, files=files)
     r.result.tables = tables
-    r.result.issues = problems
+    r.result.issues = problems + _unused_mappings(r)
     r.result.unreadable = unreadable
+
+
+def _unused_mappings(r: Run) -> list[Issue]:
+    """FIL011 for each sheet mapping that matches none of the run's files."""
+    if not r.mappings:
+        return []
+    from dataquality.checks.files import MAPPING_UNUSED
+
+    inputs = list(r.inputs) if r.wanted is None else list(r.wanted)
+    return [Issue(rule=MAPPING_UNUSED.code, severity=MAPPING_UNUSED.severity, entity=m.entity, file=Path(m.source).name,
+                  sheet=m.sheet, value=m.file, params={"pattern": m.file, "mapping": Path(m.source).name})
+            for m in r.mappings.unmatched(inputs)]
 
 
 def _open_engine_sources(r: Run) -> None:

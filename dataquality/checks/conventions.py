@@ -20,6 +20,7 @@ are compared without their lengths (9) and must hold DOMINANT.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -72,12 +73,14 @@ def shapes(values: pd.Series, runs: bool = False) -> pd.Series:
 
 @dataclass(frozen=True)
 class Format:
-    """One dominant shape of a column: how many values have it and three of them."""
+    """One dominant shape of a column: how many values have it, three of them, and it in words
+    with what every value of it shares kept literally ('SKU' + '-' + 5 digits)."""
 
     shape: str
     count: int
     examples: tuple[str, ...]
     runs: bool = False  # compared without run lengths
+    words: dict[str, str] | None = None
 
 
 def dominant(values: pd.Series) -> tuple[list[Format], bool] | None:
@@ -111,8 +114,9 @@ def top_formats(values: pd.Series, limit: int = MAX_SHAPES) -> list[Format]:
 
 
 def _format(values: pd.Series, shaped: pd.Series, shape: str, count: int, runs: bool) -> Format:
-    examples = pd.unique(values[(shaped == shape).fillna(False).to_numpy(dtype=bool)])[:EXAMPLES]
-    return Format(shape, count, tuple(str(e)[:30] for e in examples), runs)
+    members = values[(shaped == shape).fillna(False).to_numpy(dtype=bool)]
+    examples = pd.unique(members)[:EXAMPLES]
+    return Format(shape, count, tuple(str(e)[:30] for e in examples), runs, pattern_for(members)[1])
 
 
 def shape_words(shape: str, runs: bool = False) -> dict[str, str]:
@@ -141,7 +145,7 @@ def formats_text(formats: list[Format]) -> dict[str, str]:
     """The file's own formats with counts and examples, in both languages."""
     out = {}
     for lang in LANGUAGES:
-        shown = [text("conventions.format", lang, shape=shape_words(f.shape, f.runs)[lang], count=f"{f.count:,}",
+        shown = [text("conventions.format", lang, shape=(f.words or shape_words(f.shape, f.runs))[lang], count=f"{f.count:,}",
                       examples="', '".join(f.examples)) for f in formats]
         out[lang] = text("conventions.list_joiner", lang).join(shown)
     return out
@@ -155,6 +159,50 @@ def vocabulary_text(values: pd.Series, limit: int = 5) -> dict[str, str]:
         shown = [text("conventions.word", lang, word=str(w)[:30], count=f"{int(n):,}") for w, n in counts.items()]
         out[lang] = text("conventions.list_joiner", lang).join(shown)
     return out
+
+
+_TOKEN = re.compile(r"[0-9]+|[A-Za-z]+|[\u3400-\u9fff]+|.", re.S)
+
+
+def pattern_for(values: pd.Series) -> tuple[str, dict[str, str]]:
+    """A regular expression (RE2 and Python alike) for codes of one shape, and it in words:
+    tokens the same in every value stay literal (SKU-), the others are classes with their lengths."""
+    tokens = [_TOKEN.findall(str(v)) for v in values.tolist()[:20_000]]  # one shape: same token count
+    width = min(len(t) for t in tokens)
+    parts: list[str] = []
+    words: dict[str, list[str]] = {lang: [] for lang in LANGUAGES}
+    for i in range(width):
+        column = [t[i] for t in tokens]
+        first = column[0]
+        if all(c == first for c in column):
+            parts.append(_literal(first))
+            for lang in LANGUAGES:
+                words[lang].append(text("conventions.literal", lang, text=first))
+            continue
+        lo, hi = min(len(c) for c in column), max(len(c) for c in column)
+        size = f"{{{lo}}}" if lo == hi else f"{{{lo},{hi}}}"
+        if first[0].isdigit():
+            cls, kind = "[0-9]", "digits"
+        elif "\u3400" <= first[0] <= "\u9fff":
+            cls, kind = "[一-鿿]", "chinese"
+        elif all(c.isupper() for c in column):
+            cls, kind = "[A-Z]", "letters"
+        else:
+            cls, kind = "[A-Za-z]", "letters"
+        parts.append(cls + size)
+        n: int | str = lo if lo == hi else f"{lo}-{hi}"
+        for lang in LANGUAGES:
+            words[lang].append(text(f"conventions.n_{kind}", lang, n=n))
+    return "".join(parts), {lang: text("conventions.joiner", lang).join(words[lang]) for lang in LANGUAGES}
+
+
+_META = re.compile(r"([.^$*+?()\[\]{}|\\])")
+
+
+def _literal(token: str) -> str:
+    """A token as itself in a pattern: only regex metacharacters escaped (SKU- stays SKU-)."""
+    return _META.sub(r"\\\1", token)
+
 
 
 # --- the rules ------------------------------------------------------------------------------------

@@ -109,6 +109,19 @@ BY_VALUES = describe(
     """,
 )
 
+MAPPING_UNUSED = describe(
+    "FIL011",
+    "mapping-matches-no-input",
+    Severity.WARNING,
+    "file",
+    """A sheet mapping of a mapping file matches none of the files checked; said once per mapping.
+
+    Why: a layout set once (dq map -o) that stops matching, because next month's export is named differently, falls silent: its columns are then matched as usual and the report shows missing columns instead.
+    Bad: a mapping for goods_export_2024-03.xlsx while goods_export_2024-04.xlsx is checked.
+    Good: a file pattern for every month (goods_export_*.xlsx, as dq map -o writes it).
+    """,
+)
+
 NOT_A_RECORD = describe(
     "FIL008",
     "row-not-a-record",

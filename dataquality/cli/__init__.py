@@ -51,9 +51,19 @@ def main(max_bytes: int | None, max_cells: int | None, max_columns: int | None, 
 
 
 def _register() -> None:
-    from dataquality.cli import approve, changes, engines, fix, project, rules, serve, validate
+    from dataquality.cli import (
+        approve,
+        changes,
+        engines,
+        fix,
+        learn,
+        project,
+        rules,
+        serve,
+        validate,
+    )
 
-    for module in (validate, rules, fix, project, changes, approve, serve, engines):
+    for module in (validate, rules, fix, learn, project, changes, approve, serve, engines):
         module.register(main)
 
 

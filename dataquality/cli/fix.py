@@ -37,6 +37,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
     from rich.table import Table
 
     from dataquality import fix as fixing
+    from dataquality.load.columns import base_field
     from dataquality.terminal import console
     from dataquality.track.workspace import configuration
 
@@ -53,7 +54,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, config_path: Path | None, s
         for key in ("cell", "field", "old", "new", "rule"):
             table.add_column(text(f"fix.column.{key}", lang))
         for c in plan.changes:
-            label = config.schemas[c.entity].fields[c.field].label(lang)
+            label = config.schemas[c.entity].fields[base_field(c.field)].label(lang)
             table.add_row(c.cell, escape(label), escape(c.old or ""), escape(c.new), ", ".join(c.rules))  # data, not markup
         console(highlight=False).print(table)
     if dry_run or out is None:

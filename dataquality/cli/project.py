@@ -46,24 +46,35 @@ def _sla(project: Any) -> Any:
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--demo", is_flag=True, help="Also write the sample workbooks into FOLDER/data/.")
 @click.option("--force", is_flag=True, help="Overwrite an existing dq.yaml.")
+@click.option("--from", "learn_from", multiple=True, type=click.Path(path_type=Path),
+              help="Learn the company's own conventions from this master (repeatable): the schemas, rules and mapping of dq learn.")
 @click.option("--admin", default=None, metavar="NAME",
               help="The first administrator (a person of the staff list); the password is asked twice. "
                    "Asked on a terminal when not given.")
 @lang_option
 @handle_errors
-def init(folder: Path, demo: bool, force: bool, admin: str | None, lang: str) -> None:
+def init(folder: Path, demo: bool, force: bool, learn_from: tuple[Path, ...], admin: str | None, lang: str) -> None:
     """Create a project in FOLDER: a commented dq.yaml, copies of the schemas and rules to edit, the
     state database with its audit key (kept outside the project), and the first administrator."""
     from dataquality.track.scaffold import init_project
 
     config = init_project(folder, lang=lang, force=force)
     echo(text("track.init_done", lang, folder=folder, config=config))
-    _init_state(Path(folder), admin, lang)
     if demo:
         from dataquality.demo import write_demo
 
         write_demo(folder / "data")
         echo(text("track.init_demo", lang, folder=folder / "data"))
+    if learn_from:
+        from dataquality.learn import adopt_in_project
+
+        learned = adopt_in_project(folder, list(learn_from), lang)
+        for lesson in learned.lessons:
+            echo(f"{lesson.entity}.{lesson.field}: {lesson.what[lang]}")
+        echo(text("learn.done", lang, files=", ".join(str(f) for f in learn_from), n=len(learned.lessons), folder=folder),
+             err=True)
+    # Last: the staff list the first administrator is found in is the project's final one.
+    _init_state(Path(folder), admin, lang)
 
 
 def _init_state(folder: Path, admin: str | None, lang: str) -> None:

@@ -118,7 +118,7 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
     from dataquality.errors import InputError
     from dataquality.fileio import atomic_open
     from dataquality.load import read_file
-    from dataquality.load.mapping import mapping_yaml, read_mappings, sheet_entries
+    from dataquality.load.mapping import file_pattern, mapping_yaml, read_mappings, sheet_entries
     from dataquality.terminal import console as make_console
     from dataquality.track.workspace import configuration
 
@@ -137,10 +137,12 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
             said = problem.params["problem"]
             echo(f"dq: {said.get(lang, said['en'])}", err=True)
             failed = failed or not read.tables
-        entries += [dict(e, path=str(path)) for e in sheet_entries(read.tables, config, lang)]
+        # The mapping is written for the file's layout in every period: its date generalised.
+        entries += [dict(e, path=str(path), name=e["file"], file=file_pattern(e["file"]))
+                    for e in sheet_entries(read.tables, config, lang)]
     console = make_console(highlight=False)
     for e in entries:
-        title = text("cli.map_title", lang, file=e["file"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
+        title = text("cli.map_title", lang, file=e["name"], sheet=e["sheet"] or "-", entity=config.schemas[e["entity"]].label(lang),
                      row=e["header_row"], records=e["records"])
         table = RichTable(title=escape(title), title_justify="left")
         for head in ("cli.map_column", "cli.map_header", "cli.map_field", "cli.map_how"):
@@ -151,6 +153,8 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
         console.print(table)
         if e["missing"]:
             console.print(escape(text("cli.map_missing", lang, fields=", ".join(e["missing"]))))
+        if out is not None:
+            console.print(escape(text("cli.map_pattern", lang, pattern=e["file"])))
     if out is not None:
         try:
             with atomic_open(out) as fh:

@@ -42,7 +42,7 @@ from dataquality.load.detect import (
 )
 
 WEAK_FIT = 0.5  # a weak name needs at least this share of fitting values
-BY_VALUES_FIT = 0.9  # a column read by its values alone: this share unambiguous
+BY_VALUES_FIT = 0.8  # a column read by its values alone: this share unambiguous (a few broken ones are findings)
 # A header's strength: the field's name or alias, then a generic word as the whole header (Name),
 # then a name with a qualifier around it (Related company), then a close spelling.
 _BASE = {MAPPED: 1000.0, EXACT: 100.0, NORMALISED: 90.0, QUALIFIED: 60.0, FUZZY: 55.0}

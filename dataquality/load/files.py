@@ -105,7 +105,7 @@ def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame,
         return False
     if extras.merged:
         grid = _fill_merged(grid, extras.merged)
-    mapping = mappings.for_sheet(path, sheet.name) if mappings else None
+    mapping = mappings.for_sheet(path, sheet.name, grid) if mappings else None
     sheet_entity = entity or (mapping.entity if mapping else None) or entity_from_sheet_name(sheet.name, config)
     peek = grid.loc[grid.index[: PEEK_ROWS + 1]] if mapping is None or mapping.header_row is None else grid.loc[
         grid.index[: max(PEEK_ROWS, mapping.header_row) + 1]]

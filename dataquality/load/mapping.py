@@ -15,15 +15,17 @@ Columns not listed are matched as usual.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dataquality.config import Config, _fail, _read_yaml, normalise_header
-from dataquality.load.columns import PART
+from dataquality.load.columns import PART, base_field
 
-_SHEET_KEYS = {"file", "sheet", "entity", "header_row", "columns"}
+_SHEET_KEYS = {"file", "sheet", "entity", "header_row", "columns", "headers"}
+LAYOUT_SHARE = 0.8  # a sheet has a mapping's layout when its header row holds this share of its headers
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,29 @@ class SheetMapping:
     entity: str | None = None
     header_row: int | None = None
     columns: Mapping[str, str | None] = field(default_factory=dict)
+    source: str = ""  # the mapping file it was read from (named when it matches no input)
+    # The layout: the header cells the mapping was made from. With them, a sheet matches only when
+    # its header row holds them (a mapping for file '*' then follows the layout, whatever the name).
+    headers: tuple[str, ...] = ()
 
-    def matches(self, path: Path, sheet: str | None) -> bool:
+    def matches(self, path: Path, sheet: str | None, grid: Any = None) -> bool:
         if not fnmatch.fnmatch(path.name, self.file) and not fnmatch.fnmatch(str(path), self.file):
             return False
-        return self.sheet is None or normalise_header(self.sheet) == normalise_header(sheet or "-")
+        if self.sheet is not None and normalise_header(self.sheet) != normalise_header(sheet or "-"):
+            return False
+        return not self.headers or grid is None or self.has_layout(grid)
+
+    def has_layout(self, grid: Any) -> bool:
+        """Whether the sheet's header row (`header_row`, else any of the first rows) holds the layout."""
+        wanted = {normalise_header(h) for h in self.headers}
+        rows = [self.header_row] if self.header_row is not None else list(grid.index[:20])
+        for row in rows:
+            if row not in grid.index:
+                continue
+            cells = {normalise_header(v) for v in grid.loc[row].dropna().tolist() if isinstance(v, str)}
+            if len(wanted & cells) >= LAYOUT_SHARE * len(wanted):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -48,11 +68,31 @@ class Mappings:
 
     sheets: tuple[SheetMapping, ...] = ()
 
-    def for_sheet(self, path: Path, sheet: str | None) -> SheetMapping | None:
-        return next((m for m in self.sheets if m.matches(path, sheet)), None)
+    def for_sheet(self, path: Path, sheet: str | None, grid: Any = None) -> SheetMapping | None:
+        """The first mapping for this file and sheet (and, given the sheet's cells, its layout)."""
+        return next((m for m in self.sheets if m.matches(path, sheet, grid)), None)
 
     def __bool__(self) -> bool:
         return bool(self.sheets)
+
+    def unmatched(self, inputs: Sequence[Path]) -> list[SheetMapping]:
+        """The sheet mappings whose file pattern matches none of `inputs` (a layout that silently
+        stopped applying: next month's file named differently)."""
+        return [m for m in self.sheets if not any(fnmatch.fnmatch(Path(p).name, m.file) or fnmatch.fnmatch(str(p), m.file)
+                                                  for p in inputs)]
+
+
+# A date or period in a file name: 2024-03-05, 20240305, 2024_03, 202403, 2024年3月, 3月, Q1, and
+# any run of four digits or more (a timestamp, a batch number).
+_PERIOD = re.compile(r"\d{8,}|\d{4}[-_.]?\d{1,2}(?:[-_.]?\d{1,2})?(?:[-_ T]?\d{2}[-_:.]?\d{2}(?:[-_:.]?\d{2})?)?|\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?"
+                     r"|\d{1,2}月(?:份)?|[Qq][1-4]|\d{4,}")
+
+
+def file_pattern(name: str) -> str:
+    """The file name as a pattern for the same layout in later exports: its date or period
+    generalised (goods_2024-03.xlsx -> goods_*.xlsx, 客户资料2024年3月.xlsx -> 客户资料*.xlsx)."""
+    pattern = _PERIOD.sub("*", name)
+    return re.sub(r"\*(?:[-_. ]*\*)+", "*", pattern)
 
 
 def read_mappings(paths: list[Path] | tuple[Path, ...], config: Config) -> Mappings:
@@ -92,7 +132,11 @@ def _sheet(path: Path, key: str, raw: Any, config: Config) -> SheetMapping:
         if name is not None and str(name) not in allowed:
             raise _fail(path, f"{key}.columns.{header}", "must_name_field", fields=", ".join(sorted(allowed)), name=name)
         out[str(header).strip()] = None if name is None else str(name)
-    return SheetMapping(str(raw["file"]), None if raw.get("sheet") is None else str(raw["sheet"]), entity, header_row, out)
+    headers = raw.get("headers") or []
+    if not isinstance(headers, list):
+        raise _fail(path, f"{key}.headers", "list")
+    return SheetMapping(str(raw["file"]), None if raw.get("sheet") is None else str(raw["sheet"]), entity, header_row, out,
+                        str(path), tuple(str(h) for h in headers))
 
 
 def mapping_yaml(entries: list[dict[str, Any]]) -> str:
@@ -110,10 +154,13 @@ def mapping_yaml(entries: list[dict[str, Any]]) -> str:
             lines.append(f"    sheet: {_scalar(entry['sheet'])}")
         lines.append(f"    entity: {entry['entity']}")
         lines.append(f"    header_row: {entry['header_row']}")
+        if entry.get("layout"):  # matched by its header cells, whatever the file is called
+            lines.append("    headers: [" + ", ".join(_scalar(c["header"]) for c in entry["columns"]) + "]")
         lines.append("    columns:")
         for col in entry["columns"]:
             note = f"  # {col['letter']}: {col['note']}" if col.get("note") else f"  # {col['letter']}"
-            value = "null" if col["field"] is None else col["field"]
+            # A second phone column is written as phone (read back as the second one), parts as contact@1.
+            value = "null" if col["field"] is None else base_field(col["field"])
             lines.append(f"      {_scalar(col['header'])}: {value}{note}")
     text = "\n".join(lines) + "\n"
     yaml.safe_load(text)  # what we write must read back
