@@ -311,7 +311,7 @@ def users_add(name: str, roles: tuple[str, ...], user: str | None, server: str |
     with client:
         password = _new_password(lang, name)
         acc = client.call("POST", "/users", json={"name": name, "roles": list(roles), "password": password})
-    echo(text("accounts.added", lang, name=acc["name"], id=acc["person_id"], roles=", ".join(acc["roles"])))
+    echo(text("accounts.added", lang, name=acc["name"], id=acc["person_id"], roles=", ".join(acc["roles"]) or "-"))
 
 
 @users.command("passwd")
@@ -355,7 +355,7 @@ def users_roles(name: str, roles: tuple[str, ...], disabled: bool | None, user: 
     client, _ = connect(server, user, lang)
     with client:
         acc = client.call("PATCH", f"/users/{name}", json={"roles": list(roles) or None, "disabled": disabled})
-    echo(text("accounts.changed", lang, name=acc["name"], roles=", ".join(acc["roles"])))
+    echo(text("accounts.changed", lang, name=acc["name"], roles=", ".join(acc["roles"]) or "-"))
 
 
 @users.command("token")
@@ -398,7 +398,7 @@ def users_list(config_path: Path | None, db: str | None, state_dir: Path | None,
     for u in found:
         flags = [text("accounts.disabled", lang)] if u["disabled"] else []
         flags += [text("accounts.tampered_flag", lang)] if u["sealed"] is False else []
-        echo(f"{u['name']} ({u['person_id']}): {u['roles']}" + (f"  [{', '.join(flags)}]" if flags else ""))
+        echo(f"{u['name']} ({u['person_id']}): {u['roles'] or '-'}" + (f"  [{', '.join(flags)}]" if flags else ""))
 
 
 @users.command("bootstrap")

@@ -369,6 +369,40 @@ def test_attack_6_people_act_through_the_service_without_the_key(tmp_path, confi
     assert not list(Path(elsewhere["XDG_CONFIG_HOME"]).rglob("*.key"))  # the CLI never made or read a key
 
 
+def test_attack_6_passwords_and_roles_from_the_command_line(tmp_path, config, policy) -> None:
+    """`dq users passwd` changes one's own password with the old one, anyone's only as an administrator;
+    `dq users roles` is an administrator's; each through the service, each event naming its operator."""
+    state = tmp_path / "state"
+    url = f"sqlite:///{state / 'dq.db'}"
+    en = {"DQ_LANG": "en"}
+    with service(url, state, config, policy, PEOPLE) as server:
+        new = "a fresh passphrase"
+        own = run_dq("users", "passwd", "杨磊", "--user", "杨磊", "--server", server, env=en,
+                     input=f"{PASSWORD}\n{new}\n{new}\n")
+        assert own.returncode == 0 and "New password set for 杨磊" in own.stdout, own.stderr
+        other = run_dq("users", "passwd", "赵敏", "--user", "杨磊", "--server", server, env=en, input=f"{new}\n{new}\n{new}\n")
+        assert other.returncode == 2 and "may change only his own password" in other.stderr
+        weak = run_dq("users", "passwd", "杨磊", "--user", "杨磊", "--server", server, env=en,
+                      input=f"{new}\naaaaaaaaaa\naaaaaaaaaa\n")
+        assert weak.returncode == 2, weak.stderr
+        grant = run_dq("users", "roles", "杨磊", "--role", "L2", "--role", "L3", "--user", "杨磊", "--server", server, env=en,
+                       input=f"{new}\n")
+        assert grant.returncode == 2 and "not an administrator" in grant.stderr
+        granted = run_dq("users", "roles", "杨磊", "--role", "L2", "--role", "L3", "--user", "王芳", "--server", server,
+                         env=en, input=f"{PASSWORD}\n")
+        assert granted.returncode == 0 and "now holds L2, L3" in granted.stdout, granted.stderr
+        reset = run_dq("users", "passwd", "赵敏", "--user", "王芳", "--server", server, env=en, input=f"{PASSWORD}\n{new}\n{new}\n")
+        assert reset.returncode == 0, reset.stderr
+    store = open_approval_store(url, state, write=False)
+    try:
+        with store.transaction() as conn:
+            changes = [(r["actor"], r["key"]) for r in audit.rows(conn) if r["action"] == "user_change"]
+        assert changes == [("杨磊", "E006"), ("王芳", "E006"), ("王芳", "E007")]
+        assert problems(store) == []
+    finally:
+        store.close()
+
+
 # --- 7. the last gaps ---------------------------------------------------------------------------
 
 
