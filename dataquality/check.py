@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -58,11 +59,12 @@ def default_formats() -> list[str]:
 
 def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str | None = None, lang: str | None = None,
               formats: Sequence[str] | None = None, progress: Progress | None = None,
-              lock_wait_seconds: float | None = None) -> CheckOutcome:
+              lock_wait_seconds: float | None = None, accept_open: bool = False) -> CheckOutcome:
     """Run the project's nightly check and return what it did (the CLI turns it into an exit code).
 
     The project is read, the lock taken, and `pipeline.run` does the rest: load every entity named in
     dq.yaml, validate them together, approve against the baseline, track, report into the run folder.
+    `accept_open`: every issue found is accepted as the known backlog (open, not new; tracker.track).
     """
     from dataquality.report import ReportOptions
 
@@ -92,6 +94,7 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
         # One transaction from tracking to the finished run: an interrupted or failed check (Ctrl-C,
         # a full disk) leaves no trace in the database and no half-filled run folder.
         shared = _InOneTransaction(conn)
+        clean_leftovers(project.reports_dir)  # of a check that was killed: no other can be running now
         run_dir = new_run_dir(project.reports_dir, now)
         partial = run_dir.with_name(f".{run_dir.name}.partial")
         try:
@@ -100,8 +103,9 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
                 wanted={p: frozenset(es) for p, es in wanted.items()}, entity_sources=dict(project.sources),
                 approval=Approval(tuple(project.baseline_files()), store=shared, same_entities=False),  # type: ignore[arg-type]
                 tracking=Tracking(shared, now, Sla(project.sla, calendar), tuple(str(f) for f in wanted),
-                                  str(project.path), project.issue_prefix, HISTORY_RUNS, tuple(project.sources)),
-                reports=Reports(tuple(formats), ReportOptions(lang=lang, out=partial, quiet=True)),
+                                  str(project.path), project.issue_prefix, HISTORY_RUNS, tuple(project.sources),
+                                  accept_open),
+                reports=Reports(tuple(formats), ReportOptions(lang=lang, out=partial, quiet=True, fail_on=fail_on)),
             )
             code = done.result.exit_code(fail_on)
             finish_run(shared, done.tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),  # type: ignore[arg-type]
@@ -134,6 +138,28 @@ class _InOneTransaction:
     @contextmanager
     def connect(self) -> Iterator[Connection]:
         yield self.conn
+
+
+_RUN_FOLDER = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}(-\d+)?$")
+
+
+def clean_leftovers(reports_dir: Path) -> list[Path]:
+    """Remove what a killed `dq check` left in the reports folder: its hidden `.RUN.partial` folder
+    and its reserved, still empty run folder. Called under the run lock, so no check that is alive
+    owns them; a run folder with anything in it is never touched. Returns what was removed."""
+    if not reports_dir.is_dir():
+        return []
+    removed = []
+    for entry in reports_dir.iterdir():
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        if entry.name.startswith(".") and entry.name.endswith(".partial") and _RUN_FOLDER.match(entry.name[1:-8]):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+        elif _RUN_FOLDER.match(entry.name) and not any(entry.iterdir()):
+            entry.rmdir()
+            removed.append(entry)
+    return removed
 
 
 def new_run_dir(reports_dir: Path, now: dt.datetime) -> Path:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from dataquality.i18n import normalise_lang, text
+from dataquality.paths import shown
 
 EXIT_OK = 0
 EXIT_ISSUES = 1
@@ -25,7 +27,14 @@ class DQError(Exception):
         """The one-line message for the user, in `lang` (parameters given as {en, zh} are picked too)."""
         lang = normalise_lang(lang)
         params = {k: v[lang] if isinstance(v, dict) and lang in v else v for k, v in self.params.items()}
+        for k in _PATH_PARAMS.intersection(params):
+            if isinstance(params[k], str) and os.path.isabs(params[k]):
+                params[k] = shown(params[k])  # as every other path dq prints: relative when under here
         return text(self.key, lang, **params)
+
+
+# The parameters that name a file or folder (the catalogue's names for them).
+_PATH_PARAMS = frozenset({"file", "path", "folder", "config", "output", "gitignore"})
 
 
 class InputError(DQError):

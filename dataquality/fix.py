@@ -58,6 +58,9 @@ class CellChange:
     old: str | None
     new: str
     rules: tuple[str, ...]
+    # Why the cell changed, when not a rule's fix (a department's correction sent back): the note and
+    # the Changes sheet say this instead of the rules' titles.
+    said: str | None = None
 
     @property
     def cell(self) -> str:
@@ -74,16 +77,24 @@ class FixPlan:
     remaining: list[Issue]
 
 
+def tidying_rules(config: Config) -> tuple[str, ...]:
+    """The fixable rules `dq validate` has off (off by default, not named in rules.yaml): they report
+    values that are correct, only untidy (a synonym, a number typed as text), and `dq fix` tidies
+    them too unless told to change only what validate reports."""
+    return tuple(r.code for r in active_rules()
+                 if r.fixable and not r.on_by_default and r.code not in config.rule_settings)
+
+
 def fix_config(config: Config) -> Config:
-    """The configuration `dq fix` validates with: off-by-default fixable rules switched on.
+    """The configuration `dq fix` validates with: off-by-default fixable rules switched on, and
+    every cell reported on its own (a whole column of padded values is corrected cell by cell).
 
     A company that switched a rule off in rules.yaml keeps it off here too.
     """
     settings = dict(config.rule_settings)
-    for rule in active_rules():
-        if rule.fixable and not rule.on_by_default and rule.code not in settings:
-            settings[rule.code] = RuleSetting(enabled=True)
-    return replace(config, rule_settings=settings)
+    for code in tidying_rules(config):
+        settings[code] = RuleSetting(enabled=True)
+    return replace(config, rule_settings=settings, collapse_conventions=False)
 
 
 def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
@@ -96,12 +107,24 @@ def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
     return chosen
 
 
-def plan(path: Path | str, config: Config, lang: str = "en") -> FixPlan:
+def plan(path: Path | str, config: Config, lang: str = "en", tidy: bool = True) -> FixPlan:
     """Validate `path` and work out every certain correction, without writing anything: the pipeline's
-    load and validate stages, then the correction stage (`correct`)."""
+    load and validate stages, then the correction stage (`correct`). `tidy`: also apply the fixes of
+    the rules validate has off (`tidying_rules`); without it only what validate reports is changed."""
     path = Path(path)
-    done = run_stages(fix_config(config), [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK))
+    done = run_stages(fix_config(config) if tidy else config, [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK))
     return done.outputs["fix"]
+
+
+def tidied_only(changes: Iterable[CellChange], config: Config) -> dict[str, int]:
+    """Rule -> the changed cells that only rules validate has off asked for (validate reports none of them)."""
+    extra = set(tidying_rules(config))
+    counts: dict[str, int] = {}
+    for change in changes:
+        if change.rules and set(change.rules) <= extra:
+            for code in change.rules:
+                counts[code] = counts.get(code, 0) + 1
+    return counts
 
 
 def _correct(r: Run) -> None:
@@ -207,14 +230,16 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     for change in fix.changes:
         spec = _schema(config, change.entity).fields[base_field(change.field)]
         value, number_format = _cell_value(spec, change.new)
-        note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=", ".join(change.rules))
+        why = change.said or ", ".join(change.rules)
+        note = text("fix.cell_note", lang, old=change.old or "", new=change.new, rules=why)
         cells.append(CellWrite(change.sheet, change.row, change.column, value, number_format, note))
-        for code in change.rules:
-            if code not in rule_names:
-                rule_names[code] = f"{code} {text(f'rules.{code}.title', lang)}"
+        if change.said is None:
+            for code in change.rules:
+                if code not in rule_names:
+                    rule_names[code] = f"{code} {text(f'rules.{code}.title', lang)}"
+            why = ", ".join(rule_names[code] for code in change.rules)
         # "label (name)" never reads as a header, so the loader cannot mistake this sheet for data.
-        rows.append([change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new,
-                     ", ".join(rule_names[code] for code in change.rules), run_at])
+        rows.append([change.cell, f"{spec.label(lang)} ({spec.name})", change.old or "", change.new, why, run_at])
     sheet = ChangesSheet(text("fix.sheet_name", lang),
                          [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")],
                          rows, (16, 24, 28, 28, 22, 18))
@@ -258,6 +283,7 @@ def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
         writer = csv.writer(fh, lineterminator=newline)
         writer.writerow([text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule")])
         for change in fix.changes:
-            writer.writerow([csv_value(v) for v in (change.cell, change.field, change.old or "", change.new, " ".join(change.rules))])
+            writer.writerow([csv_value(v) for v in (change.cell, change.field, change.old or "", change.new,
+                                                    change.said or " ".join(change.rules))])
     written.append(changes)
     return written

@@ -6,7 +6,6 @@ Messages live in `dataquality/messages/*.yaml` as nested mappings whose leaves a
 
 from __future__ import annotations
 
-import locale
 import os
 import string
 from functools import cache
@@ -22,10 +21,30 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def normalise_lang(lang: str | None) -> str:
-    """Map zh, zh-CN, zh_CN.UTF-8, en, en-US ... to one of LANGUAGES; default from the environment."""
+    """Map zh, zh-CN, zh_CN.UTF-8, en, en-US ... to one of LANGUAGES; default from the environment
+    (`env_lang`), else English."""
     if not lang:
-        lang = os.environ.get("DQ_LANG") or os.environ.get("LANG") or locale.getlocale()[0] or "en"
+        lang = env_lang() or "en"
     return "zh" if lang.lower().startswith("zh") else "en"
+
+
+# Locales that say nothing about the reader's language: a bare container, a CI runner, cron.
+_NEUTRAL_LOCALES = {"c", "posix", "c.utf-8", "c.utf8"}
+
+
+def env_lang() -> str | None:
+    """The language the environment asks for (DQ_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG),
+    or None when it names none: unset, or a neutral locale such as C.UTF-8 (the data decides then)."""
+    wanted = os.environ.get("DQ_LANG")
+    if wanted:
+        return "zh" if wanted.lower().startswith("zh") else "en"
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            if value.lower() in _NEUTRAL_LOCALES:
+                return None
+            return "zh" if value.lower().startswith("zh") else "en"
+    return None
 
 
 def _flatten(prefix: str, node: Any, out: dict[str, dict[str, str]], source: Path) -> None:

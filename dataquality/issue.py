@@ -125,20 +125,30 @@ class Issue:
             p.setdefault("rows", rows_text(self.related_rows, lang))
         return p
 
+    def _text_key(self, part: str) -> str:
+        """The catalogue key of the message or hint; a rule may word some findings its own way
+        (params `wording`: rules.RNG001.message_exclusive says "must be greater than 0")."""
+        wording = self.params.get("wording")
+        if wording:
+            key = f"rules.{self.rule}.{part}_{wording}"
+            if has(key):
+                return key
+        return f"rules.{self.rule}.{part}"
+
     def message(self, lang: str = "en") -> str:
         """One plain sentence saying what is wrong, in `lang`."""
-        return text(f"rules.{self.rule}.message", lang, **self._params(lang))
+        return text(self._text_key("message"), lang, **self._params(lang))
 
     def hint(self, lang: str = "en") -> str:
         """How to fix it, in `lang`."""
-        key = f"rules.{self.rule}.hint"
+        key = self._text_key("hint")
         return text(key, lang, **self._params(lang)) if has(key) else ""
 
     def texts(self, lang: str = "en") -> tuple[str, str]:
         """(message, hint) together: the parameters are worked out once (reports call this per issue)."""
         p = self._params(lang)
-        key = f"rules.{self.rule}.hint"
-        return text(f"rules.{self.rule}.message", lang, **p), (text(key, lang, **p) if has(key) else "")
+        key = self._text_key("hint")
+        return text(self._text_key("message"), lang, **p), (text(key, lang, **p) if has(key) else "")
 
     def with_tracking(self, **changes: Any) -> Issue:
         """A copy with tracking fields (status, first_seen, tracking) replaced.

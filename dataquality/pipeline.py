@@ -81,6 +81,7 @@ class Tracking:
     prefix: str = "DQ"
     history_runs: int = 60
     extra_entities: tuple[str, ...] = ()  # entities checked where they live (no loaded table)
+    accept_open: bool = False  # every issue found is the accepted backlog: open, not new (dq check --accept-open)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def _track_stage(r: Run) -> None:
 
     entities = {tb.entity for tb in r.result.tables} | set(t.extra_entities)
     r.tracked = track(t.store, r.result.issues, now=t.now, sla=t.sla, entities=entities,
-                      files=list(t.files), project=t.project, prefix=t.prefix)
+                      files=list(t.files), project=t.project, prefix=t.prefix, accept_open=t.accept_open)
     r.result.issues = r.tracked.issues
     r.result.resolved = r.tracked.resolved
     r.result.history = history(t.store, t.history_runs)
@@ -323,6 +324,8 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
         else:
             found = read.problems
             tables.extend(read.tables)
+            if problems is not None:  # readable, but nothing of it names or reveals a master (FIL013)
+                problems.extend(_unchecked_issue(Path(path), f) for f in read.unchecked)
         if found and problems is None and (read is None or not read.tables):
             raise InputError(str(found[0].params["error_key"]), **dict(found[0].params["error_params"]))
         if found and problems is not None:
@@ -339,6 +342,13 @@ def distinct_files(tables: list[Table]) -> list[Table]:
     if all(n == 1 for n in names.values()):
         return tables
     return [dataclasses.replace(t, shown_as=str(t.path)) if names[t.path.name] > 1 else t for t in tables]
+
+
+def _unchecked_issue(path: Path, finding: Finding) -> Issue:
+    from dataquality.checks.files import NOT_CHECKED
+
+    return Issue(rule=NOT_CHECKED.code, severity=NOT_CHECKED.severity, entity=None, file=path.name,
+                 sheet=finding.sheet, params=dict(finding.params))
 
 
 def _problem_issue(path: Path, finding: Finding) -> Issue:

@@ -372,6 +372,13 @@ def _instructions(wb: Workbook, schema: EntitySchema, config: Config, lang: str,
     return ws
 
 
+def default_name(entity: str, config: Config, lang: str) -> Path:
+    """The file a template is written to when no -o is given: 客户导入模板.xlsx, Customer-import-template.xlsx."""
+    if entity not in config.schemas:
+        raise TemplateError("template.unknown_entity", entity=entity, choices=", ".join(sorted(config.schemas)))
+    return Path(text("template.default_name", lang, label=config.schemas[entity].label(lang)))
+
+
 def write(entity: str, config: Config, output: Path, lang: str = "zh", rows: int = DEFAULT_ROWS) -> Path:
     """Build the template for `entity` and write it to `output` atomically."""
     if entity not in config.schemas:

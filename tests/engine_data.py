@@ -29,6 +29,15 @@ ALPHABET = (
 )
 weird_text = st.text(alphabet=ALPHABET, min_size=0, max_size=12)
 
+
+def weird_pool(n: int, seed: int) -> list[str]:
+    """`n` strings over ALPHABET (0 to 12 characters), the same ones for a seed: the planted tables'
+    odd values, drawn without hypothesis' `.example()` (meant for interactive use only)."""
+    import random
+
+    rng = random.Random(seed)
+    return ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 12))) for _ in range(n)]
+
 _FULL = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
 
 

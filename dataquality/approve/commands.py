@@ -1,6 +1,6 @@
 """What the approval commands and `dq serve` share: opening the approval store the way a command
 needs it, the status of each change of a change set, a request as a plain dict (JSON), the audit
-head of a finished check and the project's audit key. No click here: the CLI only prints these."""
+head of a finished check and a new project's state. No click here: the CLI only prints these."""
 
 from __future__ import annotations
 

@@ -110,7 +110,7 @@ users = Table(
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("mac", String(64), nullable=False),
-    # Bumped by every account event (revision 0003); sign-in and `dq audit verify` compare the row
+    # Bumped by every account event (revision 0004); sign-in and `dq audit verify` compare the row
     # with the newest sealed account event, so an older copy of the row written back is refused.
     Column("version", Integer, nullable=False, server_default="1"),
 )

@@ -200,9 +200,13 @@ def _submitter(by: str | None, directory: Directory | None) -> str:
 
 
 def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None,
-           directory: Directory | None = None) -> SubmitResult:
+           directory: Directory | None = None, withdraw_missing: bool = True) -> SubmitResult:
     """Record every change that needs approval as a change request (one transaction), submitted by
-    the signed-in person `by`; a change's requester is the file's requester column, else `by`."""
+    the signed-in person `by`; a change's requester is the file's requester column, else `by`.
+
+    `withdraw_missing`: the submitter's own pending requests of these entities that the change set no
+    longer holds are withdrawn (a whole incoming file was submitted); False for a few changes on their
+    own (corrections sent back by a department), which leave every other request as it is."""
     created: list[int] = []
     revised: list[int] = []
     unchanged: list[int] = []
@@ -250,7 +254,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
             audit.append(conn, "request", actor=by, request_id=rid, entity=c.entity, key=c.key, field=c.field,
                          old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}", data={**data, "version": 1})
             created.append(rid)
-        gone = [old for ident, old in existing.items() if ident not in seen and old["status"] in OPEN]
+        gone = [old for ident, old in existing.items() if withdraw_missing and ident not in seen and old["status"] in OPEN]
         kept = []
         for old in with_submitters(conn, gone):
             # Only the submitter's own pending requests go with his newer file; what others asked

@@ -180,7 +180,7 @@ def pattern_for(values: pd.Series) -> tuple[str, dict[str, str]]:
                 words[lang].append(text("conventions.literal", lang, text=first))
             continue
         lo, hi = min(len(c) for c in column), max(len(c) for c in column)
-        size = f"{{{lo}}}" if lo == hi else f"{{{lo},{hi}}}"
+        size = "" if lo == hi == 1 else f"{{{lo}}}" if lo == hi else f"{{{lo},{hi}}}"
         if first[0].isdigit():
             cls, kind = "[0-9]", "digits"
         elif "\u3400" <= first[0] <= "\u9fff":
@@ -306,12 +306,15 @@ def settle(rule: Rule, key: str, failing: int, facts: Facts, adopt: dict[str, st
         return None
     empty = rule.convention_of == "rows"  # a required field left empty: counted over the records
     filled = facts.rows() if empty else facts.filled(key)
-    if not qualifies(filled, failing, example):
+    # Spaces are no company's house style: only most of a large column is the file's way of writing.
+    if not qualifies(filled, failing, example and rule.convention_of != "tidiness"):
         return None
     values = facts.values(key)
     off = pd.Index([], dtype="int64")
     if empty:
         own = {lang: text("conventions.left_empty", lang) for lang in LANGUAGES}
+    elif rule.convention_of == "tidiness":
+        own = {lang: text("conventions.untidy", lang) for lang in LANGUAGES}
     elif code_like():
         found = dominant(values)
         if found is not None:

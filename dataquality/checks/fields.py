@@ -42,6 +42,22 @@ def _range(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
     return {**_labels(spec), "min": _bound_text(spec.min), "max": _bound_text(spec.max)}
 
 
+def _wording(bound: Bound | None) -> str | None:
+    """How a bound is said: an exclusive one is "must be greater than 0", not "below the minimum 0";
+    a date bound of `today` is "later than today (2026-12-07)" (the texts rules.RNG00x.message_<wording>)."""
+    if bound is None:
+        return None
+    return "today" if bound.value == "today" else "exclusive" if bound.exclusive else None
+
+
+def _range_min(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
+    return {**_range(spec), "wording": _wording(spec.min)}
+
+
+def _range_max(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
+    return {**_range(spec), "wording": _wording(spec.max)}
+
+
 def _fix_clean(v: FieldValues, failing: pd.Index) -> pd.Series:
     if v.spec.identifier == "cn_phone":
         # '+86 138 1234 5678' also gets IDN004: both fixes must give the same final spelling.
@@ -199,7 +215,7 @@ def formatted_number_in_text_field(v: FieldValues, t: TableValues) -> pd.Series:
 @field_rule(
     "FMT002", "untidy-whitespace", Severity.WARNING,
     applies=lambda f: any(s in f.clean for s in ("trim", "collapse_spaces", "remove_spaces")),
-    params=_labels, fix=_fix_clean,
+    params=_labels, fix=_fix_clean, convention="fields.{field}.clean", convention_of="tidiness",
 )
 def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
     """A value has leading, trailing, doubled or (for codes and numbers) inner spaces.
@@ -304,7 +320,7 @@ def _parsed(v: FieldValues) -> pd.Series:
     return v.date if v.spec.type == "date" else v.number
 
 
-@field_rule("RNG001", "below-minimum", applies=lambda f: f.min is not None and f.type in ("integer", "decimal", "date"), params=_range)
+@field_rule("RNG001", "below-minimum", applies=lambda f: f.min is not None and f.type in ("integer", "decimal", "date"), params=_range_min)
 def below_minimum(v: FieldValues, t: TableValues) -> pd.Series:
     """A number or date is below the smallest value its field allows.
 
@@ -318,7 +334,7 @@ def below_minimum(v: FieldValues, t: TableValues) -> pd.Series:
     return failing.fillna(False).astype(bool)
 
 
-@field_rule("RNG002", "above-maximum", applies=lambda f: f.max is not None and f.type in ("integer", "decimal", "date"), params=_range)
+@field_rule("RNG002", "above-maximum", applies=lambda f: f.max is not None and f.type in ("integer", "decimal", "date"), params=_range_max)
 def above_maximum(v: FieldValues, t: TableValues) -> pd.Series:
     """A number or date is above the largest value its field allows (for dates: in the future).
 

@@ -122,6 +122,32 @@ MAPPING_UNUSED = describe(
     """,
 )
 
+BY_VALUES_ONLY = describe(
+    "FIL012",
+    "headers-not-recognised",
+    Severity.WARNING,
+    "file",
+    """No header of a sheet names a known field (or the sheet has no header row); dq read the columns whose values reveal a field (FIL010) and checked them, and nothing else. Said once per sheet.
+
+    Why: a table dq does not know is still worth checking on what it can tell, but the person must know the rest was not checked.
+    Bad: a headerless export of customers whose e-mail and mobile columns are read, its other columns silently left out.
+    Good: map the columns once (dq map FILE -o mapping.yaml, then --mapping) so every column is read.
+    """,
+)
+
+NOT_CHECKED = describe(
+    "FIL013",
+    "sheet-not-checked",
+    Severity.ERROR,
+    "file",
+    """A readable sheet or file in which neither the headers nor the values reveal a customer, supplier or product table: nothing of it was checked.
+
+    Why: a file that is silently skipped looks like a clean file; it is not unreadable either, so the way on is to say which column holds which field.
+    Bad: a sheet with the headers 甲, 乙, 丙 given as the customer master.
+    Good: dq map FILE -o mapping.yaml, name the entity, header row and fields, then dq validate FILE --mapping mapping.yaml.
+    """,
+)
+
 NOT_A_RECORD = describe(
     "FIL008",
     "row-not-a-record",

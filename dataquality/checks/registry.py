@@ -59,7 +59,10 @@ class Rule:
     # sets it, e.g. 'fields.{field}.pattern'. Failing on most of a column, it is one finding about
     # the file's own convention (checks/conventions.py), not one per cell. None: a standard rule.
     convention: str | None = None
-    convention_of: str = "values"  # what the share is of: the filled values, or the records ("rows")
+    # What the convention is about: "values" (a format or vocabulary: the column is then judged by its
+    # own format), "rows" (a field left empty: the share is of the records), "tidiness" (spaces: one
+    # finding, the column's other rules unaffected).
+    convention_of: str = "values"
 
     @property
     def fixable(self) -> bool:

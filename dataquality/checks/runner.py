@@ -238,7 +238,7 @@ def column_issues(found: list[tuple[_Planned, pd.Index]], tv: TableValues, route
         cleaned.append((plan, failing))
     outcomes: dict[int, Outcome] = {}
     for i, (plan, failing) in enumerate(cleaned):
-        if len(failing) and plan.rule.convention:
+        if len(failing) and plan.rule.convention and config.collapse_conventions:
             outcome = settle(plan.rule, key, len(failing), facts, _adopt(plan.rule, tv.schema, spec),
                              lambda: spec.type != "enum" and spec.reference is None, example)
             if outcome is not None:
@@ -257,7 +257,7 @@ def record_or_convention_issues(plan: _Planned, tv: TableValues, findings: pd.Da
                                 depts: pd.Series | None, facts: Facts, config: Config) -> list[Issue]:
     """A record rule's issues, or the one finding about the file's convention (PRD001 on most codes)."""
     key = getattr(plan.settings, "field", None)
-    if plan.rule.convention and key and tv.has(key):
+    if plan.rule.convention and key and tv.has(key) and config.collapse_conventions:
         spec = tv.schema.fields[key]
         outcome = settle(plan.rule, key, len(findings), facts, _adopt(plan.rule, tv.schema, spec), lambda: True,
                          tv.schema.conventions == "example")

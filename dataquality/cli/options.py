@@ -29,6 +29,7 @@ REQUEST_ID = click.IntRange(1, 2**63 - 1)
 COUNT = click.IntRange(0, 2**31 - 1)
 
 _PROJECT_KEY = "dq.project_path"
+_UNDECIDED = "dq.lang_from_data"  # no --lang, project lang or environment language: the data decides
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -40,9 +41,40 @@ def handle_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from dataquality.safety import guarded
 
+        if "lang" in kwargs:
+            kwargs["lang"] = _language_of_data(kwargs) or kwargs["lang"]
         return guarded(lambda: fn(*args, **kwargs), kwargs.get("lang"))
 
     return wrapper
+
+
+def _language_of_data(kwargs: dict[str, Any]) -> str | None:
+    """When neither --lang, the project nor the environment names a language: that of the command's
+    input files (or the project's data), so Chinese data gets Chinese messages in a bare CI shell."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not ctx.meta.get(_UNDECIDED):
+        return None
+    from dataquality.load.language import DATA_SUFFIXES, data_language
+
+    paths = [v for value in kwargs.values() for v in (value if isinstance(value, tuple) else (value,))
+             if isinstance(v, Path)]
+    paths = [p for p in paths if p.suffix.lower() in DATA_SUFFIXES]  # data, not dq.yaml or output folders
+    if not paths and ctx.meta.get(_PROJECT_KEY) is not None:
+        try:
+            project = project_of(ctx)
+            paths = [p for entity_paths in project.entities.values() for p in entity_paths]
+        except Exception:  # noqa: BLE001 - a broken dq.yaml is reported by the command itself
+            return None
+    return data_language(paths)
+
+
+def require_files(paths: Sequence[Path]) -> None:
+    """A mistyped input name is one line and exit 2, before anything is read or reported."""
+    from dataquality.errors import InputError
+
+    for path in paths:
+        if not path.exists():
+            raise InputError("load.not_found", file=str(path))
 
 
 # --- hidden, deprecated aliases -----------------------------------------------------------------
@@ -80,13 +112,23 @@ def _aliased(primary: str, required: bool = False, convert: Callable[[Any], Any]
 # --- the shared options --------------------------------------------------------------------------
 
 def _lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
-    from dataquality.i18n import normalise_lang
+    """--lang, else the project's lang, else the environment's (DQ_LANG, LANG); when none names one
+    (LANG unset or C.UTF-8), English until the command's data says otherwise (handle_errors)."""
+    from dataquality.i18n import env_lang, normalise_lang
 
     if value is None and ctx.meta.get(_PROJECT_KEY) is not None:
         project_lang = _project_lang(ctx)
         if project_lang:
             return normalise_lang(project_lang)
+    if value is None and env_lang() is None:
+        ctx.meta[_UNDECIDED] = True
     return normalise_lang(value)
+
+
+def lang_asked(ctx: click.Context | None = None) -> bool:
+    """Whether --lang, the project or the environment named the language (else the data decides)."""
+    ctx = ctx or click.get_current_context()
+    return not ctx.meta.get(_UNDECIDED)
 
 
 def _project_lang(ctx: click.Context) -> str | None:

@@ -18,12 +18,14 @@ from dataquality.cli.options import (
     config_option,
     format_option,
     handle_errors,
+    lang_asked,
     lang_option,
     project_of,
     quiet_option,
     report_formats,
 )
 from dataquality.i18n import text
+from dataquality.paths import shown
 from dataquality.terminal import echo, echo_json
 from dataquality.thresholds import CHECK_FAIL_ON
 
@@ -58,13 +60,14 @@ def init(folder: Path, demo: bool, force: bool, learn_from: tuple[Path, ...], ad
     state database with its audit key (kept outside the project), and the first administrator."""
     from dataquality.track.scaffold import init_project
 
-    config = init_project(folder, lang=lang, force=force)
-    echo(text("track.init_done", lang, folder=folder, config=config))
+    config = init_project(folder, lang=lang if lang_asked() else None, force=force)
+    echo(text("track.init_done", lang, folder=shown(folder), config=shown(config)))
+    echo(text("track.init_git", lang, gitignore=shown(folder / ".gitignore")))
     if demo:
         from dataquality.demo import write_demo
 
         write_demo(folder / "data")
-        echo(text("track.init_demo", lang, folder=folder / "data"))
+        echo(text("track.init_demo", lang, folder=shown(folder / "data")))
     if learn_from:
         from dataquality.learn import adopt_in_project
 
@@ -87,11 +90,11 @@ def _init_state(folder: Path, admin: str | None, lang: str) -> None:
     ws = workspace(load_project(folder / "dq.yaml"))
     created = prepare_state(ws.url, ws.state_dir)
     if created is not None:
-        echo(text("keys.created", lang, file=created))
+        echo(text("keys.created", lang, file=shown(created)))
     if admin is None and sys.stdin.isatty():
         admin = click.prompt(text("accounts.first_admin_prompt", lang), default="", show_default=False, err=True) or None
     if admin is None:
-        echo(text("accounts.no_admin_yet", lang, folder=folder))
+        echo(text("accounts.no_admin_yet", lang, folder=shown(folder)))
         return
     person = ws.policy.directory().person(admin)
     password = read_password(text("accounts.new_password_prompt", lang, name=person.name), lang,
@@ -109,11 +112,13 @@ def _init_state(folder: Path, admin: str | None, lang: str) -> None:
                several=True)
 @click.option("--wait", "wait_seconds", type=float, default=None, help="Seconds to wait for another dq check on the same database (default: dq.yaml's lock.wait_seconds, 60).")
 @click.option("--limit", type=COUNT, default=20, show_default=True, help="Issues shown on the console.")
+@click.option("--accept-open", is_flag=True,
+              help="Accept every issue found as the known backlog: open, not new, so new-error fails only on errors that come later (a project's first run).")
 @quiet_option("Only the one-line summary.")
 @lang_option
 @handle_errors
 def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_seconds: float | None, limit: int,
-          quiet: bool, lang: str) -> None:
+          accept_open: bool, quiet: bool, lang: str) -> None:
     """Nightly check of a project: all entities, approvals, issue numbers and ages, reports in reports/<time>/."""
     from dataquality import progress
     from dataquality.approve.commands import audit_head, head_line
@@ -128,7 +133,8 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     prefetch_project(project)  # calamine reads the inputs while the run starts
     names = report_formats(fmt, lang) if fmt else None
     with progress.status(quiet) as say:
-        outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds)
+        outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds,
+                            accept_open=accept_open)
     if not quiet:
         write_reports(outcome.result, ["console"], ReportOptions(lang=lang, limit=limit))
     if outcome.fallback_years:
@@ -136,7 +142,11 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     echo(text("track.summary", lang, run=outcome.run_id, **outcome.counts))
     if outcome.rerun_of:
         echo(text("track.rerun", lang, run=outcome.rerun_of))
-    echo(text("track.reports_in", lang, path=outcome.run_dir))
+    if accept_open:
+        echo(text("track.accepted", lang, n=outcome.counts.get("accepted", 0)))
+    if outcome.counts.get("fixed_by_department"):
+        echo(text("track.fixed_by_department", lang, n=outcome.counts["fixed_by_department"]))
+    echo(text("track.reports_in", lang, path=shown(outcome.run_dir)))
     # The audit head, kept beside the run's reports (audit-head.txt) as an anchor outside the database.
     with open_project_store(project) as store:
         head = audit_head(store, project.state_dir)
@@ -146,6 +156,8 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     if head.problems:
         echo(text("audit.check_broken", lang, n=len(head.problems), first=head.problems[0].message(lang)), err=True)
     echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))
+    if outcome.exit_code == 1 and outcome.fail_on == "new-error" and not outcome.counts.get("open"):
+        echo(text("track.accept_hint", lang))  # every issue is new: a first run, not a regression
     sys.exit(outcome.exit_code)
 
 

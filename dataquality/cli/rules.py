@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -11,6 +12,7 @@ from dataquality.cli.engines import engines_label
 from dataquality.cli.options import handle_errors, lang_option, quiet_option
 from dataquality.errors import EXIT_USAGE
 from dataquality.i18n import text
+from dataquality.paths import shown
 from dataquality.terminal import echo
 
 
@@ -20,8 +22,6 @@ from dataquality.terminal import echo
 @handle_errors
 def rules(code: str | None, lang: str) -> None:
     """List every rule, or explain one rule CODE (what, why, examples, how to fix)."""
-    from rich.table import Table
-
     from dataquality.checks.plugins import load_plugins
     from dataquality.checks.registry import REGISTRY, active_rules, doc_sections
     from dataquality.i18n import has
@@ -30,15 +30,7 @@ def rules(code: str | None, lang: str) -> None:
     load_plugins()  # company rules installed as packages (entry point group dataquality.rules)
     console = make_console(highlight=False)
     if code is None:
-        table = Table(title=text("cli.rules_header", lang, n=len(list(active_rules()))))
-        for col in ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang), text("engine.engines_header", lang),
-                    text("rules_list.origin", lang), ""):
-            table.add_column(col)
-        for rule in active_rules():
-            table.add_row(rule.code, rule.name, text(f"severity.{rule.severity.value}", lang),
-                          text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), engines_label(rule, lang),
-                          rule.origin, text(f"rules.{rule.code}.title", lang))
-        console.print(table)
+        _rule_list(console, list(active_rules()), lang)
         return
     rule = REGISTRY.get(code.upper())
     if rule is None:
@@ -70,6 +62,38 @@ def rules(code: str | None, lang: str) -> None:
     echo("\n".join(lines))
 
 
+RULES_TABLE_WIDTH = 150  # narrower (or no terminal: a CI log) and the table would fold its headers
+
+
+def _rule_list(console: Any, found: list[Any], lang: str) -> None:
+    """Every rule: a table on a wide terminal, else a line per rule and one of details."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from dataquality.terminal import narrow, print_records
+
+    title = text("cli.rules_header", lang, n=len(found))
+    heads = ("Code", "Name", text("cli.rule_severity", lang), text("cli.rule_fixable", lang),
+             text("engine.engines_header", lang), text("rules_list.origin", lang))
+    if narrow(console, RULES_TABLE_WIDTH):
+        records = []
+        for rule in found:
+            details = (rule.name, f"{heads[3]}: {text('cli.answer_yes' if rule.fixable else 'cli.answer_no', lang)}",
+                       f"{heads[4]}: {engines_label(rule, lang)}", f"{heads[5]}: {rule.origin}")
+            records.append((f"[bold]{rule.code}[/]  {escape(text(f'severity.{rule.severity.value}', lang))}  "
+                            f"{escape(text(f'rules.{rule.code}.title', lang))}", ["  ·  ".join(details)]))
+        print_records(console, title, records)
+        return
+    table = Table(title=title)
+    for i, col in enumerate((*heads, "")):
+        table.add_column(col, no_wrap=i in (0, 2, 3))
+    for rule in found:
+        table.add_row(rule.code, rule.name, text(f"severity.{rule.severity.value}", lang),
+                      text("cli.answer_yes" if rule.fixable else "cli.answer_no", lang), engines_label(rule, lang),
+                      rule.origin, text(f"rules.{rule.code}.title", lang))
+    console.print(table)
+
+
 @click.command()
 @click.argument("folder", required=False, type=click.Path(path_type=Path, file_okay=False), default=Path("dq-demo"))
 @lang_option
@@ -83,7 +107,7 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     from dataquality.report import ReportOptions, write_reports, writers
 
     files = write_demo(folder)
-    echo(text("cli.demo_written", lang, folder=folder, files=", ".join(p.name for p in files)))
+    echo(text("cli.demo_written", lang, folder=shown(folder), files=", ".join(p.name for p in files)))
     if quiet:
         return
     # The console summary, and every other format too, so a newcomer can open the HTML report and
@@ -92,8 +116,8 @@ def demo(folder: Path, lang: str, quiet: bool) -> None:
     done = run_stages(Config.load(), files, lang, reports=Reports(formats, ReportOptions(lang=lang, out=folder / "reports", quiet=True)))
     write_reports(done.result, ["console"], ReportOptions(lang=lang, limit=25))
     written = done.written
-    echo(text("cli.demo_reports", lang, folder=folder / "reports", n=len(written)))
-    echo(text("cli.demo_next", lang, file=files[0]))
+    echo(text("cli.demo_reports", lang, folder=shown(folder / "reports"), n=len(written)))
+    echo(text("cli.demo_next", lang, file=shown(files[0])))
 
 
 def register(main: click.Group) -> None:

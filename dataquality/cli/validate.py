@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from dataquality.cli.changes import DefaultGroup
 from dataquality.cli.engines import engine_options, run_any
 from dataquality.cli.options import (
     COUNT,
@@ -20,9 +21,11 @@ from dataquality.cli.options import (
     out_option,
     quiet_option,
     report_formats,
+    require_files,
     rules_options,
 )
 from dataquality.i18n import text
+from dataquality.paths import shown
 from dataquality.terminal import echo
 from dataquality.thresholds import FAIL_ON
 
@@ -66,6 +69,7 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
         names = []
     project = optional_project()
     config = configuration(project, schemas_dir, rules_dir)
+    require_files(files)  # after the configuration: a broken rules.yaml is said first
     if baseline is not None and project is not None:  # the approvals of the project's database
         db = workspace(project, db, None, schemas_dir, rules_dir).url
     if references:
@@ -77,7 +81,7 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
         from dataquality.load.mapping import read_mappings
 
         mappings = read_mappings(list(mapping_files), config)
-    options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet)
+    options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet, fail_on=fail_on)
     files_first = Reports(tuple(n for n in names if n != "console"), options)
     with progress.status(quiet) as say:
         done = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings, files_first)
@@ -86,7 +90,10 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     written += write_reports(result, [n for n in names if n == "console"], options)
     if not quiet:
         for path in written:
-            echo(text("cli.written", lang, path=path), err=True)
+            echo(text("cli.written", lang, path=shown(path)), err=True)
+        if "console" not in names:  # the counts, which the console report would have headed
+            echo(text("console.headline", lang, errors=result.count("error"), warnings=result.count("warning"),
+                            infos=result.count("info")), err=True)
     say_unreadable(result, lang)
     sys.exit(result.exit_code(fail_on))
 
@@ -161,37 +168,95 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
                 fh.write(mapping_yaml(entries))
         except OSError as exc:
             raise InputError("cli.cannot_write", path=str(out), error=exc.strerror or str(exc)) from None
-        echo(text("cli.written", lang, path=out), err=True)
+        echo(text("cli.written", lang, path=shown(out)), err=True)
     sys.exit(2 if failed else 0)
 
 
-@click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+class _WriteByDefault(DefaultGroup):
+    """`dq corrections FILES` means `dq corrections write FILES` (as before `import` came)."""
+
+    default = "write"
+
+
+@click.group(cls=_WriteByDefault)
+def corrections() -> None:
+    """Correction lists per department: write them (the default: dq corrections FILES) and import them when they come back filled in."""
+
+
+@corrections.command("write")
+@click.argument("files", nargs=-1, required=False, type=click.Path(path_type=Path))
 @out_option("folder", "one <department>.xlsx per department.", default=Path("corrections"))
 @config_option
 @rules_options
 @lang_option
 @quiet_option("No progress and no summary line.")
 @handle_errors
-def corrections(files: tuple[Path, ...], out: Path, config_path: Path | None, schemas_dir: Path | None,
-                rules_dir: Path | None, lang: str, quiet: bool) -> None:
-    """Write one correction list per department (销售部.xlsx, 财务部.xlsx, ...) with its issues to fix."""
+def corrections_write(files: tuple[Path, ...], out: Path, config_path: Path | None, schemas_dir: Path | None,
+                      rules_dir: Path | None, lang: str, quiet: bool) -> None:
+    """Write one correction list per department (销售部.xlsx, 财务部.xlsx, ...) with its issues to fix; inside a project FILES default to its data and the issues carry their DQ numbers."""
     from dataquality import progress
+    from dataquality.errors import DQError
     from dataquality.pipeline import run
     from dataquality.report.corrections import index_path, write_lists
     from dataquality.track.workspace import configuration
 
-    config = configuration(optional_project(), schemas_dir, rules_dir)
+    project = optional_project()
+    config = configuration(project, schemas_dir, rules_dir)
+    if not files and project is None:
+        raise click.UsageError(text("corrections.need_files", lang))
+    require_files(files)
+    inputs = list(files) or [f for found in project.input_files().values() for f in found]
     with progress.status(quiet) as say:
-        result = run(config, list(files), lang, progress=say)
+        result = run(config, inputs, lang, progress=say)
+    if project is not None:
+        from dataquality.track.history import number_issues
+        from dataquality.track.project import open_project_store
+
+        with open_project_store(project) as store:
+            result.issues, unknown = number_issues(store, result.issues, project.issue_prefix)
+        if unknown:
+            raise DQError("corrections.not_numbered", n=len(unknown), config=str(project.path))
+    elif not quiet:
+        echo(text("corrections.untracked", lang), err=True)
     written = write_lists(result, out, lang)
     if not quiet:
         key = "corrections.written" if written else "corrections.none"
-        echo(text(key, lang, n=len(written), folder=out), err=True)
+        echo(text(key, lang, n=len(written), folder=shown(out)), err=True)
         for path in written:
-            echo(text("cli.written", lang, path=path), err=True)
+            echo(text("cli.written", lang, path=shown(path)), err=True)
         if written:
-            echo(text("cli.written", lang, path=index_path(out)), err=True)
+            echo(text("cli.written", lang, path=shown(index_path(out))), err=True)
+
+
+@corrections.command("import")
+@click.argument("lists", nargs=-1, required=True, type=click.Path(path_type=Path))
+@out_option("folder", "the corrected masters, the proposed copies behind change requests (requests/) and import-outcome.csv.",
+            default=Path("corrected"))
+@config_option
+@lang_option
+@handle_errors
+def corrections_import(lists: tuple[Path, ...], out: Path, config_path: Path | None, lang: str) -> None:
+    """Read filled correction lists back: values that pass the rules go into a corrected master, sensitive ones become change requests (the department head as requester), the rest are refused with the reason."""
+    from dataquality.errors import DQError
+    from dataquality.returned.apply import import_lists
+    from dataquality.track.tracker import format_number
+    from dataquality.track.workspace import workspace
+
+    project = optional_project()
+    if project is None:
+        raise DQError("returned.needs_project")
+    done = import_lists(project, list(lists), out, lang, workspace(project))
+    echo(text("returned.summary", lang, rows=len(done.corrections) + done.skipped, applied=done.count("applied"),
+                    requested=done.count("requested"), refused=done.count("refused"), skipped=done.skipped))
+    for c in done.corrections:
+        number = format_number(c.number, project.issue_prefix) if c.number is not None else c.row.number
+        if c.outcome == "refused":
+            echo(text("returned.refused_line", lang, number=number, where=c.row.where, reason=c.reason))
+        elif c.outcome == "requested":
+            echo(text("returned.requested_line", lang, number=number, request=c.request_id, head=c.requester))
+    for path in done.written:
+        echo(text("cli.written", lang, path=shown(path)), err=True)
+    sys.exit(1 if done.count("refused") else 0)
 
 
 def register(main: click.Group) -> None:

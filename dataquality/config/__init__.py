@@ -213,6 +213,9 @@ class Config:
     rules_dir: Path = field(default_factory=default_rules_dir)
     # True once the rule settings are validated against the registry (checks/settings.py).
     rules_checked: bool = False
+    # A house-style rule failing on a whole column is reported once, as the file's own convention
+    # (checks/conventions.py); dq fix turns this off: it wants every cell it can correct.
+    collapse_conventions: bool = True
 
     @classmethod
     def load(cls, schemas_dir: Path | None = None, rules_dir: Path | None = None) -> Config:

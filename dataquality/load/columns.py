@@ -18,14 +18,16 @@ Every decision carries its evidence in words (`ColumnMatch.evidence`), which `dq
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from dataquality.config import Config, EntitySchema, header_key
+from dataquality.config import Config, EntitySchema, loose_header_key
 from dataquality.i18n import LANGUAGES, text
+from dataquality.issue import column_letter
 from dataquality.load import signatures as sig
 from dataquality.load.detect import (
     EXACT,
@@ -131,6 +133,7 @@ def decide(match: HeaderMatch, body: pd.DataFrame, schema: EntitySchema, config:
     _by_values(match, schema, config, samples, out, taken_cols)
     _parts(match, schema, out, taken_cols)
     _extras(options, schema, out, taken_cols, match)
+    _first_filled_first(out, samples)
     _leftovers(match, options, rejected, body, out, taken_cols)
     # In sheet order, as a person reads the header (writers and the master keep this order).
     out.fields = dict(sorted(out.fields.items(), key=lambda kv: (kv[1], kv[0])))
@@ -164,7 +167,10 @@ def _score(cand: Candidate, fit: sig.Fit | None, rank: int, own_name: bool, name
 
 
 def _rank(option: Option) -> tuple:
-    return (option.strength == MAPPED, option.filled, option.score, -option.column)
+    # A person's mapping first; a filled column before an empty one; the better evidence; at equal
+    # evidence the fuller column (Regular price beside a mostly empty Sale price); then sheet order.
+    fill = option.fit.filled if option.fit is not None else 0
+    return (option.strength == MAPPED, option.filled, option.score, fill, -option.column)
 
 
 def _assign(options: list[Option], out: Columns, taken_cols: set[int], match: HeaderMatch) -> None:
@@ -211,7 +217,7 @@ def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: s
             if cand.strength == MAPPED and PART in cand.field:
                 name, n = cand.field.split(PART, 1)
                 mapped.setdefault(name, {})[int(n)] = col
-    by_key = {header_key(h): c for c, h in match.cells.items() if c not in taken_cols}
+    by_key = {loose_header_key(h): c for c, h in match.cells.items() if c not in taken_cols}
     for spec in schema.fields.values():
         if spec.name in out.fields:
             continue
@@ -219,8 +225,9 @@ def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: s
         if spec.name in mapped:
             cols = [mapped[spec.name][n] for n in sorted(mapped[spec.name])]
         elif spec.parts:
-            for names in spec.parts:
-                col = next((by_key[header_key(n)] for n in names if header_key(n) in by_key), None)
+            for names in spec.parts:  # first_name, First Name, contact_first_name
+                col = next((c for n in names for k, c in by_key.items() if k == loose_header_key(n)
+                            or (k.endswith(loose_header_key(n)) and len(loose_header_key(n)) >= 4)), None)
                 if col is None or col in cols:
                     cols = []
                     break
@@ -250,6 +257,27 @@ def _extras(options: list[Option], schema: EntitySchema, out: Columns, taken_col
         out.fields[key] = option.column
         taken_cols.add(option.column)
         out.matches[key] = _column_match(option, match.cells[option.column], key)
+
+
+def _first_filled_first(out: Columns, samples: _Samples) -> None:
+    """The columns of a repeatable field numbered as a person reads them: the leftmost filled one is
+    the field (Billing Street before Billing Apt/Suite), the others #2, #3 in sheet order."""
+    groups: dict[str, list[str]] = {}
+    for key in out.fields:
+        if key not in out.parts:
+            groups.setdefault(base_field(key), []).append(key)
+    for name, keys in groups.items():
+        if len(keys) < 2:
+            continue
+        cols = sorted((out.fields[k] for k in keys), key=lambda c: (samples(c)[1] == 0, c))
+        matches = {out.fields[k]: out.matches[k] for k in keys}
+        for k in keys:
+            out.fields.pop(k)
+            out.matches.pop(k)
+        for n, col in enumerate(cols, start=1):
+            key = name if n == 1 else extra_key(name, n)
+            out.fields[key] = col
+            out.matches[key] = dataclasses.replace(matches[col], field=key)
 
 
 def _leftovers(match: HeaderMatch, options: list[Option], rejected: dict[int, tuple[Candidate, sig.Fit]],
@@ -324,3 +352,33 @@ def _pct(share: float) -> str:
 def describe(matches: Mapping[str, ColumnMatch], lang: str) -> dict[str, str]:
     """Field key -> the evidence in `lang` (for dq map and the desk)."""
     return {k: (m.evidence.get(lang) or m.strength) for k, m in matches.items()}
+
+
+def by_values(peek: pd.DataFrame, grid: pd.DataFrame, config: Config, sheet_entity: str | None,
+              hints: Mapping[str, int]) -> HeaderMatch | None:
+    """A sheet whose headers name no known field (or that has no header row at all), read by what its
+    values reveal: the columns of unambiguous values (USCC, e-mail, GTIN, mobile numbers). The entity
+    is the one those columns belong to (the file and sheet names break a tie); a first row whose
+    cells have those values is a record, not a header."""
+    filled = [int(r) for r in peek.index if peek.loc[r].notna().any()]
+    if not filled:
+        return None
+    first = filled[0]
+    columns = [int(c) for c in grid.columns if grid[c].notna().any()]
+    cells = {c: str(peek.at[first, c]).strip() for c in columns if pd.notna(peek.at[first, c]) and str(peek.at[first, c]).strip()}
+    body = grid.loc[first + 1:]
+    schemas = [config.schemas[sheet_entity]] if sheet_entity else list(config.schemas.values())
+    best: tuple[int, int, EntitySchema, Columns] | None = None
+    for schema in schemas:
+        probe = HeaderMatch(schema.name, first, {c: cells.get(c, "") for c in columns}, {}, {}, 0)
+        decided = decide(probe, body, schema, config)
+        found = len(decided.by_values)
+        if found and (best is None or (found, hints.get(schema.name, 0)) > best[:2]):
+            best = (found, hints.get(schema.name, 0), schema, decided)
+    if best is None:
+        return None
+    _, _, schema, decided = best
+    is_data = any(sig.fits_one(schema.fields[name], cells.get(col, "")) for col, name in decided.by_values)
+    row = first - 1 if is_data else first  # no header row: the first row is a record
+    shown = {c: (f"({column_letter(c)})" if is_data else cells.get(c, f"({column_letter(c)})")) for c in columns}
+    return HeaderMatch(schema.name, row, shown, {}, {}, 0, first_row=row, by_values=True)

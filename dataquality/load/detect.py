@@ -36,12 +36,26 @@ EXACT, NORMALISED, QUALIFIED, FUZZY, MAPPED, VALUES, PARTS = (
 FUZZY_CUTOFF = 0.92
 # A qualifier that only numbers or ranks a generic name (电话1, Phone 2, 手机号码, Mobile No) keeps it
 # a name of the field; any other qualifier around a generic name (客户名称 in a product sheet) does not.
-_NEUTRAL = re.compile(r"^(?:[0-9]+|no|number|num|nr|#|号码|号|码|主|主要|首选|默认|main|primary|default|other|其他|备用|"
-                      r"第[一二三四五六七八九十0-9]+|measure|value|info|information|details|data|信息|资料|名|全称|"
-                      r"id|code)*$")
+_NEUTRAL = re.compile(r"^(?:[0-9]+|no|number|num|nr|#|号码|号|码|主|主要|首选|默认|main|primary|default|备用|"
+                      r"第[一二三四五六七八九十0-9]+|measure|value|info|information|details|data|信息|资料|名|全称|名称|名字|"
+                      r"id|code|name)*$")
+# Who or what the field is of, in an address or contact set: Billing Phone, Shipping City, 收货地址.
+_ROLE = re.compile(r"^(?:billing|bill|shipping|ship|shipto|billto|delivery|office|home|work|business|personal|primary|"
+                   r"invoice|invoicing|main|other|alt|alternate|contact|variant|办公|家庭|公司|收货|发货|送货|开票|联系|工作|单位|其他|其它)+[0-9]*$")
+# A qualifier that makes it another quantity: the shipping cost is not the item's cost, the weight
+# unit not its unit of measure, the minimum price not its list price.
+_OTHER = re.compile(r"shipping|freight|delivery|tax|discount|additional|extra|other|min|max|average|avg|total|weight|"
+                    r"dimension|size|length|width|height|volume|package|运费|税|折扣|附加|其他|其它|最低|最高|平均|合计|"
+                    r"重量|尺寸|长度|宽度|高度|体积|包装")
+# A qualifier naming another thing altogether: an image URL is not the website.
+_OTHER_THING = re.compile(r"image|photo|picture|logo|avatar|icon|file|attachment|图片|照片|图像|附件|头像")
+# A yes/no question is a flag (是否管理库存, In stock?, Out of stock, Show price (0 = No; 1 = Yes)):
+# never a quantity, code or name.
+_QUESTION = re.compile(r"^(?:是否|有无|能否|可否)|[?？]\s*$|^(?:is|has|have|can|allow|enable|manage|use|track|out of)(?:\b|[_ ])"
+                       r"|\b[01]\s*=\s*(?:no|yes)\b|\(y/n\)|是/否|1或0|0或1", re.IGNORECASE)
 _NOTE = re.compile(r"[(（\[【]([^)）\]】]{1,12})[)）\]】]$")
 # Separators that mark a qualifier as a tag of the name (银行账号-财务, HISTORY.CREATEDAT, Tel (office)).
-_SEGMENTS = re.compile(r"[\s\-_./:：()（）\[\]【】,，、|]+")
+_SEGMENTS = re.compile(r"[\-./:：()（）\[\]【】,，、|]+")  # not spaces: Contact Type is one phrase
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ class HeaderMatch:
     score: int
     first_row: int = 0  # the first header row (differs from `row` for a two-level header)
     tie: int = 0  # what the file and sheet names say (breaks a tie between entities only)
+    by_values: bool = False  # no header names a field: the columns are read by their values alone
 
 
 class _Index:
@@ -95,10 +110,15 @@ class _Index:
         self.exact: dict[str, str] = {}
         self.loose: dict[str, str] = {}
         self.own: set[tuple[str, str]] = set()  # (field, key) of the field's own name and labels
+        # A field's own names and aliases before any field's generic names: a company's field
+        # labelled 大区 is not the department that 大区 may also name.
+        for generic in (False, True):
+            for f in schema.fields.values():
+                names = f.loose_names if generic else [n for n in f.header_names if n not in f.loose_names]
+                for name in names:
+                    self.exact.setdefault(name, f.name)
+                    self.loose.setdefault(_loose(name), f.name)
         for f in schema.fields.values():
-            for name in f.header_names:
-                self.exact.setdefault(name, f.name)
-                self.loose.setdefault(_loose(name), f.name)
             self.own.update((f.name, header_key(n)) for n in (f.name, *f.labels.values()))
         self.loose.pop("", None)
         # The entity's own nouns (货品, 客户, supplier): 货品代码 is this entity's code, not another's.
@@ -112,6 +132,9 @@ class _Index:
         self.contained = sorted(
             ((k, f, (f, k) in self.generic_loose) for k, f in self.loose.items() if len(k) >= 2),
             key=lambda t: -len(t[0]))
+        self.enums = {f.name for f in schema.fields.values() if f.type == "enum"}
+        # Quantities and their units: a qualifier may make them another measure (shipping cost).
+        self.measures = {f.name for f in schema.fields.values() if f.is_numeric or f.type == "enum"}
         self._seen: dict[str, tuple[Candidate, ...]] = {}
 
     def match(self, text: str) -> tuple[Candidate, ...]:
@@ -119,7 +142,10 @@ class _Index:
         if text not in self._seen:
             if len(self._seen) > 50_000:
                 self._seen.clear()
-            self._seen[text] = self._match(text[:200])
+            found = self._match(text[:200])
+            if found and _QUESTION.search(text.strip()):  # a yes/no flag: only a status can be one
+                found = tuple(c for c in found if c.field in self.enums)
+            self._seen[text] = found
         return self._seen[text]
 
     def _candidate(self, name: str, strength: str, alias: str) -> Candidate:
@@ -141,6 +167,9 @@ class _Index:
             key = _loose(cand)
             if key in self.loose:
                 return (self._candidate(self.loose[key], NORMALISED, key),)
+            for singular in _singulars(key):  # Emails, Categories, Addresses
+                if singular in self.loose:
+                    return (self._candidate(self.loose[singular], NORMALISED, singular),)
         found = self._qualified(candidates)
         # A tag in brackets naming a field (产品型号（ID）): the column is that field's, by its values.
         note = _NOTE.search(text.strip())
@@ -178,11 +207,15 @@ class _Index:
                 rest = key.replace(alias, "", 1)
                 end = at + len(alias)
                 neutral = bool(_NEUTRAL.match(rest)) or rest in self.own_nouns
+                head = end == len(key)
                 # 客户名称 is not a product's 名称, contactTitle is not a contact, Address type is not an
-                # address; 电话1, 基本售价, Billing Street and 银行账号-财务 are.
-                if generic and not neutral:
+                # address, Shipping cost not the cost; 电话1, 基本售价, Billing Phone, Billing Street
+                # and 银行账号-财务 are what they name.
+                if (name in self.measures and _OTHER.search(rest) or _OTHER_THING.search(rest)) and not neutral:
                     continue
-                if not (neutral or end == len(key) or alias in segments):
+                if generic and not (neutral or (head and _ROLE.match(rest))):
+                    continue
+                if not (neutral or head or alias in segments):
                     continue
                 best = found.get(name)
                 if best is None or (end, len(alias)) > best[:2]:
@@ -235,6 +268,18 @@ def _contains(key: str, words: list[str], alias: str) -> int:
     return key.find(alias)
 
 
+def _singulars(key: str) -> list[str]:
+    """English singular forms of a plural header key (emails -> email, categories -> category)."""
+    if not key.isascii() or len(key) < 4 or not key.endswith("s"):
+        return []
+    out = [key[:-1]]
+    if key.endswith("ies"):
+        out.append(key[:-3] + "y")
+    if key.endswith("es"):
+        out.append(key[:-2])
+    return out
+
+
 @lru_cache(maxsize=4096)
 def _loose(text: str) -> str:
     return loose_header_key(text)
@@ -263,13 +308,14 @@ def entity_from_sheet_name(sheet: str | None, config: Config) -> str | None:
     return None
 
 
-def entity_hints(path: Path | str, sheet: str | None, config: Config) -> dict[str, int]:
-    """Entities that the file or sheet name suggests: entity -> weight (used only to break a tie).
+def entity_hints(path: Path | str, sheet: str | None, config: Config, title: str = "") -> dict[str, int]:
+    """Entities that the file or sheet name (or a title row above the header) suggests: entity ->
+    weight, used only to break a tie between entities the headers name equally well.
 
-    The sheet name weighs more than the file name, and within a name the word written last wins:
-    `customermgsys_供应商.xls` is a supplier list of the customermgsys system."""
+    A title row weighs most, then the sheet name, then the file name; within a name the word written
+    last wins: `customermgsys_供应商.xls` is a supplier list of the customermgsys system."""
     hints: dict[str, int] = {}
-    for weight, raw in ((1, Path(path).stem), (1000, sheet or "")):
+    for weight, raw in ((1, Path(path).stem), (1000, sheet or ""), (1_000_000, title)):
         text = loose_header_key(raw)
         if not text:
             continue
@@ -327,6 +373,14 @@ def provisional_fields(candidates: Mapping[int, tuple[Candidate, ...]]) -> dict[
     return fields
 
 
+def _title_hint(cells_by_row: Mapping[int, dict[int, str]], header: int, entity: str, config: Config) -> int:
+    """What the title rows above a header (a row of one or two cells: 'Vendors', 客户名录) say of `entity`."""
+    title = " ".join(v for r, cells in cells_by_row.items() if r < header and 0 < len(cells) <= 2 for v in cells.values())
+    if not title:
+        return 0
+    return entity_hints("", None, config, title[:200]).get(entity, 0)
+
+
 MAX_HEADER_CELLS = 1000  # a header row wider than this is read up to here
 
 
@@ -355,9 +409,10 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
     hints = hints or {}
     candidates = [config.schemas[sheet_entity]] if sheet_entity else list(config.schemas.values())
     rows = [int(r) for r in peek.index]  # at most 20 rows: header search, not a rule
+    all_cells = {r: _row_cells(peek, r) for r in rows}
     if header_row is not None:
         rows = [r for r in rows if r in (header_row - 1, header_row)]
-    cells_by_row = {r: _row_cells(peek, r) for r in rows}
+    cells_by_row = {r: all_cells[r] for r in rows}
     for i, row in enumerate(rows):
         options = [(row, cells_by_row[row])]
         if i + 1 < len(rows) and cells_by_row[rows[i + 1]]:
@@ -381,7 +436,8 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
                 # A two-level header must recognise more than its lower row alone.
                 if last_row != row:
                     score -= 1
-                tie = hints.get(schema.name, 0)
-                if best is None or (score, tie) > (best.score, best.tie):
+                tie = hints.get(schema.name, 0) + _title_hint(all_cells, row, schema.name, config)
+                # The names break a tie between entities on one header row, never choose a later row.
+                if best is None or score > best.score or (score == best.score and last_row == best.row and tie > best.tie):
                     best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
     return best

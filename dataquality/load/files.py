@@ -23,7 +23,7 @@ from dataquality.config import Config, EntitySchema
 from dataquality.errors import InputError
 from dataquality.issue import column_letter, rows_text
 from dataquality.load.cells import SheetCells, calamine_number_cells, sheet_cells, xlsx_number_cells
-from dataquality.load.columns import Columns, base_field, decide
+from dataquality.load.columns import Columns, base_field, by_values, decide
 from dataquality.load.detect import (
     FUZZY,
     HeaderMatch,
@@ -49,7 +49,10 @@ class FileRead:
 
     path: Path
     tables: list[Table] = field(default_factory=list)
-    problems: list[Finding] = field(default_factory=list)  # file-level errors (FIL005)
+    problems: list[Finding] = field(default_factory=list)  # file-level errors (FIL005): the file could not be read
+    # A readable sheet (or file) in which neither the headers nor the values reveal a master (FIL013):
+    # nothing of it was checked, and dq map is the way on. Not an unreadable input.
+    unchecked: list[Finding] = field(default_factory=list)
 
 
 def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
@@ -92,10 +95,17 @@ def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
     finally:
         if pool:
             pool.shutdown(wait=True)
-    if not out.tables and not out.problems:
-        key = "load.no_header" if any_cells else "load.no_data"
-        out.problems.append(_problem(path, None, InputError(key, file=path.name)))
+    if not out.tables and not out.problems and not out.unchecked:
+        if any_cells:
+            out.unchecked.append(_unchecked(path, None))
+        else:
+            out.problems.append(_problem(path, None, InputError("load.no_data", file=path.name)))
     return out
+
+
+def _unchecked(path: Path, sheet: str | None) -> Finding:
+    """FIL013: a readable sheet (or file) in which nothing names or reveals a master."""
+    return Finding("FIL013", None, sheet=sheet, params={"file": path.name, "sheet": sheet or "-"})
 
 
 def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame, extras: SheetCells, config: Config,
@@ -112,11 +122,11 @@ def _read_sheet(out: FileRead, path: Path, kind: str, sheet, grid: pd.DataFrame,
     hints = entity_hints(path, sheet.name, config)
     match = find_header(peek, config, sheet_entity, hints, mapping.columns if mapping else None,
                         mapping.header_row if mapping else None)
+    if match is None:  # no header names a field: what do the values reveal?
+        match = by_values(peek, grid, config, sheet_entity, hints)
     if match is None:
         if sheet_entity is not None and peek.notna().any().any():
-            out.problems.append(_problem(path, sheet.name, InputError(
-                "load.no_header_in_sheet", file=path.name, sheet=sheet.name or "-",
-                entity=config.schemas[sheet_entity].label(lang))))
+            out.unchecked.append(_unchecked(path, sheet.name))
         return True
     # Another table under this one (its own title and header) is read as its own table, or left out.
     def recognise(rows: pd.DataFrame) -> HeaderMatch | None:
@@ -178,6 +188,8 @@ def _table(path: Path, kind: str, sheet: str | None, sheet_index: int, grid: pd.
     skipped = part.skipped
     drop = [s.row for s in skipped if s.kind not in ("table", "in_table")]  # another table is below `below`
     findings = _skipped_findings(skipped)
+    if match.by_values:
+        findings.append(Finding("FIL012", match.row or None, params={"file": path.name}))
     rest = below.drop(index=drop) if drop else below
     # Which column holds which field: the header's evidence weighed with the values under it.
     decided = decide(match, rest, schema, config)

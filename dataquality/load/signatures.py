@@ -227,3 +227,12 @@ def looks_chinese(texts: list[str]) -> bool:
     """Whether most of `texts` (headers) are written in Chinese."""
     filled = [t for t in texts if t and t.strip()]
     return bool(filled) and sum(1 for t in filled if _CJK.search(t)) * 2 >= len(filled)
+
+
+def fits_one(spec: FieldSpec, value: str) -> bool:
+    """Whether one value has `spec`'s standard signature (is the first row data or a header?)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pc.utf8_normalize(pa.array([str(value).strip()], pa.large_string()), "NFKC")
+    return _standard(spec, values)[0] > 0 if kind_of(spec) == STANDARD else False

@@ -18,6 +18,7 @@ class ReportOptions:
     out: Path | None = None
     limit: int = 50
     quiet: bool = False
+    fail_on: str = "error"  # which issues fail the run: the JUnit report fails exactly those test cases
 
 
 # A writer returns the file it wrote, the files (one per input workbook or department), or None

@@ -6,6 +6,7 @@ from collections import Counter
 from operator import attrgetter
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -15,6 +16,7 @@ from dataquality.issue import Severity
 from dataquality.report import ReportOptions
 from dataquality.report.common import entity_label
 from dataquality.result import Result
+from dataquality.terminal import wrap
 
 _RULE, _SEVERITY = attrgetter("rule"), attrgetter("severity")  # read in C: 100,000s of issues
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -53,18 +55,25 @@ def write(result: Result, options: ReportOptions, console: Console | None = None
         by_rule.add_row(code, f"[{_STYLE[sev]}]{text('severity.' + sev.value, lang)}[/]", str(n), escape(text(f"rules.{code}.title", lang)))
     console.print(by_rule)
     shown = result.issues[: options.limit]
+    places = []
+    for i in shown:
+        cell = i.cell or (f"{i.sheet}!{i.row}" if i.row else i.file)
+        number = i.tracking.get("issue_number")  # set when issues are tracked across runs (dq check)
+        places.append(f"{number}\n{i.file}\n{cell}" if number else f"{i.file}\n{cell}")
+    # The problem column gets what the place and rule columns leave; its text is broken here, between
+    # Chinese characters and at spaces, so a code (C000123, 客户主数据!A8) is never cut in two.
+    place_width = max(cell_len(line) for place in places for line in place.split("\n"))
+    rule_width = max(len(i.rule) for i in shown)
+    width = max(24, console.width - place_width - rule_width - 10)
     issues = Table(title=t("first_issues", shown=len(shown), total=len(result.issues)), show_lines=False)
     issues.add_column(t("col_cell"), no_wrap=True)
     issues.add_column(t("col_rule"), no_wrap=True)
-    issues.add_column(t("col_message"), overflow="fold", ratio=1)
-    for i in shown:
-        cell = i.cell or (f"{i.sheet}!{i.row}" if i.row else i.file)
-        problem = escape(i.message(lang))
-        hint = i.hint(lang)
+    issues.add_column(t("col_message"), overflow="fold", width=width)
+    for i, where in zip(shown, places, strict=True):
+        message, hint = i.texts(lang)
+        problem = escape(wrap(message, width))
         if hint:
-            problem += f"\n[dim]→ {escape(hint)}[/]"
-        number = i.tracking.get("issue_number")  # set when issues are tracked across runs (dq check)
-        where = f"{number}\n{i.file}\n{cell}" if number else f"{i.file}\n{cell}"
+            problem += f"\n[dim]{escape(wrap('→ ' + hint, width))}[/]"
         issues.add_row(escape(where), f"[{_STYLE[i.severity]}]{i.rule}[/]", problem)
     console.print(issues)
     if len(result.issues) > len(shown):

@@ -13,12 +13,11 @@ from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, texts_of
 from dataquality.issue import column_letter as letters
 from dataquality.report import ReportOptions
-from dataquality.report.columns import field_labels, issue_numbers, places
+from dataquality.report.columns import field_labels, places
 from dataquality.report.common import (
     department_label,
     entity_label,
     field_label,
-    issue_number,
     out_dir,
     tracking_columns,
     where,
@@ -48,12 +47,19 @@ def index_path(folder: Path) -> Path:
 
 
 def by_department(issues: list[Issue], lang: str) -> dict[str, list[Issue]]:
-    """Issues grouped by the department that must fix them, in the order a person works through them."""
+    """Issues grouped by the department that must fix them, in the order a person works through them:
+    errors, then warnings, then notes; within each, by entity, file, sheet, row and field."""
     groups: dict[str, list[Issue]] = defaultdict(list)
     for issue in issues:
         groups[department_label(issue.department, lang)].append(issue)
-    order = lambda i: (i.entity or "", i.file, i.sheet or "", i.row or 0, -i.severity.rank, i.field or "")  # noqa: E731
+    order = lambda i: (-i.severity.rank, i.entity or "", i.file, i.sheet or "", i.row or 0, i.field or "")  # noqa: E731
     return {dept: sorted(found, key=order) for dept, found in sorted(groups.items())}
+
+
+def list_number(issue: Issue) -> str:
+    """The number a correction list shows: the DQ number tracking gave, else nothing (a fingerprint
+    would be a number no one can look up, and one `dq corrections import` cannot read back)."""
+    return str(issue.tracking.get("issue_number") or "") if issue.tracking else ""
 
 
 def write_lists(result: Result, folder: Path, lang: str) -> list[Path]:
@@ -115,7 +121,7 @@ def _values(issue: Issue, lang: str) -> dict[str, object]:
     suggestion = issue.fixed_value if issue.fixable and issue.fixed_value not in (None, "") else hint
     overdue = issue.tracking.get("overdue")
     return {
-        "issue_number": issue_number(issue),
+        "issue_number": list_number(issue),
         "severity": text(f"severity.{issue.severity.value}", lang),
         "entity": entity_label(issue.entity, lang),
         "key": issue.key,
@@ -186,7 +192,10 @@ def _write_workbook(path: Path, dept: str, issues: list[Issue], lang: str, when:
         ws.freeze_panes(3, 2)  # C4
         ws.autofilter(2, 0, len(issues) + 2, len(columns) - 1)
         sheet.put(0, 0, text("corrections.title", lang, department=dept, n=len(issues), when=when), sheet.fmt("title", bold=True, font_size=14))
-        sheet.put(1, 0, text("corrections.instructions", lang), sheet.fmt("note", italic=True, font_color="#595959"))
+        said = text("corrections.instructions", lang)
+        if not any(map(list_number, issues)):
+            said += " " + text("corrections.untracked", lang)
+        sheet.put(1, 0, said, sheet.fmt("note", italic=True, font_color="#595959"))
         for c, col in enumerate(columns):
             todo = col in FILL_IN
             head = sheet.fmt("todo-head" if todo else "head", bold=True, font_color="#000000" if todo else "#FFFFFF",
@@ -228,7 +237,7 @@ def _cells_one_by_one(sheet: _Sheet, issues: list[Issue], columns: list[str], la
 
 def _column_values(issues: list[Issue], col: str, lang: str, texts: list[tuple[str, str]]) -> list[object]:
     if col == "issue_number":
-        return issue_numbers(issues)
+        return [list_number(i) for i in issues]
     if col == "severity":
         names = {s: text(f"severity.{s.value}", lang) for s in Severity}
         return [names[i.severity] for i in issues]

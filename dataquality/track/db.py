@@ -5,6 +5,8 @@
 - track_events: the history of each issue, one row per run that saw or resolved it.
 - track_run_counts: the trend: issues per run by severity and department.
 - track_locks: the run lock that keeps two `dq check` runs on one database apart.
+- track_corrections: the rows of correction lists that came back (`dq corrections import`): the
+  value a department entered, who and when, and what became of it.
 
 Timestamps are ISO-8601 text with their UTC offset (portable across SQLite and PostgreSQL, and
 the calendar day a person sees is kept); `day` columns hold the local date YYYY-MM-DD.
@@ -110,3 +112,21 @@ locks = Table(
     Column("acquired_at", TS, nullable=False),
 )
 
+
+corrections = Table(
+    "track_corrections",
+    meta,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("number", Integer, ForeignKey("track_issues.number"), nullable=False),
+    Column("imported_at", TS, nullable=False),
+    Column("list_file", Text),
+    Column("department", String(128)),
+    Column("old_value", Text),
+    Column("new_value", Text, nullable=False),
+    Column("done_by", Text),
+    Column("done_on", TS),
+    Column("outcome", String(16), nullable=False),  # applied, requested (a change request), refused
+    Column("request_id", Integer),
+    Column("reason", Text),  # refused: why (the rule the value still breaks ...)
+)
+Index("ix_track_corrections_number", corrections.c.number)

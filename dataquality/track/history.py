@@ -70,9 +70,10 @@ def list_issues(store: Store, sla: Sla, today: dt.date, *, status: str | None = 
         q = q.where(db.issues.c.department == department)
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
+        fixed = _fixed(conn, rows)
     out = []
     for r in rows:
-        issue = issue_from_row(r._asdict(), sla, prefix)
+        issue = _with_resolution(issue_from_row(r._asdict(), sla, prefix), fixed.get(r.number))
         if r.status != Status.RESOLVED.value:
             issue = issue.with_tracking(tracking={**issue.tracking, **sla.timing(r.severity, r.opened_at, today)})
         if overdue and not issue.tracking.get("overdue"):
@@ -88,11 +89,41 @@ def issue_detail(store: Store, number: int, sla: Sla, today: dt.date, prefix: st
         if row is None:
             return None
         evs = conn.execute(select(db.events).where(db.events.c.number == number).order_by(db.events.c.id)).all()
-    issue = issue_from_row(row._asdict(), sla, prefix)
+        fixed = _fixed(conn, [row])
+    issue = _with_resolution(issue_from_row(row._asdict(), sla, prefix), fixed.get(number))
     if row.status != Status.RESOLVED.value:
         issue = issue.with_tracking(tracking={**issue.tracking, **sla.timing(row.severity, row.opened_at, today)})
     events = [IssueEvent(e.run_id, e.at, e.status, e.severity, e.department, e.file, e.sheet, e.row, e.value) for e in evs]
     return issue, events
 
 
-__all__ = ["history", "list_issues", "issue_detail", "IssueEvent", "format_number"]
+def _with_resolution(issue: Issue, fixed: Any) -> Issue:
+    from dataquality.track.corrections import with_resolution
+
+    return with_resolution(issue, fixed)
+
+
+def _fixed(conn: Any, rows: list[Any]) -> dict[int, Any]:
+    """The resolved ones among `rows` that their department corrected (dq corrections import)."""
+    from dataquality.track.corrections import fixed_by_department
+
+    return fixed_by_department(conn, {r.number: r.opened_at for r in rows if r.status == Status.RESOLVED.value})
+
+
+def number_issues(store: Store, issues: list[Issue], prefix: str = "DQ") -> tuple[list[Issue], list[Issue]]:
+    """This run's issues with the DQ numbers the project's tracking gave them (read only: no run is
+    recorded), and the issues it has not numbered yet (new since the last dq check)."""
+    from dataquality.track.corrections import numbers_by_fingerprint
+
+    numbers = numbers_by_fingerprint(store, (i.fingerprint for i in issues))
+    numbered, unknown = [], []
+    for issue in issues:
+        n = numbers.get(issue.fingerprint)
+        if n is None:
+            unknown.append(issue)
+        else:
+            numbered.append(issue.with_tracking(tracking={**issue.tracking, "issue_number": format_number(n, prefix)}))
+    return numbered, unknown
+
+
+__all__ = ["history", "list_issues", "issue_detail", "number_issues", "IssueEvent", "format_number"]

@@ -40,7 +40,8 @@ baseline: baseline
 # The state database: issue numbers, run history, approvals. Default: SQLite in .dq/dq.db.
 # Keep it between nightly runs (CI cache or artifact), or use PostgreSQL:
 #   url: postgresql+psycopg://dq@db.example.com/dq
-# 状态数据库（问题编号、运行历史、审批记录），夜间运行之间需保留。
+# .dq/ is in .gitignore: never commit it, nor the audit key (in CI: the secret DQ_AUDIT_KEY).
+# 状态数据库（问题编号、运行历史、审批记录），夜间运行之间需保留；.dq/ 与审计密钥不提交到 git。
 state:
   dir: .dq
   # url: sqlite:///.dq/dq.db
@@ -52,7 +53,7 @@ reports:
   dir: reports
   # formats: [json, junit]
 
-lang: {lang}              # zh or en: messages and reports 报告语言
+{lang_line}
 
 # Exit 1 when: error (any error), warning (any warning or error), new-error (only errors new or
 # reopened since the last run: a backlog does not block, a new error does), never.
@@ -84,8 +85,42 @@ issue_prefix: DQ          # issue numbers look like DQ-000123
 """
 
 
-def init_project(folder: Path, *, lang: str = "zh", force: bool = False) -> Path:
-    """Write FOLDER/dq.yaml and copy the default schemas/ and rules/ (existing copies are kept)."""
+# What a project keeps out of git: what each run makes (the state, the reports) and the secret that
+# seals the audit chain. The state lives on in PostgreSQL or a CI cache, the key in a CI secret
+# (DQ_AUDIT_KEY), the reports as CI artifacts (docs/nightly.md, docs/ci-example.yml).
+GITIGNORE_LINES = (
+    "# dq: made by each run, never committed (docs/nightly.md). dq 每次运行生成，不提交到 git。",
+    "# The state database, its backups and the run lock: keep them with state.url (PostgreSQL) or a CI cache.",
+    ".dq/",
+    "# The audit key seals the audit chain: keep it in a CI secret (DQ_AUDIT_KEY), never in git or a cache.",
+    "audit.key",
+    "*.key",
+    "# Reports and correction lists: CI artifacts.",
+    "reports/",
+    "corrections/",
+    "# Excel's lock files while a workbook is open.",
+    "~$*",
+)
+# Git keeps no empty folder: a fresh checkout must still have data/ and baseline/ (dq.yaml names them).
+PLACEHOLDER = "README.md"
+PLACEHOLDER_TEXT = {
+    "data": "# data/\n\nThe exports dq checks every night (dq.yaml, `entities`): .xlsx, .xls or .csv files.\n"
+            "每晚检查的导出数据（dq.yaml 的 entities）：.xlsx、.xls 或 .csv 文件。\n",
+    "baseline": "# baseline/\n\nThe last approved master files (dq.yaml, `baseline`), for the approval of sensitive\n"
+                "changes; empty until the first approved master is put here.\n"
+                "最近一次审批通过的主数据文件（dq.yaml 的 baseline），用于敏感变更的审批；放入第一份审批通过的主数据之前可以为空。\n",
+}
+
+
+LANG_LINE = "lang: {lang}              # zh or en: messages and reports 报告语言"
+# No language asked for: the environment's (DQ_LANG, LANG) decides, else the data's (Chinese data: zh).
+LANG_UNSET = ("# lang: zh              # zh or en; unset: DQ_LANG or LANG, else the language of the data\n"
+              "                        # 未设置时：DQ_LANG 或 LANG，否则按数据的语言")
+
+
+def init_project(folder: Path, *, lang: str | None = "zh", force: bool = False) -> Path:
+    """Write FOLDER/dq.yaml, a .gitignore and placeholders that keep data/ and baseline/ in git, and
+    copy the default schemas/ and rules/ (existing copies and files are kept)."""
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / CONFIG_NAME
     if config.exists() and not force:
@@ -94,8 +129,30 @@ def init_project(folder: Path, *, lang: str = "zh", force: bool = False) -> Path
         target = folder / name
         if not target.exists():
             shutil.copytree(src, target)
-    for name in ("data", "baseline"):
+    for name, said in PLACEHOLDER_TEXT.items():
         (folder / name).mkdir(exist_ok=True)
+        placeholder = folder / name / PLACEHOLDER
+        if not placeholder.exists():
+            with atomic_open(placeholder) as fh:
+                fh.write(said)
+    write_gitignore(folder)
     with atomic_open(config) as fh:
-        fh.write(TEMPLATE.replace("{lang}", lang))
+        fh.write(TEMPLATE.replace("{lang_line}", LANG_LINE.format(lang=lang) if lang else LANG_UNSET))
     return config
+
+
+def write_gitignore(folder: Path) -> Path:
+    """FOLDER/.gitignore with dq's lines; an existing file keeps its lines and gets the missing ones."""
+    path = folder / ".gitignore"
+    if not path.exists():
+        with atomic_open(path) as fh:
+            fh.write("\n".join(GITIGNORE_LINES) + "\n")
+        return path
+    before = path.read_text(encoding="utf-8")
+    have = {line.strip() for line in before.splitlines()}
+    missing = [line for line in GITIGNORE_LINES if not line.startswith("#") and line not in have]
+    if missing:
+        with atomic_open(path) as fh:
+            fh.write(before + ("" if before.endswith("\n") or not before else "\n")
+                     + "\n".join([GITIGNORE_LINES[0], *missing]) + "\n")
+    return path

@@ -7,7 +7,12 @@ for entities this run checked, so a run over customers alone does not resolve pr
 
 A run whose issue set equals the last run's on the same day is a re-run (a CI retry, a second
 look): it changes no issue's state and reports the statuses the first run gave, so the retry of a
-job that failed on new errors fails again.
+job that failed on new errors fails again, and the retry of a run that accepted the backlog passes.
+
+Accepting the backlog (`accept_open`, `dq check --accept-open`: a project's first run, or after a
+new rule came in) records every issue found as `open`, known and followed with its age and due
+date, instead of `new` or `reopened`: a backlog is then visible but no longer fails `new-error`.
+Such a run is never a re-run: it changes state.
 """
 
 from __future__ import annotations
@@ -99,21 +104,22 @@ def _jsonable(value: Any) -> Any:
 
 
 def track(store: Store, issues: Sequence[Issue], *, now: dt.datetime, sla: Sla, entities: Iterable[str],
-          files: Sequence[str] = (), project: str = "", prefix: str = "DQ") -> Tracked:
-    """Give this run's issues numbers and statuses, resolve the ones gone, record the run: one transaction."""
+          files: Sequence[str] = (), project: str = "", prefix: str = "DQ", accept_open: bool = False) -> Tracked:
+    """Give this run's issues numbers and statuses, resolve the ones gone, record the run: one transaction.
+    `accept_open`: every issue found is accepted as the known backlog (status open, not new)."""
     entities = sorted(set(entities))
     run_digest = digest(issues, entities)
     stamp = iso(now)
     today = now.date()
     with store.transaction() as conn:
         last = conn.execute(select(db.runs).order_by(db.runs.c.id.desc()).limit(1)).first()
-        if last is not None and last.day == today.isoformat() and last.digest == run_digest:
+        if not accept_open and last is not None and last.day == today.isoformat() and last.digest == run_digest:
             return _replay(conn, last, issues, now=now, sla=sla, files=files, project=project, prefix=prefix)
         run_id = conn.execute(
             insert(db.runs).values(started_at=stamp, day=today.isoformat(), status="running", project=project,
                                    files=json.dumps(list(files), ensure_ascii=False), digest=run_digest)
         ).inserted_primary_key[0]  # type: ignore[index]
-        return _track(conn, run_id, issues, now=now, sla=sla, entities=entities, prefix=prefix)
+        return _track(conn, run_id, issues, now=now, sla=sla, entities=entities, prefix=prefix, accept_open=accept_open)
 
 
 def _known(conn: Connection, fingerprints: Sequence[str]) -> dict[str, Row]:
@@ -127,7 +133,7 @@ def _known(conn: Connection, fingerprints: Sequence[str]) -> dict[str, Row]:
 
 
 def _track(conn: Connection, run_id: int, issues: Sequence[Issue], *, now: dt.datetime, sla: Sla,
-           entities: list[str], prefix: str) -> Tracked:
+           entities: list[str], prefix: str, accept_open: bool = False) -> Tracked:
     stamp = iso(now)
     today = now.date()
     groups: dict[str, list[Issue]] = defaultdict(list)
@@ -139,6 +145,7 @@ def _track(conn: Connection, run_id: int, issues: Sequence[Issue], *, now: dt.da
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     state: dict[str, dict[str, Any]] = {}  # fingerprint -> the tracked fields after this run
+    accepted = 0
     for fp, group in groups.items():
         head = group[0]
         severity = max((i.severity for i in group), key=lambda s: s.rank).value
@@ -159,6 +166,9 @@ def _track(conn: Connection, run_id: int, issues: Sequence[Issue], *, now: dt.da
         else:
             rec = {**row._asdict(), **seen, "status": Status.OPEN.value, "times_seen": row.times_seen + 1}
             updates.append(rec)
+        if accept_open and (row is None or row.status != Status.OPEN.value):
+            rec["status"] = Status.OPEN.value  # the backlog accepted: known, followed, not new
+            accepted += 1
         state[fp] = rec
 
     if inserts:
@@ -184,8 +194,19 @@ def _track(conn: Connection, run_id: int, issues: Sequence[Issue], *, now: dt.da
 
     out = [_decorate(i, state[i.fingerprint], sla, today, prefix) for i in issues]
     resolved = [issue_from_row({**r._asdict(), "status": Status.RESOLVED.value, "resolved_at": stamp}, sla, prefix) for r in gone]
+    resolved = _fixed_by_departments(conn, gone, resolved)
     counts = _record_counts(conn, run_id, out, resolved)
-    return Tracked(run_id, out, resolved, None, counts)
+    return Tracked(run_id, out, resolved, None, {**counts, "accepted": accepted} if accept_open else counts)
+
+
+def _fixed_by_departments(conn: Connection, gone: Sequence[Row], resolved: list[Issue]) -> list[Issue]:
+    """The resolved issues, those a department had corrected (dq corrections import) marked so."""
+    from dataquality.track.corrections import fixed_by_department, with_resolution
+
+    fixed = fixed_by_department(conn, {r.number: r.opened_at for r in gone})
+    if not fixed:
+        return resolved
+    return [with_resolution(issue, fixed.get(row.number)) for row, issue in zip(gone, resolved, strict=True)]
 
 
 def _bulk_update(conn: Connection, rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
@@ -256,6 +277,7 @@ def _counts(issues: Sequence[Issue], resolved: Sequence[Issue]) -> dict[str, int
         "error": sev["error"], "warning": sev["warning"], "info": sev["info"],
         "new": status["new"], "open": status["open"], "reopened": status["reopened"], "resolved": len(resolved),
         "overdue": sum(1 for i in tracked if i.tracking.get("overdue")),
+        "fixed_by_department": sum(1 for i in resolved if i.tracking.get("resolution")),
     }
 
 

@@ -151,9 +151,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_dq_rules_lists_the_plugin_rule_with_its_origin(site: Path, tmp_path: Path) -> None:
     listed = _dq(site, "rules", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
-    line = next(li for li in listed.stdout.splitlines() if "ACM001" in li)
-    assert "acme-dq-rules" in line and "Key account without e-mail" in line
-    assert "dataquality" in next(li for li in listed.stdout.splitlines() if "CUS001" in li)
+    lines = listed.stdout.splitlines()  # not a terminal: a line per rule, then its details
+    at = next(i for i, li in enumerate(lines) if li.startswith("ACM001"))
+    assert "Key account without e-mail" in lines[at] and "From: acme-dq-rules" in lines[at + 1]
+    at = next(i for i, li in enumerate(lines) if li.startswith("CUS001"))
+    assert "From: dataquality" in lines[at + 1]
     one = _dq(site, "rules", "ACM001", "--lang", "zh", cwd=tmp_path)
     assert one.returncode == 0 and "重点客户缺少邮箱" in one.stdout and "acme-dq-rules" in one.stdout
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import ibis
 import psycopg
 import pytest
-from engine_data import FIELDS, issue_keys, planted_tables, weird_text
+from engine_data import FIELDS, issue_keys, planted_tables, weird_pool, weird_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg import fresh_postgres_database
@@ -75,7 +75,7 @@ def _to_postgres(url: str, tables: list[Table], names: dict[str, str]) -> None:
 
 @pytest.mark.postgres
 def test_planted_tables_give_the_same_issues_on_a_postgres_source(pg_url: str, config) -> None:
-    pool = [weird_text.example() for _ in range(80)]
+    pool = weird_pool(80, seed=78)
     tables = planted_tables(7, pool, customers=1_000, products=5_000)
     _to_postgres(pg_url, tables, {"customer": "public.customer_master", "product": "public.product_master"})
     reference = validate(tables, config)
@@ -104,6 +104,6 @@ def test_planted_tables_give_the_same_issues_on_spark(config) -> None:
 
     session = SparkSession.builder.master("local[2]").getOrCreate()
     con = ibis.pyspark.connect(session)
-    tables = planted_tables(11, [weird_text.example() for _ in range(60)], customers=500, products=3_000)
+    tables = planted_tables(11, weird_pool(60, seed=107), customers=500, products=3_000)
     sources = [loaded_source(con, t) for t in tables]
     assert issue_keys(check_sources(sources, config)) == issue_keys(validate(tables, config))

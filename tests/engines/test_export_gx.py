@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pandas as pd
 import pytest
-from engine_data import planted_tables, weird_text
+from engine_data import planted_tables, weird_pool
 
 from dataquality.export import cleaned_frame, gx_suite
 from dataquality.pipeline import validate
@@ -36,7 +36,7 @@ def _gx_failures(frame: pd.DataFrame, suite) -> dict[tuple[str, str], set[int]]:
 
 @pytest.mark.parametrize("entity", ["customer", "product"])
 def test_gx_fails_the_rows_dq_fails(config, entity: str) -> None:
-    tables = [t for t in planted_tables(21, [weird_text.example() for _ in range(60)], customers=1_500, products=2_500) if t.entity == entity]
+    tables = [t for t in planted_tables(21, weird_pool(60, seed=39), customers=1_500, products=2_500) if t.entity == entity]
     data, skipped = gx_suite(config, entity)
     data = json.loads(json.dumps(data))  # what `dq export gx` writes, read back
     assert {"IDN001", "IDN002"} & set(skipped) and "REQ001" not in skipped

@@ -7,7 +7,7 @@ from collections import defaultdict
 import pandas as pd
 import pytest
 import yaml
-from engine_data import planted_tables, weird_text
+from engine_data import planted_tables, weird_pool
 
 from dataquality.config import Config
 from dataquality.export import cleaned_frame, pandera_schema
@@ -40,7 +40,7 @@ def _pandera_failures(frame: pd.DataFrame, schema) -> dict[tuple[str, str], set[
 
 @pytest.mark.parametrize("entity", ["customer", "product"])
 def test_pandera_fails_the_rows_dq_fails(config, entity: str) -> None:
-    tables = [t for t in planted_tables(21, [weird_text.example() for _ in range(60)], customers=1_500, products=2_500) if t.entity == entity]
+    tables = [t for t in planted_tables(21, weird_pool(60, seed=39), customers=1_500, products=2_500) if t.entity == entity]
     data, skipped = pandera_schema(config, entity)
     schema = pa.DataFrameSchema.from_yaml(yaml.safe_dump(data, allow_unicode=True))  # what `dq export pandera` writes, read back
     assert {"IDN001", "IDN002"} & set(skipped) and "REQ001" not in skipped

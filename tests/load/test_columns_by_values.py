@@ -78,12 +78,12 @@ def test_first_and_last_name_make_the_contact(write_xlsx, config: Config) -> Non
 
 
 def test_a_column_is_read_by_its_values_alone_only_when_they_are_unambiguous(write_xlsx, config: Config) -> None:
-    header = ["物料编码", "品名", "规格型号", "国标码", "备注"]
+    header = ["物料编码", "品名", "规格型号", "外部码", "备注"]
     rows = [[f"FG{i:06d}", f"螺栓{i}", f"M{i}", _ean(f"690123456{i:03d}"), f"{i:013d}"] for i in range(1, 6)]
     rows[2][3] = "6901234560030"  # row 4: a broken check digit
     path = write_xlsx("p.xlsx", {"产品": [header, *rows]})
     [table] = read_file(path, config).tables
-    assert table.columns["barcode"] == "D"  # 国标码: every value a valid GTIN
+    assert table.columns["barcode"] == "D"  # 外部码: no name dq knows, but every value a valid GTIN
     assert "remark" not in table.columns and "E" not in table.columns.values()  # 13 digits that are not GTINs
     assert _found(config, path) == {(1, "barcode", "FIL010"), (4, "barcode", "IDN002")}
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from shared_files import REALWORLD, needs_realworld
 
 from dataquality.errors import InputError
 from dataquality.load import limits, zipparts
-
-REALWORLD = Path(__file__).resolve().parents[2].parent / "shared" / "realworld" / "files"
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +36,7 @@ def _parts(path: Path) -> dict[str, bytes]:
         return {info.filename: b"".join(zipparts.chunks(zf, info)) for info in zf.infolist()}
 
 
+@needs_realworld
 def test_every_part_of_every_real_world_workbook_inflates_to_zipfiles_bytes() -> None:
     books = sorted(p for p in REALWORLD.iterdir() if p.suffix.lower() in (".xlsx", ".xlsm"))
     assert books, f"no real-world workbooks under {REALWORLD}"

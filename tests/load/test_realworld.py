@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 from dq_cli import run_dq
+from shared_files import REALWORLD, needs_realworld
 
 from dataquality.config import Config
 from dataquality.load import read_file
 from dataquality.pipeline import run
 
-ROOT = Path(__file__).resolve().parents[2]
-FOLDER = ROOT.parent / "shared" / "realworld" / "files"
+FOLDER = REALWORLD
 
-pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason=f"{FOLDER} is not here")
+pytestmark = needs_realworld
 
 # file -> [(sheet, entity, header row, records, recognised fields)]; None: no reader can open it.
 EXPECTED = {

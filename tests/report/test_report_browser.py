@@ -139,3 +139,22 @@ def test_a_clean_run_says_so(browser, tmp_path: Path) -> None:
     assert "No issues found" in p.page.inner_text("main")
     assert p.page.inner_text("[data-count=total]") == "0"
     assert p.errors == []
+
+
+def test_codes_are_never_broken_across_lines_in_a_narrow_window(browser, tmp_path: Path, config) -> None:
+    """A code (C100017, 客户主数据!A8, a phone number in full-width digits) stays on one line even when
+    the window is narrow; only text with spaces, or Chinese text, wraps (issue 25)."""
+    result = demo_result(tmp_path / "demo", config, "zh")
+    path = html_report.write(result, ReportOptions(lang="zh", out=tmp_path / "out"))
+    page = browser.new_page(viewport={"width": 800, "height": 900})
+    page.goto(path.as_uri())
+    page.wait_for_selector("#dq-table tbody tr", state="attached")
+    lines = page.eval_on_selector_all("#dq-table tbody td.value, #dq-table tbody td.cell, #dq-table tbody td.key", """tds =>
+        tds.map(td => { const r = document.createRange(); r.selectNodeContents(td);
+                        const tops = new Set(Array.from(r.getClientRects()).filter(x => x.width > 0).map(x => Math.round(x.top)));
+                        return [td.innerText.trim(), tops.size]; })""")
+    codes = [(said, n) for said, n in lines if said and not any(ch.isspace() for ch in said) and said.isascii()
+             or said.startswith("１")]
+    assert len(codes) > 30
+    assert [said for said, n in codes if n > 1] == []
+    page.close()

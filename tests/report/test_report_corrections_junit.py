@@ -49,22 +49,26 @@ def test_department_names_from_data_cannot_leave_the_folder(tmp_path: Path) -> N
     assert ws["A4"].value == "DQ-000007"
 
 
-def test_junit_has_a_testcase_per_rule_and_entity(tmp_path: Path, config) -> None:
+def test_junit_has_a_case_per_issue_and_a_passed_case_per_clean_rule(tmp_path: Path, config) -> None:
     result = demo_result(tmp_path / "demo", config, "en")
     path = junit.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
     root = ET.parse(path).getroot()
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert set(suites) == {"dataquality customer", "dataquality product"}
-    cases = {(c.get("classname"), c.get("name").split()[0]): c for c in root.iter("testcase")}
-    failed = cases[("dataquality.customer", "ENM001")].find("failure")
-    assert failed is not None and "2 errors" in failed.get("message")
-    assert "客户主数据!E15" in failed.text
-    passed = cases[("dataquality.product", "TYP001")]
-    assert passed.find("failure") is None
-    warning_only = cases[("dataquality.customer", "FMT003")]
-    assert warning_only.find("failure") is None and "客户主数据!H13" in warning_only.find("system-out").text
-    errors = {(i.entity, i.rule) for i in result.issues if i.severity == Severity.ERROR}
-    assert int(root.get("failures")) == len(errors)
+    cases = [(c.get("classname"), c) for c in root.iter("testcase")]
+    enm = [c for name, c in cases if name == "dataquality.customer.ENM001"]
+    assert len(enm) == 2 and all(c.find("failure") is not None for c in enm)
+    assert any("客户主数据!E15" in c.find("failure").text for c in enm)
+    [passed] = [c for name, c in cases if name == "dataquality.product.TYP001"]
+    assert passed.find("failure") is None and passed.find("skipped") is None
+    [warning_only] = [c for name, c in cases if name == "dataquality.customer.FMT003"]
+    skipped = warning_only.find("skipped")
+    assert skipped is not None and "客户主数据!H13" in skipped.text and "--fail-on error" in skipped.get("message")
+    # Failed test cases are exactly the issues that fail the run: the dashboard agrees with the exit code.
+    failing = {i.fingerprint for i in result.issues if i.severity == Severity.ERROR}
+    assert int(root.get("failures")) == len(failing) and result.exit_code("error") == 1
+    never = ET.fromstring(junit.xml(result, "en", "never"))
+    assert never.get("failures") == "0" and result.exit_code("never") == 0
 
 
 def test_validate_writes_several_formats_at_once(tmp_path: Path) -> None:

@@ -87,13 +87,21 @@ def test_encrypted_workbook(tmp_path):
 
 
 def test_sheet_without_recognisable_header(tmp_path):
+    """A readable file in which nothing names or reveals a master is not an unreadable input (exit 2):
+    it is one error saying nothing was checked, and how to map it (exit 1)."""
     path = tmp_path / "noheader.xlsx"
     wb = Workbook()
     ws = wb.active
     for row in (["月度报表"], ["甲", "乙", "丙"], [1, 2, 3]):
         ws.append(row)
     wb.save(path)
-    assert_one_line_error(dq("validate", str(path)), path, "no sheet has a recognisable")
+    res = dq("validate", str(path), "-f", "json", "-o", tmp_path / "out", "--lang", "en")
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    import json
+
+    [issue] = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))["issues"]
+    assert issue["rule"] == "FIL013" and "nothing was checked" in issue["message"]
+    assert "dq map noheader.xlsx -o mapping.yaml" in issue["hint"]
 
 
 def test_customer_sheet_without_header(tmp_path):
@@ -103,7 +111,10 @@ def test_customer_sheet_without_header(tmp_path):
     ws.title = "客户主数据"
     ws.append(["甲", "乙"])
     wb.save(path)
-    assert_one_line_error(dq("validate", str(path)), path, "客户主数据", "no header row")
+    res = dq("validate", str(path))
+    said = " ".join((res.stdout + res.stderr).split())
+    assert res.returncode == 1 and "Traceback" not in said
+    assert "named.xlsx, sheet 客户主数据" in said and "nothing was checked" in said
 
 
 def test_missing_file(tmp_path):

@@ -87,7 +87,8 @@ def test_three_nights(project: Project, write_xlsx) -> None:  # type: ignore[no-
     assert b["age_days"] == 2 and b["due"] == "2026-09-21" and b["overdue"] is False
     assert d["age_days"] == 0 and d["due"] == "2026-09-23"
     assert [i.tracking["issue_number"] for i in n2.result.resolved] == ["DQ-000001"]
-    assert n2.counts == {"error": 3, "warning": 0, "info": 0, "new": 1, "open": 2, "reopened": 0, "resolved": 1, "overdue": 0}
+    assert n2.counts == {"error": 3, "warning": 0, "info": 0, "new": 1, "open": 2, "reopened": 0, "resolved": 1, "overdue": 0,
+                         "fixed_by_department": 0}
 
     # Night 3 (Thu after National Day): A comes back, C fixed, B and D still there.
     rows[1]["客户等级"] = "E"
