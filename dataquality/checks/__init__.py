@@ -11,6 +11,7 @@ from dataquality.checks import fields as _fields  # noqa: F401
 from dataquality.checks import files as _files  # noqa: F401
 from dataquality.checks import identifiers as _identifiers  # noqa: F401
 from dataquality.checks import product as _product  # noqa: F401
+from dataquality.checks import readings as _readings  # noqa: F401
 from dataquality.checks import references as _references  # noqa: F401
 from dataquality.checks import settings as _settings
 from dataquality.checks.registry import REGISTRY, Rule, get_rule

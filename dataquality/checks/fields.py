@@ -222,9 +222,26 @@ def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
 
     Why: '上海华东 ' and '上海华东' look equal to a person but not to a database: duplicates and failed look-ups follow.
     Bad: customer_name = ' 上海华东机电  有限公司'; phone = '138 1234 5678'.
-    Good: customer_name = '上海华东机电 有限公司'; phone = '13812345678'.
+    Good: customer_name = '上海华东机电 有限公司'; phone = '13812345678' (another country's number keeps its spaces: +44 20 7946 0958).
     """
-    return v.present & v.tidied(v.after_nfkc, v.after_whitespace)
+    return _not_as_written(v, v.present & v.tidied(v.after_nfkc, v.after_whitespace))
+
+
+def _not_as_written(v: FieldValues, untidy: pd.Series) -> pd.Series:
+    """`untidy` less the cells whose spaces or full-width signs are part of how the value is written:
+    an amount written with a currency, brackets or a unit ('USD 30', '（300.00）': TYP005 makes it a
+    plain number), and a phone number of another country or on a row of another country
+    ('020 7946 0958' in Britain)."""
+    if not untidy.any():
+        return untidy
+    if v.spec.is_numeric:
+        return untidy & ~v.numbers.written
+    if v.spec.identifier == "cn_phone":
+        from dataquality.checks.phones import HOME, phone_answers
+
+        answers = phone_answers(v)
+        return untidy & ~answers.abroad & (answers.region == HOME).fillna(True).astype(bool)
+    return untidy
 
 
 @field_rule("FMT003", "full-width-characters", Severity.WARNING, applies=lambda f: "nfkc" in f.clean, params=_labels, fix=_fix_clean)
@@ -235,7 +252,8 @@ def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
     Bad: phone = １３８１２３４５６７８.
     Good: phone = 13812345678.
     """
-    return v.present & v.tidied(v.raw, v.after_nfkc)
+    found = v.present & v.tidied(v.raw, v.after_nfkc)
+    return _not_as_written(v, found) if v.spec.is_numeric else found
 
 
 @field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean,
@@ -250,7 +268,7 @@ def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & (v.after_whitespace != v.clean).fillna(False).astype(bool)
 
 
-# Numbers written with separators, currency signs or accounting brackets; plain numbers are not.
+# Numbers written with separators, currencies, brackets, % or 万; plain numbers are not.
 _PLAIN_NUMBER = r"-?\d+(\.\d+)?"
 
 
@@ -261,16 +279,17 @@ def _fix_number(v: FieldValues, failing: pd.Index) -> pd.Series:
 @field_rule("TYP005", "number-stored-as-text", Severity.INFO, applies=lambda f: f.is_numeric, params=_labels,
             fix=_fix_number, on_by_default=False)
 def number_stored_as_text(v: FieldValues, t: TableValues) -> pd.Series:
-    """A number is written as text with thousands separators, a currency sign or brackets.
+    """A number is written as text: with thousands separators, a currency, accounting brackets, a percent sign or a unit such as 万.
 
     Off by default in dq validate (rules.yaml: TYP005: {enabled: true} to report it); dq fix always applies it.
 
-    Why: '1,000.00' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
-    Bad: list_price = '1,000.00' or '¥1,000'.
+    Why: '1,000.00' or '12.5万' typed as text is read correctly by dq but not by every import tool, and Excel cannot sum it.
+    Bad: list_price = '1,000.00', '¥1,000', '(300.00)', '15%' or '12.5万'.
     Good: list_price = 1000 (a real number; show separators with the cell format instead).
     """
     plain = v.clean.str.fullmatch(_PLAIN_NUMBER).fillna(False).astype(bool)
-    return v.number.notna() & ~plain
+    # A column with a decimal comma reads a plain-looking 1.200 as 1200: written, not plain.
+    return v.number.notna() & (~plain | v.numbers.written)
 
 
 # --- ENM: allowed values ---------------------------------------------------------------------

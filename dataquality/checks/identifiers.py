@@ -1,4 +1,4 @@
-"""Identifier rules (IDN): USCC, GTIN, Chinese phone numbers and e-mail addresses.
+"""Identifier rules (IDN): USCC, GTIN, phone numbers (checks/phones.py), e-mail addresses and countries.
 
 The checks use well-kept libraries (python-stdnum, phonenumbers, email-validator) and only wrap
 their known gaps. Each library runs once per *distinct* value and the answer is mapped back, so a
@@ -7,20 +7,16 @@ million-row column with few distinct values stays fast.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    import phonenumbers
-
 # python-stdnum, phonenumbers and email-validator are imported where they are used: a sheet without
 # such a field never pays for importing them (phonenumbers' metadata alone takes ~40 ms).
-
+from dataquality.checks.countries import country_codes
+from dataquality.checks.phones import parse_phone, phone_answers, plain_mobiles, region_names  # noqa: F401 - parse_phone, plain_mobiles: re-exported
 from dataquality.checks.registry import field_rule
 from dataquality.checks.values import FieldValues, TableValues, matches
 from dataquality.config import EntitySchema, FieldSpec
@@ -130,52 +126,6 @@ def gtin_valid(values: pd.Series) -> pd.Series:
     return ok
 
 
-# An extension written after the number: 021-61234567转123, -123, ext 123, x123, #123.
-_EXTENSION = re.compile(r"^(?P<main>.+?)(?P<ext>(?:转|分机|ext\.?|x|#|-)\d{1,6})$", re.IGNORECASE)
-# Written the house way: a mobile as its 11 digits, a landline as area code, hyphen, local number
-# (one format, so duplicates match); an extension may follow. A landline stored as an Excel number
-# has lost its leading 0 (2161234567): that is how Excel shows it, not a typing choice, so it passes.
-_CANONICAL_MAIN = re.compile(r"^(1\d{10}|[2-9]\d{6,10}|0\d{2,3}-\d{7,8})$")
-
-
-def _parse_cn(text: str) -> phonenumbers.PhoneNumber | None:
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        return None
-    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
-             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-    return number if phonenumbers.number_type(number) in kinds else None
-
-
-@lru_cache(maxsize=65536)
-def parse_phone(text: str) -> tuple[bool, str | None]:
-    """(valid Chinese mobile or landline?, the canonical spelling when it differs from `text`)."""
-    main, ext = text, ""
-    number = _parse_cn(text)
-    if number is None or number.extension:
-        # phonenumbers does not understand 转123 and reads -123 as more digits: split it off
-        # (and split 'ext12', which it does understand, so the main part can be judged alone).
-        m = _EXTENSION.match(text)
-        split = _parse_cn(m.group("main")) if m else None
-        if split is not None:
-            number, main, ext = split, m.group("main"), m.group("ext")  # type: ignore[union-attr]
-        elif number is None:
-            return False, None
-    if _CANONICAL_MAIN.match(main):
-        return True, None
-    import phonenumbers
-
-    nsn = phonenumbers.national_significant_number(number)
-    area = phonenumbers.length_of_geographical_area_code(number)
-    canonical = nsn if phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.FIXED_LINE or not area else f"0{nsn[:area]}-{nsn[area:]}"
-    return True, canonical + ext
-
-
 def email_is_valid(text: str) -> bool:
     """Valid address syntax (RFC 5322 as email-validator reads it); no DNS look-up."""
     from email_validator import EmailNotValidError, validate_email
@@ -255,87 +205,26 @@ def invalid_gtin(v: FieldValues, t: TableValues) -> pd.Series:
     return (v.present & gtin_valid(v.clean).eq(False).fillna(False)).astype(bool)
 
 
-@field_rule("IDN003", "invalid-phone", applies=_is("cn_phone"), params=_labels)
+def _phone_region(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
+    """The region each failing number was read in, for the message."""
+    return pd.DataFrame({"region": region_names(phone_answers(v).region.loc[failing])}, index=failing)
+
+
+@field_rule("IDN003", "invalid-phone", applies=_is("cn_phone"), params=_labels, details=_phone_region)
 def invalid_phone(v: FieldValues, t: TableValues) -> pd.Series:
-    """A phone number is not a valid Chinese mobile or landline number (an extension may follow).
+    """A phone number is not valid: not a Chinese mobile or landline (an extension may follow), nor a number of the row's country.
 
     Why: a customer nobody can call cannot confirm orders, deliveries or overdue payments.
-    Bad: phone = 1381234567 (10 digits) or 0755-8888888.
-    Good: phone = 13812345678, 021-61234567 or 021-61234567转123.
+    Bad: phone = 1381234567 (10 digits) or 0755-8888888; (206) 555-0100 in a Chinese list with no country.
+    Good: phone = 13812345678, 021-61234567 or 021-61234567转123; +1 206 555 0100, or (206) 555-0100 with country = US.
     """
-    valid = _phone_answers(v)[0]
+    valid = phone_answers(v).valid
     return (v.present & valid.eq(False).fillna(False)).astype(bool)
 
 
-def _phone_answers(v: FieldValues) -> tuple[pd.Series, pd.Series]:
-    """(valid?, canonical spelling) of every cell, phonenumbers run once per distinct number.
-
-    Kept on the column: IDN003, IDN004 and its fix all ask, and a sheet has far more distinct
-    numbers than parse_phone's cache holds.
-    """
-    found = v.__dict__.get("_phone_answers")
-    if found is None:
-        codes, uniques = pd.factorize(v.clean)  # empty cells get code -1: the last slot below
-        distinct = pd.Series(uniques, dtype=TEXT)
-        # The bulk of a master is mobiles written the house way: judged by phonenumbers' own CN
-        # patterns in one vectorised pass; every other spelling goes through parse_phone.
-        slow = np.flatnonzero(~plain_mobiles(distinct))
-        answers = [parse_phone(x) for x in distinct.iloc[slow].to_numpy(dtype=object)]
-        valid = np.full(len(distinct) + 1, True, dtype=object)
-        canonical = np.full(len(distinct) + 1, None, dtype=object)
-        valid[slow] = [a[0] for a in answers]
-        canonical[slow] = [a[1] for a in answers]
-        valid[-1] = canonical[-1] = np.nan
-        found = v.__dict__["_phone_answers"] = (
-            pd.Series(valid[codes], index=v.clean.index, dtype=object),
-            pd.Series(canonical[codes], index=v.clean.index, dtype=object),
-        )
-    return found
-
-
-def _cn_pattern(kind: str) -> str | None:
-    import phonenumbers
-
-    desc = getattr(phonenumbers.PhoneMetadata.metadata_for_region("CN"), kind, None)
-    return desc.national_number_pattern if desc is not None and desc.national_number_pattern else None
-
-
-# number_type() tries these before mobile: a number matching one is not a mobile to phonenumbers.
-_NOT_MOBILE = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail")
-
-
-def plain_mobiles(values: pd.Series) -> np.ndarray:
-    """True where a value is a mobile (11 digits) or a landline written the house way (0AA-NNNNNNNN)
-    that phonenumbers reads as a valid CN number: vectorised with phonenumbers' own metadata
-    patterns, equal to parse_phone's (True, None), which a test checks."""
-    mobile = matches(values, "1[0-9]{10}", full=True)
-    landline = matches(values, "0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}", full=True)
-    national = values.where(~pd.Series(landline, index=values.index), values.str.slice(1).str.replace("-", "", regex=False))
-    ok = mobile | landline
-    checks = [("general_desc", True), *((k, False) for k in _NOT_MOBILE)]
-    for kind, wanted in checks:
-        pattern = _cn_pattern(kind)
-        if pattern is None or not ok.any():
-            continue
-        hit = national[ok].str.fullmatch(f"(?:{pattern})").fillna(False).to_numpy(dtype=bool)
-        ok[np.flatnonzero(ok)] = hit if wanted else ~hit
-    # The number's own type: a mobile must match the mobile pattern, a landline the fixed-line one.
-    for kind, rows in (("mobile", mobile), ("fixed_line", landline)):
-        pattern = _cn_pattern(kind)
-        todo = ok & rows
-        if pattern is None:
-            ok &= ~rows  # no pattern to judge by: leave these to parse_phone
-            continue
-        if not todo.any():
-            continue
-        hit = national[todo].str.fullmatch(f"(?:{pattern})").fillna(False).to_numpy(dtype=bool)
-        ok[np.flatnonzero(todo)] = hit
-    return ok
-
-
 def canonical_phone(v: FieldValues) -> pd.Series:
-    """The standard spelling of each valid phone number not written that way (NA elsewhere)."""
-    return _phone_answers(v)[1]
+    """The standard spelling of each valid Chinese phone number not written that way (NA elsewhere)."""
+    return phone_answers(v).canonical
 
 
 def _fix_phone(v: FieldValues, failing: pd.Index) -> pd.Series:
@@ -348,13 +237,24 @@ def _fixed_param(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
 
 @field_rule("IDN004", "non-canonical-phone", Severity.WARNING, applies=_is("cn_phone"), params=_labels, fix=_fix_phone, details=_fixed_param)
 def non_canonical_phone(v: FieldValues, t: TableValues) -> pd.Series:
-    """A valid phone number is written with a country code, brackets or extra hyphens.
+    """A valid Chinese phone number is written with a country code, brackets or extra hyphens.
 
-    Why: one spelling per number lets systems match, dial and de-duplicate contacts; spaces and full-width digits are reported by FMT002/FMT003.
+    Why: one spelling per number lets systems match, dial and de-duplicate contacts; spaces and full-width digits are reported by FMT002/FMT003. Another country's number is left as written.
     Bad: phone = +86-138-1234-5678 or (021)61234567.
     Good: phone = 13812345678 or 021-61234567.
     """
     return (v.present & canonical_phone(v).notna()).astype(bool)
+
+
+@field_rule("IDN007", "unknown-country", Severity.WARNING, applies=_is("country"), params=_labels)
+def unknown_country(v: FieldValues, t: TableValues) -> pd.Series:
+    """A country is not one dq knows by its ISO 3166 code or its English or Chinese name.
+
+    Why: the country decides how phone numbers, addresses and taxes of the record are read; an unreadable one leaves them unchecked.
+    Bad: country = Amerika, or 美利坚 (not a name the standard lists).
+    Good: country = US, USA, United States or 美国; CN, China or 中国.
+    """
+    return (v.present & country_codes(v.clean).isna()).astype(bool)
 
 
 @field_rule("IDN005", "invalid-email", applies=_is("email"), params=_labels)

@@ -18,16 +18,17 @@ import pandas as pd
 
 from dataquality.checks.context import CheckContext
 from dataquality.checks.conventions import Facts, Outcome, TableFacts, settle
+from dataquality.checks.readings import column_notes
 from dataquality.checks.registry import Rule, active_rules, get_rule
 from dataquality.checks.settings import needed_fields, setting_of
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import TableValues, spec_of, text_list
 from dataquality.config import Config, EntitySchema, FieldSpec
 from dataquality.issue import Issue, Severity
-from dataquality.load.table import Table
+from dataquality.load.table import Finding, Table
 from dataquality.routing import Router
 
-__all__ = ["CheckContext", "RuleError", "check_tables", "effective_severity", "field_plans", "record_plans"]
+__all__ = ["CheckContext", "RuleError", "check_tables", "effective_severity", "field_plans", "reading_issues", "record_plans"]
 
 RULE_NOT_RUN = "RUL001"
 RULE_NOT_CONFIGURED = "RUL002"
@@ -88,20 +89,29 @@ def check_tables(tables: Iterable[Table], config: Config) -> list[Issue]:
     for tv in values:
         issues.extend(_file_issues(tv, config, router))
         issues.extend(_check_table(tv, ctx, router))
+        issues.extend(reading_issues(tv, config, router))
     return issues
 
 
-def _file_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]:
+def reading_issues(tv: TableValues, config: Config, router: Router) -> list[Issue]:
+    """What whole columns decided about reading their values (checks/readings.py), one issue per column."""
+    notes = column_notes(tv, lambda rule: effective_severity(rule, config) is not None)
+    return _file_issues(tv, config, router, notes) if notes else []
+
+
+def _file_issues(tv: TableValues, config: Config, router: Router, findings: Iterable[Finding] | None = None) -> list[Issue]:
     """Findings about the sheet's structure: unknown and duplicate columns, and what the loader found
-    (missing columns, rows that are not records, weak or unconfirmed column matches, lost digits)."""
+    (missing columns, rows that are not records, weak or unconfirmed column matches, lost digits);
+    or, given `findings`, those."""
     from dataquality.checks.files import DUPLICATE_COLUMN, UNKNOWN_COLUMN
 
     t = tv.table
     found: list[tuple[Rule, int | None, str | None, str | None, str | None, dict[str, Any]]] = []
-    found += [(UNKNOWN_COLUMN, t.header_row, c, None, h, {"column": c, "header": h}) for c, h in t.unknown_columns]
-    found += [(DUPLICATE_COLUMN, t.header_row, c, None, h, {"column": c, "header": h, "first": f})
-              for c, h, f in t.duplicate_columns]
-    found += [(get_rule(f.rule), f.row, f.column, f.field, f.value, dict(f.params)) for f in t.findings]
+    if findings is None:
+        found += [(UNKNOWN_COLUMN, t.header_row, c, None, h, {"column": c, "header": h}) for c, h in t.unknown_columns]
+        found += [(DUPLICATE_COLUMN, t.header_row, c, None, h, {"column": c, "header": h, "first": f})
+                  for c, h, f in t.duplicate_columns]
+    found += [(get_rule(f.rule), f.row, f.column, f.field, f.value, dict(f.params)) for f in (t.findings if findings is None else findings)]
     issues = []
     for rule, row, column, name, value, params in found:
         severity = effective_severity(rule, config)

@@ -32,7 +32,6 @@ _DOUBLE_SPACES = f"[{_SPACE}]{{2,}}"
 # ASCII and the CJK unified ideographs are unchanged by NFKC and by case-folding beyond lower():
 # only cells with other characters need Python's unicodedata (pyarrow has no composing NFKC).
 _NEEDS_UNICODE = "[^\x00-\x7f\u4e00-\u9fff]"
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # sub() asks whether a replacement pattern matches; pandas warns that its groups are unused (they
 # are for the replacement). Filtered once here: warnings.catch_warnings is not thread-safe.
 warnings.filterwarnings("ignore", message="This pattern is interpreted as a regular expression, and has match groups",
@@ -323,24 +322,101 @@ def text_per_distinct(values: pd.Series, answer: Callable[[pd.Series], list[Any]
 _PLAIN_NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 
 
-def parse_number(text: pd.Series) -> pd.Series:
-    """Numbers as people write them: '1,000.00', '¥1,000', '(500)', '１０００' -> float; NaN otherwise.
+@dataclass(frozen=True)
+class ColumnReading:
+    """What a whole column's values decided about reading each cell: the decimal separator, the
+    order of d/m/y dates, the region of phone numbers (None: decide from the values at hand).
+    The Ibis engine works on a column's distinct values and hands these to the failing rows it
+    pulls, so a cell reads the same there as in the whole column."""
+
+    decimal: str | None = None
+    date_order: Any = None  # checks.dates.DateOrder
+    phone_region: Any = None  # checks.phones.ColumnRegion
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A column read as numbers: the numbers (NaN where a cell is none), the decimal separator the
+    column uses, which cells were read from a written form (not a plain number), and the currency
+    mark written in each cell (NA where none)."""
+
+    numbers: pd.Series
+    decimal: str
+    written: pd.Series
+    marks: pd.Series
+
+
+def read_numbers(text: pd.Series, decimal: str | None = None) -> NumberReading:
+    """Numbers as people write them (checks/numbers.py): '1,000.00', '¥1,200', '(500)', '１０００',
+    '12.50元', 'USD 30', '15%', '12.5万', and '1.200,50' in a column that uses a decimal comma.
 
     Cells already written as plain numbers (most of a numeric column) are parsed at once; only
-    the others go through NFKC and the removal of separators, currency signs and brackets.
-    Parsing is pyarrow's, which gives what Python's float() gives."""
+    the others go through NFKC, lose their spaces and are read, once per distinct shape. Parsing
+    is pyarrow's, which gives what Python's float() gives. `decimal` (',' or '.') overrides the
+    column's own decision."""
+    from dataquality.checks import numbers as nb
+
     plain = matches(text, _PLAIN_NUMBER, full=True)
     out = np.full(len(text), np.nan)
-    if plain.any():
-        out[plain] = _to_float(text[plain])
+    written = np.zeros(len(text), dtype=bool)
+    marks: np.ndarray | None = None
     rest = ~plain & text.notna().to_numpy(dtype=bool)
     if rest.any():
-        s = sub(nfkc(text[rest]), f"[,¥$€{_SPACE}]+", "")
-        s = sub(s, r"^\((.+)\)$", r"-\1")
-        ok = matches(s, _PLAIN_NUMBER, full=True)
-        if ok.any():
-            out[np.flatnonzero(rest)[ok]] = _to_float(s[ok])
-    return pd.Series(out, index=text.index, dtype="float64")
+        at = np.flatnonzero(rest)
+        read = nb.read_written(_compact(_arrow_text(text.iloc[at])), decimal)
+        decimal = read.decimal
+        out[at] = read.numbers
+        written[at] = ~np.isnan(read.numbers)
+        if (read.marks != "").any():
+            marks = np.full(len(text), None, dtype=object)
+            marks[at] = np.where(read.marks == "", None, read.marks)
+    decimal = decimal or "."
+    if decimal == "," and plain.any():  # 1.200 is a thousand and two hundred in a column that writes 1.200,50
+        grouped = plain & nb.dot_grouped(_arrow_text(text))
+        if grouped.any():
+            out[grouped] = _to_float(text[grouped].str.replace(".", "", regex=False))
+            written |= grouped
+            plain &= ~grouped
+    if plain.any():
+        out[plain] = _to_float(text[plain])
+    index = text.index
+    shown = pd.Series(np.nan, index=index, dtype=TEXT) if marks is None else pd.Series(marks, index=index, dtype=TEXT)
+    return NumberReading(pd.Series(out, index=index, dtype="float64"), decimal, pd.Series(written, index=index), shown)
+
+
+def _compact(values: Any) -> Any:
+    """NFKC of each value, without whitespace, computed only for the values whose shape (digits
+    written 9, checks/numbers.py) NFKC or the removal changes: full-width ￥ or （）, spaces. ASCII
+    digits are their own NFKC, so a shape tells for every value of that shape."""
+    import unicodedata
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from dataquality.checks import numbers as nb
+
+    codes, distinct = nb.encode(nb.shapes(values))
+    changed = np.array([unicodedata.normalize("NFKC", s) != s or any(c in _SPACE for c in s) for s in distinct.to_pylist()]
+                       + [False], dtype=bool)[codes]
+    if not changed.any():
+        return values
+    at = pa.array(np.flatnonzero(changed))
+    tidy = pc.replace_substring_regex(nfkc_arrow(values.take(at)), _SPACES, "")
+    return pc.replace_with_mask(values, pa.array(changed), tidy)
+
+
+def _arrow_text(text: pd.Series) -> Any:
+    """A text column as one pyarrow large_string array (no copy where it already is one)."""
+    import pyarrow as pa
+
+    arrow = (text.array if text.dtype == TEXT else text.astype(TEXT).array).__arrow_array__()
+    arrow = arrow.combine_chunks() if isinstance(arrow, pa.ChunkedArray) else arrow
+    return arrow if arrow.type == pa.large_string() else arrow.cast(pa.large_string())
+
+
+def parse_number(text: pd.Series) -> pd.Series:
+    """The numbers of a column read as people write them (read_numbers); NaN where a cell is none."""
+    return read_numbers(text).numbers
 
 
 def _to_float(numbers: pd.Series) -> np.ndarray:
@@ -382,26 +458,45 @@ def format_number(numbers: pd.Series) -> pd.Series:
     return pd.Series(out, index=numbers.index, dtype=TEXT)
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y%m%d")
+@dataclass(frozen=True)
+class DateReading:
+    """A column read as dates: the dates (NaT where a cell is none) and how its d/m/y values are ordered."""
+
+    dates: pd.Series
+    order: Any  # checks.dates.DateOrder
 
 
-def parse_date(text: pd.Series) -> pd.Series:
-    """Dates as Excel and people write them: Excel dates, 2024-01-05, 2024/1/5, 2024年1月5日, 20240105."""
+def read_dates(text: pd.Series, language: str | None = None, order: Any = None) -> DateReading:
+    """Dates as Excel and people write them (checks/dates.py): Excel dates, 2024-01-05, 2024/1/5,
+    2024.1.5, 2024年1月5日, 20240105, 5-Mar-2024, March 5, 2024, ISO 8601 with a time and zone, and
+    05/03/2024 in the order the column's values (else the file's `language`) say; `order` (a
+    DateOrder) overrides the column's own decision."""
+    from dataquality.checks import dates as dd
+
     s = nfkc(text).str.strip()
-    s = sub(s, r"^([0-9]{4})[年/.]([0-9]{1,2})[月/.]([0-9]{1,2})日?", r"\1-\2-\3")
-    # Second resolution holds years 1 to 9999 (nanoseconds stop at 2262): 9999-12-31 is a date too.
-    result = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
-    for fmt in _DATE_FORMATS:
-        todo = result.isna() & s.notna()
-        if not todo.any():
-            break
-        result[todo] = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-    todo = result.isna() & s.notna()
-    if todo.any():
-        serial = pd.to_numeric(s[todo].where(s[todo].str.fullmatch(r"[0-9]{1,5}(\.[0-9]+)?").fillna(False)), errors="coerce")
-        serial = serial[(serial >= 1) & (serial < 2958466)]
-        result[serial.index] = _EXCEL_EPOCH + pd.to_timedelta(np.floor(serial), unit="D")
-    return result
+    dates, order = dd.read_column(_arrow_text(s), language, order)
+    return DateReading(pd.Series(dates, index=text.index, dtype="datetime64[s]"), order)
+
+
+def parse_date(text: pd.Series, language: str | None = None) -> pd.Series:
+    """The dates of a column (read_dates); NaT where a cell is none."""
+    return read_dates(text, language).dates
+
+
+# Headers with a CJK ideograph are Chinese, headers of Latin letters only are English.
+_CJK = "[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
+
+def header_language(headers: Any) -> str | None:
+    """'zh' when most headers of a sheet are Chinese, 'en' when most are English, else None."""
+    texts = [str(h) for h in headers if h is not None and str(h).strip()]
+    if not texts:
+        return None
+    chinese = sum(1 for h in texts if re.search(_CJK, h))
+    english = sum(1 for h in texts if not re.search(_CJK, h) and re.search("[A-Za-z]", h))
+    if chinese > english:
+        return "zh"
+    return "en" if english > chinese else None
 
 
 def text_list(values: pd.Series) -> list[str | None]:
@@ -449,6 +544,9 @@ class FieldValues:
     spec: FieldSpec
     raw: pd.Series
     references: dict[str, ReferenceList] = field(default_factory=dict)
+    language: str | None = None  # of the sheet's headers ('zh', 'en'): how undecidable dates are read
+    table: Any = None  # the TableValues this column belongs to (a phone reads the row's country there)
+    reading: ColumnReading | None = None  # decisions made on the whole column (see ColumnReading)
 
     @cached
     def _untidy(self) -> np.ndarray:
@@ -488,14 +586,24 @@ class FieldValues:
         return self.clean.notna()
 
     @cached
+    def numbers(self) -> NumberReading:
+        """The column read as numbers, with its decimal separator and the currency marks written."""
+        return read_numbers(self.clean, self.reading.decimal if self.reading else None)
+
+    @property
     def number(self) -> pd.Series:
         """The cell as a number (NaN when empty or not a number)."""
-        return parse_number(self.clean)
+        return self.numbers.numbers
 
     @cached
+    def dates(self) -> DateReading:
+        """The column read as dates, with the order of its d/m/y values."""
+        return read_dates(self.clean, self.language, self.reading.date_order if self.reading else None)
+
+    @property
     def date(self) -> pd.Series:
         """The cell as a date (NaT when empty or not a date)."""
-        return parse_date(self.clean)
+        return self.dates.dates
 
     @cached
     def canonical(self) -> pd.Series:
@@ -536,6 +644,7 @@ class TableValues:
     schema: EntitySchema
     config: Config
     _cache: dict[str, FieldValues] = field(default_factory=dict)
+    readings: dict[str, ColumnReading] = field(default_factory=dict)  # decided on the whole column elsewhere
 
     @property
     def index(self) -> pd.Index:
@@ -548,12 +657,18 @@ class TableValues:
     def __getitem__(self, name: str) -> FieldValues:
         if name not in self._cache:
             raw = self.table.data[name] if self.has(name) else pd.Series(np.nan, index=self.index, dtype=TEXT)
-            self._cache[name] = FieldValues(spec_of(self.schema, name), raw, dict(self.config.references))
+            self._cache[name] = FieldValues(spec_of(self.schema, name), raw, dict(self.config.references), self.language, self,
+                                            self.readings.get(base_field(name)))
         return self._cache[name]
 
     def extra_keys(self) -> list[str]:
         """The second (third …) columns of repeatable fields this sheet has (phone#2)."""
         return [k for k in self.table.data.columns if REPEAT in str(k) and base_field(str(k)) in self.schema.fields]
+
+    @cached
+    def language(self) -> str | None:
+        """The language of the sheet's headers (header_language)."""
+        return header_language(self.table.headers.values())
 
     @cached
     def keys(self) -> pd.Series:

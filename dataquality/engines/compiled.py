@@ -70,13 +70,15 @@ def _fmt005(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanVal
     return _present(raw, spec) & _formatted_number(iv.clean(raw, spec.clean), spec, dialect)
 
 
-def _fmt002(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue:
+def _fmt002(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue | None:
+    if spec.is_numeric or spec.identifier == "cn_phone":
+        return None  # a written number or another country's phone keeps its spaces: decided on distinct values
     after_nfkc, after_ws, _ = iv.clean_stages(raw, spec.clean)
     return _present(raw, spec) & (after_nfkc != after_ws)
 
 
 def _fmt003(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue:
-    return iv.false()  # NFKC changes no usual cell
+    return iv.false()  # NFKC changes no usual cell (and FMT003 only narrows FMT003's cells, which are unusual)
 
 
 def _fmt004(raw: ir.StringValue, spec: FieldSpec, dialect: str) -> ir.BooleanValue:
@@ -96,10 +98,14 @@ FIELD_COMPILERS: dict[str, FieldCompiler] = {
 # Field rules that look at one cell only: they run on distinct values when they do not compile.
 PER_VALUE = frozenset({
     "REQ001", "TYP001", "TYP002", "TYP003", "TYP004", "TYP005", "FMT001", "FMT002", "FMT003", "FMT004",
-    "FMT005", "ENM001", "ENM002", "RNG001", "RNG002", "IDN001", "IDN002", "IDN003", "IDN004", "IDN005", "REF001",
+    "FMT005", "ENM001", "ENM002", "RNG001", "RNG002", "IDN001", "IDN002", "IDN003", "IDN004", "IDN005", "IDN007",
+    "REF001",
 })
 # Field rules that look across rows or fields, compiled in the engine over derived values.
-CROSS_ROW_FIELD = frozenset({"UNQ001", "REQ002"})
+CROSS_ROW_FIELD = frozenset({"UNQ001", "REQ002", "TYP007"})
+# Per-cell rules whose verdict also depends on another field of the row: run per distinct
+# combination (derived.FieldDerived.companions), a phone with the row's country.
+COMPANIONS = {"cn_phone": "country"}  # identifier of the field -> identifier of its companion
 
 
 # Record rules with a compile function below (record_needs, runner._record_rows); those that
@@ -108,8 +114,15 @@ COMPILED_RECORDS = frozenset({"CUS001", "CUS002", "CUS003", "PRD001", "PRD002", 
 _RECORDS_ON_DISTINCT = frozenset({"CUS001", "CUS002", "PRD002"})
 
 
+# File-level findings about how a column's values read (checks/readings.py): the engine decides them
+# on the column's distinct values, as it reads them.
+COLUMN_NOTES = frozenset({"TYP008", "TYP009", "IDN006"})
+
+
 def engines_of(rule: Any) -> str:
     """How a rule runs outside pandas, as a message key under engine.* (for `dq rules`)."""
+    if rule.code in COLUMN_NOTES:
+        return "distinct"
     if rule.scope == "file":
         return "loader"
     if rule.scope not in ("field", "record"):
@@ -195,6 +208,11 @@ def numeric_below_min(x: ir.NumericValue, spec: FieldSpec) -> ir.BooleanValue:
     if low is None or not isinstance(low.value, (int, float)):
         return iv.false()
     return ((x <= low.value) if low.exclusive else (x < low.value)).fill_null(False)
+
+
+def currency_contradicts(marks: ir.StringValue, code: ir.StringValue) -> ir.BooleanValue:
+    """readings._contradicts: the written mark ('|USD|HKD|') cannot mean the record's currency."""
+    return (marks.notnull() & code.notnull() & ~marks.contains("|" + code + "|")).fill_null(False)
 
 
 def cap_of(group: ir.StringValue, caps: dict[str, float]) -> ir.FloatingValue:

@@ -22,8 +22,10 @@ import pandas as pd
 import pyarrow as pa
 
 from dataquality.checks.duplicates import name_key
+from dataquality.checks.numbers import currency_sets
+from dataquality.checks.readings import record_currency
 from dataquality.checks.registry import get_rule
-from dataquality.checks.values import FieldValues, TableValues, match_key
+from dataquality.checks.values import ColumnReading, FieldValues, TableValues, match_key
 from dataquality.config import Config, EntitySchema, FieldSpec
 from dataquality.engines import ibis_values as iv
 from dataquality.engines.compiled import FIELD_COMPILERS
@@ -75,6 +77,9 @@ ATTRIBUTES: dict[str, Attribute] = {
     "name_key": Attribute("string", lambda v, p: name_key(v.clean, dict(p or ())).str.replace("\x00", "\x01", regex=False)),
     "item_part": Attribute("string", _py_item_part, _sql_item_part),
     "code_prefix": Attribute("string", _py_code_prefix, _sql_code_prefix),
+    # TYP007: the currencies a written amount's mark can mean ('|CNY|JPY|'), and the record's one currency.
+    "currency_marks": Attribute("string", lambda v, p: currency_sets(v.numbers.marks)),
+    "currency_code": Attribute("string", lambda v, p: record_currency(v)),
 }
 
 
@@ -84,8 +89,8 @@ def _attribute(attr: str) -> Attribute:
         compiler = FIELD_COMPILERS.get(rule.code)
 
         def python(v: FieldValues, p: Any, rule=rule) -> pd.Series:
-            t = TableValues(Table(v.spec.name, Path(""), None, 0, pd.DataFrame({v.spec.name: v.raw})), p[0], p[1])
-            return rule.check(v, t).fillna(False).astype(bool)
+            # v belongs to a table of the field and its companions (the row's country of a phone).
+            return rule.check(v, v.table).fillna(False).astype(bool)
 
         sql = None if compiler is None else (lambda r, s, d, p, c=compiler: c(r, s, d))
         return Attribute("boolean", python, sql)
@@ -104,6 +109,11 @@ class FieldDerived:
     name: str
     spec: FieldSpec
     wanted: dict[tuple[str, Any], str] = field(default_factory=dict)  # (attr, param) -> column name
+    # Other fields whose value the derived values of a cell depend on (a phone: the row's country):
+    # worked out per distinct combination instead of per distinct value.
+    companions: tuple[str, ...] = ()
+    # What the column's distinct values decided about reading it (set by enrich).
+    reading: ColumnReading | None = None
 
     def want(self, attr: str, param: Any = None) -> str:
         key = (attr, param)
@@ -112,13 +122,27 @@ class FieldDerived:
         return self.wanted[key]
 
 
-def _python_values(fd: FieldDerived, raws: pd.Series, schema: EntitySchema, config: Config) -> pd.DataFrame:
-    v = FieldValues(fd.spec, raws.astype(TEXT).reset_index(drop=True), dict(config.references))
+def _python_values(fd: FieldDerived, raws: pd.DataFrame, schema: EntitySchema, config: Config,
+                   headers: dict[str, str]) -> tuple[pd.DataFrame, ColumnReading]:
+    """The wanted attributes of the distinct values `raws` (the field and its companions), and
+    what the column's values decided about reading them."""
+    data = pd.DataFrame({c: raws[c].astype(TEXT).reset_index(drop=True) for c in raws.columns})
+    tv = TableValues(Table(schema.name, Path(""), None, 0, data, headers=headers), schema, config)
+    v = tv[fd.name]
     out = {}
     for (attr, param), col in fd.wanted.items():
-        a = _attribute(attr)
-        out[col] = a.python(v, (schema, config) if attr.startswith("fail:") else param)
-    return pd.DataFrame(out)
+        out[col] = _attribute(attr).python(v, param)
+    return pd.DataFrame(out), column_reading(v)
+
+
+def column_reading(v: FieldValues) -> ColumnReading:
+    """What `v`'s values decided while its attributes were computed (decimal separator, date order, phone region)."""
+    found = v.__dict__
+    return ColumnReading(
+        decimal=found["numbers"].decimal if "numbers" in found else None,
+        date_order=found["dates"].order if "dates" in found else None,
+        phone_region=found["_phone_answers"].column if "_phone_answers" in found else None,
+    )
 
 
 def _arrow(values: pd.Series, kind: str) -> pa.Array:
@@ -144,11 +168,12 @@ def _literal(value: Any, kind: str) -> ir.Value:
 
 
 def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config: Config, dialect: str,
-           stats: dict[str, int] | None = None) -> ir.Table:
+           stats: dict[str, int] | None = None, headers: dict[str, str] | None = None) -> ir.Table:
     """`t` with every wanted derived column added (see the module docstring).
 
     All look-up tables are joined first and all columns added in one step, so the expression
-    stays flat (Ibis compiles a deep chain of joins and mutations slowly).
+    stays flat (Ibis compiles a deep chain of joins and mutations slowly). `headers` (field ->
+    header as written) give the sheet's language, as in the pandas engine.
     """
     base = t
     plans = []
@@ -157,29 +182,37 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
             continue
         attrs = {key: _attribute(key[0]) for key in fd.wanted}
         full = any(a.sql is None or a.sql(base[fd.name], fd.spec, dialect, key[1]) is None for key, a in attrs.items())
-        candidates = base.select(__v=base[fd.name]).filter(lambda x: x.__v.notnull())
+        names = [fd.name, *(c for c in fd.companions if c in base.columns)] if full else [fd.name]
+        picked = {f"__v{i}": base[c] for i, c in enumerate(names)}
+        candidates = base.select(**picked).filter(lambda x: x.__v0.notnull())
         if not full:
-            candidates = candidates.filter(lambda x: ~iv.usual(x.__v, dialect))
-        distinct = pd.Series(candidates.distinct().to_pyarrow().column("__v").to_pylist(), dtype=object)
+            candidates = candidates.filter(lambda x: ~iv.usual(x.__v0, dialect))
+        got = candidates.distinct().to_pyarrow()
+        distinct = pd.DataFrame({c: pd.Series(got.column(f"__v{i}").to_pylist(), dtype=object) for i, c in enumerate(names)})
         if stats is not None:
             stats[fd.name] = len(distinct)
         # One more value, the empty cell, whose answers become literals.
-        values = _python_values(fd, pd.concat([distinct, pd.Series([None], dtype=object)], ignore_index=True), schema, config)
+        empty_row = pd.DataFrame({c: pd.Series([None], dtype=object) for c in names})
+        values, reading = _python_values(fd, pd.concat([distinct, empty_row], ignore_index=True), schema, config, headers or {})
+        if full:
+            fd.reading = reading
         empty, values = values.iloc[-1], values.iloc[:-1]
-        key_col = f"{fd.name}__key"
+        key_cols = [f"{fd.name}__key{i}" for i in range(len(names))]
         if len(values):
-            arrays = {key_col: pa.array(distinct.to_numpy(dtype=object), type=pa.string())}
+            arrays = {k: pa.array(distinct[c].to_numpy(dtype=object), type=pa.string()) for k, c in zip(key_cols, names, strict=True)}
             for key, col in fd.wanted.items():
                 arrays[f"{col}__m"] = _arrow(values[col], attrs[key].kind)
             m = lookup_table(base, pa.table(arrays), dialect)
-            t = t.left_join(m, t[fd.name] == m[key_col])
-        plans.append((fd, attrs, full, empty, bool(len(values))))
+            # The field itself is never NULL here; a companion may be (a row without a country).
+            on = [t[fd.name] == m[key_cols[0]], *(t[c].identical_to(m[k]) for c, k in zip(names[1:], key_cols[1:], strict=True))]
+            t = t.left_join(m, on)
+        plans.append((fd, attrs, full, empty, bool(len(values)), key_cols))
     new: dict[str, ir.Value] = {}
     dropped: list[str] = []
-    for fd, attrs, full, empty, joined in plans:
+    for fd, attrs, full, empty, joined, key_cols in plans:
         raw = t[fd.name]
         if joined:
-            dropped.append(f"{fd.name}__key")
+            dropped.extend(key_cols)
         for key, col in fd.wanted.items():
             kind = attrs[key].kind
             mapped = t[f"{col}__m"] if joined else _literal(None, kind)

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dataquality.checks.conventions import TableFacts
+from dataquality.checks.readings import DATE_ORDER_ASSUMED, DATE_ORDER_MIXED, PHONE_REGION
 from dataquality.checks.registry import Rule
 from dataquality.checks.runner import (
     CheckContext,
@@ -27,13 +28,15 @@ from dataquality.checks.runner import (
     _record_departments,
     call_rule,
     column_issues,
+    effective_severity,
     field_plans,
+    reading_issues,
     record_or_convention_issues,
     record_plans,
     rules_not_run,
 )
 from dataquality.checks.settings import validate as validate_settings
-from dataquality.checks.values import TableValues
+from dataquality.checks.values import ColumnReading, TableValues
 from dataquality.config import Config, EntitySchema
 from dataquality.engines import compiled as cp
 from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of, lookup_table
@@ -81,6 +84,15 @@ class _Prepared:
         if self.source.has(name):
             self.fields[name].want(attr, param)
 
+    @property
+    def readings(self) -> dict[str, ColumnReading]:
+        """What each column's distinct values decided about reading them (for the rows pulled later)."""
+        return {n: fd.reading for n, fd in self.fields.items() if fd.reading is not None}
+
+    def values(self, table: Table, config: Config) -> TableValues:
+        """`table` (some of this source's rows) read as the whole columns decided."""
+        return TableValues(table, self.schema, config, readings=self.readings)
+
 
 def _dialect(t: ir.Table) -> str:
     try:
@@ -97,7 +109,7 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
     for p in prepared:
         dialect = _dialect(p.source.table)
         enriched = enrich(p.source.table, list(p.fields.values()), p.schema, config, dialect,
-                          stats.setdefault(p.source.entity, {}) if stats is not None else None)
+                          stats.setdefault(p.source.entity, {}) if stats is not None else None, _headers(p.source))
         p.enriched = enriched.cache()
     issues: list[Issue] = []
     for p in prepared:
@@ -108,12 +120,19 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
         issues.extend(rules_not_run(TableValues(_table(p, has), p.schema, config), config, router))
         failures = _failures(p, prepared)
         issues.extend(_issues(p, prepared, failures, config, router))
+        # What whole columns decided (date order, phone region): from the distinct values, said once per column.
+        issues.extend(reading_issues(p.values(_table(p, has), config), config, router))
     return issues
+
+
+def _headers(source: Source) -> dict[str, str]:
+    """Field -> header as written (a database table's column names are its headers): the sheet's language."""
+    return dict(source.loaded.headers) if source.loaded is not None else dict(source.columns)
 
 
 def _prepare(source: Source, config: Config) -> _Prepared:
     schema = config.schemas[source.entity]
-    fields = {n: FieldDerived(n, spec) for n, spec in schema.fields.items() if source.has(n)}
+    fields = {n: FieldDerived(n, spec, companions=_companions(schema, spec, source)) for n, spec in schema.fields.items() if source.has(n)}
     p = _Prepared(source, schema, fields, [], [], [])
     for name, plan in field_plans(schema, source.has, config):
         if plan.rule.convention:  # a convention of the column is judged on its clean values
@@ -137,8 +156,23 @@ def _prepare(source: Source, config: Config) -> _Prepared:
         for n in needs:
             p.want(n.field, n.attr, n.param)
         p.record_plans.append(plan)
+    # The column-level findings read what the date and phone columns decide: computed with them.
+    if any(effective_severity(r, config) is not None for r in (DATE_ORDER_MIXED, DATE_ORDER_ASSUMED)):
+        for name, spec in schema.fields.items():
+            if spec.type == "date":
+                p.want(name, "date")
+    if effective_severity(PHONE_REGION, config) is not None:
+        for name, spec in schema.fields.items():
+            if spec.identifier == "cn_phone":
+                p.want(name, "fail:IDN003")
     # Department routing reads the department field's reference name per failing row (pandas, later).
     return p
+
+
+def _companions(schema: EntitySchema, spec: Any, source: Source) -> tuple[str, ...]:
+    """The fields a cell's verdicts also read (cp.COMPANIONS), where the source has them."""
+    wanted = cp.COMPANIONS.get(spec.identifier or "")
+    return tuple(n for n, f in schema.fields.items() if wanted and f.identifier == wanted and source.has(n))
 
 
 def _want_cross_row(p: _Prepared, rule: Rule, name: str) -> None:
@@ -151,6 +185,9 @@ def _want_cross_row(p: _Prepared, rule: Rule, name: str) -> None:
         other = p.schema.fields[rw.field]
         p.want(rw.field, "canonical" if other.type == "enum" else "clean")
         p.want(name, "clean")
+    elif rule.code == "TYP007":
+        p.want(name, "currency_marks")
+        p.want(spec.settings["currency_field"], "currency_code")
 
 
 # --- the failing rows -----------------------------------------------------------------------------
@@ -178,6 +215,9 @@ def _failures(p: _Prepared, prepared: list[_Prepared]) -> pd.DataFrame:
             other = p.schema.fields[rw.field]
             meaning = p.col(rw.field, "canonical" if other.type == "enum" else "clean")
             cond = meaning.isin(list(rw.values)).fill_null(False) & p.col(name, "clean").isnull()
+            parts.append(_rows(e.filter(cond), code, name))
+        elif code == "TYP007":
+            cond = cp.currency_contradicts(p.col(name, "currency_marks"), p.col(spec.settings["currency_field"], "currency_code"))
             parts.append(_rows(e.filter(cond), code, name))
     found = [_flag_rows(e, flags)] if flags else []
     for plan in p.record_plans:
@@ -291,7 +331,7 @@ def _table(p: _Prepared, data: pd.DataFrame) -> Table:
     if s.loaded is not None:
         lt = s.loaded
         return Table(lt.entity, lt.path, lt.sheet, lt.header_row, data, lt.columns, lt.headers, key=lt.key)
-    return Table(s.entity, s.path, s.sheet, s.header_row, data, dict(s.columns), key=p.schema.key)
+    return Table(s.entity, s.path, s.sheet, s.header_row, data, dict(s.columns), dict(s.columns), key=p.schema.key)
 
 
 def _full(p: _Prepared, config: Config) -> TableValues:
@@ -302,13 +342,13 @@ def _full(p: _Prepared, config: Config) -> TableValues:
             names = [n for n in p.schema.fields if p.source.has(n)]
             got = p.source.table.select(ROW, *names).to_pandas()
             table = _table(p, _as_text(got.set_index(ROW), names).sort_index())
-        p.full = TableValues(table, p.schema, config)
+        p.full = p.values(table, config)
     return p.full
 
 
 def _issues(p: _Prepared, prepared: list[_Prepared], failures: pd.DataFrame, config: Config, router: Router) -> list[Issue]:
     rows = pd.Index(pd.unique(failures["row"].astype("int64")))
-    sub = TableValues(_subset(p, rows), p.schema, config)
+    sub = p.values(_subset(p, rows), config)
     depts = _record_departments(sub)
     issues: list[Issue] = []
     by_check = {k: pd.Index(sorted(pd.unique(g["row"].astype("int64")))) for k, g in failures.groupby(["code", "field"])}
@@ -409,8 +449,8 @@ def _findings(plan: _Planned, p: _Prepared, prepared: list[_Prepared], sub: Tabl
         related = pd.Series([tuple(r for r in rows_of.get(code, ()) if r != row) for row, code in part.items()], index=rows, dtype=object)
         return findings(rows, plan.settings.field, related_rows=related)
     ctx = CheckContext(config, [sub])
-    only = TableValues(Table(sub.table.entity, sub.table.path, sub.table.sheet, sub.table.header_row,
-                             sub.table.data.loc[rows], sub.table.columns, sub.table.headers), p.schema, config)
+    only = p.values(Table(sub.table.entity, sub.table.path, sub.table.sheet, sub.table.header_row,
+                          sub.table.data.loc[rows], sub.table.columns, sub.table.headers), config)
     return call_rule(rule, *_record_args(plan, only, ctx))
 
 

@@ -138,7 +138,9 @@ def _strict(raw: bytes, encoding: str, path: Path, binary: bool = False) -> str:
 
 def _checked(text: str, encoding: str, bom: str, path: Path) -> Decoded:
     head = text[:4096]
-    if "\x00" in head or len(_CONTROLS.findall(head)) > max(2, len(head) // 100):
+    # Binary content holds controls everywhere; a text may hold a few (an escape sequence typed or
+    # pasted into a cell is data to report, not a reason to refuse the file).
+    if "\x00" in head or len(_CONTROLS.findall(head)) > max(16, len(head) // 20):
         raise InputError("load.binary_as_csv", file=str(path))
     return Decoded(text, encoding, bom)
 

@@ -31,23 +31,6 @@ def test_format_number_equals_python_per_value() -> None:
     assert [None if g is None or g is pd.NA or (isinstance(g, float) and np.isnan(g)) else g for g in got] == want
 
 
-def test_parse_number_equals_the_step_by_step_rule() -> None:
-    from dataquality.checks.values import _PLAIN_NUMBER, nfkc, parse_number, sub
-    from dataquality.checks.values import _SPACE as space
-    from dataquality.load.table import TEXT
-
-    rnd = random.Random(9)
-    forms = ["1,000.00", "¥1,000", "(500)", "１０００", " 12 ", "12.", ".5", "+3", "-0", "1e5", "1E+05", "abc", "",
-             "(1,234.5)", "$ 7", "€8,8", "1 000", "12\n", "0x10", "1e", "--1", "(-1)", "٣", "1_000"]
-    values = forms + [rnd.choice(forms) + rnd.choice(["", "0", ",5", " "]) for _ in range(3000)]
-    values += [f"{rnd.uniform(-1e9, 1e9):.{rnd.randint(0, 9)}f}" for _ in range(3000)] + [None]
-    text = pd.Series(values, dtype=TEXT, index=pd.RangeIndex(7, 7 + len(values)))
-    s = sub(nfkc(text), f"[,¥$€{space}]+", "")
-    s = sub(s, r"^\((.+)\)$", r"-\1")
-    want = pd.to_numeric(s.where(s.str.fullmatch(_PLAIN_NUMBER).fillna(False)), errors="coerce").astype("float64")
-    pd.testing.assert_series_equal(parse_number(text), want, check_names=False)
-
-
 def test_double_holds_equals_python_per_value() -> None:
     from dataquality.load.files import _double_holds
     from dataquality.load.table import TEXT

@@ -55,9 +55,15 @@ def test_phone_canonical_form(text: str, canonical: str | None) -> None:
     assert parse_phone(text) == (True, canonical)
 
 
-@pytest.mark.parametrize("text", ["1381234567", "4008001234", "12345", "+16502530000", "0755-8888888"])
+@pytest.mark.parametrize("text", ["1381234567", "4008001234", "12345", "+1650253000", "0755-8888888", "(206) 555-0100", "21-61234567"])
 def test_phone_not_a_chinese_mobile_or_landline(text: str) -> None:
     assert parse_phone(text) == (False, None)
+
+
+@pytest.mark.parametrize(("text", "region"), [("+16502530000", "CN"), ("0044 20 7946 0958", "CN"), ("(206) 555-0100", "US"),
+                                              ("555-0100", "US"), ("030 1234567", "DE"), ("13812345678", "US")])
+def test_phone_of_another_country_is_valid_as_written(text: str, region: str) -> None:
+    assert parse_phone(text, region) == (True, None)
 
 
 @pytest.mark.parametrize(("code", "ok"), [("6901234567892", True), ("12345670", True), ("012345678905", True), ("12345678905", True),

@@ -50,7 +50,8 @@ def test_demo_workbook_is_annotated_on_the_exact_cells(tmp_path: Path, config) -
 
 def test_formula_like_values_stay_text_in_the_issues_sheet(tmp_path: Path, config, write_xlsx) -> None:
     path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
-                                         ["=1+2", "甲公司", "张伟", "13812345678", "上海"]]})
+                                         ["=1+2", "甲公司", "张伟", "13812345678", "上海"],
+                                         ["C000002", "乙公司", "张伟", "13812345679", "上海"]]})  # one code of the house format
     # A real formula cell in the input, to show formulas are copied untouched.
     wb = load_workbook(path)
     wb["客户"]["F2"] = "=LEN(B2)"
@@ -67,7 +68,8 @@ def test_formula_like_values_stay_text_in_the_issues_sheet(tmp_path: Path, confi
 
 def test_a_sheet_with_notes_of_its_own_keeps_them(tmp_path: Path, config, write_xlsx) -> None:
     path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
-                                         ["C1", "甲公司", "张伟", "13812345678", "上海"]]})
+                                         ["C1", "甲公司", "张伟", "13812345678", "上海"],
+                                         ["C000002", "乙公司", "张伟", "13812345679", "上海"]]})  # one code of the house format
     wb = load_workbook(path)
     wb["客户"]["A2"].comment = Comment("checked by Li", "Li")
     wb["客户"]["B2"].font = Font(italic=True)
