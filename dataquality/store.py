@@ -11,7 +11,7 @@ docs/state-database.md says how to add a revision.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -44,7 +44,7 @@ VERSION_TABLE = "alembic_version"  # as dataquality/migrations/env.py names it
 # The newest revision in dataquality/migrations/versions, named here so that opening a database
 # already there costs one query and no Alembic import (a quarter of a second); a test holds it
 # equal to Alembic's own answer. Adding a revision: set it here too (docs/state-database.md).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 # The revisions ship inside the package (an installed wheel too): no alembic.ini at run time.
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK = 724201  # PostgreSQL advisory lock id while migrating
@@ -74,10 +74,22 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private(path: Path) -> None:
+    """Create an empty SQLite file readable by its owner only (0600): it holds password hashes and
+    the approvals; SQLite gives its -wal and -shm files the same mode."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for `url`; SQLite files get WAL, a busy timeout and immediate transactions."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(url.removeprefix("sqlite:///")))
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
@@ -214,6 +226,7 @@ def backup_before_upgrade(conn: Connection, url: str, target: str) -> Path | Non
         # A second connection reads the committed state (WAL lets it while `conn` holds the write lock).
         src = sqlite3.connect(database)
         try:
+            _create_private(partial)  # the copy holds what the database holds: owner only
             out = sqlite3.connect(partial)
             try:
                 src.backup(out)
@@ -228,7 +241,14 @@ def backup_before_upgrade(conn: Connection, url: str, target: str) -> Path | Non
     return dest
 
 
-def migrate(engine: Engine, url: str | None = None, revision: str = "head") -> None:
+# Called inside the upgrade's transaction, after the revisions ran, with the revision the database
+# was at before (None: new, or dq 0.1.0's own scheme, adopted as 0001). The approval store seals a
+# log of dq 0.1 here and nowhere else on an ordinary open (approve/stores.py).
+AfterUpgrade = Callable[[Connection, "str | None"], None]
+
+
+def migrate(engine: Engine, url: str | None = None, revision: str = "head",
+            after_upgrade: AfterUpgrade | None = None) -> None:
     """Upgrade the database to `revision` (the newest by default), once, under the migration lock:
     the first of two processes starting together migrates, the second then finds it done.
     Upgrades only: a database newer than this code is refused, never taken back."""
@@ -240,23 +260,27 @@ def migrate(engine: Engine, url: str | None = None, revision: str = "head") -> N
         if current == target:
             return
         _refuse_unknown(url, current)
-        if current is not None or inspect(conn).has_table(LEGACY_TABLE):
+        legacy = inspect(conn).has_table(LEGACY_TABLE)
+        if current is not None or legacy:
             backup_before_upgrade(conn, url, target)
         try:
             if current is None:
                 _adopt_legacy(conn, url)
             _alembic(conn, "upgrade", target)
+            if after_upgrade is not None:
+                after_upgrade(conn, "0001" if legacy and current is None else current)
         except SQLAlchemyError as exc:  # the transaction rolls back: the database stays as it was
             raise StoreError("store.migration_failed", url=_redact(url), revision=target,
                              error=str(getattr(exc, "orig", None) or exc).splitlines()[0]) from None
 
 
-def open_store(url: str | None = None, state_dir: Path | str = DEFAULT_STATE_DIR) -> Store:
+def open_store(url: str | None = None, state_dir: Path | str = DEFAULT_STATE_DIR,
+               after_upgrade: AfterUpgrade | None = None) -> Store:
     """Open (creating and migrating as needed) the state database at `url` or in `state_dir`."""
     url = url or default_url(state_dir)
     engine = create_store_engine(url)
     try:
-        migrate(engine, url)
+        migrate(engine, url, after_upgrade=after_upgrade)
     except OperationalError as exc:
         engine.dispose()
         raise StoreError("store.unavailable", url=_redact(url), error=str(exc.orig).splitlines()[0]) from None

@@ -15,6 +15,15 @@ from dataquality.config import Config
 pytest_plugins = ["pg"]
 
 
+@pytest.fixture(autouse=True)
+def _private_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own user configuration folder: audit keys that dq keeps outside the project
+    (~/.config/dq/keys) never land in the real home, nor leak from one test to another."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+    for name in ("DQ_AUDIT_KEY", "DQ_AUDIT_KEY_FILE", "DQ_TOKEN", "DQ_SERVER"):
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="session")
 def config() -> Config:
     """The shipped schemas and rules."""

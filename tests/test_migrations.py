@@ -35,6 +35,7 @@ from pg import fresh_postgres_database
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import Connection
 
+from dataquality.approve import audit as approve_audit
 from dataquality.approve import db as approve_db
 from dataquality.approve import workflow
 from dataquality.approve.stores import open_approval_store
@@ -242,21 +243,43 @@ def test_a_database_of_0_1_0_upgrades_to_the_schema_of_a_new_one(old_database: s
     assert rows(old_database, tuple(filled), {t: list(r[0]) for t, r in filled.items()}) == filled
     assert {(r["data"], r["alg"], r["key_id"]) for r in rows(old_database, ("approve_audit",))["approve_audit"]} == {(None,) * 3}
 
-    # First use by a writing command seals the 0.1.0 chain with a new key; `dq audit verify` then passes.
-    monkeypatch.delenv("DQ_AUDIT_KEY", raising=False)
-    monkeypatch.delenv("DQ_AUDIT_KEY_FILE", raising=False)
+    # Upgraded by a command without the key, the 0.1.0 chain is not sealed by any later ordinary use
+    # (issue 23): verify says nothing vouches for it - and does not say how to seal it - until the key
+    # holder seals it explicitly, naming the log he checked; `dq audit verify` then passes.
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
+    from dataquality.cli import main
+
+    db = ["--db", old_database, "--state-dir", str(state), "--lang", "en"]
+    unsealed = CliRunner().invoke(main, ["audit", "verify", *db])
+    assert unsealed.exit_code == 1 and "no row of the log is sealed with the key" in unsealed.output, unsealed.output
+    assert "seal-legacy" not in unsealed.output and "to seal" not in unsealed.output  # no advice to take the step that would seal
+    head = unsealed.output.split("Audit head: ")[1].split()[0]
+    with pytest.raises(Exception) as err:
+        open_approval_store(old_database, state)  # an ordinary writing command: refused, nothing sealed
+    assert getattr(err.value, "key", "") == "keys.missing"
+    sealed = CliRunner().invoke(main, ["audit", "seal-legacy", "--expect-head", head, *db])
+    assert sealed.exit_code == 0, sealed.output
     store = open_approval_store(old_database, state)
     with store.transaction() as conn:
         actions = [r.action for r in conn.execute(select(approve_db.audit_log.c.action).order_by(approve_db.audit_log.c.seq))]
     store.close()
     assert actions == ["request", "request", "approve", "approve", "reject", "seal"]
-    from dataquality.cli import main
-
-    result = CliRunner().invoke(main, ["audit", "verify", "--db", old_database, "--state-dir", str(state), "--lang", "en"])
+    result = CliRunner().invoke(main, ["audit", "verify", *db])
     assert result.exit_code == 0, result.output
     assert "Audit log intact: 6 rows" in result.output
+
+
+def test_a_database_of_0_1_0_is_sealed_in_its_upgrade_by_the_key_holder(old_database: str, tmp_path: Path) -> None:
+    """Upgraded by a command that makes its key (dq serve, dq apply), the 0.1.0 chain is sealed inside the
+    upgrade's transaction: the only place besides `dq audit seal-legacy` where that happens."""
+    state = tmp_path / "state"
+    store = open_approval_store(old_database, state)
+    with store.transaction() as conn:
+        actions = [r.action for r in conn.execute(select(approve_db.audit_log.c.action).order_by(approve_db.audit_log.c.seq))]
+        assert approve_audit.verify(conn) == (6, [])
+    store.close()
+    assert actions == ["request", "request", "approve", "approve", "reject", "seal"]
 
 
 def test_todays_code_carries_on_with_the_upgraded_history(old_database: str, config: Config) -> None:

@@ -7,6 +7,12 @@ Crash consistency, in this order, all inside ONE database transaction:
 A crash before 3 leaves the old output and the database untouched. A crash between 3 and 4 leaves
 the new output and requests still `approved`: running apply again writes the identical file (the
 master is a function of the files and of approved-or-applied requests) and then records it.
+
+What is applied is the last applied master plus approved changes, or nothing (issue 23): the
+incoming file and the baseline must be those of a sealed submission, and once a master was applied
+the baseline must be that master (or the same pair again, which builds the same master). A baseline
+doctored to already hold an unapproved value, or the incoming file given as its own baseline, is
+refused; the sha256 of each file is taken from the sealed events, never from an editable row.
 """
 
 from __future__ import annotations
@@ -301,6 +307,20 @@ def _clean_stale_temps(out: Path) -> None:
         stray.unlink(missing_ok=True)
 
 
+def _lineage(vouched: Any, sums: dict[str, str], incoming: Path, baseline: Path) -> int:
+    """The sealed submission of these two files, when the baseline is the last applied master (or
+    this is the pair applied last, which builds the same master); ApplyError otherwise."""
+    pair = (sums["incoming_sha256"], sums["baseline_sha256"])
+    matching = [sid for sid, sub in vouched.submissions.items() if (sub["incoming_sha256"], sub["baseline_sha256"]) == pair]
+    if not matching:
+        raise ApplyError("apply.not_submitted", incoming=str(incoming), baseline=str(baseline))
+    last = vouched.last_apply()
+    if last is not None and sums["baseline_sha256"] != last["master_sha256"] and \
+            pair != (last["incoming_sha256"], last["baseline_sha256"]):
+        raise ApplyError("apply.not_last_master", file=str(baseline), master=last["master_sha256"][:16])
+    return max(matching)
+
+
 def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incoming: Path, baseline: Path,
           by: str | None = None, lang: str = "en") -> ApplyResult:
     """Write the approved master to `out` and record the applied requests (see the module docstring)."""
@@ -310,12 +330,14 @@ def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incom
         raise ApplyError("apply.out_is_input", file=str(out))
     _clean_stale_temps(out)
     at = audit.now()
+    sums = {"incoming_sha256": sha256_of(Path(incoming)), "baseline_sha256": sha256_of(Path(baseline))}
     with store.transaction() as conn:
         # Nothing is applied on the word of a chain that does not verify: a status set by hand, a
         # forged approval, a missing trigger or a wrong key all stop here.
-        _, problems = audit.verify(conn)
-        if problems:
-            raise ChainError("apply.chain_broken", n=len(problems), first=problems[0].message(lang))
+        checked = audit.check(conn)
+        if checked.problems:
+            raise ChainError("apply.chain_broken", n=len(checked.problems), first=checked.problems[0].message(lang))
+        submission_id = _lineage(checked.vouched, sums, Path(incoming), Path(baseline))
         current = workflow.current_requests(conn, {c.entity for c in changes}, lock=True)
         matching = [current[c.ident] for c in changes if c.tier > 0 and c.ident in current
                     and current[c.ident]["new_norm"] == c.new_norm and current[c.ident]["status"] != "withdrawn"]
@@ -331,6 +353,7 @@ def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incom
                 audit.append(conn, "apply", actor=by, request_id=v.id, entity=v.entity, key=v.key, field=v.field,
                              old_value=v.old, new_value=v.new, at=at, comment=str(out), data={"status": "applied"})
             audit.append(conn, "apply", actor=by, at=at,
-                         comment=f"{out} sha256={digest} applied={len(to_apply)} held={len(held)}")
+                         comment=f"{out} sha256={digest} applied={len(to_apply)} held={len(held)}",
+                         data={"master_sha256": digest, "submission_id": submission_id, **sums, "out": str(out)})
         _crash_point("after_rename")
     return ApplyResult(out, {e: len(m[0]) for e, m in masters.items()}, tuple(v.id for v in to_apply), tuple(held), digest)

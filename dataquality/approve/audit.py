@@ -4,12 +4,16 @@ chained and sealed with a key kept outside the database.
 Row N stores the seal of row N-1 (`prev_hash`) and its own seal: HMAC-SHA256 under the audit key
 (keys.py) over a canonical JSON of its fields, its details (`data`) included. Editing, inserting,
 deleting or re-sealing rows needs the key, which the database does not hold. `verify` also checks
-that the state tables say what the events say (a status set by hand is found), that the protecting
-triggers exist, and, given the head printed by an earlier `dq check` or `dq audit verify`
-(`--expect-head SEQ:SEAL`), that the log has not been truncated, rolled back or deleted.
+that the state tables say what the events say (coverage.py: submissions, requests, every column of
+approvals and sheet entries, accounts), that the protecting triggers exist as dq defined them, and,
+given the head printed by an earlier `dq check` or `dq audit verify` (`--expect-head SEQ:SEAL`),
+that the log has not been truncated, rolled back or deleted.
 
-Rows written by dq 0.1 are plain sha256 (no key existed): they stay valid as the prefix that the
-first keyed row after them pins down (the `seal` event written on first use with a key).
+Rows written by dq 0.1 are plain sha256 (no key existed). They are vouched for only by a `seal`
+event right after them, written by the upgrade of a dq 0.1 database (stores.py) or by the explicit
+`dq audit seal-legacy --expect-head`: never by an ordinary command, and nothing else is appended
+after them. A log with no keyed row at all is reported, as tampered when the database has accounts
+or a key (dq 0.1 had neither).
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ import hmac
 import json
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 
-from dataquality.approve.db import EXPECTED_TRIGGERS, audit_head, audit_log
+from dataquality.approve.db import PG_TRIGGERS, SQLITE_TRIGGERS, audit_head, audit_log
 from dataquality.approve.keys import AuditKeyError, key_id
 from dataquality.errors import DQError
 from dataquality.fileio import atomic_open, atomic_path
@@ -40,6 +44,7 @@ HASHED = ("seq", "at", "action", "actor", "role", "request_id", "entity", "key",
 SEALED = (*HASHED, "data", "alg", "key_id")
 EXPORT_COLUMNS = ("seq", "at", "action", "actor", "role", "request_id", "entity", "key", "field", "old_value", "new_value", "comment", "prev_hash", "hash")
 HEAD_LEN = 16  # hex digits of the seal in a printed head: SEQ:0123456789abcdef
+EMPTY_HEAD = "0:-"
 _PG_CHAIN_LOCK = 724202
 _KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
 
@@ -77,6 +82,21 @@ def mac(key: bytes, *parts: Any) -> str:
     return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+class AuditError(DQError):
+    """A bad argument to the audit commands, or a log that cannot be written to (exit 2)."""
+
+
+def _refuse_unsealed_tail(conn: Connection, head_seq: int, action: str) -> None:
+    """Nothing is appended after rows the key does not seal (a dq 0.1 log, or one rewritten
+    without the key): a keyed row there would vouch for them. Only a `seal` event may follow them,
+    written by the upgrade or by the explicit, anchored `dq audit seal-legacy`."""
+    if action == "seal":
+        return
+    last = conn.execute(select(audit_log.c.alg).where(audit_log.c.seq == head_seq)).first()
+    if last is not None and last.alg is None:
+        raise AuditError("audit.unsealed_tail")
+
+
 def append(conn: Connection, action: str, data: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
     """Add one sealed row at the end of the chain inside the caller's transaction; returns the row."""
     key = key_for(conn)
@@ -86,6 +106,8 @@ def append(conn: Connection, action: str, data: dict[str, Any] | None = None, **
         # Serialise appenders: two transactions must never both extend the same head.
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_CHAIN_LOCK})"))
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    if head:
+        _refuse_unsealed_tail(conn, head.seq, action)
     seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
     row: dict[str, Any] = {k: None for k in SEALED}
     row.update(fields)
@@ -102,6 +124,13 @@ def append(conn: Connection, action: str, data: dict[str, Any] | None = None, **
     else:
         conn.execute(audit_head.insert().values(id=1, seq=seq, hash=row["hash"]))
     return row
+
+
+def sealed_row(row: dict[str, Any] | None, key: bytes) -> bool:
+    """Whether a row read from the log carries this key's valid seal (a check of one event, e.g. the
+    newest about an account at sign-in; the whole chain is `verify`'s work)."""
+    return bool(row) and row.get("alg") == ALG and row.get("key_id") == key_id(key) \
+        and hmac.compare_digest(row_mac(row, key), row["hash"])
 
 
 @dataclass(frozen=True)
@@ -125,20 +154,19 @@ def rows(conn: Connection) -> Iterator[dict[str, Any]]:
 def head(conn: Connection) -> str:
     """The chain's head as printed for an anchor kept outside the database: SEQ:SEAL (0:- when empty)."""
     last = conn.execute(select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)).first()
-    return f"{last.seq}:{last.hash[:HEAD_LEN]}" if last else "0:-"
+    return f"{last.seq}:{last.hash[:HEAD_LEN]}" if last else EMPTY_HEAD
 
 
 def parse_head(value: str) -> tuple[int, str]:
-    """'SEQ:SEAL' -> (seq, seal prefix); AuditError (exit 2) when it is not one."""
+    """'SEQ:SEAL' -> (seq, seal prefix); AuditError (exit 2) when it is not one. The seal must be
+    written as printed (16 hex digits at least): a short prefix is too easy to match by chance."""
     seq, sep, seal = value.strip().partition(":")
     seal = seal.strip().lower()
-    if not sep or not seq.strip().isdigit() or (seal != "-" and (len(seal) < 8 or any(c not in "0123456789abcdef" for c in seal))):
-        raise AuditError("audit.bad_head", head=value)
+    if not sep or not seq.strip().isdigit() or (seal != "-" and (len(seal) < HEAD_LEN or any(c not in "0123456789abcdef" for c in seal))):
+        raise AuditError("audit.bad_head", head=value, n=HEAD_LEN)
+    if (seal == "-") != (int(seq) == 0):
+        raise AuditError("audit.bad_head", head=value, n=HEAD_LEN)
     return int(seq), seal
-
-
-class AuditError(DQError):
-    """A bad argument to the audit commands (exit 2)."""
 
 
 def _seal_problems(row: dict[str, Any], key: bytes | None, keyed_seen: bool) -> list[Problem]:
@@ -156,75 +184,131 @@ def _seal_problems(row: dict[str, Any], key: bytes | None, keyed_seen: bool) -> 
     return [] if hmac.compare_digest(row_mac(row, key), row["hash"]) else [Problem(row["seq"], "edited", {})]
 
 
-def verify(conn: Connection, key: bytes | None = None, expect_head: str | None = None,
-           state: bool = True) -> tuple[int, list[Problem]]:
-    """(rows checked, problems): rows edited, inserted, deleted or forged; a head that does not
-    match; state tables that do not say what the events say; missing triggers; and, given
-    `expect_head`, a log that no longer reaches that head."""
-    from dataquality.approve import coverage
+@dataclass(frozen=True)
+class Verification:
+    """What `verify` found: rows checked, problems, and the state the intact events vouch for."""
 
-    key = key or key_for(conn)
-    problems: list[Problem] = []
-    if key is None:
-        problems.append(Problem(None, "no_key", {}))
-    expected_seq, prev = 1, GENESIS
-    count = 0
-    keyed_seen = legacy_open = False
-    other_key_reported = False
-    events: list[dict[str, Any]] = []
-    by_seq: dict[int, str] = {}
-    for row in rows(conn):
-        count += 1
-        if row["seq"] != expected_seq:
-            problems.append(Problem(row["seq"], "gap", {"expected": expected_seq}))
-        if row["prev_hash"] != prev:
-            problems.append(Problem(row["seq"], "broken_link", {}))
-        sealed = _seal_problems(row, key, keyed_seen)
+    count: int
+    problems: list[Problem]
+    vouched: Any  # coverage.Replay (None without the key)
+
+
+@dataclass
+class _Walk:
+    """The chain walked row by row."""
+
+    key: bytes | None
+    count: int = 0
+    expected_seq: int = 1
+    prev: str = GENESIS
+    keyed_seen: bool = False
+    legacy_rows: int = 0
+    other_key_reported: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    by_seq: dict[int, str] = field(default_factory=dict)
+
+    def step(self, row: dict[str, Any]) -> None:
+        self.count += 1
+        if row["seq"] != self.expected_seq:
+            self.problems.append(Problem(row["seq"], "gap", {"expected": self.expected_seq}))
+        if row["prev_hash"] != self.prev:
+            self.problems.append(Problem(row["seq"], "broken_link", {}))
+        sealed = _seal_problems(row, self.key, self.keyed_seen)
         for p in sealed:
             if p.key == "other_key":
-                if other_key_reported:
+                if self.other_key_reported:
                     continue
-                other_key_reported = True
-            problems.append(p)
+                self.other_key_reported = True
+            self.problems.append(p)
         if row.get("alg") is None:
-            legacy_open = not keyed_seen
-        else:
-            keyed_seen, legacy_open = True, False
-        expected_seq, prev = row["seq"] + 1, row["hash"]
-        by_seq[row["seq"]] = row["hash"]
-        if not sealed and key is not None:
-            events.append(row)  # only events whose seal holds say what the state is
-    if legacy_open:
-        problems.append(Problem(None, "unsealed", {}))
+            self.legacy_rows += 0 if self.keyed_seen else 1
+        elif not self.keyed_seen:
+            self.keyed_seen = True
+            if self.legacy_rows and row["action"] != "seal":
+                # Rows without the key are vouched for only by a seal event right after them.
+                self.problems.append(Problem(row["seq"], "legacy_not_sealed", {"n": self.legacy_rows}))
+        self.expected_seq, self.prev = row["seq"] + 1, row["hash"]
+        self.by_seq[row["seq"]] = row["hash"]
+        if not sealed and self.key is not None:
+            self.events.append(row)  # only events whose seal holds say what the state is
+
+
+def _unkeyed_log(conn: Connection, walk: _Walk) -> list[Problem]:
+    """A log of rows only without the key: dq 0.1's, never sealed, or one rewritten without the key.
+    With accounts (dq 0.1 had none) or a key at hand it is tampered; never is it sealed by reading it."""
+    if walk.keyed_seen or not walk.count:
+        return []
+    from dataquality.approve.db import users
+
+    has_accounts = conn.execute(select(users.c.id).limit(1)).first() is not None
+    return [Problem(None, "unkeyed_tampered" if has_accounts or walk.key is not None else "unsealed", {})]
+
+
+def check(conn: Connection, key: bytes | None = None, expect_head: str | None = None, state: bool = True) -> Verification:
+    """Walk the chain and compare the state tables with what its intact events vouch for."""
+    from dataquality.approve import coverage
+
+    walk = _Walk(key or key_for(conn))
+    if walk.key is None:
+        walk.problems.append(Problem(None, "no_key", {}))
+    for row in rows(conn):
+        walk.step(row)
+    problems = walk.problems + _unkeyed_log(conn, walk)
     last = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
-    last_seq = expected_seq - 1
-    if last is None and count:
+    last_seq = walk.expected_seq - 1
+    if last is None and walk.count:
         problems.append(Problem(None, "no_head", {}))
-    elif last is not None and (last.seq != last_seq or last.hash != prev):
+    elif last is not None and (last.seq != last_seq or last.hash != walk.prev):
         problems.append(Problem(None, "head_mismatch", {"head": last.seq, "last": last_seq}))
     problems.extend(_trigger_problems(conn))
-    if state and key is not None:  # without the key no event can be trusted to vouch for anything
-        problems.extend(Problem(p[0], p[1], p[2]) for p in coverage.check(conn, events))
+    vouched = None
+    if state and walk.key is not None:  # without the key no event can be trusted to vouch for anything
+        vouched, found = coverage.check(conn, walk.events)
+        problems.extend(Problem(p[0], p[1], p[2]) for p in found)
     if expect_head is not None:
         seq, seal = parse_head(expect_head)
         if seq > last_seq:
             problems.append(Problem(None, "behind_anchor", {"anchor": expect_head.strip(), "last": last_seq}))
-        elif seq > 0 and not by_seq.get(seq, "").startswith(seal):
+        elif seq > 0 and not walk.by_seq.get(seq, "").startswith(seal):
             problems.append(Problem(seq, "anchor_mismatch", {"anchor": expect_head.strip()}))
-    return count, problems
+    return Verification(walk.count, problems, vouched)
+
+
+def verify(conn: Connection, key: bytes | None = None, expect_head: str | None = None,
+           state: bool = True) -> tuple[int, list[Problem]]:
+    """(rows checked, problems): rows edited, inserted, deleted or forged; a head that does not
+    match; state tables that do not say what the events say; triggers missing or not as dq made
+    them; and, given `expect_head`, a log that no longer reaches that head."""
+    found = check(conn, key, expect_head, state)
+    return found.count, found.problems
+
+
+def _fold(sql: str) -> str:
+    """A definition compared as text: whitespace runs as one space, no schema prefix, no final ;."""
+    return " ".join(sql.replace("public.", "").split()).rstrip(";").strip().casefold()
 
 
 def _trigger_problems(conn: Connection) -> list[Problem]:
-    """The protecting triggers that are missing (or disabled, on PostgreSQL)."""
-    wanted = EXPECTED_TRIGGERS.get(conn.dialect.name, ())
+    """The protecting triggers that are missing, disabled or not defined as dq defined them."""
     if conn.dialect.name == "sqlite":
-        found = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        found = {name: _fold(sql or "") for name, sql in
+                 conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+        wanted = {name: _fold(sql) for name, sql in SQLITE_TRIGGERS.items()}
     elif conn.dialect.name == "postgresql":
-        found = {r[0] for r in conn.exec_driver_sql(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgenabled IN ('O', 'A')")}
+        found = {name: _fold(f"{definition} || {body}") for name, definition, body in conn.exec_driver_sql(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid), p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal AND t.tgenabled IN ('O', 'A')")}
+        wanted = {name: _fold(f"{definition} || {body}") for name, (definition, body) in PG_TRIGGERS.items()}
     else:
         return []
-    return [Problem(None, "trigger_missing", {"trigger": t}) for t in wanted if t not in found]
+    out = []
+    for name, definition in wanted.items():
+        if name not in found:
+            out.append(Problem(None, "trigger_missing", {"trigger": name}))
+        elif found[name] != definition:
+            out.append(Problem(None, "trigger_changed", {"trigger": name}))
+    return out
 
 
 class ExportError(DQError):

@@ -1,6 +1,6 @@
 """What the approval commands and `dq serve` share: opening the approval store the way a command
 needs it, the status of each change of a change set, a request as a plain dict (JSON), the audit
-head of a finished check and the project's audit key. No click here: the CLI only prints these."""
+head of a finished check and a new project's state. No click here: the CLI only prints these."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def view_dict(v: Any, lang: str) -> dict[str, Any]:
     """A request view (workflow.RequestView) as the JSON of `dq approvals list -f json`."""
     return {
         "id": v.id, "entity": v.entity, "key": v.key, "field": v.field, "kind": v.kind, "old": v.old, "new": v.new,
-        "tier": v.tier, "requested_by": v.requested_by, "required": list(v.required),
+        "tier": v.tier, "requested_by": v.requested_by, "submitted_by": v.submitted_by, "required": list(v.required),
         "present": [f"{p} ({r})" for p, r in v.present], "stale": [f"{p} ({r})" for p, r in v.stale],
         "missing": list(v.missing), "status": v.status, "status_text": text(f"changes.status.{v.status}", lang),
     }
@@ -77,19 +77,26 @@ def audit_head(store: Store, state_dir: Path | None = None) -> Head:
     from dataquality.approve import audit
     from dataquality.approve.keys import load_key
 
-    key = load_key(state_dir) if state_dir is not None else None
+    key = load_key(store.url, state_dir) if state_dir is not None else None
     with store.transaction() as conn:
         head = audit.head(conn)
-        problems = audit.verify(conn, key=key)[1] if key is not None and head != "0:-" else []
+        problems = audit.verify(conn, key=key)[1] if key is not None and head != audit.EMPTY_HEAD else []
     return Head(head, tuple(problems))
 
 
-def ensure_key(state_dir: Path) -> Path | None:
-    """The project's audit key in STATE_DIR/audit.key, created when missing; the path when created."""
-    from dataquality.approve.keys import create_key, default_key_path
+def head_line(head: str, lang: str) -> str:
+    """The line that gives the head to keep; a sentence when the log is still empty."""
+    from dataquality.approve.audit import EMPTY_HEAD
 
-    path = default_key_path(state_dir)
-    if path.exists():
-        return None
-    create_key(path)
-    return path
+    return text("audit.head_empty", lang) if head == EMPTY_HEAD else text("audit.head", lang, head=head)
+
+
+def prepare_state(url: str, state_dir: Path) -> Path | None:
+    """A new project's database (owner-only) and its audit key, made now by the key holder running
+    dq init; returns the key file when it was made here (None: DQ_AUDIT_KEY, or it existed)."""
+    from dataquality.approve.keys import find_key, key_path
+    from dataquality.approve.stores import open_approval_store
+
+    before = find_key(url, state_dir)
+    open_approval_store(url, state_dir, write=True).close()
+    return None if before is not None or not key_path(url).exists() else key_path(url)

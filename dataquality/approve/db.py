@@ -84,6 +84,7 @@ audit_log = Table(
     Column("data", Text),
     Column("alg", String(16)),
     Column("key_id", String(16)),
+    Index("ix_approve_audit_subject", "entity", "key"),
 )
 
 # The chain's head, written in the same transaction as every audit row: deleting the newest
@@ -109,6 +110,9 @@ users = Table(
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("mac", String(64), nullable=False),
+    # Bumped by every account event (revision 0004); sign-in and `dq audit verify` compare the row
+    # with the newest sealed account event, so an older copy of the row written back is refused.
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 
 # Server-side sessions: the cookie holds a random token, the table its sha256 (a database reader
@@ -121,13 +125,68 @@ sessions = Table(
     Column("created_at", String(40), nullable=False),
     Column("expires_at", String(40), nullable=False),
     Column("mac", String(64), nullable=False),
+    Column("user_version", Integer, nullable=False, server_default="0"),  # the account version it is valid for
     Index("ix_approve_sessions_user", "user_id"),
 )
 
-# What `dq audit verify` expects to find (dropping or disabling one is reported).
-EXPECTED_TRIGGERS = {
-    "sqlite": ("approve_audit_no_update", "approve_audit_no_delete", "approve_approvals_no_update",
-               "approve_approvals_no_delete", "approve_audit_head_no_delete", "approve_audit_head_forward"),
-    "postgresql": ("approve_audit_append_only", "approve_approvals_append_only", "approve_audit_head_forward"),
-}
+# Personal bearer tokens of the JSON API (`dq users token`): the sha256 of the token, the account
+# version it is valid for (a newer account event ends it), its expiry; `mac` as above.
+tokens = Table(
+    "approve_tokens", meta,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("approve_users.id"), nullable=False),
+    Column("user_version", Integer, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("mac", String(64), nullable=False),
+    Index("ix_approve_tokens_user", "user_id"),
+)
 
+# Lines of approvals sheets: "entered" by the importer, each waiting until the named approver
+# confirms (it then becomes an approval or a rejection) or declines it, signed in. Every column is
+# under the chain (the enter/confirm/decline events carry them).
+entries = Table(
+    "approve_entries", meta,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("approve_requests.id"), nullable=False),
+    Column("approver", String(200), nullable=False),
+    Column("approver_id", String(200), nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("value_norm", Text, nullable=False),
+    Column("comment", Text),
+    Column("decided_at", String(40), nullable=False),  # the date written on the sheet
+    Column("source", String(200), nullable=False),
+    Column("entered_by", String(200), nullable=False),  # the importer's person id
+    Column("entered_at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),  # entered -> confirmed | declined
+    Column("settled_at", String(40)),
+    Index("ix_approve_entries_approver", "approver_id", "status"),
+)
+
+# What `dq audit verify` expects to find, by definition and not only by name: a trigger replaced by
+# a no-op of the same name, or a trigger function whose body was swapped, is reported. SQLite keeps
+# each trigger's CREATE statement as written by revisions 0001 and 0002; PostgreSQL's definition is
+# pg_get_triggerdef (without the schema) and the trigger function's body (both whitespace-folded).
+_APPEND_ONLY = "BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+_FORWARD = "BEGIN SELECT RAISE(ABORT, 'approve_audit_head only moves forward'); END"
+SQLITE_TRIGGERS = {
+    **{f"{table}_no_{verb.lower()}": f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+       + _APPEND_ONLY.format(table=table)
+       for table in ("approve_audit", "approve_approvals") for verb in ("UPDATE", "DELETE")},
+    "approve_audit_head_no_delete": f"CREATE TRIGGER approve_audit_head_no_delete BEFORE DELETE ON approve_audit_head {_FORWARD}",
+    "approve_audit_head_forward": "CREATE TRIGGER approve_audit_head_forward BEFORE UPDATE ON approve_audit_head "
+                                  f"WHEN NEW.seq <> OLD.seq + 1 {_FORWARD}",
+}
+PG_TRIGGERS = {
+    **{f"{table}_append_only": (
+        f"CREATE TRIGGER {table}_append_only BEFORE DELETE OR UPDATE OR TRUNCATE ON {table} FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {table}_append_only()",
+        f"BEGIN RAISE EXCEPTION '{table} is append-only'; END;") for table in ("approve_audit", "approve_approvals")},
+    "approve_audit_head_forward": (
+        "CREATE TRIGGER approve_audit_head_forward BEFORE DELETE OR UPDATE ON approve_audit_head FOR EACH ROW "
+        "EXECUTE FUNCTION approve_audit_head_forward()",
+        "BEGIN IF TG_OP <> 'UPDATE' OR NEW.seq <> OLD.seq + 1 THEN RAISE EXCEPTION 'approve_audit_head only moves "
+        "forward'; END IF; RETURN NEW; END;"),
+}
+EXPECTED_TRIGGERS = {"sqlite": tuple(SQLITE_TRIGGERS), "postgresql": tuple(PG_TRIGGERS)}

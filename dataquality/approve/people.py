@@ -25,6 +25,7 @@ _WHAT = {
     "person": {"en": "person", "zh": "人员"},
     "approver": {"en": "approver", "zh": "审批人"},
     "requester": {"en": "requester", "zh": "申请人"},
+    "submitter": {"en": "submitter", "zh": "提交人"},
 }
 _SPACE = re.compile(r"\s+")
 

@@ -2,11 +2,11 @@
 
 The importer signs in; only an account holding a role of approval.yaml's `sheet_import.roles` may
 import, and only for requests up to `sheet_import.max_tier` (tier 3 needs the approvers to sign in
-themselves, by default). Each line is recorded as entered by the importer on behalf of the named
-approver (a person of the staff list), through the same `approve`/`reject` as the CLI, so every
-rule holds for imported decisions too. A line must name the value it approves (a line for another
-value is stale) and carry a date neither in the future nor before the request. A refused line is
-reported with its reason, never silently dropped.
+themselves, by default). Each line becomes an entry "entered, awaiting confirmation" (entries.py):
+it counts for nothing until the named approver confirms it signed in, and the importer never
+enters lines for a change he requested or submitted. A line must name the value it approves (a line
+for another value is stale) and carry a date neither in the future nor before the request. A
+refused line is reported with its reason, never silently dropped.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from dataquality.approve import workflow
+from dataquality.approve import entries, workflow
 from dataquality.approve.accounts import Account
 from dataquality.approve.changes import RECORD, comparable
 from dataquality.approve.tiers import ApprovalPolicy
@@ -145,7 +145,7 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
     body, sheet = read_sheet(path)
     body = body.assign(_order=pd.to_datetime(body.get("date"), errors="coerce") if "date" in body else pd.NaT)
     body = body.sort_values("_order", kind="stable", na_position="last")
-    source = f"{path.name}:{sheet} (entered by {importer.name})"
+    source = f"{path.name}:{sheet} (entered by {importer.name})"[:200]
     out: list[Outcome] = []
     for row, line in body.iterrows():  # one decision per line: a loop over decisions, not over data
         cells = {k: "" for k in COLUMNS} | {k: "" if pd.isna(v) else str(v).strip() for k, v in line.items()}
@@ -186,14 +186,14 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
                 out.append(Outcome(int(row), req["id"], decision, False, bad_date, {"date": date or ""}))
                 continue
             try:
-                if decision == "approved":
-                    workflow.approve(store, policy, req["id"], get("approver"), role_text, get("comment") or None,
-                                     at=date and _iso(date), source=source, entered_by=importer.person_id)
-                else:
-                    workflow.reject(store, policy, req["id"], get("approver"), get("comment") or text("sheet.default_reason", lang),
-                                    role=role_text or None, at=date and _iso(date), source=source,
-                                    entered_by=importer.person_id)
-                out.append(Outcome(int(row), req["id"], decision, True, f"sheet.{decision}", {"name": get("approver")}))
+                reason = get("comment") or (text("sheet.default_reason", lang) if decision == "rejected" else None)
+                with store.transaction() as conn:
+                    # The line approves the value the request asks for now (a `*` line names none itself).
+                    entry = entries.enter(conn, policy, req, get("approver"), role_text or None, decision,
+                                          req["new_norm"], reason,
+                                          (date and _iso(date)) or "", source, importer)
+                out.append(Outcome(int(row), req["id"], decision, True, "sheet.entered",
+                                   {"name": get("approver"), "entry": entry}))
             except DQError as exc:
                 out.append(Outcome(int(row), req["id"], decision, False, exc.key, exc.params))
     return out

@@ -1,9 +1,15 @@
 """Submit, approve and reject change requests; the approval rules are enforced here, in transactions.
 
 Rules (spec, "Tiered approval"): a tier-N change needs L1..LN, each level by a distinct person,
-none of them the requester; one person counts once even with two roles; a rejection ends the
-request; applied, rejected and withdrawn requests take no more decisions; an approval given for a
-value that is no longer the incoming value is stale and does not count.
+none of them the requester or the submitter; one person counts once even with two roles; a
+rejection ends the request; applied, rejected and withdrawn requests take no more decisions; an
+approval given for a value that is no longer the incoming value is stale and does not count.
+
+Identity (issue 23): the submitter is the signed-in person who submits (the CLI and the API sign
+them in before calling `submit`); the 申请人 column or --requested-by only names who asked, as
+information. Neither the submitter nor the named requester counts toward the approvals of the
+change. A submission withdraws only its own submitter's pending requests; any other open request
+is withdrawn explicitly (`withdraw`) by its submitter or an administrator.
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ class RequestView:
     missing: tuple[str, ...]
     rejected_by: str | None = None
     reason: str | None = None
+    submitted_by: str | None = None  # the signed-in submitter (requested_by is information)
 
 
 def _covering(tier: int, valid: Sequence[tuple[str, int]], directory: Directory | None = None) -> tuple[dict[int, str], tuple[int, ...]]:
@@ -102,7 +109,7 @@ def view(req: dict[str, Any], decisions: Iterable[dict[str, Any]], policy: Appro
         if d["value_norm"] != req["new_norm"]:
             stale.append((d["approver"], d["role"]))
             continue
-        if same_person(d["approver"], req["requested_by"], policy.people):
+        if _own(d["approver"], req, policy):
             continue
         valid.append((d["approver"], level.get(d["role"], 99)))
     chosen, missing = _covering(req["tier"], valid, policy.people)
@@ -116,7 +123,13 @@ def view(req: dict[str, Any], decisions: Iterable[dict[str, Any]], policy: Appro
         requested_by=req["requested_by"], status=status, required=required,
         present=tuple((p, r) for p, r in sorted(present_by_person.items(), key=lambda x: x[1])),
         stale=tuple(stale), missing=tuple(f"L{lv}" for lv in missing), rejected_by=rejected_by, reason=reason,
+        submitted_by=req.get("submitted_by"),
     )
+
+
+def _own(name: str | None, req: dict[str, Any], policy: ApprovalPolicy) -> bool:
+    """Whether `name` is the request's submitter or its named requester: neither decides on it."""
+    return same_person(name, req["requested_by"], policy.people) or same_person(name, req.get("submitted_by"), policy.people)
 
 
 def _decisions(conn: Connection, request_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
@@ -128,10 +141,19 @@ def _decisions(conn: Connection, request_ids: Sequence[int]) -> dict[int, list[d
     return out
 
 
+def with_submitters(conn: Connection, reqs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The requests, each with `submitted_by`: who submitted the submission it now belongs to."""
+    ids = sorted({r["submission_id"] for r in reqs})
+    by: dict[int, str | None] = {}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        by.update((r.id, r.by) for r in conn.execute(select(submissions.c.id, submissions.c.by).where(submissions.c.id.in_(chunk))))
+    return [{**r, "submitted_by": by.get(r["submission_id"])} for r in reqs]
+
+
 def views(conn: Connection, reqs: Sequence[dict[str, Any]], policy: ApprovalPolicy) -> list[RequestView]:
     """RequestViews for many requests with one query for their decisions."""
     decisions = _decisions(conn, [r["id"] for r in reqs])
-    return [view(r, decisions[r["id"]], policy) for r in reqs]
+    return [view(r, decisions[r["id"]], policy) for r in with_submitters(conn, reqs)]
 
 
 def _load_request(conn: Connection, request_id: int) -> dict[str, Any]:
@@ -141,7 +163,7 @@ def _load_request(conn: Connection, request_id: int) -> dict[str, Any]:
     row = conn.execute(q).first()
     if row is None:
         raise WorkflowError("approve.not_found", id=request_id)
-    return dict(row._mapping)
+    return with_submitters(conn, [dict(row._mapping)])[0]
 
 
 @dataclass(frozen=True)
@@ -154,6 +176,7 @@ class SubmitResult:
     unchanged: tuple[int, ...]
     withdrawn: tuple[int, ...]
     no_approval: int
+    kept_open: tuple[int, ...] = ()  # open requests not in this file, left for an explicit withdrawal
 
 
 def _new_id(result: Any) -> int:
@@ -161,49 +184,51 @@ def _new_id(result: Any) -> int:
     return int(result.inserted_primary_key[0])
 
 
-def _requesters(changes: Sequence[Change], by: str | None, directory: Directory | None) -> dict[tuple[str, str, str], str]:
-    """Each change's requester as the staff list names them; every request has one (a deletion: `by`)."""
+def _requesters(changes: Sequence[Change], by: str, directory: Directory | None) -> dict[tuple[str, str, str], str]:
+    """Who each change names as its requester (information): the 申请人 column, else the submitter."""
     out: dict[tuple[str, str, str], str] = {}
     for c in changes:
-        named = c.requested_by if c.requested_by and c.kind != "delete" else by
-        if not clean_name(named):
-            raise WorkflowError("approve.no_requester", entity=c.entity, key=c.key, field=c.field)
+        named = c.requested_by if c.requested_by and clean_name(c.requested_by) and c.kind != "delete" else by
         out[c.ident] = directory.person(named, "requester").name if directory is not None else str(named).strip()
     return out
 
 
+def _submitter(by: str | None, directory: Directory | None) -> str:
+    if not clean_name(by):
+        raise WorkflowError("approve.no_submitter")
+    return directory.person(by, "submitter").name if directory is not None else str(by).strip()
+
+
 def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None,
            directory: Directory | None = None, withdraw_missing: bool = True) -> SubmitResult:
-    """Record every change that needs approval as a change request (one transaction); each needs a
-    requester of the staff list: the file's requester column, else `by`.
+    """Record every change that needs approval as a change request (one transaction), submitted by
+    the signed-in person `by`; a change's requester is the file's requester column, else `by`.
 
-    `withdraw_missing`: an open request of these entities that the change set no longer holds is
-    withdrawn (a whole incoming file was submitted); False for a few changes on their own (corrections
-    sent back by a department), which leave every other request as it is."""
+    `withdraw_missing`: the submitter's own pending requests of these entities that the change set no
+    longer holds are withdrawn (a whole incoming file was submitted); False for a few changes on their
+    own (corrections sent back by a department), which leave every other request as it is."""
     created: list[int] = []
     revised: list[int] = []
     unchanged: list[int] = []
     withdrawn: list[int] = []
+    by = _submitter(by, directory)
     needing = [c for c in changes if c.tier > 0]
     who = _requesters(needing, by, directory)
-    if by is not None and directory is not None:
-        by = directory.person(by, "requester").name
     entities = sorted({c.entity for c in changes} | set(info.get("entities", ())))
     at = audit.now()
     with store.transaction() as conn:
-        sub_id = _new_id(conn.execute(submissions.insert().values(at=at, by=by, entities=",".join(entities), **{
-            k: info[k] for k in ("incoming_path", "incoming_sha256", "baseline_path", "baseline_sha256")
-        })))
-        existing: dict[tuple[str, str, str], dict[str, Any]] = {}
-        q = select(requests).where(requests.c.entity.in_(entities)).order_by(requests.c.id)
-        for r in conn.execute(q):
-            existing[(r.entity, r.key, r.field)] = dict(r._mapping)  # the latest per ident wins
+        sub = {"at": at, "by": by, "entities": ",".join(entities),
+               **{k: info[k] for k in ("incoming_path", "incoming_sha256", "baseline_path", "baseline_sha256")}}
+        sub_id = _new_id(conn.execute(submissions.insert().values(**sub)))
+        audit.append(conn, "submit", actor=by, at=at, comment=f"{info['incoming_path']} (baseline {info['baseline_path']})",
+                     data={"submission": {"id": sub_id, **sub}})
+        existing = {ident: r for ident, r in current_requests(conn, entities).items()}
         seen = set()
         for c in needing:
             seen.add(c.ident)
             requester = who[c.ident]
             data = {"kind": c.kind, "tier": c.tier, "new_value": c.new, "new_norm": c.new_norm, "old_norm": c.old_norm,
-                    "requested_by": requester, "status": "pending",
+                    "requested_by": requester, "status": "pending", "submission_id": sub_id, "submitted_by": by,
                     "requester_id": directory.person(requester).id if directory is not None else None}
             old = existing.get(c.ident)
             if old is not None and old["new_norm"] == c.new_norm and old["status"] != "withdrawn":
@@ -216,7 +241,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
                     requested_by=requester, status="pending", updated_at=at, version=old["version"] + 1,
                     submission_id=sub_id,
                 ))
-                audit.append(conn, "revise", actor=requester, request_id=old["id"], entity=c.entity, key=c.key,
+                audit.append(conn, "revise", actor=by, request_id=old["id"], entity=c.entity, key=c.key,
                              field=c.field, old_value=old["new_value"], new_value=c.new, at=at,
                              comment=f"tier {c.tier}", data={**data, "version": old["version"] + 1})
                 revised.append(old["id"])
@@ -226,18 +251,43 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
                 new_value=c.new, old_norm=c.old_norm, new_norm=c.new_norm, tier=c.tier, requested_by=requester,
                 status="pending", created_at=at, updated_at=at, version=1,
             )))
-            audit.append(conn, "request", actor=requester, request_id=rid, entity=c.entity, key=c.key, field=c.field,
+            audit.append(conn, "request", actor=by, request_id=rid, entity=c.entity, key=c.key, field=c.field,
                          old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}", data={**data, "version": 1})
             created.append(rid)
-        for ident, old in existing.items() if withdraw_missing else ():
-            if ident not in seen and old["status"] in OPEN:
-                conn.execute(requests.update().where(requests.c.id == old["id"]).values(status="withdrawn", updated_at=at))
-                audit.append(conn, "withdraw", actor=by, request_id=old["id"], entity=old["entity"], key=old["key"],
-                             field=old["field"], old_value=old["old_value"], new_value=old["new_value"], at=at,
-                             comment="no longer in the incoming file", data={"status": "withdrawn"})
-                withdrawn.append(old["id"])
+        gone = [old for ident, old in existing.items() if withdraw_missing and ident not in seen and old["status"] in OPEN]
+        kept = []
+        for old in with_submitters(conn, gone):
+            # Only the submitter's own pending requests go with his newer file; what others asked
+            # for, or what is approved already, waits for an explicit withdrawal.
+            if old["status"] != "pending" or not same_person(old["submitted_by"], by, directory):
+                kept.append(old["id"])
+                continue
+            _withdraw(conn, old, by, "no longer in the incoming file", at)
+            withdrawn.append(old["id"])
     return SubmitResult(int(sub_id), tuple(created), tuple(revised), tuple(unchanged), tuple(withdrawn),
-                        len(changes) - len(needing))
+                        len(changes) - len(needing), tuple(kept))
+
+
+def _withdraw(conn: Connection, req: dict[str, Any], by: str, reason: str, at: str) -> None:
+    conn.execute(requests.update().where(requests.c.id == req["id"]).values(status="withdrawn", updated_at=at))
+    audit.append(conn, "withdraw", actor=by, request_id=req["id"], entity=req["entity"], key=req["key"],
+                 field=req["field"], old_value=req["old_value"], new_value=req["new_value"], at=at,
+                 comment=reason, data={"status": "withdrawn"})
+
+
+def withdraw(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reason: str, admin: bool = False) -> RequestView:
+    """Withdraw an open request, signed in as `by`: its submitter, or an administrator (`admin`)."""
+    by = _submitter(by, policy.people)
+    if not (reason or "").strip():
+        raise WorkflowError("approve.no_reason")
+    with store.transaction() as conn:
+        req = _load_request(conn, request_id)
+        _refuse_closed(req)
+        if not admin and not same_person(by, req["submitted_by"], policy.people):
+            raise WorkflowError("approve.withdraw_not_yours", id=request_id, name=by, submitter=req["submitted_by"] or "-")
+        at = audit.now()
+        _withdraw(conn, req, by, reason.strip(), at)
+        return view({**req, "status": "withdrawn"}, _decisions(conn, [request_id])[request_id], policy)
 
 
 def _with_date(comment: str | None, decided: str | None, source: str) -> str | None:
@@ -251,6 +301,11 @@ def _with_date(comment: str | None, decided: str | None, source: str) -> str | N
 def _refuse_closed(req: dict[str, Any]) -> None:
     if req["status"] in CLOSED:
         raise WorkflowError(f"approve.closed_{req['status']}", id=req["id"])
+
+
+def role_code(policy: ApprovalPolicy, role: str) -> str:
+    """The code of the approval level `role` names (L2, 财务总监 ...); WorkflowError when none."""
+    return _role(policy, role).code
 
 
 def _role(policy: ApprovalPolicy, role: str) -> Role:
@@ -270,38 +325,54 @@ def _approver(policy: ApprovalPolicy, by: str | None) -> str:
 
 def approve(store: Store, policy: ApprovalPolicy, request_id: int, by: str, role: str, comment: str | None = None,
             at: str | None = None, source: str = "cli", entered_by: str | None = None) -> RequestView:
-    """Record one approval; refuses what the rules forbid. Returns the request as it now stands.
-    `entered_by`: who recorded it on the approver's behalf (an approvals-sheet import)."""
+    """Record one approval by the signed-in `by`; refuses what the rules forbid. Returns the request
+    as it now stands. `entered_by`: who entered it from a sheet (a confirmed entry)."""
+    with store.transaction() as conn:
+        return approve_in(conn, policy, request_id, by, role, comment, at, source, entered_by)
+
+
+def _record(conn: Connection, policy: ApprovalPolicy, req: dict[str, Any], row: dict[str, Any], status: str,
+            extra: dict[str, Any]) -> None:
+    """Insert the decision and its audit event, which carries every column of it."""
+    approval_id = _new_id(conn.execute(approvals.insert().values(**row)))
+    action = "approve" if row["decision"] == "approved" else "reject"
+    audit.append(conn, action, actor=row["approver"], role=None if row["role"] == "-" else row["role"],
+                 request_id=req["id"], entity=req["entity"], key=req["key"], field=req["field"],
+                 old_value=req["old_value"], new_value=req["new_value"],
+                 comment=_with_date(row["comment"], extra.pop("dated", None), row["source"]),
+                 data={"role": row["role"], "value_norm": row["value_norm"], "status": status, "source": row["source"],
+                       "approver_id": policy.directory().person(row["approver"]).id if policy.people else None,
+                       "decided_at": row["at"], "comment": row["comment"], "approval_id": approval_id, **extra})
+    if status != req["status"]:
+        conn.execute(requests.update().where(requests.c.id == req["id"]).values(status=status, updated_at=row["at"]))
+
+
+def approve_in(conn: Connection, policy: ApprovalPolicy, request_id: int, by: str, role: str, comment: str | None = None,
+               at: str | None = None, source: str = "cli", entered_by: str | None = None,
+               entry_id: int | None = None) -> RequestView:
+    """`approve` inside the caller's transaction (a confirmed sheet entry records its approval and
+    its confirmation at once)."""
     by = _approver(policy, by)
     found = _role(policy, role)
-    with store.transaction() as conn:
-        req = _load_request(conn, request_id)
-        _refuse_closed(req)
-        if req["tier"] == 0:
-            raise WorkflowError("approve.not_needed", id=request_id)
-        if same_person(by, req["requested_by"], policy.people):
-            raise WorkflowError("approve.self", id=request_id, name=by)
-        if found.level > req["tier"]:
-            raise WorkflowError("approve.role_not_needed", id=request_id, role=found.code, tier=req["tier"],
-                                roles=", ".join(r.code for r in policy.required_roles(req["tier"])))
-        decisions = _decisions(conn, [request_id])[request_id]
-        for d in decisions:
-            if d["decision"] == "approved" and d["value_norm"] == req["new_norm"] and same_person(d["approver"], by, policy.people):
-                raise WorkflowError("approve.counts_once", id=request_id, name=by, role=d["role"])
-        row = {"request_id": request_id, "approver": by, "role": found.code, "decision": "approved",
-               "value_norm": req["new_norm"], "comment": comment, "at": at or audit.now(), "source": source}
-        conn.execute(approvals.insert().values(**row))
-        now_view = view(req, [*decisions, row], policy)
-        status = "approved" if not now_view.missing else req["status"]
-        audit.append(conn, "approve", actor=by, role=found.code, request_id=request_id, entity=req["entity"],
-                     key=req["key"], field=req["field"], old_value=req["old_value"], new_value=req["new_value"],
-                     comment=_with_date(comment, at, source),
-                     data={"role": found.code, "value_norm": req["new_norm"], "status": status, "source": source,
-                           "approver_id": policy.directory().person(by).id if policy.people else None,
-                           "entered_by": entered_by, "decided_at": row["at"]})
-        if status != req["status"]:
-            conn.execute(requests.update().where(requests.c.id == request_id).values(status=status, updated_at=row["at"]))
-        return view({**req, "status": "approved" if not now_view.missing else req["status"]}, [*decisions, row], policy)
+    req = _load_request(conn, request_id)
+    _refuse_closed(req)
+    if req["tier"] == 0:
+        raise WorkflowError("approve.not_needed", id=request_id)
+    if _own(by, req, policy):
+        raise WorkflowError("approve.self", id=request_id, name=by)
+    if found.level > req["tier"]:
+        raise WorkflowError("approve.role_not_needed", id=request_id, role=found.code, tier=req["tier"],
+                            roles=", ".join(r.code for r in policy.required_roles(req["tier"])))
+    decisions = _decisions(conn, [request_id])[request_id]
+    for d in decisions:
+        if d["decision"] == "approved" and d["value_norm"] == req["new_norm"] and same_person(d["approver"], by, policy.people):
+            raise WorkflowError("approve.counts_once", id=request_id, name=by, role=d["role"])
+    row = {"request_id": request_id, "approver": by, "role": found.code, "decision": "approved",
+           "value_norm": req["new_norm"], "comment": comment, "at": at or audit.now(), "source": source}
+    now_view = view(req, [*decisions, row], policy)
+    status = "approved" if not now_view.missing else req["status"]
+    _record(conn, policy, req, row, status, {"entered_by": entered_by, "entry_id": entry_id, "dated": at})
+    return view({**req, "status": status}, [*decisions, row], policy)
 
 
 def _refuse_unneeded(policy: ApprovalPolicy, req: dict[str, Any], roles: Sequence[str]) -> None:
@@ -317,30 +388,37 @@ def reject(store: Store, policy: ApprovalPolicy, request_id: int, by: str, reaso
            held: Sequence[str] | None = None) -> RequestView:
     """Reject a request: it is closed for good and its change never reaches the master. The role
     rejected in (else one of the roles `held` by the signed-in account) must be one the request needs."""
+    with store.transaction() as conn:
+        return reject_in(conn, policy, request_id, by, reason, role, at, source, entered_by, held=held)
+
+
+def reject_in(conn: Connection, policy: ApprovalPolicy, request_id: int, by: str, reason: str, role: str | None = None,
+              at: str | None = None, source: str = "cli", entered_by: str | None = None,
+              entry_id: int | None = None, held: Sequence[str] | None = None) -> RequestView:
+    """`reject` inside the caller's transaction."""
     by = _approver(policy, by)
     if not (reason or "").strip():
         raise WorkflowError("approve.no_reason")
     code = _role(policy, role).code if role else None
+    req = _load_request(conn, request_id)
+    _refuse_closed(req)
+    if code is not None or held is not None:
+        _refuse_unneeded(policy, req, [code] if code is not None else list(held or ()))
+    if _own(by, req, policy):
+        raise WorkflowError("approve.self_reject", id=request_id, name=by)
+    row = {"request_id": request_id, "approver": by, "role": code or "-", "decision": "rejected",
+           "value_norm": req["new_norm"], "comment": reason, "at": at or audit.now(), "source": source}
+    _record(conn, policy, req, row, "rejected", {"entered_by": entered_by, "entry_id": entry_id, "dated": at})
+    return view({**req, "status": "rejected"}, _decisions(conn, [request_id])[request_id], policy)
+
+
+def request_view(store: Store, policy: ApprovalPolicy, request_id: int) -> RequestView:
+    """One request as it stands; WorkflowError when there is none."""
     with store.transaction() as conn:
-        req = _load_request(conn, request_id)
-        _refuse_closed(req)
-        if code is not None or held is not None:
-            _refuse_unneeded(policy, req, [code] if code is not None else list(held or ()))
-        if same_person(by, req["requested_by"], policy.people):
-            raise WorkflowError("approve.self_reject", id=request_id, name=by)
-        when = at or audit.now()
-        row = {"request_id": request_id, "approver": by, "role": code or "-", "decision": "rejected",
-               "value_norm": req["new_norm"], "comment": reason, "at": when, "source": source}
-        conn.execute(approvals.insert().values(**row))
-        conn.execute(requests.update().where(requests.c.id == request_id).values(status="rejected", updated_at=when))
-        audit.append(conn, "reject", actor=by, role=code, request_id=request_id, entity=req["entity"], key=req["key"],
-                     field=req["field"], old_value=req["old_value"], new_value=req["new_value"],
-                     comment=_with_date(reason, at, source),
-                     data={"role": code or "-", "value_norm": req["new_norm"], "status": "rejected", "source": source,
-                           "approver_id": policy.directory().person(by).id if policy.people else None,
-                           "entered_by": entered_by, "decided_at": when})
-        decisions = _decisions(conn, [request_id])[request_id]
-        return view({**req, "status": "rejected"}, decisions, policy)
+        row = conn.execute(select(requests).where(requests.c.id == request_id)).first()
+        if row is None:
+            raise WorkflowError("approve.not_found", id=request_id)
+        return views(conn, [dict(row._mapping)], policy)[0]
 
 
 def list_requests(store: Store, policy: ApprovalPolicy, pending: bool = False, role: str | None = None,

@@ -1,5 +1,7 @@
-"""Tiered approval, the change side (issue 4): dq changes [show|submit] and dq apply.
-The library is dataquality/approve/; the database is the project's (see options.state_options)."""
+"""Tiered approval, the change side (issues 4 and 23): dq changes [show|submit|withdraw] and dq apply.
+The library is dataquality/approve/; the database is the project's (see options.state_options).
+Submitting and withdrawing are done by a signed-in person through dq serve (cli/service.py);
+dq apply runs where the audit key is (as dq serve's user)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import click
 from dataquality.cli.options import (
     REQUEST_ID,
     baseline_option,
+    config_option,
     format_option,
     handle_errors,
     lang_option,
@@ -20,6 +23,7 @@ from dataquality.cli.options import (
     state_options,
     workspace,
 )
+from dataquality.cli.service import connect, service_options, upload
 from dataquality.i18n import text
 from dataquality.terminal import echo, echo_json
 
@@ -41,8 +45,12 @@ def changes() -> None:
     """The change set between the approved master (--baseline) and an incoming file; submit it for approval."""
 
 
+REQUESTED_BY_HELP = ("Who asked for the changes, where the file has no 申请人 (requested_by) column: information "
+                     "recorded with each request, never who you are (the submitter is the person signed in).")
+
+
 def _change_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    fn = click.option("--requested-by", default=None, help="Requester of the changes when the file has no 申请人 (requested_by) column.")(fn)
+    fn = click.option("--requested-by", default=None, help=REQUESTED_BY_HELP)(fn)
     fn = baseline_option(required=True)(fn)
     fn = click.argument("incoming", type=click.Path(path_type=Path, dir_okay=False))(fn)
     return fn
@@ -69,7 +77,7 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
 
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
     found = change_set(ws.config, incoming, baseline, lang, policy=ws.policy, requested_by=requested_by).result.changes
-    store = ws.open(create=False)
+    store = ws.open(create=False, write=False)
     if store is None:
         states = decide_for_changes(None, ws.policy, found)
     else:
@@ -91,30 +99,47 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
 
 
 @changes.command("submit")
-@_change_options
-@state_options
+@click.argument("incoming", type=click.Path(path_type=Path, dir_okay=False))
+@baseline_option(required=True)
+@click.option("--requested-by", default=None, help=REQUESTED_BY_HELP)
+@service_options
+@config_option
 @lang_option
 @handle_errors
-def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, config_path: Path | None, db: str | None,
-                   state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
-    """Record the change set as change requests (each needing approval), with an audit row each."""
-    from dataquality.load.prefetch import prefetch
+def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, user: str | None, server: str | None,
+                   config_path: Path | None, lang: str) -> None:
+    """Submit the change set as change requests through dq serve, signed in as --user (your password is
+    asked): the service keeps both files and records a request, with an audit row, for each change
+    that needs approval. Your own pending requests the file no longer holds are withdrawn."""
+    (inc_name, inc), (base_name, base) = upload(incoming), upload(baseline)  # before any password is asked
+    with inc, base:
+        client, _ = connect(server, user, lang)
+        with client:
+            res = client.call("POST", "/submissions", files={"incoming": (inc_name, inc), "baseline": (base_name, base)},
+                              data={"requested_by": requested_by} if requested_by else None)
+    echo(text("changes.submitted", lang, id=res["submission"], created=len(res["created"]),
+                    revised=len(res["revised"]), unchanged=len(res["unchanged"]), withdrawn=len(res["withdrawn"]),
+                    free=res["no_approval"]))
+    if res["kept_open"]:
+        echo(text("changes.kept_open", lang, n=len(res["kept_open"]),
+                        ids=", ".join(map(str, res["kept_open"][:20])) + (" ..." if len(res["kept_open"]) > 20 else "")))
 
-    prefetch([incoming, baseline])  # calamine reads both while the rest of dq is imported
-    from dataquality.approve.apply import sha256_of
-    from dataquality.approve.workflow import submit
-    from dataquality.pipeline import change_set
 
-    ws = workspace(db, state_dir, schemas_dir, rules_dir)
-    done = change_set(ws.config, incoming, baseline, lang, policy=ws.policy, requested_by=requested_by)
-    found, inc = done.result.changes, done.result.tables
-    info = {"incoming_path": str(incoming.resolve()), "incoming_sha256": sha256_of(incoming),
-            "baseline_path": str(baseline.resolve()), "baseline_sha256": sha256_of(baseline),
-            "entities": sorted({t.entity for t in inc})}
-    with ws.open() as store:
-        res = submit(store, found, info, by=requested_by, directory=ws.policy.directory())
-    echo(text("changes.submitted", lang, id=res.submission_id, created=len(res.created), revised=len(res.revised),
-              unchanged=len(res.unchanged), withdrawn=len(res.withdrawn), free=res.no_approval))
+@changes.command("withdraw")
+@click.argument("request_ids", nargs=-1, required=True, type=REQUEST_ID)
+@click.option("--reason", required=True, help="Why (kept in the audit log).")
+@service_options
+@config_option
+@lang_option
+@handle_errors
+def changes_withdraw(request_ids: tuple[int, ...], reason: str, user: str | None, server: str | None,
+                     config_path: Path | None, lang: str) -> None:
+    """Withdraw open change requests through dq serve, signed in as their submitter or an administrator."""
+    client, _ = connect(server, user, lang)
+    with client:
+        for rid in request_ids:
+            done = client.call("POST", f"/requests/{rid}/withdraw", json={"reason": reason})
+            echo(text("changes.withdrawn_one", lang, id=done["id"]))
 
 
 @click.command("apply")
@@ -122,7 +147,7 @@ def changes_submit(incoming: Path, baseline: Path, requested_by: str | None, con
 @baseline_option("The last approved master (with INCOMING; default: the files of the latest submission).")
 @out_option("file", "the new approved master (.xlsx).", required=True)
 @click.option("--submission", type=REQUEST_ID, default=None, help="Apply this submission's files instead of the latest.")
-@click.option("--by", default=None, help="Who applies, a person of the staff list (kept in the audit log).")
+@click.option("--by", default=None, help="Who asked for this apply, a person of the staff list (information kept in the audit log).")
 @state_options
 @lang_option
 @handle_errors
@@ -143,7 +168,7 @@ def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submissio
         res = apply(store, ws.policy, ws.config, out, incoming, baseline, by=by, lang=lang)
     records = ", ".join(f"{ws.config.schemas[e].label(lang)} {n}" for e, n in res.records.items())
     echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
-              sheet=text("apply.held_sheet", lang)))
+                    sheet=text("apply.held_sheet", lang)))
 
 
 def register(main: click.Group) -> None:

@@ -291,12 +291,6 @@ def workspace(db: str | None, state_dir: Path | None, schemas_dir: Path | None, 
     return resolve(optional_project(), db, state_dir, schemas_dir, rules_dir)
 
 
-USER_OPTION = click.option(
-    "--user", "--by", "-u", "user", required=True, envvar="DQ_USER",
-    help="Who you are: a person of the staff list with a dq account (dq users add); your password is asked (env DQ_USER).",
-)
-
-
 # --- output helpers ----------------------------------------------------------------------------------
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

@@ -50,20 +50,19 @@ def _sla(project: Any) -> Any:
 @click.option("--force", is_flag=True, help="Overwrite an existing dq.yaml.")
 @click.option("--from", "learn_from", multiple=True, type=click.Path(path_type=Path),
               help="Learn the company's own conventions from this master (repeatable): the schemas, rules and mapping of dq learn.")
+@click.option("--admin", default=None, metavar="NAME",
+              help="The first administrator (a person of the staff list); the password is asked twice. "
+                   "Asked on a terminal when not given.")
 @lang_option
 @handle_errors
-def init(folder: Path, demo: bool, force: bool, learn_from: tuple[Path, ...], lang: str) -> None:
-    """Create a project in FOLDER: a commented dq.yaml and copies of the schemas and rules to edit."""
-    from dataquality.approve.commands import ensure_key
-    from dataquality.store import DEFAULT_STATE_DIR
+def init(folder: Path, demo: bool, force: bool, learn_from: tuple[Path, ...], admin: str | None, lang: str) -> None:
+    """Create a project in FOLDER: a commented dq.yaml, copies of the schemas and rules to edit, the
+    state database with its audit key (kept outside the project), and the first administrator."""
     from dataquality.track.scaffold import init_project
 
     config = init_project(folder, lang=lang if lang_asked() else None, force=force)
     echo(text("track.init_done", lang, folder=shown(folder), config=shown(config)))
     echo(text("track.init_git", lang, gitignore=shown(folder / ".gitignore")))
-    created = ensure_key(Path(folder) / DEFAULT_STATE_DIR)
-    if created is not None:
-        echo(text("keys.created", lang, file=shown(created)))
     if demo:
         from dataquality.demo import write_demo
 
@@ -77,6 +76,32 @@ def init(folder: Path, demo: bool, force: bool, learn_from: tuple[Path, ...], la
             echo(f"{lesson.entity}.{lesson.field}: {lesson.what[lang]}")
         echo(text("learn.done", lang, files=", ".join(str(f) for f in learn_from), n=len(learned.lessons), folder=folder),
              err=True)
+    # Last: the staff list the first administrator is found in is the project's final one.
+    _init_state(Path(folder), admin, lang)
+
+
+def _init_state(folder: Path, admin: str | None, lang: str) -> None:
+    """The new project's database and audit key, and its first administrator (the key holder runs dq init)."""
+    from dataquality.approve.accounts import ADMIN, add_user
+    from dataquality.approve.commands import prepare_state
+    from dataquality.cli.service import read_password
+    from dataquality.track.workspace import load_project, workspace
+
+    ws = workspace(load_project(folder / "dq.yaml"))
+    created = prepare_state(ws.url, ws.state_dir)
+    if created is not None:
+        echo(text("keys.created", lang, file=shown(created)))
+    if admin is None and sys.stdin.isatty():
+        admin = click.prompt(text("accounts.first_admin_prompt", lang), default="", show_default=False, err=True) or None
+    if admin is None:
+        echo(text("accounts.no_admin_yet", lang, folder=shown(folder)))
+        return
+    person = ws.policy.directory().person(admin)
+    password = read_password(text("accounts.new_password_prompt", lang, name=person.name), lang,
+                             text("accounts.repeat_prompt", lang))
+    with ws.open() as store:
+        acc = add_user(store, ws.policy, person.id, (ADMIN,), password, bootstrap=True)
+    echo(text("accounts.added", lang, name=acc.name, id=acc.person_id, roles=", ".join(acc.roles)))
 
 
 @click.command()
@@ -96,7 +121,7 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
           accept_open: bool, quiet: bool, lang: str) -> None:
     """Nightly check of a project: all entities, approvals, issue numbers and ages, reports in reports/<time>/."""
     from dataquality import progress
-    from dataquality.approve.commands import audit_head
+    from dataquality.approve.commands import audit_head, head_line
     from dataquality.check import run_check
     from dataquality.fileio import atomic_open
     from dataquality.report import ReportOptions, write_reports
@@ -127,7 +152,7 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
         head = audit_head(store, project.state_dir)
     with atomic_open(Path(outcome.run_dir) / "audit-head.txt") as fh:
         fh.write(head.head + "\n")
-    echo(text("audit.head", lang, head=head.head))
+    echo(head_line(head.head, lang))
     if head.problems:
         echo(text("audit.check_broken", lang, n=len(head.problems), first=head.problems[0].message(lang)), err=True)
     echo(text("track.exit", lang, code=outcome.exit_code, fail_on=outcome.fail_on))

@@ -32,18 +32,25 @@ from dataquality.terminal import echo
 def serve(host: str, port: int, allowed_hosts: tuple[str, ...], trusted_header: str | None, trusted_proxies: tuple[str, ...],
           session_hours: float, idle_minutes: float, secure_cookies: bool, config_path: Path | None, db: str | None,
           state_dir: Path | None, schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
-    """Start the approvers' web inbox: sign in, see the requests waiting for your roles, approve or reject."""
+    """Start the approvers' web inbox and its JSON API (/api/v1, used by dq approve, dq changes submit,
+    dq users ...): the service holds the audit key; people sign in and act through it."""
     import uvicorn
 
+    from dataquality.approve.accounts import has_accounts
     from dataquality.web.app import WebSettings, create_app
     from dataquality.web.security import served_hosts
 
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
+    notices = () if ws.project is not None else ("serve.no_project",)
     settings = WebSettings(lang=lang, trusted_header=trusted_header, trusted_proxies=tuple(trusted_proxies),
                            session_hours=session_hours, idle_minutes=idle_minutes, secure_cookies=secure_cookies,
-                           allowed_hosts=served_hosts(host, allowed_hosts))
+                           allowed_hosts=served_hosts(host, allowed_hosts), notices=notices)
     with ws.open() as store:
-        app = create_app(store, ws.policy, ws.config, settings)
+        app = create_app(store, ws.policy, ws.config, settings, state_dir=ws.state_dir)
+        for notice in notices:
+            echo(text(notice, lang), err=True)
+        if not has_accounts(store):
+            echo(text("serve.no_accounts", lang), err=True)
         echo(text("web.listening", lang, url=f"http://{host if ':' not in host else f'[{host}]'}:{port}/"), err=True)
         # The app's guard applies the proxy headers itself, from --trusted-proxy only.
         uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False, server_header=False)

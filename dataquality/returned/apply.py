@@ -363,7 +363,11 @@ def submit_requests(store: Any, ws: Any, changes: Sequence[Any], source: Path, p
     info = {"incoming_path": str(proposed.resolve()), "incoming_sha256": sha256_of(proposed),
             "baseline_path": str(source.resolve()), "baseline_sha256": sha256_of(source),
             "entities": sorted({c.entity for c in changes})}
-    submit(store, changes, info, directory=ws.policy.directory(), withdraw_missing=False)
+    # Submitted on behalf of each department's head (issue 23: a submission names a person of the
+    # staff list, who never counts toward its approvals); the run is the key holder's own command.
+    for head in sorted({str(c.requested_by) for c in changes}):
+        mine = [c for c in changes if str(c.requested_by) == head]
+        submit(store, mine, info, by=head, directory=ws.policy.directory(), withdraw_missing=False)
     with store.transaction() as conn:
         current = current_requests(conn, {c.entity for c in changes})
     return {ident: int(row["id"]) for ident, row in current.items()}

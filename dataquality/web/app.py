@@ -14,6 +14,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,9 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from dataquality.approve import accounts, acting, workflow
+from dataquality.approve import accounts, acting, entries, workflow
 from dataquality.approve.accounts import Account
 from dataquality.approve.db import audit_log, requests
 from dataquality.approve.tiers import ApprovalPolicy
@@ -35,10 +36,14 @@ from dataquality.config import Config
 from dataquality.errors import DQError
 from dataquality.i18n import LANGUAGES, normalise_lang, text
 from dataquality.store import Store
+from dataquality.web import entry_pages
+from dataquality.web.api import PREFIX, UPLOAD_PATHS, create_api
+from dataquality.web.api.auth import Service
 from dataquality.web.security import (
     LANG_COOKIE,
     LOOPBACK_HOSTS,
     MAX_BODY_BYTES,
+    MAX_UPLOAD_BYTES,
     Guard,
     GuardSettings,
 )
@@ -63,7 +68,9 @@ class WebSettings:
     secure_cookies: bool = False
     allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS
     max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_bytes: int = MAX_UPLOAD_BYTES  # a change set's workbooks sent to the API
     throttle: ThrottleSettings = ThrottleSettings()
+    notices: tuple[str, ...] = ()  # catalogue keys shown on the sign-in page (e.g. no project here)
 
     def __post_init__(self) -> None:
         if self.trusted_header and not self.trusted_proxies:  # believed from anyone: refused at once
@@ -149,7 +156,10 @@ class _Web:
 
     def _login_page(self, request: Request, error: str | None = None, status: int = 200) -> Response:
         token = secrets.token_urlsafe(32)
-        response = self.page(request, "login.html", status=status, csrf=token, error=error, account=None)
+        # Nobody can pass a sign-in page of a database without accounts: say so (a tiny query).
+        notices = (*self.settings.notices, *(() if accounts.has_accounts(self.store) else ("serve.no_accounts",)))
+        response = self.page(request, "login.html", status=status, csrf=token, error=error, account=None,
+                             notices=notices)
         self._cookie(response, LOGIN_COOKIE, token, 3600)
         return response
 
@@ -193,8 +203,9 @@ class _Web:
             return found
         account, csrf = found
         waiting, mine = await run_in_threadpool(acting.inbox, self.store, self.policy, account)
+        entered = await run_in_threadpool(entries.awaiting, self.store, account)  # sheet lines naming this person
         return self.page(request, "inbox.html", account=account, csrf=csrf, waiting=waiting, mine=mine,
-                         flash=request.query_params.get("done"))
+                         entries=entered, flash=request.query_params.get("done"))
 
     def _detail(self, request_id: int) -> tuple[workflow.RequestView | None, list[dict[str, Any]]]:
         with self.store.transaction() as conn:
@@ -219,7 +230,7 @@ class _Web:
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
                              title=text("web.not_found_title", self.lang(request)),
                              message=text("approve.not_found", self.lang(request), id=request.path_params["id"][:40]))
-        own = workflow.same_person(v.requested_by, account.person_id, self.policy.people)
+        own = acting.own(self.policy, v, account)
         return self.page(request, "request.html", status=status, account=account, csrf=csrf, v=v, history=history,
                          own=own, error=error)
 
@@ -266,11 +277,21 @@ def _header_text(value: str) -> str:
     return unquote(value)
 
 
-def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings | None = None) -> Starlette:
-    """The Starlette application of `dq serve` over an opened store (audit key bound); every
-    request, of any route mounted on it too, passes the guard first (security.py)."""
+def _state_dir_of(store: Store) -> Path:
+    """Where an SQLite database lives (its state folder), else .dq here."""
+    if store.url.startswith("sqlite:///") and not store.url.startswith("sqlite:///:memory:"):
+        return Path(store.url.removeprefix("sqlite:///")).parent
+    return Path(".dq")
+
+
+def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: WebSettings | None = None,
+               state_dir: Path | None = None) -> Starlette:
+    """The Starlette application of `dq serve` over an opened store (audit key bound), with the JSON
+    API mounted at /api/v1 (`state_dir` keeps submitted files; default: the SQLite file's folder);
+    every request, of any route mounted on it too, passes the guard first (security.py)."""
     settings = settings or WebSettings()
     web = _Web(store, policy, config, settings)
+    service = Service(store, policy, config, state_dir or _state_dir_of(store), web.gate)
     routes = [
         Route("/", web.inbox, methods=["GET"]),
         Route("/login", web.login_form, methods=["GET"]),
@@ -278,11 +299,14 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
         Route("/logout", web.logout, methods=["POST"]),
         Route("/requests/{id}", web.detail, methods=["GET"]),
         Route("/requests/{id}/{action:str}", web.decide, methods=["POST"]),
+        Route("/entries/{id}/{action:str}", partial(entry_pages.decide, web), methods=["POST"]),
+        Mount(PREFIX, app=create_api(service)),
     ]
     guard = GuardSettings(allowed_hosts=settings.allowed_hosts, trusted_proxies=settings.trusted_proxies,
                           proxy_only_headers=(settings.trusted_header,) if settings.trusted_header else (),
                           max_body_bytes=settings.max_body_bytes, secure_cookies=settings.secure_cookies,
-                          lang=settings.lang)
+                          lang=settings.lang, upload_paths=tuple(PREFIX + p for p in UPLOAD_PATHS),
+                          max_upload_bytes=settings.max_upload_bytes)
     app = Starlette(routes=routes, middleware=[Middleware(Guard, settings=guard)])
     app.state.web = web
     return app

@@ -9,10 +9,13 @@ In order, for each HTTP request, whatever its route (the inbox, a mounted API):
    of another site whose name was rebound to 127.0.0.1 is answered 400, never the inbox.
 3. A request body is read up to `max_body_bytes` before anything parses it: a larger declared
    Content-Length is refused at once, a longer chunked body as soon as it passes the limit (413).
+   The API's file uploads (`upload_paths`: a change set's workbooks, an approvals sheet) must
+   declare their length, up to `max_upload_bytes`, and are streamed on (the server reads no more
+   than declared), never held in memory here.
 4. A state-changing request (any method but GET/HEAD/OPTIONS) must come from a page of this
    very origin (Origin, else Referer): a leaked CSRF token or a planted sign-in cookie is useless
-   to another site. A request carrying only a bearer token (no cookie) is exempt: a browser never
-   adds one by itself.
+   to another site. A request carrying its own credentials (a bearer token, or HTTP Basic, which
+   dq never asks a browser for) and no cookie is exempt: a browser never adds either by itself.
 Every response, the refusals and error pages included, carries the security headers (and HSTS
 when the request came over HTTPS); with `secure_cookies` every cookie set is marked Secure.
 """
@@ -36,6 +39,7 @@ from dataquality.i18n import LANGUAGES, normalise_lang, text
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 LANG_COOKIE = "dq_lang"
 MAX_BODY_BYTES = 64 * 1024  # the inbox's forms are a few hundred bytes; a comment of a few pages fits
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024  # a change set: two workbooks of a master with a million rows
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PROXY_HEADERS = (b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded")
 SECURITY_HEADERS = {
@@ -63,6 +67,8 @@ class GuardSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     secure_cookies: bool = False
     lang: str = "zh"
+    upload_paths: tuple[str, ...] = ()
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
 
 
 def host_pattern(name: str) -> str:
@@ -128,7 +134,7 @@ class Guard:
             raise _Refused(400, "web_guard.bad_host", host=Headers(scope=scope).get("host", "")[:100])
         headers = Headers(scope=scope)
         receive = await self._limited_body(scope, headers, receive)
-        if scope["method"] not in SAFE_METHODS and not _bearer_only(headers) and not _same_origin(scope, headers):
+        if scope["method"] not in SAFE_METHODS and not _credentials_only(headers) and not _same_origin(scope, headers):
             raise _Refused(403, "web_guard.cross_origin")
         await self.app(scope, receive, send)
 
@@ -136,9 +142,11 @@ class Guard:
         """The body read here, at most `max_body_bytes`, and handed on as one message."""
         limit = self.settings.max_body_bytes
         declared = headers.get("content-length")
+        if declared is not None and not (declared.isascii() and declared.isdigit()):
+            raise _Refused(400, "web_guard.bad_length")
+        if scope["method"] not in SAFE_METHODS and scope.get("path") in self.settings.upload_paths:
+            return self._upload(declared, receive)
         if declared is not None:
-            if not (declared.isascii() and declared.isdigit()):
-                raise _Refused(400, "web_guard.bad_length")
             if int(declared) > limit:
                 raise _Refused(413, "web_guard.too_large", n=limit // 1024)
         if scope["method"] in SAFE_METHODS and declared is None and "transfer-encoding" not in headers:
@@ -155,6 +163,14 @@ class Guard:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 return _replay([{"type": "http.request", "body": b"".join(chunks), "more_body": False}], receive)
+
+    def _upload(self, declared: str | None, receive: Receive) -> Receive:
+        """A file upload: its declared length within `max_upload_bytes`, the body streamed on as sent."""
+        if declared is None:
+            raise _Refused(411, "web_guard.length_required")
+        if int(declared) > self.settings.max_upload_bytes:
+            raise _Refused(413, "web_guard.too_large", n=self.settings.max_upload_bytes // 1024)
+        return receive
 
     def _with_headers(self, scope: Scope, send: Send, sent: _Sent) -> Send:
         secure = self.settings.secure_cookies
@@ -206,9 +222,11 @@ def _replay(messages: list[Message], receive: Receive) -> Callable[[], Awaitable
     return replayed
 
 
-def _bearer_only(headers: Headers) -> bool:
-    """A request authenticated by a token it carries itself: no browser sends that on its own."""
-    return headers.get("authorization", "").lower().startswith("bearer ") and "cookie" not in headers
+def _credentials_only(headers: Headers) -> bool:
+    """A request authenticated by credentials it carries itself (a bearer token, or HTTP Basic, which
+    dq never challenges a browser for) and no cookie: no browser sends that on its own."""
+    scheme = headers.get("authorization", "").split(" ", 1)[0].lower()
+    return scheme in ("bearer", "basic") and "cookie" not in headers
 
 
 def _origin(url: str, scheme_default: str | None = None) -> tuple[str, str, int] | None:

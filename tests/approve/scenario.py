@@ -103,3 +103,26 @@ def write_scenario(write_xlsx: Callable[..., Path]) -> tuple[Path, Path, Path]:
     incoming = write_xlsx("incoming.xlsx", {"客户主数据": [CUSTOMER_HEADER, *NEW_CUSTOMERS], "产品主数据": [PRODUCT_HEADER, *NEW_PRODUCTS]})
     sheet = write_xlsx("approvals.xlsx", {"审批": [APPROVALS_HEADER, *APPROVALS]})
     return baseline, incoming, sheet
+
+
+# The approvers the sheet names, with the roles their accounts hold: each confirms his own lines.
+APPROVERS = {"赵敏": ("L1",), "陈静": ("L1", "L2"), "杨磊": ("L2",), "吴刚": ("L3",)}
+
+
+def confirm_entries(store, policy) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Every entered sheet line confirmed by the approver it names, signed in (issue 23: a line counts
+    only then); returns entry id -> the rule that refused the confirmation."""
+    from served import PASSWORD, add_accounts
+
+    from dataquality.approve import accounts, entries
+    from dataquality.errors import DQError
+
+    add_accounts(store, policy, {n: r for n, r in APPROVERS.items() if accounts.account_for_person(store, policy, n) is None})
+    refused = {}
+    for entry in entries.list_entries(store):
+        approver = accounts.authenticate(store, policy, entry.approver, PASSWORD)
+        try:
+            entries.confirm(store, policy, approver, entry.id)
+        except DQError as exc:
+            refused[entry.id] = exc.key
+    return refused

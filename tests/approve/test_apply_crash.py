@@ -11,12 +11,12 @@ import pytest
 from openpyxl import load_workbook
 
 from dataquality.approve import audit, workflow
-from dataquality.approve.apply import CRASH_ENV
+from dataquality.approve.apply import CRASH_ENV, sha256_of
 from dataquality.approve.changes import load_change_set
 from dataquality.approve.sheet import import_sheet
 
 from .conftest import TEST_KEY
-from .scenario import SUBMITTER, write_scenario
+from .scenario import SUBMITTER, confirm_entries, write_scenario
 from .test_scenario import IMPORTER, sheet_policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,9 +43,11 @@ def _sheet(path: Path) -> list[tuple]:
 def test_crash_during_apply_is_consistent(crash: str, store, config, policy, db_url, write_xlsx, tmp_path) -> None:
     baseline, incoming, sheet = write_scenario(write_xlsx)
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
-    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline), "baseline_sha256": "-"},
+    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": sha256_of(incoming),
+                                     "baseline_path": str(baseline), "baseline_sha256": sha256_of(baseline)},
                     by=SUBMITTER, directory=policy.people)
     import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
+    confirm_entries(store, policy)
     out = tmp_path / "master-out.xlsx"
     out.write_bytes(b"previous master")
     before = _statuses(store, policy)

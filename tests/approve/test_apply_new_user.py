@@ -1,14 +1,19 @@
 """dq apply as a new user meets it (issue 11): the rejection reason in the held-back sheet, real dates
-in the master, a key twice refused instead of a record silently dropped, a wrong-entity baseline."""
+in the master, a key twice refused instead of a record silently dropped, a wrong-entity baseline.
+Since issue 23 the change set is submitted (and decided) by signed-in people through dq serve, and
+dq apply applies only submitted files."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from builders import CUSTOMER_HEADERS_ZH, PRODUCT_HEADERS_ZH, customer, product, sheet_rows
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
+from served import PASSWORD, service
 
 from dataquality.cli import main
 
@@ -23,8 +28,27 @@ def _book(path: Path, title: str, records: list[dict], headers: dict[str, str]) 
     return path
 
 
-def _dq(tmp_path: Path, *args: str, input: str | None = None):
-    return CliRunner().invoke(main, [*args, "--lang", "en"], catch_exceptions=False, input=input)
+def _dq(tmp_path: Path, *args: str, input: str | None = None, server: str | None = None):
+    return CliRunner().invoke(main, [*args, "--lang", "en"], catch_exceptions=False, input=input,
+                              env={"DQ_SERVER": server})
+
+
+@contextmanager
+def _service(state: Path, people: dict[str, tuple[str, ...]]) -> Iterator[str]:
+    from dataquality.approve.tiers import ApprovalPolicy
+    from dataquality.config import Config
+
+    config = Config.load()
+    with service(f"sqlite:///{state / 'dq.db'}", state, config, ApprovalPolicy.load(config=config), people) as url:
+        yield url
+
+
+def _submit(tmp_path: Path, inc: Path, base: Path, state: Path) -> None:
+    """The change set submitted by 王芳 through the service (apply applies only what was submitted)."""
+    with _service(state, {"王芳": ()}) as url:
+        res = _dq(tmp_path, "changes", "submit", str(inc), "-b", str(base), "--requested-by", "张伟", "--user", "王芳",
+                  server=url, input=PASSWORD + "\n")
+        assert res.exit_code == 0, res.output
 
 
 def test_held_back_sheet_gives_the_rejection_reason_and_dates_stay_dates(tmp_path):
@@ -32,14 +56,16 @@ def test_held_back_sheet_gives_the_rejection_reason_and_dates_stay_dates(tmp_pat
     inc = _book(tmp_path / "inc.xlsx", "客户", [customer(1, bank_account="6222020000000001"), customer(2)], CUSTOMER_HEADERS_ZH)
     state = tmp_path / "state"
     state.mkdir()
-    res = _dq(tmp_path, "changes", "submit", str(inc), "-b", str(base), "--requested-by", "张伟", "--state-dir", str(state))
-    assert res.exit_code == 0, res.output
-    secret = "correct horse battery staple"
-    res = _dq(tmp_path, "users", "add", "吴刚", "--role", "L1", "--state-dir", str(state), input=f"{secret}\n{secret}\n")
-    assert res.exit_code == 0, res.output
-    res = _dq(tmp_path, "reject", "1", "--user", "吴刚", "--reason", "账号与开户许可证不符", "--state-dir", str(state),
-              input=f"{secret}\n")
-    assert res.exit_code == 0, res.output
+    with _service(state, {"王芳": ()}) as url:
+        res = _dq(tmp_path, "changes", "submit", str(inc), "-b", str(base), "--requested-by", "张伟", "--user", "王芳",
+                  server=url, input=PASSWORD + "\n")
+        assert res.exit_code == 0, res.output
+        res = _dq(tmp_path, "users", "add", "吴刚", "--role", "L1", "--user", "王芳", server=url,
+                  input=f"{PASSWORD}\n{PASSWORD}\n{PASSWORD}\n")
+        assert res.exit_code == 0, res.output
+        res = _dq(tmp_path, "reject", "1", "--user", "吴刚", "--reason", "账号与开户许可证不符", server=url,
+                  input=f"{PASSWORD}\n")
+        assert res.exit_code == 0, res.output
     out = tmp_path / "master.xlsx"
     res = _dq(tmp_path, "apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state))
     assert res.exit_code == 0, res.output
@@ -60,6 +86,7 @@ def test_a_key_twice_is_refused_not_dropped(tmp_path):
     inc = _book(tmp_path / "inc.xlsx", "客户", [customer(1), customer(2), twice], CUSTOMER_HEADERS_ZH)
     state = tmp_path / "state"
     state.mkdir()
+    _submit(tmp_path, inc, base, state)
     out = tmp_path / "master.xlsx"
     res = CliRunner().invoke(main, ["apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state), "--lang", "en"])
     assert res.exit_code == 2, res.output
@@ -92,6 +119,7 @@ def test_master_keeps_title_rows_and_unknown_columns(tmp_path):
         wb.save(path)
     state = tmp_path / "state"
     state.mkdir()
+    _submit(tmp_path, inc, base, state)
     out = tmp_path / "master.xlsx"
     res = CliRunner().invoke(main, ["apply", str(inc), "-b", str(base), "-o", str(out), "--state-dir", str(state), "--lang", "en"])
     assert res.exit_code == 0, res.output

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from dataquality.approve.changes import load_change_set
-from dataquality.approve.commands import audit_head, change_rows, ensure_key, open_state, view_dict
+from dataquality.approve.commands import (
+    audit_head,
+    change_rows,
+    head_line,
+    open_state,
+    prepare_state,
+    view_dict,
+)
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.approve.workflow import decide_for_changes, list_requests, submit
 from dataquality.errors import DQError
@@ -41,12 +48,16 @@ def test_change_rows_and_views_say_status_roles_and_approvals(tmp_path: Path, wr
 
     state = tmp_path / ".dq"
     state.mkdir()
-    ensure_key(state)
-    assert ensure_key(state) is None  # kept when it exists
-    with open_state(f"sqlite:///{state / 'dq.db'}", state) as store:
+    url = f"sqlite:///{state / 'dq.db'}"
+    made = prepare_state(url, state)
+    assert made is not None and made.is_file() and state not in made.parents  # the key lives outside the project
+    assert oct(made.stat().st_mode & 0o777) == "0o600" and oct((state / "dq.db").stat().st_mode & 0o777) == "0o600"
+    assert prepare_state(url, state) is None  # kept when it exists
+    with open_state(url, state) as store:
+        assert head_line(audit_head(store).head, "en") == "The audit log is empty: there is no head to keep yet."
         info = {"incoming_path": str(inc), "incoming_sha256": "-", "baseline_path": str(base), "baseline_sha256": "-",
                 "entities": ["customer"]}
-        submit(store, found, info, by="李娜", directory=policy.directory())
+        submit(store, found, info, by="王芳", directory=policy.directory())
         after = change_rows(found, decide_for_changes(store, policy, found), policy)
         [v] = list_requests(store, policy)
         head = audit_head(store, state)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from dataquality.approve import audit, workflow
 from dataquality.approve.db import approvals
 
-from .test_workflow import INFO, change
+from .test_workflow import INFO, SUBMITTER, change
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def test_two_approvers_at_once_lose_nothing(store, policy, db_url: str) -> None:
     own_a = [change(key=f"C{i:06d}", tier=1, new="150000") for i in range(16, 21)]
     own_b = [change(key=f"C{i:06d}", tier=1, new="150000") for i in range(21, 26)]
     race = [change(key="C000099", tier=1, new="150000")]  # the same person tries it from both sides
-    res = workflow.submit(store, shared + own_a + own_b + race, INFO)
+    res = workflow.submit(store, shared + own_a + own_b + race, INFO, by=SUBMITTER)
     ids = list(res.created)
     shared_ids, a_ids, b_ids, race_id = ids[:15], ids[15:20], ids[20:25], ids[25]
     start = time.time() + 4  # both processes are loaded and waiting before this moment
@@ -69,7 +69,7 @@ def test_two_approvers_at_once_lose_nothing(store, policy, db_url: str) -> None:
         count, problems = audit.verify(conn)
     expected = 15 * 2 + 5 + 5 + 2
     assert n_approvals == expected
-    assert count == len(ids) + expected and problems == []
+    assert count == 1 + len(ids) + expected and problems == []  # the submission, its requests, the approvals
     states = {v.id: v for v in workflow.list_requests(store, policy)}
     assert all(states[i].status == "approved" for i in ids)
     assert all(states[i].present == (("赵敏", "L1"), ("杨磊", "L2")) for i in shared_ids)

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from dataquality.approve import audit, workflow
 from dataquality.approve.accounts import Account
-from dataquality.approve.apply import apply
+from dataquality.approve.apply import apply, sha256_of
 from dataquality.approve.changes import load_change_set
 from dataquality.approve.issues import approval_issues
 from dataquality.approve.sheet import import_sheet
@@ -22,7 +22,16 @@ from dataquality.load import load_file
 from dataquality.paths import default_rules_dir
 from dataquality.pipeline import Approval, run
 
-from .scenario import EXPECTED, FREE, SUBMITTER, write_scenario
+from .scenario import (
+    APPROVALS_HEADER,
+    APPROVERS,
+    EXPECTED,
+    FREE,
+    SUBMITTER,
+    TODAY,
+    confirm_entries,
+    write_scenario,
+)
 
 # The sheet's importer (an L2 account) and a policy letting sheets carry tier 3, as the scenario's
 # paper sheet does; by default tier 3 must be approved by signing in (test_trust.py).
@@ -38,9 +47,20 @@ ROOT = Path(__file__).resolve().parents[2]
 def submit_scenario(store, policy, config, write_xlsx):  # type: ignore[no-untyped-def]
     baseline, incoming, sheet = write_scenario(write_xlsx)
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
-    info = {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline), "baseline_sha256": "-"}
+    info = {"incoming_path": str(incoming), "incoming_sha256": sha256_of(incoming), "baseline_path": str(baseline),
+            "baseline_sha256": sha256_of(baseline)}
     workflow.submit(store, changes, info, by=SUBMITTER, directory=policy.people)
     return baseline, incoming, sheet, changes
+
+
+def sheet_decided(store, policy, config, sheet) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """The scenario's sheet entered by the importer and each line confirmed by its approver: sheet row
+    -> the rule that refused it (at entry, or at confirmation)."""
+    outcomes = import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
+    refused = {o.row: o.key for o in outcomes if not o.ok}
+    row_of = {o.params["entry"]: o.row for o in outcomes if o.ok}
+    refused.update({row_of[entry]: key for entry, key in confirm_entries(store, policy).items()})
+    return refused
 
 
 def test_change_set_has_the_spec_tiers(config, policy, write_xlsx) -> None:
@@ -61,8 +81,12 @@ def test_change_set_has_the_spec_tiers(config, policy, write_xlsx) -> None:
 def test_sheet_decisions_give_the_spec_statuses(store, config, policy, write_xlsx) -> None:
     _, _, sheet, changes = submit_scenario(store, policy, config, write_xlsx)
     outcomes = import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
-    refused = sorted((o.row, o.key) for o in outcomes if not o.ok)
-    assert refused == [(2, "approve.self"), (4, "approve.counts_once"), (9, "approve.closed_rejected")]
+    # Entering only records the lines: nothing counts until each approver confirms his own.
+    assert decide_for_changes(store, policy, changes)[("customer", "C000003", "credit_limit")].present == ()
+    assert sorted((o.row, o.key) for o in outcomes if not o.ok) == [(2, "approve.self")]
+    refused = confirm_entries(store, policy)
+    row_of = {o.params["entry"]: o.row for o in outcomes if o.ok}
+    assert sorted((row_of[e], k) for e, k in refused.items()) == [(4, "approve.counts_once"), (9, "approve.closed_rejected")]
     states = decide_for_changes(store, policy, changes)
     got = {k: (v.kind, v.tier, v.status, v.missing) for k, v in states.items()}
     assert got == EXPECTED
@@ -70,7 +94,7 @@ def test_sheet_decisions_give_the_spec_statuses(store, config, policy, write_xls
 
 def test_apply_writes_the_right_master(store, config, policy, write_xlsx, tmp_path) -> None:
     baseline, incoming, sheet, _ = submit_scenario(store, policy, config, write_xlsx)
-    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
+    sheet_decided(store, policy, config, sheet)
     out = tmp_path / "out" / "master.xlsx"
     res = apply(store, policy, config, out, incoming, baseline, by="王芳")
     wb = load_workbook(out)
@@ -108,7 +132,7 @@ def test_apply_writes_the_right_master(store, config, policy, write_xlsx, tmp_pa
 
 def test_unapproved_changes_are_error_issues(store, config, policy, write_xlsx) -> None:
     baseline, incoming, sheet, _ = submit_scenario(store, policy, config, write_xlsx)
-    import_sheet(store, sheet_policy(policy), config, sheet, importer=IMPORTER)
+    sheet_decided(store, policy, config, sheet)
     tables, base = load_file(incoming, config), load_file(baseline, config)
     issues = approval_issues(tables, base, store, config, policy)
     got = {(i.entity, i.key, i.field or "*") for i in issues}
@@ -131,8 +155,9 @@ def test_validate_without_database_reports_every_sensitive_change(config, write_
     assert not (tmp_path / ".dq").exists()
 
 
-def dq(cwd: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"DQ_LANG": "en", "DQ_DB": None, "DQ_AUDIT_KEY": None, "DQ_AUDIT_KEY_FILE": None, "DQ_USER": None}
+def dq(cwd: Path, *args: str, input: str | None = None, server: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {"DQ_LANG": "en", "DQ_DB": None, "DQ_AUDIT_KEY": None, "DQ_AUDIT_KEY_FILE": None, "DQ_USER": None,
+           "DQ_SERVER": server, "DQ_TOKEN": None}
     return run_dq(*args, cwd=cwd, env=env, input=input)
 
 
@@ -151,35 +176,70 @@ def sheet_rules(tmp_path: Path) -> Path:
 
 
 def test_cli_scenario(write_xlsx, tmp_path) -> None:
+    """The scenario from the command line: every person signs in and acts through dq serve, which
+    holds the key; the CLI never reads it."""
+    from served import service
+
+    from dataquality.approve.tiers import ApprovalPolicy
+    from dataquality.config import Config
+
     baseline, incoming, sheet = write_scenario(write_xlsx)
-    rules = ["--rules", str(sheet_rules(tmp_path))]
+    rules_dir = sheet_rules(tmp_path)
+    rules = ["--rules", str(rules_dir)]
     shown = dq(tmp_path, "changes", incoming.name, "--baseline", baseline.name, "--format", "json", *rules)
     assert shown.returncode == 0, shown.stderr
     rows = json.loads(shown.stdout)
     assert {(r["entity"], r["key"], r["field"]): r["tier"] for r in rows if r["tier"]} == {k: v[1] for k, v in EXPECTED.items()}
     assert not (tmp_path / ".dq").exists()  # showing never creates the database
-    assert dq(tmp_path, "changes", "submit", incoming.name, "--baseline", baseline.name, "--requested-by", SUBMITTER, *rules).returncode == 0
-    assert (tmp_path / ".dq" / "audit.key").is_file()  # the first write on a fresh database made the key
-    for name, role in (("赵敏", "L1"), ("杨磊", "L2"), ("李娜", "L1"), ("郑浩", "L2")):
-        added = dq(tmp_path, "users", "add", name, "--role", role, *rules, input=f"{PASSWORD}\n{PASSWORD}\n")
-        assert added.returncode == 0, added.stderr
-    imported = dq(tmp_path, "approvals", "import", sheet.name, "--user", "郑浩", *rules, input=PASSWORD + "\n")
-    assert imported.returncode == 0 and "3 refused" in imported.stdout, imported.stdout + imported.stderr
-    listed = json.loads(dq(tmp_path, "approvals", "list", "--role", "L2", "--format", "json", *rules).stdout)
-    assert {(r["key"], r["field"]) for r in listed} == {(k, f) for (_, k, f), v in EXPECTED.items() if v[2] == "pending" and "L2" in v[3]}
-    own = dq(tmp_path, "approve", "1", "--user", "李娜", "--role", "L1", *rules, input=PASSWORD + "\n")
-    assert own.returncode == 2 and "cannot approve" in own.stderr and "Traceback" not in own.stderr
-    wrong = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "L1", *rules, input="guess\n")
-    assert wrong.returncode == 2 and "Wrong name or password" in wrong.stderr
-    ok = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "部门经理", "--comment", "checked", *rules, input=PASSWORD + "\n")
-    assert ok.returncode == 0 and "approved" in ok.stdout, ok.stderr
-    rej = dq(tmp_path, "reject", "2", "--user", "杨磊", "--reason", "too high", *rules, input=PASSWORD + "\n")
-    assert rej.returncode == 0 and "rejected" in rej.stdout, rej.stderr
-    validated = dq(tmp_path, "validate", incoming.name, "--baseline", baseline.name, "-f", "json", "-q", *rules)
-    apr = [i for i in json.loads(validated.stdout)["issues"] if i["rule"] == "APR001"]
-    assert validated.returncode == 1 and len(apr) == sum(1 for v in EXPECTED.values() if v[2] != "approved") - 1
-    applied = dq(tmp_path, "apply", "--out", "new-master.xlsx", *rules)
-    assert applied.returncode == 0, applied.stderr
+    # Without the service nothing is submitted, and the CLI says so instead of reaching for the key.
+    down = dq(tmp_path, "changes", "submit", incoming.name, "--baseline", baseline.name, "--user", SUBMITTER,
+              server="http://127.0.0.1:9", input=PASSWORD + "\n")
+    assert down.returncode == 2 and "No dq serve answers at http://127.0.0.1:9" in down.stderr, down.stderr
+    config = Config.load(None, rules_dir)
+    state = tmp_path / ".dq"
+    with service(f"sqlite:///{state / 'dq.db'}", state, config, ApprovalPolicy.load(config=config), {"王芳": ()}) as url:
+        assert not (state / "audit.key").exists()  # the key is the service's, outside the project
+        submitted = dq(tmp_path, "changes", "submit", incoming.name, "--baseline", baseline.name, "--user", SUBMITTER,
+                       server=url, input=PASSWORD + "\n")
+        assert submitted.returncode == 0 and "Submission 1" in submitted.stdout, submitted.stdout + submitted.stderr
+        for name, roles in (*APPROVERS.items(), ("李娜", ("L1",)), ("郑浩", ("L2",))):
+            added = dq(tmp_path, "users", "add", name, *[w for r in roles for w in ("--role", r)], "--user", "王芳",
+                       server=url, input=f"{PASSWORD}\n{PASSWORD}\n{PASSWORD}\n")
+            assert added.returncode == 0, added.stderr
+        not_admin = dq(tmp_path, "users", "add", "孙丽", "--role", "L1", "--user", "郑浩", server=url,
+                       input=f"{PASSWORD}\n{PASSWORD}\n{PASSWORD}\n")
+        assert not_admin.returncode == 2 and "not an administrator" in not_admin.stderr
+        imported = dq(tmp_path, "approvals", "import", sheet.name, "--user", "郑浩", server=url, input=PASSWORD + "\n")
+        assert imported.returncode == 0 and "1 refused" in imported.stdout, imported.stdout + imported.stderr
+        ghost = write_xlsx("ghost.xlsx", {"审批": [APPROVALS_HEADER, ["customer", "C000002", "credit_limit", "700000", "Mallory",
+                                                                      "L1", "", "approved", TODAY]]})
+        zh = run_dq("approvals", "import", ghost, "--user", "郑浩", "--lang", "zh", cwd=tmp_path,
+                    env={"DQ_SERVER": url}, input=PASSWORD + "\n")
+        assert zh.returncode == 0 and "审批人必须是名单中的人员" in zh.stdout, zh.stdout + zh.stderr
+        waiting = json.loads(dq(tmp_path, "approvals", "entries", "--format", "json", *rules).stdout)
+        for entry in waiting:
+            confirmed = dq(tmp_path, "approvals", "confirm", str(entry["id"]), "--user", entry["approver"], server=url,
+                           input=PASSWORD + "\n")
+            assert confirmed.returncode in (0, 2), confirmed.stderr
+        listed = json.loads(dq(tmp_path, "approvals", "list", "--role", "L2", "--format", "json", *rules).stdout)
+        assert {(r["key"], r["field"]) for r in listed} == {(k, f) for (_, k, f), v in EXPECTED.items() if v[2] == "pending" and "L2" in v[3]}
+        own = dq(tmp_path, "approve", "1", "--user", "李娜", "--role", "L1", server=url, input=PASSWORD + "\n")
+        assert own.returncode == 2 and "cannot approve" in own.stderr and "Traceback" not in own.stderr
+        wrong = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "L1", server=url, input="guess\n")
+        assert wrong.returncode == 2 and "Wrong name or password" in wrong.stderr
+        empty = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "L1", server=url, input="")
+        assert empty.returncode == 2 and "no password was given" in empty.stderr, empty.stderr
+        ok = dq(tmp_path, "approve", "1", "--user", "赵敏", "--role", "部门经理", "--comment", "checked", server=url,
+                input=PASSWORD + "\n")
+        assert ok.returncode == 0 and "approved" in ok.stdout, ok.stderr
+        rej = dq(tmp_path, "reject", "2", "--user", "杨磊", "--reason", "too high", server=url, input=PASSWORD + "\n")
+        assert rej.returncode == 0 and "rejected" in rej.stdout, rej.stderr
+        validated = dq(tmp_path, "validate", incoming.name, "--baseline", baseline.name, "-f", "json", "-q", *rules)
+        apr = [i for i in json.loads(validated.stdout)["issues"] if i["rule"] == "APR001"]
+        assert validated.returncode == 1 and len(apr) == sum(1 for v in EXPECTED.values() if v[2] != "approved") - 1
+        # dq apply runs where the key is (the service's user): it applies the submitted files the service kept.
+        applied = dq(tmp_path, "apply", "--out", "new-master.xlsx", *rules)
+        assert applied.returncode == 0, applied.stderr
     master = {r[0]: r for r in load_workbook(tmp_path / "new-master.xlsx")["客户主数据"].iter_rows(min_row=2, values_only=True)}
     assert master["C000001"][8] == 150000 and master["C000002"][8] == 200000
     verified = dq(tmp_path, "audit", "verify", *rules)
@@ -189,10 +249,15 @@ def test_cli_scenario(write_xlsx, tmp_path) -> None:
     exported = dq(tmp_path, "audit", "export", "--out", "audit.xlsx", *rules)
     assert exported.returncode == 0
     log = list(load_workbook(tmp_path / "audit.xlsx")["audit"].iter_rows(min_row=2, values_only=True))
-    assert {r[2] for r in log} == {"request", "approve", "reject", "apply", "user_add"}
-    # The submitted incoming file changed afterwards: apply refuses instead of guessing.
+    assert {r[2] for r in log} == {"submit", "request", "enter", "confirm", "approve", "reject", "apply", "user_add"}
+    # The submitted file changed on the submitter's disk afterwards: the service kept its own copy.
     incoming.write_bytes(incoming.read_bytes() + b"\0")
-    stale = dq(tmp_path, "apply", "--out", "x.xlsx", *rules)
+    again = dq(tmp_path, "apply", "--out", "x.xlsx", *rules)
+    assert again.returncode == 0, again.stderr
+    # The copy the service kept changed: apply refuses instead of guessing.
+    [kept] = [p for p in (state / "submitted").rglob("incoming.xlsx")]
+    kept.write_bytes(kept.read_bytes() + b"\0")
+    stale = dq(tmp_path, "apply", "--out", "y.xlsx", *rules)
     assert stale.returncode == 2 and "changed since submission" in stale.stderr
 
 

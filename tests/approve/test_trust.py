@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import MetaData, Table, func, select, text, update
 
-from dataquality.approve import accounts, acting, audit, db, workflow
+from dataquality.approve import accounts, acting, audit, db, entries, keys, workflow
 from dataquality.approve.accounts import Account, SignInError
 from dataquality.approve.apply import ChainError, apply
 from dataquality.approve.changes import load_change_set
@@ -95,7 +95,7 @@ def test_made_up_and_invisible_approvers_are_refused(store, policy) -> None:
 
 
 def test_requester_cannot_approve_under_another_spelling(store, policy) -> None:
-    rid = workflow.submit(store, [change(requester="张伟", tier=2)], INFO, directory=policy.people).created[0]
+    rid = workflow.submit(store, [change(requester="张伟", tier=2)], INFO, by=SUBMITTER, directory=policy.people).created[0]
     for spelling in ("张\u200b伟", "張伟", "張偉", " 张伟 ", "E001"):
         refused("approve.self", workflow.approve, store, policy, rid, spelling, "L1")
         refused("approve.self_reject", workflow.reject, store, policy, rid, spelling, "mine")
@@ -111,17 +111,22 @@ def test_one_person_counts_once_under_any_spelling(store, policy) -> None:
 
 
 def test_every_request_has_a_requester_of_the_staff_list(store, policy) -> None:
-    refused("approve.no_requester", workflow.submit, store, [change(requester=None)], INFO, None, policy.people)
-    refused("approve.no_requester", workflow.submit, store, [change(requester="\u200b")], INFO, None, policy.people)
+    # Without a submitter nothing is submitted; an unknown submitter or named requester is refused.
+    refused("approve.no_submitter", workflow.submit, store, [change()], INFO, None, policy.people)
+    refused("approve.no_submitter", workflow.submit, store, [change()], INFO, "\u200b", policy.people)
     with pytest.raises(PersonError):
-        workflow.submit(store, [change(requester="路人甲")], INFO, directory=policy.people)
-    # A deleted record names no requester in the file: the submitter stands for it.
+        workflow.submit(store, [change(requester="路人甲")], INFO, by=SUBMITTER, directory=policy.people)
+    with pytest.raises(PersonError):
+        workflow.submit(store, [change()], INFO, by="路人甲", directory=policy.people)
+    # A change without a named requester (a deletion names none) is asked for by the submitter.
     deletion = change(key="C000009", field="*", kind="delete", requester=None, old="", new="")
-    res = workflow.submit(store, [deletion], INFO, by="王\u200b芳", directory=policy.people)
-    [v] = workflow.list_requests(store, policy)
-    assert res.created == (v.id,) and v.requested_by == "王芳"
+    res = workflow.submit(store, [deletion, change(key="C000010", requester="\u200b")], INFO, by="王\u200b芳",
+                          directory=policy.people)
+    found = workflow.list_requests(store, policy)
+    assert res.created == tuple(v.id for v in found)
+    assert {(v.requested_by, v.submitted_by) for v in found} == {("王芳", "王芳")}
     with store.transaction() as conn:
-        assert conn.execute(select(func.count()).select_from(db.requests)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(db.requests)).scalar() == 2
 
 
 # --- the keyed chain --------------------------------------------------------------------------
@@ -131,7 +136,7 @@ def test_every_request_has_a_requester_of_the_staff_list(store, policy) -> None:
 def decided(store, policy):  # type: ignore[no-untyped-def]
     """A tier-3 request with L1 approved, and a tier-1 request approved."""
     res = workflow.submit(store, [change(key="C000001", field="bank_account", tier=3, new="6222999999999999"),
-                                  change(key="C000002", tier=1, new="150000")], INFO, directory=policy.people)
+                                  change(key="C000002", tier=1, new="150000")], INFO, by=SUBMITTER, directory=policy.people)
     workflow.approve(store, policy, res.created[0], "赵敏", "L1")
     workflow.approve(store, policy, res.created[1], "赵敏", "L1")
     assert problems(store) == []
@@ -196,7 +201,8 @@ def test_chain_rebuilt_without_the_key_is_detected(decided) -> None:
         for r in rows:
             conn.execute(text(f"INSERT INTO approve_audit ({', '.join(r)}) VALUES ({', '.join(':' + c for c in r)})"), r)
     found = problems(store)
-    assert "unsealed" in found and "state_unlogged" in found
+    # With the key at hand a log of unkeyed rows only is tampered (issue 23), never "to be sealed".
+    assert "unkeyed_tampered" in found and "state_unlogged" in found
 
 
 def test_truncation_deletion_and_rollback_fail_against_the_anchor(decided, policy) -> None:
@@ -280,25 +286,35 @@ def test_another_key_is_detected_and_no_key_cannot_write(decided, policy) -> Non
         other.close()
 
 
-def test_key_file_is_made_once_and_required_afterwards(tmp_path, monkeypatch, policy) -> None:
-    monkeypatch.delenv("DQ_AUDIT_KEY", raising=False)
-    monkeypatch.delenv("DQ_AUDIT_KEY_FILE", raising=False)
+def test_key_file_is_made_once_outside_the_project_and_required_afterwards(tmp_path, policy) -> None:
     state = tmp_path / ".dq"
     url = f"sqlite:///{state / 'dq.db'}"
     store = open_approval_store(url, state)
-    key_file = state / "audit.key"
+    key_file = keys.default_key_path(url)
     assert key_file.is_file() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert state not in key_file.parents and not (state / "audit.key").exists()  # not beside the database
+    assert oct((state / "dq.db").stat().st_mode & 0o777) == "0o600"  # password hashes: owner only
     one_request(store, policy)
     store.close()
     key_file.unlink()
     with pytest.raises(Exception) as err:
         open_approval_store(url, state)
-    assert getattr(err.value, "key", "") == "keys.missing"
+    assert getattr(err.value, "key", "") == "keys.missing" and str(key_file) in err.value.message("en")
     reader = open_approval_store(url, state, write=False)
     try:
         assert "no_key" in problems(reader)
     finally:
         reader.close()
+
+
+def test_a_key_of_before_issue_23_in_the_state_folder_is_still_read(tmp_path, policy) -> None:
+    state = tmp_path / ".dq"
+    url = f"sqlite:///{state / 'dq.db'}"
+    state.mkdir()
+    (state / "audit.key").write_text(TEST_KEY.hex() + "\n", encoding="ascii")
+    found = keys.find_key(url, state)
+    assert found is not None and found.key == TEST_KEY and found.in_state_folder
+    assert keys.find_key(url) is None  # never looked for there without the state folder
 
 
 def test_a_database_of_dq_0_1_upgrades_and_is_sealed(tmp_path, monkeypatch, policy) -> None:
@@ -349,28 +365,44 @@ def _write_0_1_database(url: str) -> None:
 # --- accounts and sessions --------------------------------------------------------------------
 
 
+def make_admin(store, policy) -> Account:  # type: ignore[no-untyped-def]
+    """The first administrator, as dq init makes him (the key holder's bootstrap)."""
+    return accounts.add_user(store, policy, "王芳", ("admin",), PASSWORD, bootstrap=True)
+
+
+def add(store, policy, name: str, *roles: str) -> Account:  # type: ignore[no-untyped-def]
+    """An account made by the administrator (made first when there is none yet)."""
+    with store.transaction() as conn:
+        exists = conn.execute(select(db.users.c.id).where(db.users.c.person_id == "E002")).first() is not None
+    admin = accounts.authenticate(store, policy, "王芳", PASSWORD) if exists else make_admin(store, policy)
+    return accounts.add_user(store, policy, name, roles, PASSWORD, operator=admin)
+
+
 def test_accounts_are_staff_with_hashed_passwords(store, policy) -> None:
-    acc = accounts.add_user(store, policy, "陈\u200b静", ("L2",), PASSWORD)
+    acc = add(store, policy, "陈\u200b静", "L2")
     assert (acc.name, acc.person_id, acc.roles) == ("陈静", "E005", ("L2",))
     with pytest.raises(PersonError):
-        accounts.add_user(store, policy, "Mallory", ("L3",), PASSWORD)
+        add(store, policy, "Mallory", "L3")
+    admin = accounts.authenticate(store, policy, "王芳", PASSWORD)
     with pytest.raises(accounts.AccountError):
-        accounts.add_user(store, policy, "杨磊", ("L2",), "short")
+        accounts.add_user(store, policy, "杨磊", ("L2",), "short", operator=admin)
     with store.transaction() as conn:
-        stored = conn.execute(select(db.users.c.password_hash)).scalar()
+        stored = conn.execute(select(db.users.c.password_hash).where(db.users.c.person_id == "E005")).scalar()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     assert accounts.authenticate(store, policy, "陳靜", PASSWORD).person_id == "E005"
     for name, pw in (("陈静", "wrong password!"), ("nobody", PASSWORD), ("", "")):
         with pytest.raises(SignInError):
             accounts.authenticate(store, policy, name, pw)
     with store.transaction() as conn:
-        actions = [r["action"] for r in audit.rows(conn)]
-    assert actions == ["user_add"] and problems(store) == []
+        events = [(r["action"], r["actor"], r["key"]) for r in audit.rows(conn)]
+    # Every account event names its operator: the key holder for the first administrator, then him.
+    assert [e[0] for e in events] == ["user_add", "user_add"] and events[1][1:] == ("王芳", "E005")
+    assert events[0][1].startswith("key holder") and problems(store) == []
 
 
 def test_role_granted_or_password_swapped_in_the_database_is_refused(store, policy) -> None:
-    accounts.add_user(store, policy, "赵敏", ("L1",), PASSWORD)
-    accounts.add_user(store, policy, "吴刚", ("L3",), PASSWORD)
+    add(store, policy, "赵敏", "L1")
+    add(store, policy, "吴刚", "L3")
     with store.transaction() as conn:
         mine = conn.execute(select(db.users.c.password_hash).where(db.users.c.person_id == "E007")).scalar()
         conn.execute(update(db.users).where(db.users.c.person_id == "E007").values(roles="L1,L2,L3"))
@@ -379,11 +411,12 @@ def test_role_granted_or_password_swapped_in_the_database_is_refused(store, poli
         accounts.authenticate(store, policy, "赵敏", PASSWORD)
     with pytest.raises(SignInError):
         accounts.authenticate(store, policy, "吴刚", PASSWORD)  # the GM's account now has 赵敏's hash
-    assert [u["sealed"] for u in accounts.list_users(store)] == [False, False]
+    assert {u["name"]: u["sealed"] for u in accounts.list_users(store)} == {"吴刚": False, "赵敏": False, "王芳": True}
+    assert {p for p in problems(store) if p.startswith("account")} == {"account_edited"}
 
 
 def test_sessions_expire_and_cannot_be_planted(store, policy) -> None:
-    acc = accounts.add_user(store, policy, "杨磊", ("L2",), PASSWORD)
+    acc = add(store, policy, "杨磊", "L2")
     token, csrf = accounts.start_session(store, acc)
     assert accounts.session_account(store, token) == (acc, csrf)
     assert accounts.session_account(store, "guessed") is None
@@ -405,7 +438,7 @@ def test_sessions_expire_and_cannot_be_planted(store, policy) -> None:
 
 def test_a_signed_in_person_acts_only_in_roles_held(store, policy) -> None:
     rid = one_request(store, policy, tier=2)
-    manager = accounts.add_user(store, policy, "赵敏", ("L1",), PASSWORD)
+    manager = add(store, policy, "赵敏", "L1")
     refused("approve.role_not_held", acting.approve_as, store, policy, manager, rid, "L2")
     v = acting.approve_as(store, policy, manager, rid, None)
     assert v.present == (("赵敏", "L1"),)
@@ -449,11 +482,18 @@ def test_sheet_lines_must_name_the_approved_value(submitted, policy, config, wri
     got = _outcomes(submitted, policy, config, path)
     assert sorted(got) == [(2, False, "sheet.stale_value"), (3, False, "sheet.stale_value"), (4, False, "sheet.future_date"),
                            (5, False, "sheet.future_date"), (6, False, "sheet.date_before_request"), (7, False, "sheet.bad_date"),
-                           (8, False, "people.unknown"), (9, True, "sheet.approved")]
+                           (8, False, "people.unknown"), (9, True, "sheet.entered")]
+    [v] = [v for v in workflow.list_requests(submitted, policy) if (v.key, v.field) == ("C000002", "credit_limit")]
+    assert v.present == ()  # entered, awaiting confirmation: it counts for nothing yet
+    zhao = add(submitted, policy, "赵敏", "L1")
+    [entry] = entries.awaiting(submitted, zhao)
+    assert (entry.request_id, entry.approver, entry.role, entry.decision) == (v.id, "赵敏", "L1", "approved")
+    assert entries.confirm(submitted, policy, zhao, entry.id).present == (("赵敏", "L1"),)
     with submitted.transaction() as conn:
         [row] = [r for r in audit.rows(conn) if r["action"] == "approve"]
     data = json.loads(row["data"])
-    assert row["actor"] == "赵敏" and data["entered_by"] == "E012" and "entered by 郑浩" in row["comment"]
+    assert row["actor"] == "赵敏" and data["entered_by"] == "E012" and data["entry_id"] == entry.id
+    assert "entered by 郑浩" in row["comment"] and problems(submitted) == []
 
 
 def test_only_allowed_importers_and_not_tier_three(submitted, policy, config, write_xlsx) -> None:
@@ -461,9 +501,9 @@ def test_only_allowed_importers_and_not_tier_three(submitted, policy, config, wr
                   ["customer", "C000001", "credit_limit", "150000", "赵敏", "L1", "", "approved", TODAY])
     refused("sheet.importer_not_allowed", import_sheet, submitted, policy, config, path, importer=Account(0, "E007", "赵敏", ("L1",)))
     refused("sheet.no_importer", import_sheet, submitted, policy, config, path)
-    assert _outcomes(submitted, policy, config, path) == [(2, False, "sheet.tier_too_high"), (3, True, "sheet.approved")]
+    assert _outcomes(submitted, policy, config, path) == [(2, False, "sheet.tier_too_high"), (3, True, "sheet.entered")]
     wider = replace(policy, import_roles=("L1",), import_max_tier=3)
-    assert _outcomes(submitted, wider, config, path, Account(0, "E004", "刘洋", ("L1",)))[0] == (2, True, "sheet.approved")
+    assert _outcomes(submitted, wider, config, path, Account(0, "E004", "刘洋", ("L1",)))[0] == (2, True, "sheet.entered")
 
 
 def test_tamper_free_run_verifies_and_counts(store, policy) -> None:
@@ -473,9 +513,11 @@ def test_tamper_free_run_verifies_and_counts(store, policy) -> None:
     with store.transaction() as conn:
         count, found = audit.verify(conn)
         last = conn.execute(select(db.audit_log.c.seq, db.audit_log.c.hash).order_by(db.audit_log.c.seq.desc())).first()
-    assert found == [] and count == 2 and head(store) == f"{last.seq}:{last.hash[:audit.HEAD_LEN]}"
-    with pytest.raises(audit.AuditError):
-        audit.parse_head("latest")
+    assert found == [] and count == 3 and head(store) == f"{last.seq}:{last.hash[:audit.HEAD_LEN]}"
+    for bad in ("latest", f"{last.seq}:{last.hash[:8]}", "0:0123456789abcdef", "3:-"):
+        with pytest.raises(audit.AuditError):  # a short seal is too easy to match by chance (issue 23)
+            audit.parse_head(bad)
+    assert audit.parse_head("0:-") == (0, "-")
 
 
 def test_another_spelling_without_an_alias_is_nobody() -> None:

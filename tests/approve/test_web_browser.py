@@ -3,14 +3,11 @@ uvicorn in a thread on a free loopback port, over a real SQLite store with its a
 
 from __future__ import annotations
 
-import socket
-import threading
-
 import pytest
-import uvicorn
+from served import Served, add_accounts
 
 from dataquality.approve import accounts, audit, workflow
-from dataquality.approve.apply import apply
+from dataquality.approve.apply import apply, sha256_of
 from dataquality.approve.changes import load_change_set
 from dataquality.store import open_store
 from dataquality.web.app import WebSettings, create_app
@@ -25,27 +22,6 @@ pytestmark = pytest.mark.browser
 
 
 
-class Served:
-    """The web app on 127.0.0.1:<free port> in a thread; `url` is its base address."""
-
-    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-        ready = threading.Event()
-        while not self.server.started and self.thread.is_alive():
-            ready.wait(0.02)
-        assert self.server.started
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join()
-        self.sock.close()
-
-
 @pytest.fixture
 def scenario(tmp_path, config, policy, write_xlsx):  # type: ignore[no-untyped-def]
     """The scenario's change set submitted, three accounts, and the app served."""
@@ -53,10 +29,10 @@ def scenario(tmp_path, config, policy, write_xlsx):  # type: ignore[no-untyped-d
     audit.bind_key(store.engine, TEST_KEY)
     baseline, incoming, _ = write_scenario(write_xlsx)
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
-    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline),
-                                     "baseline_sha256": "-"}, by=SUBMITTER, directory=policy.people)
-    for name, roles in (("赵敏", ("L1",)), ("杨磊", ("L2",)), ("李娜", ("L1",))):
-        accounts.add_user(store, policy, name, roles, PASSWORD)
+    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": sha256_of(incoming),
+                                     "baseline_path": str(baseline), "baseline_sha256": sha256_of(baseline)},
+                    by=SUBMITTER, directory=policy.people)
+    add_accounts(store, policy, {"赵敏": ("L1",), "杨磊": ("L2",), "李娜": ("L1",)})
     ids = {(v.key, v.field): v.id for v in workflow.list_requests(store, policy)}
     served = Served(create_app(store, policy, config, WebSettings(lang="en")))
     try:
@@ -214,3 +190,55 @@ def test_trusted_proxy_header_is_off_by_default_and_works_when_enabled(browser, 
         context.close()
     finally:
         proxied.stop()
+
+
+def test_sheet_lines_wait_for_the_named_approver_in_the_inbox(browser, scenario, policy, config, write_xlsx) -> None:
+    """Attack 3 of issue 23 in the web: a line of an approvals sheet counts only once the approver it
+    names confirms it, signed in; declined, it never counts."""
+    from dataquality.approve import entries
+    from dataquality.approve.sheet import import_sheet
+
+    from .scenario import APPROVALS_HEADER, TODAY
+
+    store, url, ids, _ = scenario
+    c1, c2 = ids[("C000001", "credit_limit")], ids[("C000002", "credit_limit")]
+    sheet = write_xlsx("approvals.xlsx", {"审批": [
+        APPROVALS_HEADER, ["customer", "C000002", "credit_limit", "700000", "赵敏", "L1", "", "approved", TODAY],
+        ["customer", "C000001", "credit_limit", "150000", "赵敏", "L1", "", "approved", TODAY]]})
+    importer = accounts.authenticate(store, policy, "杨磊", PASSWORD)
+    assert all(o.ok for o in import_sheet(store, policy, config, sheet, importer=importer))
+    assert {v.id: v.present for v in workflow.list_requests(store, policy) if v.id in (c1, c2)} == {c1: (), c2: ()}
+    context, page = sign_in(browser, url, "杨磊")  # the importer: not named, nothing to confirm
+    assert page.locator("#entries").count() == 0
+    context.close()
+    context, page = sign_in(browser, url, "赵敏")
+    rows = page.locator("#entries tr[id^='entry-']")
+    assert rows.count() == 2 and "700000" in page.locator("#entries").inner_text()
+    by_request = {e.request_id: e.id for e in entries.awaiting(store, accounts.authenticate(store, policy, "赵敏", PASSWORD))}
+    page.click(f"#confirm-{by_request[c2]}")
+    assert page.url.startswith(url + "/?done=confirm") and page.locator(f"#entry-{by_request[c2]}").count() == 0
+    page.click(f"#decline-{by_request[c1]}")
+    assert page.locator("#entries").count() == 0
+    context.close()
+    present = {v.id: v.present for v in workflow.list_requests(store, policy) if v.id in (c1, c2)}
+    assert present == {c2: (("赵敏", "L1"),), c1: ()}
+    with store.transaction() as conn:
+        assert audit.verify(conn)[1] == []
+
+
+def test_sign_in_page_says_when_nobody_can_sign_in(browser, tmp_path, config, policy) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'empty' / 'dq.db'}")
+    audit.bind_key(store.engine, TEST_KEY)
+    served = Served(create_app(store, policy, config, WebSettings(lang="en", notices=("serve.no_project",))))
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(served.url + "/login")
+        notices = page.locator(".notice").all_inner_texts()
+        assert any("No project here" in n for n in notices) and any("no accounts yet" in n for n in notices)
+        page.goto(served.url + "/login?lang=zh")
+        assert "尚无账号" in page.locator(".notice").last.inner_text()
+        context.close()
+    finally:
+        served.stop()
+        store.close()

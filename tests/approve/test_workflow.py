@@ -19,8 +19,11 @@ def change(key: str = "C000001", field: str = "credit_limit", old: str = "100000
     return Change("customer", key, field, kind, old, new, old, new, tier, requester)
 
 
+SUBMITTER = "刘洋"  # signs in to submit; neither he nor the requester named in the file approves
+
+
 def one_request(store, policy, **kw) -> int:  # type: ignore[no-untyped-def]
-    res = workflow.submit(store, [change(**kw)], INFO)
+    res = workflow.submit(store, [change(**kw)], INFO, by=SUBMITTER)
     return res.created[0]
 
 
@@ -79,7 +82,7 @@ def test_rejection_ends_the_request(store, policy) -> None:
     assert "rejected" in err.message("en")
     refused("approve.closed_rejected", workflow.reject, store, policy, rid, "吴刚", "again")
     # Submitting the same value again does not revive it.
-    res = workflow.submit(store, [change()], INFO)
+    res = workflow.submit(store, [change()], INFO, by=SUBMITTER)
     assert res.unchanged == (rid,) and res.created == ()
 
 
@@ -95,7 +98,7 @@ def test_stale_approval_does_not_count(store, policy) -> None:
     v = workflow.approve(store, policy, rid, "赵敏", "L1")
     assert v.status == "approved"
     # The incoming value changes before apply: the approval was for 150000, not 160000.
-    res = workflow.submit(store, [change(tier=1, new="160000")], INFO)
+    res = workflow.submit(store, [change(tier=1, new="160000")], INFO, by=SUBMITTER)
     assert res.revised == (rid,)
     [v] = workflow.list_requests(store, policy)
     assert (v.status, v.new, v.present, v.stale, v.missing) == ("pending", "160000", (), (("赵敏", "L1"),), ("L1",))
@@ -105,14 +108,38 @@ def test_stale_approval_does_not_count(store, policy) -> None:
 
 def test_withdrawn_when_the_change_disappears(store, policy) -> None:
     rid = one_request(store, policy)
-    res = workflow.submit(store, [], {**INFO, "entities": ["customer"]})
+    res = workflow.submit(store, [], {**INFO, "entities": ["customer"]}, by=SUBMITTER)
     assert res.withdrawn == (rid,)
     refused("approve.closed_withdrawn", workflow.approve, store, policy, rid, "赵敏", "L1")
 
 
+def test_only_the_submitter_withdraws_by_submitting_and_others_explicitly(store, policy) -> None:
+    """Attack 4 of issue 23: a submission of the unchanged master by someone else withdraws nothing."""
+    mine, approved = workflow.submit(store, [change(key="C000001"), change(key="C000002", tier=1, new="150000")], INFO,
+                                     by=SUBMITTER).created
+    workflow.approve(store, policy, approved, "赵敏", "L1")
+    res = workflow.submit(store, [], {**INFO, "entities": ["customer"]}, by="孙丽")
+    assert res.withdrawn == () and set(res.kept_open) == {mine, approved}
+    # The submitter's own newer file withdraws his pending request, never an approved one.
+    res = workflow.submit(store, [], {**INFO, "entities": ["customer"]}, by=SUBMITTER)
+    assert res.withdrawn == (mine,) and res.kept_open == (approved,)
+    refused("approve.withdraw_not_yours", workflow.withdraw, store, policy, approved, "孙丽", "not needed")
+    refused("approve.no_reason", workflow.withdraw, store, policy, approved, SUBMITTER, " ")
+    assert workflow.withdraw(store, policy, approved, "孙丽", "duplicate", admin=True).status == "withdrawn"
+    with store.transaction() as conn:
+        assert audit.verify(conn)[1] == []
+
+
+def test_the_submitter_never_counts_toward_his_own_change(store, policy) -> None:
+    rid = one_request(store, policy, tier=1, new="150000")
+    refused("approve.self", workflow.approve, store, policy, rid, SUBMITTER, "L1")
+    refused("approve.self_reject", workflow.reject, store, policy, rid, SUBMITTER, "no")
+    refused("approve.no_submitter", workflow.submit, store, [change()], INFO)
+
+
 def test_pending_and_role_filters(store, policy) -> None:
     res = workflow.submit(store, [change(key="C000001", tier=1, new="150000"), change(key="C000002", tier=2),
-                                  change(key="C000003", tier=3, new="2300000")], INFO)
+                                  change(key="C000003", tier=3, new="2300000")], INFO, by=SUBMITTER)
     a, b, c = res.created
     workflow.approve(store, policy, a, "赵敏", "L1")
     workflow.approve(store, policy, c, "赵敏", "L1")
@@ -131,12 +158,13 @@ def test_every_decision_is_an_audit_row(store, policy) -> None:
         assert conn.execute(select(func.count()).select_from(approvals)).scalar() == 2
         count, problems = audit.verify(conn)
     assert [(r["action"], r["actor"], r["role"], r["key"], r["field"], r["old_value"], r["new_value"]) for r in rows] == [
-        ("request", "李娜", None, "C000001", "credit_limit", "100000", "700000"),
+        ("submit", SUBMITTER, None, None, None, None, None),
+        ("request", SUBMITTER, None, "C000001", "credit_limit", "100000", "700000"),
         ("approve", "赵敏", "L1", "C000001", "credit_limit", "100000", "700000"),
         ("reject", "杨磊", None, "C000001", "credit_limit", "100000", "700000"),
     ]
-    assert rows[1]["comment"] == "ok" and rows[2]["comment"] == "no"
-    assert (count, problems) == (3, [])
+    assert rows[2]["comment"] == "ok" and rows[3]["comment"] == "no"
+    assert (count, problems) == (4, [])
 
 
 def test_schema_migrates_once_and_reopens(db_url: str) -> None:

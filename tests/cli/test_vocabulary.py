@@ -27,7 +27,14 @@ LEAVES = [(p, c) for p, c in COMMANDS if not isinstance(c, click.Group)]
 # The commands that read or write project state (the approval database, tracked issues).
 STATEFUL = {("check",), ("issues", "list"), ("issues", "show"), ("history",), ("changes", "show"), ("changes", "submit"),
             ("approvals", "list"), ("approvals", "import"), ("approve",), ("reject",), ("apply",), ("audit", "verify"),
-            ("audit", "export"), ("users", "add"), ("users", "passwd"), ("users", "roles"), ("users", "list"), ("serve",)}
+            ("audit", "export"), ("users", "add"), ("users", "passwd"), ("users", "roles"), ("users", "list"), ("serve",),
+            ("changes", "withdraw"), ("approvals", "entries"), ("approvals", "confirm"), ("approvals", "decline"),
+            ("audit", "seal-legacy"), ("users", "token"), ("users", "bootstrap")}
+# Of those, the commands by which a person acts: they sign in and act through dq serve, which holds
+# the audit key (issue 23); the service, not the command, decides which database.
+THROUGH_SERVICE = {("changes", "submit"), ("changes", "withdraw"), ("approvals", "import"), ("approvals", "confirm"),
+                   ("approvals", "decline"), ("approve",), ("reject",), ("users", "add"), ("users", "passwd"),
+                   ("users", "roles"), ("users", "token")}
 
 
 def _option(command: click.Command, name: str) -> click.Option | None:
@@ -84,7 +91,9 @@ def test_shared_concepts_use_the_shared_options(path: tuple[str, ...], command: 
     if path in STATEFUL:
         config = _option(command, "-c")
         assert config is not None and config.callback is not None and config.callback.__name__ == "_remember_project", path
-        if path not in {("check",), ("issues", "list"), ("issues", "show"), ("history",)}:
+        if path in THROUGH_SERVICE:
+            assert {"--server", "--user"} <= visible and "--db" not in visible, path
+        elif path not in {("check",), ("issues", "list"), ("issues", "show"), ("history",)}:
             assert {"--db", "--state-dir", "--schemas", "--rules"} <= visible, path
 
 
@@ -110,8 +119,12 @@ def test_approvals_list_from_a_subfolder_uses_the_projects_database(tmp_path: Pa
     deep.mkdir(parents=True)
     env = {"DQ_DB": None, "DQ_LANG": "en"}
 
-    # Submitted from the project folder itself ...
-    sub = run_dq("changes", "submit", incoming, "-b", baseline, "--requested-by", "王芳", cwd=proj, env=env)
+    # Submitted from the project folder itself, signed in through the project's service ...
+    from served import PASSWORD, project_service
+
+    with project_service(proj, {"王芳": ()}) as url:
+        sub = run_dq("changes", "submit", incoming, "-b", baseline, "--requested-by", "王芳", "--user", "王芳", cwd=proj,
+                     env={**env, "DQ_SERVER": url}, input=PASSWORD + "\n")
     assert sub.returncode == 0, sub.stdout + sub.stderr
     assert (proj / ".dq" / "dq.db").is_file()
     # ... listed from a folder three levels down: the same database, not a new .dq there.

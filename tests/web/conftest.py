@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from approve.conftest import TEST_KEY
 from approve.scenario import SUBMITTER, write_scenario
+from served import add_accounts
 
-from dataquality.approve import accounts, audit, workflow
+from dataquality.approve import audit, workflow
 from dataquality.approve.changes import load_change_set
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.config import Config
@@ -83,8 +84,7 @@ def scenario_store(tmp_path: Path, config: Config, policy: ApprovalPolicy, write
     changes, _, _ = load_change_set(incoming, baseline, config, policy)
     workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline),
                                      "baseline_sha256": "-"}, by=SUBMITTER, directory=policy.people)
-    for name, roles in ACCOUNTS:
-        accounts.add_user(store, policy, name, roles, PASSWORD)
+    add_accounts(store, policy, dict(ACCOUNTS), PASSWORD)  # made by the administrator (issue 23)
     ids = {(v.key, v.field): v.id for v in workflow.list_requests(store, policy)}
     try:
         yield store, url, ids
