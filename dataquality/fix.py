@@ -36,6 +36,7 @@ from dataquality.load.grid import (
 )
 from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
 from dataquality.report.fixed_xlsx import CHANGED_FILL  # noqa: F401 - re-exported: the colour of a corrected cell
+from dataquality.xlsx import column_index
 
 # A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than
 # this mean two rules undo each other, which is a configuration conflict.
@@ -197,7 +198,9 @@ def _schema(config: Config, entity: str) -> EntitySchema:
 
 
 def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Path:
-    from dataquality.report.fixed_xlsx import CellWrite, ChangesSheet, write_fixed
+    from dataquality.ooxml import OoxmlError
+    from dataquality.report.fixed_cells import CellWrite, ChangesSheet
+    from dataquality.report.fixed_xlsx import write_fixed
 
     if not fix.changes:
         # Nothing certain to correct: the copy is the input, byte for byte.
@@ -222,8 +225,11 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     sheet = ChangesSheet(text("fix.sheet_name", lang),
                          [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")],
                          rows, (16, 24, 28, 28, 22, 18))
-    with atomic_path(output) as tmp:
-        write_fixed(fix.path, tmp, cells, sheet, keep_vba=output.suffix.lower() == ".xlsm")
+    try:
+        with atomic_path(output) as tmp:
+            write_fixed(fix.path, tmp, cells, sheet)
+    except OoxmlError as exc:
+        raise FixError("fix.cannot_edit", file=str(fix.path), reason=str(exc)) from None
     return output
 
 
@@ -236,8 +242,6 @@ def changes_csv_path(output: Path) -> Path:
 
 
 def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
-    from openpyxl.utils import column_index_from_string
-
     from dataquality.safe_text import csv_value
 
     content, encoding = decode_csv(fix.path)
@@ -247,7 +251,7 @@ def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
         rows = list(csv.reader(io.StringIO(csv_lines(content), newline=""), delimiter=delimiter))
     for change in fix.changes:
         line = rows[change.row - 1]
-        index = column_index_from_string(change.column) - 1
+        index = column_index(change.column)
         line.extend([""] * (index + 1 - len(line)))
         line[index] = change.new
     with atomic_open(output, "w", encoding=encoding) as fh:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from dataquality.config import Config
 from dataquality.demo import write_demo
@@ -28,18 +27,3 @@ def many_issues(n: int) -> list[Issue]:
               value=f"v{i}", column="A", department=depts[i % 3])
         for i in range(n)
     ]
-
-
-def fast_path_taken(monkeypatch: Any, module: Any, name: str) -> list[bool]:
-    """Wrap the fast path `module.name` (it returns None when it steps aside): the list fills with
-    True/False per call, whether it took the cell or row."""
-    taken: list[bool] = []
-    real = getattr(module, name)
-
-    def counting(*args: Any) -> Any:
-        out = real(*args)
-        taken.append(out is not None)
-        return out
-
-    monkeypatch.setattr(module, name, counting)
-    return taken

@@ -28,15 +28,6 @@ def _parts(path: Path) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def _no_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the openpyxl fallback ran")
-
-    import dataquality.report.fixed_openpyxl as fallback
-
-    monkeypatch.setattr(fallback, "write_with_openpyxl", refuse)
-
-
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
     wb = Workbook()
@@ -55,8 +46,7 @@ def book(tmp_path: Path) -> Path:
     return path
 
 
-def test_only_the_corrected_cells_change_and_other_parts_stay_identical(book: Path, tmp_path: Path, monkeypatch) -> None:
-    _no_fallback(monkeypatch)
+def test_only_the_corrected_cells_change_and_other_parts_stay_identical(book: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.xlsx"
     cells = [
         CellWrite("data", 2, "A", "C002", "@", "fixed A2"),
@@ -65,7 +55,7 @@ def test_only_the_corrected_cells_change_and_other_parts_stay_identical(book: Pa
         CellWrite("data", 5, "B", 7.5, None, "fixed B5"),
         CellWrite("data", 11, "D", "merged away", None, "never written"),  # covered by D10:D12
     ]
-    write_fixed(book, out, cells, _changes(["data!A2", "code", "c002", "C002", "FMT", "now"]), keep_vba=False)
+    write_fixed(book, out, cells, _changes(["data!A2", "code", "c002", "C002", "FMT", "now"]))
 
     before, after = _parts(book), _parts(out)
     untouched = {n for n in before if n not in ("xl/worksheets/sheet1.xml", "xl/styles.xml", "xl/workbook.xml",
@@ -90,12 +80,11 @@ def test_only_the_corrected_cells_change_and_other_parts_stay_identical(book: Pa
     assert changes == [tuple(HEADERS), ("data!A2", "code", "c002", "C002", "FMT", "now")]
 
 
-def test_text_that_looks_like_a_formula_is_stored_as_text(book: Path, tmp_path: Path, monkeypatch) -> None:
-    _no_fallback(monkeypatch)
+def test_text_that_looks_like_a_formula_is_stored_as_text(book: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.xlsx"
     risky = ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", " lead", "a\x1bb"]
     cells = [CellWrite("data", 2 + i, "A", v, None, "n") for i, v in enumerate(risky)]
-    write_fixed(book, out, cells, _changes(["=HYPERLINK(\"http://x\")", "f", "=1", "+1", "@x", "-1"]), keep_vba=False)
+    write_fixed(book, out, cells, _changes(["=HYPERLINK(\"http://x\")", "f", "=1", "+1", "@x", "-1"]))
     ws = load_workbook(out)["data"]
     for i, value in enumerate(risky):
         cell = ws.cell(row=2 + i, column=1)
@@ -108,8 +97,7 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(book: Path, tmp_path: 
     assert b"<f>1+1" not in sheet and b"<f>=1+1" not in sheet
 
 
-def test_a_corrected_formula_cell_becomes_its_value_and_leaves_the_calc_chain(book: Path, tmp_path: Path, monkeypatch) -> None:
-    _no_fallback(monkeypatch)
+def test_a_corrected_formula_cell_becomes_its_value_and_leaves_the_calc_chain(book: Path, tmp_path: Path) -> None:
     # openpyxl writes no calculation chain: add one as Excel would.
     with_chain = tmp_path / "chain.xlsx"
     with zipfile.ZipFile(book) as zin, zipfile.ZipFile(with_chain, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -125,7 +113,7 @@ def test_a_corrected_formula_cell_becomes_its_value_and_leaves_the_calc_chain(bo
         zout.writestr("xl/calcChain.xml", b'<?xml version="1.0"?><calcChain xmlns="http://schemas.openxmlformats.org/'
                       b'spreadsheetml/2006/main"><c r="C2" i="1"/></calcChain>')
     out = tmp_path / "out.xlsx"
-    write_fixed(with_chain, out, [CellWrite("data", 2, "C", 4, None, "n")], _changes(["a"] * 6), keep_vba=False)
+    write_fixed(with_chain, out, [CellWrite("data", 2, "C", 4, None, "n")], _changes(["a"] * 6))
     parts = _parts(out)
     assert "xl/calcChain.xml" not in parts
     assert b"calcChain" not in parts["[Content_Types].xml"] and b"calcChain" not in parts["xl/_rels/workbook.xml.rels"]
@@ -133,8 +121,7 @@ def test_a_corrected_formula_cell_becomes_its_value_and_leaves_the_calc_chain(bo
     assert ws["C2"].value == 4 and ws["C3"].value == "=B3*2"
 
 
-def test_a_part_the_splice_cannot_trust_goes_through_the_tree_with_the_same_result(book: Path, tmp_path: Path, monkeypatch) -> None:
-    _no_fallback(monkeypatch)
+def test_a_part_the_splice_cannot_trust_goes_through_the_tree_with_the_same_result(book: Path, tmp_path: Path) -> None:
     tricky = tmp_path / "cdata.xlsx"
     with zipfile.ZipFile(book) as zin, zipfile.ZipFile(tricky, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
@@ -147,46 +134,54 @@ def test_a_part_the_splice_cannot_trust_goes_through_the_tree_with_the_same_resu
             zout.writestr(info, data)
     out = tmp_path / "out.xlsx"
     write_fixed(tricky, out, [CellWrite("data", 4, "A", "C004", None, "n"), CellWrite("data", 5, "A", "C005", None, "n")],
-                _changes(["a"] * 6), keep_vba=False)
+                _changes(["a"] * 6))
     ws = load_workbook(out)["data"]
     assert ws["A4"].value == "C004" and ws["A5"].value == "C005"
     assert ws["D4"].value == "</c></row><row r=\"99\">" and ws["A99"].value is None
 
 
-def test_a_second_run_adds_its_rows_to_dqs_own_changes_sheet(book: Path, tmp_path: Path, monkeypatch) -> None:
-    _no_fallback(monkeypatch)
+def test_a_second_run_adds_its_rows_to_dqs_own_changes_sheet(book: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
     wb = load_workbook(book)
     wb["other"]["B2"] = "b2"
     wb.save(book)
-    write_fixed(book, first, [CellWrite("data", 2, "A", "C002", None, "n")], _changes(["data!A2", "", "", "", "", "1"]), keep_vba=False)
-    write_fixed(first, second, [CellWrite("other", 2, "B", "B2", None, "n")], _changes(["other!B2", "", "", "", "", "2"]), keep_vba=False)
+    write_fixed(book, first, [CellWrite("data", 2, "A", "C002", None, "n")], _changes(["data!A2", "", "", "", "", "1"]))
+    write_fixed(first, second, [CellWrite("other", 2, "B", "B2", None, "n")], _changes(["other!B2", "", "", "", "", "2"]))
     wb = load_workbook(second)
     assert wb.sheetnames == ["data", "other", "Changes"]
     assert [r[0] for r in wb["Changes"].iter_rows(values_only=True)] == ["Cell", "data!A2", "other!B2"]
     assert wb["data"]["A2"].comment.text == "n" and wb["other"]["B2"].value == "B2"
 
 
-def test_a_sheet_that_already_has_notes_is_written_through_openpyxl_and_keeps_them(book: Path, tmp_path: Path) -> None:
+def test_a_sheet_that_already_has_notes_keeps_them_and_a_noted_cell_gets_the_fix_below(book: Path, tmp_path: Path) -> None:
     from openpyxl.comments import Comment
 
     wb = load_workbook(book)
     wb["data"]["A2"].comment = Comment("ours", "someone")
     wb.save(book)
+    wb["data"]["B3"].comment = Comment("another", "someone")
+    wb.save(book)
     out = tmp_path / "out.xlsx"
-    write_fixed(book, out, [CellWrite("data", 2, "A", "C002", None, "fixed")], _changes(["a"] * 6), keep_vba=False)
+    write_fixed(book, out, [CellWrite("data", 2, "A", "C002", None, "fixed"), CellWrite("data", 4, "A", "C004", None, "new")],
+                _changes(["a"] * 6))
     ws = load_workbook(out)["data"]
     assert ws["A2"].value == "C002" and ws["A2"].comment.text == "ours\nfixed"
+    assert ws["B3"].comment.text == "another" and ws["A4"].comment.text == "new"
+    with zipfile.ZipFile(out) as zf:  # the sheet's own notes part and drawing were extended, not doubled
+        names = zf.namelist()
+        assert sum(n.startswith("xl/comments") for n in names) == 1
+        assert sum(n.endswith(".vml") for n in names) == 1
+        vml = next(zf.read(n) for n in names if n.endswith(".vml"))
+    assert len(set(re.findall(rb'id="(_x0000_s\d+)"', vml))) == 3  # three boxes, three ids
 
 
-def test_libreoffice_opens_the_fixed_copy(book: Path, tmp_path: Path, monkeypatch) -> None:
+def test_libreoffice_opens_the_fixed_copy(book: Path, tmp_path: Path) -> None:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         pytest.skip("LibreOffice is not installed (apt-get install -y libreoffice-calc-nogui)")
-    _no_fallback(monkeypatch)
     out = tmp_path / "fixed.xlsx"
     write_fixed(book, out, [CellWrite("data", 2, "A", "=C002", None, "n"), CellWrite("data", 3, "B", 30, None, "n")],
-                _changes(["a"] * 6), keep_vba=False)
+                _changes(["a"] * 6))
     (tmp_path / "lo").mkdir()
     done = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "xlsx",
                            "--outdir", str(tmp_path / "lo"), str(out)], capture_output=True, text=True, timeout=300)
