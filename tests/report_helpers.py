@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from dataquality.config import Config
@@ -27,3 +28,19 @@ def many_issues(n: int) -> list[Issue]:
               value=f"v{i}", column="A", department=depts[i % 3])
         for i in range(n)
     ]
+
+
+def rewritten(source: Path, target: Path, change: Callable[[str, bytes], bytes | None] = lambda name, data: data,
+              add: Mapping[str, bytes] | None = None, rename: Mapping[str, str] | None = None) -> Path:
+    """A copy of the zip (workbook) `source` at `target`: each part's bytes through change(name, data)
+    (None leaves the part out), parts renamed by `rename`, and the parts of `add` added."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = change(info.filename, zin.read(info.filename))
+            if data is not None:
+                zout.writestr((rename or {}).get(info.filename, info.filename), data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return target

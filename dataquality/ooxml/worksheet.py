@@ -180,6 +180,19 @@ class _Layout:
 # ---------------------------------------------------------------------------------- rows
 
 
+def _element(xml: bytes, start: int, close: re.Pattern[bytes], bound: int, what: str) -> tuple[re.Match[bytes], int]:
+    """The start tag at `start` and where its element ends (after its end tag, found before `bound`)."""
+    tag = _TAG.match(xml, start)
+    if tag is None:
+        raise OoxmlError(f"{what} has a malformed start tag")
+    if tag.group(3):
+        return tag, tag.end()
+    found = close.search(xml, tag.end(), bound)
+    if found is None:
+        raise OoxmlError(f"{what} is not closed")
+    return tag, found.end()
+
+
 @dataclass
 class _Row:
     number: int
@@ -207,15 +220,7 @@ class _Rows:
         self._starts: list[int] = []
 
     def _row_at(self, start: int, number: int) -> _Row:
-        tag = _TAG.match(self.xml, start)
-        if tag is None:
-            raise OoxmlError(f"row {number} has a malformed start tag")
-        if tag.group(3):
-            return _Row(number, start, tag, tag.end())
-        close = self._close.search(self.xml, tag.end(), self.end)
-        if close is None:
-            raise OoxmlError(f"row {number} is not closed")
-        return _Row(number, start, tag, close.end())
+        return _Row(number, start, *_element(self.xml, start, self._close, self.end, f"row {number}"))
 
     def _index(self) -> tuple[list[int], list[int]]:
         if self._numbers is None:
@@ -275,15 +280,7 @@ class _RowCells:
         self._all: list[_Cell] | None = None
 
     def _cell_at(self, start: int, col: int) -> _Cell:
-        tag = _TAG.match(self.xml, start)
-        if tag is None:
-            raise OoxmlError(f"a cell of row {self.row.number} has a malformed start tag")
-        if tag.group(3):
-            return _Cell(col, start, tag, tag.end())
-        close = self._close.search(self.xml, tag.end(), self.row.end)
-        if close is None:
-            raise OoxmlError(f"a cell of row {self.row.number} is not closed")
-        return _Cell(col, start, tag, close.end())
+        return _Cell(col, start, *_element(self.xml, start, self._close, self.row.end, f"a cell of row {self.row.number}"))
 
     def every(self) -> list[_Cell]:
         """Every cell of the row in order, with its column (from its reference, else one right of the last)."""

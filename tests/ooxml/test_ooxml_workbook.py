@@ -8,6 +8,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
+from report_helpers import rewritten
 
 from dataquality.ooxml.workbook import NoteStyle, WorkbookEdit
 from dataquality.ooxml.worksheet import CellEdit
@@ -29,19 +30,6 @@ def _book(path: Path) -> Path:
     return path
 
 
-def _rewrite(path: Path, target: Path, change) -> Path:  # noqa: ANN001
-    """A copy of the zip at `path` with change(name, data) -> (name, data) or None applied to each part."""
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            done = change(info.filename, zin.read(info.filename))
-            if done is not None:
-                zout.writestr(done[0], done[1])
-        extra = change(None, None)
-        for name, data in extra or ():
-            zout.writestr(name, data)
-    return target
-
-
 def _mark(book: WorkbookEdit, name: str, cells: list[tuple[int, int]], texts: list[str]) -> None:
     sheet = book.worksheet(name)
     sheet.edit({r: {c: CellEdit(lambda base: book.styles.with_fill(base, "FFFF0000"))} for r, c in cells})
@@ -51,22 +39,15 @@ def _mark(book: WorkbookEdit, name: str, cells: list[tuple[int, int]], texts: li
 
 def test_notes_join_the_sheets_own_and_their_boxes_join_a_drawing_with_form_controls(tmp_path: Path) -> None:
     source = _book(tmp_path / "in.xlsx")
-
-    def with_button(name: str | None, data: bytes | None):  # noqa: ANN202
-        if name is None:
-            return [("xl/drawings/vmlDrawing1.vml", VML_CONTROL),
-                    ("xl/worksheets/_rels/sheet1.xml.rels", b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-                     b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-                     b'2006/relationships/vmlDrawing" Target="../drawings/vmlDrawing1.vml"/></Relationships>')]
-        if name == "xl/worksheets/sheet1.xml":
-            data = data.replace(b"</worksheet>", b'<legacyDrawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-                                                 b'relationships" r:id="rId1"/></worksheet>')
-        if name == "[Content_Types].xml":
-            data = data.replace(b"</Types>", b'<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.'
-                                             b'vmlDrawing"/></Types>')
-        return name, data
-
-    button = _rewrite(source, tmp_path / "button.xlsx", with_button)
+    rels = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing" '
+            b'Target="../drawings/vmlDrawing1.vml"/></Relationships>')
+    edits = {"xl/worksheets/sheet1.xml": (b"</worksheet>", b'<legacyDrawing xmlns:r="http://schemas.openxmlformats.org/officeDocument/'
+                                                           b'2006/relationships" r:id="rId1"/></worksheet>'),
+             "[Content_Types].xml": (b"</Types>", b'<Default Extension="vml" ContentType="application/vnd.openxmlformats-officedocument.'
+                                                  b'vmlDrawing"/></Types>')}
+    button = rewritten(source, tmp_path / "button.xlsx", lambda name, data: data.replace(*edits[name]) if name in edits else data,
+                       add={"xl/drawings/vmlDrawing1.vml": VML_CONTROL, "xl/worksheets/_rels/sheet1.xml.rels": rels})
     out = tmp_path / "out.xlsx"
     with WorkbookEdit(button, out) as book:
         _mark(book, "data", [(2, 0), (3, 1)], ["first", "second"])
@@ -96,8 +77,8 @@ def test_notes_with_plain_text_are_extended(tmp_path: Path) -> None:
     wb = load_workbook(_book(tmp_path / "in.xlsx"))
     wb["data"]["A1"].comment = Comment("by hand", "Li")  # openpyxl writes the text as runs; Excel often as one <t>
     wb.save(tmp_path / "in.xlsx")
-    plain = _rewrite(tmp_path / "in.xlsx", tmp_path / "plain.xlsx", lambda name, data: None if name is None else (
-        name, re.sub(rb"<text>.*?</text>", b"<text><t>by hand</t></text>", data) if name.startswith("xl/comments") else data))
+    plain = rewritten(tmp_path / "in.xlsx", tmp_path / "plain.xlsx", lambda name, data: re.sub(
+        rb"<text>.*?</text>", b"<text><t>by hand</t></text>", data) if name.startswith("xl/comments") else data)
     out = tmp_path / "out.xlsx"
     with WorkbookEdit(plain, out) as book:
         _mark(book, "data", [(1, 0)], ["dq says"])
@@ -107,18 +88,14 @@ def test_notes_with_plain_text_are_extended(tmp_path: Path) -> None:
 def test_a_workbook_elsewhere_without_styles_keeps_every_other_part_byte_for_byte(tmp_path: Path) -> None:
     source = _book(tmp_path / "in.xlsx")
 
-    def moved(name: str | None, data: bytes | None):  # noqa: ANN202
-        if name is None:
-            return [("xl/vbaProject.bin", b"\x00macro bytes\xff")]
+    def moved(name: str, data: bytes) -> bytes | None:
         if name == "xl/styles.xml":
             return None
         data = data.replace(b"xl/workbook.xml", b"xl/book.xml").replace(b'Target="styles.xml"', b'Target="gone.xml"')
-        if name.startswith("xl/worksheets/"):
-            data = re.sub(rb' s="\d+"', b"", data)  # without styles no cell has a format
-        renamed = {"xl/workbook.xml": "xl/book.xml", "xl/_rels/workbook.xml.rels": "xl/_rels/book.xml.rels"}
-        return renamed.get(name, name), data
+        return re.sub(rb' s="\d+"', b"", data) if name.startswith("xl/worksheets/") else data  # without styles no cell has a format
 
-    odd = _rewrite(source, tmp_path / "odd.xlsx", moved)
+    odd = rewritten(source, tmp_path / "odd.xlsx", moved, add={"xl/vbaProject.bin": b"\x00macro bytes\xff"},
+                    rename={"xl/workbook.xml": "xl/book.xml", "xl/_rels/workbook.xml.rels": "xl/_rels/book.xml.rels"})
     out = tmp_path / "out.xlsx"
     with WorkbookEdit(odd, out) as book:
         assert book.workbook_part == "xl/book.xml"

@@ -229,3 +229,20 @@ def test_the_annotated_writer_pauses_cycle_collection_and_restores_it() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_workbook_the_editor_refuses_is_annotated_in_a_copy_of_its_text(tmp_path: Path, config, write_xlsx) -> None:
+    from report_helpers import rewritten
+
+    path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
+                                         ["C1", "@甲公司", "张伟", "13812345678", "上海"]]})
+    # calamine reads a workbook without [Content_Types].xml; dq will not edit a package that lacks it.
+    odd = rewritten(path, tmp_path / "odd.xlsx", lambda name, data: None if name == "[Content_Types].xml" else data)
+    result = run(config, [odd], "en")
+    assert any(i.rule == "FMT001" for i in result.issues)
+    [out] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    wb = load_workbook(out)
+    ws = wb["客户"]
+    assert ws["A2"].value == "C1" and ws["A2"].fill.fgColor.rgb == RED and "FMT001" in ws["A2"].comment.text
+    assert ws["B2"].value == "@甲公司" and ws["B2"].data_type == "s"  # the text copy holds text, never a formula
+    assert wb.sheetnames == ["客户", "Issues"]
