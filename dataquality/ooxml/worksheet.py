@@ -2,53 +2,51 @@
 
 Every workbook writer edits sheets through `Worksheet`: the fixed copy writes corrected values and
 their formats, the annotated copy gives marked cells a fill, and new rows (a Changes sheet's, a
-correction list's) are appended after the last row. A sheet of 200,000 rows with a few thousand
-edits costs a few searches through its bytes, not a parse of every cell.
+correction list's, a text copy's) are appended after the last row. A sheet of 200,000 rows with a
+few thousand edits costs a few searches through its bytes, not a parse of every cell.
 
-Why bytes can be edited soundly here: in well-formed XML a '<' starts markup everywhere except in
-comments, CDATA sections and processing instructions, and a tag ends at the first '>' outside its
-quoted attribute values. A part that holds any of those, is not UTF-8, or binds the main
-namespace inside <sheetData> is first rewritten by lxml into that plain form (same elements, same
-text; comments and processing instructions dropped, CDATA as escaped text, one binding of the main
-namespace on the root). In the plain form a row is found by its start tag and its number, a cell
-by its reference (or, when the row numbers its cells by position, by reading the row's cells one
-by one), and only the start tags and contents being changed are rewritten. The small parts
-before and after <sheetData> (dimension, columns, merged ranges, drawings) are edited as elements
-through lxml.
+The part is edited in its plain form (ooxml.layout: UTF-8, '<' always starts markup, the main
+namespace bound once), into which lxml first rewrites a part written otherwise. There a row is
+found by its start tag and its number, a cell by its reference (or, when a row numbers its cells
+by position, by reading the row's cells one by one), and only the start tags and contents being
+changed are rewritten. The small parts before and after <sheetData> (dimension, columns, merged
+ranges, drawings) are edited as elements through lxml (ooxml.layout.Fragment).
 """
 
 from __future__ import annotations
 
-import html
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import NamedTuple
 
 from lxml import etree
 
 from dataquality.ooxml import OoxmlError
 from dataquality.ooxml.cells import cell_body
-from dataquality.ooxml.names import MAIN, RELATIONSHIPS
+from dataquality.ooxml.layout import (
+    ANY_TAG,
+    ATTR,
+    REF,
+    TAG,
+    Fragment,
+    Layout,
+    NotPlain,
+    attributes,
+    element,
+    end_tag,
+    integer,
+    plain,
+    ranges,
+    start_tag,
+    unescaped,
+)
+from dataquality.ooxml.names import RELATIONSHIPS
 from dataquality.xlsx import column_index, column_letter
 
 # Elements that must follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
 _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
-
-_FRAGMENT_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, load_dtd=False)
-_PLAIN_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True, load_dtd=False,
-                                remove_comments=True, remove_pis=True, strip_cdata=True)
-
-_DECL = re.compile(rb"\s*<\?xml\b[^>]*\?>")
-_UTF8 = re.compile(rb"encoding\s*=\s*[\"']utf-?8[\"']", re.I)
-# A start tag: name, attributes (quoted values may hold '>'), '/' when it closes itself.
-_TAG = re.compile(rb"<([^\s>/!?]+)((?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
-_ANY_TAG = re.compile(rb"<(/?)([^\s>/!?]+)((?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
-_ATTR = re.compile(rb"([^\s=>/]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
-_REF = re.compile(r"([A-Za-z]{1,3})(\d+)")
-
 
 class _Keep:
     def __repr__(self) -> str:
@@ -78,119 +76,7 @@ class Outcome:
     formula_removed: bool = False
 
 
-def _attrs(raw: bytes) -> dict[bytes, bytes]:
-    """A start tag's attributes, name -> value as written (quotes removed, references kept)."""
-    return {name: value[1:-1] for name, value in _ATTR.findall(raw)}
-
-
-def _text(value: bytes | None) -> str:
-    """An attribute value or character data as text (character and entity references resolved)."""
-    if value is None:
-        return ""
-    text = value.decode("utf-8")
-    return html.unescape(text) if "&" in text else text
-
-
-def _int(value: bytes | None, default: int = 0) -> int:
-    text = _text(value).strip()
-    return int(text) if text.isdigit() else default
-
-
-@cache
-def _end_tag(p: bytes, name: bytes) -> re.Pattern[bytes]:
-    return re.compile(rb"</" + re.escape(p + name) + rb"\s*>")
-
-
-@cache
-def _start_tag(p: bytes, name: bytes) -> re.Pattern[bytes]:
-    return re.compile(rb"<" + re.escape(p + name) + rb"(?=[\s/>])")
-
-
-# ---------------------------------------------------------------------------------- the part's layout
-
-
-class _NotPlain(Exception):
-    """The part is not in the plain form (see _Layout): lxml rewrites it first."""
-
-
-def _plain(xml: bytes) -> bytes:
-    """The part rewritten by lxml into the plain form the byte editor relies on (see the module's doc)."""
-    try:
-        tree = etree.ElementTree(etree.fromstring(xml, _PLAIN_PARSER))
-    except etree.XMLSyntaxError as exc:
-        raise OoxmlError(f"the worksheet is not well-formed XML: {exc}") from None
-    if tree.docinfo.doctype:
-        raise OoxmlError("the worksheet declares a document type (not allowed in a workbook)")
-    root = tree.getroot()
-    etree.cleanup_namespaces(root, top_nsmap={root.prefix: etree.QName(root).namespace or MAIN})
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-
-
-class _Layout:
-    """Where things are in a plain worksheet part: the root's start tag, <sheetData>, what lies
-    before it (head) and after it (tail). Raises _NotPlain for a part that is not in plain form."""
-
-    def __init__(self, xml: bytes) -> None:
-        decl = _DECL.match(xml)
-        if (decl is not None and b"encoding" in decl.group(0) and not _UTF8.search(decl.group(0))) \
-                or xml[:2] in (b"\xff\xfe", b"\xfe\xff", b"\xef\xbb") or b"\x00" in xml[:4]:
-            raise _NotPlain("not UTF-8, or a byte order mark")
-        start = decl.end() if decl is not None else 0
-        # '!' and '?' are rare in a worksheet: the searches for what they start run only when they occur.
-        if b"<!" in xml or (xml.find(b"?", start) >= 0 and xml.find(b"<?", start) >= 0):
-            raise _NotPlain("comments, CDATA, a document type or processing instructions")
-        root = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet(?=[\s/>])").search(xml, start)
-        tag = _TAG.match(xml, root.start()) if root is not None else None
-        if root is None or tag is None or tag.group(3):
-            raise OoxmlError("the worksheet part has no <worksheet>")
-        self.p = root.group(1) or b""
-        self.root_open = tag.group(0)
-        self.head_start = tag.end()
-        opened = re.compile(rb"<" + re.escape(self.p) + rb"sheetData(?=[\s/>])").search(xml, tag.end())
-        data = _TAG.match(xml, opened.start()) if opened is not None else None
-        if data is None:
-            raise OoxmlError("the worksheet has no <sheetData>")
-        self.head_end = data.start()
-        self.self_closing = bool(data.group(3))
-        self.data_start = data.end()
-        closed = _end_tag(self.p, b"sheetData").search(xml, data.end()) if not self.self_closing else None
-        if closed is None and not self.self_closing:
-            raise OoxmlError("the worksheet's <sheetData> is not closed")
-        self.data_end = closed.start() if closed is not None else data.end()
-        self.tail_start = closed.end() if closed is not None else data.end()
-        root_close = list(_end_tag(self.p, b"worksheet").finditer(xml, self.tail_start))
-        if not root_close:
-            raise OoxmlError("the worksheet is not closed")
-        self.tail_end = root_close[-1].start()
-        self._check_namespaces(xml)
-
-    def _check_namespaces(self, xml: bytes) -> None:
-        """The root's namespace is bound once, on the root, to the prefix its elements use, and
-        nothing inside <sheetData> binds that prefix or that namespace again."""
-        binding = b"xmlns:" + self.p[:-1] if self.p else b"xmlns"
-        uri = _attrs(self.root_open).get(binding)
-        if uri is None or self.root_open.count(uri) != 1:
-            raise _NotPlain("the main namespace is bound more than once")
-        if xml.find(b"xmlns", self.head_end, self.data_end) >= 0:  # from <sheetData ...> on
-            again = re.compile(rb"\s" + re.escape(binding) + rb"\s*=")
-            if again.search(xml, self.head_end, self.data_end) or xml.find(uri, self.head_end, self.data_end) >= 0:
-                raise _NotPlain("the main namespace is bound inside <sheetData>")
-
-
 # ---------------------------------------------------------------------------------- rows
-
-
-def _element(xml: bytes, start: int, close: re.Pattern[bytes], bound: int, what: str) -> tuple[re.Match[bytes], int]:
-    """The start tag at `start` and where its element ends (after its end tag, found before `bound`)."""
-    tag = _TAG.match(xml, start)
-    if tag is None:
-        raise OoxmlError(f"{what} has a malformed start tag")
-    if tag.group(3):
-        return tag, tag.end()
-    found = close.search(xml, tag.end(), bound)
-    if found is None:
-        raise OoxmlError(f"{what} is not closed")
-    return tag, found.end()
 
 
 @dataclass
@@ -210,25 +96,25 @@ class _Rows:
     write them) is found by one search from the last row found; the first row that is not found
     that way makes an index of every row's start (rows may number themselves by position)."""
 
-    def __init__(self, xml: bytes, layout: _Layout) -> None:
+    def __init__(self, xml: bytes, layout: Layout) -> None:
         self.xml, self.p = xml, layout.p
         self.start, self.end = layout.data_start, layout.data_end
-        self._open = _start_tag(self.p, b"row")
-        self._close = _end_tag(self.p, b"row")
+        self._open = start_tag(self.p, b"row")
+        self._close = end_tag(self.p, b"row")
         self._cursor = self.start
         self._numbers: list[int] | None = None
         self._starts: list[int] = []
 
     def _row_at(self, start: int, number: int) -> _Row:
-        return _Row(number, start, *_element(self.xml, start, self._close, self.end, f"row {number}"))
+        return _Row(number, start, *element(self.xml, start, self._close, self.end, f"row {number}"))
 
     def _index(self) -> tuple[list[int], list[int]]:
         if self._numbers is None:
             numbers, starts, number = [], [], 0
             for m in self._open.finditer(self.xml, self.start, self.end):
-                tag = _TAG.match(self.xml, m.start())
-                given = _attrs(tag.group(2)).get(b"r") if tag is not None else None
-                number = _int(given, number + 1) if given is not None else number + 1
+                tag = TAG.match(self.xml, m.start())
+                given = attributes(tag.group(2)).get(b"r") if tag is not None else None
+                number = integer(given, number + 1) if given is not None else number + 1
                 numbers.append(number)
                 starts.append(m.start())
             if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
@@ -276,24 +162,24 @@ class _RowCells:
 
     def __init__(self, xml: bytes, p: bytes, row: _Row) -> None:
         self.xml, self.p, self.row = xml, p, row
-        self._close = _end_tag(p, b"c")
+        self._close = end_tag(p, b"c")
         self._all: list[_Cell] | None = None
 
     def _cell_at(self, start: int, col: int) -> _Cell:
-        return _Cell(col, start, *_element(self.xml, start, self._close, self.row.end, f"a cell of row {self.row.number}"))
+        return _Cell(col, start, *element(self.xml, start, self._close, self.row.end, f"a cell of row {self.row.number}"))
 
     def every(self) -> list[_Cell]:
         """Every cell of the row in order, with its column (from its reference, else one right of the last)."""
         if self._all is None:
             cells: list[_Cell] = []
-            opener = _start_tag(self.p, b"c")
+            opener = start_tag(self.p, b"c")
             pos, col = self.row.tag.end(), -1
             while not self.row.closed:
                 m = opener.search(self.xml, pos, self.row.end)
                 if m is None:
                     break
-                tag = _TAG.match(self.xml, m.start())
-                ref = _REF.fullmatch(_text(_attrs(tag.group(2)).get(b"r"))) if tag is not None else None
+                tag = TAG.match(self.xml, m.start())
+                ref = REF.fullmatch(unescaped(attributes(tag.group(2)).get(b"r"))) if tag is not None else None
                 col = column_index(ref.group(1)) if ref is not None else col + 1
                 cell = self._cell_at(m.start(), col)
                 cells.append(cell)
@@ -314,7 +200,7 @@ class _RowCells:
         later = next((cell.start for cell in self.every() if cell.col > col), None)
         if later is not None:
             return later
-        close = list(_end_tag(self.p, b"row").finditer(self.xml, self.row.tag.end(), self.row.end))
+        close = list(end_tag(self.p, b"row").finditer(self.xml, self.row.tag.end(), self.row.end))
         return close[-1].start()
 
 
@@ -332,7 +218,7 @@ def _cell_content(xml: bytes, cell: _Cell) -> tuple[bytes, _Formula | None]:
     keep: list[bytes] = []
     formula = None
     depth, child_start, child_tag = 0, 0, None
-    for m in _ANY_TAG.finditer(xml, cell.tag.end(), cell.end):
+    for m in ANY_TAG.finditer(xml, cell.tag.end(), cell.end):
         closing, self_closing = m.group(1), m.group(4)
         if depth == 0 and not closing:
             child_start, child_tag = m.start(), m
@@ -350,56 +236,11 @@ def _cell_content(xml: bytes, cell: _Cell) -> tuple[bytes, _Formula | None]:
 
 
 def _formula(xml: bytes, tag: re.Match[bytes], end: re.Match[bytes]) -> _Formula:
-    attrs = _attrs(tag.group(3))
-    if _text(attrs.get(b"t")) == "shared" and b"ref" in attrs:
+    attrs = attributes(tag.group(3))
+    if unescaped(attrs.get(b"t")) == "shared" and b"ref" in attrs:
         body = b"" if tag.group(4) else xml[tag.end(): end.start()]
-        return _Formula((_text(attrs.get(b"si")), _text(attrs.get(b"ref")), _text(body)))
+        return _Formula((unescaped(attrs.get(b"si")), unescaped(attrs.get(b"ref")), unescaped(body)))
     return _Formula(None)
-
-
-# ---------------------------------------------------------------------------------- head and tail
-
-
-class _Fragment:
-    """Elements of the part (what lies before or after <sheetData>) parsed under a copy of the
-    root's start tag (its namespaces in scope), edited with lxml and written back."""
-
-    def __init__(self, root_open: bytes, p: bytes, body: bytes) -> None:
-        close = b"</" + p + b"worksheet>"
-        try:
-            self.root = etree.fromstring(root_open + body + close, _FRAGMENT_PARSER)
-            shell = etree.fromstring(root_open + close, _FRAGMENT_PARSER)
-        except etree.XMLSyntaxError as exc:
-            raise OoxmlError(f"the worksheet is not well-formed XML: {exc}") from None
-        self._open = etree.tostring(shell).rsplit(b"/>", 1)[0] + b">"
-        self._close = close
-        self.changed = False
-
-    def q(self, name: str) -> str:
-        ns = etree.QName(self.root).namespace
-        return f"{{{ns}}}{name}" if ns else name
-
-    def children(self, name: str) -> list[etree._Element]:
-        return [el for el in self.root if isinstance(el.tag, str) and etree.QName(el).localname == name]
-
-    def render(self) -> bytes:
-        out = etree.tostring(self.root, encoding="UTF-8", xml_declaration=False)
-        if len(self.root) == 0 and out.endswith(b"/>"):
-            return b""
-        if not out.startswith(self._open) or not out.endswith(self._close):
-            raise OoxmlError("unexpected serialisation of the worksheet's root")
-        return out[len(self._open): -len(self._close)]
-
-
-def _ranges(refs: list[str]) -> list[tuple[int, int, int, int]]:
-    """(first row, first col, last row, last col) of A1:B2-style references (0-based columns)."""
-    out = []
-    for ref in refs:
-        a, _, b = ref.partition(":")
-        first, last = _REF.fullmatch(a.replace("$", "")), _REF.fullmatch((b or a).replace("$", ""))
-        if first is not None and last is not None:
-            out.append((int(first.group(2)), column_index(first.group(1)), int(last.group(2)), column_index(last.group(1))))
-    return out
 
 
 # ---------------------------------------------------------------------------------- the editor
@@ -411,38 +252,38 @@ class Worksheet:
 
     def __init__(self, xml: bytes, date1904: bool = False) -> None:
         try:
-            layout = _Layout(xml)
-        except _NotPlain:
-            xml = _plain(xml)
+            layout = Layout(xml)
+        except NotPlain:
+            xml = plain(xml)
             try:
-                layout = _Layout(xml)
-            except _NotPlain as exc:
+                layout = Layout(xml)
+            except NotPlain as exc:
                 raise OoxmlError(f"the worksheet cannot be edited: {exc}") from None
         if layout.self_closing:  # <sheetData/>: opened, so that rows can go in
             xml = xml[: layout.head_end] + b"<" + layout.p + b"sheetData></" + layout.p + b"sheetData>" + xml[layout.data_start:]
-            layout = _Layout(xml)
+            layout = Layout(xml)
         self.xml, self.layout, self.p = xml, layout, layout.p
         self.date1904 = date1904
         self.rows = _Rows(xml, layout)
         self._changes: list[tuple[int, int, bytes]] = []
-        self._head: _Fragment | None = None
-        self._tail: _Fragment | None = None
+        self._head: Fragment | None = None
+        self._tail: Fragment | None = None
 
     # ------------------------------------------------------------------ head and tail
 
-    def head(self) -> _Fragment:
+    def head(self) -> Fragment:
         if self._head is None:
-            self._head = _Fragment(self.layout.root_open, self.p, self.xml[self.layout.head_start: self.layout.head_end])
+            self._head = Fragment(self.layout.root_open, self.p, self.xml[self.layout.head_start: self.layout.head_end])
         return self._head
 
-    def tail(self) -> _Fragment:
+    def tail(self) -> Fragment:
         if self._tail is None:
-            self._tail = _Fragment(self.layout.root_open, self.p, self.xml[self.layout.tail_start: self.layout.tail_end])
+            self._tail = Fragment(self.layout.root_open, self.p, self.xml[self.layout.tail_start: self.layout.tail_end])
         return self._tail
 
-    def merged_ranges(self) -> list[tuple[int, int, int, int]]:
+    def mergedranges(self) -> list[tuple[int, int, int, int]]:
         """Every merged range: (first row, first col, last row, last col), columns 0-based."""
-        return _ranges([el.get("ref", "") for block in self.tail().children("mergeCells") for el in block
+        return ranges([el.get("ref", "") for block in self.tail().children("mergeCells") for el in block
                         if isinstance(el.tag, str)])
 
     def legacy_drawing(self) -> str | None:
@@ -464,7 +305,7 @@ class Worksheet:
 
     def _column_styles(self) -> list[tuple[int, int, int]]:
         """(first col, last col, format) of the <cols> entries that give columns a format."""
-        return [(_int(el.get("min", "").encode()) - 1, _int(el.get("max", "").encode()) - 1, _int(el.get("style", "").encode()))
+        return [(integer(el.get("min", "").encode()) - 1, integer(el.get("max", "").encode()) - 1, integer(el.get("style", "").encode()))
                 for block in self.head().children("cols") for el in block if isinstance(el.tag, str) and el.get("style")]
 
     def set_dimension(self, ref: str) -> None:
@@ -487,7 +328,7 @@ class Worksheet:
         """Apply `edits` (row -> column -> CellEdit); a missing row or cell is created in order.
         With `skip_merged`, a value is never written into a cell covered by a merged range (not
         its top-left cell: the range's value is held there)."""
-        merged = self.merged_ranges() if skip_merged else []
+        merged = self.mergedranges() if skip_merged else []
         col_styles = None
         outcome = Outcome()
         masters: list[tuple[int, int, tuple[str, str, str]]] = []
@@ -509,8 +350,8 @@ class Worksheet:
         """The row's own format (customFormat), which a cell without a format of its own shows."""
         if row is None or b"customFormat" not in row.tag.group(2):
             return None
-        attrs = _attrs(row.tag.group(2))
-        return _int(attrs.get(b"s")) if _text(attrs.get(b"customFormat")) in ("1", "true") else None
+        attrs = attributes(row.tag.group(2))
+        return integer(attrs.get(b"s")) if unescaped(attrs.get(b"customFormat")) in ("1", "true") else None
 
     def _edit_row(self, row: _Row, wanted: dict[int, CellEdit], outcome: Outcome, masters: list) -> dict[int, CellEdit]:
         """Edit the cells of `row` that exist; returns the wanted cells the row lacks."""
@@ -529,9 +370,9 @@ class Worksheet:
 
     def _rewrite(self, cell: _Cell, number: int, edit: CellEdit, row_style: int | None, outcome: Outcome, masters: list) -> bytes:
         """The cell's new start tag (a format change) or whole element (a new value)."""
-        attrs = _ATTR.findall(cell.tag.group(2))
+        attrs = ATTR.findall(cell.tag.group(2))
         given = next((value for name, value in attrs if name == b"s"), None)
-        base = _int(given[1:-1]) if given is not None else (row_style or 0)
+        base = integer(given[1:-1]) if given is not None else (row_style or 0)
         style = b' s="%d"' % edit.style(base)
         if edit.value is KEEP:
             kept = b"".join(b" " + name + b"=" + value for name, value in attrs if name != b"s")
@@ -573,7 +414,7 @@ class Worksheet:
             at = self.rows.insertion_point(number)
             self._changes.append((at, at, row_xml))
             return
-        attrs = b"".join(b" " + name + b"=" + value for name, value in _ATTR.findall(row.tag.group(2)) if name != b"spans")
+        attrs = b"".join(b" " + name + b"=" + value for name, value in ATTR.findall(row.tag.group(2)) if name != b"spans")
         # The spans hint would no longer cover a cell added beyond it: it goes.
         self._changes.append((row.start, row.tag.end(), b"<" + self.p + b"row" + attrs + b">"))
         if row.closed:
@@ -592,7 +433,7 @@ class Worksheet:
         si, ref, formula = master
         origin = f"{column_letter(col)}{number}"
         needle = re.compile(rb"<" + re.escape(self.p) + rb"f\b[^>]*\bsi\s*=\s*[\"']" + re.escape(si.encode()) + rb"[\"'][^>]*/>")
-        for first_row, first_col, last_row, last_col in _ranges([ref]):
+        for first_row, first_col, last_row, last_col in ranges([ref]):
             for r in range(first_row, last_row + 1):
                 row = self.rows.find(r) if r != number else None
                 if row is None:
