@@ -202,7 +202,7 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     from dataquality.report.fixed_cells import CellWrite, ChangesSheet
     from dataquality.report.fixed_xlsx import write_fixed
 
-    if not fix.changes:
+    if not fix.changes and fix.path.suffix.lower() == output.suffix.lower():
         # Nothing certain to correct: the copy is the input, byte for byte.
         with atomic_path(output) as tmp:
             shutil.copyfile(fix.path, tmp)
@@ -227,7 +227,7 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
                          rows, (16, 24, 28, 28, 22, 18))
     try:
         with atomic_path(output) as tmp:
-            write_fixed(fix.path, tmp, cells, sheet)
+            write_fixed(fix.path, tmp, cells, sheet, macros=output.suffix.lower() == ".xlsm")
     except OoxmlError as exc:
         raise FixError("fix.cannot_edit", file=str(fix.path), reason=str(exc)) from None
     return output

@@ -18,6 +18,8 @@ CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.work
 CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+CT_WORKBOOK_MACROS = "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
 
 
 def suffix(rel_type: str) -> str:

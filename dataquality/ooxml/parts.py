@@ -127,6 +127,14 @@ class ContentTypes:
             else:
                 self.root.append(el)
 
+    def override(self, part: str) -> str | None:
+        """The content type given to `part` by name (None: it has none of its own)."""
+        return next((el.get("ContentType") for el in self._children("Override") if el.get("PartName") == "/" + part), None)
+
+    def set_override(self, part: str, content_type: str) -> None:
+        self.remove_override(part)
+        self.add_override(part, content_type)
+
     def remove_override(self, part: str) -> None:
         for el in self._children("Override"):
             if el.get("PartName") == "/" + part:

@@ -25,6 +25,8 @@ from dataquality.ooxml.names import (
     CT_COMMENTS,
     CT_STYLES,
     CT_VML,
+    CT_WORKBOOK,
+    CT_WORKBOOK_MACROS,
     CT_WORKSHEET,
     REL_COMMENTS,
     REL_STYLES,
@@ -183,6 +185,22 @@ class WorkbookEdit:
             self.workbook_rels.remove(rel_id)
             self.content_types.remove_override(part)
             self._writer.drop(part)
+
+    def set_macros(self, keep: bool) -> None:
+        """Make the copy an .xlsm (`keep`: its macros kept) or an .xlsx (macros left out): Excel
+        refuses a file whose name and workbook type disagree."""
+        if self.content_types.override(self.workbook_part) not in (CT_WORKBOOK, CT_WORKBOOK_MACROS):
+            return  # a template or another kind: left as it is
+        self.content_types.set_override(self.workbook_part, CT_WORKBOOK_MACROS if keep else CT_WORKBOOK)
+        if keep:
+            return
+        for rel_id, part in self.workbook_rels.targets("vbaProject"):
+            self.workbook_rels.remove(rel_id)
+            self.content_types.remove_override(part)
+            for dropped in (part, rels_name(part), *(p for _, p in self.rels(part).targets("vbaProjectSignature"))):
+                if self.package.has(dropped):
+                    self._writer.drop(dropped)
+            self._rels.pop(part, None)
 
     # ------------------------------------------------------------------ notes
 

@@ -30,10 +30,13 @@ AUTHOR = "dq fix"
 NOTE = NoteStyle(AUTHOR, 260, 90)
 
 
-def write_fixed(source: Path, target: Path, cells: list[CellWrite], changes: ChangesSheet) -> None:
-    """Write the fixed copy of `source` to `target` (a temporary name the caller renames).
-    Raises ooxml.OoxmlError for a workbook whose XML cannot be edited safely."""
+def write_fixed(source: Path, target: Path, cells: list[CellWrite], changes: ChangesSheet, macros: bool | None = None) -> None:
+    """Write the fixed copy of `source` to `target` (a temporary name the caller renames); with
+    `macros` given, the copy is an .xlsm (True) or an .xlsx without macros (False). Raises
+    ooxml.OoxmlError for a workbook whose XML cannot be edited safely."""
     with WorkbookEdit(source, target) as book:
+        if macros is not None:
+            book.set_macros(macros)
         by_sheet: dict[str, list[CellWrite]] = defaultdict(list)
         for w in cells:
             by_sheet[book.sheet(w.sheet).name].append(w)
@@ -50,7 +53,8 @@ def write_fixed(source: Path, target: Path, cells: list[CellWrite], changes: Cha
             book.add_notes(name, sheet, outcome.written, [writes[cell].note for cell in outcome.written], NOTE)
         if formula_removed:
             book.drop_calc_chain()
-        _changes_sheet(book, source, changes, edited)
+        if changes.rows:
+            _changes_sheet(book, source, changes, edited)
         for name, sheet in edited.items():
             book.put_worksheet(name, sheet)
 

@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 from report_helpers import rewritten
 
+from dataquality.fileio import atomic_path
 from dataquality.ooxml import OoxmlError
 from dataquality.report import fixed_xlsx
 from dataquality.report.fixed_xlsx import CellWrite, ChangesSheet, write_fixed
@@ -228,3 +229,28 @@ def test_a_workbook_the_editor_cannot_edit_safely_is_refused_with_one_message_an
         write(FixPlan(bad, [change], Result([]), []), tmp_path / "fixed.xlsx", config)
     assert refused.value.key == "fix.cannot_edit" and "dtd.xlsx" in refused.value.message("en")
     assert not [p.name for p in tmp_path.iterdir() if "fixed" in p.name]  # nothing half-written left
+
+
+def test_the_copy_is_a_workbook_of_the_kind_its_name_says(book: Path, tmp_path: Path, config) -> None:  # noqa: ANN001
+    """An .xlsm fixed into an .xlsx leaves its macros out (Excel refuses an .xlsx that holds them), and back."""
+    from dataquality.fix import FixPlan, write
+    from dataquality.pipeline import Result
+
+    macro_type = b"application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    plain_type = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+    link = b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject" Target="vbaProject.bin"/>'
+    edits = {"[Content_Types].xml": (plain_type, macro_type), "xl/_rels/workbook.xml.rels": (b"</Relationships>", link + b"</Relationships>")}
+    xlsm = rewritten(book, tmp_path / "macros.xlsm", lambda name, data: data.replace(*edits[name]) if name in edits else data,
+                     add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0 macros"})
+    for name, changes in (("fixed.xlsx", [CellWrite("data", 2, "A", "C002", None, "n")]), ("same.xlsx", [])):
+        with atomic_path(tmp_path / name) as out:
+            write_fixed(xlsm, out, changes, _changes(*[["a"] * 6 for _ in changes]), macros=False)
+        parts = _parts(tmp_path / name)
+        assert "xl/vbaProject.bin" not in parts and b"vbaProject" not in parts["xl/_rels/workbook.xml.rels"]
+        assert plain_type in parts["[Content_Types].xml"] and macro_type not in parts["[Content_Types].xml"]
+        assert load_workbook(tmp_path / name)["data"]["A2"].value == ("C002" if changes else "c002")
+    assert "Changes" not in load_workbook(tmp_path / "same.xlsx").sheetnames  # nothing corrected, nothing listed
+    write(FixPlan(tmp_path / "fixed.xlsx", [], Result([]), []), tmp_path / "back.xlsm", config)
+    assert macro_type in _parts(tmp_path / "back.xlsm")["[Content_Types].xml"]
+    write(FixPlan(xlsm, [], Result([]), []), tmp_path / "copy.xlsm", config)
+    assert (tmp_path / "copy.xlsm").read_bytes() == xlsm.read_bytes()  # the same kind and nothing to correct: byte for byte
