@@ -9,12 +9,14 @@ so a writer can build its next part while the last one is compressed.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
 from dataquality.load import zipparts
+from dataquality.ooxml import OoxmlError
 
 BIG_PART = 1 << 20  # parts larger than this are deflated at level 1 (speed), smaller ones at 6
 _ZIP64_FROM = (1 << 31) - 1  # a part this large needs zip64 sizes (zipfile must know before it is written)
@@ -27,7 +29,10 @@ class Package:
     """A workbook's zip opened for reading (a path, or a binary file such as io.BytesIO)."""
 
     def __init__(self, source: Path | BinaryIO) -> None:
-        self.zip = zipfile.ZipFile(source)
+        try:
+            self.zip = zipfile.ZipFile(source)
+        except zipfile.BadZipFile as exc:
+            raise OoxmlError(f"the workbook is not a readable zip ({exc})") from None
         self.names = [info.filename for info in self.zip.infolist()]
         self._names = set(self.names)
 
@@ -36,7 +41,10 @@ class Package:
 
     def read(self, name: str) -> bytes:
         """The part's bytes (inflated by ISA-L where the file allows it, load.zipparts)."""
-        return zipparts.read(self.zip, name)
+        try:
+            return zipparts.read(self.zip, name)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise OoxmlError(f"part {name} of the workbook is damaged ({exc})") from None
 
     def close(self) -> None:
         self.zip.close()

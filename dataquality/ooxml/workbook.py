@@ -73,10 +73,10 @@ class WorkbookEdit:
         self.package = Package(source)
         try:
             self._open()
+            self._writer = PackageWriter(self.package, target)
         except BaseException:
             self.package.close()
             raise
-        self._writer = PackageWriter(self.package, target)
         self._rels: dict[str, Relationships] = {self.workbook_rels.owner: self.workbook_rels}
         self._next_block: int | None = None
 

@@ -48,6 +48,7 @@ from dataquality.xlsx import column_index, column_letter
 # Elements that must follow <legacyDrawing> in a worksheet (ECMA-376 CT_Worksheet order).
 _AFTER_LEGACY = ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst")
 
+
 class _Keep:
     def __repr__(self) -> str:
         return "KEEP"

@@ -109,3 +109,24 @@ def test_a_workbook_elsewhere_without_styles_keeps_every_other_part_byte_for_byt
         assert len(styles) == 1 and styles[0].encode() in after.read("xl/_rels/book.xml.rels")
     wb = load_workbook(out)
     assert wb.sheetnames == ["data", "DATA (2)"] and wb["data"]["B2"].fill.fgColor.rgb == "FFFF0000"
+
+
+def test_a_damaged_part_is_an_error_of_the_workbook_not_a_crash(tmp_path: Path) -> None:
+    import pytest
+
+    from dataquality.ooxml import OoxmlError
+
+    source = _book(tmp_path / "in.xlsx")
+    data = bytearray(source.read_bytes())
+    with zipfile.ZipFile(source) as zf:
+        info = zf.getinfo("docProps/app.xml")  # a part no writer changes: copied when the copy is saved
+    at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + 2
+    data[at: at + 8] = b"\xff" * 8
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(OoxmlError, match="docProps/app.xml"), WorkbookEdit(damaged, tmp_path / "out.xlsx") as book:
+        _mark(book, "data", [(1, 0)], ["n"])
+    text = tmp_path / "text.xlsx"
+    text.write_text("not a zip")
+    with pytest.raises(OoxmlError, match="not a readable zip"):
+        WorkbookEdit(text, tmp_path / "x.xlsx")
