@@ -139,17 +139,31 @@ class Layout:
                 raise NotPlain("the main namespace is bound inside <sheetData>")
 
 
-def element(xml: bytes, start: int, close: re.Pattern[bytes], bound: int, what: str) -> tuple[re.Match[bytes], int]:
-    """The start tag at `start` and where its element ends (after its end tag, found before `bound`)."""
-    tag = TAG.match(xml, start)
-    if tag is None:
-        raise OoxmlError(f"{what} has a malformed start tag")
-    if tag.group(3):
-        return tag, tag.end()
-    found = close.search(xml, tag.end(), bound)
-    if found is None:
-        raise OoxmlError(f"{what} is not closed")
-    return tag, found.end()
+def tag_end(xml: bytes, start: int, what: str) -> tuple[int, bool]:
+    """Where the start tag at `start` ends (after its '>'), and whether it closes itself (`/>`).
+    The first '>' ends the tag unless a quote before it is open; then the full pattern decides."""
+    gt = xml.find(b">", start)
+    head = xml[start:gt] if gt >= 0 else b"'"
+    if b"'" in head or head.count(b'"') % 2:
+        m = TAG.match(xml, start)
+        if m is None:
+            raise OoxmlError(f"{what} has a malformed start tag")
+        return m.end(), bool(m.group(3))
+    return gt + 1, head.endswith(b"/")
+
+
+def element_end(xml: bytes, end_of_tag: int, closed: bool, p: bytes, name: bytes, bound: int, what: str) -> int:
+    """Where the element whose start tag ends at `end_of_tag` ends (after its end tag, before `bound`)."""
+    if closed:
+        return end_of_tag
+    close, pattern = b"</" + p + name, end_tag(p, name)
+    at = xml.find(close, end_of_tag, bound)
+    while at >= 0:
+        found = pattern.match(xml, at)
+        if found is not None:
+            return found.end()
+        at = xml.find(close, at + 1, bound)
+    raise OoxmlError(f"{what} is not closed")
 
 
 # ---------------------------------------------------------------------------------- head and tail

@@ -19,6 +19,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import NamedTuple
 
 from lxml import etree
@@ -34,12 +35,13 @@ from dataquality.ooxml.layout import (
     Layout,
     NotPlain,
     attributes,
-    element,
+    element_end,
     end_tag,
     integer,
     plain,
     ranges,
     start_tag,
+    tag_end,
     unescaped,
 )
 from dataquality.ooxml.names import RELATIONSHIPS
@@ -80,16 +82,24 @@ class Outcome:
 # ---------------------------------------------------------------------------------- rows
 
 
-@dataclass
 class _Row:
-    number: int
-    start: int
-    tag: re.Match[bytes]  # the row's start tag
-    end: int  # after </row> (or the tag, when it closes itself)
+    """A row located: its number, where it starts, where its start tag ends, and where it ends
+    (`end`: before the next row, or the end of the data; only whitespace lies between rows)."""
 
-    @property
-    def closed(self) -> bool:
-        return bool(self.tag.group(3))
+    __slots__ = ("closed", "end", "number", "start", "style", "tag_end")
+
+    def __init__(self, xml: bytes, p: bytes, number: int, start: int, end: int) -> None:
+        self.number, self.start, self.end = number, start, end
+        self.tag_end, self.closed = tag_end(xml, start, f"row {number}")  # closed: <row .../>
+        self.style = _row_style(xml[start + len(p) + 4: self.tag_end - (2 if self.closed else 1)])
+
+
+def _row_style(raw: bytes) -> int | None:
+    """The row's own format (customFormat), which a cell without a format of its own shows."""
+    if b"customFormat" not in raw:
+        return None
+    attrs = attributes(raw)
+    return integer(attrs.get(b"s")) if unescaped(attrs.get(b"customFormat")) in ("1", "true") else None
 
 
 class _Rows:
@@ -101,13 +111,14 @@ class _Rows:
         self.xml, self.p = xml, layout.p
         self.start, self.end = layout.data_start, layout.data_end
         self._open = start_tag(self.p, b"row")
-        self._close = end_tag(self.p, b"row")
         self._cursor = self.start
         self._numbers: list[int] | None = None
         self._starts: list[int] = []
 
-    def _row_at(self, start: int, number: int) -> _Row:
-        return _Row(number, start, *element(self.xml, start, self._close, self.end, f"row {number}"))
+    def _next_start(self, after: int) -> int:
+        """Where the next row starts after position `after` (the end of the data when none does)."""
+        found = self._open.search(self.xml, after, self.end)
+        return found.start() if found is not None else self.end
 
     def _index(self) -> tuple[list[int], list[int]]:
         if self._numbers is None:
@@ -128,12 +139,13 @@ class _Rows:
         if self._numbers is None:
             at = self.xml.find(b'<%srow r="%d"' % (self.p, number), self._cursor, self.end)
             if at >= 0:
-                row = self._row_at(at, number)
-                self._cursor = row.end
-                return row
+                end = self._cursor = self._next_start(at + 1)
+                return _Row(self.xml, self.p, number, at, end)
         numbers, starts = self._index()
         i = bisect_right(numbers, number) - 1
-        return self._row_at(starts[i], number) if i >= 0 and numbers[i] == number else None
+        if i < 0 or numbers[i] != number:
+            return None
+        return _Row(self.xml, self.p, number, starts[i], starts[i + 1] if i + 1 < len(starts) else self.end)
 
     def insertion_point(self, number: int) -> int:
         """Where a new row `number` goes: before the first row numbered after it."""
@@ -150,12 +162,19 @@ class _Rows:
 # ---------------------------------------------------------------------------------- cells
 
 
+@cache
+def _letters(col: int) -> bytes:
+    return column_letter(col).encode()
+
+
 @dataclass
 class _Cell:
     col: int
     start: int
-    tag: re.Match[bytes]
-    end: int  # after </c> (or the tag)
+    tag_end: int  # after the start tag
+    closed: bool  # <c .../>
+    ref_end: int | None  # after r="...", when the tag begins with it (the rest of the tag repeats from cell to cell)
+    end: int | None = None  # after </c>: found when the content is needed
 
 
 class _RowCells:
@@ -163,18 +182,23 @@ class _RowCells:
 
     def __init__(self, xml: bytes, p: bytes, row: _Row) -> None:
         self.xml, self.p, self.row = xml, p, row
-        self._close = end_tag(p, b"c")
         self._all: list[_Cell] | None = None
 
-    def _cell_at(self, start: int, col: int) -> _Cell:
-        return _Cell(col, start, *element(self.xml, start, self._close, self.row.end, f"a cell of row {self.row.number}"))
+    def _cell_at(self, start: int, col: int, ref_end: int | None = None) -> _Cell:
+        end_of_tag, closed = tag_end(self.xml, start, f"a cell of row {self.row.number}")
+        return _Cell(col, start, end_of_tag, closed, ref_end)
+
+    def end(self, cell: _Cell) -> int:
+        if cell.end is None:
+            cell.end = element_end(self.xml, cell.tag_end, cell.closed, self.p, b"c", self.row.end, f"a cell of row {self.row.number}")
+        return cell.end
 
     def every(self) -> list[_Cell]:
         """Every cell of the row in order, with its column (from its reference, else one right of the last)."""
         if self._all is None:
             cells: list[_Cell] = []
             opener = start_tag(self.p, b"c")
-            pos, col = self.row.tag.end(), -1
+            pos, col = self.row.tag_end, -1
             while not self.row.closed:
                 m = opener.search(self.xml, pos, self.row.end)
                 if m is None:
@@ -184,24 +208,29 @@ class _RowCells:
                 col = column_index(ref.group(1)) if ref is not None else col + 1
                 cell = self._cell_at(m.start(), col)
                 cells.append(cell)
-                pos = cell.end
+                pos = self.end(cell)
             self._all = cells
         return self._all
 
     def find(self, col: int) -> _Cell | None:
         if self._all is None and not self.row.closed:
-            needle = b'<%sc r="%s%d"' % (self.p, column_letter(col).encode(), self.row.number)
-            at = self.xml.find(needle, self.row.tag.end(), self.row.end)
+            needle = b'<%sc r="%s%d"' % (self.p, _letters(col), self.row.number)
+            at = self.xml.find(needle, self.row.tag_end, self.row.end)
             if at >= 0:
-                return self._cell_at(at, col)
+                return self._cell_at(at, col, at + len(needle))
         return next((cell for cell in self.every() if cell.col == col), None)
+
+    def attributes(self, cell: _Cell) -> bytes:
+        """The cell's attributes as written (from its reference on, when it starts the tag)."""
+        start = cell.ref_end if cell.ref_end is not None else cell.start + len(self.p) + 2
+        return self.xml[start: cell.tag_end - (2 if cell.closed else 1)]
 
     def insertion_point(self, col: int) -> int:
         """Where a new cell of column `col` goes: before the first cell of a later column."""
         later = next((cell.start for cell in self.every() if cell.col > col), None)
         if later is not None:
             return later
-        close = list(end_tag(self.p, b"row").finditer(self.xml, self.row.tag.end(), self.row.end))
+        close = list(end_tag(self.p, b"row").finditer(self.xml, self.row.tag_end, self.row.end))
         return close[-1].start()
 
 
@@ -212,14 +241,14 @@ class _Formula:
     shared_master: tuple[str, str, str] | None  # (si, ref range, formula) of a shared formula's first cell
 
 
-def _cell_content(xml: bytes, cell: _Cell) -> tuple[bytes, _Formula | None]:
+def _cell_content(xml: bytes, cell: _Cell, end: int) -> tuple[bytes, _Formula | None]:
     """The cell's extension list (kept when its value is replaced) and its formula, if any."""
-    if cell.tag.group(3):
+    if cell.closed:
         return b"", None
     keep: list[bytes] = []
     formula = None
     depth, child_start, child_tag = 0, 0, None
-    for m in ANY_TAG.finditer(xml, cell.tag.end(), cell.end):
+    for m in ANY_TAG.finditer(xml, cell.tag_end, end):
         closing, self_closing = m.group(1), m.group(4)
         if depth == 0 and not closing:
             child_start, child_tag = m.start(), m
@@ -267,6 +296,8 @@ class Worksheet:
         self.date1904 = date1904
         self.rows = _Rows(xml, layout)
         self._changes: list[tuple[int, int, bytes]] = []
+        # A cell tag's rest after its reference, and the edit -> the rest restyled (None: see the row's format).
+        self._forms: dict[tuple, bytes | None] = {}
         self._head: Fragment | None = None
         self._tail: Fragment | None = None
 
@@ -282,7 +313,7 @@ class Worksheet:
             self._tail = Fragment(self.layout.root_open, self.p, self.xml[self.layout.tail_start: self.layout.tail_end])
         return self._tail
 
-    def mergedranges(self) -> list[tuple[int, int, int, int]]:
+    def merged_ranges(self) -> list[tuple[int, int, int, int]]:
         """Every merged range: (first row, first col, last row, last col), columns 0-based."""
         return ranges([el.get("ref", "") for block in self.tail().children("mergeCells") for el in block
                         if isinstance(el.tag, str)])
@@ -329,12 +360,14 @@ class Worksheet:
         """Apply `edits` (row -> column -> CellEdit); a missing row or cell is created in order.
         With `skip_merged`, a value is never written into a cell covered by a merged range (not
         its top-left cell: the range's value is held there)."""
-        merged = self.mergedranges() if skip_merged else []
+        merged = self.merged_ranges() if skip_merged else []
         col_styles = None
         outcome = Outcome()
-        masters: list[tuple[int, int, tuple[str, str, str]]] = []
+        masters: list[tuple[tuple[int, int], tuple[str, str, str]]] = []
         for number in sorted(edits):
-            wanted = {col: e for col, e in edits[number].items() if not (merged and e.value is not KEEP and _covered(merged, number, col))}
+            wanted = edits[number]
+            if merged:
+                wanted = {col: e for col, e in wanted.items() if e.value is KEEP or not _covered(merged, number, col)}
             if not wanted:
                 continue
             row = self.rows.find(number)
@@ -342,66 +375,86 @@ class Worksheet:
             if missing:
                 col_styles = self._column_styles() if col_styles is None else col_styles
                 self._new_cells(row, number, missing, outcome, col_styles)
-        for number, col, master in masters:
-            self._unshare(number, col, master, set(outcome.written))
+        for cell, master in masters:
+            self._unshare(cell, master, set(outcome.written))
         outcome.written.sort()
         return outcome
 
-    def _row_style(self, row: _Row | None) -> int | None:
-        """The row's own format (customFormat), which a cell without a format of its own shows."""
-        if row is None or b"customFormat" not in row.tag.group(2):
-            return None
-        attrs = attributes(row.tag.group(2))
-        return integer(attrs.get(b"s")) if unescaped(attrs.get(b"customFormat")) in ("1", "true") else None
-
-    def _edit_row(self, row: _Row, wanted: dict[int, CellEdit], outcome: Outcome, masters: list) -> dict[int, CellEdit]:
+    def _edit_row(self, row: _Row, wanted: Mapping[int, CellEdit], outcome: Outcome, masters: list) -> dict[int, CellEdit]:
         """Edit the cells of `row` that exist; returns the wanted cells the row lacks."""
         cells = _RowCells(self.xml, self.p, row)
-        row_style = self._row_style(row)
         missing = {}
-        for col in sorted(wanted):
+        for col in sorted(wanted) if len(wanted) > 1 else wanted:
             cell = cells.find(col)
+            edit = wanted[col]
             if cell is None:
-                missing[col] = wanted[col]
+                missing[col] = edit
                 continue
-            self._changes.append((cell.start, cell.end if wanted[col].value is not KEEP else cell.tag.end(),
-                                  self._rewrite(cell, row.number, wanted[col], row_style, outcome, masters)))
+            if edit.value is KEEP:  # only the start tag changes
+                self._changes.append((cell.start, cell.tag_end, self._restyled(cells, cell, edit.style)))
+            else:
+                end = cells.end(cell)
+                self._changes.append((cell.start, end, self._rewritten(cells, cell, end, edit, outcome, masters)))
             outcome.written.append((row.number, col))
         return missing
 
-    def _rewrite(self, cell: _Cell, number: int, edit: CellEdit, row_style: int | None, outcome: Outcome, masters: list) -> bytes:
-        """The cell's new start tag (a format change) or whole element (a new value)."""
-        attrs = ATTR.findall(cell.tag.group(2))
-        given = next((value for name, value in attrs if name == b"s"), None)
-        base = integer(given[1:-1]) if given is not None else (row_style or 0)
-        style = b' s="%d"' % edit.style(base)
-        if edit.value is KEEP:
-            kept = b"".join(b" " + name + b"=" + value for name, value in attrs if name != b"s")
-            return b"<" + self.p + b"c" + kept + style + (b"/>" if cell.tag.group(3) else b">")
-        extension, formula = _cell_content(self.xml, cell)
+    def _restyled(self, cells: _RowCells, cell: _Cell, style: Callable[[int], int]) -> bytes:
+        """The cell's start tag with its new format. A tag that begins with its reference is
+        rewritten from the rest of the tag, which takes few forms in a sheet: each form once (for
+        a cell without a format of its own, once per format of its row)."""
+        if cell.ref_end is None:
+            return b"<" + self.p + b"c" + self._attributes(cells.attributes(cell), style, cells.row, (), cell.closed)
+        rest = self.xml[cell.ref_end: cell.tag_end]
+        key: tuple = (rest, style)
+        done = self._forms.get(key, b"")
+        if done is None:  # this form has no format of its own: it is made once per format of a row
+            key = (rest, style, cells.row.style)
+            done = self._forms.get(key, b"")
+        if not done:
+            own = any(name == b"s" for name, _ in ATTR.findall(rest))
+            if not own and len(key) == 2:
+                self._forms[key] = None
+                key = (rest, style, cells.row.style)
+            done = self._forms[key] = self._attributes(cells.attributes(cell), style, cells.row, (), cell.closed)
+        return self.xml[cell.start: cell.ref_end] + done
+
+    def _attributes(self, raw: bytes, style: Callable[[int], int], row: _Row, dropped: tuple[bytes, ...],
+                    closed: bool | None) -> bytes:
+        """Attributes `raw` with s="..." set to style(the format they give, else the row's), those
+        named in `dropped` left out; then the tag's end ('/>', '>', or nothing when `closed` is None)."""
+        pairs = ATTR.findall(raw)
+        given = next((value for name, value in pairs if name == b"s"), None)
+        base = integer(given[1:-1]) if given is not None else (row.style or 0)
+        kept = b"".join(b" " + name + b"=" + value for name, value in pairs if name != b"s" and name not in dropped)
+        return kept + b' s="%d"' % style(base) + (b"" if closed is None else b"/>" if closed else b">")
+
+    def _rewritten(self, cells: _RowCells, cell: _Cell, end: int, edit: CellEdit, outcome: Outcome, masters: list) -> bytes:
+        """The whole cell holding its new value."""
+        extension, formula = _cell_content(self.xml, cell, end)
+        row_number = cells.row.number
         if formula is not None:
             outcome.formula_removed = True
             if formula.shared_master is not None:
-                masters.append((number, cell.col, formula.shared_master))
-        kept = b"".join(b" " + name + b"=" + value for name, value in attrs if name not in (b"s", b"t", b"cm", b"vm"))
-        return self._cell(kept, style, edit.value, extension)
+                masters.append(((row_number, cell.col), formula.shared_master))
+        raw = self.xml[cell.start + len(self.p) + 2: cell.tag_end - (2 if cell.closed else 1)]
+        attrs = self._attributes(raw, edit.style, cells.row, (b"t", b"cm", b"vm"), None)
+        return self._cell(attrs, edit.value, extension)
 
-    def _cell(self, attrs: bytes, style: bytes, value: object, extension: bytes = b"") -> bytes:
+    def _cell(self, attrs: bytes, value: object, extension: bytes = b"") -> bytes:
         t, body = cell_body(value, self.date1904, self.p.decode())
         kind = b' t="%s"' % t.encode() if t else b""
-        return b"<" + self.p + b"c" + attrs + style + kind + b">" + body.encode("utf-8") + extension + b"</" + self.p + b"c>"
+        return b"<" + self.p + b"c" + attrs + kind + b">" + body.encode("utf-8") + extension + b"</" + self.p + b"c>"
 
     def _new_cell(self, number: int, col: int, edit: CellEdit, base: int) -> bytes:
-        ref = b' r="%s%d"' % (column_letter(col).encode(), number)
-        style = b' s="%d"' % edit.style(base)
+        attrs = b' r="%s%d" s="%d"' % (column_letter(col).encode(), number, edit.style(base))
         if edit.value is KEEP:
-            return b"<" + self.p + b"c" + ref + style + b"/>"
-        return self._cell(ref, style, edit.value)
+            return b"<" + self.p + b"c" + attrs + b"/>"
+        return self._cell(attrs, edit.value)
 
     def _new_cells(self, row: _Row | None, number: int, wanted: dict[int, CellEdit], outcome: Outcome,
                    col_styles: list[tuple[int, int, int]]) -> None:
         """Cells the sheet lacks, created in column order (in a new row when the row is missing)."""
-        row_style = self._row_style(row)
+        row_style = row.style if row is not None else None
 
         def base(col: int) -> int:
             if row_style is not None:
@@ -415,37 +468,36 @@ class Worksheet:
             at = self.rows.insertion_point(number)
             self._changes.append((at, at, row_xml))
             return
-        attrs = b"".join(b" " + name + b"=" + value for name, value in ATTR.findall(row.tag.group(2)) if name != b"spans")
+        attrs = b"".join(b" " + name + b"=" + value for name, value in ATTR.findall(self.xml[row.start + len(self.p) + 4: row.tag_end - (2 if row.closed else 1)]) if name != b"spans")
         # The spans hint would no longer cover a cell added beyond it: it goes.
-        self._changes.append((row.start, row.tag.end(), b"<" + self.p + b"row" + attrs + b">"))
+        self._changes.append((row.start, row.tag_end, b"<" + self.p + b"row" + attrs + b">"))
         if row.closed:
-            self._changes.append((row.tag.end(), row.tag.end(), b"".join(cells.values()) + b"</" + self.p + b"row>"))
+            self._changes.append((row.tag_end, row.tag_end, b"".join(cells.values()) + b"</" + self.p + b"row>"))
             return
         finder = _RowCells(self.xml, self.p, row)
         for col, xml in cells.items():
             at = finder.insertion_point(col)
             self._changes.append((at, at, xml))
 
-    def _unshare(self, number: int, col: int, master: tuple[str, str, str], written: set[tuple[int, int]]) -> None:
+    def _unshare(self, master_cell: tuple[int, int], master: tuple[str, str, str], written: set[tuple[int, int]]) -> None:
         """A shared formula's first cell was overwritten: every other cell of the group gets the
         formula written out in full (translated to its own position), as Excel would keep it."""
         from openpyxl.formula.translate import Translator
 
         si, ref, formula = master
+        number, col = master_cell
         origin = f"{column_letter(col)}{number}"
         needle = re.compile(rb"<" + re.escape(self.p) + rb"f\b[^>]*\bsi\s*=\s*[\"']" + re.escape(si.encode()) + rb"[\"'][^>]*/>")
         for first_row, first_col, last_row, last_col in ranges([ref]):
             for r in range(first_row, last_row + 1):
                 row = self.rows.find(r) if r != number else None
-                if row is None:
-                    continue
-                for cell in _RowCells(self.xml, self.p, row).every():
-                    if first_col <= cell.col <= last_col and (r, cell.col) not in written:
-                        found = needle.search(self.xml, cell.tag.end(), cell.end)
-                        if found is not None:
-                            text = Translator("=" + formula, origin).translate_formula(f"{column_letter(cell.col)}{r}")[1:]
-                            escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
-                            self._changes.append((found.start(), found.end(), b"<" + self.p + b"f>" + escaped + b"</" + self.p + b"f>"))
+                cells = _RowCells(self.xml, self.p, row) if row is not None else None
+                for cell in cells.every() if cells is not None else ():
+                    found = needle.search(self.xml, cell.tag_end, cells.end(cell))  # type: ignore[union-attr]
+                    if first_col <= cell.col <= last_col and (r, cell.col) not in written and found is not None:
+                        text = Translator("=" + formula, origin).translate_formula(f"{column_letter(cell.col)}{r}")[1:]
+                        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").encode("utf-8")
+                        self._changes.append((found.start(), found.end(), b"<" + self.p + b"f>" + escaped + b"</" + self.p + b"f>"))
 
     # ------------------------------------------------------------------ new rows
 
@@ -467,15 +519,14 @@ class Worksheet:
             changes.insert(0, (self.layout.head_start, self.layout.head_end, self._head.render()))
         if self._tail is not None and self._tail.changed:
             changes.append((self.layout.tail_start, self.layout.tail_end, self._tail.render()))
+        ends = [0, *(end for _, end, _ in changes)]
+        starts = [*(start for start, _, _ in changes), len(self.xml)]
+        if any(start < end for start, end in zip(starts, ends, strict=True)):
+            raise AssertionError("two edits of one stretch of a worksheet")
         view = memoryview(self.xml)
-        out: list[bytes | memoryview] = []
-        pos = 0
-        for start, end, new in changes:
-            if start < pos:
-                raise AssertionError("two edits of one stretch of a worksheet")
-            out += (view[pos:start], new)
-            pos = end
-        out.append(view[pos:])
+        out: list[bytes | memoryview] = [b""] * (2 * len(changes) + 1)
+        out[0::2] = [view[end:start] for start, end in zip(starts, ends, strict=True)]
+        out[1::2] = [new for _, _, new in changes]
         return out
 
     def to_bytes(self) -> bytes:
