@@ -69,6 +69,10 @@ class CellEdit(NamedTuple):
 
 Edits = Mapping[int, Mapping[int, CellEdit]]  # row number -> 0-based column -> edit
 
+# From this many rows to edit, one scan that lists every row is cheaper than two searches per row.
+_INDEX_FROM = 10_000
+_TAG_NAME_ENDS = frozenset((b" ", b"\t", b"\r", b"\n", b"/", b">"))  # what may follow an element's name
+
 
 @dataclass
 class Outcome:
@@ -83,23 +87,50 @@ class Outcome:
 
 
 class _Row:
-    """A row located: its number, where it starts, where its start tag ends, and where it ends
-    (`end`: before the next row, or the end of the data; only whitespace lies between rows)."""
+    """A row located: its number, where it starts, and where it ends (`end`: before the next row,
+    or the end of the data; only whitespace lies between rows). Its start tag is read when needed."""
 
-    __slots__ = ("closed", "end", "number", "start", "style", "tag_end")
+    __slots__ = ("_style", "_tag", "end", "number", "p", "start", "xml")
 
-    def __init__(self, xml: bytes, p: bytes, number: int, start: int, end: int) -> None:
-        self.number, self.start, self.end = number, start, end
-        self.tag_end, self.closed = tag_end(xml, start, f"row {number}")  # closed: <row .../>
-        self.style = _row_style(xml[start + len(p) + 4: self.tag_end - (2 if self.closed else 1)])
+    def __init__(self, xml: bytes, p: bytes, number: int, start: int, end: int, formats: bool) -> None:
+        self.xml, self.p, self.number, self.start, self.end = xml, p, number, start, end
+        self._tag: tuple[int, bool] | None = None
+        self._style: int | None | bool = None if not formats else False  # False: not read yet
+
+    def _read(self) -> tuple[int, bool]:
+        if self._tag is None:
+            self._tag = tag_end(self.xml, self.start, "a row")
+        return self._tag
+
+    @property
+    def tag_end(self) -> int:
+        return self._read()[0]
+
+    @property
+    def closed(self) -> bool:
+        """<row .../>"""
+        return self._read()[1]
+
+    @property
+    def style(self) -> int | None:
+        """The row's own format (customFormat), which a cell without a format of its own shows."""
+        if self._style is False:
+            end, closed = self._read()
+            raw = self.xml[self.start + len(self.p) + 4: end - (2 if closed else 1)]
+            self._style = _row_style(raw) if b"customFormat" in raw else None
+        return self._style  # type: ignore[return-value]
 
 
 def _row_style(raw: bytes) -> int | None:
     """The row's own format (customFormat), which a cell without a format of its own shows."""
-    if b"customFormat" not in raw:
-        return None
     attrs = attributes(raw)
     return integer(attrs.get(b"s")) if unescaped(attrs.get(b"customFormat")) in ("1", "true") else None
+
+
+@cache
+def _numbered_row(p: bytes) -> re.Pattern[bytes]:
+    """A row's start tag up to its r="N" (attribute by attribute: a quoted value never passes for one)."""
+    return re.compile(rb"<" + re.escape(p) + rb"row(?:\s+(?!r\s*=)[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*\s+r\s*=\s*[\"'](\d+)[\"']")
 
 
 class _Rows:
@@ -111,24 +142,36 @@ class _Rows:
         self.xml, self.p = xml, layout.p
         self.start, self.end = layout.data_start, layout.data_end
         self._open = start_tag(self.p, b"row")
+        self._row_open = b"<" + self.p + b"row"
+        # A sheet where no row has a format of its own spares reading each row's start tag.
+        self.formats = xml.find(b"customFormat", self.start, self.end) >= 0
         self._cursor = self.start
         self._numbers: list[int] | None = None
         self._starts: list[int] = []
 
     def _next_start(self, after: int) -> int:
         """Where the next row starts after position `after` (the end of the data when none does)."""
-        found = self._open.search(self.xml, after, self.end)
-        return found.start() if found is not None else self.end
+        at = self.xml.find(self._row_open, after, self.end)
+        while at >= 0 and self.xml[at + len(self._row_open): at + len(self._row_open) + 1] not in _TAG_NAME_ENDS:
+            at = self.xml.find(self._row_open, at + 1, self.end)
+        return at if at >= 0 else self.end
 
-    def _index(self) -> tuple[list[int], list[int]]:
+    def index(self) -> tuple[list[int], list[int]]:
+        """The number and start of every row, in order (made once, by one scan of the data when
+        every row gives its number, else row by row)."""
         if self._numbers is None:
-            numbers, starts, number = [], [], 0
-            for m in self._open.finditer(self.xml, self.start, self.end):
-                tag = TAG.match(self.xml, m.start())
-                given = attributes(tag.group(2)).get(b"r") if tag is not None else None
-                number = integer(given, number + 1) if given is not None else number + 1
-                numbers.append(number)
-                starts.append(m.start())
+            numbered = _numbered_row(self.p)
+            found = [(m.start(), m.group(1)) for m in numbered.finditer(self.xml, self.start, self.end)]
+            if len(found) == len(self._open.findall(self.xml, self.start, self.end)):
+                starts, numbers = [at for at, _ in found], [int(n) for _, n in found]
+            else:  # some rows are numbered by their position
+                starts, numbers, number = [], [], 0
+                for m in self._open.finditer(self.xml, self.start, self.end):
+                    tag = TAG.match(self.xml, m.start())
+                    given = attributes(tag.group(2)).get(b"r") if tag is not None else None
+                    number = integer(given, number + 1) if given is not None else number + 1
+                    numbers.append(number)
+                    starts.append(m.start())
             if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
                 raise OoxmlError("the worksheet's rows are out of order")
             self._numbers, self._starts = numbers, starts
@@ -140,22 +183,22 @@ class _Rows:
             at = self.xml.find(b'<%srow r="%d"' % (self.p, number), self._cursor, self.end)
             if at >= 0:
                 end = self._cursor = self._next_start(at + 1)
-                return _Row(self.xml, self.p, number, at, end)
-        numbers, starts = self._index()
+                return _Row(self.xml, self.p, number, at, end, self.formats)
+        numbers, starts = self.index()
         i = bisect_right(numbers, number) - 1
         if i < 0 or numbers[i] != number:
             return None
-        return _Row(self.xml, self.p, number, starts[i], starts[i + 1] if i + 1 < len(starts) else self.end)
+        return _Row(self.xml, self.p, number, starts[i], starts[i + 1] if i + 1 < len(starts) else self.end, self.formats)
 
     def insertion_point(self, number: int) -> int:
         """Where a new row `number` goes: before the first row numbered after it."""
-        numbers, starts = self._index()
+        numbers, starts = self.index()
         i = bisect_right(numbers, number)
         return starts[i] if i < len(numbers) else self.end
 
     def last(self) -> int:
         """The number of the last row (0 for a sheet without rows)."""
-        numbers, _ = self._index()
+        numbers, _ = self.index()
         return numbers[-1] if numbers else 0
 
 
@@ -212,10 +255,14 @@ class _RowCells:
             self._all = cells
         return self._all
 
+    def unread(self) -> bool:
+        """Whether the row's cells have not been read one by one (then they are found by reference)."""
+        return self._all is None
+
     def find(self, col: int) -> _Cell | None:
-        if self._all is None and not self.row.closed:
+        if self._all is None:
             needle = b'<%sc r="%s%d"' % (self.p, _letters(col), self.row.number)
-            at = self.xml.find(needle, self.row.tag_end, self.row.end)
+            at = self.xml.find(needle, self.row.start + 4, self.row.end)
             if at >= 0:
                 return self._cell_at(at, col, at + len(needle))
         return next((cell for cell in self.every() if cell.col == col), None)
@@ -364,6 +411,8 @@ class Worksheet:
         col_styles = None
         outcome = Outcome()
         masters: list[tuple[tuple[int, int], tuple[str, str, str]]] = []
+        if len(edits) > _INDEX_FROM:
+            self.rows.index()
         for number in sorted(edits):
             wanted = edits[number]
             if merged:
@@ -385,38 +434,50 @@ class Worksheet:
         cells = _RowCells(self.xml, self.p, row)
         missing = {}
         for col in sorted(wanted) if len(wanted) > 1 else wanted:
-            cell = cells.find(col)
             edit = wanted[col]
-            if cell is None:
-                missing[col] = edit
-                continue
-            if edit.value is KEEP:  # only the start tag changes
-                self._changes.append((cell.start, cell.tag_end, self._restyled(cells, cell, edit.style)))
-            else:
-                end = cells.end(cell)
-                self._changes.append((cell.start, end, self._rewritten(cells, cell, end, edit, outcome, masters)))
+            change = self._restyled(row, col, edit.style) if edit.value is KEEP and cells.unread() else None
+            if change is None:
+                cell = cells.find(col)
+                if cell is None:
+                    missing[col] = edit
+                    continue
+                if edit.value is KEEP:  # only the start tag changes
+                    raw = cells.attributes(cell)
+                    change = (cell.start, cell.tag_end, b"<" + self.p + b"c" + self._attributes(raw, edit.style, row, (), cell.closed))
+                else:
+                    end = cells.end(cell)
+                    change = (cell.start, end, self._rewritten(cells, cell, end, edit, outcome, masters))
+            self._changes.append(change)
             outcome.written.append((row.number, col))
         return missing
 
-    def _restyled(self, cells: _RowCells, cell: _Cell, style: Callable[[int], int]) -> bytes:
-        """The cell's start tag with its new format. A tag that begins with its reference is
-        rewritten from the rest of the tag, which takes few forms in a sheet: each form once (for
-        a cell without a format of its own, once per format of its row)."""
-        if cell.ref_end is None:
-            return b"<" + self.p + b"c" + self._attributes(cells.attributes(cell), style, cells.row, (), cell.closed)
-        rest = self.xml[cell.ref_end: cell.tag_end]
+    def _restyled(self, row: _Row, col: int, style: Callable[[int], int]) -> tuple[int, int, bytes] | None:
+        """The change giving cell `col` of `row` its new format, when its tag begins with its
+        reference (None: the row's cells are read instead). The rest of such a tag takes few forms
+        in a sheet: each form is rewritten once (for a cell without a format of its own, once per
+        format of its row)."""
+        xml = self.xml
+        needle = b'<%sc r="%s%d"' % (self.p, _letters(col), row.number)
+        at = xml.find(needle, row.start + 4, row.end)
+        if at < 0:
+            return None
+        ref_end = at + len(needle)
+        gt = xml.find(b">", ref_end, row.end) + 1
+        rest = xml[ref_end:gt]
+        if not gt or b"'" in rest or rest.count(b'"') % 2:  # a '>' inside a quoted value: read the row's cells
+            return None
         key: tuple = (rest, style)
         done = self._forms.get(key, b"")
         if done is None:  # this form has no format of its own: it is made once per format of a row
-            key = (rest, style, cells.row.style)
+            key = (rest, style, row.style)
             done = self._forms.get(key, b"")
         if not done:
-            own = any(name == b"s" for name, _ in ATTR.findall(rest))
-            if not own and len(key) == 2:
+            closed = rest.endswith(b"/>")
+            if len(key) == 2 and not any(name == b"s" for name, _ in ATTR.findall(rest)):
                 self._forms[key] = None
-                key = (rest, style, cells.row.style)
-            done = self._forms[key] = self._attributes(cells.attributes(cell), style, cells.row, (), cell.closed)
-        return self.xml[cell.start: cell.ref_end] + done
+                key = (rest, style, row.style)
+            done = self._forms[key] = self._attributes(rest[: -2 if closed else -1], style, row, (), closed)
+        return at, gt, needle + done
 
     def _attributes(self, raw: bytes, style: Callable[[int], int], row: _Row, dropped: tuple[bytes, ...],
                     closed: bool | None) -> bytes:

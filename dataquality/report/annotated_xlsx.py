@@ -127,6 +127,8 @@ def annotate_workbook(source: Path | BinaryIO, target: Path, marks: list[Mark], 
     renames); raises OoxmlError when its XML cannot be edited safely."""
     cache = said(issues, lang)
     with WorkbookEdit(source, target) as book:
+        # The Issues sheet first: the largest new part is compressed while the sheets are edited.
+        book.add_sheet(text("xlsx.issues_sheet", lang), issues_sheet(issues, lang, book.styles, cache))
         fill = {s: _fill(book, FILLS[s]) for s in Severity}
         by_sheet: dict[str, list[Mark]] = defaultdict(list)
         for mark in marks:
@@ -141,7 +143,6 @@ def annotate_workbook(source: Path | BinaryIO, target: Path, marks: list[Mark], 
             sheet.edit(edits)
             book.add_notes(name, sheet, [(m.row, m.col) for m in sheet_marks], comment_texts(sheet_marks, lang, cache), note)
             book.put_worksheet(name, sheet)
-        book.add_sheet(text("xlsx.issues_sheet", lang), issues_sheet(issues, lang, book.styles, cache))
 
 
 def _fill(book: WorkbookEdit, rgb: str) -> CellEdit:
