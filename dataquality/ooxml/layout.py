@@ -91,7 +91,7 @@ def _markup_start(xml: bytes) -> int:
         raise NotPlain("not UTF-8, or a byte order mark")
     start = decl.end() if decl is not None else 0
     # '!' and '?' are rare in a worksheet: the searches for what they start run only when they occur.
-    if b"<!" in xml or (xml.find(b"?", start) >= 0 and xml.find(b"<?", start) >= 0):
+    if (xml.find(b"!") >= 0 and b"<!" in xml) or (xml.find(b"?", start) >= 0 and xml.find(b"<?", start) >= 0):
         raise NotPlain("comments, CDATA, a document type or processing instructions")
     return start
 

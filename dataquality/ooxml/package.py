@@ -1,8 +1,8 @@
 """A workbook's zip: its parts read (`Package`), and a new zip written from it (`PackageWriter`).
 
-Only public zipfile calls write the new zip: a large part is deflated at level 1 (the level the
-ZipFile is opened with, a constructor argument), a small one at level 6 as zipfile does by
-default. Deflating runs on a worker thread (zlib and file writes release the interpreter lock),
+A large part is deflated at level 1 by ISA-L (ooxml.deflate, the one adapter over zipfile's
+internals; zlib at level 1 where it cannot be), a small one by zlib at level 6 as zipfile does.
+Deflating runs on a worker thread (the compressors and file writes release the interpreter lock),
 so a writer can build its next part while the last one is compressed.
 """
 
@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 from dataquality.load import zipparts
 from dataquality.ooxml import OoxmlError
+from dataquality.ooxml.deflate import open_deflated
 
 BIG_PART = 1 << 20  # parts larger than this are deflated at level 1 (speed), smaller ones at 6
 _ZIP64_FROM = (1 << 31) - 1  # a part this large needs zip64 sizes (zipfile must know before it is written)
@@ -83,7 +84,7 @@ def write_part(zout: zipfile.ZipFile, name: str, data: Data) -> None:
     if size <= BIG_PART:
         zout.writestr(name, data if isinstance(data, bytes) else b"".join(data), compresslevel=6)
         return
-    with zout.open(name, "w", force_zip64=size > _ZIP64_FROM) as fh:
+    with open_deflated(zout, name, size > _ZIP64_FROM) as fh:
         for block in _blocks([data] if isinstance(data, bytes) else data):
             fh.write(block)
 
@@ -94,8 +95,12 @@ def copy_part(source: Package, info: zipfile.ZipInfo, zout: zipfile.ZipFile) -> 
     data = source.read(info.filename)
     copy = zipfile.ZipInfo(info.filename, info.date_time)
     copy.external_attr = info.external_attr
-    level = 1 if len(data) > BIG_PART else 6
-    zout.writestr(copy, data, compress_type=info.compress_type, compresslevel=level)
+    copy.compress_type = info.compress_type
+    if info.compress_type == zipfile.ZIP_DEFLATED and len(data) > BIG_PART:
+        with open_deflated(zout, copy, len(data) > _ZIP64_FROM) as fh:
+            fh.write(data)
+    else:
+        zout.writestr(copy, data, compresslevel=6)
 
 
 class PackageWriter:

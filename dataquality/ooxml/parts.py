@@ -55,7 +55,7 @@ class Relationships:
         self.name = rels_name(owner)
         self.root = parse(data, self.name) if data is not None else etree.Element(f"{{{PACKAGE_RELATIONSHIPS}}}Relationships",
                                                                                    nsmap={None: PACKAGE_RELATIONSHIPS})
-        self.changed = data is None
+        self.changed = False  # set when something is added: an unchanged part is copied as it was
 
     def _entries(self) -> list[etree._Element]:
         return [el for el in self.root if isinstance(el.tag, str) and etree.QName(el).localname == "Relationship"]

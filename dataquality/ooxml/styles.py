@@ -45,7 +45,7 @@ class Styles:
                         for el in self._elements("numFmts") if (el.get("numFmtId") or "").isdigit()}
         self._clones: dict[tuple[int, str, str | None], int] = {}
         self._fills: dict[str, int] = {}
-        self.changed = data is None
+        self.changed = False  # set when something is added: an unchanged part is copied as it was
 
     def _q(self, name: str) -> str:
         return f"{{{self._ns}}}{name}" if self._ns else name

@@ -152,7 +152,7 @@ class WorkbookEdit:
 
     def put_worksheet(self, name: str | None, sheet: Worksheet) -> None:
         """The edited sheet into the new workbook (deflated while the caller goes on)."""
-        self._writer.put(self.sheet(name).part, sheet.pieces())
+        self._writer.put(self.sheet(name).part, sheet.to_bytes())  # joined here, in C: no Python loop on the writer's thread
 
     def add_sheet(self, title: str, data: bytes | list[bytes]) -> str:
         """A new last sheet named `title` (or `title (2)` ... when a sheet has that name, case

@@ -216,7 +216,6 @@ class _Cell:
     start: int
     tag_end: int  # after the start tag
     closed: bool  # <c .../>
-    ref_end: int | None  # after r="...", when the tag begins with it (the rest of the tag repeats from cell to cell)
     end: int | None = None  # after </c>: found when the content is needed
 
 
@@ -227,9 +226,9 @@ class _RowCells:
         self.xml, self.p, self.row = xml, p, row
         self._all: list[_Cell] | None = None
 
-    def _cell_at(self, start: int, col: int, ref_end: int | None = None) -> _Cell:
+    def _cell_at(self, start: int, col: int) -> _Cell:
         end_of_tag, closed = tag_end(self.xml, start, f"a cell of row {self.row.number}")
-        return _Cell(col, start, end_of_tag, closed, ref_end)
+        return _Cell(col, start, end_of_tag, closed)
 
     def end(self, cell: _Cell) -> int:
         if cell.end is None:
@@ -264,13 +263,12 @@ class _RowCells:
             needle = b'<%sc r="%s%d"' % (self.p, _letters(col), self.row.number)
             at = self.xml.find(needle, self.row.start + 4, self.row.end)
             if at >= 0:
-                return self._cell_at(at, col, at + len(needle))
+                return self._cell_at(at, col)
         return next((cell for cell in self.every() if cell.col == col), None)
 
     def attributes(self, cell: _Cell) -> bytes:
-        """The cell's attributes as written (from its reference on, when it starts the tag)."""
-        start = cell.ref_end if cell.ref_end is not None else cell.start + len(self.p) + 2
-        return self.xml[start: cell.tag_end - (2 if cell.closed else 1)]
+        """The cell's attributes as written."""
+        return self.xml[cell.start + len(self.p) + 2: cell.tag_end - (2 if cell.closed else 1)]
 
     def insertion_point(self, col: int) -> int:
         """Where a new cell of column `col` goes: before the first cell of a later column."""
@@ -431,12 +429,13 @@ class Worksheet:
 
     def _edit_row(self, row: _Row, wanted: Mapping[int, CellEdit], outcome: Outcome, masters: list) -> dict[int, CellEdit]:
         """Edit the cells of `row` that exist; returns the wanted cells the row lacks."""
-        cells = _RowCells(self.xml, self.p, row)
+        cells: _RowCells | None = None  # the row's cells, read one by one only when one is not found by its reference
         missing = {}
         for col in sorted(wanted) if len(wanted) > 1 else wanted:
             edit = wanted[col]
-            change = self._restyled(row, col, edit.style) if edit.value is KEEP and cells.unread() else None
+            change = self._restyled(row, col, edit.style) if edit.value is KEEP and cells is None else None
             if change is None:
+                cells = cells or _RowCells(self.xml, self.p, row)
                 cell = cells.find(col)
                 if cell is None:
                     missing[col] = edit
