@@ -85,6 +85,8 @@ class Outcome:
 
 # ---------------------------------------------------------------------------------- rows
 
+_UNREAD = object()
+
 
 class _Row:
     """A row located: its number, where it starts, and where it ends (`end`: before the next row,
@@ -95,7 +97,7 @@ class _Row:
     def __init__(self, xml: bytes, p: bytes, number: int, start: int, end: int, formats: bool) -> None:
         self.xml, self.p, self.number, self.start, self.end = xml, p, number, start, end
         self._tag: tuple[int, bool] | None = None
-        self._style: int | None | bool = None if not formats else False  # False: not read yet
+        self._style: object = _UNREAD if formats else None  # a sheet without row formats never reads it
 
     def _read(self) -> tuple[int, bool]:
         if self._tag is None:
@@ -114,7 +116,7 @@ class _Row:
     @property
     def style(self) -> int | None:
         """The row's own format (customFormat), which a cell without a format of its own shows."""
-        if self._style is False:
+        if self._style is _UNREAD:
             end, closed = self._read()
             raw = self.xml[self.start + len(self.p) + 4: end - (2 if closed else 1)]
             self._style = _row_style(raw) if b"customFormat" in raw else None
@@ -136,7 +138,8 @@ def _numbered_row(p: bytes) -> re.Pattern[bytes]:
 class _Rows:
     """Finds rows by number. A row written `<row r="N"` (how Excel, LibreOffice and every library
     write them) is found by one search from the last row found; the first row that is not found
-    that way makes an index of every row's start (rows may number themselves by position)."""
+    that way (or many rows to edit) makes an index of every row's start (`index`: rows may number
+    themselves by position)."""
 
     def __init__(self, xml: bytes, layout: Layout) -> None:
         self.xml, self.p = xml, layout.p
@@ -253,10 +256,6 @@ class _RowCells:
                 pos = self.end(cell)
             self._all = cells
         return self._all
-
-    def unread(self) -> bool:
-        """Whether the row's cells have not been read one by one (then they are found by reference)."""
-        return self._all is None
 
     def find(self, col: int) -> _Cell | None:
         if self._all is None:
