@@ -130,13 +130,14 @@ def _blocks(n: int) -> int:
     return max(1, -(-n // 1024))
 
 
-def vml_part(shapes: bytes, first_block: int, blocks: int) -> bytes:
-    """A new VML drawing holding `shapes`, which use id blocks first_block .. first_block + blocks - 1."""
+def vml_part(shapes: bytes, first_block: int, blocks: int) -> list[bytes]:
+    """A new VML drawing holding `shapes`, which use id blocks first_block .. first_block + blocks - 1
+    (its pieces: the shapes are not copied once more)."""
     ids = ",".join(str(b) for b in range(first_block, first_block + blocks)).encode()
-    return (b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+    return [b'<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
             b'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-            b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="' + ids + b'"/></o:shapelayout>'
-            + _SHAPE_TYPE + shapes + b"</xml>")
+            b'<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="' + ids + b'"/></o:shapelayout>' + _SHAPE_TYPE,
+            shapes, b"</xml>"]
 
 
 def vml_with_shapes(data: bytes, shapes: bytes, first_block: int, blocks: int) -> bytes:
@@ -144,7 +145,7 @@ def vml_with_shapes(data: bytes, shapes: bytes, first_block: int, blocks: int) -
     extended where its root closes); its id map gains the shapes' blocks."""
     end = data.rfind(b"</xml>")
     if end < 0:
-        return vml_part(shapes, first_block, blocks)
+        return b"".join(vml_part(shapes, first_block, blocks))
     ids = b",".join(b"%d" % b for b in range(first_block, first_block + blocks))
     head = _IDMAP.sub(lambda m: m.group(1) + (m.group(2) + b"," if m.group(2).strip() else b"") + ids + m.group(3), data[:end], count=1)
     shape_type = b"" if b'id="_x0000_t202"' in data else _SHAPE_TYPE

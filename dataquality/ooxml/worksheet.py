@@ -462,14 +462,14 @@ class Worksheet:
         ref_end = at + len(needle)
         gt = xml.find(b">", ref_end, row.end) + 1
         rest = xml[ref_end:gt]
-        if not gt or b"'" in rest or rest.count(b'"') % 2:  # a '>' inside a quoted value: read the row's cells
-            return None
         key: tuple = (rest, style)
         done = self._forms.get(key, b"")
         if done is None:  # this form has no format of its own: it is made once per format of a row
             key = (rest, style, row.style)
             done = self._forms.get(key, b"")
-        if not done:
+        if not done:  # a form not seen yet (a form seen was checked then)
+            if not gt or b"'" in rest or rest.count(b'"') % 2:  # a '>' inside a quoted value: read the row's cells
+                return None
             closed = rest.endswith(b"/>")
             if len(key) == 2 and not any(name == b"s" for name, _ in ATTR.findall(rest)):
                 self._forms[key] = None
