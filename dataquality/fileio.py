@@ -29,6 +29,11 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, target)
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        # A write that fails (disk full, file too large) names no file: the user's output is the one to name.
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -32,6 +32,7 @@ from dataquality.load.grid import sniff_kind
 from dataquality.load.text import csv_field_limit, csv_lines, read_csv_text
 from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
 from dataquality.report.fixed_xlsx import CHANGED_FILL  # noqa: F401 - re-exported: the colour of a corrected cell
+from dataquality.xlsx import column_index
 
 # A fix followed by another fix on the same cell is normal (trim, then synonym); more rounds than
 # this mean two rules undo each other, which is a configuration conflict.
@@ -216,9 +217,11 @@ def _schema(config: Config, entity: str) -> EntitySchema:
 
 
 def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Path:
-    from dataquality.report.fixed_xlsx import CellWrite, ChangesSheet, write_fixed
+    from dataquality.ooxml import OoxmlError
+    from dataquality.report.fixed_cells import CellWrite, ChangesSheet
+    from dataquality.report.fixed_xlsx import write_fixed
 
-    if not fix.changes:
+    if not fix.changes and fix.path.suffix.lower() == output.suffix.lower():
         # Nothing certain to correct: the copy is the input, byte for byte.
         with atomic_path(output) as tmp:
             shutil.copyfile(fix.path, tmp)
@@ -243,8 +246,11 @@ def _write_workbook(fix: FixPlan, output: Path, config: Config, lang: str) -> Pa
     sheet = ChangesSheet(text("fix.sheet_name", lang),
                          [text(f"fix.column.{c}", lang) for c in ("cell", "field", "old", "new", "rule", "run")],
                          rows, (16, 24, 28, 28, 22, 18))
-    with atomic_path(output) as tmp:
-        write_fixed(fix.path, tmp, cells, sheet, keep_vba=output.suffix.lower() == ".xlsm")
+    try:
+        with atomic_path(output) as tmp:
+            write_fixed(fix.path, tmp, cells, sheet, macros=output.suffix.lower() == ".xlsm")
+    except OoxmlError as exc:
+        raise FixError("fix.cannot_edit", file=str(fix.path), reason=str(exc)) from None
     return output
 
 
@@ -257,8 +263,6 @@ def changes_csv_path(output: Path) -> Path:
 
 
 def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
-    from openpyxl.utils import column_index_from_string
-
     from dataquality.safe_text import csv_value
 
     # Written back as it came: its encoding, byte-order mark, Excel's sep= line and delimiter; row 1
@@ -270,7 +274,7 @@ def _write_csv(fix: FixPlan, output: Path, lang: str) -> list[Path]:
         rows = list(csv.reader(io.StringIO(csv_lines(content), newline=""), delimiter=delimiter))
     for change in fix.changes:
         line = rows[change.row - 1]
-        index = column_index_from_string(change.column) - 1
+        index = column_index(change.column)
         line.extend([""] * (index + 1 - len(line)))
         line[index] = change.new
     with atomic_open(output, "w", encoding=source.encoding) as fh:

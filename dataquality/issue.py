@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 from typing import Any
 
 from dataquality.i18n import has, text
+from dataquality.xlsx import column_letter  # noqa: F401 - re-exported for load/ until it imports dataquality.xlsx
 
 
 class Severity(StrEnum):
@@ -50,16 +51,6 @@ _PLAIN = (str, int, float, tuple, list, type(None))
 
 def _is_mapping(value: Any) -> bool:
     return type(value) is dict or (not isinstance(value, _PLAIN) and isinstance(value, Mapping))
-
-
-def column_letter(index: int) -> str:
-    """Excel column letter for a 0-based column index (0 -> A, 27 -> AB)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def rows_text(rows: tuple[int, ...], lang: str, limit: int = 10) -> str:

@@ -61,7 +61,7 @@ _NOT_XML_BUT_NUL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\ud
 
 
 def xml_escaped_cells(values: list[str], attribute: bool = False) -> list[str]:
-    """`excel_text` of each value, escaped for XML character data (& < >), all in one pass;
+    """`excel_text` of each value, escaped for XML character data (& < >, and a carriage return), all in one pass;
     with `attribute`, also fit for a double-quoted attribute value (" and line breaks as references).
 
     The values are joined with NUL (which no XML text can hold, so it cannot come from the data
@@ -72,9 +72,10 @@ def xml_escaped_cells(values: list[str], attribute: bool = False) -> list[str]:
     joined = "\x00".join(values)
     if joined.count("\x00") != max(len(values) - 1, 0):  # a value holds NUL itself: one at a time
         return [xml_escaped_cells([excel_text(v)], attribute)[0] for v in values]
-    joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # A carriage return as a reference: a bare one is read back as a line feed (XML end-of-line handling).
+    joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     if attribute:
-        joined = joined.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+        joined = joined.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     if _NOT_XML_BUT_NUL.search(joined):
         joined = _NOT_XML_BUT_NUL.sub("\ufffd", joined)
     return joined.split("\x00") if values else []

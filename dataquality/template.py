@@ -15,7 +15,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -23,7 +23,7 @@ from dataquality.config import Bound, Config, EntitySchema, FieldSpec
 from dataquality.errors import DQError
 from dataquality.fileio import atomic_path
 from dataquality.i18n import has, text
-from dataquality.xlsx import put
+from dataquality.xlsx import column_letter, put
 
 DEFAULT_ROWS = 1000
 REQUIRED_FILL = "F8CBAD"  # header of a required column
@@ -293,7 +293,7 @@ def build(schema: EntitySchema, config: Config, lang: str = "zh", rows: int = DE
     list_col = 0
     fields = list(schema.fields.values())
     for i, spec in enumerate(fields, start=1):
-        letter = get_column_letter(i)
+        letter = column_letter(i - 1)
         label = spec.label(lang)
         words = rule_lines(spec, schema, config, lang)
         gap = "" if lang == "zh" else " "  # each line ends with its own full stop
@@ -309,7 +309,7 @@ def build(schema: EntitySchema, config: Config, lang: str = "zh", rows: int = DE
         list_range = None
         if choices:
             list_col += 1
-            list_letter = get_column_letter(list_col)
+            list_letter = column_letter(list_col - 1)
             put(lists.cell(row=1, column=list_col), f"list: {spec.name}")
             for r, value in enumerate(choices, start=2):
                 put(lists.cell(row=r, column=list_col), value)
@@ -361,7 +361,7 @@ def _instructions(wb: Workbook, schema: EntitySchema, config: Config, lang: str,
     for i, spec in enumerate(schema.fields.values(), start=1):
         required = "template.yes" if spec.required else ("template.conditional" if spec.required_when else "template.no")
         # "label (name)" in one cell: never a header match, so the loader skips this sheet.
-        row = [get_column_letter(i), f"{spec.label(lang)} ({spec.name})", text(required, lang),
+        row = [column_letter(i - 1), f"{spec.label(lang)} ({spec.name})", text(required, lang),
                "\n".join(rule_lines(spec, schema, config, lang)[1:]) or "-"]
         for c, value in enumerate(row, start=1):
             cell = ws.cell(row=start + i, column=c)

@@ -40,7 +40,7 @@ from dataquality.i18n import text
 from dataquality.load import Table
 from dataquality.load.table import TEXT
 from dataquality.store import Store
-from dataquality.xlsx import put
+from dataquality.xlsx import column_index, put
 
 DONE = ("approved", "applied")
 CRASH_ENV = "DQ_CRASH_POINT"  # fault injection for the crash-consistency tests: after_write | after_rename
@@ -251,12 +251,7 @@ def _layout(entity: str, baseline: Sequence[Table], incoming: Sequence[Table], c
 
 
 def _col(letter: str | None) -> int | None:
-    if not letter:
-        return None
-    n = 0
-    for ch in letter:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+    return column_index(letter) if letter else None
 
 
 def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held: list[HeldBack],

@@ -1,4 +1,5 @@
-"""The parts of a zip (an xlsx workbook) read quickly and checked as zipfile checks them.
+"""The parts of a zip (an xlsx workbook) read quickly and checked as zipfile checks them (writing
+a zip is dataquality.ooxml.package's).
 
 A deflated part is inflated by ISA-L (the isal package: several times zlib's speed, the same
 deflate format) straight from the file; everything else goes through zipfile. Either way a
@@ -9,10 +10,8 @@ bytes do not match the declared size and CRC raises zipfile.BadZipFile, as zipfi
 from __future__ import annotations
 
 import os
-import time
 import zipfile
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 CHUNK = 1 << 20
@@ -94,39 +93,3 @@ def read(zf: zipfile.ZipFile, member: str | zipfile.ZipInfo) -> bytes:
     """The whole part `member` (zipfile.ZipFile.read, inflated by ISA-L)."""
     info = member if isinstance(member, zipfile.ZipInfo) else zf.getinfo(member)
     return b"".join(chunks(zf, info, max(CHUNK, 1 << (max(info.file_size, 1).bit_length()))))
-
-
-BIG_PART = 1 << 20  # parts larger than this are deflated for speed (ISA-L, else zlib level 1)
-
-
-def write(zout: zipfile.ZipFile, member: str | zipfile.ZipInfo, data: bytes | Iterable[bytes]) -> None:
-    """Write part `member` into `zout` (a zip open for writing), deflated; `data` may come in pieces.
-
-    A part larger than BIG_PART is deflated by ISA-L at its level 1 (several times zlib level 1's
-    speed, and smaller), or by zlib level 1 where isal is not installed; a smaller one by zlib
-    level 6, as zipfile does. A part given as a ZipInfo keeps its date and attributes; one given
-    by name is dated now and readable by its owner, as ZipFile.writestr dates and marks it."""
-    pieces = [data] if isinstance(data, bytes) else data
-    size = sum(map(len, pieces)) if isinstance(pieces, list) else None
-    if isinstance(member, zipfile.ZipInfo):
-        info = zipfile.ZipInfo(member.filename, member.date_time)
-        info.external_attr = member.external_attr
-    else:
-        info = zipfile.ZipInfo(member, time.localtime(time.time())[:6])
-        info.external_attr = 0o600 << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    big = size is None or size > BIG_PART
-    if not big:
-        zout.writestr(info, b"".join(pieces), compresslevel=6)
-        return
-    info._compresslevel = 1  # type: ignore[attr-defined]  # what writestr's compresslevel sets
-    isal_zlib = _isal()
-    with zout.open(info, "w", force_zip64=size is None or size > _ZIP64_FROM) as fh:
-        if isal_zlib is not None and hasattr(fh, "_compressor"):
-            # zipfile deflates with zlib.compressobj(level, DEFLATED, -15); ISA-L's is the same format.
-            fh._compressor = isal_zlib.compressobj(1, zlib.DEFLATED, -15)
-        for piece in pieces:
-            fh.write(piece)
-
-
-_ZIP64_FROM = (1 << 31) - 1  # a part this large needs zip64 sizes (zipfile must know before it is written)

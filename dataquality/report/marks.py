@@ -1,6 +1,5 @@
 """What the annotated workbook marks: the cells (`Mark`), their fills, comment texts and the rows of
-the Issues sheet. Shared by the XML editor (annotate_xml), the openpyxl fallback (annotate_openpyxl),
-the fixed copy of dq fix (fixed_xlsx) and the writer that chooses between them (annotated_xlsx).
+the Issues sheet (annotated_xlsx, issues_sheet).
 """
 
 from __future__ import annotations
@@ -12,14 +11,12 @@ from typing import NamedTuple
 
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity, texts_of
-from dataquality.issue import (
-    column_letter as letters,  # one implementation, re-exported for the annotators
-)
 from dataquality.report.columns import field_labels, issue_numbers, places
 from dataquality.report.common import (
     department_label,
     entity_label,
 )
+from dataquality.xlsx import column_index, column_letter
 
 FILLS = {Severity.ERROR: "FFFF9999", Severity.WARNING: "FFFFC000", Severity.INFO: "FFBDD7EE"}
 HEADER_FILL = "FF305496"
@@ -43,30 +40,19 @@ class Mark(NamedTuple):
 
     @property
     def ref(self) -> str:
-        return f"{letters(self.col)}{self.row}"
-
-
-def col_index(name: str) -> int:
-    """0-based column index for Excel column letters (A -> 0)."""
-    n = 0
-    for ch in name:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
+        return f"{column_letter(self.col)}{self.row}"
 
 
 def marks_for(issues: Iterable[Issue], key_columns: dict[str | None, int]) -> list[Mark]:
     """The cells to annotate: issues with a row, on their column (or the key column of the row)."""
     cells: dict[tuple[str, int, int], list[Issue]] = defaultdict(list)
-    columns: dict[str, int] = {}
     for issue in issues:
         row = issue.row
         if row is None:
             continue
         column = issue.column
         if column:
-            col = columns.get(column)
-            if col is None:
-                col = columns[column] = col_index(column)
+            col = column_index(column)  # cached: one computation per distinct column
         else:
             col = key_columns.get(issue.sheet, 0)
         cells[(issue.sheet or "", row, col)].append(issue)
@@ -154,9 +140,3 @@ def issue_columns(issues: list[Issue], lang: str, cache: Said | None = None) -> 
         hints,
     ]
     return header, columns
-
-
-def issue_rows(issues: list[Issue], lang: str, cache: Said | None = None) -> tuple[list[str], list[list[object]]]:
-    """The Issues sheet: header and one row per issue (the cell column links to the cell)."""
-    header, columns = issue_columns(issues, lang, cache)
-    return header, [list(row) for row in zip(*columns, strict=True)]

@@ -162,3 +162,51 @@ def test_huge_request_id_is_bad_usage_not_a_traceback(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert "Traceback" not in result.output and "OverflowError" not in result.output
+
+
+def _limited_file_size() -> None:
+    """In the child: files may grow to 64 KB, and a write past that fails (EFBIG) instead of killing it."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+def test_a_write_the_system_refuses_names_the_output_file_not_a_dash(tmp_path):
+    # A full disk and a file-size limit fail the same way: write() raises an OSError that names no file.
+    data = tmp_path / "c.xlsx"
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "客户"
+    for row in sheet_rows([customer(i, phone="12" if i % 2 else None) for i in range(1, 600)], CUSTOMER_HEADERS_ZH):
+        ws.append(row)
+    wb.save(data)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1", "DQ_NO_FORK": "1", "DQ_LANG": "en"}
+    for args, output in ((["validate", data, "-f", "xlsx", "-o", tmp_path / "reports", "-q"], tmp_path / "reports" / "c.annotated.xlsx"),
+                         (["fix", data, "-o", tmp_path / "fixed.xlsx"], tmp_path / "fixed.xlsx")):
+        proc = subprocess.run([sys.executable, "-m", "dataquality", *map(str, args)], env=env, capture_output=True, text=True,
+                              preexec_fn=_limited_file_size, timeout=300)
+        assert proc.returncode == 2, proc.stderr
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert lines[0].startswith(f"dq: {output}:"), lines[0]
+        assert not output.exists() and not list(output.parent.glob(f".{output.name}.*"))  # nothing half-written left
+
+
+def test_a_full_disk_names_the_output_and_says_so(tmp_path):
+    import errno
+
+    from dataquality.fileio import atomic_path
+    from dataquality.safety import os_error_line
+
+    target = tmp_path / "out.xlsx"
+    with pytest.raises(OSError) as raised, atomic_path(target) as tmp:
+        tmp.write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")  # what write() raises on a full disk
+    assert raised.value.filename == str(target) and raised.value.errno == errno.ENOSPC
+    assert os_error_line(raised.value, "en") == f"{target}: cannot be written or read (No space left on device); " \
+                                                "the disk is full; free some space or choose another output folder."
+    assert list(tmp_path.iterdir()) == []

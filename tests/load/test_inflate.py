@@ -135,30 +135,3 @@ def test_without_isal_the_parts_are_read_by_zipfile(tmp_path: Path, monkeypatch:
     assert zipparts._isal() is None
     assert _parts(path) == with_isal
     limits.check_input(path)
-
-
-@pytest.mark.parametrize("isal", [True, False], ids=["isal", "zlib"])
-def test_written_parts_read_back_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isal: bool) -> None:
-    # A large part (ISA-L level 1, or zlib level 1 without isal) given whole or in pieces, a small
-    # one (zlib level 6), and a copied one keeping its date and attributes: zipfile reads each back.
-    if not isal:
-        monkeypatch.setitem(sys.modules, "isal", None)
-    big = b"<row><c><v>1234</v></c></row>" * 200_000
-    pieces = [big[i:i + 70_000] for i in range(0, len(big), 70_000)]
-    source = zipfile.ZipInfo("xl/media/kept.xml", (2020, 5, 17, 8, 30, 0))
-    source.external_attr = 0o644 << 16
-    path = tmp_path / "w.zip"
-    with zipfile.ZipFile(path, "w") as zout:
-        zipparts.write(zout, "big.xml", big)
-        zipparts.write(zout, "pieces.xml", pieces)
-        zipparts.write(zout, "small.xml", b"<a/>")
-        zipparts.write(zout, source, b"<kept/>" * 300_000)
-    with zipfile.ZipFile(path) as zf:
-        assert zf.testzip() is None
-        assert zf.read("big.xml") == big and zf.read("pieces.xml") == big and zf.read("small.xml") == b"<a/>"
-        kept = zf.getinfo("xl/media/kept.xml")
-        assert (kept.date_time, kept.external_attr) == ((2020, 5, 17, 8, 30, 0), 0o644 << 16)
-        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist())
-        assert all(i.compress_size < i.file_size / 10 for i in zf.infolist() if i.filename != "small.xml")
-        assert zf.getinfo("big.xml").external_attr == 0o600 << 16
-        assert zipparts.read(zf, "pieces.xml") == big

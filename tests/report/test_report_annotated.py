@@ -10,8 +10,10 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from report_helpers import demo_result
 
+from dataquality.issue import Issue, Severity
 from dataquality.pipeline import run
 from dataquality.report import ReportOptions, annotated_xlsx
+from dataquality.report.marks import Mark
 
 RED, AMBER = annotated_xlsx.FILLS["error"], annotated_xlsx.FILLS["warning"]  # type: ignore[index]
 
@@ -82,33 +84,6 @@ def test_a_sheet_with_notes_of_its_own_keeps_them(tmp_path: Path, config, write_
     assert ws["B2"].font.i
     # The XML editor gave up half-way (the sheet has notes): its half-written copy is gone.
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["c.annotated.xlsx"]
-
-
-def test_the_part_writer_copies_unchanged_parts_and_stops_cleanly_on_an_error(tmp_path: Path) -> None:
-    import zipfile
-
-    import pytest
-
-    from dataquality.load.zipparts import BIG_PART
-    from dataquality.report.annotate_xml import PartWriter
-
-    source = tmp_path / "in.xlsx"
-    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("keep.xml", b"<a/>")
-        zf.writestr("big.xml", b"<b>" + b"x" * BIG_PART + b"</b>")
-        zf.writestr("old.xml", b"<old/>")
-    target = tmp_path / "out.xlsx"
-    with PartWriter(source, target, {"old.xml"}) as out:
-        out.put("old.xml", b"<new/>")
-        out.put("added.xml", b"<added/>")
-    with zipfile.ZipFile(target) as zf, zipfile.ZipFile(source) as original:
-        assert zf.namelist() == ["keep.xml", "big.xml", "old.xml", "added.xml"]
-        assert zf.read("big.xml") == original.read("big.xml") and zf.read("old.xml") == b"<new/>"
-    with pytest.raises(ValueError, match="half-way"), PartWriter(source, tmp_path / "broken.xlsx", set()) as out:
-        out.put("a.xml", b"<a/>")
-        raise ValueError("half-way")
-    with pytest.raises(FileNotFoundError), PartWriter(tmp_path / "gone.xlsx", tmp_path / "bad.xlsx", set()) as out:
-        out.put("a.xml", b"<a/>")  # the worker's error comes out where the writer is closed
 
 
 def test_csv_input_becomes_an_annotated_workbook(tmp_path: Path, config) -> None:
@@ -216,3 +191,61 @@ def test_libreoffice_opens_the_annotated_copy_with_its_fills_and_notes(tmp_path:
     assert issues.max_row == len(result.issues) + 1
     keys = [c for c in issues["G"] if c.value == "+1-2"]  # the key column: data written back stays text
     assert keys and all(c.data_type == "s" for c in keys)
+
+
+def test_comment_texts_in_bulk_equal_one_comment_at_a_time() -> None:
+    from dataquality.report.marks import MAX_COMMENT, comment_text, comment_texts, said
+
+    plain = Issue("REQ001", Severity.ERROR, "product", "a.xlsx", "s", 2, field="name", column="B")
+    fixable = Issue("FMT002", Severity.WARNING, "product", "a.xlsx", "s", 3, field="name", value=" x ",
+                    column="B", fixable=True, fixed_value="x")
+    info = Issue("FMT002", Severity.INFO, "product", "a.xlsx", "s", 4, field="name", value="y" * (MAX_COMMENT + 5), column="B")
+    marks = [Mark("s", 2, 1, (plain,)), Mark("s", 3, 1, (fixable,)), Mark("s", 4, 1, (info,)),
+             Mark("s", 5, 1, (info, plain, fixable))]
+    for lang in ("en", "zh"):
+        cache = said([plain, fixable, info], lang)
+        bulk = comment_texts(marks, lang, cache)
+        assert bulk == [comment_text(m, lang, cache) for m in marks] == [comment_text(m, lang) for m in marks]
+        assert "\n→ " in bulk[1] and "x" in bulk[1].rsplit(":", 1)[-1]
+        assert len(bulk[2]) <= MAX_COMMENT
+
+
+def test_the_annotated_writer_pauses_cycle_collection_and_restores_it() -> None:
+    import gc
+
+    import pytest
+
+    from dataquality.report.annotated_xlsx import _no_cycle_collection
+
+    assert gc.isenabled()
+    with _no_cycle_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), _no_cycle_collection():
+        raise ValueError("a writer failing half-way")
+    assert gc.isenabled()
+    gc.disable()  # a caller that had it off keeps it off
+    try:
+        with _no_cycle_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_a_workbook_the_editor_refuses_is_annotated_in_a_copy_of_its_text(tmp_path: Path, config, write_xlsx) -> None:
+    from report_helpers import rewritten
+
+    path = write_xlsx("c.xlsx", {"客户": [["客户编码", "客户名称", "业务员", "联系电话", "详细地址"],
+                                         ["C000001", "乙公司", "张伟", "13812345679", "上海"],
+                                         ["C1", "@甲公司", "张伟", "13812345678", "上海"]]})
+    # calamine reads a workbook without [Content_Types].xml; dq will not edit a package that lacks it.
+    odd = rewritten(path, tmp_path / "odd.xlsx", lambda name, data: None if name == "[Content_Types].xml" else data)
+    result = run(config, [odd], "en")
+    assert any(i.rule == "FMT001" for i in result.issues)
+    [out] = annotated_xlsx.write(result, ReportOptions(lang="en", out=tmp_path / "out"))
+    wb = load_workbook(out)
+    ws = wb["客户"]
+    assert ws["A3"].value == "C1" and ws["A3"].fill.fgColor.rgb == RED and "FMT001" in ws["A3"].comment.text
+    assert ws["B3"].value == "@甲公司" and ws["B3"].data_type == "s"  # the text copy holds text, never a formula
+    assert wb.sheetnames == ["客户", "Issues"]
