@@ -40,6 +40,7 @@ from dataquality.approve import db as approve_db
 from dataquality.approve import workflow
 from dataquality.approve.stores import open_approval_store
 from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.desk import db as desk_db
 from dataquality.config import Config
 from dataquality.errors import EXIT_USAGE
 from dataquality.issue import Issue, Severity, Status
@@ -397,7 +398,7 @@ def test_todays_table_objects_agree_with_the_newest_revision(db_url: str) -> Non
     open_store(db_url).close()
     engine = create_engine(db_url)
     meta = MetaData()
-    for source in (approve_db.meta, track_db.meta):
+    for source in (approve_db.meta, track_db.meta, desk_db.meta):
         for table in source.tables.values():
             table.to_metadata(meta)
     try:

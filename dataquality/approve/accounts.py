@@ -49,10 +49,12 @@ SESSION_HOURS = 8
 IDLE_MINUTES = 30
 TOKEN_DAYS = 90
 ADMIN = "admin"
-# Roles that are not approval levels: what an account may do in dq itself. Issue 24 adds `clerk`
-# (imports) here; a role's labels are shown in `dq users list` and the web pages.
+CLERK = "clerk"
+# Roles that are not approval levels: what an account may do in dq itself (`clerk`: imports on the
+# desk of `dq serve`, issue 24); a role's labels are shown in `dq users list` and the web pages.
 SYSTEM_ROLES: dict[str, Mapping[str, str]] = {
     ADMIN: {"en": "administrator (manages accounts)", "zh": "管理员（管理账号）"},
+    CLERK: {"en": "clerk (checks and submits imports on the desk)", "zh": "录入员（在导入台检查并提交导入）"},
 }
 _HASHER = PasswordHasher()
 

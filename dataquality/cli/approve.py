@@ -298,7 +298,7 @@ def _new_password(lang: str, name: str) -> str:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True,
-              help="A role: L1, L2, L3 or admin (repeat for several); none: an account that only submits changes.")
+              help="A role: L1, L2, L3, admin or clerk (imports on the desk of dq serve; repeat for several); none: an account that only submits changes.")
 @service_options
 @config_option
 @lang_option
