@@ -44,7 +44,9 @@ def serve(host: str, port: int, allowed_hosts: tuple[str, ...], trusted_header: 
     notices = () if ws.project is not None else ("serve.no_project",)
     settings = WebSettings(lang=lang, trusted_header=trusted_header, trusted_proxies=tuple(trusted_proxies),
                            session_hours=session_hours, idle_minutes=idle_minutes, secure_cookies=secure_cookies,
-                           allowed_hosts=served_hosts(host, allowed_hosts), notices=notices)
+                           allowed_hosts=served_hosts(host, allowed_hosts), notices=notices,
+                           baseline=ws.project.baseline if ws.project is not None else None,
+                           desk_expire_hours=ws.project.desk_expire_hours if ws.project is not None else 72.0)
     with ws.open() as store:
         app = create_app(store, ws.policy, ws.config, settings, state_dir=ws.state_dir)
         for notice in notices:

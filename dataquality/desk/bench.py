@@ -20,7 +20,7 @@ import pandas as pd
 from dataquality.config import Config
 from dataquality.desk.grid import Filters, Grid, issue_frame
 from dataquality.desk.jobs import Job
-from dataquality.issue import Issue, sort_issues
+from dataquality.issue import Issue, sort_issues, stamp_first_seen
 from dataquality.load.mapping import Mappings, SheetMapping
 from dataquality.load.table import Table
 from dataquality.pipeline import LOAD, run_stages, validate
@@ -80,7 +80,10 @@ class Workbench:
 
     def _validate(self) -> list[Issue]:
         found = validate(self.tables, self.config)
-        return sort_issues([*self.load_issues, *found]) if self.load_issues else found
+        issues = sort_issues([*self.load_issues, *found]) if self.load_issues else found
+        # As the pipeline's track stage does without tracking: first seen in this run.
+        stamp_first_seen(issues, self.loaded.started_at.isoformat(timespec="seconds"))
+        return issues
 
     def result(self) -> Result:
         """The whole result of the current tables (validated again if edits came since)."""

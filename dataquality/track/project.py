@@ -56,6 +56,7 @@ class Project:
     lock_wait_seconds: float = 60.0
     lock_stale_after_minutes: float = 360.0
     issue_prefix: str = "DQ"
+    desk_expire_hours: float = 72.0  # dq.yaml desk.expire_hours: imports of the desk are removed after this
     mappings: tuple[Path, ...] = ()  # mapping files (dq map -o): a company's export layouts
 
     @property
@@ -142,6 +143,7 @@ def _project(path: Path, f: ProjectFile) -> Project:
         sla=f.sla.model_dump(), timezone=f.timezone, holidays=f.calendar.holidays, workdays=f.calendar.workdays,
         outside_range=f.calendar.outside_range, lock_wait_seconds=f.lock.wait_seconds,
         lock_stale_after_minutes=f.lock.stale_after_minutes, issue_prefix=f.issue_prefix, mappings=f.mappings,
+        desk_expire_hours=f.desk.expire_hours,
     )
 
 

@@ -185,6 +185,10 @@ class LockFile(_Section):
     stale_after_minutes: Count = 360.0
 
 
+class DeskFile(_Section):
+    expire_hours: Count = 72.0  # the import desk of dq serve: an import is removed after this long
+
+
 class SlaFile(_Section):
     error: Days = DEFAULT_SLA["error"]
     warning: Days = DEFAULT_SLA["warning"]
@@ -211,6 +215,7 @@ class ProjectFile(_Section):
     timezone: str = "Asia/Shanghai"
     calendar: CalendarFile = CalendarFile()
     lock: LockFile = LockFile()
+    desk: DeskFile = DeskFile()
     issue_prefix: str = "DQ"
     mappings: Annotated[tuple[RelPath, ...], BeforeValidator(_one_or_list)] = ()
 

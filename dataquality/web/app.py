@@ -71,6 +71,8 @@ class WebSettings:
     max_upload_bytes: int = MAX_UPLOAD_BYTES  # a change set's workbooks sent to the API
     throttle: ThrottleSettings = ThrottleSettings()
     notices: tuple[str, ...] = ()  # catalogue keys shown on the sign-in page (e.g. no project here)
+    baseline: Path | None = None  # the project's approved master (dq.yaml baseline): imports compare with it
+    desk_expire_hours: float = 72.0  # dq.yaml desk.expire_hours: the import desk's jobs expire after this
 
     def __post_init__(self) -> None:
         if self.trusted_header and not self.trusted_proxies:  # believed from anyone: refused at once
@@ -291,7 +293,8 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
     every request, of any route mounted on it too, passes the guard first (security.py)."""
     settings = settings or WebSettings()
     web = _Web(store, policy, config, settings)
-    service = Service(store, policy, config, state_dir or _state_dir_of(store), web.gate)
+    service = Service(store, policy, config, state_dir or _state_dir_of(store), web.gate, settings.baseline,
+                      settings.desk_expire_hours, settings.max_upload_bytes)
     routes = [
         Route("/", web.inbox, methods=["GET"]),
         Route("/login", web.login_form, methods=["GET"]),

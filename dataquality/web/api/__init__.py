@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from dataquality.errors import DQError
-from dataquality.web.api import entries, requests, submissions, users
+from dataquality.web.api import entries, imports, requests, submissions, users
 from dataquality.web.api.auth import Service, status_of
 from dataquality.web.api.models import Problem
 from dataquality.web.throttle import SignInThrottled
@@ -24,7 +24,7 @@ from dataquality.web.throttle import SignInThrottled
 PREFIX = "/api/v1"
 # The routes that receive files (a change set's workbooks, an approvals sheet): the guard lets their
 # bodies be as large as a master, declared and streamed (web/security.py).
-UPLOAD_PATHS = ("/submissions", "/sheets")
+UPLOAD_PATHS = ("/submissions", "/sheets", "/imports")
 
 
 def create_api(service: Service) -> FastAPI:
@@ -52,7 +52,7 @@ def create_api(service: Service) -> FastAPI:
         detail = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}" for e in exc.errors())[:500]
         return await dq_error(request, DQError("api.bad_request", detail=detail))
 
-    for module in (requests, entries, submissions, users):
+    for module in (requests, entries, submissions, users, imports):
         api.include_router(module.router)
     return api
 

@@ -56,6 +56,9 @@ class Service:
     config: Any
     state_dir: Path
     gate: SignInGate  # the inbox's: a password guessed here is throttled as on the sign-in page
+    baseline: Path | None = None  # the project's approved master: what an import is compared with
+    desk_expire_hours: float = 72.0  # dq.yaml desk.expire_hours: imports are removed after this
+    max_upload_bytes: int = 512 * 1024 * 1024
 
 
 def service(request: Request) -> Service:
