@@ -27,6 +27,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from dataquality.approve import accounts, acting, entries, workflow
 from dataquality.approve.accounts import Account
@@ -37,6 +38,7 @@ from dataquality.errors import DQError
 from dataquality.i18n import LANGUAGES, normalise_lang, text
 from dataquality.store import Store
 from dataquality.web import entry_pages
+from dataquality.web.desk_pages import UPLOAD_PATH, DeskPages
 from dataquality.web.api import PREFIX, UPLOAD_PATHS, create_api
 from dataquality.web.api.auth import Service
 from dataquality.web.security import (
@@ -52,6 +54,7 @@ from dataquality.web.throttle import SignInGate, SignInThrottled, ThrottleSettin
 SESSION_COOKIE = "dq_session"
 LOGIN_COOKIE = "dq_login_csrf"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
+_STATIC = Path(__file__).resolve().parent / "static"  # the desk's script and the vendored grid (no CDN)
 _MAX_ID = 2**63 - 1  # request ids are SQL BIGINTs
 
 
@@ -204,6 +207,8 @@ class _Web:
         if isinstance(found, Response):
             return found
         account, csrf = found
+        if account.holds(accounts.CLERK) and not any(self.policy.role(r) for r in account.roles):
+            return RedirectResponse("/desk", status_code=303)  # a clerk's home is his imports
         waiting, mine = await run_in_threadpool(acting.inbox, self.store, self.policy, account)
         entered = await run_in_threadpool(entries.awaiting, self.store, account)  # sheet lines naming this person
         return self.page(request, "inbox.html", account=account, csrf=csrf, waiting=waiting, mine=mine,
@@ -293,8 +298,10 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
     every request, of any route mounted on it too, passes the guard first (security.py)."""
     settings = settings or WebSettings()
     web = _Web(store, policy, config, settings)
-    service = Service(store, policy, config, state_dir or _state_dir_of(store), web.gate, settings.baseline,
-                      settings.desk_expire_hours, settings.max_upload_bytes)
+    state_dir = state_dir or _state_dir_of(store)
+    service = Service(store, policy, config, state_dir, web.gate, settings.baseline, settings.desk_expire_hours,
+                      settings.max_upload_bytes)
+    desk = DeskPages(web, state_dir)
     routes = [
         Route("/", web.inbox, methods=["GET"]),
         Route("/login", web.login_form, methods=["GET"]),
@@ -303,12 +310,14 @@ def create_app(store: Store, policy: ApprovalPolicy, config: Config, settings: W
         Route("/requests/{id}", web.detail, methods=["GET"]),
         Route("/requests/{id}/{action:str}", web.decide, methods=["POST"]),
         Route("/entries/{id}/{action:str}", partial(entry_pages.decide, web), methods=["POST"]),
+        *desk.routes(),
+        Mount("/static", app=StaticFiles(directory=_STATIC), name="static"),
         Mount(PREFIX, app=create_api(service)),
     ]
     guard = GuardSettings(allowed_hosts=settings.allowed_hosts, trusted_proxies=settings.trusted_proxies,
                           proxy_only_headers=(settings.trusted_header,) if settings.trusted_header else (),
                           max_body_bytes=settings.max_body_bytes, secure_cookies=settings.secure_cookies,
-                          lang=settings.lang, upload_paths=tuple(PREFIX + p for p in UPLOAD_PATHS),
+                          lang=settings.lang, upload_paths=(*(PREFIX + p for p in UPLOAD_PATHS), UPLOAD_PATH),
                           max_upload_bytes=settings.max_upload_bytes)
     app = Starlette(routes=routes, middleware=[Middleware(Guard, settings=guard)])
     app.state.web = web

@@ -82,13 +82,13 @@ def test_grid_windows_filter_by_issue_rule_field_and_severity(desk_store: Any, t
     assert everything["total"] == 7 and [r["_row"] for r in everything["rows"]] == list(range(3, 10))
     assert everything["rows"][0]["customer_code"] == "C000001"
     flagged = b.window(0, 0, 100, Filters(with_issues=True), "en")
-    assert [r["_row"] for r in flagged["rows"]] == [4, 8]
+    assert [r["_row"] for r in flagged["rows"]] == [4, 5, 8]
     enum = b.window(0, 0, 100, Filters(rule="ENM001"), "zh")
     [row] = enum["rows"]
     [mark] = [m for m in row["_issues"] if m["rule"] == "ENM001"]
     assert mark["field"] == "customer_type" and mark["severity"] == "error" and "合伙企业" in mark["message"]
     assert [r["_row"] for r in b.window(0, 0, 100, Filters(field="phone", severity="warning"), "en")["rows"]] == [8]
-    assert b.window(0, 1, 1, Filters(with_issues=True), "en")["rows"][0]["_row"] == 8
+    assert b.window(0, 2, 1, Filters(with_issues=True), "en")["rows"][0]["_row"] == 8
 
 
 def test_fixes_preview_then_apply_per_cell_rule_and_all_each_audited(desk_store: Any, tmp_path: Path, config: Any,
