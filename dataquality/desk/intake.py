@@ -78,6 +78,11 @@ def create(store: Store, state_dir: Path, config: Config, account: Account, stre
         raise
     job = jobs.record(store, state_dir, account, job_id, path, size, path.name, choice, mappings is not None or known is not None,
                       key_of(tables[0]), expire_hours)
+    if known is not None and known.values:  # the layout's value mapping, applied as the clerk's own batch
+        from dataquality.desk.actions import map_values
+
+        for field, pairs in known.values.items():
+            map_values(store, config, account, job, 0, field, dict(pairs))
     return job, known
 
 

@@ -38,9 +38,9 @@ from dataquality.errors import DQError
 from dataquality.i18n import LANGUAGES, normalise_lang, text
 from dataquality.store import Store
 from dataquality.web import entry_pages
-from dataquality.web.desk_pages import UPLOAD_PATH, DeskPages
 from dataquality.web.api import PREFIX, UPLOAD_PATHS, create_api
 from dataquality.web.api.auth import Service
+from dataquality.web.desk_pages import UPLOAD_PATH, DeskPages
 from dataquality.web.security import (
     LANG_COOKIE,
     LOOPBACK_HOSTS,

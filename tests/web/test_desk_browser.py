@@ -1,0 +1,177 @@
+"""The import desk's "Done when" in headless Chromium, in Chinese and in English: a clerk signs in,
+uploads an ERP export with a title row and bilingual headers, confirms the mapping, maps an unknown
+enumeration value, sees the USCC error on its cell with its explanation, edits a cell and sees the
+row checked again (and undoes it), applies the one-click fixes, downloads the workbook and compares
+it with dq fix's output cell by cell, uploads the same layout again (the columns step is skipped),
+submits the bank-account change and sees it in an approver's inbox with its tier; the clerk cannot
+approve it. No request of the browser leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from desk.conftest import BAD_USCC, CLERK, USCC_ROW, baseline_file, erp_export
+from dq_cli import dq
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+from served import PASSWORD, Served, add_accounts
+
+from dataquality.approve import accounts, audit, workflow
+from dataquality.store import open_store
+from dataquality.web.app import WebSettings, create_app
+
+pytestmark = pytest.mark.browser
+L1 = "赵敏"
+TEXTS = {
+    "zh": {"confirm": "确认列映射", "remembered": "跳过了列映射步骤", "fixed": "已修正单元格", "submitted": "已提交"},
+    "en": {"confirm": "Confirm the columns", "remembered": "the columns step was skipped", "fixed": "Cells fixed",
+           "submitted": "Submitted"},
+}
+
+
+@pytest.fixture
+def desk(tmp_path: Path, config: Any, write_xlsx: Any) -> Any:
+    from approve.conftest import TEST_KEY
+
+    from dataquality.approve.tiers import ApprovalPolicy
+
+    policy = ApprovalPolicy.load(config=config)
+    store = open_store(f"sqlite:///{tmp_path / 'state' / 'dq.db'}")
+    audit.bind_key(store.engine, TEST_KEY)
+    add_accounts(store, policy, {CLERK: ("clerk",), L1: ("L1",)})
+    baseline = baseline_file(write_xlsx)
+    served = Served(create_app(store, policy, config, WebSettings(lang="zh", baseline=baseline), state_dir=tmp_path / "state"))
+    try:
+        yield served.url, store, policy
+    finally:
+        served.stop()
+        store.close()
+
+
+def sign_in(browser: Any, url: str, name: str, lang: str, seen: list[str]) -> tuple[Any, Any]:
+    context = browser.new_context(accept_downloads=True)
+    context.on("request", lambda request: seen.append(request.url))
+    page = context.new_page()
+    page.goto(f"{url}/login?lang={lang}")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_load_state()
+    return context, page
+
+
+def grid_cell(page: Any, row: int, field: str) -> Any:
+    """The grid's cell of Excel row `row` (the first data row is 3) and `field`."""
+    return page.locator(".tabulator-row").nth(row - 3).locator(f'.tabulator-cell[tabulator-field="{field}"]')
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_clerk_checks_fixes_and_submits_an_import(browser: Any, desk: Any, lang: str, tmp_path: Path,
+                                                     write_xlsx: Any) -> None:
+    url, store, policy = desk
+    export = erp_export(write_xlsx)
+    seen: list[str] = []
+    context, page = sign_in(browser, url, CLERK, lang, seen)
+    assert page.url == url + "/desk"  # a clerk's home is his imports
+    page.set_input_files("#file", str(export))
+    page.click("#upload")
+    page.wait_for_url(f"{url}/desk/*/sheet")
+    job = page.url.split("/")[-2]
+    assert "2" in page.locator("#choice").inner_text() and page.locator("#preview tr.header-row").count() == 1
+    assert "客户资料导出" in page.locator("#preview").inner_text()  # the title row above the headers
+    page.click("#next")
+    page.wait_for_url(f"{url}/desk/{job}/columns")
+    assert page.locator("#field-K").input_value() == "bank_account"
+    assert page.locator("#field-M").input_value() == "uscc"
+    assert page.locator("#confirm-columns").inner_text() == TEXTS[lang]["confirm"]
+    page.click("#confirm-columns")
+    page.wait_for_url(f"{url}/desk/{job}/values")
+    assert "合伙企业" in page.locator("#values").inner_text()
+    page.select_option("#map-0", "enterprise")
+    page.click("#map-values")
+    page.wait_for_url(f"{url}/desk/{job}/review")
+    page.wait_for_selector(".tabulator-row")
+    assert grid_cell(page, 4, "customer_type").inner_text() == "enterprise"
+
+    # The USCC error on its cell, with its explanation beside it.
+    uscc = grid_cell(page, USCC_ROW, "uscc")
+    assert uscc.inner_text() == BAD_USCC and "sev-error" in (uscc.get_attribute("class") or "")
+    uscc.click()
+    side = page.locator("#cell-issues")
+    assert "uscc" in side.inner_text().lower() or BAD_USCC in side.inner_text()
+    assert side.locator(".issue.sev-error .hint").count() >= 1
+
+    # Edit a cell: the row (and the row it now duplicates) is checked again at once; then undo.
+    name = grid_cell(page, 4, "customer_name")
+    name.click()
+    editor = name.locator("input")
+    editor.fill("上海甲公司")
+    editor.press("Enter")
+    expect(page.locator("#status.ok")).to_be_visible()
+    expect(side).to_contain_text("CUS002")
+    page.click("#undo")
+    expect(page.locator("#status")).to_contain_text(" 1")
+    page.wait_for_selector(".tabulator-row")
+
+    # One-click fixes: shown first, then applied.
+    page.click("#fix-all")
+    page.wait_for_selector("#apply-fixes")
+    assert page.locator("#fix-preview table.fixes tr").count() > 3
+    page.click("#apply-fixes")
+    expect(page.locator("#status")).to_contain_text(TEXTS[lang]["fixed"])
+    if lang == "en" and os.environ.get("DQ_DESK_SCREENSHOT"):
+        uscc = grid_cell(page, USCC_ROW, "uscc")
+        uscc.click()
+        page.set_viewport_size({"width": 1400, "height": 800})
+        page.screenshot(path=os.environ["DQ_DESK_SCREENSHOT"])
+
+    # Download the workbook and compare it with dq fix's output, cell by cell.
+    page.click("#to-finish")
+    page.wait_for_url(f"{url}/desk/{job}/finish")
+    with page.expect_download() as caught:
+        page.click("#download-fixed")
+    ours = tmp_path / f"ours-{lang}.xlsx"
+    caught.value.save_as(ours)
+    theirs = tmp_path / f"dq-fix-{lang}.xlsx"
+    assert dq("fix", export, "-o", theirs).returncode in (0, 1)
+    a, b = load_workbook(ours)["客户"], load_workbook(theirs)["客户"]
+    differ = {(c.row, c.column_letter) for row_a, row_b in zip(a.iter_rows(), b.iter_rows(), strict=True)
+              for c, d in zip(row_a, row_b, strict=True) if c.value != d.value}
+    assert differ == {(4, "C")}  # only the value the clerk mapped (合伙企业 -> enterprise)
+
+    # The approval routing before submitting: the bank account change, tier 3, L1 L2 L3.
+    routing = page.locator("#routing").inner_text()
+    assert "C000004" in routing and "bank_account" in routing
+    bank = page.locator("tr.routed", has_text="bank_account").filter(has_text="C000004")
+    assert bank.locator("td.tier").inner_text() == "3" and "L3" in bank.inner_text()
+    page.click("#submit")
+    assert TEXTS[lang]["submitted"] in page.locator("#submitted").inner_text()
+
+    # The same layout again: the columns step is skipped, and the page says so.
+    page.goto(url + "/desk")
+    page.set_input_files("#file", str(erp_export(write_xlsx, "customers_2027-01.xlsx")))
+    page.click("#upload")
+    page.wait_for_url(f"{url}/desk/*/review?remembered=1")
+    assert TEXTS[lang]["remembered"] in page.locator("#remembered").inner_text()
+    page.wait_for_selector(".tabulator-row")
+    assert grid_cell(page, 4, "customer_type").inner_text() == "enterprise"  # the value mapping remembered
+
+    # The approver sees it in the inbox with its tier; the clerk cannot approve it.
+    [request] = [v for v in workflow.list_requests(store, policy) if v.key == "C000004" and v.field == "bank_account"]
+    clerk = accounts.authenticate(store, policy, CLERK, PASSWORD)
+    assert request.submitted_by in (clerk.person_id, clerk.name) and request.status == "pending"
+    approver, inbox = sign_in(browser, url, L1, lang, seen)
+    row = inbox.locator(f'#waiting tr:has(a[href="/requests/{request.id}"])')
+    assert "bank_account" in row.inner_text() or "银行" in row.inner_text()
+    assert "3" in row.inner_text()
+    token = accounts.issue_token(store, policy, clerk)
+    refused = httpx.post(f"{url}/api/v1/requests/{request.id}/approve", json={"role": "L1"},
+                         headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code in (403, 409) and workflow.request_view(store, policy, request.id).status == "pending"
+    approver.close()
+    context.close()
+    assert seen and all(u.startswith(url + "/") for u in seen), [u for u in seen if not u.startswith(url)]
