@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from dataquality.config import Config
 from dataquality.desk.grid import Filters, Grid, issue_frame
@@ -28,7 +30,12 @@ from dataquality.result import Result
 
 MAX_INVOLVED = 2000  # rows re-checked with an edit for the record rules (a value shared by more is not a key)
 FULL_CHECK_CELLS = 200  # more cells changed at once (fix all, a mapped value): the whole tables checked again
-_LOOSE = r"[\W_]+"
+_LOOSE_RE2 = r"[^\p{L}\p{N}]+"  # not a letter or digit (RE2, as the duplicate rules' key)
+
+
+def _loose(values: pa.Array) -> pa.Array:
+    """Values compared loosely: lower case, without punctuation and spaces (to find a record's partners)."""
+    return pc.replace_substring_regex(pc.utf8_lower(values), pattern=_LOOSE_RE2, replacement="")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,11 @@ def mappings_of(job: Job) -> Mappings | None:
                                        source="desk", headers=tuple(s.get("headers") or ())) for s in sheets))
 
 
+def load_job(job: Job, config: Config) -> Result:
+    """The pipeline's load stage over the job's upload with its mapping (as `dq validate --mapping`)."""
+    return run_stages(config, [job.path], "en", stages=(LOAD,), mappings=mappings_of(job)).result
+
+
 def _blank(value: Any) -> str | None:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -60,12 +72,13 @@ def _blank(value: Any) -> str | None:
 class Workbench:
     """A job loaded: tables, issues, grid. One per job per process (see `open_bench`)."""
 
-    def __init__(self, job: Job, config: Config, live: Sequence[tuple[str | None, int, str, str | None]] = ()) -> None:
+    def __init__(self, job: Job, config: Config, live: Sequence[tuple[str | None, int, str, str | None]] = (),
+                 loaded: Result | None = None) -> None:
         self.job, self.config = job, config
         self.lock = threading.RLock()
-        done = run_stages(config, [job.path], "en", stages=(LOAD,), mappings=mappings_of(job))
-        self.loaded = done.result  # as read: the old values of every change
-        self.load_issues = list(done.result.issues)
+        # As read (the upload just read with the job's mapping is not read twice): the old values of every change.
+        self.loaded = loaded if loaded is not None else load_job(job, config)
+        self.load_issues = list(self.loaded.issues)
         self.tables: list[Table] = [replace(t, data=t.data.copy()) for t in self.loaded.tables]
         self.table_of = {(t.file, t.sheet): n for n, t in enumerate(self.tables)}
         # The live edits (sheet, row, field, value) of the job, in the order they were made.
@@ -153,10 +166,11 @@ class Workbench:
             wanted = {v for c in cells if c.field == field for v in (c.new, olds[(c.tbl, c.row, c.field)]) if v}
             if not wanted:
                 continue
-            keys = pd.Series(list(wanted), dtype=object).str.casefold().str.replace(_LOOSE, "", regex=True)
-            column = data[field].str.casefold().str.replace(_LOOSE, "", regex=True)
-            same = data.index[column.isin(set(keys)).fillna(False).to_numpy(dtype=bool)]
-            rows.update(same[:MAX_INVOLVED].tolist())
+            # One pass of Arrow's compute kernels over the column: lower case, no punctuation or spaces.
+            keys = _loose(pa.array(list(wanted), type=pa.string()))
+            column = _loose(pa.array(data[field], type=pa.string(), from_pandas=True))
+            hit = pc.fill_null(pc.is_in(column, value_set=keys), False).to_numpy(zero_copy_only=False)
+            rows.update(data.index[hit][:MAX_INVOLVED].tolist())
         for issue in self.issues:
             if issue.related_rows and issue.row in rows and self.table_of.get((issue.file, issue.sheet)) == tbl:
                 rows.update(issue.related_rows)
@@ -206,13 +220,14 @@ _OPEN_LOCK = threading.Lock()
 MAX_OPEN = 8  # jobs kept loaded in one server process; others are loaded again when asked for
 
 
-def open_bench(job: Job, config: Config, live: Any) -> Workbench:
-    """The loaded workbench of `job` (loaded now when not yet, with `live()`'s edits applied)."""
+def open_bench(job: Job, config: Config, live: Any, loaded: Result | None = None) -> Workbench:
+    """The loaded workbench of `job` (loaded now when not yet, with `live()`'s edits applied; from
+    `loaded` when the upload was just read)."""
     with _OPEN_LOCK:
         bench = _OPEN.get(job.id)
         if bench is not None and bench.job.choice == job.choice:
             return bench
-    bench = Workbench(job, config, live())
+    bench = Workbench(job, config, live(), loaded)
     with _OPEN_LOCK:
         old = _OPEN.pop(job.id, None)
         _OPEN[job.id] = bench

@@ -70,11 +70,11 @@ class Grid:
             fields = list(t.data.columns)
             self.fields.append(fields)
             arrays = {ROW: pa.array(t.data.index.to_numpy(dtype="int64"))}
-            for f in fields:
-                arrays[f] = pa.array(t.data[f].astype(object).where(t.data[f].notna(), None).tolist(), type=pa.string())
+            for f in fields:  # the Arrow-backed text columns as they are (no Python string per cell)
+                arrays[f] = pa.array(t.data[f], type=pa.string(), from_pandas=True)
             path = folder / f"grid-{n}.parquet"
             tmp = path.with_suffix(".partial")
-            pq.write_table(pa.table(arrays), tmp)
+            pq.write_table(pa.table(arrays), tmp, compression="lz4")
             tmp.replace(path)
             self.con.execute(f"CREATE TABLE t{n} AS SELECT * FROM read_parquet(?)", [str(path)])
         self.con.execute("CREATE TABLE issues (tbl INTEGER, row BIGINT, field VARCHAR, \"column\" VARCHAR, rule VARCHAR, "

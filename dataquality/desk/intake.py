@@ -32,16 +32,22 @@ def key_of(table: Table) -> str:
     return layouts.layout_key(sheet_headers(table), table.header_row, table.entity)
 
 
-def _read(path: Path, config: Config, mappings: Any) -> list[Table]:
-    from dataquality.load import read_file
+def _load(path: Path, config: Config, mappings: Any) -> Any:
+    """The pipeline's load stage over an upload (the CLI's reader and limits): its Result, or the
+    first problem as an error when nothing of it could be read as a master."""
+    from dataquality.pipeline import LOAD, run_stages
 
-    read = read_file(path, config, "en", mappings=mappings)
-    if not read.tables:
-        if read.problems:
-            p = read.problems[0].params
-            raise DeskError(str(p["error_key"]), **dict(p["error_params"]))
+    result = run_stages(config, [path], "en", stages=(LOAD,), mappings=mappings).result
+    if not result.tables:
+        problem = next((i for i in result.issues if "error_key" in i.params), None)
+        if problem is not None:
+            raise DeskError(str(problem.params["error_key"]), **dict(problem.params["error_params"]))
         raise DeskError("desk.no_tables", file=path.name)
-    return read.tables
+    return result
+
+
+def _read(path: Path, config: Config, mappings: Any) -> list[Table]:
+    return _load(path, config, mappings).tables
 
 
 def create(store: Store, state_dir: Path, config: Config, account: Account, stream: BinaryIO, name: str,
@@ -63,7 +69,8 @@ def create(store: Store, state_dir: Path, config: Config, account: Account, stre
             mapping_path = path.parent / "mapping.yaml"
             mapping_path.write_bytes(mapping_text)
             mappings = read_mappings([mapping_path], config)
-        tables = _read(path, config, mappings)
+        loaded = _load(path, config, mappings)
+        tables = loaded.tables
         known = None
         if mappings is not None:
             choice = {"sheets": [_sheet_dict(m, path.name) for m in mappings.sheets]}
@@ -78,7 +85,12 @@ def create(store: Store, state_dir: Path, config: Config, account: Account, stre
         raise
     job = jobs.record(store, state_dir, account, job_id, path, size, path.name, choice, mappings is not None or known is not None,
                       key_of(tables[0]), expire_hours)
-    if known is not None and known.values:  # the layout's value mapping, applied as the clerk's own batch
+    if known is None:  # read with the job's own mapping already: the workbench starts from it
+        from dataquality.desk.actions import live_edits
+        from dataquality.desk.bench import open_bench
+
+        open_bench(job, config, lambda: live_edits(store, job.id), loaded)
+    elif known.values:  # the layout's value mapping, applied as the clerk's own batch
         from dataquality.desk.actions import map_values
 
         for field, pairs in known.values.items():
