@@ -40,8 +40,8 @@ from dataquality.approve import db as approve_db
 from dataquality.approve import workflow
 from dataquality.approve.stores import open_approval_store
 from dataquality.approve.tiers import ApprovalPolicy
-from dataquality.desk import db as desk_db
 from dataquality.config import Config
+from dataquality.desk import db as desk_db
 from dataquality.errors import EXIT_USAGE
 from dataquality.issue import Issue, Severity, Status
 from dataquality.store import (

@@ -76,6 +76,7 @@ class Workbench:
                  loaded: Result | None = None) -> None:
         self.job, self.config = job, config
         self.lock = threading.RLock()
+        self._loose: dict[tuple[int, str], pd.Series] = {}  # (table, field) -> loose keys (`_loose_column`)
         # As read (the upload just read with the job's mapping is not read twice): the old values of every change.
         self.loaded = loaded if loaded is not None else load_job(job, config)
         self.load_issues = list(self.loaded.issues)
@@ -120,6 +121,8 @@ class Workbench:
         for (tbl, field), (rows, values) in columns.items():
             data = self.tables[tbl].data
             data.loc[rows, field] = pd.array([pd.NA if v is None else v for v in values], dtype=data[field].dtype)
+            if (tbl, field) in self._loose:
+                self._loose[(tbl, field)].loc[rows] = _loose(pa.array(values, type=pa.string())).to_numpy(zero_copy_only=False)
         return columns
 
     def table_of_sheet(self, sheet: str | None) -> int:
@@ -167,14 +170,22 @@ class Workbench:
             if not wanted:
                 continue
             # One pass of Arrow's compute kernels over the column: lower case, no punctuation or spaces.
-            keys = _loose(pa.array(list(wanted), type=pa.string()))
-            column = _loose(pa.array(data[field], type=pa.string(), from_pandas=True))
-            hit = pc.fill_null(pc.is_in(column, value_set=keys), False).to_numpy(zero_copy_only=False)
+            keys = set(_loose(pa.array(list(wanted), type=pa.string())).to_pylist())
+            hit = self._loose_column(tbl, field).isin(keys).to_numpy()
             rows.update(data.index[hit][:MAX_INVOLVED].tolist())
         for issue in self.issues:
             if issue.related_rows and issue.row in rows and self.table_of.get((issue.file, issue.sheet)) == tbl:
                 rows.update(issue.related_rows)
         return sorted(r for r in rows if r in data.index)
+
+    def _loose_column(self, tbl: int, field: str) -> pd.Series:
+        """The field's values compared loosely, made once per column and kept up to date by edits."""
+        found = self._loose.get((tbl, field))
+        if found is None:
+            column = self.tables[tbl].data[field]
+            found = self._loose[(tbl, field)] = pd.Series(
+                _loose(pa.array(column, type=pa.string(), from_pandas=True)).to_numpy(zero_copy_only=False), index=column.index)
+        return found
 
     def _recheck(self, tbl: int, cells: Sequence[CellEdit], olds: dict) -> list[Issue]:
         table = self.tables[tbl]
