@@ -76,21 +76,25 @@ class Grid:
             tmp = path.with_suffix(".partial")
             pq.write_table(pa.table(arrays), tmp, compression="lz4")
             tmp.replace(path)
-            self.con.execute(f"CREATE TABLE t{n} AS SELECT * FROM read_parquet(?)", [str(path)])
-        self.con.execute("CREATE TABLE issues (tbl INTEGER, row BIGINT, field VARCHAR, \"column\" VARCHAR, rule VARCHAR, "
+            self._do(f"CREATE TABLE t{n} AS SELECT * FROM read_parquet(?)", [str(path)])
+        self._do("CREATE TABLE issues (tbl INTEGER, row BIGINT, field VARCHAR, \"column\" VARCHAR, rule VARCHAR, "
                          "severity VARCHAR, rank TINYINT, value VARCHAR, fixable BOOLEAN, fixed_value VARCHAR, "
                          "message_en VARCHAR, hint_en VARCHAR, message_zh VARCHAR, hint_zh VARCHAR)")
+
+    def _do(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """A statement run to its end (its result fetched), so the connection holds no unfinished one."""
+        self.con.execute(sql, list(params or [])).fetchall()
 
     def set_issues(self, frame: pd.DataFrame, tbl: int | None = None, rows: Sequence[int] | None = None) -> None:
         """Replace every issue (or those of `rows` of table `tbl`) with `frame`'s."""
         with self.lock:
             if tbl is None:
-                self.con.execute("DELETE FROM issues")
+                self._do("DELETE FROM issues")
             else:
-                self.con.execute("DELETE FROM issues WHERE tbl = ? AND row IN (SELECT UNNEST(?))", [tbl, list(rows or [])])
+                self._do("DELETE FROM issues WHERE tbl = ? AND row IN (SELECT UNNEST(?))", [tbl, list(rows or [])])
             if len(frame):
                 self.con.register("incoming_issues", frame)
-                self.con.execute("INSERT INTO issues SELECT * FROM incoming_issues")
+                self._do("INSERT INTO issues SELECT * FROM incoming_issues")
                 self.con.unregister("incoming_issues")
 
     def replace_rows(self, tbl: int, edited: Sequence[int], involved: Sequence[int], record_rules: Sequence[str],
@@ -98,12 +102,12 @@ class Grid:
         """After a re-check: every issue of the `edited` rows, and the record rules' issues of the
         `involved` rows, replaced by `frame`."""
         with self.lock:
-            self.con.execute("DELETE FROM issues WHERE tbl = ? AND (row IN (SELECT UNNEST(?)) OR "
+            self._do("DELETE FROM issues WHERE tbl = ? AND (row IN (SELECT UNNEST(?)) OR "
                              "(row IN (SELECT UNNEST(?)) AND rule IN (SELECT UNNEST(?))))",
                              [tbl, list(edited), list(involved), list(record_rules)])
             if len(frame):
                 self.con.register("incoming_issues", frame)
-                self.con.execute("INSERT INTO issues SELECT * FROM incoming_issues")
+                self._do("INSERT INTO issues SELECT * FROM incoming_issues")
                 self.con.unregister("incoming_issues")
 
     def set_cells(self, tbl: int, field: str, rows: Sequence[int], values: Sequence[str | None]) -> None:
@@ -113,7 +117,7 @@ class Grid:
         frame = pd.DataFrame({"r": pd.Series(list(rows), dtype="int64"), "v": pd.Series(list(values), dtype=object)})
         with self.lock:
             self.con.register("cell_values", frame)
-            self.con.execute(f'UPDATE t{tbl} SET "{_ident(field)}" = cell_values.v FROM cell_values WHERE t{tbl}.{ROW} = cell_values.r')
+            self._do(f'UPDATE t{tbl} SET "{_ident(field)}" = cell_values.v FROM cell_values WHERE t{tbl}.{ROW} = cell_values.r')
             self.con.unregister("cell_values")
 
     def _where(self, tbl: int, filters: Filters) -> tuple[str, list[Any]]:
@@ -132,7 +136,7 @@ class Grid:
         """Rows `offset`.. of the filtered table, with the issues on their cells and the total count."""
         where, params = self._where(tbl, filters)
         with self.lock:
-            total = self.con.execute(f"SELECT count(*) FROM t{tbl}{where}", params).fetchone()[0]
+            total = self.con.execute(f"SELECT count(*) FROM t{tbl}{where}", params).fetchall()[0][0]
             rows = self.con.execute(f"SELECT * FROM t{tbl}{where} ORDER BY {ROW} LIMIT ? OFFSET ?",
                                     [*params, int(limit), int(offset)]).fetchall()
             names = [d[0] for d in self.con.description]
@@ -158,7 +162,7 @@ class Grid:
             for column in ("rule", "field", "severity"):
                 out[column] = dict(self.con.execute(
                     f"SELECT {column}, count(*) FROM issues WHERE tbl = ? GROUP BY 1 ORDER BY 2 DESC", [tbl]).fetchall())
-            out["rows"] = self.con.execute("SELECT count(DISTINCT row) FROM issues WHERE tbl = ?", [tbl]).fetchone()[0]
+            out["rows"] = self.con.execute("SELECT count(DISTINCT row) FROM issues WHERE tbl = ?", [tbl]).fetchall()[0][0]
         return out
 
     def issue_page(self, tbl: int, offset: int, limit: int, filters: Filters, lang: str) -> tuple[int, list[dict[str, Any]]]:
@@ -170,7 +174,7 @@ class Grid:
                 params.append(value)
         where = " AND ".join(sub)
         with self.lock:
-            total = self.con.execute(f"SELECT count(*) FROM issues WHERE {where}", params).fetchone()[0]
+            total = self.con.execute(f"SELECT count(*) FROM issues WHERE {where}", params).fetchall()[0][0]
             found = self.con.execute(
                 f'SELECT row, field, "column", rule, severity, value, message_{lang}, hint_{lang}, fixable, fixed_value '
                 f"FROM issues WHERE {where} ORDER BY row, rank DESC, rule LIMIT ? OFFSET ?", [*params, limit, offset]).fetchall()

@@ -175,3 +175,65 @@ def test_a_clerk_checks_fixes_and_submits_an_import(browser: Any, desk: Any, lan
     approver.close()
     context.close()
     assert seen and all(u.startswith(url + "/") for u in seen), [u for u in seen if not u.startswith(url)]
+
+
+def test_without_javascript_the_issue_list_is_plain_pages_and_upload_text_stays_text(browser: Any, desk: Any,
+                                                                                     write_xlsx: Any) -> None:
+    from desk.conftest import export_rows
+
+    url, store, policy = desk
+    rows = [list(r) for r in erp_rows()]
+    rows[0][1] = '<img src=x onerror="document.title=1">'  # a customer name that is markup
+    export = write_xlsx("markup.xlsx", {"客户": export_rows(rows)})
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{url}/login?lang=en")
+    page.fill("#name", CLERK)
+    page.fill("#password", PASSWORD)
+    page.click("#sign-in")
+    page.set_input_files("#file", str(export))
+    page.click("#upload")
+    page.click("#next")
+    page.click("#confirm-columns")
+    page.wait_for_url(f"{url}/desk/*/review")
+    assert page.locator("img").count() == 0
+    page.click("#plain-list")
+    issues = page.locator("#issues")
+    assert "FMT003" in issues.inner_text()
+    page.click("#plain-fix-all")
+    assert "cells fixed" in page.locator("#flash").inner_text()
+    assert "FMT003" not in page.locator("#issues").inner_text()
+    page.goto(page.url.split("/issues")[0] + "/columns")
+    assert page.locator("img").count() == 0 and '<img src=x' in page.locator("#columns").inner_text()
+    context.close()
+
+
+def test_a_desk_form_without_the_csrf_token_is_refused_and_changes_nothing(browser: Any, desk: Any, write_xlsx: Any) -> None:
+    url, store, policy = desk
+    seen: list[str] = []
+    context, page = sign_in(browser, url, CLERK, "en", seen)
+    page.set_input_files("#file", str(erp_export(write_xlsx)))
+    page.click("#upload")
+    page.wait_for_url(f"{url}/desk/*/sheet")
+    job = page.url.split("/")[-2]
+    for path, form in ((f"/desk/{job}/fix", {"scope": "all"}), (f"/desk/{job}/submit", {}), (f"/desk/{job}/undo", {}),
+                       (f"/desk/{job}/columns", {"col_A": "customer_code"})):
+        res = context.request.post(url + path, form=form, headers={"Origin": url}, max_redirects=0)
+        assert res.status == 403, path
+    res = context.request.post(f"{url}/desk/{job}/cell", data={"row": 3, "field": "grade", "value": "A"},
+                               headers={"Origin": url})
+    assert res.status == 403
+    assert not workflow.list_requests(store, policy)
+    from sqlalchemy import func, select
+
+    from dataquality.desk.db import edits
+
+    with store.transaction() as conn:
+        assert conn.execute(select(func.count()).select_from(edits)).scalar() == 0
+    context.close()
+
+
+def erp_rows() -> list[list[str]]:
+    from approve.scenario import NEW_CUSTOMERS
+
+    return [list(r) for r in NEW_CUSTOMERS]

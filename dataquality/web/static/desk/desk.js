@@ -62,8 +62,9 @@
     }
   }
 
+  const asText = (cell) => el("span", cell.getValue());  // a column title is text, never markup
   const columns = [{title: "#", field: "_row", frozen: true, headerSort: false, width: 60}].concat(meta.columns.map((c) => ({
-    title: c.title, field: c.field, editor: "input", formatter: formatter, headerSort: false,
+    title: c.title, titleFormatter: asText, field: c.field, editor: "input", formatter: formatter, headerSort: false,
     cellClick: (e, cell) => showIssues(cell.getRow().getData()._row, cell.getField(), marksOf(cell.getRow().getData(), cell.getField())),
     cellEdited: async (cell) => {
       const data = cell.getRow().getData();
