@@ -15,7 +15,6 @@ from dataquality.approve.accounts import Account
 from dataquality.config import Config
 from dataquality.desk import jobs, layouts
 from dataquality.desk.jobs import DeskError, Job
-from dataquality.errors import DQError
 from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
 from dataquality.load.table import Table
 from dataquality.store import Store
@@ -77,10 +76,7 @@ def create(store: Store, state_dir: Path, config: Config, account: Account, stre
         else:
             known = layouts.recall(store, key_of(tables[0]))
             choice = {"sheets": [_layout_sheet(known, tables[0], path.name)], "values": dict(known.values)} if known else {}
-    except DQError:
-        jobs.discard(path)
-        raise
-    except BaseException:
+    except BaseException:  # unreadable, a wrong mapping, interrupted: nothing of the upload is kept
         jobs.discard(path)
         raise
     job = jobs.record(store, state_dir, account, job_id, path, size, path.name, choice, mappings is not None or known is not None,

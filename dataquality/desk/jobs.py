@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -159,8 +158,3 @@ def expire(store: Store, state_dir: Path, now: dt.datetime | None = None) -> lis
     for job_id in gone:
         shutil.rmtree(Path(state_dir) / FOLDER / job_id, ignore_errors=True)
     return gone
-
-
-def all_ids(store: Store) -> Iterator[str]:
-    with store.transaction() as conn:
-        yield from (r.id for r in conn.execute(select(jobs.c.id)))

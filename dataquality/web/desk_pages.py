@@ -28,6 +28,7 @@ DESK_CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-sr
 WINDOW = 100
 MAX_WINDOW = 1000
 UPLOAD_PATH = "/desk/upload"
+ISSUES_FIRST_ROWS = 100_000  # a larger sheet opens on the rows with issues
 
 
 class DeskPages:
@@ -261,7 +262,8 @@ class DeskPages:
                                                                        "preview_title", "apply", "cancel", "nothing_to_fix",
                                                                        "applied", "undone", "failed")}}
         return self.page(request, "desk_review.html", account=account, csrf=csrf, job=job, table=table, meta=meta,
-                         counts=counts, remembered=request.query_params.get("remembered") == "1")
+                         counts=counts, remembered=request.query_params.get("remembered") == "1",
+                         issues_first=len(table) > ISSUES_FIRST_ROWS)
 
     async def rows(self, request: Request) -> Response:
         found = await self.job_of(request)

@@ -126,3 +126,18 @@ def test_clerk_role_is_given_by_dq_users_add(tmp_path: Path, config: Any, policy
                    input=f"{PASSWORD}\n{PASSWORD}\n{PASSWORD}\n")
         assert added.returncode == 0, added.stderr
         assert "clerk" in added.stdout and "L1" in added.stdout
+
+
+def test_the_expiry_is_set_in_dq_yaml(tmp_path: Path) -> None:
+    from dataquality.errors import ConfigError
+    from dataquality.track.project import Project
+    from dataquality.track.scaffold import init_project
+
+    init_project(tmp_path / "p", lang="en")
+    path = tmp_path / "p" / "dq.yaml"
+    assert Project.load(tmp_path / "p").desk_expire_hours == 72
+    path.write_text(path.read_text(encoding="utf-8") + "\ndesk:\n  expire_hours: 8\n", encoding="utf-8")
+    assert Project.load(tmp_path / "p").desk_expire_hours == 8
+    path.write_text(path.read_text(encoding="utf-8").replace("expire_hours: 8", "expire_hour: 8"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="expire_hours"):
+        Project.load(tmp_path / "p")
