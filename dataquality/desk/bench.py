@@ -75,6 +75,8 @@ class Workbench:
     def __init__(self, job: Job, config: Config, live: Sequence[tuple[str | None, int, str, str | None]] = (),
                  loaded: Result | None = None) -> None:
         self.job, self.config = job, config
+        # Each cell on its own for a re-check (made once: what the rules prepare per configuration is kept).
+        self.cell_config = replace(config, collapse_conventions=False)
         self.lock = threading.RLock()
         self._loose: dict[tuple[int, str], pd.Series] = {}  # (table, field) -> loose keys (`_loose_column`)
         # As read (the upload just read with the job's mapping is not read twice): the old values of every change.
@@ -195,7 +197,7 @@ class Workbench:
         findings = tuple(f for f in table.findings if f.row in involved and (f.row, f.field) not in edited_cells)
         subset = replace(table, data=table.data.loc[rows], findings=findings)
         # Each cell on its own: a handful of rows must not read as a column-wide house style.
-        found = validate([subset], replace(self.config, collapse_conventions=False))
+        found = validate([subset], self.cell_config)
         edited = {c.row for c in cells}
         # The edited rows take every issue found; a row the edit only involves takes the record
         # rules' issues again and keeps its own field issues.
