@@ -26,6 +26,7 @@ from dataquality.web.app import WebSettings, create_app
 
 pytestmark = pytest.mark.browser
 L1 = "赵敏"
+BOTH = "陈静"  # a clerk who also approves at L2
 TEXTS = {
     "zh": {"confirm": "确认列映射", "remembered": "跳过了列映射步骤", "fixed": "已修正单元格", "submitted": "已提交"},
     "en": {"confirm": "Confirm the columns", "remembered": "the columns step was skipped", "fixed": "Cells fixed",
@@ -42,7 +43,7 @@ def desk(tmp_path: Path, config: Any, write_xlsx: Any) -> Any:
     policy = ApprovalPolicy.load(config=config)
     store = open_store(f"sqlite:///{tmp_path / 'state' / 'dq.db'}")
     audit.bind_key(store.engine, TEST_KEY)
-    add_accounts(store, policy, {CLERK: ("clerk",), L1: ("L1",)})
+    add_accounts(store, policy, {CLERK: ("clerk",), L1: ("L1",), BOTH: ("clerk", "L2")})
     baseline = baseline_file(write_xlsx)
     served = Served(create_app(store, policy, config, WebSettings(lang="zh", baseline=baseline), state_dir=tmp_path / "state"))
     try:
@@ -237,3 +238,18 @@ def erp_rows() -> list[list[str]]:
     from approve.scenario import NEW_CUSTOMERS
 
     return [list(r) for r in NEW_CUSTOMERS]
+
+
+def test_a_person_may_be_clerk_and_approver_and_an_approver_has_no_desk(browser: Any, desk: Any) -> None:
+    url, _, _ = desk
+    seen: list[str] = []
+    context, page = sign_in(browser, url, BOTH, "en", seen)
+    assert page.url == url + "/" and page.locator("#desk-link").is_visible()  # the inbox, and the desk beside it
+    page.click("#desk-link")
+    assert page.url == url + "/desk" and page.locator("#upload").is_visible()
+    context.close()
+    context, page = sign_in(browser, url, L1, "en", seen)
+    assert page.url == url + "/" and page.locator("#desk-link").count() == 0
+    page.goto(url + "/desk")
+    assert "clerk" in page.locator("#error").inner_text()
+    context.close()
