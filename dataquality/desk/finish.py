@@ -124,14 +124,38 @@ def download(store: Store, config: Config, bench: Workbench, kind: str, lang: st
 
 
 def incoming_copy(store: Store, config: Config, bench: Workbench) -> Path:
-    """The job's current values as the workbook a change set is computed from."""
+    """The job's current values as the workbook a change set is computed from: the corrected copy of
+    the clerk's file when dq reads it as it is; with a mapping (the clerk's, a layout's, a mapping
+    file), or a file dq cannot write back, a workbook of the tables under their field names, which
+    every later reader (dq changes, dq apply) reads the same way without the mapping."""
     source = bench.job.path
     kind = sniff_kind(source)
-    target = bench.job.folder / "out" / f"{source.stem}.incoming{'.csv' if kind == 'csv' else '.xlsx'}"
-    target.parent.mkdir(exist_ok=True, mode=0o700)
-    if kind in ("xlsx", "csv"):
-        return fixed_copy(store, config, bench, target, "en")
-    raise DeskError("desk.no_fixed_copy", file=bench.job.file_name)
+    folder = bench.job.folder / "out"
+    folder.mkdir(exist_ok=True, mode=0o700)
+    if kind in ("xlsx", "csv") and not bench.job.choice.get("sheets"):
+        return fixed_copy(store, config, bench, folder / f"{source.stem}.incoming{'.csv' if kind == 'csv' else '.xlsx'}", "en")
+    return tables_copy(bench, folder / f"{source.stem}.incoming.xlsx")
+
+
+def tables_copy(bench: Workbench, target: Path) -> Path:
+    """The current tables as a workbook: one sheet each, headed by field names, every value as text."""
+    import xlsxwriter
+
+    from dataquality.fileio import atomic_path
+
+    with atomic_path(target) as tmp:
+        # Values are data: nothing becomes a formula, a number or a link on the way out.
+        book = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                              "strings_to_urls": False})
+        text_format = book.add_format({"num_format": "@"})
+        for n, table in enumerate(bench.tables):
+            sheet = book.add_worksheet(table.entity if n == 0 else f"{table.entity}{n + 1}")
+            fields = [f for f in table.data.columns if f not in table.derived]
+            for col, field in enumerate(fields):
+                sheet.write_string(0, col, field.split("#")[0])
+                sheet.write_column(1, col, table.data[field].fillna("").astype(str).tolist(), text_format)
+        book.close()
+    return target
 
 
 def compare(store: Store, config: Config, policy: ApprovalPolicy, bench: Workbench, baseline: Path | None) -> list[Routed]:

@@ -84,6 +84,9 @@ def test_a_mapping_file_is_applied_and_a_bad_one_is_refused_with_nothing_kept(ap
     res = upload(api, api["export"], mapping=good)
     assert res.status_code == 201, res.text
     assert "L" not in res.json()["tables"][0]["mapping"]  # the requester column read as nothing
+    # The change set of a mapped import is computed from its tables, read as the mapping read them.
+    routed = call(api, "GET", f"/imports/{res.json()['id']}/changes").json()
+    assert {(r["key"], r["field"], r["tier"]) for r in routed} >= {("C000004", "bank_account", 3)}
     before = counts(api["store"])
     bad = b"sheets:\n  - file: '*'\n    columns:\n      Bank: no_such_field\n"
     res = upload(api, api["export"], mapping=bad)
