@@ -259,16 +259,32 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list
 #
 # Regular writers (Excel, openpyxl, XlsxWriter, LibreOffice, WPS) start every cell with `<c r="`:
 # a chunk where every cell does is scanned at memchr speed (literal-led patterns; the last cell's
-# row is a real row, and only cells placed below it are looked at one by one). Any other chunk
+# row is a real row, and only cells placed below it or right of the widest so far are looked at
+# one by one: rows and columns are both counted exactly). Any other chunk
 # (cells without r=, attributes before r, namespace prefixes) is walked tag by tag (_Walk).
 _CELL_AT = re.compile(rb'<c r="[A-Za-z]*([0-9]{1,10})"')
-_WIDE_CELL = re.compile(rb'<c r="([A-Za-z]{2,})[0-9]')
-_NARROW_CELL = re.compile(rb'<c r="([A-Za-z])[0-9]')
-# Within A..Z the width is read from a sample of each chunk (its first 16 KB and its last 8 KB):
-# rows are written whole, so the sample holds whole rows. A cell hidden outside the samples can
-# make a sheet at most 26 columns wide where the sample saw fewer: bounded, unlike the rows and
-# the columns past Z, which are counted exactly.
-_SAMPLE_HEAD, _SAMPLE_TAIL = 16 << 10, 8 << 10
+
+
+def _beyond(letters: bytes) -> re.Pattern[bytes]:
+    """Cells written `<c r="..">` whose column is past column `letters` (upper case; b"" for none
+    yet): as many letters and a later column (a trie of the letters, so most cells fail at their
+    first letter), or more letters. One search of each chunk finds every one: the width is
+    counted exactly, and costs one pass when it does not grow (the common case)."""
+    return _beyond_pattern(letters)
+
+
+@functools.lru_cache(maxsize=64)
+def _beyond_pattern(letters: bytes) -> re.Pattern[bytes]:
+    def later(d: bytes) -> bytes:
+        alternatives = []
+        if d[0] < ord("Z"):
+            alternatives.append(b"[%c-Z%c-z]" % (d[0] + 1, d[0] + 33) + b"[A-Za-z]" * (len(d) - 1))
+        if len(d) > 1 and (rest := later(d[1:])):
+            alternatives.append(b"[%c%c]" % (d[0], d[0] + 32) + rest)
+        return b"(?:" + b"|".join(alternatives) + b")" if alternatives else b""
+
+    same = later(letters) if letters else b""
+    return re.compile(rb'<c r="(%s[A-Za-z]{%d,})[0-9]' % (same + b"|" if same else b"", len(letters) + 1))
 
 
 def _below(row: int) -> re.Pattern[bytes]:
@@ -398,8 +414,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
                  budget: list[int]) -> _Scanned:
     """Refuse a sheet past the limits; returns what the scan saw that the reader can use."""
     far_row = 0
-    widest = b""  # past Z: the widest column reference seen (counted exactly)
-    narrow = b"A"  # within A..Z: the widest seen in the samples
+    widest = b""  # the widest column reference of a cell written `<c r="` (counted exactly)
     walk = _Walk()
     # The last chunks, enough to hold a tail of _TAIL_MAX: </sheetData> is looked for once, at the end.
     recent: deque[tuple[bytes, int]] = deque()
@@ -416,9 +431,9 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
-        wide = {letters[:_LETTERS_MAX].upper() for letters in _WIDE_CELL.findall(chunk)}
+        wider = {letters[:_LETTERS_MAX].upper() for letters in _beyond(widest).findall(chunk)}
         if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5) \
-                or any(len(letters) > 3 for letters in wide):  # (_below reads up to three letters)
+                or any(len(letters) > 3 for letters in wider):  # (_below reads up to three letters)
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
         last = chunk.rfind(b'<c r="')
@@ -430,19 +445,14 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         below = _below(far_row).findall(chunk)
         if below:
             far_row = max(far_row, max(map(int, below)))
-        for letters in wide:
+        for letters in wider:
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
-        if not widest and narrow < b"Z":
-            sample = chunk if len(chunk) <= _SAMPLE_HEAD + _SAMPLE_TAIL else chunk[:_SAMPLE_HEAD] + b" " + chunk[-_SAMPLE_TAIL:]
-            found_narrow = _NARROW_CELL.findall(sample)
-            if found_narrow:
-                narrow = max(narrow, max(found_narrow).upper())
         # Rows are not counted here (cells with r= do not need them): at most one per 6 bytes
         # (`<row/>`), a bound for cells without r= in a later chunk (a mixed sheet, rare).
-        walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest or narrow))
+        walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
     max_row = max(far_row, walk.far_row)
-    columns = max(_column_number(widest) if widest else _column_number(narrow), walk.far_column)
+    columns = max(_column_number(widest), walk.far_column, 1)
     if columns > limits.max_columns:
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:

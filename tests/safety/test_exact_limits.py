@@ -1,0 +1,71 @@
+"""The limits count a sheet's extent exactly (issue 26.1): rows x columns as calamine will place the
+cells, wherever in the part the widest cell and the farthest row hide, and dq's memory stays bounded
+on every hostile workbook (each is refused before anything of its sheets is allocated)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from builders import SHEET_HEAD, SHEET_TAIL, customer_workbook, with_sheet_xml
+from dq_cli import assert_one_line_error, dq
+
+_CHUNK = 1 << 20  # the scan's chunk (load/limits.py): cells placed across its edges are counted too
+
+
+def _row(number: int, *columns: str) -> bytes:
+    return b'<row r="%d">' % number + b"".join(b'<c r="%s%d"><v>1</v></c>' % (c.encode(), number) for c in columns) + b"</row>"
+
+
+def _probe(far_row: int = 20_000_000, wide: str = "Z", gap: int = 60_000) -> bytes:
+    """`<c r="A1">` at the head, one wide cell after `gap` bytes of whitespace, a far last row."""
+    return (SHEET_HEAD + b'<row r="1"><c r="A1"><v>1</v></c>' + b" " * gap
+            + b'<c r="%s1"><v>1</v></c></row>' % wide.encode() + _row(far_row, "A") + SHEET_TAIL)
+
+
+def _workbook(tmp_path: Path, name: str, sheet: bytes) -> Path:
+    base = customer_workbook(tmp_path / "base.xlsx")
+    return with_sheet_xml(base, tmp_path / name, lambda fh: fh.write(sheet))
+
+
+def test_the_probe_is_refused_with_its_exact_span(tmp_path):
+    # 1.7 KB of zip: 20,000,000 rows x 26 columns = 520 M cells (about 14 GB in calamine).
+    path = _workbook(tmp_path, "probe.xlsx", _probe())
+    assert path.stat().st_size < 10_000
+    assert_one_line_error(dq("validate", str(path)), path, "520,000,000", "--max-cells", "DQ_MAX_CELLS")
+
+
+# One wide cell anywhere: in a later row, across a chunk edge, lower case, after many rows, with
+# another writer's attribute order (walked tag by tag), and two letters wide.
+_VARIANTS = {
+    "wide cell in a later row": SHEET_HEAD + _row(1, "A") + b" " * 70_000 + _row(2, "A", "Z") + _row(20_000_000, "A") + SHEET_TAIL,
+    "lower-case wide cell": _probe(wide="z"),
+    "wide cell after a chunk of rows": SHEET_HEAD + b"".join(_row(r, "A", "B") for r in range(1, 40_000))
+                                       + _row(40_000, "A", "Y") + _row(1_000_000, "A") + SHEET_TAIL,
+    "two letters after whitespace": _probe(far_row=800_000, wide="AB"),
+    "attribute before the reference": SHEET_HEAD + _row(1, "A") + b" " * 60_000
+                                      + b'<row r="2"><c t="n" r="Z2"><v>1</v></c></row>' + _row(20_000_000, "A") + SHEET_TAIL,
+}
+for _shift in (0, 5, 9, 40):  # the wide cell's tag cut by the chunk edge at several offsets
+    _head = SHEET_HEAD + b'<row r="1"><c r="A1"><v>1</v></c>'
+    _VARIANTS[f"wide cell cut by the chunk edge (+{_shift})"] = (
+        _head + b" " * (_CHUNK - len(_head) - _shift) + b'<c r="Z1"><v>1</v></c></row>' + _row(20_000_000, "A") + SHEET_TAIL)
+
+
+@pytest.mark.parametrize("sheet", list(_VARIANTS.values()), ids=list(_VARIANTS))
+def test_a_wide_cell_anywhere_is_counted(tmp_path, sheet):
+    path = _workbook(tmp_path, "variant.xlsx", sheet)
+    assert_one_line_error(dq("validate", str(path)), path, "--max-cells")
+
+
+def test_the_count_is_exact_at_the_limit(tmp_path):
+    # 1,000 rows x 26 columns = 26,000 cells: allowed at 26,000, refused at 25,999 naming 26,000.
+    path = _workbook(tmp_path, "exact.xlsx", _probe(far_row=1_000))
+    assert "--max-cells" not in dq("--max-cells", "26000", "validate", str(path)).stderr
+    assert_one_line_error(dq("--max-cells", "25999", "validate", str(path)), path, "26,000 cells")
+    # The widest column grows one letter at a time, far apart: still counted to the letter (M = 13).
+    rows = range(1, 40_001, 500)
+    grows = SHEET_HEAD + (b" " * 20_000).join(_row(r, *"ABCDEFGHIJKLM"[: 1 + r // 3000]) for r in rows) + SHEET_TAIL
+    path = _workbook(tmp_path, "grows.xlsx", grows)
+    found = dq("--max-cells", "100", "validate", str(path))
+    assert_one_line_error(found, path, f"{rows[-1] * 13:,} cells")
