@@ -31,9 +31,10 @@ from dataquality.load.detect import (
     entity_hints,
     find_header,
 )
-from dataquality.load.grid import CALAMINE_KINDS, PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
 from dataquality.load.mapping import Mappings
 from dataquality.load.rows import NotARecord, Part, header_names, tables
+from dataquality.load.source import CALAMINE_KINDS, WorkbookSource
 from dataquality.load.table import TEXT, Finding, Table
 
 __all__ = ["FileRead", "Finding", "Table", "load_file", "problem_for", "read_file"]
@@ -55,7 +56,7 @@ class FileRead:
     unchecked: list[Finding] = field(default_factory=list)
 
 
-def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
+def load_file(path: Path | str | WorkbookSource, config: Config, lang: str = "en", entity: str | None = None,
               mappings: Mappings | None = None) -> list[Table]:
     """Every entity sheet of a workbook (or the CSV file) as Tables; raises InputError when there is none."""
     read = read_file(path, config, lang, entity, mappings)
@@ -63,28 +64,31 @@ def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
         first = read.problems[0] if read.problems else None
         if first is not None and first.params.get("error_key"):
             raise InputError(str(first.params["error_key"]), **dict(first.params.get("error_params") or {}))
-        raise InputError("load.no_header", file=Path(path).name)
+        raise InputError("load.no_header", file=read.path.name)
     return read.tables
 
 
-def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
+def read_file(file: Path | str | WorkbookSource, config: Config, lang: str = "en", entity: str | None = None,
               mappings: Mappings | None = None) -> FileRead:
-    """Read one file; an unreadable file or sheet becomes a problem (FIL005), never an exception.
+    """Read one file (a path: within the default limits; a WorkbookSource: within its own); an
+    unreadable file or sheet becomes a problem (FIL005), never an exception.
 
     Raises InputError only when the file itself cannot be opened at all (missing, a folder, not a
-    spreadsheet): the caller reports that as a file-level issue too.
+    spreadsheet, past the limits): the caller reports that as a file-level issue too.
     """
-    path = Path(path)
+    source = file if isinstance(file, WorkbookSource) else WorkbookSource(file)
+    path = source.path
     out = FileRead(path)
-    kind = sniff_kind(path)
+    kind = sniff_kind(source)
     any_cells = False
-    csv_grid = _csv_grid(path) if kind == "csv" else None
+    csv_grid = _csv_grid(source) if kind == "csv" else None
+    tails = {member: scan.tail for member, scan in source.check().items()}
     pool = ThreadPoolExecutor(max_workers=1) if kind in CALAMINE_KINDS else None
     try:
-        for sheet, book in iter_grids(path, kind):
+        for sheet, book in iter_grids(source, kind):
             # Merged ranges and number formats are read from the workbook's XML while calamine reads
             # the cells (both release the GIL): the extras cost no wall time on a second core.
-            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name) if pool else None
+            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name, tails) if pool else None
             try:
                 grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
             except InputError as exc:
@@ -149,9 +153,9 @@ def _problem(path: Path, sheet: str | None, exc: InputError) -> Finding:
     return Finding("FIL005", None, sheet=sheet, params={"problem": said, "error_key": exc.key, "error_params": exc.params})
 
 
-def _csv_grid(path: Path) -> pd.DataFrame:
+def _csv_grid(source: WorkbookSource) -> pd.DataFrame:
     """A CSV file's grid as written (NULL kept: a shifted line is told by the values it has)."""
-    return read_csv_grid(path)
+    return read_csv_grid(source)
 
 
 def _without_null(cells: pd.DataFrame) -> pd.DataFrame:

@@ -16,11 +16,10 @@ import functools
 import os
 import re
 import stat
-import threading
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -51,66 +50,40 @@ class Limits:
         return cls(**values)
 
 
-_current: Limits | None = None
+@dataclass(frozen=True)
+class SheetScan:
+    """What the scan of one sheet part saw that the reader can use, so the part is inflated once."""
+
+    tail: bytes | None  # from </sheetData> to the end (None if not found or larger than _TAIL_MAX)
+    errors: tuple[tuple[int, int, str], ...] | None  # Excel error cells (row from 1, column from 0, text); None: unknown
 
 
-def configure(limits: Limits | None) -> None:
-    """Use `limits` from now on (None: back to the defaults and the environment)."""
-    global _current
-    _current = limits
-    _seen.clear()
-    _scanned.clear()
-    for key in list(_pending):
-        give_up(key)
+_TAIL_MAX = 16 << 20  # a larger tail is not kept (load/cells.py reads it itself)
 
 
-def current() -> Limits:
-    """The limits in force."""
-    return _current if _current is not None else Limits.from_env()
-
-
-# (path, inode, size, mtime) of files already judged: sniff_kind runs more than once per file.
-_seen: set[tuple[str, int, int, int]] = set()
-# What the scan of each sheet part saw, kept for the reader so the part is inflated once: what
-# follows </sheetData> (merged ranges ...) and whether it may hold error cells.
-_scanned: dict[tuple[tuple[str, int, int, int], str], _Scanned] = {}
-_TAIL_MAX = 16 << 20  # a larger tail is not kept (cells reads it itself)
-
-
-def file_key(path: Path) -> tuple[str, int, int, int] | None:
-    """(resolved path, inode, size, mtime): a file as it is now (None when it cannot be looked at)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def sheet_tail(path: Path, member: str) -> bytes | None:
-    """The bytes from </sheetData> to the end of sheet part `member`, as the limits scan saw them
-    (None when the file was not scanned, or changed since)."""
-    key = file_key(path)
-    scanned = _scanned.get((key, member)) if key is not None else None
-    return scanned.tail if scanned is not None else None
-
-
-def error_cells(path: Path, member: str) -> tuple[tuple[int, int, str], ...] | None:
-    """The Excel error cells (#N/A ...) of sheet part `member` as (row from 1, column from 0, text),
-    as the limits scan found them; None when the part was not scanned or holds one not understood."""
-    key = file_key(path)
-    scanned = _scanned.get((key, member)) if key is not None else None
-    return scanned.errors if scanned is not None else None
-
-
-def check_input(path: Path, before_sheets: Callable[[], None] | None = None) -> None:
-    """Refuse anything but a regular file within the limits; a damaged zip is left to the reader.
-
-    `before_sheets` is called once a workbook's directory and shared strings have passed, before
-    its sheets are scanned (what opening the workbook reads is then known to be within the limits)."""
+def check_input(path: Path, limits: Limits) -> dict[str, SheetScan]:
+    """Refuse anything but a regular file within `limits` (InputError naming the limit); a damaged
+    zip is left to the reader. Returns, for a workbook, what the scan saw of each sheet part."""
     if path.name.startswith("~$"):  # Excel's owner file while a workbook is open, not the workbook
         raise InputError("limits.lock_file", file=str(path), original=path.name[2:])
+    st = regular_file(path)
     try:
-        st = path.stat()  # follows symlinks: a link to a regular file is fine
+        with path.open("rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return {}  # sniff_kind names the error
+    if head == b"PK":
+        return _check_zip(path, limits)
+    if st.st_size > limits.max_bytes:
+        _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
+    return {}
+
+
+def regular_file(path: Path) -> os.stat_result:
+    """The file's status, refusing what is not a regular file before it is opened (a FIFO would
+    block, a device never ends); a symlink to a regular file is fine."""
+    try:
+        st = path.stat()
     except FileNotFoundError:
         raise InputError("load.not_found", file=str(path)) from None
     except OSError as exc:
@@ -119,61 +92,12 @@ def check_input(path: Path, before_sheets: Callable[[], None] | None = None) -> 
         raise InputError("load.is_directory", file=str(path))
     if not stat.S_ISREG(st.st_mode):
         raise InputError("limits.not_regular", file=str(path))
-    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-    pending = _pending.get(key)
-    if pending is not None:
-        pending.wait()  # judged in another process (load/prefetch.py): its verdict is coming
-    if key in _seen:
-        return
-    limits = current()
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(2)
-    except OSError:
-        return  # sniff_kind names the error
-    if head == b"PK":
-        _check_zip(path, limits, key, before_sheets)
-    elif st.st_size > limits.max_bytes:
-        _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
-    _seen.add(key)
+    return st
 
 
-# Files being judged elsewhere (another process, see load/prefetch.py): check_input waits for them.
-_pending: dict[tuple[str, int, int, int], threading.Event] = {}
-
-
-def judge(path: Path, before_sheets: Callable[[], None] | None = None) -> tuple[tuple[str, int, int, int] | None, dict]:
-    """check_input, with what the scan kept for the reader as plain data (to hand to `accept` in
-    another process); raises InputError as check_input does."""
-    check_input(path, before_sheets)
-    key = file_key(path)
-    return key, {name: scanned for (k, name), scanned in _scanned.items() if k == key}
-
-
-def expect(key: tuple[str, int, int, int]) -> None:
-    """The file `key` is being judged elsewhere: check_input waits for `accept` or `give_up`."""
-    _pending.setdefault(key, threading.Event())
-
-
-def accept(key: tuple[str, int, int, int], scanned: dict) -> None:
-    """The file `key` was judged within the limits elsewhere, with what its scan kept."""
-    for name, found in scanned.items():
-        _scanned[(key, name)] = found
-    _seen.add(key)
-    give_up(key)
-
-
-def give_up(key: tuple[str, int, int, int]) -> None:
-    """No verdict is coming for `key` from elsewhere: check_input judges it itself."""
-    event = _pending.pop(key, None)
-    if event is not None:
-        event.set()
-
-
-def check_span(path: Path, sheet: str, rows: int, columns: int, limits: Limits | None = None) -> None:
+def check_span(path: Path, sheet: str, rows: int, columns: int, limits: Limits) -> None:
     """Refuse a sheet read from text (an HTML table, an XML Spreadsheet 2003) once it spans more
     columns or cells than the limits allow: called as its rows are read, before they are kept."""
-    limits = limits or current()
     if columns > limits.max_columns:
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if rows * columns > limits.max_cells:
@@ -187,30 +111,23 @@ def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> Non
     )
 
 
-def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None = None,
-               before_sheets: Callable[[], None] | None = None) -> None:
+def _check_zip(path: Path, limits: Limits) -> dict[str, SheetScan]:
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
-        return  # sniff_kind reports it as damaged
+        return {}  # sniff_kind reports it as damaged
     with zf:
         infos = zf.infolist()
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_bytes:
             _refuse("max_bytes", path, "-", declared, limits.max_bytes)
         sheets = _sheet_names(zf)
-        budget = [limits.max_bytes]  # the directory may lie: count what the parts really expand to
-        for info in infos:  # the shared strings first: a reader may open the workbook once they pass
+        budget = _Budget(limits.max_bytes)  # the directory may lie: count what the parts really expand to
+        for info in infos:
             if info.filename.lower().endswith("sharedstrings.xml"):
                 _check_strings(zf, info, path, limits, budget)
-        if before_sheets is not None:
-            before_sheets()
-        for info in infos:
-            name = info.filename
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                scanned = _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
-                if key is not None:
-                    _scanned[(key, name)] = scanned
+        return {info.filename: _check_sheet(zf, info, path, sheets.get(info.filename, info.filename), limits, budget)
+                for info in infos if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")}
 
 
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -233,15 +150,22 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
+@dataclass
+class _Budget:
+    """The bytes a workbook's parts may still expand to (max_bytes, counted as they are inflated)."""
+
+    limit: int
+    used: int = 0
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: _Budget) -> Iterator[tuple[bytes, int]]:
     """(chunk, start of the new bytes in it): the part in overlapping chunks, within the byte budget."""
     try:
         tail = b""
         for chunk in zipparts.chunks(zf, info, _CHUNK):
-            budget[0] -= len(chunk)
-            if budget[0] < 0:
-                limit = current().max_bytes
-                _refuse("max_bytes", path, "-", limit - budget[0], limit)
+            budget.used += len(chunk)
+            if budget.used > budget.limit:
+                _refuse("max_bytes", path, "-", budget.used, budget.limit)
             yield tail + chunk, len(tail)
             tail = chunk[-_OVERLAP:]
     except (zipfile.BadZipFile, zlib.error, EOFError):
@@ -375,12 +299,6 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-@dataclass(frozen=True)
-class _Scanned:
-    tail: bytes | None  # from </sheetData> to the end (None if not found or too big)
-    errors: tuple[tuple[int, int, str], ...] | None  # Excel error cells (row, column, text); None: unknown
-
-
 # An Excel error cell: <c r="J809" s="3" t="e"><f>NA()</f><v>#N/A</v></c> (formula optional).
 _ERROR_CELL = re.compile(
     rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*>"""
@@ -411,7 +329,7 @@ _SPACES = (b" ", b"\t", b"\n", b"\r")
 
 
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str, limits: Limits,
-                 budget: list[int]) -> _Scanned:
+                 budget: _Budget) -> SheetScan:
     """Refuse a sheet past the limits; returns what the scan saw that the reader can use."""
     far_row = 0
     widest = b""  # the widest column reference of a cell written `<c r="` (counted exactly)
@@ -457,7 +375,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
-    return _Scanned(_tail(recent), tuple(errors) if errors is not None else None)
+    return SheetScan(_tail(recent), tuple(errors) if errors is not None else None)
 
 
 def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
@@ -472,7 +390,7 @@ def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
 _SI = (b"<si>", b"<si/>", b"<si ")
 
 
-def _check_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: list[int]) -> None:
+def _check_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: _Budget) -> None:
     count = 0
     for chunk, fresh in _stream(zf, info, path, budget):
         count += sum(chunk.count(tag, fresh) for tag in _SI)

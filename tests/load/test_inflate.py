@@ -14,13 +14,6 @@ from dataquality.errors import InputError
 from dataquality.load import limits, zipparts
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    limits.configure(None)
-    yield
-    limits.configure(None)
-
-
 def _book(path: Path, rows: int = 3000) -> Path:
     wb = Workbook()
     ws = wb.active
@@ -63,7 +56,7 @@ def test_a_stored_part_is_read_through_zipfile(tmp_path: Path) -> None:
         for info in zi.infolist():
             zo.writestr(info.filename, zi.read(info))
     assert _parts(stored) == _parts(src)
-    limits.check_input(stored)  # within the limits, read as before
+    limits.check_input(stored, limits.Limits())  # within the limits, read as before
 
 
 def _damage(path: Path, at_name: str, how) -> Path:  # type: ignore[no-untyped-def]
@@ -78,7 +71,7 @@ def _damage(path: Path, at_name: str, how) -> Path:  # type: ignore[no-untyped-d
 
 def _refused_as_corrupt(path: Path) -> None:
     with pytest.raises(InputError) as err:
-        limits.check_input(path)
+        limits.check_input(path, limits.Limits())
     assert err.value.key == "load.corrupt"
 
 
@@ -134,4 +127,4 @@ def test_without_isal_the_parts_are_read_by_zipfile(tmp_path: Path, monkeypatch:
     monkeypatch.setitem(sys.modules, "isal", None)  # import isal now raises ImportError
     assert zipparts._isal() is None
     assert _parts(path) == with_isal
-    limits.check_input(path)
+    limits.check_input(path, limits.Limits())

@@ -4,11 +4,15 @@ on every hostile workbook (each is refused before anything of its sheets is allo
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from builders import SHEET_HEAD, SHEET_TAIL, customer_workbook, with_sheet_xml
-from dq_cli import assert_one_line_error, dq
+from dq_cli import ROOT, assert_one_line_error, dq
 
 _CHUNK = 1 << 20  # the scan's chunk (load/limits.py): cells placed across its edges are counted too
 
@@ -69,3 +73,56 @@ def test_the_count_is_exact_at_the_limit(tmp_path):
     path = _workbook(tmp_path, "grows.xlsx", grows)
     found = dq("--max-cells", "100", "validate", str(path))
     assert_one_line_error(found, path, f"{rows[-1] * 13:,} cells")
+
+
+# --- memory: dq's peak on each hostile workbook ---------------------------------------------------
+
+# dq's own footprint (interpreter, pandas, pyarrow, the rules) is about 200 MB; a hostile workbook
+# must not add more than a little to it. Reading the probe would take about 14 GB.
+PEAK_BOUND_MB = 450
+
+
+def _hostile(tmp_path: Path) -> dict[str, Path]:
+    files = {"probe": _workbook(tmp_path, "probe.xlsx", _probe()),
+             "far cell": _workbook(tmp_path, "far.xlsx", SHEET_HEAD + _row(1, "A") + _row(1_048_576, "XFD") + SHEET_TAIL),
+             "two letters": _workbook(tmp_path, "two.xlsx", _probe(far_row=800_000, wide="AB"))}
+    base = customer_workbook(tmp_path / "base.xlsx")
+
+    def whitespace(fh):  # 1.5 GB of whitespace in a few MB of zip
+        fh.write(SHEET_HEAD)
+        block = b" " * (1 << 24)
+        for _ in range(96):
+            fh.write(block)
+        fh.write(SHEET_TAIL)
+
+    files["zip bomb"] = with_sheet_xml(base, tmp_path / "bomb.xlsx", whitespace)
+    strings = tmp_path / "strings.xlsx"
+    with zipfile.ZipFile(base) as src, zipfile.ZipFile(strings, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            if info.filename != "xl/sharedStrings.xml":
+                dst.writestr(info, src.read(info))
+        with dst.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
+            fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+            for _ in range(1_100):
+                fh.write(b"<si><t>x</t></si>" * 10_000)
+            fh.write(b"</sst>")
+    files["shared strings"] = strings
+    return files
+
+
+def _peak_mb(*args: str) -> tuple[int, float, str]:
+    """(exit code, peak resident set in MB, stderr) of `python -m dataquality ARGS` in a new process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en"}
+    with open(os.devnull, "wb") as quiet:
+        proc = subprocess.Popen([sys.executable, "-m", "dataquality", *args], stdout=quiet, stderr=subprocess.PIPE, env=env)
+        err = proc.stderr.read().decode("utf-8", "replace")  # type: ignore[union-attr]
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak (and its children's)
+    return os.waitstatus_to_exitcode(status), usage.ru_maxrss / 1024, err
+
+
+def test_peak_memory_on_hostile_workbooks_stays_bounded(tmp_path):
+    for name, path in _hostile(tmp_path).items():
+        code, peak, err = _peak_mb("validate", str(path))
+        assert code == 2, (name, err)
+        assert len([line for line in err.splitlines() if line.strip()]) == 1, (name, err)
+        assert peak < PEAK_BOUND_MB, f"{name}: dq peaked at {peak:.0f} MB (bound {PEAK_BOUND_MB} MB)"
