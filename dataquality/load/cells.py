@@ -170,7 +170,7 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None,
     `tails`: each sheet part's bytes from </sheetData>, as the limits scan kept them."""
     try:
         if kind == "xlsx":
-            with zipfile.ZipFile(path) as zf:
+            with zipparts.PartsZip(path) as zf:
                 members = xlsx_sheet_members(zf)
                 if index >= len(members) or members[index] not in zf.namelist():
                     return SheetCells()
@@ -205,7 +205,7 @@ def xlsx_number_cells(path: Path, member: str, styles: set[int] | frozenset[int]
     out: dict[tuple[int, int], tuple[str, int]] = {}
     if not wanted:
         return out
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         data = zipparts.read(zf, member)
     if rows is not None and not styles:
         # Only some rows can hold what is asked (`rows`): look at those rows' elements alone.

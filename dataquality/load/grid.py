@@ -45,9 +45,6 @@ _PEEK_BYTES = 1 << 16
 _HTML = re.compile(r"<(?:table|html|!doctype\s+html|head|body|meta|title|style|div|p|span|h[1-6]|tr|td|th)\b", re.I)
 _SPREADSHEET_XML = re.compile(r"<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:spreadsheet", re.I)
 PEEK_ROWS = 20
-_EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
-                 "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
-
 
 @dataclass(frozen=True)
 class SheetRef:
@@ -157,8 +154,7 @@ class WorkbookGrids:
                 batch, errors = loaded.to_arrow_with_errors()
                 for err in errors.errors if errors is not None else ():
                     row, col = err.position
-                    m = re.search(r"Error\((\w+)\)", err.detail)
-                    shown.setdefault(col, {})[row] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
+                    shown.setdefault(col, {})[row] = excel_error(err.detail)
             # Straight into Arrow-backed text columns: no Python string per cell.
             frame = _text_frame(list(batch.columns), offsets, batch.num_rows)
         except Exception as exc:
@@ -170,6 +166,21 @@ class WorkbookGrids:
             values[list(cells)] = list(cells.values())
             frame.isetitem(col, pd.Series(values, index=frame.index).astype(TEXT))
         return frame
+
+
+# fastexcel (up to the version pyproject.toml pins) tells an Excel error cell only in the text of
+# its CellError, "Expected string but got 'Error(NA)'", naming calamine's CellErrorType. This is
+# the one place that reads that text; tests/load/test_calamine_errors.py fails if it changes.
+_CALAMINE_ERROR = re.compile(r"\bError\((\w+)\)")
+_EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
+                 "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
+
+
+def excel_error(detail: str) -> str:
+    """The error a person sees in Excel (#N/A ...) for fastexcel's CellError text; #ERROR! when
+    the text names none."""
+    found = _CALAMINE_ERROR.search(detail)
+    return _EXCEL_ERRORS.get(found.group(1), "#ERROR!") if found else "#ERROR!"
 
 
 def _arrow_text() -> dict:

@@ -113,7 +113,7 @@ def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> Non
 
 def _check_zip(path: Path, limits: Limits) -> dict[str, SheetScan]:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipparts.PartsZip(path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
         return {}  # sniff_kind reports it as damaged
     with zf:

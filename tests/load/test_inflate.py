@@ -25,7 +25,7 @@ def _book(path: Path, rows: int = 3000) -> Path:
 
 
 def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         return {info.filename: b"".join(zipparts.chunks(zf, info)) for info in zf.infolist()}
 
 
@@ -42,7 +42,7 @@ def test_every_part_of_every_real_world_workbook_inflates_to_zipfiles_bytes() ->
 @pytest.mark.parametrize("chunk", [1 << 20, 4096, 7])
 def test_chunks_never_exceed_the_chunk_size_and_join_to_the_part(tmp_path: Path, chunk: int) -> None:
     path = _book(tmp_path / "b.xlsx")
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
         pieces = list(zipparts.chunks(zf, info, chunk))
         assert max(map(len, pieces)) <= chunk
@@ -104,7 +104,7 @@ def test_a_sheet_cut_short_is_refused_as_damaged(tmp_path: Path) -> None:
 
 def test_read_equals_zipfile_read_and_leaves_zipfiles_position_alone(tmp_path: Path) -> None:
     path = _book(tmp_path / "b.xlsx")
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         with zf.open("xl/worksheets/sheet1.xml") as fh:
             head = fh.read(100)
             assert zipparts.read(zf, "xl/worksheets/sheet1.xml") == zf.read("xl/worksheets/sheet1.xml")
@@ -128,3 +128,14 @@ def test_without_isal_the_parts_are_read_by_zipfile(tmp_path: Path, monkeypatch:
     assert zipparts._isal() is None
     assert _parts(path) == with_isal
     limits.check_input(path, limits.Limits())
+
+
+def test_a_parts_zip_is_inflated_by_isal_from_its_own_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _book(tmp_path / "b.xlsx", 500)
+    with zipparts.PartsZip(path) as zf:
+        assert zipparts._descriptor(zf) == zf.file.fileno()
+    with zipfile.ZipFile(path) as zf:
+        assert zipparts._descriptor(zf) is None  # a plain ZipFile: its parts through zipfile
+    parts = zipparts.PartsZip(path)
+    parts.close()
+    assert parts.file.closed  # the file it opened is closed with it
