@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -159,6 +159,21 @@ class _Index:
     def _match(self, text: str) -> tuple[Candidate, ...]:
         lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
         candidates = [text, *lines] if len(lines) > 1 else [text]
+        named = self._named(candidates)
+        if named:
+            return named
+        found = self._qualified(candidates)
+        # A tag in brackets naming a field (产品型号（ID）): the column is that field's, by its values.
+        note = _NOTE.search(text.strip())
+        if note:
+            key = _loose(note.group(1))
+            tagged = [c for k, c in ((key, self.loose.get(key)),) if c is not None]
+            if tagged and all(f.field != tagged[0] for f in found):
+                found = (*found, Candidate(tagged[0], QUALIFIED, key, True))
+        return found or self._misspelt(candidates)
+
+    def _named(self, candidates: list[str]) -> tuple[Candidate, ...]:
+        """The field a header names outright: exactly, or normalised (case, spaces, plurals)."""
         for cand in candidates:
             key = header_key(cand)
             if key in self.exact:
@@ -175,16 +190,10 @@ class _Index:
             for singular in _singulars(key):  # Emails, Categories, Addresses
                 if singular in self.loose:
                     return (self._candidate(self.loose[singular], NORMALISED, singular),)
-        found = self._qualified(candidates)
-        # A tag in brackets naming a field (产品型号（ID）): the column is that field's, by its values.
-        note = _NOTE.search(text.strip())
-        if note:
-            key = _loose(note.group(1))
-            tagged = [c for k, c in ((key, self.loose.get(key)),) if c is not None]
-            if tagged and all(f.field != tagged[0] for f in found):
-                found = (*found, Candidate(tagged[0], QUALIFIED, key, True))
-        if found:
-            return found
+        return ()
+
+    def _misspelt(self, candidates: list[str]) -> tuple[Candidate, ...]:
+        """A field whose (ASCII, 5+ letter) name the header misspells."""
         for cand in candidates:
             key = _loose(cand)
             if len(key) < 5 or not key.isascii():
@@ -418,6 +427,27 @@ def _two_level(upper: dict[int, str], lower: dict[int, str]) -> dict[int, str]:
     return dict(sorted(out.items()))
 
 
+def _header_options(rows: list[int], cells_by_row: Mapping[int, dict[int, str]],
+                    header_row: int | None) -> Iterator[tuple[int, int, dict[int, str]]]:
+    """(first row, last row, its cells) of each header a sheet's first rows may have: one row, or
+    two (a two-level header read as one); only the one ending on `header_row` when it is given."""
+    for i, row in enumerate(rows):
+        options = [(row, cells_by_row[row])]
+        if i + 1 < len(rows) and cells_by_row[rows[i + 1]]:
+            options.append((rows[i + 1], _two_level(cells_by_row[row], cells_by_row[rows[i + 1]])))
+        for last_row, cells in options:
+            if cells and (header_row is None or last_row == header_row):
+                yield row, last_row, cells
+
+
+def _names_enough(match: HeaderMatch, schema: EntitySchema) -> bool:
+    """Whether a header row names enough of `schema` to call the sheet its master: two fields by
+    name (a qualified name such as 合作企业名称 is a hint only), one of them firmly or the key."""
+    firm = [f for f, c in match.fields.items() if not match.candidates[c][0].weak]
+    named = [f for f, c in match.fields.items() if match.candidates[c][0].strength != QUALIFIED]
+    return len(named) >= min(2, len(schema.fields)) and bool(firm or schema.key in named)
+
+
 def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hints: Mapping[str, int] | None = None,
                 overrides: Mapping[str, str | None] | None = None, header_row: int | None = None) -> HeaderMatch | None:
     """The best header row among the first rows of `peek`; None when nothing looks like a header.
@@ -434,31 +464,17 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
     if header_row is not None:
         rows = [r for r in rows if r in (header_row - 1, header_row)]
     cells_by_row = {r: all_cells[r] for r in rows}
-    for i, row in enumerate(rows):
-        options = [(row, cells_by_row[row])]
-        if i + 1 < len(rows) and cells_by_row[rows[i + 1]]:
-            options.append((rows[i + 1], _two_level(cells_by_row[row], cells_by_row[rows[i + 1]])))
-        for last_row, cells in options:
-            if header_row is not None and last_row != header_row:
+    for row, last_row, cells in _header_options(rows, cells_by_row, header_row):
+        for schema in candidates:
+            match = match_cells(cells, schema, overrides)
+            if match is None or not (_names_enough(match, schema) or (overrides is not None and header_row is not None)):
                 continue
-            if not cells:
-                continue
-            for schema in candidates:
-                match = match_cells(cells, schema, overrides)
-                if match is None:
-                    continue
-                firm = [f for f, c in match.fields.items() if not match.candidates[c][0].weak]
-                # A qualified name (合作企业名称) is a hint, not enough to call a sheet a master.
-                named = [f for f, c in match.fields.items() if match.candidates[c][0].strength != QUALIFIED]
-                enough = len(named) >= min(2, len(schema.fields)) and (firm or schema.key in named)
-                if not enough and not (overrides is not None and header_row is not None):
-                    continue
-                score = match.score
-                # A two-level header must recognise more than its lower row alone.
-                if last_row != row:
-                    score -= 1
-                tie = hints.get(schema.name, 0) + _title_hint(all_cells, row, schema.name, config)
-                # The names break a tie between entities on one header row, never choose a later row.
-                if best is None or score > best.score or (score == best.score and last_row == best.row and tie > best.tie):
-                    best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
+            score = match.score
+            # A two-level header must recognise more than its lower row alone.
+            if last_row != row:
+                score -= 1
+            tie = hints.get(schema.name, 0) + _title_hint(all_cells, row, schema.name, config)
+            # The names break a tie between entities on one header row, never choose a later row.
+            if best is None or score > best.score or (score == best.score and last_row == best.row and tie > best.tie):
+                best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
     return best

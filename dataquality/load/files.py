@@ -400,16 +400,7 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
     long_cells = {f: rows for f, rows in long_cells.items() if len(rows)}
     if not extras.padded_styles and not long_cells:
         return body, 0
-    try:
-        if kind == "xlsx" and extras.member:
-            numbers = xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells),
-                                        rows={r for cells in long_cells.values() for r in cells.tolist()})
-        elif kind in ("xls", "ods"):
-            numbers = calamine_number_cells(path, sheet_index)
-        else:
-            return body, 0
-    except Exception:  # noqa: BLE001 - best effort: keep the values as read
-        return body, 0
+    numbers = _number_cells(path, kind, sheet_index, extras, long_cells)
     if not numbers:
         return body, 0
     col_of = {decided.fields[f]: f for f in body.columns if f not in decided.parts}
@@ -418,14 +409,9 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
         name = col_of.get(col)
         if name is None or row not in body.index:
             continue
-        fmt = extras.padded_styles.get(style)
-        if fmt is not None:
-            try:
-                shown_text = fmt.show(float(stored))
-            except ValueError:
-                shown_text = None
-            if shown_text is not None:
-                changes.setdefault(name, {})[row] = shown_text
+        shown_text = _formatted(extras, style, stored)
+        if shown_text is not None:
+            changes.setdefault(name, {})[row] = shown_text
         if name in long_cells and row in long_cells[name]:
             excel = _fifteen_digits(stored)
             changes.setdefault(name, {})[row] = excel
@@ -438,6 +424,32 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
         body[name] = col.astype(TEXT)
         count += len(cells)
     return body, count
+
+
+def _number_cells(path: Path, kind: str, sheet_index: int, extras: SheetCells,
+                  long_cells: dict[str, pd.Index]) -> dict[tuple[int, int], tuple[str, int]]:
+    """The sheet's number cells with a padding format or that may hold 16+ digits (none when the
+    file does not tell: the values stay as read)."""
+    try:
+        if kind == "xlsx" and extras.member:
+            return xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells),
+                                     rows={r for cells in long_cells.values() for r in cells.tolist()})
+        if kind in ("xls", "ods"):
+            return calamine_number_cells(path, sheet_index)
+    except Exception:  # noqa: BLE001 - best effort: keep the values as read
+        pass
+    return {}
+
+
+def _formatted(extras: SheetCells, style: int, stored: str) -> str | None:
+    """A stored number as its zero-padding format shows it (None: no such format, or not a number)."""
+    fmt = extras.padded_styles.get(style)
+    if fmt is None:
+        return None
+    try:
+        return fmt.show(float(stored))
+    except ValueError:
+        return None
 
 
 def _maybe_number(values: pd.Series) -> np.ndarray:
