@@ -126,6 +126,8 @@ def _check_zip(path: Path, limits: Limits) -> dict[str, SheetScan]:
         for info in infos:
             if info.filename.lower().endswith("sharedstrings.xml"):
                 _check_strings(zf, info, path, limits, budget)
+            elif info.filename == "content.xml":  # an OpenDocument spreadsheet's sheets
+                _check_ods(zf, info, path, limits, budget)
         return {info.filename: _check_sheet(zf, info, path, sheets.get(info.filename, info.filename), limits, budget)
                 for info in infos if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")}
 
@@ -385,6 +387,91 @@ def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
     if at < 0:
         at = end.rfind(b"<sheetData/>")
     return end[at:] if at >= 0 and len(end) - at <= _TAIL_MAX else None
+
+
+# OpenDocument (content.xml): calamine reads the tags with exactly these names. A cell repeated
+# N times (table:number-columns-repeated) is N cells; a row repeated N times is N rows once a
+# later row has a value; empty cells at the end of a row and empty rows at the end of a sheet
+# take no room. A cell has a value when it has a value attribute, a formula or a string type.
+_ODS_TAG = re.compile(rb"""<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_ODS_REPEATED = re.compile(rb"""table:number-(?:rows|columns)-repeated\s*=\s*["']\s*([0-9]{1,18})""")
+_ODS_VALUE = re.compile(rb"""office:(?:value|string-value|date-value|time-value|boolean-value)\s*=|table:formula\s*="""
+                        rb"""|office:value-type\s*=\s*["']string["']""")
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*["']([^"']*)""")
+
+
+@dataclass
+class _OdsTable:
+    """One sheet of content.xml as calamine lays it out: rows (repeats counted) from the first row
+    with a value to the last, columns to the last cell with a value in any row."""
+
+    name: str = "-"
+    rows: int = 0  # rows so far, repeats counted
+    first: int | None = None  # the first row with a value (from 0)
+    last: int = 0  # one past the last row with a value
+    width: int = 0  # one past the last cell with a value, in any row
+    column: int = 0  # the current row: cells so far
+    row_repeats: int = 1
+    row_has_value: bool = False
+
+    def tag(self, closing: bool, kind: bytes, attrs: bytes) -> None:
+        if kind == b"table-row" and not closing:
+            self.end_row()
+            found = _ODS_REPEATED.search(attrs)
+            self.row_repeats = int(found.group(1)) if found else 1
+            self.column, self.row_has_value = 0, False
+        elif kind in (b"table-cell", b"covered-table-cell") and not closing:
+            found = _ODS_REPEATED.search(attrs)
+            self.column += int(found.group(1)) if found else 1
+            if _ODS_VALUE.search(attrs):
+                self.width = max(self.width, self.column)
+                self.row_has_value = True
+
+    def end_row(self) -> None:
+        if self.row_has_value:
+            self.first = self.rows if self.first is None else self.first
+            self.last = self.rows + self.row_repeats
+        self.rows += self.row_repeats
+        self.row_repeats, self.row_has_value = 0, False
+
+    def cells(self) -> tuple[int, int]:
+        """(columns, cells) of the sheet as calamine will hold it (from its first row, column A)."""
+        self.end_row()
+        rows = self.last - self.first if self.first is not None else 0
+        return self.width, rows * self.width
+
+
+def _check_ods(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: _Budget) -> None:
+    """Refuse an OpenDocument sheet past the limits, as calamine will place its cells."""
+    table: _OdsTable | None = None
+    carry = b""
+    for chunk, fresh in _stream(zf, info, path, budget):
+        data = carry + chunk[fresh:]
+        end = 0
+        for tag in _ODS_TAG.finditer(data):
+            end = tag.end()
+            closing, kind, attrs = bool(tag.group(1)), tag.group(2), tag.group(3)
+            if kind == b"table":
+                if table is not None:
+                    _check_ods_table(table, path, limits)
+                named = _ODS_NAME.search(attrs)
+                table = None if closing else _OdsTable(named.group(1).decode("utf-8", "replace") if named else "-")
+            elif table is not None:
+                table.tag(closing, kind, attrs)
+        rest = data.rfind(b"<", end)  # a tag cut by the chunk's end is finished with the next one
+        carry = data[rest:] if rest >= 0 else b""
+        if len(carry) > _TAG_MAX:
+            raise InputError("load.corrupt", file=str(path))
+    if table is not None:
+        _check_ods_table(table, path, limits)
+
+
+def _check_ods_table(table: _OdsTable, path: Path, limits: Limits) -> None:
+    columns, cells = table.cells()
+    if columns > limits.max_columns:
+        _refuse("max_columns", path, table.name, columns, limits.max_columns)
+    if cells > limits.max_cells:
+        _refuse("max_cells", path, table.name, cells, limits.max_cells)
 
 
 _SI = (b"<si>", b"<si/>", b"<si ")

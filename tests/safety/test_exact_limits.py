@@ -107,6 +107,7 @@ def _hostile(tmp_path: Path) -> dict[str, Path]:
                 fh.write(b"<si><t>x</t></si>" * 10_000)
             fh.write(b"</sst>")
     files["shared strings"] = strings
+    files["opendocument repeats"] = _ods(tmp_path, "repeated.ods", _ODS_HOSTILE["a row of values repeated"])
     return files
 
 
@@ -126,3 +127,78 @@ def test_peak_memory_on_hostile_workbooks_stays_bounded(tmp_path):
         assert code == 2, (name, err)
         assert len([line for line in err.splitlines() if line.strip()]) == 1, (name, err)
         assert peak < PEAK_BOUND_MB, f"{name}: dq peaked at {peak:.0f} MB (bound {PEAK_BOUND_MB} MB)"
+
+
+# --- OpenDocument: repeated rows and cells are counted as calamine lays them out ------------------
+
+_ODS_HEAD = (b'<?xml version="1.0" encoding="UTF-8"?><office:document-content'
+             b' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+             b' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+             b' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+             b'<office:body><office:spreadsheet><table:table table:name="S">')
+_ODS_TAIL = b"</table:table></office:spreadsheet></office:body></office:document-content>"
+
+
+def _cell(text: str = "x", repeated: int = 1) -> bytes:
+    times = b' table:number-columns-repeated="%d"' % repeated if repeated > 1 else b""
+    return b'<table:table-cell%s office:value-type="string"><text:p>%s</text:p></table:table-cell>' % (times, text.encode())
+
+
+def _ods_row(*cells: bytes, repeated: int = 1) -> bytes:
+    times = b' table:number-rows-repeated="%d"' % repeated if repeated > 1 else b""
+    return b"<table:table-row%s>" % times + b"".join(cells) + b"</table:table-row>"
+
+
+def _ods(tmp_path: Path, name: str, rows: bytes) -> Path:
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest:manifest xmlns:manifest='
+                   '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/"'
+                   ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+        z.writestr("content.xml", _ODS_HEAD + rows + _ODS_TAIL)
+    return path
+
+
+_ODS_HOSTILE = {  # a few hundred bytes each; calamine would hold 90 M cells and more
+    "a row of values repeated": _ods_row(_cell("a")) + _ods_row(_cell(repeated=90), repeated=1_000_000),
+    "a value repeated far right": _ods_row(_cell("a"), _cell(repeated=100)) + _ods_row(_cell(), repeated=300_000),
+    "empty rows between values": _ods_row(_cell("a"), _cell(repeated=30)) + _ods_row(repeated=5_000_000)
+                                 + _ods_row(_cell("z")),
+}
+
+
+@pytest.mark.parametrize("rows", list(_ODS_HOSTILE.values()), ids=list(_ODS_HOSTILE))
+def test_opendocument_repeats_past_the_limit_are_refused(tmp_path, rows):
+    path = _ods(tmp_path, "repeated.ods", rows)
+    assert_one_line_error(dq("validate", str(path)), path, "--max-cells")
+
+
+def test_opendocument_trailing_empty_repeats_take_no_room(tmp_path):
+    # LibreOffice ends a sheet with its empty rest: a million empty rows of 1,024 empty cells.
+    header = _ods_row(*(_cell(h) for h in ("客户编码", "客户名称", "客户类型")))
+    rows = header + _ods_row(_cell("C000001"), _cell("甲公司"), _cell("企业"),
+                             b'<table:table-cell table:number-columns-repeated="1021"/>')
+    rows += _ods_row(b'<table:table-cell table:number-columns-repeated="1024"/>', repeated=1_048_574)
+    path = _ods(tmp_path, "libreoffice.ods", rows)
+    assert "--max-cells" not in dq("--max-cells", "6", "validate", str(path)).stderr  # 2 rows x 3 columns
+    assert_one_line_error(dq("--max-cells", "5", "validate", str(path)), path, "6 cells")
+
+
+def test_a_libreoffice_spreadsheet_is_measured_as_calamine_reads_it(tmp_path):
+    import shutil
+
+    import fastexcel
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed (apt-get install -y libreoffice-calc-nogui)")
+    book = customer_workbook(tmp_path / "c.xlsx", n=40)
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to", "ods",
+                    "--outdir", str(tmp_path), str(book)], check=True, capture_output=True, timeout=180)
+    path = tmp_path / "c.ods"
+    sheet = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None)
+    cells = sheet.height * sheet.width  # 41 rows x 16 columns, whatever LibreOffice wrote after them
+    assert cells == 41 * 16
+    assert dq("--max-cells", str(cells), "validate", str(path)).returncode == 0
+    assert_one_line_error(dq("--max-cells", str(cells - 1), "validate", str(path)), path, f"{cells:,} cells")
