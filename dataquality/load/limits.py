@@ -393,11 +393,18 @@ def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
 # N times (table:number-columns-repeated) is N cells; a row repeated N times is N rows once a
 # later row has a value; empty cells at the end of a row and empty rows at the end of a sheet
 # take no room. A cell has a value when it has a value attribute, a formula or a string type.
-_ODS_TAG = re.compile(rb"""<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+# The scan goes from row tag to row tag (its end found at memchr speed); a row's cells are looked
+# at one by one from its end back to its last cell with a value, and forward only when a cell
+# before that is repeated.
+_ATTRS = rb"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)"""  # attributes, a quoted '>' among them
+_ODS_START = re.compile(rb"<(/?)table:table(-row)?(?=[\s/>])" + _ATTRS + rb">")  # a table's or a row's tag
+_ODS_ROW_END = b"</table:table-row>"
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])" + _ATTRS + rb">")
 _ODS_REPEATED = re.compile(rb"""table:number-(?:rows|columns)-repeated\s*=\s*["']\s*([0-9]{1,18})""")
 _ODS_VALUE = re.compile(rb"""office:(?:value|string-value|date-value|time-value|boolean-value)\s*=|table:formula\s*="""
                         rb"""|office:value-type\s*=\s*["']string["']""")
 _ODS_NAME = re.compile(rb"""table:name\s*=\s*["']([^"']*)""")
+_ROW_MAX = 64 << 20  # a row longer than this (unfinished at a chunk's end) is not a spreadsheet's
 
 
 @dataclass
@@ -410,35 +417,44 @@ class _OdsTable:
     first: int | None = None  # the first row with a value (from 0)
     last: int = 0  # one past the last row with a value
     width: int = 0  # one past the last cell with a value, in any row
-    column: int = 0  # the current row: cells so far
-    row_repeats: int = 1
-    row_has_value: bool = False
 
-    def tag(self, closing: bool, kind: bytes, attrs: bytes) -> None:
-        if kind == b"table-row" and not closing:
-            self.end_row()
-            found = _ODS_REPEATED.search(attrs)
-            self.row_repeats = int(found.group(1)) if found else 1
-            self.column, self.row_has_value = 0, False
-        elif kind in (b"table-cell", b"covered-table-cell") and not closing:
-            found = _ODS_REPEATED.search(attrs)
-            self.column += int(found.group(1)) if found else 1
-            if _ODS_VALUE.search(attrs):
-                self.width = max(self.width, self.column)
-                self.row_has_value = True
-
-    def end_row(self) -> None:
-        if self.row_has_value:
+    def row(self, attrs: bytes, used: int) -> None:
+        """A row (its attributes) whose cells reach `used` columns with a value (0: none)."""
+        found = _ODS_REPEATED.search(attrs)
+        repeats = _number(found.group(1)) if found else 1
+        if used:
             self.first = self.rows if self.first is None else self.first
-            self.last = self.rows + self.row_repeats
-        self.rows += self.row_repeats
-        self.row_repeats, self.row_has_value = 0, False
+            self.last = self.rows + repeats
+            self.width = max(self.width, used)
+        self.rows += repeats
 
     def cells(self) -> tuple[int, int]:
         """(columns, cells) of the sheet as calamine will hold it (from its first row, column A)."""
-        self.end_row()
         rows = self.last - self.first if self.first is not None else 0
         return self.width, rows * self.width
+
+
+def _ods_row_width(data: bytes, start: int, end: int) -> int:
+    """One past the last cell with a value among a row's cells, data[start:end] (0: none has one)."""
+    covered = data.find(b"<table:covered-table-cell", start, end) >= 0  # (merged cells: rare)
+    while True:  # the last cell with a value: what follows it takes no room
+        at = data.rfind(b"<table:table-cell", start, end)
+        if covered:
+            at = max(at, data.rfind(b"<table:covered-table-cell", start, end))
+        if at < 0:
+            return 0
+        last = _ODS_CELL.match(data, at, end)
+        if last is not None and _ODS_VALUE.search(last.group(1)):
+            break
+        end = at
+    end = last.end()
+    if data.find(b"repeated", start, end) < 0:
+        return data.count(b"<table:table-cell", start, end) + (data.count(b"<table:covered-table-cell", start, end) if covered else 0)
+    column = 0
+    for cell in _ODS_CELL.finditer(data, start, end):
+        found = _ODS_REPEATED.search(cell.group(1))
+        column += _number(found.group(1)) if found else 1
+    return column
 
 
 def _check_ods(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: _Budget) -> None:
@@ -447,20 +463,30 @@ def _check_ods(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: L
     carry = b""
     for chunk, fresh in _stream(zf, info, path, budget):
         data = carry + chunk[fresh:]
-        end = 0
-        for tag in _ODS_TAG.finditer(data):
-            end = tag.end()
-            closing, kind, attrs = bool(tag.group(1)), tag.group(2), tag.group(3)
-            if kind == b"table":
+        at = 0
+        while (tag := _ODS_START.search(data, at)) is not None:
+            closing, row, attrs = tag.group(1), tag.group(2), tag.group(3)
+            if not row:  # a table starts or ends
                 if table is not None:
                     _check_ods_table(table, path, limits)
                 named = _ODS_NAME.search(attrs)
                 table = None if closing else _OdsTable(named.group(1).decode("utf-8", "replace") if named else "-")
-            elif table is not None:
-                table.tag(closing, kind, attrs)
-        rest = data.rfind(b"<", end)  # a tag cut by the chunk's end is finished with the next one
+                at = tag.end()
+                continue
+            if closing:
+                at = tag.end()
+                continue
+            end = tag.end() if attrs.endswith(b"/") else data.find(_ODS_ROW_END, tag.end())
+            if end < 0:
+                break  # the row ends in the next chunk
+            if table is not None:
+                width = _ods_row_width(data, tag.end(), end) if end > tag.end() else 0
+                table.row(attrs, width)
+            at = end
+        # An unfinished row or tag is finished with the next chunk.
+        rest = tag.start() if tag is not None else data.rfind(b"<", at)
         carry = data[rest:] if rest >= 0 else b""
-        if len(carry) > _TAG_MAX:
+        if len(carry) > _ROW_MAX:
             raise InputError("load.corrupt", file=str(path))
     if table is not None:
         _check_ods_table(table, path, limits)

@@ -202,3 +202,21 @@ def test_a_libreoffice_spreadsheet_is_measured_as_calamine_reads_it(tmp_path):
     assert cells == 41 * 16
     assert dq("--max-cells", str(cells), "validate", str(path)).returncode == 0
     assert_one_line_error(dq("--max-cells", str(cells - 1), "validate", str(path)), path, f"{cells:,} cells")
+
+
+@pytest.mark.parametrize("chunk", [61, 997, 4096])
+def test_opendocument_rows_cut_by_the_scans_chunks_are_counted_once(tmp_path, monkeypatch, chunk):
+    from dataquality.errors import InputError
+    from dataquality.load import limits
+    from dataquality.load.source import WorkbookSource
+
+    monkeypatch.setattr(limits, "_CHUNK", chunk)
+    row = _ods_row(_cell("a"), _cell("b"), _cell(repeated=3), b'<table:table-cell table:number-columns-repeated="999"/>')
+    path = _ods(tmp_path, "cut.ods", row * 300 + _ods_row(repeated=1_000_000))  # 300 rows x 5 columns
+    assert WorkbookSource(path, limits.Limits(max_cells=1500)).check() == {}
+    with pytest.raises(InputError) as refused:
+        WorkbookSource(path, limits.Limits(max_cells=1499)).check()
+    assert refused.value.params["found"] == "1,500"
+    for rows in _ODS_HOSTILE.values():
+        with pytest.raises(InputError):
+            WorkbookSource(_ods(tmp_path, "hostile.ods", rows)).check()
