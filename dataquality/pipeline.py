@@ -295,9 +295,10 @@ def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "e
     """`run`, returning the `Run` itself."""
     paths = tuple(Path(p) for p in inputs)
     config = validate_settings(config)  # rule codes and settings against the registry, before any data is read
-    r = Run(config, paths, lang, progress, mappings, wanted, keep_going, engine, sources, source_entity, engine_stats,
-            dict(entity_sources or {}), approval, tracking, reports, limits=limits or Limits.from_env(),
-            workbooks=dict(workbooks or {}))
+    r = Run(config, paths, lang, progress=progress, mappings=mappings, wanted=wanted, keep_going=keep_going,
+            engine=engine, sources=sources, source_entity=source_entity, engine_stats=engine_stats,
+            entity_sources=dict(entity_sources or {}), approval=approval, tracking=tracking, reports=reports,
+            limits=limits or Limits.from_env(), workbooks=dict(workbooks or {}))
     if not paths and not r.sources and not r.wanted and r.engine != "pandas":
         raise InputError("engine.no_input")
     r.result = Result([], files=list(paths) if r.wanted is None else list(r.wanted),
