@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.config import Config
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from dataquality.report import ReportOptions
     from dataquality.store import Store
     from dataquality.track.tracker import Sla
+
+P = ParamSpec("P")
 
 __all__ = [
     "APPROVE", "CHECK_FAIL_ON", "DEFAULT_STAGES", "FAIL_ON", "LOAD", "REPORT", "TRACK", "VALIDATE",
@@ -268,22 +271,6 @@ REPORT = Stage("report", _report_stage)
 DEFAULT_STAGES: tuple[Stage, ...] = (LOAD, VALIDATE, APPROVE, TRACK, REPORT)
 
 
-def run(config: Config, inputs: Iterable[Path | str] = (), lang: str = "en", *,
-        stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None,
-        progress: Progress | None = None, mappings: Mappings | None = None,
-        wanted: Mapping[Path, frozenset[str]] | None = None, keep_going: bool = True, engine: str = "pandas",
-        sources: tuple[str, ...] = (), source_entity: str | None = None, engine_stats: dict[str, Any] | None = None,
-        entity_sources: Mapping[str, str] | None = None, approval: Approval | None = None,
-        tracking: Tracking | None = None, reports: Reports | None = None, limits: Limits | None = None,
-        workbooks: Mapping[Path, WorkbookSource] | None = None) -> Result:
-    """Run `stages` over `inputs` and return the Result; the other arguments are the fields of `Run`
-    of the same names (`limits`: the input limits, by default DQ_MAX_* or the built-in ones).
-
-    `run_stages` is the same with the whole `Run` returned (written files, tracking outcome, timings).
-    """
-    return run_stages(**locals()).result
-
-
 def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "en", *,
                stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None,
                progress: Progress | None = None, mappings: Mappings | None = None,
@@ -292,7 +279,9 @@ def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "e
                entity_sources: Mapping[str, str] | None = None, approval: Approval | None = None,
                tracking: Tracking | None = None, reports: Reports | None = None, limits: Limits | None = None,
                workbooks: Mapping[Path, WorkbookSource] | None = None) -> Run:
-    """`run`, returning the `Run` itself."""
+    """Run `stages` over `inputs` and return the whole `Run` (`run` returns its Result); the other
+    arguments are the fields of `Run` of the same names (`limits`: the input limits, by default
+    DQ_MAX_* or the built-in ones)."""
     paths = tuple(Path(p) for p in inputs)
     config = validate_settings(config)  # rule codes and settings against the registry, before any data is read
     r = Run(config, paths, lang, progress=progress, mappings=mappings, wanted=wanted, keep_going=keep_going,
@@ -308,6 +297,22 @@ def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "e
         stage.work(r)
         r.timings[stage.name] = time.perf_counter() - t0
     return r
+
+
+def _result_only(stages: Callable[P, Run]) -> Callable[P, Result]:
+    def run(*args: P.args, **kwargs: P.kwargs) -> Result:
+        """Run `stages` over `inputs` and return the Result; the other arguments are the fields of `Run`
+        of the same names (`limits`: the input limits, by default DQ_MAX_* or the built-in ones).
+
+        `run_stages` is the same with the whole `Run` returned (written files, tracking outcome, timings).
+        """
+        return stages(*args, **kwargs).result
+
+    run.__signature__ = inspect.signature(stages).replace(return_annotation="Result")  # type: ignore[attr-defined]
+    return run
+
+
+run = _result_only(run_stages)
 
 
 def change_set(config: Config, incoming: Path, baseline: Path, lang: str = "en", *, policy: ApprovalPolicy | None = None,
