@@ -153,3 +153,14 @@ def test_variant_rows_under_a_head_row_belong_to_its_product(write_xlsx, config:
     assert "product_name" in table.derived
     found = {(i.row, i.field, i.rule) for i in run(config, [path]).issues if i.rule in ("FIL015", "REQ001")}
     assert found == {(1, None, "FIL015")}
+
+
+def test_a_header_written_as_one_word_names_a_field_only_beside_a_word(write_xlsx, config: Config) -> None:
+    """UnitCost and CustomerPhone are a cost and a phone (the rest is a word of the entity's names);
+    Designation merely ends in 'nation' and is not a country, nor is Stationery a station."""
+    header = ["CustomerCode", "CustomerName", "CustomerPhone", "Designation", "Address"]
+    rows = [[f"C{i:06d}", f"Co {i}", f"1391234{i:04d}", "Manager", f"Road {i}"] for i in range(1, 6)]
+    path = write_xlsx("contacts.xlsx", {"customers": [header, *rows]})
+    [table] = read_file(path, config).tables
+    assert {m.field: m.header for m in table.matches} == {
+        "customer_code": "CustomerCode", "customer_name": "CustomerName", "phone": "CustomerPhone", "address": "Address"}
