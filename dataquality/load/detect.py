@@ -46,7 +46,7 @@ _ROLE = re.compile(r"^(?:billing|bill|shipping|ship|shipto|billto|delivery|offic
 # unit not its unit of measure, the minimum price not its list price.
 _OTHER = re.compile(r"shipping|freight|delivery|tax|discount|additional|extra|other|min|max|average|avg|total|weight|"
                     r"dimension|size|length|width|height|volume|package|运费|税|折扣|附加|其他|其它|最低|最高|平均|合计|"
-                    r"重量|尺寸|长度|宽度|高度|体积|包装")
+                    r"重量|尺寸|长度|宽度|高度|体积|包装|长[-*×x/]?宽|宽[-*×x/]?高|\bl\s*[*×x]\s*w\b")
 # A qualifier naming another thing altogether: an image URL is not the website.
 _OTHER_THING = re.compile(r"image|photo|picture|logo|avatar|icon|file|attachment|图片|照片|图像|附件|头像")
 # A yes/no question is a flag (是否管理库存, In stock?, Out of stock, Show price (0 = No; 1 = Yes)):

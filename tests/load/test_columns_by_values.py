@@ -164,3 +164,13 @@ def test_a_header_written_as_one_word_names_a_field_only_beside_a_word(write_xls
     [table] = read_file(path, config).tables
     assert {m.field: m.header for m in table.matches} == {
         "customer_code": "CustomerCode", "customer_name": "CustomerName", "phone": "CustomerPhone", "address": "Address"}
+
+
+def test_a_set_of_dimensions_is_not_one_of_them(write_xlsx, config: Config) -> None:
+    """长-宽-高-重量 holds four measures in one cell: not the weight; 净重(kg) beside it is."""
+    header = ["商品编码", "商品名称", "净产品长-宽-高-重量", "净重(kg)", "单位"]
+    rows = [[f"P{i:06d}", f"螺栓{i}", f"10-20-30-{i}.5", i + 0.5, "个"] for i in range(1, 6)]
+    path = write_xlsx("products.xlsx", {"商品": [header, *rows]})
+    [table] = read_file(path, config).tables
+    assert {m.field: m.header for m in table.matches} == {
+        "internal_code": "商品编码", "product_name": "商品名称", "weight": "净重(kg)", "unit": "单位"}
