@@ -174,3 +174,16 @@ def test_a_set_of_dimensions_is_not_one_of_them(write_xlsx, config: Config) -> N
     [table] = read_file(path, config).tables
     assert {m.field: m.header for m in table.matches} == {
         "internal_code": "商品编码", "product_name": "商品名称", "weight": "净重(kg)", "unit": "单位"}
+
+
+def test_a_name_in_parts_is_the_contact_before_an_address_attention_line(write_xlsx, config: Config) -> None:
+    """First Name + Last Name are the customer's contact; Billing Attention is the person an
+    address is for (a qualified name) and gives way to them."""
+    header = ["Customer ID", "Customer Name", "First Name", "Last Name", "Billing Attention", "Billing Address", "Phone"]
+    rows = [[f"C{i:06d}", f"Co {i}", "Anna", f"Smith{i}", "Accounts", f"Road {i}", f"1391234{i:04d}"] for i in range(1, 6)]
+    path = write_xlsx("clients.xlsx", {"customers": [header, *rows]})
+    [table] = read_file(path, config).tables
+    contact = next(m for m in table.matches if m.field == "contact")
+    assert contact.header == "First Name + Last Name"
+    assert table.data["contact"].tolist()[:2] == ["Anna Smith1", "Anna Smith2"]
+    assert all(m.header != "Billing Attention" for m in table.matches)
