@@ -201,6 +201,9 @@ def _submitter(by: str | None, directory: Directory | None) -> str:
     return directory.person(by, "submitter").name if directory is not None else str(by).strip()
 
 
+NO_LONGER_IN_FILE = "no longer in the incoming file"  # the reason of a withdrawal by a newer file (sealed as written)
+
+
 def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None,
            directory: Directory | None = None, withdraw_missing: bool = True) -> SubmitResult:
     """Record every change that needs approval as a change request (one transaction), submitted by
@@ -265,7 +268,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
             if old["status"] != "pending" or not same_person(old["submitted_by"], by, directory):
                 kept.append(old["id"])
                 continue
-            _withdraw(conn, old, by, "no longer in the incoming file", at)
+            _withdraw(conn, old, by, NO_LONGER_IN_FILE, at)
             withdrawn.append(old["id"])
     return SubmitResult(int(sub_id), tuple(created), tuple(revised), tuple(unchanged), tuple(withdrawn),
                         len(changes) - len(needing), tuple(kept))
