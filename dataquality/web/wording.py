@@ -25,8 +25,8 @@ from babel.numbers import format_decimal, format_percent, parse_pattern
 
 from dataquality.approve.changes import RECORD
 from dataquality.approve.sheet import source_parts
-from dataquality.approve.workflow import NO_LONGER_IN_FILE
 from dataquality.approve.tiers import ApprovalPolicy
+from dataquality.approve.workflow import NO_LONGER_IN_FILE
 from dataquality.config import Config, FieldSpec
 from dataquality.i18n import has, text
 

@@ -168,8 +168,8 @@ def test_product_prices_and_created_records_in_words(browser, inbox) -> None:
     context.close()
 
 
-def test_decided_requests_show_no_forms(browser, inbox, policy) -> None:
-    url, ids, store = inbox["url"], inbox["ids"], inbox["store"]
+def test_decided_requests_show_no_forms(browser, inbox) -> None:
+    url, ids = inbox["url"], inbox["ids"]
     context, page = _sign_in(browser, url, "赵敏", "en")
     rejected = ids[("C000004", "bank_account")]
     page.goto(f"{url}/requests/{rejected}")
@@ -240,3 +240,39 @@ def test_sign_out_is_visible_on_every_signed_in_page(browser, inbox) -> None:
     page.click("#sign-out")
     assert page.url == url + "/login"
     context.close()
+
+
+def test_serve_outside_a_project_without_accounts_says_so_at_start_and_on_the_sign_in_page(browser, tmp_path) -> None:
+    """`dq serve` started in a folder without dq.yaml, on a new database: one line each at start, in the
+    language asked for, and the same on the sign-in page (no one could pass it otherwise unaware)."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, free_port, wait_for
+
+    for lang, project, accounts_line in (("zh", "此处没有项目", "此数据库尚无账号"), ("en", "No project here", "no accounts yet")):
+        port = free_port()
+        folder = tmp_path / lang
+        folder.mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in ("DQ_DB", "DQ_AUDIT_KEY_FILE", "DQ_USER", "DQ_LANG")}
+        server = subprocess.Popen([sys.executable, "-m", "dataquality", "serve", "--port", str(port), "--lang", lang],
+                                  cwd=folder, env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for(port, server)
+            context = browser.new_context()
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/login")
+            notices = page.locator(".notice").all_inner_texts()
+            assert len(notices) == 2 and project in notices[0] and accounts_line in notices[1], notices
+            if lang == "zh":
+                assert page.locator("#sign-in").inner_text() == "登录"
+            context.close()
+        finally:
+            server.terminate()
+            _, err = server.communicate(timeout=60)
+        lines = [line for line in err.splitlines() if line.strip()]
+        said = [line for line in lines if project in line or accounts_line in line]
+        assert len(said) == 2 and said[0].count(project) == 1, lines  # one line each, before the address line
+        assert lines.index(said[1]) < next(i for i, line in enumerate(lines) if f":{port}/" in line), lines
