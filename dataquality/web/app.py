@@ -242,8 +242,11 @@ class _Web:
         # rejected, applied, withdrawn), his own, or one he approved already shows none.
         approved_already = any(workflow.same_person(p, account.person_id, self.policy.people) for p, _ in v.present)
         open_to_him = v.status == "pending" and not own and not approved_already
+        roles = set(account.roles)
         return self.page(request, "request.html", status=status, account=account, csrf=csrf, v=v, history=history,
-                         own=own, approved_already=approved_already, open_to_him=open_to_him, error=error)
+                         own=own, approved_already=approved_already, error=error,
+                         can_approve=open_to_him and bool(roles & set(v.missing)),
+                         can_reject=open_to_him and bool(roles & set(v.required)))
 
     async def _confirm_reject(self, request: Request, account: Account, csrf: str, request_id: int,
                               form: Any) -> Response:
@@ -271,10 +274,12 @@ class _Web:
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
                              title=text("web.not_found_title", self.lang(request)),
                              message=text("web.no_such_page", self.lang(request)))
-        if action == "reject" and form.get("confirmed") != "yes":
-            return await self._confirm_reject(request, account, csrf, request_id, form)
         role = str(form.get("role") or "") or None
         try:
+            if action == "reject" and form.get("confirmed") != "yes":
+                await run_in_threadpool(acting.rehearse_reject_as, self.store, self.policy, account, request_id,
+                                        str(form.get("reason") or ""), role)
+                return await self._confirm_reject(request, account, csrf, request_id, form)
             if action == "approve":
                 await run_in_threadpool(acting.approve_as, self.store, self.policy, account, request_id, role,
                                         str(form.get("comment") or "").strip() or None, "web")

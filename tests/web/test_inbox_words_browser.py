@@ -191,6 +191,29 @@ def test_decided_requests_show_no_forms(browser, inbox) -> None:
     assert "approved" in p2.locator("#decided").inner_text()
     director.close()
     context.close()
+    # A request none of his roles decides on (tier 1 for the general manager): said so, no form.
+    manager, p3 = _sign_in(browser, url, "吴刚", "en")
+    p3.goto(f"{url}/requests/{ids[('C000001', 'credit_limit')]}")
+    assert "department manager" in p3.locator("#not-yours").inner_text() and p3.locator("#approve, #reject").count() == 0
+    manager.close()
+
+
+def test_a_rejection_the_rules_refuse_is_refused_before_the_confirmation(browser, inbox, policy) -> None:
+    """The confirmation page is shown only for a rejection that would be recorded: asked twice for
+    something that then fails would be worse than not asking."""
+    url, ids, store = inbox["url"], inbox["ids"], inbox["store"]
+    context, page = _sign_in(browser, url, "吴刚", "en")
+    c1 = ids[("C000001", "credit_limit")]
+    csrf = page.locator('#sign-out-form input[name="csrf"]').get_attribute("value")
+    with store.transaction() as conn:
+        before = audit.verify(conn)[0]
+    res = context.request.post(f"{url}/requests/{c1}/reject", form={"csrf": csrf, "reason": "no"}, headers={"Origin": url})
+    assert res.status == 409 and "is not one of them" in res.text() and "Reject for good" not in res.text()
+    with store.transaction() as conn:
+        assert audit.verify(conn) == (before, [])  # the rehearsal left nothing behind
+    [v] = [v for v in workflow.list_requests(store, policy) if v.id == c1]
+    assert v.status == "pending" and v.rejected_by is None
+    context.close()
 
 
 def test_reject_asks_for_confirmation_without_script(browser, inbox, policy) -> None:
