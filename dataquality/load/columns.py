@@ -212,8 +212,10 @@ def _by_values(match: HeaderMatch, schema: EntitySchema, config: Config, samples
 
 
 def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: set[int]) -> None:
-    """A field written in parts (First Name + Last Name -> contact), when the field has no column:
-    the parts a mapping file names (contact@1, contact@2), else the schema's `parts` names."""
+    """A field written in parts (First Name + Last Name -> contact), when the field has no column or
+    only one whose name is qualified (Billing Attention, ship-to contact: the person of an address,
+    read as a second column of the field when it repeats): the parts a mapping file names
+    (contact@1, contact@2), else the schema's `parts` names."""
     mapped: dict[str, dict[int, int]] = {}
     for col, found in match.candidates.items():
         for cand in found:
@@ -222,7 +224,8 @@ def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: s
                 mapped.setdefault(name, {})[int(n)] = col
     by_key = {loose_header_key(h): c for c, h in match.cells.items() if c not in taken_cols}
     for spec in schema.fields.values():
-        if spec.name in out.fields:
+        held = out.matches.get(spec.name)
+        if spec.name in out.fields and (held is None or held.strength != QUALIFIED or spec.name in mapped):
             continue
         cols: list[int] = []
         if spec.name in mapped:
@@ -237,6 +240,9 @@ def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: s
                 cols.append(col)
         if len(cols) < 2 or any(c in taken_cols for c in cols):
             continue
+        if held is not None:  # the qualified column gives way; _extras may read it as the field's second
+            taken_cols.discard(out.fields.pop(spec.name))
+            del out.matches[spec.name]
         out.parts[spec.name] = tuple(cols)
         out.fields[spec.name] = cols[0]
         taken_cols.update(cols)

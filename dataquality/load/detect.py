@@ -46,7 +46,7 @@ _ROLE = re.compile(r"^(?:billing|bill|shipping|ship|shipto|billto|delivery|offic
 # unit not its unit of measure, the minimum price not its list price.
 _OTHER = re.compile(r"shipping|freight|delivery|tax|discount|additional|extra|other|min|max|average|avg|total|weight|"
                     r"dimension|size|length|width|height|volume|package|运费|税|折扣|附加|其他|其它|最低|最高|平均|合计|"
-                    r"重量|尺寸|长度|宽度|高度|体积|包装")
+                    r"重量|尺寸|长度|宽度|高度|体积|包装|长[-*×x/]?宽|宽[-*×x/]?高|\bl\s*[*×x]\s*w\b")
 # A qualifier naming another thing altogether: an image URL is not the website.
 _OTHER_THING = re.compile(r"image|photo|picture|logo|avatar|icon|file|attachment|图片|照片|图像|附件|头像")
 # A yes/no question is a flag (是否管理库存, In stock?, Out of stock, Show price (0 = No; 1 = Yes)):
@@ -132,6 +132,11 @@ class _Index:
         self.contained = sorted(
             ((k, f, (f, k) in self.generic_loose) for k, f in self.loose.items() if len(k) >= 2),
             key=lambda t: -len(t[0]))
+        # The Latin words any header name of the entity is made of (and the entity's own nouns): the
+        # rest of a header written as one word must be one of them (unitcost, WEIGHTMEASURE), so
+        # that a word merely ending in a name (Designation, Alternation) is not that name.
+        self.words = {w for f in schema.fields.values() for n in (f.name, *f.header_names, *f.loose_names)
+                      for w in _words(n)} | {w for n in self.own_nouns for w in _words(n)}
         self.enums = {f.name for f in schema.fields.values() if f.type == "enum"}
         # Quantities and their units: a qualifier may make them another measure (shipping cost).
         self.measures = {f.name for f in schema.fields.values() if f.is_numeric or f.type == "enum"}
@@ -215,7 +220,7 @@ class _Index:
             for alias, name, generic in self.contained:
                 if alias == key:
                     continue
-                at = _contains(key, words, alias)
+                at = _contains(key, words, alias, self.words)
                 if at < 0:
                     continue
                 rest = key.replace(alias, "", 1)
@@ -257,26 +262,32 @@ class _Index:
 _WORD = re.compile(r"[a-z]+|[0-9]+")
 
 
+def _a_word(rest: str, known: set[str]) -> bool:
+    """Whether what stands beside a name in a one-word header is a word of its own."""
+    return rest in known or bool(_NEUTRAL.match(rest)) or bool(_ROLE.match(rest)) or bool(_OTHER.fullmatch(rest))
+
+
 def _words(text: str) -> list[str]:
     """The Latin words of a header (camelCase split, digits apart), lower case."""
     spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(text))
     return _WORD.findall(spaced.lower())
 
 
-def _contains(key: str, words: list[str], alias: str) -> int:
+def _contains(key: str, words: list[str], alias: str, known: set[str] = frozenset()) -> int:  # type: ignore[assignment]
     """Where `alias` stands in a header: CJK as a substring, Latin as whole words; -1 when not.
 
     A header written as one word (WEIGHTMEASURE, unitcost) has no word boundaries to go by: an
-    alias of four letters or more that begins or ends it counts."""
+    alias of four letters or more that begins or ends it counts when the rest is a number, a
+    qualifier word, or a word of the entity's header names (`known`); Designation is not a nation."""
     if alias.isascii():
         for n in range(1, len(words) + 1):  # the alias as n consecutive words
             for i in range(len(words) - n + 1):
                 if "".join(words[i:i + n]) == alias:
                     return len("".join(words[:i]))
         if len(words) == 1 and len(alias) >= 4 and alias != key:
-            if key.startswith(alias):
+            if key.startswith(alias) and _a_word(key[len(alias):], known):
                 return 0
-            if key.endswith(alias):
+            if key.endswith(alias) and _a_word(key[:-len(alias)], known):
                 return len(key) - len(alias)
         return -1
     return key.find(alias)
