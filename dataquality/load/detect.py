@@ -107,20 +107,9 @@ class _Index:
     """Every header name of one entity at each strength, built once per schema."""
 
     def __init__(self, schema: EntitySchema) -> None:
-        self.exact: dict[str, str] = {}
-        self.loose: dict[str, str] = {}
-        self.own: set[tuple[str, str]] = set()  # (field, key) of the field's own name and labels
-        # A field's own names and aliases before any field's generic names: a company's field
-        # labelled 大区 is not the department that 大区 may also name.
-        for generic in (False, True):
-            for f in schema.fields.values():
-                names = f.loose_names if generic else [n for n in f.header_names if n not in f.loose_names]
-                for name in names:
-                    self.exact.setdefault(name, f.name)
-                    self.loose.setdefault(_loose(name), f.name)
-        for f in schema.fields.values():
-            self.own.update((f.name, header_key(n)) for n in (f.name, *f.labels.values()))
-        self.loose.pop("", None)
+        self.exact, self.loose = _name_tables(schema)
+        # (field, key) of the field's own name and labels
+        self.own = {(f.name, header_key(n)) for f in schema.fields.values() for n in (f.name, *f.labels.values())}
         # The entity's own nouns (货品, 客户, supplier): 货品代码 is this entity's code, not another's.
         self.own_nouns = {_loose(n) for n in (*schema.sheet_names, *schema.labels.values(), schema.name)
                           if 0 < len(_loose(n)) <= (4 if not _loose(n).isascii() else 12)}
@@ -257,6 +246,22 @@ class _Index:
         """Whether `alias` holds the field's own name (category name, 物料类别): closer than a synonym."""
         key = _loose(alias)
         return any(_loose(own) in key for f, own in self.own if f == field_name and len(_loose(own)) >= 2)
+
+
+def _name_tables(schema: EntitySchema) -> tuple[dict[str, str], dict[str, str]]:
+    """Header name -> field, exactly and normalised (`_loose`). A field's own names and aliases come
+    before any field's generic names: a company's field labelled 大区 is not the department that
+    大区 may also name."""
+    exact: dict[str, str] = {}
+    loose: dict[str, str] = {}
+    for generic in (False, True):
+        for f in schema.fields.values():
+            names = f.loose_names if generic else [n for n in f.header_names if n not in f.loose_names]
+            for name in names:
+                exact.setdefault(name, f.name)
+                loose.setdefault(_loose(name), f.name)
+    loose.pop("", None)
+    return exact, loose
 
 
 _WORD = re.compile(r"[a-z]+|[0-9]+")
