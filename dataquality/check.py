@@ -22,6 +22,8 @@ from sqlalchemy import Connection
 from dataquality import pipeline
 from dataquality.errors import ConfigError
 from dataquality.fileio import atomic_open
+from dataquality.load.limits import Limits
+from dataquality.load.source import WorkbookSource
 from dataquality.pipeline import Approval, Reports, Tracking
 from dataquality.result import Progress, Result
 from dataquality.track.clock import run_time
@@ -59,12 +61,14 @@ def default_formats() -> list[str]:
 
 def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str | None = None, lang: str | None = None,
               formats: Sequence[str] | None = None, progress: Progress | None = None,
-              lock_wait_seconds: float | None = None, accept_open: bool = False) -> CheckOutcome:
+              lock_wait_seconds: float | None = None, accept_open: bool = False, limits: Limits | None = None,
+              workbooks: dict[Path, WorkbookSource] | None = None) -> CheckOutcome:
     """Run the project's nightly check and return what it did (the CLI turns it into an exit code).
 
     The project is read, the lock taken, and `pipeline.run` does the rest: load every entity named in
     dq.yaml, validate them together, approve against the baseline, track, report into the run folder.
     `accept_open`: every issue found is accepted as the known backlog (open, not new; tracker.track).
+    `limits`, `workbooks`: the input limits and the inputs' load sources when the command started them.
     """
     from dataquality.report import ReportOptions
 
@@ -106,6 +110,7 @@ def run_check(project: Project, *, now: dt.datetime | None = None, fail_on: str 
                                   str(project.path), project.issue_prefix, HISTORY_RUNS, tuple(project.sources),
                                   accept_open),
                 reports=Reports(tuple(formats), ReportOptions(lang=lang, out=partial, quiet=True, fail_on=fail_on)),
+                limits=limits, workbooks=workbooks,
             )
             code = done.result.exit_code(fail_on)
             finish_run(shared, done.tracked.run_id, now=run_time(project.timezone), report_dir=str(run_dir),  # type: ignore[arg-type]

@@ -28,7 +28,9 @@ from dataquality.fileio import atomic_open, atomic_path
 from dataquality.i18n import text
 from dataquality.issue import Issue
 from dataquality.load.columns import base_field
-from dataquality.load.grid import sniff_kind
+from dataquality.load.grid import file_kind
+from dataquality.load.limits import Limits
+from dataquality.load.source import WorkbookSource
 from dataquality.load.text import csv_field_limit, csv_lines, read_csv_text
 from dataquality.pipeline import LOAD, TRACK, VALIDATE, Result, Run, Stage, run_stages, validate
 from dataquality.report.fixed_xlsx import CHANGED_FILL  # noqa: F401 - re-exported: the colour of a corrected cell
@@ -108,12 +110,15 @@ def _fixes(issues: Iterable[Issue]) -> dict[tuple[str | None, int, str], Issue]:
     return chosen
 
 
-def plan(path: Path | str, config: Config, lang: str = "en", tidy: bool = True) -> FixPlan:
+def plan(path: Path | str, config: Config, lang: str = "en", tidy: bool = True, *, limits: Limits | None = None,
+         workbooks: dict[Path, WorkbookSource] | None = None) -> FixPlan:
     """Validate `path` and work out every certain correction, without writing anything: the pipeline's
     load and validate stages, then the correction stage (`correct`). `tidy`: also apply the fixes of
-    the rules validate has off (`tidying_rules`); without it only what validate reports is changed."""
+    the rules validate has off (`tidying_rules`); without it only what validate reports is changed.
+    `limits`, `workbooks`: the input limits and the file's load source when the command started it."""
     path = Path(path)
-    done = run_stages(fix_config(config) if tidy else config, [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK))
+    done = run_stages(fix_config(config) if tidy else config, [path], lang, stages=(LOAD, VALIDATE, CORRECT, TRACK),
+                      limits=limits, workbooks=workbooks)
     return done.outputs["fix"]
 
 
@@ -178,7 +183,7 @@ CORRECT = Stage("correct", _correct)
 
 def check_output(source: Path, output: Path) -> None:
     """Refuse an output that would overwrite the input or cannot hold the input's kind."""
-    kind = sniff_kind(source)
+    kind = file_kind(source)  # (the run judged it by the limits)
     if output.resolve() == source.resolve():
         raise FixError("fix.same_file", file=str(source))
     suffix = output.suffix.lower()
@@ -193,7 +198,7 @@ def check_output(source: Path, output: Path) -> None:
 def write(fix: FixPlan, output: Path, config: Config, lang: str = "en") -> list[Path]:
     """Write the fixed copy of `fix.path` to `output` (and, for CSV, a changes CSV); returns the files."""
     check_output(fix.path, output)
-    if sniff_kind(fix.path) == "csv":
+    if file_kind(fix.path) == "csv":
         return _write_csv(fix, output, lang)
     return [_write_workbook(fix, output, config, lang)]
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import inspect
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.config import Config
@@ -33,7 +34,9 @@ from dataquality.errors import InputError
 from dataquality.i18n import text
 from dataquality.issue import Issue, sort_issues, stamp_first_seen
 from dataquality.load import Finding, Table, problem_for, read_file
+from dataquality.load.limits import Limits
 from dataquality.load.mapping import Mappings
+from dataquality.load.source import WorkbookSource
 from dataquality.result import Progress, Result
 from dataquality.thresholds import CHECK_FAIL_ON, FAIL_ON
 
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
     from dataquality.report import ReportOptions
     from dataquality.store import Store
     from dataquality.track.tracker import Sla
+
+P = ParamSpec("P")
 
 __all__ = [
     "APPROVE", "CHECK_FAIL_ON", "DEFAULT_STAGES", "FAIL_ON", "LOAD", "REPORT", "TRACK", "VALIDATE",
@@ -119,6 +124,10 @@ class Run:
     written: list[Path] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)  # what extra stages (dq fix) produced
     timings: dict[str, float] = field(default_factory=dict)
+    limits: Limits = field(default_factory=Limits.from_env)  # the largest input read (dq --max-cells ...)
+    # One source per input file (its verdict, what its scan kept, its sheets): made by the load
+    # stage, or started early by the command (load.source.start_all) and handed to the run.
+    workbooks: dict[Path, WorkbookSource] = field(default_factory=dict)
 
     def say(self, key: str, **params: Any) -> None:
         if self.progress:
@@ -145,12 +154,12 @@ def _load_stage(r: Run) -> None:
     unreadable: list[Path] = []
     if r.wanted is None:
         tables = load(r.inputs, r.config, r.lang, r.progress, r.mappings,
-                      problems if r.keep_going else None, unreadable)
+                      problems if r.keep_going else None, unreadable, limits=r.limits, workbooks=r.workbooks)
     else:
         tables = []
         for path, entities in r.wanted.items():
             loaded = load([path], r.config, r.lang, r.progress, r.mappings,
-                          problems if r.keep_going else None, unreadable)
+                          problems if r.keep_going else None, unreadable, limits=r.limits, workbooks=r.workbooks)
             tables.extend(t for t in loaded if t.entity in entities)
         for entity in sorted({e for es in r.wanted.values() for e in es}):
             if not any(t.entity == entity for t in tables):
@@ -211,7 +220,7 @@ def _approve_stage(r: Run) -> None:
     if not a.baseline:  # no approved master yet (a project's first night): nothing to compare with
         return
     policy = a.policy or ApprovalPolicy.load(config=r.config)
-    r.baseline_tables = load(a.baseline, r.config, r.lang)
+    r.baseline_tables = load(a.baseline, r.config, r.lang, limits=r.limits, workbooks=r.workbooks)
     if a.same_entities:
         from dataquality.approve.changes import check_same_entities
 
@@ -262,22 +271,23 @@ REPORT = Stage("report", _report_stage)
 DEFAULT_STAGES: tuple[Stage, ...] = (LOAD, VALIDATE, APPROVE, TRACK, REPORT)
 
 
-def run(config: Config, inputs: Iterable[Path | str] = (), lang: str = "en", *,
-        stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None, **asked: Any) -> Result:
-    """Run `stages` over `inputs` and return the Result; `asked` sets the other fields of `Run`
-    (progress, mappings, approval, tracking, reports, engine, sources, wanted …).
-
-    `run_stages` is the same with the whole `Run` returned (written files, tracking outcome, timings).
-    """
-    return run_stages(config, inputs, lang, stages=stages, started=started, **asked).result
-
-
 def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "en", *,
-               stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None, **asked: Any) -> Run:
-    """`run`, returning the `Run` itself."""
+               stages: Sequence[Stage] = DEFAULT_STAGES, started: dt.datetime | None = None,
+               progress: Progress | None = None, mappings: Mappings | None = None,
+               wanted: Mapping[Path, frozenset[str]] | None = None, keep_going: bool = True, engine: str = "pandas",
+               sources: tuple[str, ...] = (), source_entity: str | None = None, engine_stats: dict[str, Any] | None = None,
+               entity_sources: Mapping[str, str] | None = None, approval: Approval | None = None,
+               tracking: Tracking | None = None, reports: Reports | None = None, limits: Limits | None = None,
+               workbooks: Mapping[Path, WorkbookSource] | None = None) -> Run:
+    """Run `stages` over `inputs` and return the whole `Run` (`run` returns its Result); the other
+    arguments are the fields of `Run` of the same names (`limits`: the input limits, by default
+    DQ_MAX_* or the built-in ones)."""
     paths = tuple(Path(p) for p in inputs)
     config = validate_settings(config)  # rule codes and settings against the registry, before any data is read
-    r = Run(config, paths, lang, **asked)
+    r = Run(config, paths, lang, progress=progress, mappings=mappings, wanted=wanted, keep_going=keep_going,
+            engine=engine, sources=sources, source_entity=source_entity, engine_stats=engine_stats,
+            entity_sources=dict(entity_sources or {}), approval=approval, tracking=tracking, reports=reports,
+            limits=limits or Limits.from_env(), workbooks=dict(workbooks or {}))
     if not paths and not r.sources and not r.wanted and r.engine != "pandas":
         raise InputError("engine.no_input")
     r.result = Result([], files=list(paths) if r.wanted is None else list(r.wanted),
@@ -289,12 +299,30 @@ def run_stages(config: Config, inputs: Iterable[Path | str] = (), lang: str = "e
     return r
 
 
+def _result_only(stages: Callable[P, Run]) -> Callable[P, Result]:
+    def run(*args: P.args, **kwargs: P.kwargs) -> Result:
+        """Run `stages` over `inputs` and return the Result; the other arguments are the fields of `Run`
+        of the same names (`limits`: the input limits, by default DQ_MAX_* or the built-in ones).
+
+        `run_stages` is the same with the whole `Run` returned (written files, tracking outcome, timings).
+        """
+        return stages(*args, **kwargs).result
+
+    run.__signature__ = inspect.signature(stages).replace(return_annotation="Result")  # type: ignore[attr-defined]
+    return run
+
+
+run = _result_only(run_stages)
+
+
 def change_set(config: Config, incoming: Path, baseline: Path, lang: str = "en", *, policy: ApprovalPolicy | None = None,
-               requested_by: str | None = None) -> Run:
+               requested_by: str | None = None, limits: Limits | None = None,
+               workbooks: Mapping[Path, WorkbookSource] | None = None) -> Run:
     """`dq changes`: the load and approve stages over one incoming file and its approved master.
 
     The Run's result holds the change set (`result.changes`) and the incoming tables."""
-    return run_stages(config, [incoming], lang, stages=(LOAD, APPROVE), keep_going=False,
+    return run_stages(config, [incoming], lang, stages=(LOAD, APPROVE), keep_going=False, limits=limits,
+                      workbooks=workbooks,
                       approval=Approval((Path(baseline),), policy=policy, requested_by=requested_by))
 
 
@@ -303,19 +331,25 @@ def change_set(config: Config, incoming: Path, baseline: Path, lang: str = "en",
 
 def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progress: Progress | None = None,
          mappings: Mappings | None = None, problems: list[Issue] | None = None,
-         unreadable: list[Path] | None = None) -> list[Table]:
-    """Every entity table of every input file.
+         unreadable: list[Path] | None = None, *, limits: Limits | None = None,
+         workbooks: dict[Path, WorkbookSource] | None = None) -> list[Table]:
+    """Every entity table of every input file, each read through its `WorkbookSource` within
+    `limits` (taken from `workbooks` when a command started it early; the new ones added there).
 
     A file (or sheet) that cannot be read is collected in `problems` as a FIL005 issue and in
     `unreadable`, and the other inputs are still read; without `problems` the first such file
     raises InputError (for commands that need every input, such as a baseline).
     """
     tables: list[Table] = []
+    workbooks = {} if workbooks is None else workbooks
     for path in inputs:
         if progress:
             progress(text("progress.reading", lang, file=str(path)))
+        source = workbooks.get(Path(path))
+        if source is None:
+            source = workbooks[Path(path)] = WorkbookSource(path, limits)
         try:
-            read = read_file(Path(path), config, lang, mappings=mappings)
+            read = read_file(source, config, lang, mappings=mappings)
         except InputError as exc:
             if problems is None:
                 raise

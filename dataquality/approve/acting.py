@@ -54,6 +54,25 @@ def reject_as(store: Store, policy: ApprovalPolicy, account: Account, request_id
     return workflow.reject(store, policy, request_id, account.person_id, reason, code, source=source, held=held)
 
 
+class _Rehearsed(Exception):
+    """Ends a rehearsed decision's transaction: everything it wrote is rolled back."""
+
+
+def rehearse_reject_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str,
+                       role: str | None = None) -> None:
+    """Raise the WorkflowError `reject_as` would raise now, recording nothing: a rejection is final,
+    so the inbox asks for a confirmation first, and only of a rejection the rules would accept.
+    The very same code runs, in a transaction that is rolled back."""
+    held = approval_roles(policy, account)
+    code = held_role(policy, account, role) if role or len(held) == 1 else None
+    try:
+        with store.transaction() as conn:
+            workflow.reject_in(conn, policy, request_id, account.person_id, reason, code, source="web", held=held)
+            raise _Rehearsed
+    except _Rehearsed:
+        return
+
+
 def withdraw_as(store: Store, policy: ApprovalPolicy, account: Account, request_id: int, reason: str) -> RequestView:
     """Withdraw an open request as its signed-in submitter, or as an administrator."""
     return workflow.withdraw(store, policy, request_id, account.person_id, reason, admin=account.is_admin)

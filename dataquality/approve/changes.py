@@ -49,6 +49,7 @@ class Change:
     row: int | None = None
     column: str | None = None
     baseline_row: int | None = None
+    record_name: str | None = None  # the record's name as written (schema name_field), shown beside its key
 
     @classmethod
     def of(cls, values: tuple[Any, ...]) -> Change:
@@ -113,6 +114,13 @@ class _Records:
         raw = self.frame[f"raw:{name}"].take(rows)
         text, number = comparable(FieldValues(self.schema.fields[name], raw, self.references))
         return text.to_numpy(dtype=object), number.to_numpy(dtype="float64")
+
+    def names_at(self, rows: np.ndarray) -> np.ndarray:
+        """The records' names (the schema's name field as written) at `rows`; None where there is none."""
+        name = self.schema.record_name_field
+        if name is None or f"raw:{name}" not in self.frame.columns:
+            return np.full(len(rows), None, dtype=object)
+        return self.at(f"raw:{name}", rows)
 
     def requesters_at(self, field: str, rows: np.ndarray, default: str | None) -> np.ndarray:
         """Who asked for the records at `rows`: their `field` (the requester column), else `default`."""
@@ -216,6 +224,7 @@ def _changes_of_entity(
             "requested_by": inc.requesters_at(skip, rows, requested_by), "file": inc.at("_file", rows),
             "sheet": inc.at("_sheet", rows), "row": inc.at("_row", rows), "column": inc.at(f"col:{name}", rows),
             "baseline_row": None if base_rows is None else base.at("_row", base_rows),
+            "record_name": inc.names_at(rows),
         }))
 
     def from_empty(rows: np.ndarray, name: str, kind: str) -> None:
@@ -246,6 +255,7 @@ def _changes_of_entity(
             "new": None, "old_norm": "", "new_norm": "", "tier": 0,
             "requested_by": inc.requesters_at(skip, created, requested_by), "file": inc.at("_file", created),
             "sheet": inc.at("_sheet", created), "row": inc.at("_row", created), "column": None, "baseline_row": None,
+            "record_name": inc.names_at(created),
         }))
         for name in (f for f in inc.fields if f in sensitive):
             from_empty(created, name, "create")
@@ -255,7 +265,7 @@ def _changes_of_entity(
             "new": None, "old_norm": "", "new_norm": "", "tier": policy.deleted_record_tier, "requested_by": None,
             # A deleted record has no cell: its issue points at the incoming sheet that lacks it.
             "file": incoming[0].file if incoming else None, "sheet": incoming[0].sheet if incoming else None,
-            "row": None, "column": None, "baseline_row": base.at("_row", deleted),
+            "row": None, "column": None, "baseline_row": base.at("_row", deleted), "record_name": base.names_at(deleted),
         }))
     return out
 
@@ -279,13 +289,14 @@ def compute_changes(
     order = {k: i for i, k in enumerate(KINDS)}
     allc = allc.assign(_k=allc["kind"].map(order)).sort_values(["entity", "_k", "key", "field"], kind="stable")
     # Column by column into plain Python values (DataFrame.to_dict("records") walks every cell).
-    text = {c: text_list(allc[c]) for c in ("entity", "key", "field", "kind", "old", "new", "requested_by", "file", "sheet", "column")}
+    text = {c: text_list(allc[c]) for c in ("entity", "key", "field", "kind", "old", "new", "requested_by", "file", "sheet", "column",
+                                            "record_name")}
     norm = {c: [t or "" for t in text_list(allc[c])] for c in ("old_norm", "new_norm")}
     ints = {c: _ints(allc[c]) for c in ("tier", "row", "baseline_row")}
     columns = [[str(v) for v in text["entity"]], [str(v) for v in text["key"]], [str(v) for v in text["field"]],
                [str(v) for v in text["kind"]], text["old"], text["new"], norm["old_norm"], norm["new_norm"],
                [int(t or 0) for t in ints["tier"]], text["requested_by"], text["file"], text["sheet"], ints["row"],
-               text["column"], ints["baseline_row"]]
+               text["column"], ints["baseline_row"], [(n or "").strip() or None for n in text["record_name"]]]
     return [Change.of(values) for values in zip(*columns, strict=True)]
 
 

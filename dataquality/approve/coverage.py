@@ -26,7 +26,8 @@ from sqlalchemy.engine import Connection
 
 from dataquality.approve.db import approvals, entries, requests, submissions, users
 
-COMPARED = ("entity", "key", "field", "kind", "new_value", "new_norm", "tier", "requested_by", "status", "submission_id")
+COMPARED = ("entity", "key", "field", "kind", "new_value", "new_norm", "tier", "requested_by", "status", "submission_id",
+            "record_name")
 APPROVAL_COLUMNS = ("request_id", "approver", "role", "decision", "value_norm", "comment", "at", "source")
 SUBMISSION_COLUMNS = ("at", "by", "incoming_path", "incoming_sha256", "baseline_path", "baseline_sha256", "entities")
 ENTRY_COLUMNS = ("request_id", "approver", "approver_id", "role", "decision", "value_norm", "comment", "decided_at",
@@ -106,6 +107,8 @@ def _request(replay: Replay, ev: dict[str, Any], data: dict[str, Any], rid: int)
         "entity": _text(ev["entity"]), "key": _text(ev["key"]), "field": _text(ev["field"]),
         **{c: _text(data.get(c)) for c in ("kind", "new_value", "new_norm", "tier", "requested_by", "status")},
         "submission_id": _text(data["submission_id"]) if "submission_id" in data else _UNKNOWN,
+        # the name approvers read beside the key (since revision 0005): a renamed record misleads them
+        "record_name": _text(data["record_name"]) if "record_name" in data else _UNKNOWN,
     }
 
 

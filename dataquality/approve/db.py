@@ -44,6 +44,7 @@ requests = Table(
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
     Column("version", Integer, nullable=False, default=1),  # bumped when the incoming value is revised
+    Column("record_name", Text),  # the record's name in the submitted file, shown beside its key (revision 0005)
     Index("ix_approve_requests_ident", "entity", "key", "field"),
     Index("ix_approve_requests_status", "status"),
 )

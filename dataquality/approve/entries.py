@@ -46,6 +46,9 @@ class EntryView:
     source: str
     status: str
     request_status: str
+    old_norm: str = ""
+    new_norm: str = ""
+    record_name: str | None = None
 
 
 def enter(conn: Connection, policy: ApprovalPolicy, req: dict[str, Any], approver: str, role: str | None,
@@ -83,7 +86,7 @@ def _views(conn: Connection, rows: list[dict[str, Any]]) -> list[EntryView]:
         req = reqs[e["request_id"]]
         out.append(EntryView(e["id"], e["request_id"], req.entity, req.key, req.field, req.old_value, req.new_value,
                              e["approver"], e["role"], e["decision"], e["comment"], e["decided_at"], e["source"],
-                             e["status"], req.status))
+                             e["status"], req.status, req.old_norm, req.new_norm, req.record_name))
     return out
 
 

@@ -12,6 +12,7 @@ refused line is reported with its reason, never silently dropped.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,17 @@ def check_importer(policy: ApprovalPolicy, importer: Account) -> None:
         raise WorkflowError("sheet.importer_not_allowed", name=importer.name, roles=", ".join(policy.import_roles) or "-")
 
 
+# Where an entered line came from, as sealed with it (an approval's `source`); the inbox says it in words.
+SOURCE = "{file}:{sheet} (entered by {name})"
+_SOURCE = re.compile(r"(?P<file>.*):(?P<sheet>[^:]*) \(entered by (?P<name>.*)\)")
+
+
+def source_parts(source: str) -> dict[str, str] | None:
+    """file, sheet and importer of a `SOURCE` text; None for any other source."""
+    found = _SOURCE.fullmatch(source or "")
+    return found.groupdict() if found else None
+
+
 def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Path, lang: str = "en",
                  importer: Account | None = None, today: dt.date | None = None) -> list[Outcome]:
     """Apply every line of the approvals sheet through the workflow, in date order, as entered by the
@@ -145,7 +157,7 @@ def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Pat
     body, sheet = read_sheet(path)
     body = body.assign(_order=pd.to_datetime(body.get("date"), errors="coerce") if "date" in body else pd.NaT)
     body = body.sort_values("_order", kind="stable", na_position="last")
-    source = f"{path.name}:{sheet} (entered by {importer.name})"[:200]
+    source = SOURCE.format(file=path.name, sheet=sheet, name=importer.name)[:200]
     out: list[Outcome] = []
     for row, line in body.iterrows():  # one decision per line: a loop over decisions, not over data
         cells = {k: "" for k in COLUMNS} | {k: "" if pd.isna(v) else str(v).strip() for k, v in line.items()}

@@ -71,6 +71,8 @@ class RequestView:
     rejected_by: str | None = None
     reason: str | None = None
     submitted_by: str | None = None  # the signed-in submitter (requested_by is information)
+    old_norm: str = ""  # the old value's comparison text (numbers and dates canonical), as new_norm
+    record_name: str | None = None  # the record's name in the submitted file
 
 
 def _covering(tier: int, valid: Sequence[tuple[str, int]], directory: Directory | None = None) -> tuple[dict[int, str], tuple[int, ...]]:
@@ -123,7 +125,7 @@ def view(req: dict[str, Any], decisions: Iterable[dict[str, Any]], policy: Appro
         requested_by=req["requested_by"], status=status, required=required,
         present=tuple((p, r) for p, r in sorted(present_by_person.items(), key=lambda x: x[1])),
         stale=tuple(stale), missing=tuple(f"L{lv}" for lv in missing), rejected_by=rejected_by, reason=reason,
-        submitted_by=req.get("submitted_by"),
+        submitted_by=req.get("submitted_by"), old_norm=req.get("old_norm") or "", record_name=req.get("record_name"),
     )
 
 
@@ -199,6 +201,9 @@ def _submitter(by: str | None, directory: Directory | None) -> str:
     return directory.person(by, "submitter").name if directory is not None else str(by).strip()
 
 
+NO_LONGER_IN_FILE = "no longer in the incoming file"  # the reason of a withdrawal by a newer file (sealed as written)
+
+
 def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: str | None = None,
            directory: Directory | None = None, withdraw_missing: bool = True) -> SubmitResult:
     """Record every change that needs approval as a change request (one transaction), submitted by
@@ -229,7 +234,8 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
             requester = who[c.ident]
             data = {"kind": c.kind, "tier": c.tier, "new_value": c.new, "new_norm": c.new_norm, "old_norm": c.old_norm,
                     "requested_by": requester, "status": "pending", "submission_id": sub_id, "submitted_by": by,
-                    "requester_id": directory.person(requester).id if directory is not None else None}
+                    "requester_id": directory.person(requester).id if directory is not None else None,
+                    "record_name": c.record_name}
             old = existing.get(c.ident)
             if old is not None and old["new_norm"] == c.new_norm and old["status"] != "withdrawn":
                 unchanged.append(old["id"])  # same value again: pending stays pending, a rejection stays final
@@ -239,7 +245,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
                 conn.execute(requests.update().where(requests.c.id == old["id"]).values(
                     old_value=c.old, new_value=c.new, old_norm=c.old_norm, new_norm=c.new_norm, tier=c.tier,
                     requested_by=requester, status="pending", updated_at=at, version=old["version"] + 1,
-                    submission_id=sub_id,
+                    submission_id=sub_id, record_name=c.record_name,
                 ))
                 audit.append(conn, "revise", actor=by, request_id=old["id"], entity=c.entity, key=c.key,
                              field=c.field, old_value=old["new_value"], new_value=c.new, at=at,
@@ -249,7 +255,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
             rid = _new_id(conn.execute(requests.insert().values(
                 submission_id=sub_id, entity=c.entity, key=c.key, field=c.field, kind=c.kind, old_value=c.old,
                 new_value=c.new, old_norm=c.old_norm, new_norm=c.new_norm, tier=c.tier, requested_by=requester,
-                status="pending", created_at=at, updated_at=at, version=1,
+                status="pending", created_at=at, updated_at=at, version=1, record_name=c.record_name,
             )))
             audit.append(conn, "request", actor=by, request_id=rid, entity=c.entity, key=c.key, field=c.field,
                          old_value=c.old, new_value=c.new, at=at, comment=f"{c.kind}, tier {c.tier}", data={**data, "version": 1})
@@ -262,7 +268,7 @@ def submit(store: Store, changes: Sequence[Change], info: dict[str, Any], by: st
             if old["status"] != "pending" or not same_person(old["submitted_by"], by, directory):
                 kept.append(old["id"])
                 continue
-            _withdraw(conn, old, by, "no longer in the incoming file", at)
+            _withdraw(conn, old, by, NO_LONGER_IN_FILE, at)
             withdrawn.append(old["id"])
     return SubmitResult(int(sub_id), tuple(created), tuple(revised), tuple(unchanged), tuple(withdrawn),
                         len(changes) - len(needing), tuple(kept))

@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from dataquality import __version__
+from dataquality.cli.options import LIMITS_KEY
 
 
 class _Guarded(click.Group):
@@ -38,16 +39,13 @@ class _Guarded(click.Group):
               help="Most columns one sheet or CSV line may span (default 16,384; env DQ_MAX_COLUMNS).")
 @click.option("--max-strings", type=click.IntRange(1), envvar="DQ_MAX_STRINGS", default=None,
               help="Most shared text values in one workbook (default 10,000,000; env DQ_MAX_STRINGS).")
-def main(max_bytes: int | None, max_cells: int | None, max_columns: int | None, max_strings: int | None) -> None:
+@click.pass_context
+def main(ctx: click.Context, max_bytes: int | None, max_cells: int | None, max_columns: int | None,
+         max_strings: int | None) -> None:
     """dq: check customer, supplier and product master data before it reaches your CRM/ERP."""
+    # The commands read them with options.input_limits() (no import here: dq --help stays quick).
     chosen = {"max_bytes": max_bytes, "max_cells": max_cells, "max_columns": max_columns, "max_strings": max_strings}
-    if any(v is not None for v in chosen.values()):  # the defaults need no import (dq --help stays quick)
-        from dataquality.load import limits
-
-        limits.configure(limits.Limits(**{k: v for k, v in chosen.items() if v is not None}))
-    elif "dataquality.load.limits" in sys.modules:  # an earlier command in this process set limits: reset
-        loaded = sys.modules["dataquality.load.limits"]
-        loaded.configure(loaded.Limits.from_env())
+    ctx.meta[LIMITS_KEY] = {k: v for k, v in chosen.items() if v is not None}
 
 
 def _register() -> None:

@@ -17,9 +17,11 @@ from dataquality.cli.options import (
     config_option,
     format_option,
     handle_errors,
+    input_limits,
     lang_option,
     out_option,
     print_table,
+    started_sources,
     state_options,
     workspace,
 )
@@ -67,16 +69,15 @@ def changes_show(incoming: Path, baseline: Path, requested_by: str | None, fmt: 
                  config_path: Path | None, db: str | None, state_dir: Path | None, schemas_dir: Path | None,
                  rules_dir: Path | None, lang: str) -> None:
     """Show each change: old and new value, tier, required roles, approvals present and status."""
-    from dataquality.load.prefetch import prefetch
-
-    prefetch([incoming, baseline])  # calamine reads both while the rest of dq is imported
+    workbooks = started_sources([incoming, baseline])  # both judged and loaded while dq is imported
     from dataquality.approve.commands import change_rows
     from dataquality.approve.workflow import decide_for_changes
     from dataquality.pipeline import change_set
     from dataquality.report.json_report import encode
 
     ws = workspace(db, state_dir, schemas_dir, rules_dir)
-    found = change_set(ws.config, incoming, baseline, lang, policy=ws.policy, requested_by=requested_by).result.changes
+    found = change_set(ws.config, incoming, baseline, lang, policy=ws.policy, requested_by=requested_by,
+                       limits=input_limits(), workbooks=workbooks).result.changes
     store = ws.open(create=False, write=False)
     if store is None:
         states = decide_for_changes(None, ws.policy, found)

@@ -12,6 +12,7 @@ import click
 from dataquality.cli.options import (
     config_option,
     handle_errors,
+    input_limits,
     lang_option,
     optional_project,
     out_option,
@@ -36,8 +37,9 @@ def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def run_any(config: Any, files: Sequence[Path], lang: str, progress: Any, baseline: Path | None, db: str | None,
             engine: str = "pandas", sources: Sequence[str] = (), entity: str | None = None, mappings: Any = None,
-            reports: Any = None) -> Any:
-    """The pipeline's run for `dq validate`: every stage, on the engine asked for (the whole `Run`)."""
+            reports: Any = None, workbooks: Any = None) -> Any:
+    """The pipeline's run for `dq validate`: every stage, on the engine asked for (the whole `Run`);
+    `workbooks`: the inputs' load sources, started early (within the invocation's input limits)."""
     from dataquality import pipeline
 
     if not files and not sources:
@@ -46,7 +48,8 @@ def run_any(config: Any, files: Sequence[Path], lang: str, progress: Any, baseli
         raise InputError("engine.no_baseline")
     approval = pipeline.Approval((Path(baseline),), db=db) if baseline is not None else None
     return pipeline.run_stages(config, list(files), lang, progress=progress, mappings=mappings, engine=engine,
-                               sources=tuple(sources), source_entity=entity, approval=approval, reports=reports)
+                               sources=tuple(sources), source_entity=entity, approval=approval, reports=reports,
+                               limits=input_limits(), workbooks=dict(workbooks or {}))
 
 
 def engines_label(rule: Any, lang: str) -> str:

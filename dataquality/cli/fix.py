@@ -9,11 +9,13 @@ import click
 from dataquality.cli.options import (
     config_option,
     handle_errors,
+    input_limits,
     lang_option,
     optional_project,
     out_option,
     require_files,
     rules_options,
+    started_sources,
 )
 from dataquality.i18n import text
 from dataquality.paths import shown
@@ -35,9 +37,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, only_reported: bool, config
         schemas_dir: Path | None, rules_dir: Path | None, lang: str) -> None:
     """Apply the corrections that are certain (spaces, full-width, synonyms, numbers as text, phone format)."""
     require_files([file])
-    from dataquality.load.prefetch import prefetch
-
-    prefetch([file])  # calamine starts reading while the rest of dq is imported
+    workbooks = started_sources([file])  # judged and loaded while the rest of dq is imported
     from rich.markup import escape
     from rich.table import Table
 
@@ -51,7 +51,7 @@ def fix(file: Path, out: Path | None, dry_run: bool, only_reported: bool, config
     config = configuration(optional_project(), schemas_dir, rules_dir)
     if out is not None:
         fixing.check_output(file, out)
-    plan = fixing.plan(file, config, lang, tidy=not only_reported)
+    plan = fixing.plan(file, config, lang, tidy=not only_reported, limits=input_limits(), workbooks=workbooks)
     if not plan.changes:
         echo(text("fix.nothing", lang, file=file.name))
     elif dry_run:

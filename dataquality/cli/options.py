@@ -29,7 +29,26 @@ REQUEST_ID = click.IntRange(1, 2**63 - 1)
 COUNT = click.IntRange(0, 2**31 - 1)
 
 _PROJECT_KEY = "dq.project_path"
+LIMITS_KEY = "dq.limits"  # the input limits given to `dq` (--max-cells ... or DQ_MAX_*)
 _UNDECIDED = "dq.lang_from_data"  # no --lang, project lang or environment language: the data decides
+
+
+# --- the input limits --------------------------------------------------------------------------
+
+def input_limits() -> Any:
+    """The input limits of this invocation (a load.limits.Limits): `dq --max-bytes/--max-cells/
+    --max-columns/--max-strings` or DQ_MAX_*, the defaults for the rest."""
+    from dataquality.load.limits import Limits
+
+    return Limits(**click.get_current_context().find_root().meta.get(LIMITS_KEY, {}))
+
+
+def started_sources(files: Sequence[Path]) -> Any:
+    """The command's input files as load sources (load.source.start_all) within `input_limits()`,
+    the first workbooks judged and loaded in the background while the rest of dq is imported."""
+    from dataquality.load.source import start_all
+
+    return start_all(files, input_limits())
 
 
 # --- errors ------------------------------------------------------------------------------------

@@ -18,11 +18,13 @@ from dataquality.cli.options import (
     config_option,
     format_option,
     handle_errors,
+    input_limits,
     lang_asked,
     lang_option,
     project_of,
     quiet_option,
     report_formats,
+    started_sources,
 )
 from dataquality.i18n import text
 from dataquality.paths import shown
@@ -123,18 +125,20 @@ def check(config_path: Path | None, fail_on: str | None, fmt: str | None, wait_s
     from dataquality import progress
     from dataquality.approve.commands import audit_head, head_line
     from dataquality.check import run_check
+    from dataquality.errors import DQError
     from dataquality.fileio import atomic_open
     from dataquality.report import ReportOptions, write_reports
     from dataquality.track.project import open_project_store
 
     project = project_of()
-    from dataquality.load.prefetch import prefetch_project
-
-    prefetch_project(project)  # calamine reads the inputs while the run starts
+    try:  # the inputs judged and loaded while the run starts (a missing one is the run's to report)
+        workbooks = started_sources([f for found in project.input_files().values() for f in found])
+    except (DQError, OSError):
+        workbooks = {}
     names = report_formats(fmt, lang) if fmt else None
     with progress.status(quiet) as say:
         outcome = run_check(project, fail_on=fail_on, lang=lang, formats=names, progress=say, lock_wait_seconds=wait_seconds,
-                            accept_open=accept_open)
+                            accept_open=accept_open, limits=input_limits(), workbooks=workbooks)
     if not quiet:
         write_reports(outcome.result, ["console"], ReportOptions(lang=lang, limit=limit))
     if outcome.fallback_years:

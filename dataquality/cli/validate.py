@@ -16,6 +16,7 @@ from dataquality.cli.options import (
     config_option,
     format_option,
     handle_errors,
+    input_limits,
     lang_option,
     optional_project,
     out_option,
@@ -23,6 +24,7 @@ from dataquality.cli.options import (
     report_formats,
     require_files,
     rules_options,
+    started_sources,
 )
 from dataquality.i18n import text
 from dataquality.paths import shown
@@ -55,10 +57,8 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
              baseline: Path | None, db: str | None, mapping_files: tuple[Path, ...], lang: str, engine: str,
              sources: tuple[str, ...], entity: str | None) -> None:
     """Check customer, supplier and product files (xlsx, xlsm, xls, csv, parquet) or database tables (--source) against the schemas and rules."""
-    if engine == "pandas" and not sources:
-        from dataquality.load.prefetch import prefetch
-
-        prefetch(files)  # calamine starts reading while the rest of dq is imported
+    # The workbooks are judged and loaded while the rest of dq is imported.
+    workbooks = started_sources(files) if engine == "pandas" and not sources else {}
     from dataquality import progress
     from dataquality.pipeline import Reports
     from dataquality.report import ReportOptions, write_reports
@@ -84,7 +84,8 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     options = ReportOptions(lang=lang, out=out, limit=limit, quiet=quiet, fail_on=fail_on)
     files_first = Reports(tuple(n for n in names if n != "console"), options)
     with progress.status(quiet) as say:
-        done = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings, files_first)
+        done = run_any(config, list(files), lang, say, baseline, db, engine, sources, entity, mappings, files_first,
+                       workbooks)
     result, written = done.result, done.written
     # The console report prints after the spinner has gone, so the two never interleave.
     written += write_reports(result, [n for n in names if n == "console"], options)
@@ -126,16 +127,18 @@ def map_columns(files: tuple[Path, ...], out: Path | None, mapping_files: tuple[
     from dataquality.fileio import atomic_open
     from dataquality.load import read_file
     from dataquality.load.mapping import file_pattern, mapping_yaml, read_mappings, sheet_entries
+    from dataquality.load.source import WorkbookSource
     from dataquality.terminal import console as make_console
     from dataquality.track.workspace import configuration
 
     config = configuration(optional_project(), schemas_dir, rules_dir)
     mappings = read_mappings(list(mapping_files), config) if mapping_files else None
+    limits = input_limits()
     entries = []
     failed = False
     for path in files:
         try:
-            read = read_file(path, config, lang, mappings=mappings)
+            read = read_file(WorkbookSource(path, limits), config, lang, mappings=mappings)
         except InputError as exc:
             echo(f"dq: {exc.message(lang)}", err=True)
             failed = True
@@ -207,7 +210,7 @@ def corrections_write(files: tuple[Path, ...], out: Path, config_path: Path | No
     require_files(files)
     inputs = list(files) or [f for found in project.input_files().values() for f in found]
     with progress.status(quiet) as say:
-        result = run(config, inputs, lang, progress=say)
+        result = run(config, inputs, lang, progress=say, limits=input_limits())
     if project is not None:
         from dataquality.track.history import number_issues
         from dataquality.track.project import open_project_store

@@ -119,6 +119,10 @@ class FieldSpec:
     value_patterns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     repeatable: bool = False  # a second column of this kind is read and checked too (phone#2)
     parts: tuple[tuple[str, ...], ...] = ()  # header names of the parts the field is written in
+    # How a number is shown to people: decimals, a fixed ISO 4217 currency, as a percentage.
+    decimals: int | None = None
+    currency: str | None = None
+    percent: bool = False
 
     def label(self, lang: str) -> str:
         """The display name in `lang`, falling back to the field name."""
@@ -155,9 +159,17 @@ class EntitySchema:
     record_rules: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
     conventions: str = "own"  # example: its house style is an example (checks/conventions.py)
+    name_field: str | None = None  # the field that names a record for people (see `record_name_field`)
 
     def label(self, lang: str) -> str:
         return self.labels.get(lang) or self.name
+
+    @property
+    def record_name_field(self) -> str | None:
+        """The field that names a record beside its key: `name_field`, else <entity>_name when there is one."""
+        if self.name_field:
+            return self.name_field
+        return f"{self.name}_name" if f"{self.name}_name" in self.fields else None
 
     @property
     def required_fields(self) -> tuple[str, ...]:
@@ -337,6 +349,9 @@ def _field_spec(name: str, raw: Any) -> FieldSpec:
         value_patterns={k: tuple(v) for k, v in raw.value_patterns.items()},
         repeatable=raw.repeatable,
         parts=tuple(tuple(p) for p in raw.parts),
+        decimals=raw.decimals,
+        currency=raw.currency,
+        percent=raw.percent,
     )
 
 
@@ -354,6 +369,7 @@ def _parse_entity(path: Path, data: Any) -> EntitySchema:
         record_rules=dict(schema.record_rules),
         source=str(path),
         conventions=schema.conventions,
+        name_field=schema.name_field,
     )
 
 

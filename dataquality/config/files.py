@@ -107,6 +107,19 @@ class FieldFile(Settings):
     repeatable: bool = False
     # The field written in parts, each a list of header names (First Name + Last Name make the contact).
     parts: tuple[Names, ...] = ()
+    # How a number is shown to people (the approvers' pages): decimals, an ISO 4217 currency, a percentage.
+    decimals: Annotated[int, Field(ge=0, le=9)] | None = None
+    currency: str | None = None
+    percent: bool = False
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, code: str | None) -> str | None:
+        import pycountry
+
+        if code is not None and pycountry.currencies.get(alpha_3=code.upper()) is None:
+            raise PydanticCustomError("bad_currency", "not an ISO 4217 currency code", {"code": code})
+        return code.upper() if code else None
 
     @model_validator(mode="before")
     @classmethod
@@ -189,6 +202,8 @@ class SchemaFile(Settings):
     labels: Labels = None
     sheet_names: Names = ()
     department_field: str | None = None
+    # The field that names a record for people (shown beside its key); default <entity>_name.
+    name_field: str | None = None
     fields: Annotated[dict[str, FieldFile], Field(min_length=1)]
     record_rules: dict[str, Any] = {}
     # example: the house style here (code formats, closed lists) is an example (the shipped
@@ -217,6 +232,8 @@ class SchemaFile(Settings):
             raise _at("key", "not_a_field", name=self.key)
         if self.department_field is not None and self.department_field not in self.fields:
             raise _at("department_field", "not_a_field", name=self.department_field)
+        if self.name_field is not None and self.name_field not in self.fields:
+            raise _at("name_field", "not_a_field", name=self.name_field)
         for name, spec in self.fields.items():
             if spec.required_when and spec.required_when.field not in self.fields:
                 raise _at(f"fields.{name}.required_when.field", "not_a_field", name=spec.required_when.field)

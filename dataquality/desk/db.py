@@ -1,6 +1,6 @@
 """Tables of the import desk in the project database: import jobs, the clerk's edits, layouts.
 
-The schema is made by Alembic revision 0005 (dataquality/migrations/versions); a test holds these
+The schema is made by Alembic revision 0006 (dataquality/migrations/versions); a test holds these
 objects and the revision equal. A job's upload lives in the state folder (desk/<random>/); the row
 here says whose it is and when it expires, so a job survives a restart of `dq serve`.
 """

@@ -6,7 +6,7 @@ they cover, number formats are applied (000123, not 123), totals, sign-off and n
 records, and what cannot be read is reported as a finding rather than stopping the run.
 
 The names below live in `dataquality.load.files` and are imported on first use (PEP 562), so the
-light submodules (limits, prefetch) can start work before pandas is imported.
+light submodules (limits, source) can start work before pandas is imported.
 """
 
 from __future__ import annotations

@@ -18,14 +18,13 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from dataquality.load import zipparts
-from dataquality.load.limits import sheet_tail
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -165,17 +164,20 @@ def _xlsx_merged(zf: zipfile.ZipFile, member: str, tail: bytes | None = None) ->
     return out
 
 
-def sheet_cells(path: Path, kind: str, index: int, name: str | None) -> SheetCells:
-    """Merged ranges and number formats of sheet `index`; empty when the file does not tell."""
+def sheet_cells(path: Path, kind: str, index: int, name: str | None,
+                tails: Mapping[str, bytes | None] | None = None) -> SheetCells:
+    """Merged ranges and number formats of sheet `index`; empty when the file does not tell.
+    `tails`: each sheet part's bytes from </sheetData>, as the limits scan kept them."""
     try:
         if kind == "xlsx":
-            with zipfile.ZipFile(path) as zf:
+            with zipparts.PartsZip(path) as zf:
                 members = xlsx_sheet_members(zf)
                 if index >= len(members) or members[index] not in zf.namelist():
                     return SheetCells()
                 member = members[index]
                 # The limits scan already inflated the part once and kept its tail.
-                return SheetCells(_xlsx_merged(zf, member, sheet_tail(path, member)), _xlsx_padded_styles(zf), member)
+                tail = (tails or {}).get(member)
+                return SheetCells(_xlsx_merged(zf, member, tail), _xlsx_padded_styles(zf), member)
         if kind in ("xls", "ods"):
             sheet = _calamine_book(path).get_sheet_by_index(index)
             merged = [(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
@@ -203,7 +205,7 @@ def xlsx_number_cells(path: Path, member: str, styles: set[int] | frozenset[int]
     out: dict[tuple[int, int], tuple[str, int]] = {}
     if not wanted:
         return out
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         data = zipparts.read(zf, member)
     if rows is not None and not styles:
         # Only some rows can hold what is asked (`rows`): look at those rows' elements alone.

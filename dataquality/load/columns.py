@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from dataquality.config import Config, EntitySchema, loose_header_key
+from dataquality.config import Config, EntitySchema, FieldSpec, loose_header_key
 from dataquality.i18n import LANGUAGES, text
 from dataquality.issue import column_letter
 from dataquality.load import signatures as sig
@@ -212,8 +212,10 @@ def _by_values(match: HeaderMatch, schema: EntitySchema, config: Config, samples
 
 
 def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: set[int]) -> None:
-    """A field written in parts (First Name + Last Name -> contact), when the field has no column:
-    the parts a mapping file names (contact@1, contact@2), else the schema's `parts` names."""
+    """A field written in parts (First Name + Last Name -> contact), when the field has no column or
+    only one whose name is qualified (Billing Attention, ship-to contact: the person of an address,
+    read as a second column of the field when it repeats): the parts a mapping file names
+    (contact@1, contact@2), else the schema's `parts` names."""
     mapped: dict[str, dict[int, int]] = {}
     for col, found in match.candidates.items():
         for cand in found:
@@ -222,27 +224,37 @@ def _parts(match: HeaderMatch, schema: EntitySchema, out: Columns, taken_cols: s
                 mapped.setdefault(name, {})[int(n)] = col
     by_key = {loose_header_key(h): c for c, h in match.cells.items() if c not in taken_cols}
     for spec in schema.fields.values():
-        if spec.name in out.fields:
+        held = out.matches.get(spec.name)
+        if spec.name in out.fields and (held is None or held.strength != QUALIFIED or spec.name in mapped):
             continue
-        cols: list[int] = []
         if spec.name in mapped:
             cols = [mapped[spec.name][n] for n in sorted(mapped[spec.name])]
-        elif spec.parts:
-            for names in spec.parts:  # first_name, First Name, contact_first_name
-                col = next((c for n in names for k, c in by_key.items() if k == loose_header_key(n)
-                            or (k.endswith(loose_header_key(n)) and len(loose_header_key(n)) >= 4)), None)
-                if col is None or col in cols:
-                    cols = []
-                    break
-                cols.append(col)
+        else:
+            cols = _named_parts(spec, by_key)
         if len(cols) < 2 or any(c in taken_cols for c in cols):
             continue
+        if held is not None:  # the qualified column gives way; _extras may read it as the field's second
+            taken_cols.discard(out.fields.pop(spec.name))
+            del out.matches[spec.name]
         out.parts[spec.name] = tuple(cols)
         out.fields[spec.name] = cols[0]
         taken_cols.update(cols)
         header = " + ".join(match.cells[c] for c in cols)
         out.matches[spec.name] = ColumnMatch(cols[0], header, spec.name, PARTS, header,
                                              evidence=_evidence("parts", header=header), parts=tuple(cols))
+
+
+def _named_parts(spec: FieldSpec, by_key: dict[str, int]) -> list[int]:
+    """The columns of a field's parts by the schema's `parts` names (first_name, First Name,
+    contact_first_name), in order; none unless every part has a column of its own."""
+    cols: list[int] = []
+    for names in spec.parts or ():
+        col = next((c for n in names for k, c in by_key.items() if k == loose_header_key(n)
+                    or (k.endswith(loose_header_key(n)) and len(loose_header_key(n)) >= 4)), None)
+        if col is None or col in cols:
+            return []
+        cols.append(col)
+    return cols
 
 
 def _extras(options: list[Option], schema: EntitySchema, out: Columns, taken_cols: set[int], match: HeaderMatch) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -46,7 +46,7 @@ _ROLE = re.compile(r"^(?:billing|bill|shipping|ship|shipto|billto|delivery|offic
 # unit not its unit of measure, the minimum price not its list price.
 _OTHER = re.compile(r"shipping|freight|delivery|tax|discount|additional|extra|other|min|max|average|avg|total|weight|"
                     r"dimension|size|length|width|height|volume|package|运费|税|折扣|附加|其他|其它|最低|最高|平均|合计|"
-                    r"重量|尺寸|长度|宽度|高度|体积|包装")
+                    r"重量|尺寸|长度|宽度|高度|体积|包装|长[-*×x/]?宽|宽[-*×x/]?高|\bl\s*[*×x]\s*w\b")
 # A qualifier naming another thing altogether: an image URL is not the website.
 _OTHER_THING = re.compile(r"image|photo|picture|logo|avatar|icon|file|attachment|图片|照片|图像|附件|头像")
 # A yes/no question is a flag (是否管理库存, In stock?, Out of stock, Show price (0 = No; 1 = Yes)):
@@ -107,20 +107,9 @@ class _Index:
     """Every header name of one entity at each strength, built once per schema."""
 
     def __init__(self, schema: EntitySchema) -> None:
-        self.exact: dict[str, str] = {}
-        self.loose: dict[str, str] = {}
-        self.own: set[tuple[str, str]] = set()  # (field, key) of the field's own name and labels
-        # A field's own names and aliases before any field's generic names: a company's field
-        # labelled 大区 is not the department that 大区 may also name.
-        for generic in (False, True):
-            for f in schema.fields.values():
-                names = f.loose_names if generic else [n for n in f.header_names if n not in f.loose_names]
-                for name in names:
-                    self.exact.setdefault(name, f.name)
-                    self.loose.setdefault(_loose(name), f.name)
-        for f in schema.fields.values():
-            self.own.update((f.name, header_key(n)) for n in (f.name, *f.labels.values()))
-        self.loose.pop("", None)
+        self.exact, self.loose = _name_tables(schema)
+        # (field, key) of the field's own name and labels
+        self.own = {(f.name, header_key(n)) for f in schema.fields.values() for n in (f.name, *f.labels.values())}
         # The entity's own nouns (货品, 客户, supplier): 货品代码 is this entity's code, not another's.
         self.own_nouns = {_loose(n) for n in (*schema.sheet_names, *schema.labels.values(), schema.name)
                           if 0 < len(_loose(n)) <= (4 if not _loose(n).isascii() else 12)}
@@ -132,6 +121,11 @@ class _Index:
         self.contained = sorted(
             ((k, f, (f, k) in self.generic_loose) for k, f in self.loose.items() if len(k) >= 2),
             key=lambda t: -len(t[0]))
+        # The Latin words any header name of the entity is made of (and the entity's own nouns): the
+        # rest of a header written as one word must be one of them (unitcost, WEIGHTMEASURE), so
+        # that a word merely ending in a name (Designation, Alternation) is not that name.
+        self.words = {w for f in schema.fields.values() for n in (f.name, *f.header_names, *f.loose_names)
+                      for w in _words(n)} | {w for n in self.own_nouns for w in _words(n)}
         self.enums = {f.name for f in schema.fields.values() if f.type == "enum"}
         # Quantities and their units: a qualifier may make them another measure (shipping cost).
         self.measures = {f.name for f in schema.fields.values() if f.is_numeric or f.type == "enum"}
@@ -159,6 +153,21 @@ class _Index:
     def _match(self, text: str) -> tuple[Candidate, ...]:
         lines = [ln for ln in re.split(r"[\r\n]+", text) if ln.strip()]
         candidates = [text, *lines] if len(lines) > 1 else [text]
+        named = self._named(candidates)
+        if named:
+            return named
+        found = self._qualified(candidates)
+        # A tag in brackets naming a field (产品型号（ID）): the column is that field's, by its values.
+        note = _NOTE.search(text.strip())
+        if note:
+            key = _loose(note.group(1))
+            tagged = [c for k, c in ((key, self.loose.get(key)),) if c is not None]
+            if tagged and all(f.field != tagged[0] for f in found):
+                found = (*found, Candidate(tagged[0], QUALIFIED, key, True))
+        return found or self._misspelt(candidates)
+
+    def _named(self, candidates: list[str]) -> tuple[Candidate, ...]:
+        """The field a header names outright: exactly, or normalised (case, spaces, plurals)."""
         for cand in candidates:
             key = header_key(cand)
             if key in self.exact:
@@ -175,16 +184,10 @@ class _Index:
             for singular in _singulars(key):  # Emails, Categories, Addresses
                 if singular in self.loose:
                     return (self._candidate(self.loose[singular], NORMALISED, singular),)
-        found = self._qualified(candidates)
-        # A tag in brackets naming a field (产品型号（ID）): the column is that field's, by its values.
-        note = _NOTE.search(text.strip())
-        if note:
-            key = _loose(note.group(1))
-            tagged = [c for k, c in ((key, self.loose.get(key)),) if c is not None]
-            if tagged and all(f.field != tagged[0] for f in found):
-                found = (*found, Candidate(tagged[0], QUALIFIED, key, True))
-        if found:
-            return found
+        return ()
+
+    def _misspelt(self, candidates: list[str]) -> tuple[Candidate, ...]:
+        """A field whose (ASCII, 5+ letter) name the header misspells."""
         for cand in candidates:
             key = _loose(cand)
             if len(key) < 5 or not key.isascii():
@@ -206,7 +209,7 @@ class _Index:
             for alias, name, generic in self.contained:
                 if alias == key:
                     continue
-                at = _contains(key, words, alias)
+                at = _contains(key, words, alias, self.words)
                 if at < 0:
                     continue
                 rest = key.replace(alias, "", 1)
@@ -245,7 +248,28 @@ class _Index:
         return any(_loose(own) in key for f, own in self.own if f == field_name and len(_loose(own)) >= 2)
 
 
+def _name_tables(schema: EntitySchema) -> tuple[dict[str, str], dict[str, str]]:
+    """Header name -> field, exactly and normalised (`_loose`). A field's own names and aliases come
+    before any field's generic names: a company's field labelled 大区 is not the department that
+    大区 may also name."""
+    exact: dict[str, str] = {}
+    loose: dict[str, str] = {}
+    for generic in (False, True):
+        for f in schema.fields.values():
+            names = f.loose_names if generic else [n for n in f.header_names if n not in f.loose_names]
+            for name in names:
+                exact.setdefault(name, f.name)
+                loose.setdefault(_loose(name), f.name)
+    loose.pop("", None)
+    return exact, loose
+
+
 _WORD = re.compile(r"[a-z]+|[0-9]+")
+
+
+def _a_word(rest: str, known: set[str]) -> bool:
+    """Whether what stands beside a name in a one-word header is a word of its own."""
+    return rest in known or bool(_NEUTRAL.match(rest)) or bool(_ROLE.match(rest)) or bool(_OTHER.fullmatch(rest))
 
 
 def _words(text: str) -> list[str]:
@@ -254,20 +278,21 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(spaced.lower())
 
 
-def _contains(key: str, words: list[str], alias: str) -> int:
+def _contains(key: str, words: list[str], alias: str, known: set[str] = frozenset()) -> int:  # type: ignore[assignment]
     """Where `alias` stands in a header: CJK as a substring, Latin as whole words; -1 when not.
 
     A header written as one word (WEIGHTMEASURE, unitcost) has no word boundaries to go by: an
-    alias of four letters or more that begins or ends it counts."""
+    alias of four letters or more that begins or ends it counts when the rest is a number, a
+    qualifier word, or a word of the entity's header names (`known`); Designation is not a nation."""
     if alias.isascii():
         for n in range(1, len(words) + 1):  # the alias as n consecutive words
             for i in range(len(words) - n + 1):
                 if "".join(words[i:i + n]) == alias:
                     return len("".join(words[:i]))
         if len(words) == 1 and len(alias) >= 4 and alias != key:
-            if key.startswith(alias):
+            if key.startswith(alias) and _a_word(key[len(alias):], known):
                 return 0
-            if key.endswith(alias):
+            if key.endswith(alias) and _a_word(key[:-len(alias)], known):
                 return len(key) - len(alias)
         return -1
     return key.find(alias)
@@ -418,6 +443,27 @@ def _two_level(upper: dict[int, str], lower: dict[int, str]) -> dict[int, str]:
     return dict(sorted(out.items()))
 
 
+def _header_options(rows: list[int], cells_by_row: Mapping[int, dict[int, str]],
+                    header_row: int | None) -> Iterator[tuple[int, int, dict[int, str]]]:
+    """(first row, last row, its cells) of each header a sheet's first rows may have: one row, or
+    two (a two-level header read as one); only the one ending on `header_row` when it is given."""
+    for i, row in enumerate(rows):
+        options = [(row, cells_by_row[row])]
+        if i + 1 < len(rows) and cells_by_row[rows[i + 1]]:
+            options.append((rows[i + 1], _two_level(cells_by_row[row], cells_by_row[rows[i + 1]])))
+        for last_row, cells in options:
+            if cells and (header_row is None or last_row == header_row):
+                yield row, last_row, cells
+
+
+def _names_enough(match: HeaderMatch, schema: EntitySchema) -> bool:
+    """Whether a header row names enough of `schema` to call the sheet its master: two fields by
+    name (a qualified name such as 合作企业名称 is a hint only), one of them firmly or the key."""
+    firm = [f for f, c in match.fields.items() if not match.candidates[c][0].weak]
+    named = [f for f, c in match.fields.items() if match.candidates[c][0].strength != QUALIFIED]
+    return len(named) >= min(2, len(schema.fields)) and bool(firm or schema.key in named)
+
+
 def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hints: Mapping[str, int] | None = None,
                 overrides: Mapping[str, str | None] | None = None, header_row: int | None = None) -> HeaderMatch | None:
     """The best header row among the first rows of `peek`; None when nothing looks like a header.
@@ -434,31 +480,17 @@ def find_header(peek: pd.DataFrame, config: Config, sheet_entity: str | None, hi
     if header_row is not None:
         rows = [r for r in rows if r in (header_row - 1, header_row)]
     cells_by_row = {r: all_cells[r] for r in rows}
-    for i, row in enumerate(rows):
-        options = [(row, cells_by_row[row])]
-        if i + 1 < len(rows) and cells_by_row[rows[i + 1]]:
-            options.append((rows[i + 1], _two_level(cells_by_row[row], cells_by_row[rows[i + 1]])))
-        for last_row, cells in options:
-            if header_row is not None and last_row != header_row:
+    for row, last_row, cells in _header_options(rows, cells_by_row, header_row):
+        for schema in candidates:
+            match = match_cells(cells, schema, overrides)
+            if match is None or not (_names_enough(match, schema) or (overrides is not None and header_row is not None)):
                 continue
-            if not cells:
-                continue
-            for schema in candidates:
-                match = match_cells(cells, schema, overrides)
-                if match is None:
-                    continue
-                firm = [f for f, c in match.fields.items() if not match.candidates[c][0].weak]
-                # A qualified name (合作企业名称) is a hint, not enough to call a sheet a master.
-                named = [f for f, c in match.fields.items() if match.candidates[c][0].strength != QUALIFIED]
-                enough = len(named) >= min(2, len(schema.fields)) and (firm or schema.key in named)
-                if not enough and not (overrides is not None and header_row is not None):
-                    continue
-                score = match.score
-                # A two-level header must recognise more than its lower row alone.
-                if last_row != row:
-                    score -= 1
-                tie = hints.get(schema.name, 0) + _title_hint(all_cells, row, schema.name, config)
-                # The names break a tie between entities on one header row, never choose a later row.
-                if best is None or score > best.score or (score == best.score and last_row == best.row and tie > best.tie):
-                    best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
+            score = match.score
+            # A two-level header must recognise more than its lower row alone.
+            if last_row != row:
+                score -= 1
+            tie = hints.get(schema.name, 0) + _title_hint(all_cells, row, schema.name, config)
+            # The names break a tie between entities on one header row, never choose a later row.
+            if best is None or score > best.score or (score == best.score and last_row == best.row and tie > best.tie):
+                best = dataclasses.replace(match, row=last_row, first_row=row, score=score, tie=tie)
     return best

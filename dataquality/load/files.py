@@ -31,9 +31,10 @@ from dataquality.load.detect import (
     entity_hints,
     find_header,
 )
-from dataquality.load.grid import CALAMINE_KINDS, PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.grid import PEEK_ROWS, iter_grids, read_csv_grid, sniff_kind
 from dataquality.load.mapping import Mappings
 from dataquality.load.rows import NotARecord, Part, header_names, tables
+from dataquality.load.source import CALAMINE_KINDS, WorkbookSource
 from dataquality.load.table import TEXT, Finding, Table
 
 __all__ = ["FileRead", "Finding", "Table", "load_file", "problem_for", "read_file"]
@@ -55,7 +56,7 @@ class FileRead:
     unchecked: list[Finding] = field(default_factory=list)
 
 
-def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
+def load_file(path: Path | str | WorkbookSource, config: Config, lang: str = "en", entity: str | None = None,
               mappings: Mappings | None = None) -> list[Table]:
     """Every entity sheet of a workbook (or the CSV file) as Tables; raises InputError when there is none."""
     read = read_file(path, config, lang, entity, mappings)
@@ -63,28 +64,31 @@ def load_file(path: Path | str, config: Config, lang: str = "en", entity: str | 
         first = read.problems[0] if read.problems else None
         if first is not None and first.params.get("error_key"):
             raise InputError(str(first.params["error_key"]), **dict(first.params.get("error_params") or {}))
-        raise InputError("load.no_header", file=Path(path).name)
+        raise InputError("load.no_header", file=read.path.name)
     return read.tables
 
 
-def read_file(path: Path | str, config: Config, lang: str = "en", entity: str | None = None,
+def read_file(file: Path | str | WorkbookSource, config: Config, lang: str = "en", entity: str | None = None,
               mappings: Mappings | None = None) -> FileRead:
-    """Read one file; an unreadable file or sheet becomes a problem (FIL005), never an exception.
+    """Read one file (a path: within the default limits; a WorkbookSource: within its own); an
+    unreadable file or sheet becomes a problem (FIL005), never an exception.
 
     Raises InputError only when the file itself cannot be opened at all (missing, a folder, not a
-    spreadsheet): the caller reports that as a file-level issue too.
+    spreadsheet, past the limits): the caller reports that as a file-level issue too.
     """
-    path = Path(path)
+    source = file if isinstance(file, WorkbookSource) else WorkbookSource(file)
+    path = source.path
     out = FileRead(path)
-    kind = sniff_kind(path)
+    kind = sniff_kind(source)
     any_cells = False
-    csv_grid = _csv_grid(path) if kind == "csv" else None
+    csv_grid = _csv_grid(source) if kind == "csv" else None
+    tails = {member: scan.tail for member, scan in source.check().items()}
     pool = ThreadPoolExecutor(max_workers=1) if kind in CALAMINE_KINDS else None
     try:
-        for sheet, book in iter_grids(path, kind):
+        for sheet, book in iter_grids(source, kind):
             # Merged ranges and number formats are read from the workbook's XML while calamine reads
             # the cells (both release the GIL): the extras cost no wall time on a second core.
-            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name) if pool else None
+            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name, tails) if pool else None
             try:
                 grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
             except InputError as exc:
@@ -149,9 +153,9 @@ def _problem(path: Path, sheet: str | None, exc: InputError) -> Finding:
     return Finding("FIL005", None, sheet=sheet, params={"problem": said, "error_key": exc.key, "error_params": exc.params})
 
 
-def _csv_grid(path: Path) -> pd.DataFrame:
+def _csv_grid(source: WorkbookSource) -> pd.DataFrame:
     """A CSV file's grid as written (NULL kept: a shifted line is told by the values it has)."""
-    return read_csv_grid(path)
+    return read_csv_grid(source)
 
 
 def _without_null(cells: pd.DataFrame) -> pd.DataFrame:
@@ -396,16 +400,7 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
     long_cells = {f: rows for f, rows in long_cells.items() if len(rows)}
     if not extras.padded_styles and not long_cells:
         return body, 0
-    try:
-        if kind == "xlsx" and extras.member:
-            numbers = xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells),
-                                        rows={r for cells in long_cells.values() for r in cells.tolist()})
-        elif kind in ("xls", "ods"):
-            numbers = calamine_number_cells(path, sheet_index)
-        else:
-            return body, 0
-    except Exception:  # noqa: BLE001 - best effort: keep the values as read
-        return body, 0
+    numbers = _number_cells(path, kind, sheet_index, extras, long_cells)
     if not numbers:
         return body, 0
     col_of = {decided.fields[f]: f for f in body.columns if f not in decided.parts}
@@ -414,14 +409,9 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
         name = col_of.get(col)
         if name is None or row not in body.index:
             continue
-        fmt = extras.padded_styles.get(style)
-        if fmt is not None:
-            try:
-                shown_text = fmt.show(float(stored))
-            except ValueError:
-                shown_text = None
-            if shown_text is not None:
-                changes.setdefault(name, {})[row] = shown_text
+        shown_text = _formatted(extras, style, stored)
+        if shown_text is not None:
+            changes.setdefault(name, {})[row] = shown_text
         if name in long_cells and row in long_cells[name]:
             excel = _fifteen_digits(stored)
             changes.setdefault(name, {})[row] = excel
@@ -434,6 +424,32 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
         body[name] = col.astype(TEXT)
         count += len(cells)
     return body, count
+
+
+def _number_cells(path: Path, kind: str, sheet_index: int, extras: SheetCells,
+                  long_cells: dict[str, pd.Index]) -> dict[tuple[int, int], tuple[str, int]]:
+    """The sheet's number cells with a padding format or that may hold 16+ digits (none when the
+    file does not tell: the values stay as read)."""
+    try:
+        if kind == "xlsx" and extras.member:
+            return xlsx_number_cells(path, extras.member, set(extras.padded_styles), bool(long_cells),
+                                     rows={r for cells in long_cells.values() for r in cells.tolist()})
+        if kind in ("xls", "ods"):
+            return calamine_number_cells(path, sheet_index)
+    except Exception:  # noqa: BLE001 - best effort: keep the values as read
+        pass
+    return {}
+
+
+def _formatted(extras: SheetCells, style: int, stored: str) -> str | None:
+    """A stored number as its zero-padding format shows it (None: no such format, or not a number)."""
+    fmt = extras.padded_styles.get(style)
+    if fmt is None:
+        return None
+    try:
+        return fmt.show(float(stored))
+    except ValueError:
+        return None
 
 
 def _maybe_number(values: pd.Series) -> np.ndarray:

@@ -28,18 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import fastexcel
 import pandas as pd
 
 from dataquality.errors import InputError
-from dataquality.load import prefetch
-from dataquality.load.limits import check_input
-from dataquality.load.limits import current as current_limits
+from dataquality.load.limits import Limits, regular_file
+from dataquality.load.source import LoadedSheet, WorkbookSource, as_source
 from dataquality.load.table import TEXT
 from dataquality.load.text import csv_field_limit, csv_lines, peek, read_csv_text
 
-# The kinds calamine reads, and the extensions it knows each by (it opens a file by its extension).
-CALAMINE_KINDS = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
 MARKUP_KINDS = ("html", "xml")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
@@ -49,9 +45,6 @@ _PEEK_BYTES = 1 << 16
 _HTML = re.compile(r"<(?:table|html|!doctype\s+html|head|body|meta|title|style|div|p|span|h[1-6]|tr|td|th)\b", re.I)
 _SPREADSHEET_XML = re.compile(r"<(?:\w+:)?Workbook\b[^>]*urn:schemas-microsoft-com:office:spreadsheet", re.I)
 PEEK_ROWS = 20
-_EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
-                 "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
-
 
 @dataclass(frozen=True)
 class SheetRef:
@@ -62,10 +55,18 @@ class SheetRef:
     visible: bool = True
 
 
-def sniff_kind(path: Path) -> str:
-    """'xlsx', 'xls', 'ods', 'html', 'xml' or 'csv' from the file's first bytes; InputError when
-    no reader opens it. A workbook is told by its first 8 bytes and its zip directory only."""
-    check_input(path)  # regular files within the resource limits only (load/limits.py)
+def sniff_kind(file: Path | WorkbookSource) -> str:
+    """'xlsx', 'xls', 'ods', 'html', 'xml' or 'csv' from the file's first bytes, once the limits
+    passed it (a path: within the default limits); InputError when no reader opens it."""
+    source = as_source(file)
+    source.check()  # regular files within the resource limits only (load/limits.py)
+    return file_kind(source.path)
+
+
+def file_kind(path: Path) -> str:
+    """sniff_kind of a file the limits already passed (a regular file is still required: a FIFO
+    would block). A workbook is told by its first 8 bytes and its zip directory only."""
+    regular_file(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -122,36 +123,27 @@ def _text_kind(head: str, path: Path) -> str:
 _MARKUP = re.compile(r"<(?:\?xml|!doctype|!--|[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>)", re.I)
 
 
-def calamine_source(path: Path, kind: str) -> str | bytes:
-    """What to give calamine for a workbook: its path when the extension names its kind (calamine
-    picks its reader by the extension), else its bytes (calamine then reads what they are)."""
-    if path.suffix.lower() in CALAMINE_KINDS.get(kind, ()):
-        return str(path)
-    return path.read_bytes()
-
-
 class WorkbookGrids:
     """The sheets of one workbook, read through fastexcel (calamine to Arrow)."""
 
-    def __init__(self, path: Path, kind: str = "xlsx") -> None:
-        self.path = path
+    def __init__(self, file: Path | WorkbookSource, kind: str = "xlsx") -> None:
+        self.source = as_source(file)
+        self.path = self.source.path
+        self.kind = kind
         try:
-            self._reader = prefetch.reader(path) or fastexcel.read_excel(calamine_source(path, kind))
-            names = self._reader.sheet_names
+            names = self.source.sheet_names(kind)
+        except InputError:
+            raise
         except Exception as exc:  # calamine raises its own error types for damaged files
-            raise InputError("load.corrupt_detail", file=str(path), error=_short(exc)) from None
+            raise InputError("load.corrupt_detail", file=str(self.path), error=_short(exc)) from None
         self.sheets = [SheetRef(name, i) for i, name in enumerate(names)]
 
     def grid(self, sheet: SheetRef, n_rows: int | None = None) -> pd.DataFrame:
         """The sheet's cells as text; the first `n_rows` rows only when given."""
         try:
-            pending = prefetch.take_sheet(self.path, sheet.index) if n_rows is None else None
-            if pending is not None:  # calamine read it while dq was starting up (load/prefetch.py)
-                loaded = pending.result()
-            else:
-                loaded = self._reader.load_sheet(sheet.index, **{**prefetch.SHEET_ARGS, "n_rows": n_rows})
+            loaded = self.source.sheet(sheet.index, self.kind, n_rows)
             shown: dict[int, dict[int, str]] = {}  # error cells: column position -> row position -> text
-            if isinstance(loaded, prefetch.LoadedSheet):  # already Arrow; its error cells from the XML
+            if isinstance(loaded, LoadedSheet):  # already Arrow; its error cells from the XML
                 offsets, batch = loaded.offsets, loaded.batch
                 at = {c: i for i, c in enumerate(offsets)}
                 for row, col, said in loaded.errors:
@@ -162,8 +154,7 @@ class WorkbookGrids:
                 batch, errors = loaded.to_arrow_with_errors()
                 for err in errors.errors if errors is not None else ():
                     row, col = err.position
-                    m = re.search(r"Error\((\w+)\)", err.detail)
-                    shown.setdefault(col, {})[row] = _EXCEL_ERRORS.get(m.group(1), "#ERROR!") if m else "#ERROR!"
+                    shown.setdefault(col, {})[row] = excel_error(err.detail)
             # Straight into Arrow-backed text columns: no Python string per cell.
             frame = _text_frame(list(batch.columns), offsets, batch.num_rows)
         except Exception as exc:
@@ -175,6 +166,21 @@ class WorkbookGrids:
             values[list(cells)] = list(cells.values())
             frame.isetitem(col, pd.Series(values, index=frame.index).astype(TEXT))
         return frame
+
+
+# fastexcel (up to the version pyproject.toml pins) tells an Excel error cell only in the text of
+# its CellError, "Expected string but got 'Error(NA)'", naming calamine's CellErrorType. This is
+# the one place that reads that text; tests/load/test_calamine_errors.py fails if it changes.
+_CALAMINE_ERROR = re.compile(r"\bError\((\w+)\)")
+_EXCEL_ERRORS = {"Div0": "#DIV/0!", "NA": "#N/A", "Value": "#VALUE!", "Ref": "#REF!", "Name": "#NAME?",
+                 "Num": "#NUM!", "Null": "#NULL!", "GettingData": "#GETTING_DATA"}
+
+
+def excel_error(detail: str) -> str:
+    """The error a person sees in Excel (#N/A ...) for fastexcel's CellError text; #ERROR! when
+    the text names none."""
+    found = _CALAMINE_ERROR.search(detail)
+    return _EXCEL_ERRORS.get(found.group(1), "#ERROR!") if found else "#ERROR!"
 
 
 def _arrow_text() -> dict:
@@ -239,9 +245,9 @@ def _text_column(column: object) -> object:
     return arr.to_pandas(types_mapper=_ARROW_TEXT.get).array
 
 
-def _csv_width(path: Path, content: str, delimiter: str) -> int:
+def _csv_width(path: Path, content: str, delimiter: str, limits: Limits) -> int:
     """The widest line's field count; refuses a line past the column limit or a quote never closed."""
-    limit = current_limits().max_columns
+    limit = limits.max_columns
     width = 0
     reader = csv.reader(io.StringIO(content), delimiter=delimiter, strict=False)
     try:
@@ -257,13 +263,15 @@ def _csv_width(path: Path, content: str, delimiter: str) -> int:
     return width
 
 
-def read_csv_grid(path: Path) -> pd.DataFrame:
+def read_csv_grid(file: Path | WorkbookSource) -> pd.DataFrame:
     """A CSV/TSV file (any extension; UTF-8, UTF-16, GB18030 or Big5) as a grid; the table's first
     line is row 1 (a `sep=` hint line above it is hidden, as Excel hides it)."""
+    checked = as_source(file)
+    path = checked.path
     source = read_csv_text(path)
     content = csv_lines(source.text)
     delimiter = source.delimiter
-    width = _csv_width(path, content, delimiter)
+    width = _csv_width(path, content, delimiter, checked.limits)
     if width == 0:
         raise InputError("load.empty_file", file=str(path))
     try:
@@ -290,12 +298,13 @@ class MarkupGrids:
     """The tables of an HTML page (one sheet, as Excel shows it) or the sheets of an XML
     Spreadsheet 2003, read by load/markup.py within the resource limits."""
 
-    def __init__(self, path: Path, kind: str) -> None:
+    def __init__(self, file: Path | WorkbookSource, kind: str) -> None:
         from dataquality.load import markup
 
-        self.path = path
+        source = as_source(file)
+        self.path = source.path
         read = markup.read_html if kind == "html" else markup.read_spreadsheet_xml
-        self._sheets = read(path)
+        self._sheets = read(self.path, source.limits)
         self.sheets = [SheetRef(s.name, i) for i, s in enumerate(self._sheets)]
 
     def grid(self, sheet: SheetRef, n_rows: int | None = None) -> pd.DataFrame:
@@ -313,16 +322,16 @@ def rows_grid(rows: list[list[str | None]]) -> pd.DataFrame:
     return _text_frame(columns, list(range(width)), len(rows))
 
 
-def open_book(path: Path, kind: str) -> WorkbookGrids | MarkupGrids:
+def open_book(file: Path | WorkbookSource, kind: str) -> WorkbookGrids | MarkupGrids:
     """The reader of a file that has sheets (every kind but CSV)."""
-    return MarkupGrids(path, kind) if kind in MARKUP_KINDS else WorkbookGrids(path, kind)
+    return MarkupGrids(file, kind) if kind in MARKUP_KINDS else WorkbookGrids(file, kind)
 
 
-def iter_grids(path: Path, kind: str) -> Iterator[tuple[SheetRef, WorkbookGrids | MarkupGrids | None]]:
+def iter_grids(file: Path | WorkbookSource, kind: str) -> Iterator[tuple[SheetRef, WorkbookGrids | MarkupGrids | None]]:
     """The sheets to look at in a file: every sheet of a workbook or page, or the CSV as one sheet."""
     if kind == "csv":
         yield SheetRef(None, 0), None
         return
-    book = open_book(path, kind)
+    book = open_book(file, kind)
     for sheet in book.sheets:
         yield sheet, book

@@ -16,11 +16,10 @@ import functools
 import os
 import re
 import stat
-import threading
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -51,66 +50,40 @@ class Limits:
         return cls(**values)
 
 
-_current: Limits | None = None
+@dataclass(frozen=True)
+class SheetScan:
+    """What the scan of one sheet part saw that the reader can use, so the part is inflated once."""
+
+    tail: bytes | None  # from </sheetData> to the end (None if not found or larger than _TAIL_MAX)
+    errors: tuple[tuple[int, int, str], ...] | None  # Excel error cells (row from 1, column from 0, text); None: unknown
 
 
-def configure(limits: Limits | None) -> None:
-    """Use `limits` from now on (None: back to the defaults and the environment)."""
-    global _current
-    _current = limits
-    _seen.clear()
-    _scanned.clear()
-    for key in list(_pending):
-        give_up(key)
+_TAIL_MAX = 16 << 20  # a larger tail is not kept (load/cells.py reads it itself)
 
 
-def current() -> Limits:
-    """The limits in force."""
-    return _current if _current is not None else Limits.from_env()
-
-
-# (path, inode, size, mtime) of files already judged: sniff_kind runs more than once per file.
-_seen: set[tuple[str, int, int, int]] = set()
-# What the scan of each sheet part saw, kept for the reader so the part is inflated once: what
-# follows </sheetData> (merged ranges ...) and whether it may hold error cells.
-_scanned: dict[tuple[tuple[str, int, int, int], str], _Scanned] = {}
-_TAIL_MAX = 16 << 20  # a larger tail is not kept (cells reads it itself)
-
-
-def file_key(path: Path) -> tuple[str, int, int, int] | None:
-    """(resolved path, inode, size, mtime): a file as it is now (None when it cannot be looked at)."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def sheet_tail(path: Path, member: str) -> bytes | None:
-    """The bytes from </sheetData> to the end of sheet part `member`, as the limits scan saw them
-    (None when the file was not scanned, or changed since)."""
-    key = file_key(path)
-    scanned = _scanned.get((key, member)) if key is not None else None
-    return scanned.tail if scanned is not None else None
-
-
-def error_cells(path: Path, member: str) -> tuple[tuple[int, int, str], ...] | None:
-    """The Excel error cells (#N/A ...) of sheet part `member` as (row from 1, column from 0, text),
-    as the limits scan found them; None when the part was not scanned or holds one not understood."""
-    key = file_key(path)
-    scanned = _scanned.get((key, member)) if key is not None else None
-    return scanned.errors if scanned is not None else None
-
-
-def check_input(path: Path, before_sheets: Callable[[], None] | None = None) -> None:
-    """Refuse anything but a regular file within the limits; a damaged zip is left to the reader.
-
-    `before_sheets` is called once a workbook's directory and shared strings have passed, before
-    its sheets are scanned (what opening the workbook reads is then known to be within the limits)."""
+def check_input(path: Path, limits: Limits) -> dict[str, SheetScan]:
+    """Refuse anything but a regular file within `limits` (InputError naming the limit); a damaged
+    zip is left to the reader. Returns, for a workbook, what the scan saw of each sheet part."""
     if path.name.startswith("~$"):  # Excel's owner file while a workbook is open, not the workbook
         raise InputError("limits.lock_file", file=str(path), original=path.name[2:])
+    st = regular_file(path)
     try:
-        st = path.stat()  # follows symlinks: a link to a regular file is fine
+        with path.open("rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return {}  # sniff_kind names the error
+    if head == b"PK":
+        return _check_zip(path, limits)
+    if st.st_size > limits.max_bytes:
+        _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
+    return {}
+
+
+def regular_file(path: Path) -> os.stat_result:
+    """The file's status, refusing what is not a regular file before it is opened (a FIFO would
+    block, a device never ends); a symlink to a regular file is fine."""
+    try:
+        st = path.stat()
     except FileNotFoundError:
         raise InputError("load.not_found", file=str(path)) from None
     except OSError as exc:
@@ -119,61 +92,12 @@ def check_input(path: Path, before_sheets: Callable[[], None] | None = None) -> 
         raise InputError("load.is_directory", file=str(path))
     if not stat.S_ISREG(st.st_mode):
         raise InputError("limits.not_regular", file=str(path))
-    key = (str(path.resolve()), st.st_ino, st.st_size, st.st_mtime_ns)
-    pending = _pending.get(key)
-    if pending is not None:
-        pending.wait()  # judged in another process (load/prefetch.py): its verdict is coming
-    if key in _seen:
-        return
-    limits = current()
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(2)
-    except OSError:
-        return  # sniff_kind names the error
-    if head == b"PK":
-        _check_zip(path, limits, key, before_sheets)
-    elif st.st_size > limits.max_bytes:
-        _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
-    _seen.add(key)
+    return st
 
 
-# Files being judged elsewhere (another process, see load/prefetch.py): check_input waits for them.
-_pending: dict[tuple[str, int, int, int], threading.Event] = {}
-
-
-def judge(path: Path, before_sheets: Callable[[], None] | None = None) -> tuple[tuple[str, int, int, int] | None, dict]:
-    """check_input, with what the scan kept for the reader as plain data (to hand to `accept` in
-    another process); raises InputError as check_input does."""
-    check_input(path, before_sheets)
-    key = file_key(path)
-    return key, {name: scanned for (k, name), scanned in _scanned.items() if k == key}
-
-
-def expect(key: tuple[str, int, int, int]) -> None:
-    """The file `key` is being judged elsewhere: check_input waits for `accept` or `give_up`."""
-    _pending.setdefault(key, threading.Event())
-
-
-def accept(key: tuple[str, int, int, int], scanned: dict) -> None:
-    """The file `key` was judged within the limits elsewhere, with what its scan kept."""
-    for name, found in scanned.items():
-        _scanned[(key, name)] = found
-    _seen.add(key)
-    give_up(key)
-
-
-def give_up(key: tuple[str, int, int, int]) -> None:
-    """No verdict is coming for `key` from elsewhere: check_input judges it itself."""
-    event = _pending.pop(key, None)
-    if event is not None:
-        event.set()
-
-
-def check_span(path: Path, sheet: str, rows: int, columns: int, limits: Limits | None = None) -> None:
+def check_span(path: Path, sheet: str, rows: int, columns: int, limits: Limits) -> None:
     """Refuse a sheet read from text (an HTML table, an XML Spreadsheet 2003) once it spans more
     columns or cells than the limits allow: called as its rows are read, before they are kept."""
-    limits = limits or current()
     if columns > limits.max_columns:
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if rows * columns > limits.max_cells:
@@ -187,30 +111,25 @@ def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> Non
     )
 
 
-def _check_zip(path: Path, limits: Limits, key: tuple[str, int, int, int] | None = None,
-               before_sheets: Callable[[], None] | None = None) -> None:
+def _check_zip(path: Path, limits: Limits) -> dict[str, SheetScan]:
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipparts.PartsZip(path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
-        return  # sniff_kind reports it as damaged
+        return {}  # sniff_kind reports it as damaged
     with zf:
         infos = zf.infolist()
         declared = sum(i.file_size for i in infos)
         if declared > limits.max_bytes:
             _refuse("max_bytes", path, "-", declared, limits.max_bytes)
         sheets = _sheet_names(zf)
-        budget = [limits.max_bytes]  # the directory may lie: count what the parts really expand to
-        for info in infos:  # the shared strings first: a reader may open the workbook once they pass
+        budget = _Budget(limits.max_bytes)  # the directory may lie: count what the parts really expand to
+        for info in infos:
             if info.filename.lower().endswith("sharedstrings.xml"):
                 _check_strings(zf, info, path, limits, budget)
-        if before_sheets is not None:
-            before_sheets()
-        for info in infos:
-            name = info.filename
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                scanned = _check_sheet(zf, info, path, sheets.get(name, name), limits, budget)
-                if key is not None:
-                    _scanned[(key, name)] = scanned
+            elif info.filename == "content.xml":  # an OpenDocument spreadsheet's sheets
+                _check_ods(zf, info, path, limits, budget)
+        return {info.filename: _check_sheet(zf, info, path, sheets.get(info.filename, info.filename), limits, budget)
+                for info in infos if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")}
 
 
 def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -233,15 +152,22 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list[int]):  # type: ignore[no-untyped-def]
+@dataclass
+class _Budget:
+    """The bytes a workbook's parts may still expand to (max_bytes, counted as they are inflated)."""
+
+    limit: int
+    used: int = 0
+
+
+def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: _Budget) -> Iterator[tuple[bytes, int]]:
     """(chunk, start of the new bytes in it): the part in overlapping chunks, within the byte budget."""
     try:
         tail = b""
         for chunk in zipparts.chunks(zf, info, _CHUNK):
-            budget[0] -= len(chunk)
-            if budget[0] < 0:
-                limit = current().max_bytes
-                _refuse("max_bytes", path, "-", limit - budget[0], limit)
+            budget.used += len(chunk)
+            if budget.used > budget.limit:
+                _refuse("max_bytes", path, "-", budget.used, budget.limit)
             yield tail + chunk, len(tail)
             tail = chunk[-_OVERLAP:]
     except (zipfile.BadZipFile, zlib.error, EOFError):
@@ -259,16 +185,32 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, budget: list
 #
 # Regular writers (Excel, openpyxl, XlsxWriter, LibreOffice, WPS) start every cell with `<c r="`:
 # a chunk where every cell does is scanned at memchr speed (literal-led patterns; the last cell's
-# row is a real row, and only cells placed below it are looked at one by one). Any other chunk
+# row is a real row, and only cells placed below it or right of the widest so far are looked at
+# one by one: rows and columns are both counted exactly). Any other chunk
 # (cells without r=, attributes before r, namespace prefixes) is walked tag by tag (_Walk).
 _CELL_AT = re.compile(rb'<c r="[A-Za-z]*([0-9]{1,10})"')
-_WIDE_CELL = re.compile(rb'<c r="([A-Za-z]{2,})[0-9]')
-_NARROW_CELL = re.compile(rb'<c r="([A-Za-z])[0-9]')
-# Within A..Z the width is read from a sample of each chunk (its first 16 KB and its last 8 KB):
-# rows are written whole, so the sample holds whole rows. A cell hidden outside the samples can
-# make a sheet at most 26 columns wide where the sample saw fewer: bounded, unlike the rows and
-# the columns past Z, which are counted exactly.
-_SAMPLE_HEAD, _SAMPLE_TAIL = 16 << 10, 8 << 10
+
+
+def _beyond(letters: bytes) -> re.Pattern[bytes]:
+    """Cells written `<c r="..">` whose column is past column `letters` (upper case; b"" for none
+    yet): as many letters and a later column (a trie of the letters, so most cells fail at their
+    first letter), or more letters. One search of each chunk finds every one: the width is
+    counted exactly, and costs one pass when it does not grow (the common case)."""
+    return _beyond_pattern(letters)
+
+
+@functools.lru_cache(maxsize=64)
+def _beyond_pattern(letters: bytes) -> re.Pattern[bytes]:
+    def later(d: bytes) -> bytes:
+        alternatives = []
+        if d[0] < ord("Z"):
+            alternatives.append(b"[%c-Z%c-z]" % (d[0] + 1, d[0] + 33) + b"[A-Za-z]" * (len(d) - 1))
+        if len(d) > 1 and (rest := later(d[1:])):
+            alternatives.append(b"[%c%c]" % (d[0], d[0] + 32) + rest)
+        return b"(?:" + b"|".join(alternatives) + b")" if alternatives else b""
+
+    same = later(letters) if letters else b""
+    return re.compile(rb'<c r="(%s[A-Za-z]{%d,})[0-9]' % (same + b"|" if same else b"", len(letters) + 1))
 
 
 def _below(row: int) -> re.Pattern[bytes]:
@@ -359,12 +301,6 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-@dataclass(frozen=True)
-class _Scanned:
-    tail: bytes | None  # from </sheetData> to the end (None if not found or too big)
-    errors: tuple[tuple[int, int, str], ...] | None  # Excel error cells (row, column, text); None: unknown
-
-
 # An Excel error cell: <c r="J809" s="3" t="e"><f>NA()</f><v>#N/A</v></c> (formula optional).
 _ERROR_CELL = re.compile(
     rb"""<(?:\w+:)?c\s[^>]*?\br=["']([A-Z]{1,3})([0-9]{1,7})["'][^>]*>"""
@@ -395,11 +331,10 @@ _SPACES = (b" ", b"\t", b"\n", b"\r")
 
 
 def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: str, limits: Limits,
-                 budget: list[int]) -> _Scanned:
+                 budget: _Budget) -> SheetScan:
     """Refuse a sheet past the limits; returns what the scan saw that the reader can use."""
     far_row = 0
-    widest = b""  # past Z: the widest column reference seen (counted exactly)
-    narrow = b"A"  # within A..Z: the widest seen in the samples
+    widest = b""  # the widest column reference of a cell written `<c r="` (counted exactly)
     walk = _Walk()
     # The last chunks, enough to hold a tail of _TAIL_MAX: </sheetData> is looked for once, at the end.
     recent: deque[tuple[bytes, int]] = deque()
@@ -416,9 +351,9 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
-        wide = {letters[:_LETTERS_MAX].upper() for letters in _WIDE_CELL.findall(chunk)}
+        wider = {letters[:_LETTERS_MAX].upper() for letters in _beyond(widest).findall(chunk)}
         if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5) \
-                or any(len(letters) > 3 for letters in wide):  # (_below reads up to three letters)
+                or any(len(letters) > 3 for letters in wider):  # (_below reads up to three letters)
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
         last = chunk.rfind(b'<c r="')
@@ -430,24 +365,19 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         below = _below(far_row).findall(chunk)
         if below:
             far_row = max(far_row, max(map(int, below)))
-        for letters in wide:
+        for letters in wider:
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters
-        if not widest and narrow < b"Z":
-            sample = chunk if len(chunk) <= _SAMPLE_HEAD + _SAMPLE_TAIL else chunk[:_SAMPLE_HEAD] + b" " + chunk[-_SAMPLE_TAIL:]
-            found_narrow = _NARROW_CELL.findall(sample)
-            if found_narrow:
-                narrow = max(narrow, max(found_narrow).upper())
         # Rows are not counted here (cells with r= do not need them): at most one per 6 bytes
         # (`<row/>`), a bound for cells without r= in a later chunk (a mixed sheet, rare).
-        walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest or narrow))
+        walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
     max_row = max(far_row, walk.far_row)
-    columns = max(_column_number(widest) if widest else _column_number(narrow), walk.far_column)
+    columns = max(_column_number(widest), walk.far_column, 1)
     if columns > limits.max_columns:
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
-    return _Scanned(_tail(recent), tuple(errors) if errors is not None else None)
+    return SheetScan(_tail(recent), tuple(errors) if errors is not None else None)
 
 
 def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
@@ -459,10 +389,121 @@ def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:
     return end[at:] if at >= 0 and len(end) - at <= _TAIL_MAX else None
 
 
+# OpenDocument (content.xml): calamine reads the tags with exactly these names. A cell repeated
+# N times (table:number-columns-repeated) is N cells; a row repeated N times is N rows once a
+# later row has a value; empty cells at the end of a row and empty rows at the end of a sheet
+# take no room. A cell has a value when it has a value attribute, a formula or a string type.
+# The scan goes from row tag to row tag (its end found at memchr speed); a row's cells are looked
+# at one by one from its end back to its last cell with a value, and forward only when a cell
+# before that is repeated.
+_ATTRS = rb"""([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)"""  # attributes, a quoted '>' among them
+_ODS_START = re.compile(rb"<(/?)table:table(-row)?(?=[\s/>])" + _ATTRS + rb">")  # a table's or a row's tag
+_ODS_ROW_END = b"</table:table-row>"
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])" + _ATTRS + rb">")
+_ODS_REPEATED = re.compile(rb"""table:number-(?:rows|columns)-repeated\s*=\s*["']\s*([0-9]{1,18})""")
+_ODS_VALUE = re.compile(rb"""office:(?:value|string-value|date-value|time-value|boolean-value)\s*=|table:formula\s*="""
+                        rb"""|office:value-type\s*=\s*["']string["']""")
+_ODS_NAME = re.compile(rb"""table:name\s*=\s*["']([^"']*)""")
+_ROW_MAX = 64 << 20  # a row longer than this (unfinished at a chunk's end) is not a spreadsheet's
+
+
+@dataclass
+class _OdsTable:
+    """One sheet of content.xml as calamine lays it out: rows (repeats counted) from the first row
+    with a value to the last, columns to the last cell with a value in any row."""
+
+    name: str = "-"
+    rows: int = 0  # rows so far, repeats counted
+    first: int | None = None  # the first row with a value (from 0)
+    last: int = 0  # one past the last row with a value
+    width: int = 0  # one past the last cell with a value, in any row
+
+    def row(self, attrs: bytes, used: int) -> None:
+        """A row (its attributes) whose cells reach `used` columns with a value (0: none)."""
+        found = _ODS_REPEATED.search(attrs)
+        repeats = _number(found.group(1)) if found else 1
+        if used:
+            self.first = self.rows if self.first is None else self.first
+            self.last = self.rows + repeats
+            self.width = max(self.width, used)
+        self.rows += repeats
+
+    def cells(self) -> tuple[int, int]:
+        """(columns, cells) of the sheet as calamine will hold it (from its first row, column A)."""
+        rows = self.last - self.first if self.first is not None else 0
+        return self.width, rows * self.width
+
+
+def _ods_row_width(data: bytes, start: int, end: int) -> int:
+    """One past the last cell with a value among a row's cells, data[start:end] (0: none has one)."""
+    covered = data.find(b"<table:covered-table-cell", start, end) >= 0  # (merged cells: rare)
+    while True:  # the last cell with a value: what follows it takes no room
+        at = data.rfind(b"<table:table-cell", start, end)
+        if covered:
+            at = max(at, data.rfind(b"<table:covered-table-cell", start, end))
+        if at < 0:
+            return 0
+        last = _ODS_CELL.match(data, at, end)
+        if last is not None and _ODS_VALUE.search(last.group(1)):
+            break
+        end = at
+    end = last.end()
+    if data.find(b"repeated", start, end) < 0:
+        return data.count(b"<table:table-cell", start, end) + (data.count(b"<table:covered-table-cell", start, end) if covered else 0)
+    column = 0
+    for cell in _ODS_CELL.finditer(data, start, end):
+        found = _ODS_REPEATED.search(cell.group(1))
+        column += _number(found.group(1)) if found else 1
+    return column
+
+
+def _check_ods(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: _Budget) -> None:
+    """Refuse an OpenDocument sheet past the limits, as calamine will place its cells."""
+    table: _OdsTable | None = None
+    carry = b""
+    for chunk, fresh in _stream(zf, info, path, budget):
+        data = carry + chunk[fresh:]
+        at = 0
+        while (tag := _ODS_START.search(data, at)) is not None:
+            closing, row, attrs = tag.group(1), tag.group(2), tag.group(3)
+            if not row:  # a table starts or ends
+                if table is not None:
+                    _check_ods_table(table, path, limits)
+                named = _ODS_NAME.search(attrs)
+                table = None if closing else _OdsTable(named.group(1).decode("utf-8", "replace") if named else "-")
+                at = tag.end()
+                continue
+            if closing:
+                at = tag.end()
+                continue
+            end = tag.end() if attrs.endswith(b"/") else data.find(_ODS_ROW_END, tag.end())
+            if end < 0:
+                break  # the row ends in the next chunk
+            if table is not None:
+                width = _ods_row_width(data, tag.end(), end) if end > tag.end() else 0
+                table.row(attrs, width)
+            at = end
+        # An unfinished row or tag is finished with the next chunk.
+        rest = tag.start() if tag is not None else data.rfind(b"<", at)
+        carry = data[rest:] if rest >= 0 else b""
+        if len(carry) > _ROW_MAX:
+            raise InputError("load.corrupt", file=str(path))
+    if table is not None:
+        _check_ods_table(table, path, limits)
+
+
+def _check_ods_table(table: _OdsTable, path: Path, limits: Limits) -> None:
+    columns, cells = table.cells()
+    if columns > limits.max_columns:
+        _refuse("max_columns", path, table.name, columns, limits.max_columns)
+    if cells > limits.max_cells:
+        _refuse("max_cells", path, table.name, cells, limits.max_cells)
+
+
 _SI = (b"<si>", b"<si/>", b"<si ")
 
 
-def _check_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: list[int]) -> None:
+def _check_strings(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, limits: Limits, budget: _Budget) -> None:
     count = 0
     for chunk, fresh in _stream(zf, info, path, budget):
         count += sum(chunk.count(tag, fresh) for tag in _SI)

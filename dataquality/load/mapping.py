@@ -120,7 +120,16 @@ def _sheet(path: Path, key: str, raw: Any, config: Config) -> SheetMapping:
     header_row = raw.get("header_row")
     if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1):
         raise _fail(path, f"{key}.header_row", "positive_integer")
-    columns = raw.get("columns") or {}
+    out = _columns(path, key, raw.get("columns") or {}, entity, config)
+    headers = raw.get("headers") or []
+    if not isinstance(headers, list):
+        raise _fail(path, f"{key}.headers", "list")
+    return SheetMapping(str(raw["file"]), None if raw.get("sheet") is None else str(raw["sheet"]), entity, header_row, out,
+                        str(path), tuple(str(h) for h in headers))
+
+
+def _columns(path: Path, key: str, columns: Any, entity: str | None, config: Config) -> dict[str, str | None]:
+    """A sheet mapping's `columns`: header -> the field it holds (None: not a dq field)."""
     if not isinstance(columns, Mapping):
         raise _fail(path, f"{key}.columns", "mapping_columns")
     out: dict[str, str | None] = {}
@@ -132,11 +141,7 @@ def _sheet(path: Path, key: str, raw: Any, config: Config) -> SheetMapping:
         if name is not None and str(name) not in allowed:
             raise _fail(path, f"{key}.columns.{header}", "must_name_field", fields=", ".join(sorted(allowed)), name=name)
         out[str(header).strip()] = None if name is None else str(name)
-    headers = raw.get("headers") or []
-    if not isinstance(headers, list):
-        raise _fail(path, f"{key}.headers", "list")
-    return SheetMapping(str(raw["file"]), None if raw.get("sheet") is None else str(raw["sheet"]), entity, header_row, out,
-                        str(path), tuple(str(h) for h in headers))
+    return out
 
 
 def mapping_yaml(entries: list[dict[str, Any]]) -> str:

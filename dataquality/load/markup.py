@@ -33,8 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dataquality.errors import InputError
-from dataquality.load.limits import check_span
-from dataquality.load.limits import current as current_limits
+from dataquality.load.limits import Limits, check_span
 from dataquality.load.text import decode
 
 _FEED = 1 << 20
@@ -85,14 +84,14 @@ class _Spans:
 class _Table:
     """Rows of cells being assembled, with their spans, checked against the limits as they come."""
 
-    def __init__(self, path: Path, sheet: str) -> None:
+    def __init__(self, path: Path, sheet: str, limits: Limits) -> None:
         self.path = path
         self.sheet = sheet
         self.rows: list[list[str | None]] = []
         self.width = 0
         self.spans = _Spans()
         self.row: list[str | None] | None = None
-        self.limits = current_limits()
+        self.limits = limits
 
     def start_row(self) -> None:
         if self.row is not None:
@@ -174,8 +173,8 @@ def _shown(parts: list[str]) -> str | None:
 class _HtmlTarget:
     """lxml parser target: the rows of the outermost tables, in document order."""
 
-    def __init__(self, path: Path) -> None:
-        self.table = _Table(path, "-")
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.table = _Table(path, "-", limits)
         self.depth = 0  # tables open (a table inside a cell is part of the cell's text)
         self.cell: list[str] | None = None
         self.cell_spans = (1, 1)
@@ -243,14 +242,14 @@ class _HtmlTarget:
         return self.table.rows
 
 
-def read_html(path: Path) -> list[MarkupSheet]:
+def read_html(path: Path, limits: Limits) -> list[MarkupSheet]:
     """The rows of an HTML page's tables as one sheet (see the module docstring)."""
     from lxml import etree
 
     raw = path.read_bytes()
     text = _html_text(raw, path)
     del raw
-    target = _HtmlTarget(path)
+    target = _HtmlTarget(path, limits)
     parser = etree.HTMLParser(target=target, encoding="utf-8", no_network=True, remove_comments=True,
                               remove_pis=True, huge_tree=False, default_doctype=False)
     try:
@@ -292,8 +291,9 @@ _SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
 class _SpreadsheetTarget:
     """lxml parser target for XML Spreadsheet 2003: the worksheets' rows."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: Limits) -> None:
         self.path = path
+        self.limits = limits
         self.sheets: list[MarkupSheet] = []
         self.table: _Table | None = None
         self.next_row = 1
@@ -309,7 +309,7 @@ class _SpreadsheetTarget:
         if name == "Worksheet":
             sheet = attrib.get(f"{_SS}Name") or f"Sheet{len(self.sheets) + 1}"
             self.sheets.append(MarkupSheet(sheet))
-            self.table = _Table(self.path, sheet)
+            self.table = _Table(self.path, sheet, self.limits)
             self.next_row = 1
         elif self.table is None:
             return
@@ -386,11 +386,11 @@ def _typed(text: str, kind: str) -> str | None:
     return text
 
 
-def read_spreadsheet_xml(path: Path) -> list[MarkupSheet]:
+def read_spreadsheet_xml(path: Path, limits: Limits) -> list[MarkupSheet]:
     """The worksheets of an XML Spreadsheet 2003 (see the module docstring)."""
     from lxml import etree
 
-    target = _SpreadsheetTarget(path)
+    target = _SpreadsheetTarget(path, limits)
     parser = etree.XMLParser(target=target, resolve_entities=False, no_network=True, load_dtd=False,
                              huge_tree=False, remove_comments=True, remove_pis=True)
     try:

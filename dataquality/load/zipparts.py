@@ -12,9 +12,30 @@ from __future__ import annotations
 import os
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 20
+
+
+class PartsZip(zipfile.ZipFile):
+    """A workbook's zip opened from a file this object holds, so that its parts can be read at
+    explicit offsets (os.pread) by `chunks`: the bytes the directory describes, even if the path
+    now names another file, and without moving zipfile's own file position."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.file = open(path, "rb")  # noqa: SIM115 - closed with the zip
+        try:
+            super().__init__(self.file)
+        except BaseException:
+            self.file.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.file.close()
 
 
 def chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = CHUNK) -> Iterator[bytes]:
@@ -22,7 +43,7 @@ def chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = CHUNK) -> Ite
     several times zlib's speed) from the file itself, with zipfile's checks: the local header must
     name the part, and the bytes must come to the declared size with the declared CRC (else
     zipfile.BadZipFile: damaged, or a bomb whose directory lies). Anything else (stored,
-    encrypted, another method) goes through zipfile."""
+    encrypted, another method, a zip not opened as a PartsZip) goes through zipfile."""
     fd = _descriptor(zf)
     isal_zlib = _isal()
     if info.compress_type != zipfile.ZIP_DEFLATED or info.flag_bits & 0x1 or fd is None or isal_zlib is None:
@@ -30,8 +51,6 @@ def chunks(zf: zipfile.ZipFile, info: zipfile.ZipInfo, size: int = CHUNK) -> Ite
             while chunk := fh.read(size):
                 yield chunk
         return
-    # The zip's own open file, read at explicit offsets: the bytes zipfile's directory describes,
-    # even if the path now names another file, and without moving zipfile's file position.
     at = info.header_offset
     header = os.pread(fd, 30, at)
     if len(header) != 30 or header[:4] != b"PK\x03\x04":
@@ -79,13 +98,12 @@ def _isal() -> Any:
 
 
 def _descriptor(zf: zipfile.ZipFile) -> int | None:
-    """The file descriptor of the zip's open file, where it can be read at an offset (else None)."""
-    fp = getattr(zf, "fp", None)
-    if fp is None or not hasattr(os, "pread"):
+    """The file descriptor of a PartsZip's file, where it can be read at an offset (else None)."""
+    if not isinstance(zf, PartsZip) or not hasattr(os, "pread"):
         return None
     try:
-        return fp.fileno()
-    except (OSError, ValueError, AttributeError):
+        return zf.file.fileno()
+    except (OSError, ValueError):
         return None
 
 

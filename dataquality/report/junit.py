@@ -113,10 +113,14 @@ def _cases(issues: list[Issue], lang: str, fail_on: str) -> list[_Case]:
         if failing[at]:
             case.fails = True
     cases = list(by_key.values())
-    if not cases:
-        return cases
-    texts = texts_of(issues, lang)
-    where = places(issues)
+    if cases:
+        _write_cases(cases, issues, numbers, lang, fail_on)
+    return cases
+
+
+def _said(cases: list[_Case], issues: list[Issue], numbers: list[str], texts: list, where: list[str], lang: str,
+          fail_on: str) -> tuple[list[str], list[str]]:
+    """Each case's name and message (a case that does not fail says so), not yet escaped."""
     first = [c.members[0] for c in cases]
     heads = [issues[at] for at in first]
     said = {s: text(f"track.status.{s}", lang) for s in ("new", "open", "reopened", "resolved")}
@@ -131,6 +135,16 @@ def _cases(issues: list[Issue], lang: str, fail_on: str) -> list[_Case]:
         messages.append(m if c.fails else not_failing.replace("\x01", m))
     names = [f"{numbers[at]} {c.rule} {titles[c.rule]}" if h.tracking.get("issue_number") else f"{c.rule} {where[at]} {titles[c.rule]}"
              for c, at, h in zip(cases, first, heads, strict=True)]
+    return names, messages
+
+
+def _write_cases(cases: list[_Case], issues: list[Issue], numbers: list[str], lang: str, fail_on: str) -> None:
+    """Each case's XML (`case.xml`), every value escaped at once."""
+    texts = texts_of(issues, lang)
+    where = places(issues)
+    first = [c.members[0] for c in cases]
+    heads = [issues[at] for at in first]
+    names, messages = _said(cases, issues, numbers, texts, where, lang, fail_on)
     classes, names, messages = (xml_escaped_cells(v, attribute=True) for v in (
         [f"dataquality.{c.entity}.{c.rule}" for c in cases], names, messages))
     numbers_x, status_x, severity_x, department_x = (xml_escaped_cells(v, attribute=True) for v in (
@@ -153,7 +167,6 @@ def _cases(issues: list[Issue], lang: str, fail_on: str) -> list[_Case]:
         opens, messages, mids, bodies, closes, strict=False))
     for case, said_x in zip(cases, texts_x, strict=True):
         case.xml = said_x
-    return cases
 
 
 def _line(issue: Issue, where: str, hint: str) -> str:

@@ -12,6 +12,7 @@ proxies, body size, origin, security headers) is in security.py; sign-in throttl
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from functools import partial
@@ -50,12 +51,15 @@ from dataquality.web.security import (
     GuardSettings,
 )
 from dataquality.web.throttle import SignInGate, SignInThrottled, ThrottleSettings
+from dataquality.web.wording import Wording
 
 SESSION_COOKIE = "dq_session"
 LOGIN_COOKIE = "dq_login_csrf"
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
 _STATIC = Path(__file__).resolve().parent / "static"  # the desk's script and the vendored grid (no CDN)
 _MAX_ID = 2**63 - 1  # request ids are SQL BIGINTs
+# What a decision's redirect says was done (?done=approve-12, ?done=confirm-entry-3).
+_DONE = re.compile(r"(approve|reject|confirm|decline)-(entry-)?(\d{1,19})")
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,8 @@ class _Web:
         def t(key: str, **params: Any) -> str:
             return text(key, lang, **params)
 
-        body = self.env.get_template(name).render(t=t, lang=lang, policy=self.policy, **ctx)
+        w = Wording(self.config, self.policy, lang)
+        body = self.env.get_template(name).render(t=t, w=w, lang=lang, policy=self.policy, **ctx)
         response = HTMLResponse(body, status_code=status)
         if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, samesite="lax", httponly=True, secure=self.settings.secure_cookies)
@@ -212,7 +217,7 @@ class _Web:
         waiting, mine = await run_in_threadpool(acting.inbox, self.store, self.policy, account)
         entered = await run_in_threadpool(entries.awaiting, self.store, account)  # sheet lines naming this person
         return self.page(request, "inbox.html", account=account, csrf=csrf, waiting=waiting, mine=mine,
-                         entries=entered, flash=request.query_params.get("done"))
+                         entries=entered, flash=_flash(request.query_params.get("done"), self.lang(request)))
 
     def _detail(self, request_id: int) -> tuple[workflow.RequestView | None, list[dict[str, Any]]]:
         with self.store.transaction() as conn:
@@ -222,7 +227,7 @@ class _Web:
             [v] = workflow.views(conn, [dict(row._mapping)], self.policy)
             history = [dict(r._mapping) for r in conn.execute(
                 select(audit_log.c.seq, audit_log.c.at, audit_log.c.action, audit_log.c.actor, audit_log.c.role,
-                       audit_log.c.new_value, audit_log.c.comment)
+                       audit_log.c.new_value, audit_log.c.comment, audit_log.c.data)
                 .where(audit_log.c.request_id == request_id).order_by(audit_log.c.seq))]
         return v, history
 
@@ -234,12 +239,33 @@ class _Web:
         request_id = _request_id(request)
         v, history = await run_in_threadpool(self._detail, request_id) if request_id else (None, [])
         if v is None:
+            lang = self.lang(request)
+            return self.page(request, "message.html", status=404, account=account, csrf=csrf,
+                             title=text("web.not_found_title", lang),
+                             message=text("web.request_not_found", lang, id=request_id) if request_id
+                             else text("web.no_such_page", lang))
+        own = acting.own(self.policy, v, account)
+        # Forms only while there is something for this person to decide: a decided request (approved,
+        # rejected, applied, withdrawn), his own, or one he approved already shows none.
+        approved_already = any(workflow.same_person(p, account.person_id, self.policy.people) for p, _ in v.present)
+        open_to_him = v.status == "pending" and not own and not approved_already
+        roles = set(account.roles)
+        return self.page(request, "request.html", status=status, account=account, csrf=csrf, v=v, history=history,
+                         own=own, approved_already=approved_already, error=error,
+                         can_approve=open_to_him and bool(roles & set(v.missing)),
+                         can_reject=open_to_him and bool(roles & set(v.required)))
+
+    async def _confirm_reject(self, request: Request, account: Account, csrf: str, request_id: int,
+                              form: Any) -> Response:
+        """A rejection is final: the reject form first shows what would be rejected, and only the
+        confirmation page's own form (confirmed=yes) rejects. No script needed."""
+        v, _ = await run_in_threadpool(self._detail, request_id)
+        if v is None:
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
                              title=text("web.not_found_title", self.lang(request)),
-                             message=text("approve.not_found", self.lang(request), id=request.path_params["id"][:40]))
-        own = acting.own(self.policy, v, account)
-        return self.page(request, "request.html", status=status, account=account, csrf=csrf, v=v, history=history,
-                         own=own, error=error)
+                             message=text("web.request_not_found", self.lang(request), id=request_id))
+        return self.page(request, "confirm_reject.html", account=account, csrf=csrf, v=v,
+                         reason=str(form.get("reason") or ""), role=str(form.get("role") or ""))
 
     async def decide(self, request: Request) -> Response:
         found = await self.current(request)
@@ -253,9 +279,14 @@ class _Web:
         action = request.path_params["action"]
         if request_id is None or action not in ("approve", "reject"):
             return self.page(request, "message.html", status=404, account=account, csrf=csrf,
-                             title=text("web.not_found_title", self.lang(request)), message=action)
+                             title=text("web.not_found_title", self.lang(request)),
+                             message=text("web.no_such_page", self.lang(request)))
         role = str(form.get("role") or "") or None
         try:
+            if action == "reject" and form.get("confirmed") != "yes":
+                await run_in_threadpool(acting.rehearse_reject_as, self.store, self.policy, account, request_id,
+                                        str(form.get("reason") or ""), role)
+                return await self._confirm_reject(request, account, csrf, request_id, form)
             if action == "approve":
                 await run_in_threadpool(acting.approve_as, self.store, self.policy, account, request_id, role,
                                         str(form.get("comment") or "").strip() or None, "web")
@@ -273,6 +304,15 @@ def _request_id(request: Request) -> int | None:
     if not (given.isascii() and given.isdigit() and len(given) <= 19) or not 0 < int(given) <= _MAX_ID:
         return None
     return int(given)
+
+
+def _flash(done: str | None, lang: str) -> str | None:
+    """The line that says what the last decision recorded, in words; None for anything else."""
+    found = _DONE.fullmatch(done or "")
+    if found is None:
+        return None
+    action, entry, number = found.groups()
+    return text(f"web.flash.{action}{'_entry' if entry else ''}", lang, id=number)
 
 
 def _header_text(value: str) -> str:

@@ -179,3 +179,30 @@ def test_change_set_is_every_cell_compared(config: Config, policy: ApprovalPolic
         else:
             got.add((c.key, c.field, c.kind, c.old, c.new, c.row, c.tier))
     assert got == _reference(incoming, baseline, config, policy)
+
+
+def test_each_change_carries_its_records_name_into_the_request(write_xlsx, config, policy, store) -> None:
+    """The approvers see "C000002 上海乙公司": the name is taken from the schema's name field, from the
+    incoming file (from the baseline for a deleted record), kept with the request and vouched for by the chain."""
+    from sqlalchemy import text as sql
+
+    from dataquality.approve import audit, workflow
+
+    from .scenario import SUBMITTER, write_scenario
+
+    baseline, incoming, _ = write_scenario(write_xlsx)
+    changes, _, _ = load_change_set(incoming, baseline, config, policy)
+    names = {(c.key, c.field): c.record_name for c in changes}
+    assert names[("C000002", "credit_limit")] == "上海乙公司" and names[("FG000005", "list_price")] == "轴承"
+    assert names[("C000007", "*")] == "上海庚公司"  # deleted: named as the baseline names it
+    workflow.submit(store, changes, {"incoming_path": str(incoming), "incoming_sha256": "-", "baseline_path": str(baseline),
+                                     "baseline_sha256": "-"}, by=SUBMITTER, directory=policy.people)
+    shown = {(v.key, v.field): v.record_name for v in workflow.list_requests(store, policy)}
+    assert shown[("C000002", "credit_limit")] == "上海乙公司" and shown[("C000007", "*")] == "上海庚公司"
+    with store.transaction() as conn:
+        assert audit.verify(conn)[1] == []
+    with store.engine.begin() as conn:  # a record renamed behind the chain's back would mislead the approver
+        conn.execute(sql("UPDATE approve_requests SET record_name = '上海某大公司' WHERE key = 'C000002'"))
+    with store.transaction() as conn:
+        found = audit.verify(conn)[1]
+    assert [(p.key, p.params["column"]) for p in found] == [("state_edited", "record_name")]

@@ -153,3 +153,37 @@ def test_variant_rows_under_a_head_row_belong_to_its_product(write_xlsx, config:
     assert "product_name" in table.derived
     found = {(i.row, i.field, i.rule) for i in run(config, [path]).issues if i.rule in ("FIL015", "REQ001")}
     assert found == {(1, None, "FIL015")}
+
+
+def test_a_header_written_as_one_word_names_a_field_only_beside_a_word(write_xlsx, config: Config) -> None:
+    """UnitCost and CustomerPhone are a cost and a phone (the rest is a word of the entity's names);
+    Designation merely ends in 'nation' and is not a country, nor is Stationery a station."""
+    header = ["CustomerCode", "CustomerName", "CustomerPhone", "Designation", "Address"]
+    rows = [[f"C{i:06d}", f"Co {i}", f"1391234{i:04d}", "Manager", f"Road {i}"] for i in range(1, 6)]
+    path = write_xlsx("contacts.xlsx", {"customers": [header, *rows]})
+    [table] = read_file(path, config).tables
+    assert {m.field: m.header for m in table.matches} == {
+        "customer_code": "CustomerCode", "customer_name": "CustomerName", "phone": "CustomerPhone", "address": "Address"}
+
+
+def test_a_set_of_dimensions_is_not_one_of_them(write_xlsx, config: Config) -> None:
+    """长-宽-高-重量 holds four measures in one cell: not the weight; 净重(kg) beside it is."""
+    header = ["商品编码", "商品名称", "净产品长-宽-高-重量", "净重(kg)", "单位"]
+    rows = [[f"P{i:06d}", f"螺栓{i}", f"10-20-30-{i}.5", i + 0.5, "个"] for i in range(1, 6)]
+    path = write_xlsx("products.xlsx", {"商品": [header, *rows]})
+    [table] = read_file(path, config).tables
+    assert {m.field: m.header for m in table.matches} == {
+        "internal_code": "商品编码", "product_name": "商品名称", "weight": "净重(kg)", "unit": "单位"}
+
+
+def test_a_name_in_parts_is_the_contact_before_an_address_attention_line(write_xlsx, config: Config) -> None:
+    """First Name + Last Name are the customer's contact; Billing Attention is the person an
+    address is for (a qualified name) and gives way to them."""
+    header = ["Customer ID", "Customer Name", "First Name", "Last Name", "Billing Attention", "Billing Address", "Phone"]
+    rows = [[f"C{i:06d}", f"Co {i}", "Anna", f"Smith{i}", "Accounts", f"Road {i}", f"1391234{i:04d}"] for i in range(1, 6)]
+    path = write_xlsx("clients.xlsx", {"customers": [header, *rows]})
+    [table] = read_file(path, config).tables
+    contact = next(m for m in table.matches if m.field == "contact")
+    assert contact.header == "First Name + Last Name"
+    assert table.data["contact"].tolist()[:2] == ["Anna Smith1", "Anna Smith2"]
+    assert all(m.header != "Billing Attention" for m in table.matches)

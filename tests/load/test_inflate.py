@@ -14,13 +14,6 @@ from dataquality.errors import InputError
 from dataquality.load import limits, zipparts
 
 
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    limits.configure(None)
-    yield
-    limits.configure(None)
-
-
 def _book(path: Path, rows: int = 3000) -> Path:
     wb = Workbook()
     ws = wb.active
@@ -32,7 +25,7 @@ def _book(path: Path, rows: int = 3000) -> Path:
 
 
 def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         return {info.filename: b"".join(zipparts.chunks(zf, info)) for info in zf.infolist()}
 
 
@@ -49,7 +42,7 @@ def test_every_part_of_every_real_world_workbook_inflates_to_zipfiles_bytes() ->
 @pytest.mark.parametrize("chunk", [1 << 20, 4096, 7])
 def test_chunks_never_exceed_the_chunk_size_and_join_to_the_part(tmp_path: Path, chunk: int) -> None:
     path = _book(tmp_path / "b.xlsx")
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         info = zf.getinfo("xl/worksheets/sheet1.xml")
         pieces = list(zipparts.chunks(zf, info, chunk))
         assert max(map(len, pieces)) <= chunk
@@ -63,7 +56,7 @@ def test_a_stored_part_is_read_through_zipfile(tmp_path: Path) -> None:
         for info in zi.infolist():
             zo.writestr(info.filename, zi.read(info))
     assert _parts(stored) == _parts(src)
-    limits.check_input(stored)  # within the limits, read as before
+    limits.check_input(stored, limits.Limits())  # within the limits, read as before
 
 
 def _damage(path: Path, at_name: str, how) -> Path:  # type: ignore[no-untyped-def]
@@ -78,7 +71,7 @@ def _damage(path: Path, at_name: str, how) -> Path:  # type: ignore[no-untyped-d
 
 def _refused_as_corrupt(path: Path) -> None:
     with pytest.raises(InputError) as err:
-        limits.check_input(path)
+        limits.check_input(path, limits.Limits())
     assert err.value.key == "load.corrupt"
 
 
@@ -111,7 +104,7 @@ def test_a_sheet_cut_short_is_refused_as_damaged(tmp_path: Path) -> None:
 
 def test_read_equals_zipfile_read_and_leaves_zipfiles_position_alone(tmp_path: Path) -> None:
     path = _book(tmp_path / "b.xlsx")
-    with zipfile.ZipFile(path) as zf:
+    with zipparts.PartsZip(path) as zf:
         with zf.open("xl/worksheets/sheet1.xml") as fh:
             head = fh.read(100)
             assert zipparts.read(zf, "xl/worksheets/sheet1.xml") == zf.read("xl/worksheets/sheet1.xml")
@@ -134,4 +127,15 @@ def test_without_isal_the_parts_are_read_by_zipfile(tmp_path: Path, monkeypatch:
     monkeypatch.setitem(sys.modules, "isal", None)  # import isal now raises ImportError
     assert zipparts._isal() is None
     assert _parts(path) == with_isal
-    limits.check_input(path)
+    limits.check_input(path, limits.Limits())
+
+
+def test_a_parts_zip_is_inflated_by_isal_from_its_own_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _book(tmp_path / "b.xlsx", 500)
+    with zipparts.PartsZip(path) as zf:
+        assert zipparts._descriptor(zf) == zf.file.fileno()
+    with zipfile.ZipFile(path) as zf:
+        assert zipparts._descriptor(zf) is None  # a plain ZipFile: its parts through zipfile
+    parts = zipparts.PartsZip(path)
+    parts.close()
+    assert parts.file.closed  # the file it opened is closed with it

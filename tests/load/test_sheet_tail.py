@@ -1,4 +1,5 @@
-"""The limits scan keeps each sheet's tail (merged ranges ...) so load.cells does not inflate the part again."""
+"""The limits scan keeps each sheet's tail (merged ranges ...) on the file's WorkbookSource, so
+load.cells does not inflate the part again."""
 
 from __future__ import annotations
 
@@ -8,13 +9,9 @@ import pytest
 from openpyxl import Workbook
 
 from dataquality.load import cells, limits
+from dataquality.load.source import WorkbookSource
 
-
-@pytest.fixture(autouse=True)
-def _fresh() -> None:
-    limits.configure(None)
-    yield
-    limits.configure(None)
+_PART = "xl/worksheets/sheet1.xml"
 
 
 def _book(path: Path, rows: int) -> Path:
@@ -33,25 +30,21 @@ def _book(path: Path, rows: int) -> Path:
 def test_merged_ranges_from_the_kept_tail_equal_a_fresh_read(tmp_path: Path, monkeypatch, chunk: int) -> None:
     monkeypatch.setattr(limits, "_CHUNK", chunk)  # </sheetData> split across chunks, too
     path = _book(tmp_path / "m.xlsx", 300)
-    limits.check_input(path)
-    kept = limits.sheet_tail(path, "xl/worksheets/sheet1.xml")
+    kept = WorkbookSource(path).scan(_PART).tail
     assert kept is not None and kept.startswith(b"</sheetData>") and b"<mergeCells" in kept
-    shared = cells.sheet_cells(path, "xlsx", 0, None)
-    limits.configure(None)  # forget the tails: cells reads the part itself
-    assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is None
-    fresh = cells.sheet_cells(path, "xlsx", 0, None)
+    shared = cells.sheet_cells(path, "xlsx", 0, None, {_PART: kept})
+    fresh = cells.sheet_cells(path, "xlsx", 0, None)  # without the tail: cells reads the part itself
     assert shared.merged == fresh.merged and sorted(fresh.merged) == [(2, 2, 5, 2), (20, 0, 21, 1)]
 
 
-def test_a_changed_file_is_not_answered_from_the_old_tail(tmp_path: Path) -> None:
+def test_a_changed_file_is_judged_again(tmp_path: Path) -> None:
     path = _book(tmp_path / "m.xlsx", 50)
-    limits.check_input(path)
-    assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is not None
+    source = WorkbookSource(path)
+    assert b"<mergeCells" in source.scan(_PART).tail
     wb = Workbook()
     wb.active.append(["a"])
     wb.save(path)
-    assert limits.sheet_tail(path, "xl/worksheets/sheet1.xml") is None
-    assert cells.sheet_cells(path, "xlsx", 0, None).merged == []
+    assert b"<mergeCells" not in source.scan(_PART).tail  # the new file's tail, not the old one's
 
 
 def test_a_part_whose_crc_does_not_match_is_refused_as_damaged(tmp_path: Path) -> None:
@@ -71,5 +64,5 @@ def test_a_part_whose_crc_does_not_match_is_refused_as_damaged(tmp_path: Path) -
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(bytes(data))
     with pytest.raises(InputError) as err:
-        limits.check_input(bad)
+        limits.check_input(bad, limits.Limits())
     assert err.value.key == "load.corrupt"

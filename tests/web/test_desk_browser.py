@@ -167,8 +167,9 @@ def test_a_clerk_checks_fixes_and_submits_an_import(browser: Any, desk: Any, lan
     assert request.submitted_by in (clerk.person_id, clerk.name) and request.status == "pending"
     approver, inbox = sign_in(browser, url, L1, lang, seen)
     row = inbox.locator(f'#waiting tr:has(a[href="/requests/{request.id}"])')
-    assert "bank_account" in row.inner_text() or "银行" in row.inner_text()
-    assert "3" in row.inner_text()
+    shown = row.inner_text()
+    assert "C000004" in shown and "6222999999999999" in shown and ("Bank account" in shown or "银行账号" in shown)
+    assert ("tier 3" in shown) if lang == "en" else ("3" in shown)
     token = accounts.issue_token(store, policy, clerk)
     refused = httpx.post(f"{url}/api/v1/requests/{request.id}/approve", json={"role": "L1"},
                          headers={"Authorization": f"Bearer {token}"})

@@ -4,8 +4,8 @@
 - `desk_edits`: the clerk's edits, fixes and mapped values as events (undo marks a batch undone).
 - `desk_layouts`: headers + header row + entity -> the confirmed mapping and value mapping.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,214 @@
+"""One input file as dq reads it: `WorkbookSource`, its verdict, what its scan kept, its sheets.
+
+The load stage reads every input through one `WorkbookSource` (a command may make them first,
+to start early, and hand them to the run: `pipeline.Run.workbooks`). It holds, for the life of
+the run and no longer:
+
+- the limits' verdict on the file (load/limits.py, with the run's `Limits`), judged once, and
+  again only if the file changed since;
+- what the limits scan kept of each sheet part (its tail from </sheetData>, its Excel error
+  cells), so the reader does not inflate the part again;
+- the workbook's reader and its sheets as calamine loads them.
+
+Nothing of a sheet reaches calamine before the verdict passed its file: a refused file is never
+opened by calamine, so a sheet's cells are allocated only once their exact extent is known to be
+within the limits. `start()` judges and loads on a background thread: calamine reads without
+Python's GIL, so a workbook loads while the command is still importing pandas and the rules.
+
+This module imports neither pandas nor the rest of the loader: a command can start its sources
+before those are imported.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import zipfile
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dataquality.errors import InputError
+from dataquality.load.limits import Limits, SheetScan, check_input
+
+# The arguments calamine is given for a whole sheet: every cell as text, no header.
+SHEET_ARGS: dict[str, Any] = {"header_row": None, "skip_rows": 0, "n_rows": None, "dtypes": "string"}
+# At most this much workbook (on disk) is loaded ahead of the run by `start_all`; the rest is read
+# in its turn (loaded sheets wait in memory until the run takes them).
+AHEAD_BYTES = 256 << 20
+# The kinds calamine reads, and the extensions it knows each by (it opens a file by its extension).
+CALAMINE_KINDS = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
+
+
+@dataclass(frozen=True)
+class LoadedSheet:
+    """A sheet calamine loaded straight into Arrow: its columns, their absolute column indexes and
+    the sheet's Excel error cells (row from 1, absolute column, text), which Arrow leaves empty."""
+
+    batch: Any  # pyarrow.RecordBatch
+    offsets: list[int]
+    errors: tuple[tuple[int, int, str], ...] = ()
+
+
+class WorkbookSource:
+    """One input file: the limits' verdict, what the scan kept, the loaded sheets (see the module)."""
+
+    def __init__(self, path: Path | str, limits: Limits | None = None) -> None:
+        self.path = Path(path)
+        self.limits = limits if limits is not None else Limits.from_env()
+        self._lock = threading.RLock()  # the verdict and the reader are made once
+        self._judged: tuple[tuple[int, int, int] | None, dict[str, SheetScan] | InputError] | None = None
+        self._book: Any = None
+        self._ahead: dict[int, Future] = {}  # sheets loaded by start(), taken once
+        self._started: threading.Thread | None = None
+        self._parts: list[str | None] | None = None  # the sheet parts in calamine's order
+
+    # --- the verdict ------------------------------------------------------------------------
+
+    def check(self) -> Mapping[str, SheetScan]:
+        """The limits' verdict on the file as it is now: what the scan kept of each sheet part, or
+        InputError (refused, missing, not a regular file) naming the limit and how to raise it."""
+        with self._lock:
+            now = _identity(self.path)
+            if self._judged is None or self._judged[0] != now or now is None:
+                try:
+                    found: dict[str, SheetScan] | InputError = check_input(self.path, self.limits)
+                except InputError as exc:
+                    found = exc
+                self._judged = (now, found)
+            found = self._judged[1]
+        if isinstance(found, InputError):
+            raise InputError(found.key, **found.params)
+        return found
+
+    def scan(self, member: str | None) -> SheetScan | None:
+        """What the limits scan saw of sheet part `member` (None when it was not scanned)."""
+        return self.check().get(member) if member is not None else None
+
+    # --- the workbook -----------------------------------------------------------------------
+
+    def sheet_names(self, kind: str = "xlsx") -> list[str]:
+        """The workbook's sheets, as calamine lists them (InputError when the limits refuse it)."""
+        self._wait()
+        return list(self._open(kind).sheet_names)
+
+    def _wait(self) -> None:
+        if self._started is not None:
+            self._started.join()  # the reader is not used from two threads at a time
+
+    def _open(self, kind: str) -> Any:
+        """fastexcel's reader of the workbook, opened once the verdict passed it."""
+        self.check()
+        with self._lock:
+            if self._book is None:
+                import fastexcel
+
+                self._book = fastexcel.read_excel(calamine_source(self.path, kind))
+            return self._book
+
+    def sheet(self, index: int, kind: str = "xlsx", n_rows: int | None = None) -> Any:
+        """Sheet `index` as calamine reads it: a LoadedSheet (straight into Arrow) when the scan
+        knows the sheet's error cells, else fastexcel's lazy sheet (whose conversion reports them).
+        A whole sheet loaded by `start()` is handed over once."""
+        self._wait()
+        ahead = self._ahead.pop(index, None) if n_rows is None else None
+        if ahead is not None:
+            return ahead.result()
+        book = self._open(kind)
+        if n_rows is not None:
+            return book.load_sheet(index, **{**SHEET_ARGS, "n_rows": n_rows})
+        return self._whole_sheet(book, index)
+
+    def _whole_sheet(self, book: Any, index: int) -> Any:
+        members = self._members(len(book.sheet_names))
+        found = self.scan(members[index] if index < len(members) else None)
+        if found is None or found.errors is None:
+            return book.load_sheet(index, **SHEET_ARGS)
+        offsets: list[int] = []
+
+        def every_column(column: Any) -> bool:
+            offsets.append(column.absolute_index)
+            return True
+
+        batch = book.load_sheet(index, **SHEET_ARGS, eager=True, use_columns=every_column)
+        if len(offsets) != batch.num_columns:
+            return book.load_sheet(index, **SHEET_ARGS)
+        return LoadedSheet(batch, offsets, found.errors)
+
+    def _members(self, count: int) -> list[str | None]:
+        """The sheet parts in the order calamine lists the sheets (None where unknown), read once."""
+        from dataquality.load.cells import xlsx_sheet_members
+
+        if self._parts is None:
+            try:
+                with zipfile.ZipFile(self.path) as zf:
+                    self._parts = list(xlsx_sheet_members(zf))
+            except Exception:  # noqa: BLE001 - not an xlsx, or unusual parts: the lazy sheet reports error cells
+                self._parts = []
+        return list(self._parts) if len(self._parts) == count else [None] * count
+
+    # --- early start ------------------------------------------------------------------------
+
+    def start(self) -> WorkbookSource:
+        """Judge the workbook and load its sheets on a background thread (an .xlsx or .xlsm only);
+        whatever fails there is left for the run, which reports it in its place."""
+        if self._started is None and self.path.suffix.lower() in CALAMINE_KINDS["xlsx"]:
+            self._started = threading.Thread(target=self._load_ahead, name="dq-load", daemon=True)
+            self._started.start()
+        return self
+
+    def _load_ahead(self) -> None:
+        try:
+            book = self._open("xlsx")  # raises when the limits refuse the file: nothing is loaded
+            for index in range(len(book.sheet_names)):
+                future: Future = Future()
+                try:
+                    future.set_result(self._whole_sheet(book, index))
+                except Exception as exc:  # noqa: BLE001 - raised where the run takes the sheet
+                    future.set_exception(exc)
+                self._ahead[index] = future
+        except Exception:  # noqa: BLE001 - the run judges and opens the file again, and reports
+            self._ahead.clear()
+
+
+def as_source(file: Path | str | WorkbookSource) -> WorkbookSource:
+    """`file` itself, or a source of the path within the default limits (DQ_MAX_* or built in)."""
+    return file if isinstance(file, WorkbookSource) else WorkbookSource(file)
+
+
+def start_all(paths: Iterable[Path | str], limits: Limits | None = None,
+              ahead_bytes: int = AHEAD_BYTES) -> dict[Path, WorkbookSource]:
+    """A source for each path, the first workbooks (up to `ahead_bytes` on disk) started early."""
+    sources = {}
+    left = ahead_bytes
+    for raw in paths:
+        source = WorkbookSource(raw, limits)
+        sources[source.path] = source
+        try:
+            left -= source.path.stat().st_size
+        except OSError:
+            continue  # the run says what is wrong, in its place
+        if left >= 0:
+            source.start()
+    return sources
+
+
+def calamine_source(path: Path, kind: str) -> str | bytes:
+    """What to give calamine for a workbook: its path when the extension names its kind (calamine
+    picks its reader by the extension), else its bytes (calamine then reads what they are)."""
+    if path.suffix.lower() in CALAMINE_KINDS.get(kind, ()):
+        return str(path)
+    return path.read_bytes()
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime) of the file now: a changed file is judged again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+

@@ -1,0 +1,160 @@
+"""load.source.WorkbookSource: one input's verdict, what its scan kept and its sheets (issue 26.2).
+
+What a source started early hands over must be exactly what the regular read gives (values,
+column positions, Excel error cells); a file past the limits is never given to calamine; a file
+it cannot judge or open is left to the run, which reports it in its place."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from builders import error_cells_workbook
+from dq_cli import run_dq, spawn_dq
+
+from dataquality.errors import InputError
+from dataquality.load import limits
+from dataquality.load.grid import WorkbookGrids
+from dataquality.load.source import LoadedSheet, WorkbookSource, start_all
+
+_PART = "xl/worksheets/sheet1.xml"
+
+
+def _grids(source: Path | WorkbookSource) -> list[pd.DataFrame]:
+    book = WorkbookGrids(source)
+    return [book.grid(sheet) for sheet in book.sheets]
+
+
+def _patched(src: Path, out: Path, edit) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, edit(data) if info.filename == _PART else data)
+    return out
+
+
+def test_a_started_source_hands_over_what_the_regular_read_gives(tmp_path: Path) -> None:
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    regular = _grids(path)
+    source = WorkbookSource(path).start()
+    loaded = source.sheet(0)
+    # The scan found both error cells, so calamine went straight to Arrow.
+    assert isinstance(loaded, LoadedSheet)
+    assert sorted(loaded.errors) == [(8, 5, "#N/A"), (10, 4, "#DIV/0!")]
+    started = _grids(WorkbookSource(path).start())
+    for a, b in zip(regular, started, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    assert started[0].at[8, 5] == "#N/A" and started[0].at[10, 4] == "#DIV/0!"
+    assert list(started[0].columns) == [2, 3, 4, 5]
+
+
+def test_an_error_mark_it_does_not_understand_falls_back_to_calamine(tmp_path: Path) -> None:
+    # ' t="e"' inside a text: not an error cell; the scan cannot tell cheaply, so calamine is asked.
+    src = error_cells_workbook(tmp_path / "p.xlsx")
+    path = _patched(src, tmp_path / "odd.xlsx", lambda xml: xml.replace(
+        b"</sheetData>", b'<row r="60"><c r="C60" t="inlineStr"><is><t>a t="e" b</t></is></c></row></sheetData>'))
+    source = WorkbookSource(path).start()
+    assert not isinstance(source.sheet(0), LoadedSheet)
+    for a, b in zip(_grids(path), _grids(WorkbookSource(path).start()), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("chunk", [1 << 20, 4096, 97, 13])
+def test_error_cells_from_the_scan_are_exact_or_unknown(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    # An error cell split between two chunks of the scan is not guessed at: the sheet's error
+    # cells are then unknown and calamine is asked (the lazy path), never given wrong.
+    monkeypatch.setattr(limits, "_CHUNK", chunk)
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    found = WorkbookSource(path).scan(_PART).errors
+    assert found is None or sorted(found) == [(8, 5, "#N/A"), (10, 4, "#DIV/0!")]
+    if chunk >= 4096:
+        assert found is not None
+
+
+def test_a_file_past_the_limits_is_never_given_to_calamine(tmp_path: Path, monkeypatch) -> None:
+    import fastexcel
+
+    opened: list[object] = []
+    real = fastexcel.read_excel
+    monkeypatch.setattr(fastexcel, "read_excel", lambda source, *a, **k: opened.append(source) or real(source, *a, **k))
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    source = WorkbookSource(path, limits.Limits(max_cells=20)).start()
+    with pytest.raises(InputError) as refused:
+        source.sheet(0)
+    assert refused.value.key == "limits.max_cells"
+    with pytest.raises(InputError):
+        WorkbookGrids(source)
+    assert opened == []  # calamine never saw it
+    assert WorkbookSource(path).start().sheet_names()[0] == "产品" and opened  # within the limits: opened
+
+
+def test_the_verdict_is_the_sources_own_limits(tmp_path: Path) -> None:
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    assert WorkbookSource(path, limits.Limits(max_cells=10_000)).check()
+    with pytest.raises(InputError) as refused:
+        WorkbookSource(path, limits.Limits(max_cells=20)).check()
+    assert refused.value.params["limit"] == "20"
+
+
+def test_unreadable_files_are_left_to_the_run(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a zip")
+    missing = tmp_path / "missing.xlsx"
+    sources = start_all([broken, missing, tmp_path])
+    with pytest.raises(InputError):
+        WorkbookGrids(sources[broken])
+    with pytest.raises(InputError) as gone:
+        sources[missing].check()
+    assert gone.value.key == "load.not_found"
+    assert run_dq("validate", broken, "--format", "json").returncode == 2
+
+
+def test_a_fifo_named_like_a_workbook_is_not_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    done = threading.Event()
+    said: list[str] = []
+
+    def judge() -> None:
+        try:
+            WorkbookSource(fifo).start().check()  # must not block on open()
+        except InputError as exc:
+            said.append(exc.key)
+        done.set()
+
+    threading.Thread(target=judge, daemon=True).start()
+    assert done.wait(10)
+    assert said == ["limits.not_regular"]
+
+
+def test_dq_validate_in_a_process_reports_the_same_as_in_this_one(tmp_path: Path) -> None:
+    """A real `dq validate` process (the source started before pandas is imported) and the in-process
+    run (everything already imported) find the same; past a limit, one exit-2 line in either language."""
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    spawned = spawn_dq("validate", path, "--format", "json", env={"DQ_LANG": "en"})
+    here = run_dq("validate", path, "--format", "json", env={"DQ_LANG": "en"})
+    assert spawned.returncode == here.returncode == 1, spawned.stderr
+
+    def issues(out: str) -> list[tuple]:
+        return [(i["rule"], i["cell"], i["value"]) for i in json.loads(out)["issues"]]
+
+    assert issues(spawned.stdout) == issues(here.stdout)
+    assert any(cell == "产品!F8" and value == "#N/A" for _, cell, value in issues(spawned.stdout))
+    refused = spawn_dq("--max-cells", "20", "validate", path, env={"DQ_LANG": "en"})
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and path.name in lines[0] and "20" in lines[0] and "DQ_MAX_CELLS" in lines[0], refused.stderr
+    zh = spawn_dq("--max-cells", "20", "validate", path, env={"DQ_LANG": "zh"})
+    assert zh.returncode == 2 and len([x for x in zh.stderr.splitlines() if x.strip()]) == 1
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.stderr)
+
+
+def test_the_limits_given_to_one_invocation_do_not_outlive_it(tmp_path: Path) -> None:
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    assert run_dq("--max-cells", "20", "validate", path, env={"DQ_LANG": "en"}).returncode == 2
+    assert run_dq("validate", path, env={"DQ_LANG": "en"}).returncode == 1  # the defaults again
