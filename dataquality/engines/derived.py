@@ -21,14 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dataquality.checks import sql as iv
 from dataquality.checks.duplicates import name_key
 from dataquality.checks.numbers import currency_sets
 from dataquality.checks.readings import record_currency
 from dataquality.checks.registry import get_rule
 from dataquality.checks.values import ColumnReading, FieldValues, TableValues, match_key
 from dataquality.config import Config, EntitySchema, FieldSpec
-from dataquality.engines import ibis_values as iv
-from dataquality.engines.compiled import FIELD_COMPILERS
 from dataquality.load.table import TEXT, Table
 
 _CODE_PREFIX = r"^([A-Z]+)\d"
@@ -86,7 +85,7 @@ ATTRIBUTES: dict[str, Attribute] = {
 def _attribute(attr: str) -> Attribute:
     if attr.startswith("fail:"):
         rule = get_rule(attr[5:])
-        compiler = FIELD_COMPILERS.get(rule.code)
+        compiler = rule.engine.sql if rule.engine is not None else None
 
         def python(v: FieldValues, p: Any, rule=rule) -> pd.Series:
             # v belongs to a table of the field and its companions (the row's country of a phone).
