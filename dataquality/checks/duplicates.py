@@ -13,9 +13,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from dataquality.checks import sql
 from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
-from dataquality.checks import sql
 from dataquality.checks.forms import Need, Target, in_sql
 from dataquality.checks.registry import record_rule
 from dataquality.checks.settings import OneField, SameItem, SameName

@@ -3,9 +3,10 @@
 pandas runs a rule's own function. The Ibis engine (dataquality/engines) reads the rule's form:
 
 - `per_cell(sql)`: a rule about one cell. `sql(raw, spec, dialect)` is its Ibis boolean for *usual*
-  cells (ASCII and CJK, see checks/sql.py); the other distinct values, or every distinct value
-  when there is no `sql`, are decided by the rule's pandas function once per distinct value, in
-  one vectorised call, and joined back. `reads` names the identifiers of other fields the verdict
+  cells (ASCII and CJK, see checks/sql.py), or a pair (boolean, covers) when it decides only the
+  usual cells where `covers` holds (a barcode of digits only); the other distinct values, or every
+  distinct value when there is no `sql`, are decided by the rule's pandas function once per
+  distinct value, in one vectorised call, and joined back. `reads` names the identifiers of other fields the verdict
   also reads (a phone is read in the row's country): then per distinct combination.
 - `in_sql(needs, rows)`: a rule across rows or fields (uniqueness, groups, look-ups between tables).
   `needs(target)` lists the derived values it reads (clean text, number, name key ...);

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dataquality.checks import sql
 from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
-from dataquality.checks import sql
 from dataquality.checks.forms import Need, Target, in_sql
 from dataquality.checks.registry import record_rule
 from dataquality.checks.settings import CodePrefix, KnownCode, NotBelow, OneField

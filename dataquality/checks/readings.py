@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dataquality.checks.forms import COLUMN_READING, Need, Target, in_sql
 from dataquality.checks.numbers import currencies_of, currency_sets
 from dataquality.checks.phones import HOME, phone_answers
-from dataquality.checks.forms import COLUMN_READING, Need, Target, in_sql
 from dataquality.checks.registry import Rule, describe, field_rule
 from dataquality.checks.settings import FieldName
 from dataquality.checks.values import FieldValues, TableValues

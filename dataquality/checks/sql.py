@@ -1,7 +1,7 @@
 """The value cleaning of checks/values.py as Ibis expressions, one helper per pandas helper, and the
 few shapes the rules' SQL forms share (groups with several codes, caps, minimums).
 
-A cell is "usual" when it holds only ASCII (no NUL) and CJK unified ideographs. For those cells
+A cell is "usual" when it holds only ASCII (no NUL), × ÷ and CJK unified ideographs. For those cells
 NFKC and case-folding change nothing beyond ASCII lower/upper, and the only whitespace is ASCII
 whitespace, so the cleaning compiles to plain SQL string functions with the same result on
 DuckDB, PostgreSQL and Spark. Every other cell (full-width, invisible, accented, other scripts)
@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-# ^[ASCII without NUL, CJK unified ideographs]*$ : values.py's _NEEDS_UNICODE negated.
-USUAL = "^[\\x01-\\x7f\u4e00-\u9fff]*"
+# ^[ASCII without NUL, × and ÷, CJK unified ideographs]*$: values.py's _NEEDS_UNICODE negated, plus
+# the two signs specifications are written with (M8×20), which NFKC, case and whitespace leave alone.
+USUAL = "^[\\x01-\\x7f\u00d7\u00f7\u4e00-\u9fff]*"
 # Python's str.isspace() within ASCII: \t \n \v \f \r, the four separators \x1c-\x1f, space.
 _WS = "[\\x09-\\x0d\\x1c-\\x20]"
 
@@ -78,6 +79,12 @@ _PYTHON_ONLY = re.compile(r"\(\?[=!<Pimsx]|\\[0-9bBuNZsSwW]|(?<!\\)\.")
 def portable(pattern: str) -> bool:
     """Whether `pattern` means the same in Python, RE2 (DuckDB), PostgreSQL and Java on usual values."""
     return _PYTHON_ONLY.search(pattern) is None
+
+
+def zero() -> ir.IntegerValue:
+    import ibis
+
+    return ibis.literal(0, "int64")
 
 
 def false() -> ir.BooleanValue:

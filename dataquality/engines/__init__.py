@@ -40,11 +40,11 @@ def open_sources(config: Config, inputs: Sequence[Path], lang: str = "en", progr
         urls = {split_source(s)[0] for s in sources}
         if len(urls) > 1:
             raise InputError("engine.one_database")
-        con = connect_url(next(iter(urls)))
+        con = connect_url(next(iter(urls)), config.engine_settings)
         if progress:
             progress(text("progress.reading", lang, file=", ".join(split_source(s)[2] for s in sources)))
         return con.name, [db_source(con, s, config, entity) for s in sources]
-    con = connect("duckdb" if engine == "pandas" else engine)
+    con = connect("duckdb" if engine == "pandas" else engine, config.engine_settings)
     if progress:
         progress(text("progress.reading", lang, file=", ".join(str(p) for p in inputs)))
     return con.name, file_sources(con, [Path(p) for p in inputs], config, lang)

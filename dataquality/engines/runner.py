@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from dataquality.checks.conventions import TableFacts
-from dataquality.checks.readings import DATE_ORDER_ASSUMED, DATE_ORDER_MIXED, PHONE_REGION
 from dataquality.checks.forms import SQL, Target
+from dataquality.checks.readings import DATE_ORDER_ASSUMED, DATE_ORDER_MIXED, PHONE_REGION
 from dataquality.checks.registry import active_rules
 from dataquality.checks.runner import (
     CheckContext,
