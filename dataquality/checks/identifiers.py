@@ -235,16 +235,17 @@ def _valid_tax_number(value: str, country: str | None) -> bool:
 
 
 def _gtin_sql(raw: Any, spec: FieldSpec, dialect: str) -> tuple[Any, Any]:
-    """gtin_valid for barcodes of ASCII digits, in SQL (the check digit from each digit's code
-    point, no cast that could fail); other barcodes are decided by python-stdnum per distinct value."""
+    """gtin_valid for cells of ASCII digits only, in SQL: the check digit from each digit's code
+    point (no cast that could fail). Such a cell is its own clean value, so the digits are read
+    from the cell itself (the engines evaluate a repeated sub-expression each time it occurs);
+    every other barcode is decided by python-stdnum once per distinct value."""
     from dataquality.checks import sql
 
-    c = sql.clean(raw, spec.clean)
-    digits = sql.fullmatch(c, "[0-9]+", dialect)
-    padded = c.lpad(14, "0")
+    digits = sql.fullmatch(raw, "[0-9]+", dialect)
+    padded = raw.lpad(14, "0")
     total = sum(((padded.substr(i, 1).ascii_str() - 48) * int(w) for i, w in enumerate(_GTIN_WEIGHTS)), start=sql.zero())
-    ok = c.length().isin(list(_GTIN_LENGTHS)) & ((10 - total % 10) % 10 == padded.substr(13, 1).ascii_str() - 48)
-    return (c.notnull() & ~ok).fill_null(False), c.isnull() | digits
+    ok = raw.length().isin(list(_GTIN_LENGTHS)) & ((10 - total % 10) % 10 == padded.substr(13, 1).ascii_str() - 48)
+    return (raw.notnull() & ~ok).fill_null(False), raw.isnull() | digits
 
 
 @field_rule("IDN002", "invalid-gtin", applies=_is("gtin"), params=_labels, engine=per_cell(_gtin_sql))

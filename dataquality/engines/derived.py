@@ -229,9 +229,15 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         plans.append((fd, attrs, full, empty, bool(len(values)), key_cols))
     new: dict[str, ir.Value] = {}
     dropped: list[str] = []
+    # Which cells the SQL decides, one column per field: computed once, read by each derived column.
+    cover = {f"{fd.name}__covered": t[fd.name].isnull() | _covered(t[fd.name], fd, attrs, dialect)
+             for fd, attrs, full, *_ in plans if not full}
+    if cover:
+        t = t.mutate(**cover)
+        dropped.extend(cover)
     for fd, attrs, full, empty, joined, key_cols in plans:
         raw = t[fd.name]
-        covered = None if full else raw.isnull() | _covered(raw, fd, attrs, dialect)
+        covered = None if full else t[f"{fd.name}__covered"]
         if joined:
             dropped.extend(key_cols)
         for key, col in fd.wanted.items():

@@ -1,10 +1,11 @@
 """Run the rules as Ibis expressions where the data lives (DuckDB, PostgreSQL, Spark).
 
-The engine finds the failing rows in the database: per-cell rules compile (or run on distinct
-values, see derived.py), uniqueness and group rules compile to GROUP BY and semi-joins. Only the
-failing rows come back; they become Issues through the very functions the pandas engine uses
-(checks/runner.py), so messages, fixed values and related rows are the same. A rule the engine
-does not know runs in pandas on the table pulled into Python (correct, not fast).
+The engine reads each rule's engine form, declared with the rule (checks/forms.py): per-cell rules
+compile (or run on distinct values, see derived.py), rules across rows and tables are the forms'
+GROUP BYs, semi- and anti-joins. Only the failing rows come back; they become Issues through the
+very functions the pandas engine uses (checks/runner.py), so messages, fixed values and related
+rows are the same. A rule declared pandas-only (or a plugin's rule without a form) runs in pandas
+on the table pulled into Python (correct, not fast).
 """
 
 from __future__ import annotations
