@@ -58,4 +58,8 @@ def check_where_they_live(config: Config, sources: Sequence[str], lang: str = "e
     name, srcs = open_sources(config, [], lang, progress, sources=sources, entity=entity)
     if progress:
         progress(text("engine.checking", lang, engine=name))
-    return check_sources(srcs, config, stats)
+    try:
+        return check_sources(srcs, config, stats)
+    finally:  # the database is the company's: dq's connection (and its settings) go with the run
+        for backend in {id(b): b for b in (s.table._find_backend() for s in srcs)}.values():
+            backend.disconnect()
