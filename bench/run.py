@@ -363,6 +363,8 @@ class Bench:
             self.check()
         if want("changes"):
             self.changes()
+        if "engines" in only:  # minutes of data generation: only when asked for by name
+            self.engines()
         if want("linearity"):
             sizes = [10_000, 100_000, rows] if rows > 100_000 else [10_000, rows]
             if not self.a.quick:
@@ -370,6 +372,21 @@ class Bench:
             self.linearity(sorted(set(sizes)))
         self.table()
         shutil.rmtree(self.work, ignore_errors=True)
+
+    def engines(self) -> None:
+        """Issue 27: dq per engine on a Parquet master against a hand-written DuckDB query (bench_scale.py)."""
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_scale
+
+        engines = ["duckdb", *(["postgres"] if self.a.pg else []), *(["spark"] if self.a.spark else [])]
+        found = bench_scale.run(self.a.engine_rows, engines, Path(self.data.cache), self.a.pg, "2GB")
+        print(bench_scale.table(found), flush=True)
+        for r in found:
+            if r["engine"] == "hand-written DuckDB query":
+                continue
+            label = f"{r['engine']} {human(r['rows'])} (Parquet) vs hand-written DuckDB"
+            self.add(Row(label, f"{r['wall']:.1f} s, {r['issues']} issues", r["ratio"], 5.0))
+            self.add(Row(f"{r['engine']} {human(r['rows'])} peak memory", f"{r['rss']:.0f} MB", r["rss"] / 1024, 2.0, " GB"))
 
     def table(self) -> None:
         print()
@@ -389,8 +406,13 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="Smaller data, single side runs, no 1M-row steps.")
     p.add_argument("--repeat", type=int, default=3, help="Runs per side of each dq-vs-bare comparison (at least 3).")
     p.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "dq-bench-cache", help="Where generated data is kept.")
-    p.add_argument("--only", nargs="*", choices=["startup", "validate", "million", "reports", "fix", "check", "changes", "linearity"],
-                   help="Run only these comparisons.")
+    p.add_argument("--only", nargs="*", choices=["startup", "validate", "million", "reports", "fix", "check", "changes", "linearity",
+                                                  "engines"],
+                   help="Run only these comparisons (engines: only when named; 1M and 10M Parquet rows, see bench_scale.py).")
+    p.add_argument("--engine-rows", type=int, nargs="+", default=[1_000_000, 10_000_000],
+                   help="Rows of the Parquet masters of --only engines (100000000 on request).")
+    p.add_argument("--pg", help="--only engines: also PostgreSQL at this URL (the master copied in with COPY).")
+    p.add_argument("--spark", action="store_true", help="--only engines: also Spark (local[2]; the 'spark' extra).")
     a = p.parse_args()
     a.repeat = max(3, a.repeat)
     if a.rows is None:

@@ -120,8 +120,32 @@ def _table(entity: str, data: pd.DataFrame, name: str) -> Table:
     return Table(entity, Path(name), entity, 2, data, letters, {c: c for c in data.columns})
 
 
-def planted_tables(seed: int, pool: list[str], customers: int = 2_000, products: int = 18_000, share: float = 0.02) -> list[Table]:
-    """A customer and a product master with problems planted everywhere (about 20k rows by default)."""
+def _suppliers(cus: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """A supplier master made of customers' companies: names, tax numbers, contacts, under S codes."""
+    take = cus.iloc[:n]
+    sup = pd.DataFrame({
+        "supplier_code": [f"S{200000 + i:06d}" for i in range(1, len(take) + 1)],
+        "supplier_name": take["customer_name"].to_numpy(dtype=object),
+        "uscc": take["uscc"].to_numpy(dtype=object),
+        "phone": take["phone"].to_numpy(dtype=object),
+        "email": take["email"].to_numpy(dtype=object),
+        "bank_account": take["bank_account"].to_numpy(dtype=object),
+        "status": take["status"].to_numpy(dtype=object),
+        "department": np.array(["采购部", "生产部"], dtype=object)[rng.integers(0, 2, len(take))],
+        "created_on": take["created_on"].to_numpy(dtype=object),
+    })
+    # The same company under two codes, once with its legal form written another way (SUP001, SUP002).
+    names = sup["supplier_name"].to_numpy(dtype=object).copy()
+    hit = rng.integers(0, len(sup), max(1, n // 50))
+    names[hit] = [str(v).replace("有限公司", "有限责任公司") if isinstance(v, str) else v for v in names[rng.integers(0, len(sup), len(hit))]]
+    sup["supplier_name"] = names
+    _copy_cells(sup, ["uscc"], rng, max(1, n // 50))
+    return sup
+
+
+def planted_tables(seed: int, pool: list[str], customers: int = 2_000, products: int = 18_000, share: float = 0.02,
+                   suppliers: int = 1_000) -> list[Table]:
+    """A customer, a product and a supplier master with problems planted everywhere (about 21k rows by default)."""
     rng = np.random.default_rng(seed)
     cus = _frame([customer(i) for i in range(1, customers + 1)])
     cus["grade"] = np.array(["A", "B", "C", "D", "b", "Ｃ"], dtype=object)[rng.integers(0, 6, len(cus))]
@@ -150,7 +174,12 @@ def planted_tables(seed: int, pool: list[str], customers: int = 2_000, products:
     _copy_cells(prd, ["product_name", "specification"], rng, products // 100)
     _copy_cells(prd, ["internal_code"], rng, products // 200)
     _plant(prd, pool, rng, share)
-    return [_table("customer", cus, "customers.xlsx"), _table("product", prd, "products.xlsx")]
+    tables = [_table("customer", cus, "customers.xlsx"), _table("product", prd, "products.xlsx")]
+    if suppliers:
+        sup = _suppliers(cus, min(suppliers, customers), rng)
+        _plant(sup, pool, rng, share)
+        tables.append(_table("supplier", sup, "suppliers.xlsx"))
+    return tables
 
 
 FIELDS = ("rule", "field", "row", "key", "severity", "value", "fixed_value", "related_rows", "department", "params")

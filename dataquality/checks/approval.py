@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataquality.checks.forms import pandas_only
 from dataquality.checks.registry import describe
 from dataquality.issue import Severity
 
@@ -18,4 +19,5 @@ UNAPPROVED = describe(
     Good: the same change approved by the department manager, the finance director and the
     general manager (dq approve ID --by NAME --role L3), then written by dq apply.
     """,
+    engine=pandas_only("approval"),
 )

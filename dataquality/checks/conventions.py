@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from dataquality.checks.forms import IN_RUN
 from dataquality.checks.registry import Rule, describe, field_rule
 from dataquality.checks.values import FieldValues, TableValues
 from dataquality.i18n import LANGUAGES, text
@@ -221,6 +222,7 @@ CONVENTION = describe(
     Bad: 5,646 FMT001 errors, one per product, because the file's codes are SKU-00012 and the schema says FG000123.
     Good: one warning: 'internal_code: 5,646 of 5,650 values are not FG/SF/RM + 6 digits; this file writes 3 letters, "-", 5 digits (5,640, e.g. SKU-00012)'; then dq learn FILE to adopt it.
     """,
+    engine=IN_RUN,
 )
 
 
@@ -233,7 +235,7 @@ def _off_params(v: FieldValues, rows: pd.Index) -> pd.DataFrame:
 
 
 @field_rule("CNV002", "code-off-the-column-convention", Severity.WARNING, applies=lambda f: False,
-            params=lambda f, s=None: {"labels": dict(f.labels)}, details=_off_params)
+            params=lambda f, s=None: {"labels": dict(f.labels)}, details=_off_params, engine=IN_RUN)
 def code_off_convention(v: FieldValues, t: TableValues) -> pd.Series:
     """A code has another shape than the bulk of its column, in a file that follows its own code convention (CNV001).
 

@@ -13,8 +13,10 @@ import re
 import numpy as np
 import pandas as pd
 
+from dataquality.checks import sql
 from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
+from dataquality.checks.forms import Need, Target, in_sql
 from dataquality.checks.registry import record_rule
 from dataquality.checks.settings import OneField, SameItem, SameName
 from dataquality.checks.values import TableValues, casefold, match_key, nfkc
@@ -98,7 +100,38 @@ def _group_findings(key: pd.Series, code: pd.Series, field: str) -> pd.DataFrame
     return findings(mask, field, related_rows=partners)
 
 
-@record_rule("CUS002", "possible-duplicate-customer", Severity.WARNING, entity="customer", settings=SameName, key="duplicate_names")
+# --- the engine forms: a GROUP BY of the normalised key and a semi-join back (checks/sql.py) --------
+
+
+def _name_key_need(t: Target) -> Need:
+    return Need(t.settings.field, "name_key", tuple(t.settings.legal_forms.items()))
+
+
+def _same_name_sql(view, t: Target):
+    n = _name_key_need(t)
+    return sql.group_conflicts(view.table, [view.col(n.field, n.attr, n.param)], view.key)
+
+
+# The name key (NFKC, punctuation, legal forms) is computed per distinct name, then grouped in the database.
+SAME_NAME = in_sql(lambda t: [_name_key_need(t), Need(t.schema.key, "clean")], _same_name_sql, parses_in_python=True)
+
+
+def _one_field_sql(view, t: Target):
+    return sql.group_conflicts(view.table, [view.col(t.settings.field, "clean")], view.key)
+
+
+ONE_FIELD = in_sql(lambda t: [Need(t.settings.field, "clean"), Need(t.schema.key, "clean")], _one_field_sql)
+
+
+def _same_item_sql(view, t: Target):
+    return sql.group_conflicts(view.table, [view.col(f, "item_part") for f in t.settings.fields], view.key)
+
+
+SAME_ITEM = in_sql(lambda t: [*(Need(f, "item_part") for f in t.settings.fields), Need(t.schema.key, "clean")], _same_item_sql)
+
+
+@record_rule("CUS002", "possible-duplicate-customer", Severity.WARNING, entity="customer", settings=SameName, key="duplicate_names",
+             engine=SAME_NAME)
 def possible_duplicate_customer(t: TableValues, ctx: CheckContext, setting: SameName) -> pd.DataFrame:
     """Customers under different codes whose names are equal after normalisation (spaces, punctuation, case, full-width, legal form).
 
@@ -110,7 +143,8 @@ def possible_duplicate_customer(t: TableValues, ctx: CheckContext, setting: Same
     return _group_findings(key, t.keys, setting.field)
 
 
-@record_rule("CUS003", "uscc-under-two-customers", entity="customer", settings=OneField, key="one_code_per_uscc")
+@record_rule("CUS003", "uscc-under-two-customers", entity="customer", settings=OneField, key="one_code_per_uscc",
+             engine=ONE_FIELD)
 def uscc_under_two_customers(t: TableValues, ctx: CheckContext, setting: OneField) -> pd.DataFrame:
     """One unified social credit code appears under two or more customer codes.
 
@@ -139,7 +173,7 @@ def item_key(t: TableValues, names: tuple[str, ...]) -> pd.Series:
     return pd.Series(pd.array(combined, dtype="Int64"), index=t.index).mask(missing)
 
 
-@record_rule("PRD003", "one-item-many-codes", entity="product", settings=SameItem, key="same_item")
+@record_rule("PRD003", "one-item-many-codes", entity="product", settings=SameItem, key="same_item", engine=SAME_ITEM)
 def one_item_many_codes(t: TableValues, ctx: CheckContext, setting: SameItem) -> pd.DataFrame:
     """Products with the same name, specification and unit (after normalisation) carry different internal codes (一物多码).
 
@@ -150,7 +184,8 @@ def one_item_many_codes(t: TableValues, ctx: CheckContext, setting: SameItem) ->
     return _group_findings(item_key(t, setting.fields), t.keys, t.schema.key)
 
 
-@record_rule("SUP001", "possible-duplicate-supplier", Severity.WARNING, entity="supplier", settings=SameName, key="duplicate_names")
+@record_rule("SUP001", "possible-duplicate-supplier", Severity.WARNING, entity="supplier", settings=SameName, key="duplicate_names",
+             engine=SAME_NAME)
 def possible_duplicate_supplier(t: TableValues, ctx: CheckContext, setting: SameName) -> pd.DataFrame:
     """Suppliers under different codes whose names are equal after normalisation (spaces, punctuation, case, full-width, legal form).
 
@@ -161,7 +196,7 @@ def possible_duplicate_supplier(t: TableValues, ctx: CheckContext, setting: Same
     return possible_duplicate_customer(t, ctx, setting)
 
 
-@record_rule("SUP002", "uscc-under-two-suppliers", entity="supplier", settings=OneField, key="one_code_per_uscc")
+@record_rule("SUP002", "uscc-under-two-suppliers", entity="supplier", settings=OneField, key="one_code_per_uscc", engine=ONE_FIELD)
 def uscc_under_two_suppliers(t: TableValues, ctx: CheckContext, setting: OneField) -> pd.DataFrame:
     """One unified social credit code appears under two or more supplier codes.
 

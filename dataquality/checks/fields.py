@@ -12,6 +12,8 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from dataquality.checks import sql
+from dataquality.checks.forms import Need, Target, in_sql, per_cell
 from dataquality.checks.registry import field_rule
 from dataquality.checks.values import FieldValues, TableValues, format_number, today
 from dataquality.config import Bound, EntitySchema, FieldSpec
@@ -70,8 +72,16 @@ def _fix_clean(v: FieldValues, failing: pd.Index) -> pd.Series:
 # --- REQ: required values -------------------------------------------------------------------
 
 
+def _present_sql(raw, spec: FieldSpec):
+    return sql.clean(raw, spec.clean).notnull()
+
+
+def _missing_sql(raw, spec: FieldSpec, dialect: str):
+    return ~_present_sql(raw, spec)
+
+
 @field_rule("REQ001", "missing-required-value", applies=lambda f: f.required, params=_labels,
-            convention="fields.{field}.required", convention_of="rows")
+            convention="fields.{field}.required", convention_of="rows", engine=per_cell(_missing_sql))
 def missing_required_value(v: FieldValues, t: TableValues) -> pd.Series:
     """A required field is empty.
 
@@ -94,7 +104,25 @@ def _required_when_params(spec: FieldSpec, schema: EntitySchema) -> dict:
     return {**_labels(spec), "other": dict(other.labels), "when": ", ".join(shown)}
 
 
-@field_rule("REQ002", "missing-conditionally-required-value", applies=lambda f: f.required_when is not None, params=_required_when_params)
+def _meaning_attr(spec: FieldSpec) -> str:
+    return "canonical" if spec.type == "enum" else "clean"
+
+
+def _required_when_needs(t: Target) -> list[Need]:
+    rw = t.spec.required_when
+    assert rw is not None
+    return [Need(rw.field, _meaning_attr(t.schema.fields[rw.field])), Need(t.field, "clean")]  # type: ignore[arg-type]
+
+
+def _required_when_sql(view, t: Target):
+    rw = t.spec.required_when
+    assert rw is not None
+    meaning = view.col(rw.field, _meaning_attr(t.schema.fields[rw.field]))
+    return meaning.isin(list(rw.values)).fill_null(False) & view.col(t.field, "clean").isnull()
+
+
+@field_rule("REQ002", "missing-conditionally-required-value", applies=lambda f: f.required_when is not None, params=_required_when_params,
+            engine=in_sql(_required_when_needs, _required_when_sql))
 def missing_conditionally_required_value(v: FieldValues, t: TableValues) -> pd.Series:
     """A field that is required because of another field's value is empty.
 
@@ -112,7 +140,7 @@ def missing_conditionally_required_value(v: FieldValues, t: TableValues) -> pd.S
 # --- TYP: values that must parse ------------------------------------------------------------
 
 
-@field_rule("TYP001", "not-a-number", applies=lambda f: f.is_numeric, params=_labels)
+@field_rule("TYP001", "not-a-number", applies=lambda f: f.is_numeric, params=_labels, engine=per_cell())
 def not_a_number(v: FieldValues, t: TableValues) -> pd.Series:
     """A numeric field holds text that is not a number.
 
@@ -123,7 +151,7 @@ def not_a_number(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & v.number.isna()
 
 
-@field_rule("TYP002", "not-a-whole-number", applies=lambda f: f.type == "integer", params=_labels)
+@field_rule("TYP002", "not-a-whole-number", applies=lambda f: f.type == "integer", params=_labels, engine=per_cell())
 def not_a_whole_number(v: FieldValues, t: TableValues) -> pd.Series:
     """An integer field holds a number with a fraction.
 
@@ -135,7 +163,7 @@ def not_a_whole_number(v: FieldValues, t: TableValues) -> pd.Series:
     return n.notna() & (n != n.round())
 
 
-@field_rule("TYP003", "not-a-date", applies=lambda f: f.type == "date", params=_labels)
+@field_rule("TYP003", "not-a-date", applies=lambda f: f.type == "date", params=_labels, engine=per_cell())
 def not_a_date(v: FieldValues, t: TableValues) -> pd.Series:
     """A date field holds text that is not a date.
 
@@ -149,7 +177,11 @@ def not_a_date(v: FieldValues, t: TableValues) -> pd.Series:
 EXCEL_ERRORS = ("#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA", "#ERROR!")
 
 
-@field_rule("TYP004", "excel-error-value", applies=lambda f: True, params=_labels)
+def _excel_error_sql(raw, spec: FieldSpec, dialect: str):
+    return raw.isin(list(EXCEL_ERRORS))
+
+
+@field_rule("TYP004", "excel-error-value", applies=lambda f: True, params=_labels, engine=per_cell(_excel_error_sql))
 def excel_error_value(v: FieldValues, t: TableValues) -> pd.Series:
     """A cell shows an Excel error (#N/A, #DIV/0!, #REF! ...) instead of a value.
 
@@ -163,8 +195,29 @@ def excel_error_value(v: FieldValues, t: TableValues) -> pd.Series:
 # --- FMT: formats and tidy text --------------------------------------------------------------
 
 
+def _fmt005_applies(spec: FieldSpec) -> bool:
+    return spec.pattern is not None and not spec.is_numeric
+
+
+def _formatted_number_sql(c, spec: FieldSpec, dialect: str):
+    """_formatted_number: '6,222,021,234' that matches the pattern once its separators go."""
+    if not _fmt005_applies(spec):
+        return sql.false()
+    assert spec.pattern is not None
+    plain = c.replace(",", "").re_replace("\\.0+$", "")
+    return sql.fullmatch(c, _GROUPED_NUMBER, dialect) & sql.fullmatch(plain, spec.pattern, dialect)
+
+
+def _pattern_sql(raw, spec: FieldSpec, dialect: str):
+    assert spec.pattern is not None
+    if not sql.portable(spec.pattern) or (_fmt005_applies(spec) and not sql.portable(_GROUPED_NUMBER)):
+        return None
+    c = sql.clean(raw, spec.clean)
+    return _present_sql(raw, spec) & ~sql.fullmatch(c, spec.pattern, dialect) & ~_formatted_number_sql(c, spec, dialect)
+
+
 @field_rule("FMT001", "pattern-mismatch", applies=lambda f: f.pattern is not None, params=lambda f, s=None: {**_labels(f), "pattern": dict(f.format) or f.pattern},
-            convention="fields.{field}.pattern")
+            convention="fields.{field}.pattern", engine=per_cell(_pattern_sql))
 def pattern_mismatch(v: FieldValues, t: TableValues) -> pd.Series:
     """A value does not have the format its field requires (checked after tidying spaces).
 
@@ -198,9 +251,17 @@ def _fix_formatted_number(v: FieldValues, failing: pd.Index) -> pd.Series:
     return _ungrouped(v).loc[failing]
 
 
+def _formatted_number_cell_sql(raw, spec: FieldSpec, dialect: str):
+    assert spec.pattern is not None
+    if not sql.portable(spec.pattern):
+        return None
+    return _present_sql(raw, spec) & _formatted_number_sql(sql.clean(raw, spec.clean), spec, dialect)
+
+
 @field_rule(
     "FMT005", "formatted-number-in-text-field", Severity.WARNING,
     applies=lambda f: f.pattern is not None and not f.is_numeric, params=_labels, fix=_fix_formatted_number,
+    engine=per_cell(_formatted_number_cell_sql),
 )
 def formatted_number_in_text_field(v: FieldValues, t: TableValues) -> pd.Series:
     """A code kept as text (bank account, number) was typed or exported as a formatted number.
@@ -212,10 +273,18 @@ def formatted_number_in_text_field(v: FieldValues, t: TableValues) -> pd.Series:
     return v.present & _formatted_number(v)
 
 
+def _untidy_sql(raw, spec: FieldSpec, dialect: str):
+    if spec.is_numeric or spec.identifier == "cn_phone":
+        return None  # a written number or another country's phone keeps its spaces: decided on distinct values
+    after_nfkc, after_ws, _ = sql.clean_stages(raw, spec.clean)
+    return _present_sql(raw, spec) & (after_nfkc != after_ws)
+
+
 @field_rule(
     "FMT002", "untidy-whitespace", Severity.WARNING,
     applies=lambda f: any(s in f.clean for s in ("trim", "collapse_spaces", "remove_spaces")),
     params=_labels, fix=_fix_clean, convention="fields.{field}.clean", convention_of="tidiness",
+    engine=per_cell(_untidy_sql),
 )
 def untidy_whitespace(v: FieldValues, t: TableValues) -> pd.Series:
     """A value has leading, trailing, doubled or (for codes and numbers) inner spaces.
@@ -244,7 +313,12 @@ def _not_as_written(v: FieldValues, untidy: pd.Series) -> pd.Series:
     return untidy
 
 
-@field_rule("FMT003", "full-width-characters", Severity.WARNING, applies=lambda f: "nfkc" in f.clean, params=_labels, fix=_fix_clean)
+def _full_width_sql(raw, spec: FieldSpec, dialect: str):
+    return sql.false()  # NFKC changes no usual cell: FMT003's cells are all unusual, decided on distinct values
+
+
+@field_rule("FMT003", "full-width-characters", Severity.WARNING, applies=lambda f: "nfkc" in f.clean, params=_labels, fix=_fix_clean,
+            engine=per_cell(_full_width_sql))
 def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
     """A code, number or date is typed with full-width characters.
 
@@ -256,8 +330,13 @@ def full_width_characters(v: FieldValues, t: TableValues) -> pd.Series:
     return _not_as_written(v, found) if v.spec.is_numeric else found
 
 
+def _letter_case_sql(raw, spec: FieldSpec, dialect: str):
+    _, after_ws, final = sql.clean_stages(raw, spec.clean)
+    return _present_sql(raw, spec) & (after_ws != final)
+
+
 @field_rule("FMT004", "wrong-letter-case", Severity.WARNING, applies=lambda f: "upper" in f.clean, params=_labels, fix=_fix_clean,
-            convention="fields.{field}.clean")
+            convention="fields.{field}.clean", engine=per_cell(_letter_case_sql))
 def wrong_letter_case(v: FieldValues, t: TableValues) -> pd.Series:
     """A code whose format is upper case is typed in lower case.
 
@@ -277,7 +356,7 @@ def _fix_number(v: FieldValues, failing: pd.Index) -> pd.Series:
 
 
 @field_rule("TYP005", "number-stored-as-text", Severity.INFO, applies=lambda f: f.is_numeric, params=_labels,
-            fix=_fix_number, on_by_default=False)
+            fix=_fix_number, on_by_default=False, engine=per_cell())
 def number_stored_as_text(v: FieldValues, t: TableValues) -> pd.Series:
     """A number is written as text: with thousands separators, a currency, accounting brackets, a percent sign or a unit such as 万.
 
@@ -299,7 +378,8 @@ def _fix_enum(v: FieldValues, failing: pd.Index) -> pd.Series:
     return v.canonical.loc[failing]
 
 
-@field_rule("ENM001", "value-not-allowed", applies=lambda f: f.type == "enum", params=_allowed, convention="fields.{field}.values")
+@field_rule("ENM001", "value-not-allowed", applies=lambda f: f.type == "enum", params=_allowed, convention="fields.{field}.values",
+            engine=per_cell())
 def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
     """A value is not one of the field's allowed values or their Chinese synonyms.
 
@@ -311,7 +391,7 @@ def value_not_allowed(v: FieldValues, t: TableValues) -> pd.Series:
 
 
 @field_rule("ENM002", "synonym-used", Severity.INFO, applies=lambda f: f.type == "enum", params=_allowed,
-            fix=_fix_enum, on_by_default=False)
+            fix=_fix_enum, on_by_default=False, engine=per_cell())
 def synonym_used(v: FieldValues, t: TableValues) -> pd.Series:
     """An allowed value is written as one of its synonyms (or in another letter case) instead of its canonical form.
 
@@ -339,7 +419,8 @@ def _parsed(v: FieldValues) -> pd.Series:
     return v.date if v.spec.type == "date" else v.number
 
 
-@field_rule("RNG001", "below-minimum", applies=lambda f: f.min is not None and f.type in ("integer", "decimal", "date"), params=_range_min)
+@field_rule("RNG001", "below-minimum", applies=lambda f: f.min is not None and f.type in ("integer", "decimal", "date"), params=_range_min,
+            engine=per_cell())
 def below_minimum(v: FieldValues, t: TableValues) -> pd.Series:
     """A number or date is below the smallest value its field allows.
 
@@ -353,7 +434,8 @@ def below_minimum(v: FieldValues, t: TableValues) -> pd.Series:
     return failing.fillna(False).astype(bool)
 
 
-@field_rule("RNG002", "above-maximum", applies=lambda f: f.max is not None and f.type in ("integer", "decimal", "date"), params=_range_max)
+@field_rule("RNG002", "above-maximum", applies=lambda f: f.max is not None and f.type in ("integer", "decimal", "date"), params=_range_max,
+            engine=per_cell())
 def above_maximum(v: FieldValues, t: TableValues) -> pd.Series:
     """A number or date is above the largest value its field allows (for dates: in the future).
 
@@ -384,7 +466,16 @@ def _duplicate_groups(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"related_rows": related}, index=failing)
 
 
-@field_rule("UNQ001", "duplicate-value", applies=lambda f: f.unique, params=_labels, details=_duplicate_groups)
+def _comparable(t: Target) -> str:
+    return "number" if t.spec.is_numeric else "clean"
+
+
+def _duplicate_sql(view, t: Target):
+    return sql.group_conflicts(view.table, [view.col(t.field, _comparable(t))], view.row)
+
+
+@field_rule("UNQ001", "duplicate-value", applies=lambda f: f.unique, params=_labels, details=_duplicate_groups,
+            engine=in_sql(lambda t: [Need(t.field, _comparable(t))], _duplicate_sql))
 def duplicate_value(v: FieldValues, t: TableValues) -> pd.Series:
     """A value that must be unique appears on more than one row.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataquality.checks.forms import BY_LOADER, IN_RUN
 from dataquality.checks.registry import describe
 from dataquality.issue import Severity
 
@@ -16,6 +17,7 @@ UNKNOWN_COLUMN = describe(
     Bad: a column headed 客户编号 where the schema knows 客户编码 and 客户代码.
     Good: rename the header, or add it as an alias in schemas/customer.yaml.
     """,
+    engine=BY_LOADER,
 )
 
 DUPLICATE_COLUMN = describe(
@@ -29,6 +31,7 @@ DUPLICATE_COLUMN = describe(
     Bad: a phone column 联系电话 in H and another 电话 in Q.
     Good: one column per field; delete or rename the other.
     """,
+    engine=BY_LOADER,
 )
 
 SUMMARY_ROW = describe(
@@ -42,6 +45,7 @@ SUMMARY_ROW = describe(
     Bad: a last row 合计 | | | 1,250,000 under the customer list, or 华东区 | 小计 | 300 under each region.
     Good: remove totals rows from an import file (dq reads past them, an ERP import may not).
     """,
+    engine=BY_LOADER,
 )
 
 MISSING_COLUMN = describe(
@@ -55,6 +59,7 @@ MISSING_COLUMN = describe(
     Bad: a customer list without a 客户编码 column.
     Good: add the column (dq template shows every field), or map the column that holds it with dq map.
     """,
+    engine=BY_LOADER,
 )
 
 UNREADABLE_INPUT = describe(
@@ -68,6 +73,7 @@ UNREADABLE_INPUT = describe(
     Bad: a damaged .xls, or a sheet named 客户 whose header dq cannot recognise.
     Good: save the workbook again in Excel as .xlsx, or map its columns with dq map FILE -o mapping.yaml.
     """,
+    engine=BY_LOADER,
 )
 
 WEAK_HEADER = describe(
@@ -81,6 +87,7 @@ WEAK_HEADER = describe(
     Bad: a column headed 'Custmer Code' read as the customer code.
     Good: rename the header, or confirm the mapping in a mapping file (dq map).
     """,
+    engine=BY_LOADER,
 )
 
 UNCONFIRMED_COLUMN = describe(
@@ -94,6 +101,7 @@ UNCONFIRMED_COLUMN = describe(
     Bad: a column 类别 holding 饮料 and 零食 read as the product category (FG/RM/SF).
     Good: map the column to the right field or to nothing in a mapping file (dq map), or convert its values.
     """,
+    engine=BY_LOADER,
 )
 
 BY_VALUES = describe(
@@ -107,6 +115,7 @@ BY_VALUES = describe(
     Bad: a column 国标码 of 6901234567892 … read as nothing, its broken check digits never reported.
     Good: the column read as the barcode and said once; rename its header or confirm it with dq map.
     """,
+    engine=BY_LOADER,
 )
 
 MAPPING_UNUSED = describe(
@@ -120,6 +129,7 @@ MAPPING_UNUSED = describe(
     Bad: a mapping for goods_export_2024-03.xlsx while goods_export_2024-04.xlsx is checked.
     Good: a file pattern for every month (goods_export_*.xlsx, as dq map -o writes it).
     """,
+    engine=BY_LOADER,
 )
 
 BY_VALUES_ONLY = describe(
@@ -133,6 +143,7 @@ BY_VALUES_ONLY = describe(
     Bad: a headerless export of customers whose e-mail and mobile columns are read, its other columns silently left out.
     Good: map the columns once (dq map FILE -o mapping.yaml, then --mapping) so every column is read.
     """,
+    engine=BY_LOADER,
 )
 
 NOT_CHECKED = describe(
@@ -146,6 +157,7 @@ NOT_CHECKED = describe(
     Bad: a sheet with the headers 甲, 乙, 丙 given as the customer master.
     Good: dq map FILE -o mapping.yaml, name the entity, header row and fields, then dq validate FILE --mapping mapping.yaml.
     """,
+    engine=BY_LOADER,
 )
 
 SHIFTED_ROW = describe(
@@ -159,6 +171,7 @@ SHIFTED_ROW = describe(
     Bad: ALFKI,Alfreds,Obere Str. 57,Berlin written as ALFKI,Alfreds,24, place Kléber,Strasbourg.
     Good: the value in quotes ("24, place Kléber"), as every spreadsheet program writes it.
     """,
+    engine=BY_LOADER,
 )
 
 VARIANT_ROWS = describe(
@@ -172,6 +185,7 @@ VARIANT_ROWS = describe(
     Bad: 'Product name is required but empty' on every size and colour of a T-shirt.
     Good: the variants read as the T-shirt's; a row that has no head above it is still reported.
     """,
+    engine=BY_LOADER,
 )
 
 NOT_A_RECORD = describe(
@@ -185,6 +199,7 @@ NOT_A_RECORD = describe(
     Bad: 批准： | 审核： | 编制： between the suppliers, 注：1、… under the price list, 必填 | 选填 | 最多50字符 under a template's header.
     Good: keep notes, signatures, repeated headers and descriptions out of an import file (dq reads past them, an ERP import may not).
     """,
+    engine=BY_LOADER,
 )
 
 DIGITS_LOST = describe(
@@ -198,6 +213,7 @@ DIGITS_LOST = describe(
     Bad: a bank account 6222021234567891234 typed into a number cell (Excel keeps 6222021234567890000).
     Good: format the column as text (@) before typing, and type the number again from the source document.
     """,
+    engine=BY_LOADER,
 )
 
 NO_RECORDS = describe(
@@ -211,6 +227,7 @@ NO_RECORDS = describe(
     Bad: the customer template with its header row only.
     Good: fill in the records below the header, or leave the sheet out.
     """,
+    engine=BY_LOADER,
 )
 
 RULE_NOT_RUN = describe(
@@ -224,6 +241,7 @@ RULE_NOT_RUN = describe(
     Bad: a customer sheet without a grade column: the credit cap by grade (CUS001) is not checked, and nothing says so.
     Good: add the column (or map it with dq map), or switch the rule off in rules/rules.yaml if the check is not wanted.
     """,
+    engine=IN_RUN,
 )
 
 RULE_NOT_CONFIGURED = describe(
@@ -237,4 +255,5 @@ RULE_NOT_CONFIGURED = describe(
     Bad: a customer schema without record_rules.one_code_per_uscc: one company under two customer codes (CUS003) is never looked for.
     Good: add the rule's settings under record_rules in the schema (see the shipped schemas/), or switch the rule off in rules/rules.yaml.
     """,
+    engine=IN_RUN,
 )

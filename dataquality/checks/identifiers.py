@@ -16,6 +16,7 @@ import pandas as pd
 # python-stdnum, phonenumbers and email-validator are imported where they are used: a sheet without
 # such a field never pays for importing them (phonenumbers' metadata alone takes ~40 ms).
 from dataquality.checks.countries import country_codes
+from dataquality.checks.forms import per_cell
 from dataquality.checks.phones import parse_phone, phone_answers, plain_mobiles, region_names  # noqa: F401 - parse_phone, plain_mobiles: re-exported
 from dataquality.checks.registry import field_rule
 from dataquality.checks.values import FieldValues, TableValues, matches
@@ -183,7 +184,8 @@ def _is(kind: str) -> Callable[[FieldSpec], bool]:
     return lambda f: f.identifier == kind
 
 
-@field_rule("IDN001", "invalid-uscc", applies=_is("uscc"), params=_labels)
+# A tax number is read in the row's country (a foreign company has none): per (value, country).
+@field_rule("IDN001", "invalid-uscc", applies=_is("uscc"), params=_labels, engine=per_cell(reads=("country",)))
 def invalid_uscc(v: FieldValues, t: TableValues) -> pd.Series:
     """A unified social credit code is not 18 valid characters with the right check character (GB 32100-2015).
 
@@ -232,7 +234,21 @@ def _valid_tax_number(value: str, country: str | None) -> bool:
     return False
 
 
-@field_rule("IDN002", "invalid-gtin", applies=_is("gtin"), params=_labels)
+def _gtin_sql(raw: Any, spec: FieldSpec, dialect: str) -> tuple[Any, Any]:
+    """gtin_valid for cells of ASCII digits only, in SQL: the check digit from each digit's code
+    point (no cast that could fail). Such a cell is its own clean value, so the digits are read
+    from the cell itself (the engines evaluate a repeated sub-expression each time it occurs);
+    every other barcode is decided by python-stdnum once per distinct value."""
+    from dataquality.checks import sql
+
+    digits = sql.fullmatch(raw, "[0-9]+", dialect)
+    padded = raw.lpad(14, "0")
+    total = sum(((padded.substr(i, 1).ascii_str() - 48) * int(w) for i, w in enumerate(_GTIN_WEIGHTS)), start=sql.zero())
+    ok = raw.length().isin(list(_GTIN_LENGTHS)) & ((10 - total % 10) % 10 == padded.substr(13, 1).ascii_str() - 48)
+    return (raw.notnull() & ~ok).fill_null(False), raw.isnull() | digits
+
+
+@field_rule("IDN002", "invalid-gtin", applies=_is("gtin"), params=_labels, engine=per_cell(_gtin_sql))
 def invalid_gtin(v: FieldValues, t: TableValues) -> pd.Series:
     """A barcode is not a GTIN-8, -12, -13 or -14 with a correct check digit.
 
@@ -248,7 +264,8 @@ def _phone_region(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"region": region_names(phone_answers(v).region.loc[failing])}, index=failing)
 
 
-@field_rule("IDN003", "invalid-phone", applies=_is("cn_phone"), params=_labels, details=_phone_region)
+@field_rule("IDN003", "invalid-phone", applies=_is("cn_phone"), params=_labels, details=_phone_region,
+            engine=per_cell(reads=("country",)))
 def invalid_phone(v: FieldValues, t: TableValues) -> pd.Series:
     """A phone number is not valid: not a Chinese mobile or landline (an extension may follow), nor a number of the row's country.
 
@@ -273,7 +290,8 @@ def _fixed_param(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"fixed": _fix_phone(v, failing)}, index=failing)
 
 
-@field_rule("IDN004", "non-canonical-phone", Severity.WARNING, applies=_is("cn_phone"), params=_labels, fix=_fix_phone, details=_fixed_param)
+@field_rule("IDN004", "non-canonical-phone", Severity.WARNING, applies=_is("cn_phone"), params=_labels, fix=_fix_phone, details=_fixed_param,
+            engine=per_cell(reads=("country",)))
 def non_canonical_phone(v: FieldValues, t: TableValues) -> pd.Series:
     """A valid Chinese phone number is written with a country code, brackets or extra hyphens.
 
@@ -284,7 +302,7 @@ def non_canonical_phone(v: FieldValues, t: TableValues) -> pd.Series:
     return (v.present & canonical_phone(v).notna()).astype(bool)
 
 
-@field_rule("IDN007", "unknown-country", Severity.WARNING, applies=_is("country"), params=_labels)
+@field_rule("IDN007", "unknown-country", Severity.WARNING, applies=_is("country"), params=_labels, engine=per_cell())
 def unknown_country(v: FieldValues, t: TableValues) -> pd.Series:
     """A country is not one dq knows by its ISO 3166 code or its English or Chinese name.
 
@@ -295,7 +313,7 @@ def unknown_country(v: FieldValues, t: TableValues) -> pd.Series:
     return (v.present & country_codes(v.clean).isna()).astype(bool)
 
 
-@field_rule("IDN005", "invalid-email", applies=_is("email"), params=_labels)
+@field_rule("IDN005", "invalid-email", applies=_is("email"), params=_labels, engine=per_cell())
 def invalid_email(v: FieldValues, t: TableValues) -> pd.Series:
     """An e-mail address does not have valid syntax (checked without any network look-up).
 

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dataquality.checks import sql
 from dataquality.checks.context import CheckContext
 from dataquality.checks.findings import findings, no_findings
+from dataquality.checks.forms import Need, Target, in_sql
 from dataquality.checks.registry import record_rule
 from dataquality.checks.settings import CodePrefix, KnownCode, NotBelow, OneField
 from dataquality.checks.values import TableValues, is_in
 from dataquality.issue import Severity
 
 
+def _prefix_sql(view, t: Target):
+    prefix, category = view.col(t.settings.field, "code_prefix"), view.col(t.settings.equals, "canonical")
+    return (prefix.notnull() & category.notnull() & (prefix != category)).fill_null(False)
+
+
 @record_rule("PRD001", "code-prefix-not-category", entity="product", settings=CodePrefix, key="code_prefix",
-             convention="record_rules.code_prefix")
+             convention="record_rules.code_prefix",
+             engine=in_sql(lambda t: [Need(t.settings.field, "code_prefix"), Need(t.settings.equals, "canonical")], _prefix_sql))
 def code_prefix_not_category(t: TableValues, ctx: CheckContext, setting: CodePrefix) -> pd.DataFrame:
     """An internal code does not start with its category (FG finished good, SF semi-finished, RM raw material).
 
@@ -36,7 +44,17 @@ def code_prefix_not_category(t: TableValues, ctx: CheckContext, setting: CodePre
     return findings(failing, setting.field, category=category, prefix=prefix)
 
 
-@record_rule("PRD002", "price-below-cost", Severity.WARNING, entity="product", settings=NotBelow, key="price_below_cost")
+def _below_cost_sql(view, t: Target):
+    s = t.settings
+    price, cost = view.col(s.field, "number"), view.col(s.other, "number")
+    below = sql.numeric_below_min(price, t.schema.fields[s.field]) | sql.numeric_below_min(cost, t.schema.fields[s.other])
+    return (price < cost).fill_null(False) & ~below
+
+
+# Prices are parsed per distinct value (Excel's number formats), compared in the database.
+@record_rule("PRD002", "price-below-cost", Severity.WARNING, entity="product", settings=NotBelow, key="price_below_cost",
+             engine=in_sql(lambda t: [Need(t.settings.field, "number"), Need(t.settings.other, "number")], _below_cost_sql,
+                           parses_in_python=True))
 def price_below_cost(t: TableValues, ctx: CheckContext, setting: NotBelow) -> pd.DataFrame:
     """A list price is below the standard cost.
 
@@ -61,7 +79,31 @@ def _not_below_minimum(t: TableValues, name: str) -> pd.Series:
     return ~below.fillna(False).astype(bool)
 
 
-@record_rule("PRD004", "customer-part-no-used-as-code", entity="product", settings=OneField, key="customer_part_no_not_code")
+def _own_codes(view, entity: str):
+    """The clean internal codes of every table of `entity` checked with `view`'s (its own included), once each."""
+    import ibis
+
+    codes = ibis.union(*[other.table.select(__c=other.key) for other in view.of(entity)])
+    return codes.filter(codes.__c.notnull()).distinct()
+
+
+def _part_no_as_code_sql(view, t: Target):
+    e = view.table.mutate(__p=view.col(t.settings.field, "clean"))
+    return e.filter(e.__p.notnull()).semi_join(_own_codes(view, t.schema.name), [("__p", "__c")])
+
+
+def _part_no_as_code_findings(view, t: Target, rows: pd.Index, values: TableValues) -> pd.DataFrame:
+    """The rows found, each with the rows of its own table whose internal code is its part number."""
+    part = values[t.settings.field].clean.reindex(rows)
+    own = view.rows_whose(view.key, pd.unique(part.dropna()))
+    rows_of = own.sort_values("row").groupby("value")["row"].agg(tuple)
+    related = pd.Series([tuple(r for r in rows_of.get(code, ()) if r != row) for row, code in part.items()], index=rows, dtype=object)
+    return findings(rows, t.settings.field, related_rows=related)
+
+
+@record_rule("PRD004", "customer-part-no-used-as-code", entity="product", settings=OneField, key="customer_part_no_not_code",
+             engine=in_sql(lambda t: [Need(t.settings.field, "clean"), Need(t.schema.key, "clean")], _part_no_as_code_sql,
+                           _part_no_as_code_findings))
 def customer_part_no_used_as_code(t: TableValues, ctx: CheckContext, setting: OneField) -> pd.DataFrame:
     """A customer's part number is also used as one of our internal codes.
 
@@ -86,7 +128,16 @@ def customer_part_no_used_as_code(t: TableValues, ctx: CheckContext, setting: On
     return findings(failing, setting.field, related_rows=related)
 
 
-@record_rule("PRD005", "unknown-customer", entity="product", settings=KnownCode, key="known_customer")
+def _unknown_customer_sql(view, t: Target):
+    if not view.of(t.settings.master):
+        return None  # no customer master checked with it: the rule has nothing to compare with
+    e = view.table.mutate(__p=view.col(t.settings.field, "clean"))
+    return e.filter(e.__p.notnull()).anti_join(_own_codes(view, t.settings.master), [("__p", "__c")])
+
+
+@record_rule("PRD005", "unknown-customer", entity="product", settings=KnownCode, key="known_customer",
+             engine=in_sql(lambda t: [Need(t.settings.field, "clean"), Need(t.schema.key, "clean")], _unknown_customer_sql,
+                           lambda view, t, rows, values: findings(rows, t.settings.field)))
 def unknown_customer(t: TableValues, ctx: CheckContext, setting: KnownCode) -> pd.DataFrame:
     """A product's customer code is not in the customer master checked with it (only when both are validated together).
 

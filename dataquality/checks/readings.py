@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dataquality.checks.forms import COLUMN_READING, Need, Target, in_sql
 from dataquality.checks.numbers import currencies_of, currency_sets
 from dataquality.checks.phones import HOME, phone_answers
 from dataquality.checks.registry import Rule, describe, field_rule
@@ -59,8 +60,19 @@ def _currency_details(v: FieldValues, failing: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"written": v.numbers.marks.loc[failing].astype(object), "currency": code}, index=failing)
 
 
+def _currency_needs(t: Target) -> list[Need]:
+    return [Need(t.field, "currency_marks"), Need(t.spec.settings["currency_field"], "currency_code")]  # type: ignore[arg-type]
+
+
+def _currency_sql(view: Any, t: Target) -> Any:
+    from dataquality.checks import sql
+
+    return sql.currency_contradicts(view.col(t.field, "currency_marks"), view.col(t.spec.settings["currency_field"], "currency_code"))
+
+
 @field_rule("TYP007", "currency-contradicts-record", Severity.WARNING, key="currency_field", settings=FieldName,
-            params=_labels, details=_currency_details)
+            params=_labels, details=_currency_details,
+            engine=in_sql(_currency_needs, _currency_sql, parses_in_python=True))
 def currency_contradicts_record(v: FieldValues, t: TableValues) -> pd.Series:
     """An amount is written with a currency that is not the record's own currency.
 
@@ -97,6 +109,7 @@ DATE_ORDER_MIXED = describe(
     Bad: created_on holds 25/03/2024 and 03/26/2024 in one column.
     Good: one order for the whole column, best year first: 2024-03-25.
     """,
+    engine=COLUMN_READING,
 )
 
 DATE_ORDER_ASSUMED = describe(
@@ -107,6 +120,7 @@ DATE_ORDER_ASSUMED = describe(
     Bad: created_on = 05/03/2024 and 07/08/2024 only, in a file with Chinese headers.
     Good: year-first dates (2024-03-05), or at least one date in the column whose day is above 12.
     """,
+    engine=COLUMN_READING,
 )
 
 PHONE_REGION = describe(
@@ -117,6 +131,7 @@ PHONE_REGION = describe(
     Bad: a phone column of (206) 555-0100, (425) 555-0199 ... read as Chinese numbers.
     Good: the column read as United States numbers (add a country column, or +1, to say so in the file itself).
     """,
+    engine=COLUMN_READING,
 )
 
 

@@ -11,6 +11,7 @@ import re
 
 import pandas as pd
 
+from dataquality.checks.forms import per_cell
 from dataquality.checks.registry import field_rule
 from dataquality.checks.values import FieldValues, TableValues
 from dataquality.config import EntitySchema, FieldSpec
@@ -30,7 +31,7 @@ def _params(spec: FieldSpec, schema: EntitySchema | None = None) -> dict:
 
 
 @field_rule("REF001", "not-in-reference-list", applies=lambda f: f.reference is not None, params=_params,
-            convention="rules/{reference}.yaml", key="region_of", settings=str)
+            convention="rules/{reference}.yaml", key="region_of", settings=str, engine=per_cell())
 def not_in_reference_list(v: FieldValues, t: TableValues) -> pd.Series:
     """A value is not in its reference list: a salesperson not on the staff list, an unknown department or province.
 

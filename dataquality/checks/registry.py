@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dataquality.checks.forms import UNDECLARED, EngineForm
 from dataquality.issue import Severity
 
 CODE_FORMAT = re.compile(r"^[A-Z]{3}\d{3}$")
@@ -63,6 +64,9 @@ class Rule:
     # own format), "rows" (a field left empty: the share is of the records), "tidiness" (spaces: one
     # finding, the column's other rules unaffected).
     convention_of: str = "values"
+    # How the rule runs on a database engine (checks/forms.py); every rule of dataquality declares it,
+    # a plugin's rule without one runs in pandas (forms.UNDECLARED).
+    engine: EngineForm | None = None
 
     @property
     def fixable(self) -> bool:
@@ -92,6 +96,10 @@ def register(rule: Rule, texts: Mapping[str, Mapping[str, str]] | None = None) -
         raise RuleDeclarationError(f"rule {rule.code}: unknown scope {rule.scope!r}")
     if rule.code in REGISTRY:
         raise RuleDeclarationError(f"rule code {rule.code} registered twice ({REGISTRY[rule.code].origin} and {rule.origin})")
+    if rule.engine is None:  # a plugin's rule (dataquality's own declare theirs: tests/checks/test_engine_forms.py)
+        from dataclasses import replace
+
+        rule = replace(rule, engine=UNDECLARED)
     if rule.settings is not None and rule.key is None:
         raise RuleDeclarationError(f"rule {rule.code}: settings need the key they are configured under")
     if texts is not None:
@@ -134,6 +142,7 @@ def field_rule(
     texts: Mapping[str, Mapping[str, str]] | None = None,
     convention: str | None = None,
     convention_of: str = "values",
+    engine: EngineForm | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register `fn(values, table) -> bool Series` (True where the cell fails) as a field rule.
 
@@ -147,7 +156,7 @@ def field_rule(
             raise RuleDeclarationError(f"rule {code}: a field rule needs `applies` or a setting `key`")
         register(Rule(code, name, severity, "field", fn, when, params, fix, details,
                       doc=(fn.__doc__ or "").strip(), on_by_default=on_by_default, settings=settings, key=key,
-                      convention=convention, convention_of=convention_of), texts)
+                      convention=convention, convention_of=convention_of, engine=engine), texts)
         return fn
 
     return deco
@@ -165,6 +174,7 @@ def record_rule(
     key: str | None = None,
     texts: Mapping[str, Mapping[str, str]] | None = None,
     convention: str | None = None,
+    engine: EngineForm | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a record rule: `fn(table, context) -> Findings` (rows that fail, with field and params).
 
@@ -174,16 +184,16 @@ def record_rule(
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         register(Rule(code, name, severity, "record", fn, fix=fix, entity=entity, fields=fields,
-                      doc=(fn.__doc__ or "").strip(), settings=settings, key=key, convention=convention), texts)
+                      doc=(fn.__doc__ or "").strip(), settings=settings, key=key, convention=convention, engine=engine), texts)
         return fn
 
     return deco
 
 
 def describe(code: str, name: str, severity: Severity, scope: str, doc: str,
-             texts: Mapping[str, Mapping[str, str]] | None = None) -> Rule:
+             texts: Mapping[str, Mapping[str, str]] | None = None, *, engine: EngineForm | None = None) -> Rule:
     """Register a rule whose findings are produced elsewhere (file structure, approvals)."""
-    return register(Rule(code, name, severity, scope, doc=doc.strip()), texts)
+    return register(Rule(code, name, severity, scope, doc=doc.strip(), engine=engine), texts)
 
 
 def get_rule(code: str) -> Rule:

@@ -54,9 +54,9 @@ def run_any(config: Any, files: Sequence[Path], lang: str, progress: Any, baseli
 
 def engines_label(rule: Any, lang: str) -> str:
     """The `dq rules` column: which engines a rule runs on, and how."""
-    from dataquality.engines.compiled import engines_of
-
-    return text(f"engine.{engines_of(rule)}", lang)
+    form = rule.engine
+    shown = text(f"engine.{form.label}", lang)
+    return f"{shown} ({text(f'engine.why.{form.reason}', lang)})" if form.reason else shown
 
 
 # --- dq export ------------------------------------------------------------------------------------

@@ -228,6 +228,8 @@ class Config:
     # A house-style rule failing on a whole column is reported once, as the file's own convention
     # (checks/conventions.py); dq fix turns this off: it wants every cell it can correct.
     collapse_conventions: bool = True
+    # How the database engines run, from dq.yaml `engine:` (memory_limit, temp_directory, spark_master).
+    engine_settings: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, schemas_dir: Path | None = None, rules_dir: Path | None = None) -> Config:

@@ -40,11 +40,11 @@ def open_sources(config: Config, inputs: Sequence[Path], lang: str = "en", progr
         urls = {split_source(s)[0] for s in sources}
         if len(urls) > 1:
             raise InputError("engine.one_database")
-        con = connect_url(next(iter(urls)))
+        con = connect_url(next(iter(urls)), config.engine_settings)
         if progress:
             progress(text("progress.reading", lang, file=", ".join(split_source(s)[2] for s in sources)))
         return con.name, [db_source(con, s, config, entity) for s in sources]
-    con = connect("duckdb" if engine == "pandas" else engine)
+    con = connect("duckdb" if engine == "pandas" else engine, config.engine_settings)
     if progress:
         progress(text("progress.reading", lang, file=", ".join(str(p) for p in inputs)))
     return con.name, file_sources(con, [Path(p) for p in inputs], config, lang)
@@ -58,4 +58,8 @@ def check_where_they_live(config: Config, sources: Sequence[str], lang: str = "e
     name, srcs = open_sources(config, [], lang, progress, sources=sources, entity=entity)
     if progress:
         progress(text("engine.checking", lang, engine=name))
-    return check_sources(srcs, config, stats)
+    try:
+        return check_sources(srcs, config, stats)
+    finally:  # the database is the company's: dq's connection (and its settings) go with the run
+        for backend in {id(b): b for b in (s.table._find_backend() for s in srcs)}.values():
+            backend.disconnect()

@@ -21,14 +21,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dataquality.checks import sql as iv
 from dataquality.checks.duplicates import name_key
 from dataquality.checks.numbers import currency_sets
 from dataquality.checks.readings import record_currency
 from dataquality.checks.registry import get_rule
 from dataquality.checks.values import ColumnReading, FieldValues, TableValues, match_key
 from dataquality.config import Config, EntitySchema, FieldSpec
-from dataquality.engines import ibis_values as iv
-from dataquality.engines.compiled import FIELD_COMPILERS
 from dataquality.load.table import TEXT, Table
 
 _CODE_PREFIX = r"^([A-Z]+)\d"
@@ -86,7 +85,7 @@ ATTRIBUTES: dict[str, Attribute] = {
 def _attribute(attr: str) -> Attribute:
     if attr.startswith("fail:"):
         rule = get_rule(attr[5:])
-        compiler = FIELD_COMPILERS.get(rule.code)
+        compiler = rule.engine.sql if rule.engine is not None else None
 
         def python(v: FieldValues, p: Any, rule=rule) -> pd.Series:
             # v belongs to a table of the field and its companions (the row's country of a phone).
@@ -95,6 +94,27 @@ def _attribute(attr: str) -> Attribute:
         sql = None if compiler is None else (lambda r, s, d, p, c=compiler: c(r, s, d))
         return Attribute("boolean", python, sql)
     return ATTRIBUTES[attr]
+
+
+def _sql_of(attr: Attribute, raw: ir.StringValue, spec: FieldSpec, dialect: str, param: Any) -> tuple[Any, Any] | None:
+    """(value, covers) of an attribute's SQL on usual cells: `covers` (a boolean, or None for all
+    usual cells) says which cells the SQL decides; None when the attribute does not compile."""
+    if attr.sql is None:
+        return None
+    got = attr.sql(raw, spec, dialect, param)
+    if got is None:
+        return None
+    return got if isinstance(got, tuple) else (got, None)
+
+
+def _covered(raw: ir.StringValue, fd: FieldDerived, attrs: dict[tuple[str, Any], Attribute], dialect: str) -> ir.BooleanValue:
+    """The cells of `raw` whose every wanted attribute the SQL decides (the rest: distinct values in Python)."""
+    cond = iv.usual(raw, dialect).fill_null(True)
+    for key, a in attrs.items():
+        got = _sql_of(a, raw, fd.spec, dialect, key[1])
+        if got is not None and got[1] is not None:
+            cond &= got[1].fill_null(False)
+    return cond
 
 
 def _column(name: str, attr: str, param: Any) -> str:
@@ -181,12 +201,12 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         if not fd.wanted:
             continue
         attrs = {key: _attribute(key[0]) for key in fd.wanted}
-        full = any(a.sql is None or a.sql(base[fd.name], fd.spec, dialect, key[1]) is None for key, a in attrs.items())
+        full = any(_sql_of(a, base[fd.name], fd.spec, dialect, key[1]) is None for key, a in attrs.items())
         names = [fd.name, *(c for c in fd.companions if c in base.columns)] if full else [fd.name]
         picked = {f"__v{i}": base[c] for i, c in enumerate(names)}
         candidates = base.select(**picked).filter(lambda x: x.__v0.notnull())
         if not full:
-            candidates = candidates.filter(lambda x: ~iv.usual(x.__v0, dialect))
+            candidates = candidates.filter(~_covered(candidates.__v0, fd, attrs, dialect))
         got = candidates.distinct().to_pyarrow()
         distinct = pd.DataFrame({c: pd.Series(got.column(f"__v{i}").to_pylist(), dtype=object) for i, c in enumerate(names)})
         if stats is not None:
@@ -209,8 +229,15 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         plans.append((fd, attrs, full, empty, bool(len(values)), key_cols))
     new: dict[str, ir.Value] = {}
     dropped: list[str] = []
+    # Which cells the SQL decides, one column per field: computed once, read by each derived column.
+    cover = {f"{fd.name}__covered": t[fd.name].isnull() | _covered(t[fd.name], fd, attrs, dialect)
+             for fd, attrs, full, *_ in plans if not full}
+    if cover:
+        t = t.mutate(**cover)
+        dropped.extend(cover)
     for fd, attrs, full, empty, joined, key_cols in plans:
         raw = t[fd.name]
+        covered = None if full else t[f"{fd.name}__covered"]
         if joined:
             dropped.extend(key_cols)
         for key, col in fd.wanted.items():
@@ -223,10 +250,10 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
             if full:
                 expr = ibis.ifelse(raw.isnull(), _literal(empty[col], kind), mapped)
             else:
-                usual_value = attrs[key].sql(raw, fd.spec, dialect, key[1])  # type: ignore[misc]
+                usual_value = _sql_of(attrs[key], raw, fd.spec, dialect, key[1])[0]  # type: ignore[index]
                 if kind == "boolean":
                     usual_value = usual_value.fill_null(False)
-                expr = ibis.ifelse(raw.isnull() | iv.usual(raw, dialect).fill_null(True), usual_value, mapped)
+                expr = ibis.ifelse(covered, usual_value, mapped)
             new[col] = expr
     if new:
         t = t.mutate(**new)

@@ -1,10 +1,11 @@
 """Run the rules as Ibis expressions where the data lives (DuckDB, PostgreSQL, Spark).
 
-The engine finds the failing rows in the database: per-cell rules compile (or run on distinct
-values, see derived.py), uniqueness and group rules compile to GROUP BY and semi-joins. Only the
-failing rows come back; they become Issues through the very functions the pandas engine uses
-(checks/runner.py), so messages, fixed values and related rows are the same. A rule the engine
-does not know runs in pandas on the table pulled into Python (correct, not fast).
+The engine reads each rule's engine form, declared with the rule (checks/forms.py): per-cell rules
+compile (or run on distinct values, see derived.py), rules across rows and tables are the forms'
+GROUP BYs, semi- and anti-joins. Only the failing rows come back; they become Issues through the
+very functions the pandas engine uses (checks/runner.py), so messages, fixed values and related
+rows are the same. A rule declared pandas-only (or a plugin's rule without a form) runs in pandas
+on the table pulled into Python (correct, not fast).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import pandas as pd
 import pyarrow as pa
 
 from dataquality.checks.conventions import TableFacts
+from dataquality.checks.forms import SQL, Target
 from dataquality.checks.readings import DATE_ORDER_ASSUMED, DATE_ORDER_MIXED, PHONE_REGION
-from dataquality.checks.registry import Rule
+from dataquality.checks.registry import active_rules
 from dataquality.checks.runner import (
     CheckContext,
     _file_issues,
@@ -38,7 +40,6 @@ from dataquality.checks.runner import (
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import ColumnReading, TableValues
 from dataquality.config import Config, EntitySchema
-from dataquality.engines import compiled as cp
 from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of, lookup_table
 from dataquality.issue import Issue
 from dataquality.load.table import TEXT, Table
@@ -73,6 +74,7 @@ class _Prepared:
     pulled: list[tuple[_Planned, str | None]]  # rules run in pandas on the pulled table
     enriched: ir.Table | None = None
     full: TableValues | None = None
+    others: list[_Prepared] = field(default_factory=list)  # every table of the run (for look-ups between tables)
 
     def col(self, name: str, attr: str, param: Any = None) -> ir.Value:
         if not self.source.has(name):
@@ -83,6 +85,34 @@ class _Prepared:
     def want(self, name: str, attr: str, param: Any = None) -> None:
         if self.source.has(name):
             self.fields[name].want(attr, param)
+
+    def target(self, plan: _Planned, name: str | None) -> Target:
+        return Target(self.schema, name, plan.settings)
+
+    # What a rule's SQL form reads (checks/forms.py): the view of this table.
+    @property
+    def table(self) -> ir.Table:
+        assert self.enriched is not None
+        return self.enriched
+
+    @property
+    def row(self) -> ir.Value:
+        return self.table[ROW]
+
+    @property
+    def key(self) -> ir.Value:
+        return self.col(self.schema.key, "clean")
+
+    def of(self, entity: str) -> list[_Prepared]:
+        """The tables of `entity` checked in this run (this one included)."""
+        return [q for q in self.others if q.schema.name == entity]
+
+    def rows_whose(self, column: ir.Value, values: Any) -> pd.DataFrame:
+        """(row, value) of this table's rows whose `column` is one of `values` (few: the values of failing rows)."""
+        wanted = lookup_table(self.table, pa.table({"__v": pa.array(list(values), type=pa.string())}), _dialect(self.table))
+        keyed = self.table.mutate(dq_value=column)
+        return keyed.semi_join(wanted, keyed["dq_value"] == wanted["__v"]).select(
+            row=keyed[ROW].cast("int64"), value=keyed["dq_value"]).to_pandas()
 
     @property
     def readings(self) -> dict[str, ColumnReading]:
@@ -107,6 +137,8 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
     router = Router(config)
     prepared = [_prepare(s, config) for s in sources]
     for p in prepared:
+        p.others = prepared
+    for p in prepared:
         dialect = _dialect(p.source.table)
         enriched = enrich(p.source.table, list(p.fields.values()), p.schema, config, dialect,
                           stats.setdefault(p.source.entity, {}) if stats is not None else None, _headers(p.source))
@@ -118,7 +150,7 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
         # RUL001: what the sheet lacks for a record rule is known from its columns alone.
         has = pd.DataFrame(columns=[n for n in p.schema.fields if p.source.has(n)], dtype=object)
         issues.extend(rules_not_run(TableValues(_table(p, has), p.schema, config), config, router))
-        failures = _failures(p, prepared)
+        failures = _failures(p)
         issues.extend(_issues(p, prepared, failures, config, router))
         # What whole columns decided (date order, phone region): from the distinct values, said once per column.
         issues.extend(reading_issues(p.values(_table(p, has), config), config, router))
@@ -134,27 +166,29 @@ def _prepare(source: Source, config: Config) -> _Prepared:
     schema = config.schemas[source.entity]
     fields = {n: FieldDerived(n, spec, companions=_companions(schema, spec, source)) for n, spec in schema.fields.items() if source.has(n)}
     p = _Prepared(source, schema, fields, [], [], [])
+    p.want(schema.key, "clean")  # the key: every record rule's findings, look-ups from other tables
     for name, plan in field_plans(schema, source.has, config):
+        form = plan.rule.engine
+        assert form is not None
         if plan.rule.convention:  # a convention of the column is judged on its clean values
             p.want(name, "clean")
-        if plan.rule.code in cp.PER_VALUE:
+        if form.per_cell:
             p.want(name, f"fail:{plan.rule.code}")
             p.field_plans.append((plan, name))
-        elif plan.rule.code in cp.CROSS_ROW_FIELD:
-            _want_cross_row(p, plan.rule, name)
+        elif form.how == SQL:
+            _want_all(p, form.needs(p.target(plan, name)))  # type: ignore[misc]
             p.field_plans.append((plan, name))
         else:
             p.pulled.append((plan, name))
     for plan in record_plans(schema.name, source.has, config):
-        rule = plan.rule
-        if rule.convention and getattr(plan.settings, "field", None):
+        form = plan.rule.engine
+        assert form is not None
+        if plan.rule.convention and getattr(plan.settings, "field", None):
             p.want(plan.settings.field, "clean")
-        needs = cp.record_needs(rule.code, schema)
-        if needs is None:
+        if form.how != SQL or form.rows is None:
             p.pulled.append((plan, None))
             continue
-        for n in needs:
-            p.want(n.field, n.attr, n.param)
+        _want_all(p, form.needs(p.target(plan, None)))  # type: ignore[misc]
         p.record_plans.append(plan)
     # The column-level findings read what the date and phone columns decide: computed with them.
     if any(effective_severity(r, config) is not None for r in (DATE_ORDER_MIXED, DATE_ORDER_ASSUMED)):
@@ -169,27 +203,19 @@ def _prepare(source: Source, config: Config) -> _Prepared:
     return p
 
 
+def _want_all(p: _Prepared, needs: list[Any]) -> None:
+    for n in needs:
+        p.want(n.field, n.attr, n.param)
+
+
 def _companions(schema: EntitySchema, spec: Any, source: Source) -> tuple[str, ...]:
-    """The fields a cell's verdicts also read (cp.COMPANIONS), where the source has them."""
-    wanted = cp.COMPANIONS.get(spec.identifier or "")
+    """The fields a cell's verdicts also read, where the source has them: those whose identifier a
+    per-cell rule of the field reads (a phone is read in the row's country), and its `region_of`."""
+    wanted = {i for r in active_rules() if r.scope == "field" and r.engine is not None and r.engine.reads
+              and r.applies is not None and r.applies(spec) for i in r.engine.reads}
     named = spec.settings.get("region_of")
     return tuple(n for n, f in schema.fields.items()
-                 if ((wanted and f.identifier == wanted) or n == named) and source.has(n))
-
-
-def _want_cross_row(p: _Prepared, rule: Rule, name: str) -> None:
-    spec = p.schema.fields[name]
-    if rule.code == "UNQ001":
-        p.want(name, "number" if spec.is_numeric else "clean")
-    elif rule.code == "REQ002":
-        rw = spec.required_when
-        assert rw is not None
-        other = p.schema.fields[rw.field]
-        p.want(rw.field, "canonical" if other.type == "enum" else "clean")
-        p.want(name, "clean")
-    elif rule.code == "TYP007":
-        p.want(name, "currency_marks")
-        p.want(spec.settings["currency_field"], "currency_code")
+                 if ((f.identifier in wanted) or n == named) and source.has(n))
 
 
 # --- the failing rows -----------------------------------------------------------------------------
@@ -199,38 +225,41 @@ def _rows(t: ir.Table, code: str, field_name: str | None) -> ir.Table:
     return t.select(row=t[ROW].cast("int64"), code=ibis.literal(code), field=ibis.literal(field_name or "", "string"))
 
 
-def _failures(p: _Prepared, prepared: list[_Prepared]) -> pd.DataFrame:
-    e = p.enriched
-    assert e is not None
+def _failures(p: _Prepared) -> pd.DataFrame:
+    """(row, code, field) of every failing check, from the rules' engine forms (checks/forms.py)."""
+    e = p.table
     parts: list[ir.Table] = []
     flags: dict[str, tuple[str, str]] = {}  # column -> (code, field): the per-cell verdicts, read in one query
     for plan, name in p.field_plans:
-        code, spec = plan.rule.code, p.schema.fields[name]
-        if code in cp.PER_VALUE:
-            flags[p.fields[name].want(f"fail:{code}")] = (code, name)
-        elif code == "UNQ001":
-            comp = p.col(name, "number" if spec.is_numeric else "clean")
-            parts.append(_rows(cp.group_conflicts(e, [comp], e[ROW]), code, name))
-        elif code == "REQ002":
-            rw = spec.required_when
-            assert rw is not None
-            other = p.schema.fields[rw.field]
-            meaning = p.col(rw.field, "canonical" if other.type == "enum" else "clean")
-            cond = meaning.isin(list(rw.values)).fill_null(False) & p.col(name, "clean").isnull()
-            parts.append(_rows(e.filter(cond), code, name))
-        elif code == "TYP007":
-            cond = cp.currency_contradicts(p.col(name, "currency_marks"), p.col(spec.settings["currency_field"], "currency_code"))
-            parts.append(_rows(e.filter(cond), code, name))
+        form = plan.rule.engine
+        assert form is not None
+        if form.per_cell:
+            flags[p.fields[name].want(f"fail:{plan.rule.code}")] = (plan.rule.code, name)
+        else:
+            parts += _form_rows(p, plan, name)
     found = [_flag_rows(e, flags)] if flags else []
     for plan in p.record_plans:
-        q = _record_rows(plan.rule.code, p, prepared)
-        if q is not None:
-            parts.append(_rows(q, plan.rule.code, None))
+        parts += _form_rows(p, plan, None)
     if parts:
         found.append(ibis.union(*parts).to_pandas())
     if not found:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str), "field": pd.Series(dtype=str)})
     return pd.concat(found, ignore_index=True)
+
+
+def _form_rows(p: _Prepared, plan: _Planned, name: str | None) -> list[ir.Table]:
+    """The failing rows of a rule's SQL form (none when the table lacks a field the form reads)."""
+    form = plan.rule.engine
+    assert form is not None and form.needs is not None and form.rows is not None
+    target = p.target(plan, name)
+    if not all(p.source.has(n.field) for n in form.needs(target)):
+        return []
+    got = form.rows(p, target)
+    if got is None:
+        return []
+    if not isinstance(got, ir.Table):  # a condition on the row
+        got = p.table.filter(got)
+    return [_rows(got, plan.rule.code, name)]
 
 
 def _flag_rows(e: ir.Table, flags: dict[str, tuple[str, str]]) -> pd.DataFrame:
@@ -247,62 +276,6 @@ def _flag_rows(e: ir.Table, flags: dict[str, tuple[str, str]]) -> pd.DataFrame:
         "code": long["col"].map(lambda c: flags[c][0]).to_numpy(dtype=object),
         "field": long["col"].map(lambda c: flags[c][1]).to_numpy(dtype=object),
     })
-
-
-def _record_rows(code: str, p: _Prepared, prepared: list[_Prepared]) -> ir.Table | None:
-    e, schema, rr = p.enriched, p.schema, p.schema.record_rules
-    assert e is not None
-    key = p.col(schema.key, "clean")
-    if code == "CUS001":
-        s = rr.get("credit_cap_by_grade")
-        if s is None or not (p.source.has(s.field) and p.source.has(s.by)):
-            return None
-        group = p.col(s.by, "canonical" if schema.fields[s.by].type == "enum" else "clean")
-        return e.filter((p.col(s.field, "number") > cp.cap_of(group, dict(s.caps))).fill_null(False))
-    if code == "CUS002":
-        s = rr.get("duplicate_names")
-        if s is None or not p.source.has(s.field):
-            return None
-        return cp.group_conflicts(e, [p.col(s.field, "name_key", tuple(s.legal_forms.items()))], key)
-    if code == "CUS003":
-        s = rr.get("one_code_per_uscc")
-        if s is None or not p.source.has(s.field):
-            return None
-        return cp.group_conflicts(e, [p.col(s.field, "clean")], key)
-    if code == "PRD001":
-        s = rr.get("code_prefix")
-        if s is None or not (p.source.has(s.field) and p.source.has(s.equals)):
-            return None
-        prefix, category = p.col(s.field, "code_prefix"), p.col(s.equals, "canonical")
-        return e.filter((prefix.notnull() & category.notnull() & (prefix != category)).fill_null(False))
-    if code == "PRD002":
-        s = rr.get("price_below_cost")
-        if s is None or not (p.source.has(s.field) and p.source.has(s.other)):
-            return None
-        price, cost = p.col(s.field, "number"), p.col(s.other, "number")
-        below = cp.numeric_below_min(price, schema.fields[s.field]) | cp.numeric_below_min(cost, schema.fields[s.other])
-        return e.filter((price < cost).fill_null(False) & ~below)
-    if code == "PRD003":
-        s = rr.get("same_item")
-        if s is None or not all(p.source.has(f) for f in s.fields):
-            return None
-        return cp.group_conflicts(e, [p.col(f, "item_part") for f in s.fields], key)
-    if code == "PRD004":
-        s = rr.get("customer_part_no_not_code")
-        if s is None or not p.source.has(s.field):
-            return None
-        part = p.col(s.field, "clean")
-        codes = ibis.union(*[q.enriched.select(__c=q.col(q.schema.key, "clean")) for q in prepared if q.schema.name == schema.name])
-        return e.mutate(__p=part).filter(lambda x: x.__p.notnull()).semi_join(codes.filter(lambda c: c.__c.notnull()).distinct(), [("__p", "__c")])
-    if code == "PRD005":
-        s = rr.get("known_customer")
-        customers = [q for q in prepared if s is not None and q.schema.name == s.master]
-        if s is None or not customers or not p.source.has(s.field):
-            return None
-        known = ibis.union(*[q.enriched.select(__c=q.col(q.schema.key, "clean")) for q in customers])
-        v = e.mutate(__p=p.col(s.field, "clean")).filter(lambda x: x.__p.notnull())
-        return v.anti_join(known.filter(lambda c: c.__c.notnull()).distinct(), [("__p", "__c")])
-    return None
 
 
 # --- failing rows to Issues -----------------------------------------------------------------------
@@ -364,7 +337,7 @@ def _issues(p: _Prepared, prepared: list[_Prepared], failures: pd.DataFrame, con
         found = by_check.get((plan.rule.code, ""))
         if found is None or not len(found):
             continue
-        findings = _findings(plan, p, prepared, sub, found, config)
+        findings = _findings(plan, p, sub, found, config)
         issues.extend(record_or_convention_issues(plan, sub, findings, router, depts, facts, config))
     if p.pulled:
         full = _full(p, config)
@@ -428,32 +401,21 @@ class _Facts:
         return TableValues(_subset(self.p, rows), self.p.schema, self.config)
 
 
-def _findings(plan: _Planned, p: _Prepared, prepared: list[_Prepared], sub: TableValues, rows: pd.Index, config: Config) -> pd.DataFrame:
+def _findings(plan: _Planned, p: _Prepared, sub: TableValues, rows: pd.Index, config: Config) -> pd.DataFrame:
     """The record rule's findings (field, params, related rows) for the rows the engine found.
 
-    The rules whose findings depend only on rows that fail too (per-row rules, and groups, whose
-    members all fail) run their pandas function on those rows; the two look-ups between tables
-    are built here from what the engine returned.
+    Rules whose findings depend only on rows that fail too (per-row rules, and groups, whose
+    members all fail) run their pandas function on those rows; a form with its own `findings`
+    (look-ups between tables) builds them from what the engine returned.
     """
-    from dataquality.checks.findings import findings
-
-    rule = plan.rule
-    if rule.code == "PRD005":
-        return findings(rows, plan.settings.field)
-    if rule.code == "PRD004":
-        part = sub[plan.settings.field].clean.reindex(rows)
-        e = p.enriched
-        assert e is not None
-        wanted = lookup_table(e, pa.table({"__c": pa.array(pd.unique(part.dropna()).astype(object), type=pa.string())}), _dialect(e))
-        keyed = e.mutate(__k=p.col(p.schema.key, "clean"))
-        own = keyed.semi_join(wanted, keyed.__k == wanted.__c).select(r=keyed[ROW].cast("int64"), k=keyed.__k).to_pandas()
-        rows_of = own.sort_values("r").groupby("k")["r"].agg(tuple)
-        related = pd.Series([tuple(r for r in rows_of.get(code, ()) if r != row) for row, code in part.items()], index=rows, dtype=object)
-        return findings(rows, plan.settings.field, related_rows=related)
+    form = plan.rule.engine
+    assert form is not None
+    if form.findings is not None:
+        return form.findings(p, p.target(plan, None), rows, sub)
     ctx = CheckContext(config, [sub])
     only = p.values(Table(sub.table.entity, sub.table.path, sub.table.sheet, sub.table.header_row,
                           sub.table.data.loc[rows], sub.table.columns, sub.table.headers), config)
-    return call_rule(rule, *_record_args(plan, only, ctx))
+    return call_rule(plan.rule, *_record_args(plan, only, ctx))
 
 
 def _record_args(plan: _Planned, t: TableValues, ctx: CheckContext) -> tuple[Any, ...]:

@@ -10,7 +10,7 @@ depend on the physical order in the database.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,26 +27,49 @@ from dataquality.load import Table, load_file
 ENGINES = ("pandas", "duckdb", "spark")
 
 
-def connect(engine: str) -> Any:
-    """An in-process backend for files: DuckDB, or Spark (local) when the 'spark' extra is installed."""
+# DuckDB's memory limit when dq.yaml sets none: the engine spills to disk beyond it, so a run's
+# memory stays flat however many rows (docs/scale.md).
+MEMORY_LIMIT = "2GB"
+# Spark masters written as --source URLs (before '#'): a cluster, YARN, Kubernetes, local threads,
+# or `spark:session`, the session already running in this process (a notebook, spark-submit).
+SPARK_MASTERS = ("spark://", "yarn", "k8s://", "local", "spark:session", "sc://")
+
+
+def connect(engine: str, settings: Mapping[str, str] | None = None) -> Any:
+    """An in-process backend for files: DuckDB, or Spark when the 'spark' extra is installed."""
     if engine == "spark":
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError as exc:
-            raise InputError("engine.spark_missing") from exc
-        session = SparkSession.builder.master("local[2]").appName("dq").getOrCreate()
-        return ibis.pyspark.connect(session)
-    return ibis.duckdb.connect(**duckdb_settings())
+        return spark_connect(spark_master(settings or {}))
+    return ibis.duckdb.connect(**duckdb_settings(settings or {}))
 
 
-def duckdb_settings() -> dict[str, str]:
-    """DuckDB's memory limit and spill folder from DQ_DUCKDB_MEMORY_LIMIT and DQ_DUCKDB_TEMP_DIR (see docs/scale.md)."""
-    settings = {}
-    if os.environ.get("DQ_DUCKDB_MEMORY_LIMIT"):
-        settings["memory_limit"] = os.environ["DQ_DUCKDB_MEMORY_LIMIT"]
-    if os.environ.get("DQ_DUCKDB_TEMP_DIR"):
-        settings["temp_directory"] = os.environ["DQ_DUCKDB_TEMP_DIR"]
-    return settings
+def duckdb_settings(settings: Mapping[str, str]) -> dict[str, str]:
+    """DuckDB's memory limit and spill folder: dq.yaml `engine:` (memory_limit, temp_directory), then
+    DQ_DUCKDB_MEMORY_LIMIT and DQ_DUCKDB_TEMP_DIR, else 2GB and a folder under the system's temp (docs/scale.md)."""
+    import tempfile
+
+    limit = os.environ.get("DQ_DUCKDB_MEMORY_LIMIT") or settings.get("memory_limit") or MEMORY_LIMIT
+    spill = os.environ.get("DQ_DUCKDB_TEMP_DIR") or settings.get("temp_directory") or os.path.join(tempfile.gettempdir(), "dq-duckdb-spill")
+    return {"memory_limit": limit, "temp_directory": spill}
+
+
+def spark_master(settings: Mapping[str, str]) -> str:
+    """The Spark master for files: DQ_SPARK_MASTER, dq.yaml `engine.spark_master`, else the running session or local[2]."""
+    return os.environ.get("DQ_SPARK_MASTER") or settings.get("spark_master") or "spark:session"
+
+
+def spark_connect(master: str) -> Any:
+    """An Ibis backend on Spark: the session running in this process (`spark:session`, else local[2]
+    when there is none), or a new one on `master` (spark://host:7077, yarn, k8s://..., local[4])."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise InputError("engine.spark_missing") from exc
+    session = SparkSession.getActiveSession() if master == "spark:session" else None
+    if session is None:
+        builder = SparkSession.builder.appName("dq").master("local[2]" if master == "spark:session" else master)
+        # Group rules shuffle by their normalised key: as many partitions as the cluster has cores, not 200.
+        session = builder.config("spark.sql.adaptive.enabled", "true").getOrCreate()
+    return ibis.pyspark.connect(session)
 
 
 def _arrow_text(table: Table) -> pa.Table:
@@ -148,11 +171,14 @@ def _redact(url: str) -> str:
     return url
 
 
-def connect_url(url: str) -> Any:
-    """An Ibis backend for a database URL (postgresql[+driver]://, duckdb:///file), in SQLAlchemy's URL syntax."""
+def connect_url(url: str, settings: Mapping[str, str] | None = None) -> Any:
+    """An Ibis backend for a database URL (postgresql[+driver]://, duckdb:///file) in SQLAlchemy's URL
+    syntax, or a Spark master (spark://host:7077, yarn, local[2], spark:session) whose catalog holds the table."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
+    if url.startswith(SPARK_MASTERS):
+        return spark_connect(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -166,7 +192,7 @@ def connect_url(url: str) -> Any:
             return ibis.postgres.connect(host=str(host), port=port, user=parsed.username or None,
                                          password=parsed.password or None, database=parsed.database or None)
         if backend == "duckdb":
-            return ibis.duckdb.connect(parsed.database or ":memory:", **duckdb_settings())
+            return ibis.duckdb.connect(parsed.database or ":memory:", **duckdb_settings(settings or {}))
     except Exception as exc:  # cannot connect: say where and why, no traceback
         raise InputError("engine.unreadable", source=_redact(url), problem=str(exc).strip().splitlines()[0]) from exc
     raise InputError("engine.bad_source", source=_redact(url))

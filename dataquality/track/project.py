@@ -58,6 +58,7 @@ class Project:
     issue_prefix: str = "DQ"
     desk_expire_hours: float = 72.0  # dq.yaml desk.expire_hours: imports of the desk are removed after this
     mappings: tuple[Path, ...] = ()  # mapping files (dq map -o): a company's export layouts
+    engine_settings: Mapping[str, str] = field(default_factory=dict)  # dq.yaml `engine:` (docs/scale.md)
 
     @property
     def root(self) -> Path:
@@ -81,6 +82,10 @@ class Project:
     def config(self) -> Config:
         """Schemas and rules (the project's copies, or the shipped ones) plus its reference lists."""
         config = Config.load(self.schemas_dir, self.rules_dir)
+        if self.engine_settings:
+            from dataclasses import replace
+
+            config = replace(config, engine_settings=self.engine_settings)
         for name, spec in self.references.items():
             config = config.with_reference(_read_reference(self, name, spec))
         return config
@@ -144,6 +149,7 @@ def _project(path: Path, f: ProjectFile) -> Project:
         outside_range=f.calendar.outside_range, lock_wait_seconds=f.lock.wait_seconds,
         lock_stale_after_minutes=f.lock.stale_after_minutes, issue_prefix=f.issue_prefix, mappings=f.mappings,
         desk_expire_hours=f.desk.expire_hours,
+        engine_settings={k: str(v) for k, v in f.engine.model_dump().items() if v is not None},
     )
 
 

@@ -12,6 +12,7 @@ a project folder can be moved or checked out anywhere and still work.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from difflib import get_close_matches
 from pathlib import Path
@@ -195,6 +196,24 @@ class SlaFile(_Section):
     info: Days = DEFAULT_SLA["info"]
 
 
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*[KMGT]i?B$")
+
+
+def _size(raw: Any) -> str:
+    """A memory size as DuckDB reads it: 2GB, 512MB, 1.5GiB."""
+    if not isinstance(raw, str) or not _SIZE.match(raw.strip()):
+        raise _fail("bad_choice", value=raw, choices="a size such as 2GB, 512MB, 1.5GiB")
+    return raw.strip()
+
+
+class EngineFile(_Section):
+    """How the database engines run (docs/scale.md): DuckDB's memory limit and spill folder, Spark's master."""
+
+    memory_limit: Annotated[str, BeforeValidator(_size)] = "2GB"
+    temp_directory: RelPath | None = None
+    spark_master: str | None = None
+
+
 class ProjectFile(_Section):
     """dq.yaml: every section and key a project may set, each value checked by its type."""
 
@@ -218,6 +237,7 @@ class ProjectFile(_Section):
     desk: DeskFile = DeskFile()
     issue_prefix: str = "DQ"
     mappings: Annotated[tuple[RelPath, ...], BeforeValidator(_one_or_list)] = ()
+    engine: EngineFile = EngineFile()
 
     @model_validator(mode="before")
     @classmethod

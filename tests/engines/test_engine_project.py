@@ -71,3 +71,27 @@ def test_bad_database_entities_are_named(tmp_path: Path, raw: str, key: str) -> 
     with pytest.raises(ConfigError) as err:
         Project.load(tmp_path)
     assert key in err.value.message("en")
+
+
+def test_dq_yaml_sets_duckdbs_memory_limit_and_spill_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: DuckDB runs within a memory limit dq sets (dq.yaml `engine:`), spilling to a folder."""
+    from dataquality.engines.sources import MEMORY_LIMIT, connect, duckdb_settings
+
+    monkeypatch.delenv("DQ_DUCKDB_MEMORY_LIMIT", raising=False)
+    monkeypatch.delenv("DQ_DUCKDB_TEMP_DIR", raising=False)
+    folder = tmp_path / "proj"
+    init_project(folder, lang="en")
+    config = folder / "dq.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "engine:\n  memory_limit: 512MB\n  temp_directory: spill\n", encoding="utf-8")
+    settings = Project.load(config).config().engine_settings
+    assert settings["memory_limit"] == "512MB" and Path(settings["temp_directory"]) == folder / "spill"
+    con = connect("duckdb", settings)
+    limit, spill = con.raw_sql("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchone()
+    assert limit.replace(" ", "") in ("512.0MiB", "488.2MiB", "512MB", "488.2MB") and Path(spill) == folder / "spill"
+    assert duckdb_settings({})["memory_limit"] == MEMORY_LIMIT  # without dq.yaml: dq's own limit, not DuckDB's 80 % of RAM
+    monkeypatch.setenv("DQ_DUCKDB_MEMORY_LIMIT", "1GB")
+    assert duckdb_settings(settings)["memory_limit"] == "1GB"
+    config.write_text(config.read_text(encoding="utf-8").replace("512MB", "lots"), encoding="utf-8")
+    with pytest.raises(ConfigError) as bad:
+        Project.load(config)
+    assert "engine.memory_limit" in str(bad.value)

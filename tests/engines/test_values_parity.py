@@ -9,7 +9,6 @@ from pathlib import Path
 import ibis
 import numpy as np
 import pandas as pd
-import psycopg
 import pytest
 from builders import customer, product
 from engine_data import FIELDS, issue_keys
@@ -77,6 +76,7 @@ def pg_url(request: pytest.FixtureRequest):
 
 @pytest.mark.postgres
 def test_written_values_give_the_same_issues_on_a_postgres_source(pg_url: str, config) -> None:
+    psycopg = pytest.importorskip("psycopg", reason="the PostgreSQL engine needs psycopg: pip install '.[postgres]'")
     tables = _tables(5, rows=600)
     conninfo = pg_url.replace("postgresql+psycopg://", "postgresql://")
     names = {"customer": "public.customer_master", "product": "public.product_master"}

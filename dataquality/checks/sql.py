@@ -1,23 +1,28 @@
-"""The value cleaning of checks/values.py as Ibis expressions, one helper per pandas helper.
+"""The value cleaning of checks/values.py as Ibis expressions, one helper per pandas helper, and the
+few shapes the rules' SQL forms share (groups with several codes, caps, minimums).
 
-A cell is "usual" when it holds only ASCII (no NUL) and CJK unified ideographs. For those cells
+A cell is "usual" when it holds only ASCII (no NUL), × ÷ and CJK unified ideographs. For those cells
 NFKC and case-folding change nothing beyond ASCII lower/upper, and the only whitespace is ASCII
 whitespace, so the cleaning compiles to plain SQL string functions with the same result on
 DuckDB, PostgreSQL and Spark. Every other cell (full-width, invisible, accented, other scripts)
 is cleaned by the pandas functions themselves, once per distinct value, and joined back: see
 `derived.py`. Regexes are written with \\xHH escapes and explicit ranges only (never a generated
 character list, where a hyphen becomes a range), in the subset RE2, PostgreSQL and Java share.
+
+Ibis is imported when a form runs, not when the rules are registered: the pandas engine never loads it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
-import ibis
-import ibis.expr.types as ir
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
 
-# ^[ASCII without NUL, CJK unified ideographs]*$ : values.py's _NEEDS_UNICODE negated.
-USUAL = "^[\\x01-\\x7f\u4e00-\u9fff]*"
+# ^[ASCII without NUL, × and ÷, CJK unified ideographs]*$: values.py's _NEEDS_UNICODE negated, plus
+# the two signs specifications are written with (M8×20), which NFKC, case and whitespace leave alone.
+USUAL = "^[\\x01-\\x7f\u00d7\u00f7\u4e00-\u9fff]*"
 # Python's str.isspace() within ASCII: \t \n \v \f \r, the four separators \x1c-\x1f, space.
 _WS = "[\\x09-\\x0d\\x1c-\\x20]"
 
@@ -76,5 +81,51 @@ def portable(pattern: str) -> bool:
     return _PYTHON_ONLY.search(pattern) is None
 
 
+def zero() -> ir.IntegerValue:
+    import ibis
+
+    return ibis.literal(0, "int64")
+
+
 def false() -> ir.BooleanValue:
+    import ibis
+
     return ibis.literal(False)
+
+
+def group_conflicts(e: ir.Table, keys: list[ir.Value], code: ir.Value) -> ir.Table:
+    """duplicates.conflicting_groups: rows whose group of equal `keys` holds more than one distinct `code`.
+
+    A GROUP BY of the key (several codes: the smallest and the largest differ, cheaper than
+    COUNT(DISTINCT)) and a semi-join back: both spill on DuckDB, and on Spark both shuffle by
+    the normalised key, so a group's rows meet on one executor. Only the groups' rows leave."""
+    names = [f"__gk{i}" for i in range(len(keys))]
+    v = e.mutate(**dict(zip(names, keys, strict=True)), __gc=code)
+    cond = v.__gc.notnull()
+    for n in names:
+        cond &= v[n].notnull()
+    v = v.filter(cond)
+    bad = v.group_by(names).aggregate(__lo=v.__gc.min(), __hi=v.__gc.max()).filter(lambda g: g.__lo != g.__hi)
+    return v.semi_join(bad, names)
+
+
+def numeric_below_min(x: ir.NumericValue, spec: Any) -> ir.BooleanValue:
+    """products._not_below_minimum negated: the number is below its field's (numeric) minimum."""
+    low = spec.min
+    if low is None or not isinstance(low.value, (int, float)):
+        return false()
+    return ((x <= low.value) if low.exclusive else (x < low.value)).fill_null(False)
+
+
+def currency_contradicts(marks: ir.StringValue, code: ir.StringValue) -> ir.BooleanValue:
+    """readings._contradicts: the written mark ('|USD|HKD|') cannot mean the record's currency."""
+    return (marks.notnull() & code.notnull() & ~marks.contains("|" + code + "|")).fill_null(False)
+
+
+def cap_of(group: ir.StringValue, caps: dict[str, float]) -> ir.FloatingValue:
+    """CapByGroup caps looked up by the group value (NULL when the group has no cap)."""
+    import ibis
+
+    if not caps:
+        return ibis.null("float64")
+    return ibis.cases(*[(group == k, ibis.literal(float(v), "float64")) for k, v in caps.items()], else_=ibis.null("float64"))
