@@ -34,6 +34,7 @@ from dataquality.errors import InputError
 from dataquality.i18n import text
 from dataquality.issue import Issue, sort_issues, stamp_first_seen
 from dataquality.load import Finding, Table, problem_for, read_file
+from dataquality.load.files import prepare as prepare_reading
 from dataquality.load.limits import Limits
 from dataquality.load.mapping import Mappings
 from dataquality.load.source import WorkbookSource
@@ -342,6 +343,12 @@ def load(inputs: Sequence[Path | str], config: Config, lang: str = "en", progres
     """
     tables: list[Table] = []
     workbooks = {} if workbooks is None else workbooks
+    if any(source.loading() for source in workbooks.values()):
+        # The first workbook is still being read (without the GIL): the main thread would only wait.
+        from dataquality.checks.runner import prepare as prepare_checks
+
+        prepare_reading(config)
+        prepare_checks(config)
     for path in inputs:
         if progress:
             progress(text("progress.reading", lang, file=str(path)))

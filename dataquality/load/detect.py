@@ -130,6 +130,7 @@ class _Index:
         # Quantities and their units: a qualifier may make them another measure (shipping cost).
         self.measures = {f.name for f in schema.fields.values() if f.is_numeric or f.type == "enum"}
         self._seen: dict[str, tuple[Candidate, ...]] = {}
+        self._fuzzy_by_length: dict[int, list[str]] = {}
 
     def match(self, text: str) -> tuple[Candidate, ...]:
         """The fields one header cell may name, best first (remembered per text). A header in
@@ -192,11 +193,20 @@ class _Index:
             key = _loose(cand)
             if len(key) < 5 or not key.isascii():
                 continue
-            close = difflib.get_close_matches(key, self.fuzzy_names, n=1, cutoff=FUZZY_CUTOFF)
+            close = difflib.get_close_matches(key, self._fuzzy_near(len(key)), n=1, cutoff=FUZZY_CUTOFF)
             # categoryID is not a misspelt category: an extension of a name is another column.
             if close and not (key.startswith(close[0]) or close[0].startswith(key)):
                 return (self._candidate(self.loose[close[0]], FUZZY, close[0]),)
         return ()
+
+    def _fuzzy_near(self, length: int) -> list[str]:
+        """The fuzzy names whose length lets them reach FUZZY_CUTOFF against a key of `length`
+        (difflib's real_quick_ratio, the bound it checks first): the same answer, fewer tries."""
+        near = self._fuzzy_by_length.get(length)
+        if near is None:
+            near = self._fuzzy_by_length[length] = [
+                n for n in self.fuzzy_names if 2.0 * min(length, len(n)) / (length + len(n)) >= FUZZY_CUTOFF]
+        return near
 
     def _qualified(self, texts: list[str]) -> tuple[Candidate, ...]:
         """Fields whose name stands in the header with a qualifier around it, the head noun first
@@ -206,8 +216,9 @@ class _Index:
             key = _loose(text)
             words = _words(text)
             segments = {_loose(p) for p in _SEGMENTS.split(str(text)) if p.strip()}
+            joined = "".join(words)  # an alias made of consecutive words stands in it
             for alias, name, generic in self.contained:
-                if alias == key:
+                if alias == key or (alias not in key and alias not in joined):  # (cheap: most stop here)
                     continue
                 at = _contains(key, words, alias, self.words)
                 if at < 0:

@@ -56,6 +56,19 @@ class FileRead:
     unchecked: list[Finding] = field(default_factory=list)
 
 
+def prepare(config: Config) -> None:
+    """Make now what reading any file needs, whatever it holds: the message catalogue, each
+    schema's header index, the traditional-to-simplified tables. For a caller with a core to
+    spare: the load stage while calamine still reads a started workbook."""
+    from dataquality.i18n import catalogue
+    from dataquality.load.detect import index_of, simplified
+
+    catalogue()
+    for schema in config.schemas.values():
+        index_of(schema)
+    simplified("客戶")
+
+
 def load_file(path: Path | str | WorkbookSource, config: Config, lang: str = "en", entity: str | None = None,
               mappings: Mappings | None = None) -> list[Table]:
     """Every entity sheet of a workbook (or the CSV file) as Tables; raises InputError when there is none."""

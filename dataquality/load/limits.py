@@ -21,6 +21,7 @@ import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from typing import Any
 from pathlib import Path
 
 from dataquality.errors import InputError
@@ -232,6 +233,35 @@ def _below_pattern(digits: bytes) -> re.Pattern[bytes]:
     return re.compile(rb'<c r="[A-Za-z][A-Za-z]?[A-Za-z]?(%s[0-9]{%d,10})"' % (same + b"|" if same else b"", len(digits) + 1))
 
 
+# A cell tag (or any tag whose name starts with c) not written `<c r="`: the chunk is walked.
+_ODD_CELL = re.compile(rb'<c(?! r=")')
+
+
+def _re2() -> Any:
+    """google-re2, where installed: a DFA that tells in one pass over a chunk whether any of the
+    scan's patterns occurs (about four times faster than Python's re, which then reads the rare
+    chunk where one does). None where it is not installed: every chunk is read with re."""
+    try:
+        import re2
+    except ImportError:
+        return None
+    return re2
+
+
+@functools.lru_cache(maxsize=8)
+def _nothing_to_read(widest: bytes, row: int) -> Any:
+    """One RE2 pattern for a chunk the regular way needs nothing more from: a cell wider than
+    `widest`, a cell below `row`, or a tag starting `<c` not written `<c r="` (the alternatives
+    spell out what _ODD_CELL's look-ahead says). Bytes as Latin-1, so any byte is a character."""
+    re2 = _re2()
+    options = re2.Options()
+    options.encoding = re2.Options.Encoding.LATIN1
+    options.never_capture = True
+    options.log_errors = False
+    odd = rb'<c(?:[^ ]| [^r]| r[^=]| r=[^"])'
+    return re2.compile(b"|".join((_beyond(widest).pattern, _below(row).pattern, odd)), options)
+
+
 # The walk: row and cell tags (any namespace prefix), attributes read with their quotes (a quoted
 # value may hold '>').
 _TAG = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
@@ -340,6 +370,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     recent: deque[tuple[bytes, int]] = deque()
     held = 0
     errors: list[tuple[int, int, str]] | None = []  # Excel error cells seen; None: some not understood
+    fast = _re2() is not None
     for chunk, fresh in _stream(zf, info, path, budget):
         recent.append((chunk, fresh))
         held += len(chunk) - fresh
@@ -351,20 +382,27 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
-        wider = {letters[:_LETTERS_MAX].upper() for letters in _beyond(widest).findall(chunk)}
-        if walk.carry or b":c" in chunk or chunk.count(b"<c", since, until + 1) != chunk.count(b'<c r="', since, until + 5) \
-                or any(len(letters) > 3 for letters in wider):  # (_below reads up to three letters)
+        if walk.carry or b":c" in chunk:
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
+        row = far_row
         last = chunk.rfind(b'<c r="')
         for at in (last, chunk.rfind(b'<c r="', 0, max(last, 0))):
             cell = _CELL_AT.match(chunk, at) if at >= 0 else None
             if cell is not None:  # the last whole cell: a row some cell is in
-                far_row = max(far_row, int(cell.group(1)))
+                row = max(row, int(cell.group(1)))
                 break
-        below = _below(far_row).findall(chunk)
-        if below:
-            far_row = max(far_row, max(map(int, below)))
+        if fast and _nothing_to_read(widest, row).search(chunk) is None:  # (almost every chunk)
+            far_row = row
+            walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
+            continue
+        odd = _ODD_CELL.search(chunk, since, until + 5)  # (a `<c` from `until` on is the next chunk's)
+        wider = {letters[:_LETTERS_MAX].upper() for letters in _beyond(widest).findall(chunk)}
+        if (odd is not None and odd.start() < until) or any(len(letters) > 3 for letters in wider):  # (_below: three letters)
+            walk.walk(chunk, fresh, path)
+            continue
+        below = _below(row).findall(chunk)
+        far_row = max(row, max(map(int, below))) if below else row
         for letters in wider:
             if (len(letters), letters) > (len(widest), widest):
                 widest = letters

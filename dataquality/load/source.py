@@ -13,7 +13,12 @@ the run and no longer:
 Nothing of a sheet reaches calamine before the verdict passed its file: a refused file is never
 opened by calamine, so a sheet's cells are allocated only once their exact extent is known to be
 within the limits. `start()` judges and loads on a background thread: calamine reads without
-Python's GIL, so a workbook loads while the command is still importing pandas and the rules.
+Python's GIL, so a workbook loads while the command is still importing pandas and the rules. The
+scan itself is Python (regular expressions over the inflated XML) and would hold the GIL against
+those imports: where the process can fork and has no other thread yet, `start()` runs it in a
+forked child (`_Judge`) that sends back the verdict, so judging overlaps the imports on another
+core. Anything unusual there (the child killed, an unexpected error) and the verdict is made
+here instead, as without a fork.
 
 This module imports neither pandas nor the rest of the loader: a command can start its sources
 before those are imported.
@@ -22,6 +27,7 @@ before those are imported.
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -38,6 +44,8 @@ SHEET_ARGS: dict[str, Any] = {"header_row": None, "skip_rows": 0, "n_rows": None
 # At most this much workbook (on disk) is loaded ahead of the run by `start_all`; the rest is read
 # in its turn (loaded sheets wait in memory until the run takes them).
 AHEAD_BYTES = 256 << 20
+# At most this many workbooks are judged in forked children at once (the rest on their threads).
+JUDGES_MAX = 4
 # The kinds calamine reads, and the extensions it knows each by (it opens a file by its extension).
 CALAMINE_KINDS = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls",), "ods": (".ods",)}
 
@@ -64,6 +72,7 @@ class WorkbookSource:
         self._ahead: dict[int, Future] = {}  # sheets loaded by start(), taken once
         self._started: threading.Thread | None = None
         self._parts: list[str | None] | None = None  # the sheet parts in calamine's order
+        self._judge: _Judge | None = None  # the verdict being made in a forked child, taken once
 
     # --- the verdict ------------------------------------------------------------------------
 
@@ -72,6 +81,11 @@ class WorkbookSource:
         InputError (refused, missing, not a regular file) naming the limit and how to raise it."""
         with self._lock:
             now = _identity(self.path)
+            judge, self._judge = self._judge, None
+            if judge is not None:
+                verdict = judge.verdict()  # (the child reaped in any case)
+                if verdict is not None and self._judged is None and now is not None and judge.identity == now:
+                    self._judged = (now, verdict)
             if self._judged is None or self._judged[0] != now or now is None:
                 try:
                     found: dict[str, SheetScan] | InputError = check_input(self.path, self.limits)
@@ -93,6 +107,10 @@ class WorkbookSource:
         """The workbook's sheets, as calamine lists them (InputError when the limits refuse it)."""
         self._wait()
         return list(self._open(kind).sheet_names)
+
+    def loading(self) -> bool:
+        """Whether `start()`'s thread is still judging or loading the workbook."""
+        return self._started is not None and self._started.is_alive()
 
     def _wait(self) -> None:
         if self._started is not None:
@@ -122,8 +140,9 @@ class WorkbookSource:
         return self._whole_sheet(book, index)
 
     def _whole_sheet(self, book: Any, index: int) -> Any:
+        verdict = self.check()  # every sheet judged before any is loaded
         members = self._members(len(book.sheet_names))
-        found = self.scan(members[index] if index < len(members) else None)
+        found = verdict.get(members[index]) if index < len(members) and members[index] is not None else None
         if found is None or found.errors is None:
             return book.load_sheet(index, **SHEET_ARGS)
         offsets: list[int] = []
@@ -153,11 +172,19 @@ class WorkbookSource:
 
     def start(self) -> WorkbookSource:
         """Judge the workbook and load its sheets on a background thread (an .xlsx or .xlsm only);
-        whatever fails there is left for the run, which reports it in its place."""
+        whatever fails there is left for the run, which reports it in its place. The judging goes
+        to a forked child when this is the process's only thread (see the module)."""
         if self._started is None and self.path.suffix.lower() in CALAMINE_KINDS["xlsx"]:
+            self._fork_judge()
             self._started = threading.Thread(target=self._load_ahead, name="dq-load", daemon=True)
             self._started.start()
         return self
+
+    def _fork_judge(self) -> bool:
+        """Start judging in a forked child (see `_Judge`); False where it is not done."""
+        if self._judge is None and self._judged is None and self.path.suffix.lower() in CALAMINE_KINDS["xlsx"]:
+            self._judge = _Judge.fork(self.path, self.limits)
+        return self._judge is not None
 
     def _load_ahead(self) -> None:
         try:
@@ -182,6 +209,7 @@ def start_all(paths: Iterable[Path | str], limits: Limits | None = None,
               ahead_bytes: int = AHEAD_BYTES) -> dict[Path, WorkbookSource]:
     """A source for each path, the first workbooks (up to `ahead_bytes` on disk) started early."""
     sources = {}
+    ahead = []
     left = ahead_bytes
     for raw in paths:
         source = WorkbookSource(raw, limits)
@@ -191,8 +219,125 @@ def start_all(paths: Iterable[Path | str], limits: Limits | None = None,
         except OSError:
             continue  # the run says what is wrong, in its place
         if left >= 0:
-            source.start()
+            ahead.append(source)
+    forked = 0
+    for source in ahead:  # every judge is forked before the first thread starts (a fork copies one thread)
+        if forked < JUDGES_MAX and source._fork_judge():
+            forked += 1
+    for source in ahead:
+        source.start()
     return sources
+
+
+class _Judge:
+    """The limits' verdict on one workbook, made in a forked child and sent back through a pipe.
+
+    The child shares nothing with the parent afterwards: it scans the file (load/limits.py), writes
+    the pickled verdict (what the scan kept, or the refusal's message key and values) and leaves by
+    os._exit, running none of the parent's exit handlers. The parent takes the verdict once; when
+    the child died or failed it gets None and judges the file itself.
+
+    (Opening the workbook while the child still scans its sheets was tried: fastexcel's opening
+    holds the GIL, so it only delays the imports it would overlap.)"""
+
+    def __init__(self, pid: int, fd: int, identity: tuple[int, int, int]) -> None:
+        self.pid, self.fd, self.identity = pid, fd, identity
+        self._verdict: dict[str, SheetScan] | InputError | None = None
+        self._done = False
+
+    @classmethod
+    def fork(cls, path: Path, limits: Limits) -> _Judge | None:
+        """A judge of `path` in a forked child; None where forking is not safe or possible (no
+        os.fork, or another thread running, whose locks the child would inherit held)."""
+        identity = _identity(path)
+        if not hasattr(os, "fork") or threading.active_count() > 1 or identity is None:
+            return None
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # pragma: no cover - the child (measured by the tests through its verdict)
+            _judge_child(path, limits, read_end, write_end)
+        os.close(write_end)
+        return cls(pid, read_end, identity)
+
+    def verdict(self) -> dict[str, SheetScan] | InputError | None:
+        """The child's verdict (None: it failed; the caller judges again), the child reaped."""
+        if not self._done:
+            self._finish(self._read())
+        return self._verdict
+
+    def __del__(self) -> None:
+        """A judge whose verdict was never asked for (the run ended first): its child is stopped
+        and reaped, not left behind."""
+        if not self._done:
+            import signal
+
+            self._done = True
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+                os.close(self.fd)
+            except OSError:
+                pass
+
+    def _read(self) -> tuple[Any, ...] | None:
+        head = self._exactly(8)
+        if head is None:
+            return None
+        body = self._exactly(int.from_bytes(head, "little"))
+        return pickle.loads(body) if body is not None else None  # written by our own child, just now
+
+    def _exactly(self, size: int) -> bytes | None:
+        chunks, left = [], size
+        try:
+            while left and (chunk := os.read(self.fd, min(left, 1 << 20))):
+                chunks.append(chunk)
+                left -= len(chunk)
+        except OSError:
+            return None
+        return b"".join(chunks) if not left else None
+
+    def _finish(self, message: tuple[Any, ...] | None) -> None:
+        self._done = True
+        os.close(self.fd)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            status = -1
+        if status != 0 or message is None or message[0] not in ("verdict", "refused"):
+            self._verdict = None
+        elif message[0] == "refused":
+            self._verdict = InputError(message[1], **message[2])
+        else:
+            self._verdict = message[1]
+
+
+def _judge_child(path: Path, limits: Limits, read_end: int, write_end: int) -> None:  # pragma: no cover
+    """The forked child's whole life: judge, write the verdict, leave without cleaning up."""
+
+    def send(message: tuple[Any, ...]) -> None:
+        body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        data = memoryview(len(body).to_bytes(8, "little") + body)
+        while data:
+            data = data[os.write(write_end, data):]
+
+    code = 1
+    try:
+        os.close(read_end)
+        try:
+            found: tuple[Any, ...] = ("verdict", check_input(path, limits))
+        except InputError as exc:
+            found = ("refused", exc.key, exc.params)
+        send(found)
+        code = 0
+    except BaseException:  # noqa: BLE001, S110 - the parent judges again; nothing is said from here
+        pass
+    finally:
+        os._exit(code)
 
 
 def calamine_source(path: Path, kind: str) -> str | bytes:

@@ -158,3 +158,86 @@ def test_the_limits_given_to_one_invocation_do_not_outlive_it(tmp_path: Path) ->
     path = error_cells_workbook(tmp_path / "p.xlsx")
     assert run_dq("--max-cells", "20", "validate", path, env={"DQ_LANG": "en"}).returncode == 2
     assert run_dq("validate", path, env={"DQ_LANG": "en"}).returncode == 1  # the defaults again
+
+
+# The judge in a forked child: only where the process has one thread, so it is measured in a
+# process of its own (this test process has other threads).
+_FORKED = r"""
+import json, os, sys, threading
+from pathlib import Path
+from dataquality.errors import InputError
+from dataquality.load import limits, source
+
+path, mode = Path(sys.argv[1]), sys.argv[2]
+parent = os.getpid()
+if mode == "child fails":
+    real = source.check_input
+    def failing(*args, **kwargs):
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return real(*args, **kwargs)
+    source.check_input = failing
+lim = limits.Limits(max_cells=20) if mode == "refused" else limits.Limits()
+here = None
+try:
+    here = {k: (v.tail is not None, v.errors) for k, v in limits.check_input(path, lim).items()}
+except InputError as exc:
+    here = exc.key
+judges = []
+real_fork = source._Judge.fork.__func__
+def fork(cls, *args):
+    judge = real_fork(cls, *args)
+    judges.append(judge)
+    return judge
+source._Judge.fork = classmethod(fork)
+sources = source.start_all([path, path.with_name("copy.xlsx")], lim)
+pids = [j.pid for j in judges if j is not None]
+out = {"forked": [j is not None for j in judges]}
+for s in sources.values():
+    try:
+        out.setdefault("verdicts", []).append({k: (v.tail is not None, v.errors) for k, v in s.check().items()})
+    except InputError as exc:
+        out.setdefault("verdicts", []).append(exc.key)
+    try:
+        out.setdefault("sheets", []).append(s.sheet_names())
+    except InputError as exc:
+        out.setdefault("sheets", []).append(exc.key)
+out["here"] = here
+out["reaped"] = all(not os.path.exists(f"/proc/{pid}") for pid in pids)
+late = source.WorkbookSource(path, lim)
+held = threading.Event()
+threading.Thread(target=held.wait).start()  # another thread now: no fork from here on
+out["fork with a thread"] = late._fork_judge()
+held.set()
+print(json.dumps(out, default=list))
+"""
+
+
+def _forked(path: Path, mode: str) -> dict:
+    import shutil
+    import subprocess
+    import sys
+
+    from dq_cli import ROOT
+
+    shutil.copy(path, path.with_name("copy.xlsx"))
+    done = subprocess.run([sys.executable, "-c", _FORKED, str(path), mode], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here: the judging stays on the thread")
+@pytest.mark.parametrize("mode", ["passes", "refused", "child fails"])
+def test_a_forked_judge_gives_the_verdict_judged_here(tmp_path: Path, mode: str) -> None:
+    path = error_cells_workbook(tmp_path / "p.xlsx")
+    out = _forked(path, mode)
+    assert out["forked"] == [True, True]  # both judged in children before the first thread started
+    assert out["verdicts"] == [out["here"], out["here"]]  # what the child sent, or judged again here
+    if mode == "refused":
+        assert out["here"] == "limits.max_cells" and out["sheets"] == ["limits.max_cells"] * 2
+    else:
+        assert out["sheets"][0][0] == "产品"
+        assert any(errors for _, errors in out["here"].values())  # the error cells came across
+    assert out["reaped"]
+    assert out["fork with a thread"] is False

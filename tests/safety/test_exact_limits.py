@@ -27,12 +27,22 @@ def _probe(far_row: int = 20_000_000, wide: str = "Z", gap: int = 60_000) -> byt
             + b'<c r="%s1"><v>1</v></c></row>' % wide.encode() + _row(far_row, "A") + SHEET_TAIL)
 
 
+@pytest.fixture(params=["re", "re2"])
+def finder(request, monkeypatch):
+    """Each count made both ways: RE2 first (google-re2), and Python's re on every chunk."""
+    from dataquality.load import limits
+
+    if request.param == "re":
+        monkeypatch.setattr(limits, "_re2", lambda: None)
+    return request.param
+
+
 def _workbook(tmp_path: Path, name: str, sheet: bytes) -> Path:
     base = customer_workbook(tmp_path / "base.xlsx")
     return with_sheet_xml(base, tmp_path / name, lambda fh: fh.write(sheet))
 
 
-def test_the_probe_is_refused_with_its_exact_span(tmp_path):
+def test_the_probe_is_refused_with_its_exact_span(tmp_path, finder):
     # 1.7 KB of zip: 20,000,000 rows x 26 columns = 520 M cells (about 14 GB in calamine).
     path = _workbook(tmp_path, "probe.xlsx", _probe())
     assert path.stat().st_size < 10_000
@@ -50,6 +60,10 @@ _VARIANTS = {
     "attribute before the reference": SHEET_HEAD + _row(1, "A") + b" " * 60_000
                                       + b'<row r="2"><c t="n" r="Z2"><v>1</v></c></row>' + _row(20_000_000, "A") + SHEET_TAIL,
 }
+# A far row in the middle of ordinary rows (the last cell of its chunk is an ordinary one).
+_VARIANTS["far cell among ordinary rows"] = (
+    SHEET_HEAD + b"".join(_row(r, "A", "B") for r in range(1, 3_000)) + b'<row r="3000"><c r="B12000000"><v>1</v></c></row>'
+    + b"".join(_row(r, "A", "B") for r in range(3_001, 6_000)) + SHEET_TAIL)
 for _shift in (0, 5, 9, 40):  # the wide cell's tag cut by the chunk edge at several offsets
     _head = SHEET_HEAD + b'<row r="1"><c r="A1"><v>1</v></c>'
     _VARIANTS[f"wide cell cut by the chunk edge (+{_shift})"] = (
@@ -57,12 +71,12 @@ for _shift in (0, 5, 9, 40):  # the wide cell's tag cut by the chunk edge at sev
 
 
 @pytest.mark.parametrize("sheet", list(_VARIANTS.values()), ids=list(_VARIANTS))
-def test_a_wide_cell_anywhere_is_counted(tmp_path, sheet):
+def test_a_wide_cell_anywhere_is_counted(tmp_path, sheet, finder):
     path = _workbook(tmp_path, "variant.xlsx", sheet)
     assert_one_line_error(dq("validate", str(path)), path, "--max-cells")
 
 
-def test_the_count_is_exact_at_the_limit(tmp_path):
+def test_the_count_is_exact_at_the_limit(tmp_path, finder):
     # 1,000 rows x 26 columns = 26,000 cells: allowed at 26,000, refused at 25,999 naming 26,000.
     path = _workbook(tmp_path, "exact.xlsx", _probe(far_row=1_000))
     assert "--max-cells" not in dq("--max-cells", "26000", "validate", str(path)).stderr
