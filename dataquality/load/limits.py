@@ -21,8 +21,8 @@ import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from dataquality.errors import InputError
 from dataquality.load import zipparts
