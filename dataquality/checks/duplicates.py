@@ -66,8 +66,9 @@ def conflicting_groups(key: pd.Series, code: pd.Series) -> tuple[pd.Series, pd.S
 def name_key(names: pd.Series, legal_forms: dict[str, tuple[str, ...]] | None = None) -> pd.Series:
     """Company names compared loosely: NFKC, case-folded, no whitespace or punctuation, legal forms unified.
 
-    In pyarrow's RE2, column-wide: punctuation is `_PUNCTUATION_RE2` (Python's [\\W_]), and the
-    legal form ending a name is found, cut off and replaced by its form's token in three passes."""
+    In pyarrow's RE2, column-wide: punctuation is `_PUNCTUATION_RE2` (Python's [\\W_]); the legal
+    form ending a name is the longest spelling it ends with, cut off and replaced by its form's
+    token: one `ends_with` per spelling, longest first, each on the names no longer one has taken."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -81,14 +82,17 @@ def name_key(names: pd.Series, legal_forms: dict[str, tuple[str, ...]] | None = 
             normal = re.sub(_PUNCTUATION, "", nfkc(pd.Series([spelling], dtype="str")).str.casefold().iloc[0])
             if normal:
                 variants[normal] = token
-    if variants:
-        # The leftmost match wins, so 股份有限公司 is taken whole before its tail 有限公司 is seen.
-        alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
-        ending = pc.struct_field(pc.extract_regex(key, f"(?P<form>{alternation})$"), [0])
-        which = pc.index_in(ending, value_set=pa.array(list(variants), type=pa.large_string()))
-        token = pc.take(pa.array(list(variants.values()), type=pa.large_string()), which)
-        cut = pc.replace_substring_regex(key, f"(?:{alternation})$", "", max_replacements=1)
-        key = pc.if_else(pc.is_valid(which), pc.binary_join_element_wise(cut, token, pa.scalar("", pa.large_string())), key)
+    taken = np.zeros(len(key), dtype=bool)
+    unified = key
+    for spelling in sorted(variants, key=len, reverse=True):  # 股份有限公司 is taken whole before its tail 有限公司
+        ends = np.asarray(pc.fill_null(pc.ends_with(key, spelling), False).to_numpy(zero_copy_only=False), dtype=bool) & ~taken
+        if not ends.any():
+            continue
+        taken |= ends
+        cut = pc.utf8_slice_codeunits(key.filter(pa.array(ends)), 0, -len(spelling))
+        token = pa.scalar(variants[spelling], pa.large_string())
+        unified = pc.replace_with_mask(unified, pa.array(ends), pc.binary_join_element_wise(cut, token, pa.scalar("", pa.large_string())))
+    key = unified
     out = pd.Series(key.to_pandas(types_mapper={pa.large_string(): TEXT}.get).array, index=names.index, dtype=TEXT)
     return out.mask(out == "")
 

@@ -21,10 +21,13 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree as ET
 
 from dataquality.load import zipparts
+
+if TYPE_CHECKING:
+    from dataquality.load.limits import SheetScan
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -58,6 +61,7 @@ class SheetCells:
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
     padded_styles: dict[int, PaddedFormat] = field(default_factory=dict)  # xlsx style index -> format
     member: str | None = None  # xlsx: the sheet's part in the zip
+    long_numbers: bool = True  # whether some cell may hold a number of 16+ digits (False: the scan saw none)
 
 
 def col_index(letters: str) -> int:
@@ -165,9 +169,10 @@ def _xlsx_merged(zf: zipfile.ZipFile, member: str, tail: bytes | None = None) ->
 
 
 def sheet_cells(path: Path, kind: str, index: int, name: str | None,
-                tails: Mapping[str, bytes | None] | None = None) -> SheetCells:
+                scans: Mapping[str, SheetScan] | None = None) -> SheetCells:
     """Merged ranges and number formats of sheet `index`; empty when the file does not tell.
-    `tails`: each sheet part's bytes from </sheetData>, as the limits scan kept them."""
+    `scans`: what the limits scan saw of each sheet part (its tail from </sheetData>, whether a
+    long number is in it)."""
     try:
         if kind == "xlsx":
             with zipparts.PartsZip(path) as zf:
@@ -176,8 +181,9 @@ def sheet_cells(path: Path, kind: str, index: int, name: str | None,
                     return SheetCells()
                 member = members[index]
                 # The limits scan already inflated the part once and kept its tail.
-                tail = (tails or {}).get(member)
-                return SheetCells(_xlsx_merged(zf, member, tail), _xlsx_padded_styles(zf), member)
+                scan = (scans or {}).get(member)
+                return SheetCells(_xlsx_merged(zf, member, scan.tail if scan else None), _xlsx_padded_styles(zf), member,
+                                  scan.long_numbers if scan else True)
         if kind in ("xls", "ods"):
             sheet = _calamine_book(path).get_sheet_by_index(index)
             merged = [(r0 + 1, c0, r1 + 1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]

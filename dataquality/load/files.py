@@ -95,13 +95,13 @@ def read_file(file: Path | str | WorkbookSource, config: Config, lang: str = "en
     kind = sniff_kind(source)
     any_cells = False
     csv_grid = _csv_grid(source) if kind == "csv" else None
-    tails = {member: scan.tail for member, scan in source.check().items()}
+    scans = source.check()
     pool = ThreadPoolExecutor(max_workers=1) if kind in CALAMINE_KINDS else None
     try:
         for sheet, book in iter_grids(source, kind):
             # Merged ranges and number formats are read from the workbook's XML while calamine reads
             # the cells (both release the GIL): the extras cost no wall time on a second core.
-            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name, tails) if pool else None
+            pending = pool.submit(sheet_cells, path, kind, sheet.index, sheet.name, scans) if pool else None
             try:
                 grid = csv_grid if csv_grid is not None else book.grid(sheet)  # type: ignore[union-attr]
             except InputError as exc:
@@ -408,7 +408,7 @@ def _displayed(path: Path, kind: str, sheet_index: int, body: pd.DataFrame, deci
     """Cells as Excel shows them: zero-padding formats applied, 16+ digit numbers flagged, not invented."""
     if kind == "csv" or body.empty:
         return body, 0
-    digit_fields = [f for f in body.columns if _keeps_digits(schema, f)]
+    digit_fields = [f for f in body.columns if _keeps_digits(schema, f)] if extras.long_numbers else []
     long_cells = {f: body.index[_maybe_number(body[f])] for f in digit_fields}
     long_cells = {f: rows for f, rows in long_cells.items() if len(rows)}
     if not extras.padded_styles and not long_cells:

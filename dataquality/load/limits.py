@@ -57,6 +57,9 @@ class SheetScan:
 
     tail: bytes | None  # from </sheetData> to the end (None if not found or larger than _TAIL_MAX)
     errors: tuple[tuple[int, int, str], ...] | None  # Excel error cells (row from 1, column from 0, text); None: unknown
+    # Whether some cell value is a number of 16+ digits (or 1E15 and up), which calamine reads back
+    # from a double: only then is the part read again for the digits as stored (load/files.py).
+    long_numbers: bool = True
 
 
 _TAIL_MAX = 16 << 20  # a larger tail is not kept (load/cells.py reads it itself)
@@ -233,6 +236,10 @@ def _below_pattern(digits: bytes) -> re.Pattern[bytes]:
     return re.compile(rb'<c r="[A-Za-z][A-Za-z]?[A-Za-z]?(%s[0-9]{%d,10})"' % (same + b"|" if same else b"", len(digits) + 1))
 
 
+# A value of 16 or more digits, or written 1E15 and up: a number a double may not hold (any `<v>`,
+# any namespace prefix; a shared string's index is never that long). Presence only.
+_LONG_NUMBER = rb"<(?:[A-Za-z_][A-Za-z0-9_.-]*:)?v(?:\s[^>]*)?>\s*-?(?:[0-9]{16}|[0-9](?:\.[0-9]+)?[Ee]\+?(?:1[5-9]|[2-9][0-9]))"
+_LONG_NUMBER_RE = re.compile(_LONG_NUMBER)
 # A cell tag (or any tag whose name starts with c) not written `<c r="`: the chunk is walked.
 _ODD_CELL = re.compile(rb'<c(?! r=")')
 
@@ -249,17 +256,19 @@ def _re2() -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def _nothing_to_read(widest: bytes, row: int) -> Any:
+def _nothing_to_read(widest: bytes, row: int, long_seen: bool) -> Any:
     """One RE2 pattern for a chunk the regular way needs nothing more from: a cell wider than
-    `widest`, a cell below `row`, or a tag starting `<c` not written `<c r="` (the alternatives
-    spell out what _ODD_CELL's look-ahead says). Bytes as Latin-1, so any byte is a character."""
+    `widest`, a cell below `row`, a tag starting `<c` not written `<c r="` (the alternatives
+    spell out what _ODD_CELL's look-ahead says) or, until one was seen, a long number. Bytes as
+    Latin-1, so any byte is a character."""
     re2 = _re2()
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
     options.never_capture = True
     options.log_errors = False
     odd = rb'<c(?:[^ ]| [^r]| r[^=]| r=[^"])'
-    return re2.compile(b"|".join((_beyond(widest).pattern, _below(row).pattern, odd)), options)
+    wanted = (_beyond(widest).pattern, _below(row).pattern, odd, *(() if long_seen else (_LONG_NUMBER,)))
+    return re2.compile(b"|".join(wanted), options)
 
 
 # The walk: row and cell tags (any namespace prefix), attributes read with their quotes (a quoted
@@ -371,6 +380,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     held = 0
     errors: list[tuple[int, int, str]] | None = []  # Excel error cells seen; None: some not understood
     fast = _re2() is not None
+    long_seen = False
     for chunk, fresh in _stream(zf, info, path, budget):
         recent.append((chunk, fresh))
         held += len(chunk) - fresh
@@ -383,6 +393,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
         if walk.carry or b":c" in chunk:
+            long_seen = long_seen or _LONG_NUMBER_RE.search(chunk) is not None
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
         row = far_row
@@ -392,10 +403,11 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
             if cell is not None:  # the last whole cell: a row some cell is in
                 row = max(row, int(cell.group(1)))
                 break
-        if fast and _nothing_to_read(widest, row).search(chunk) is None:  # (almost every chunk)
+        if fast and _nothing_to_read(widest, row, long_seen).search(chunk) is None:  # (almost every chunk)
             far_row = row
             walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
             continue
+        long_seen = long_seen or _LONG_NUMBER_RE.search(chunk) is not None
         odd = _ODD_CELL.search(chunk, since, until + 5)  # (a `<c` from `until` on is the next chunk's)
         wider = {letters[:_LETTERS_MAX].upper() for letters in _beyond(widest).findall(chunk)}
         if (odd is not None and odd.start() < until) or any(len(letters) > 3 for letters in wider):  # (_below: three letters)
@@ -415,7 +427,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
         _refuse("max_columns", path, sheet, columns, limits.max_columns)
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
-    return SheetScan(_tail(recent), tuple(errors) if errors is not None else None)
+    return SheetScan(_tail(recent), tuple(errors) if errors is not None else None, long_seen)
 
 
 def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:

@@ -30,9 +30,10 @@ def _book(path: Path, rows: int) -> Path:
 def test_merged_ranges_from_the_kept_tail_equal_a_fresh_read(tmp_path: Path, monkeypatch, chunk: int) -> None:
     monkeypatch.setattr(limits, "_CHUNK", chunk)  # </sheetData> split across chunks, too
     path = _book(tmp_path / "m.xlsx", 300)
-    kept = WorkbookSource(path).scan(_PART).tail
+    scan = WorkbookSource(path).scan(_PART)
+    kept = scan.tail
     assert kept is not None and kept.startswith(b"</sheetData>") and b"<mergeCells" in kept
-    shared = cells.sheet_cells(path, "xlsx", 0, None, {_PART: kept})
+    shared = cells.sheet_cells(path, "xlsx", 0, None, {_PART: scan})
     fresh = cells.sheet_cells(path, "xlsx", 0, None)  # without the tail: cells reads the part itself
     assert shared.merged == fresh.merged and sorted(fresh.merged) == [(2, 2, 5, 2), (20, 0, 21, 1)]
 
