@@ -13,6 +13,7 @@ from pathlib import Path
 
 from dataquality.approve import audit
 from dataquality.approve.accounts import Account
+from dataquality.approve.changes import Change
 from dataquality.approve.tiers import ApprovalPolicy
 from dataquality.config import Config
 from dataquality.desk import jobs
@@ -29,15 +30,10 @@ KINDS = ("fixed", "annotated", "corrections")
 
 @dataclass(frozen=True)
 class Routed:
-    """A change that needs approval, as the clerk sees it before submitting."""
+    """A change that needs approval, as the clerk sees it before submitting: the change set's own
+    Change (its tier among its fields) and the roles that must approve it."""
 
-    entity: str
-    key: str
-    field: str
-    kind: str
-    old: str | None
-    new: str | None
-    tier: int
+    change: Change
     roles: tuple[str, ...]
 
 
@@ -166,8 +162,7 @@ def compare(store: Store, config: Config, policy: ApprovalPolicy, bench: Workben
         raise DeskError("desk.no_baseline")
     incoming = incoming_copy(store, config, bench)
     found, _, _ = load_change_set(incoming, Path(baseline), config, policy, "en")
-    return [Routed(c.entity, c.key, c.field, c.kind, c.old, c.new, c.tier, tuple(r.code for r in policy.required_roles(c.tier)))
-            for c in found if c.tier > 0]
+    return [Routed(c, tuple(r.code for r in policy.required_roles(c.tier))) for c in found if c.tier > 0]
 
 
 def submit(store: Store, state_dir: Path, config: Config, policy: ApprovalPolicy, account: Account, job: Job,

@@ -396,13 +396,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
             long_seen = long_seen or _LONG_NUMBER_RE.search(chunk) is not None
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
-        row = far_row
-        last = chunk.rfind(b'<c r="')
-        for at in (last, chunk.rfind(b'<c r="', 0, max(last, 0))):
-            cell = _CELL_AT.match(chunk, at) if at >= 0 else None
-            if cell is not None:  # the last whole cell: a row some cell is in
-                row = max(row, int(cell.group(1)))
-                break
+        row = max(far_row, _last_cell_row(chunk))
         if fast and _nothing_to_read(widest, row, long_seen).search(chunk) is None:  # (almost every chunk)
             far_row = row
             walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
@@ -428,6 +422,16 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
     return SheetScan(_tail(recent), tuple(errors) if errors is not None else None, long_seen)
+
+
+def _last_cell_row(chunk: bytes) -> int:
+    """The row of the last whole cell written `<c r="` in `chunk` (a row some cell is in; 0: none)."""
+    last = chunk.rfind(b'<c r="')
+    for at in (last, chunk.rfind(b'<c r="', 0, max(last, 0))):
+        cell = _CELL_AT.match(chunk, at) if at >= 0 else None
+        if cell is not None:
+            return int(cell.group(1))
+    return 0
 
 
 def _tail(recent: deque[tuple[bytes, int]]) -> bytes | None:

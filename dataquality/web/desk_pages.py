@@ -9,7 +9,9 @@ scripts and fetches from this server only ('self'); nothing of an upload is rend
 
 from __future__ import annotations
 
+import functools
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +32,37 @@ MAX_WINDOW = 1000
 UPLOAD_PATH = "/desk/upload"
 ISSUES_FIRST_ROWS = 100_000  # a larger sheet opens on the rows with issues
 
+
+
+def _of_job(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """A desk page of one job: `handler(request, account, csrf, job, ...)` once `job_of` found the
+    signed-in clerk's own job (else the response it gives: sign in, forbidden, not found)."""
+
+    @functools.wraps(handler)
+    async def page(self: DeskPages, request: Request, *args: Any) -> Response:
+        found = await self.job_of(request)
+        if isinstance(found, Response):
+            return found
+        return await handler(self, request, *found, *args)
+
+    return page
+
+
+def _with_form(handler: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+    """A form posted to a desk page of one job: as `_of_job`, with the form once its CSRF token holds."""
+
+    @functools.wraps(handler)
+    async def post(self: DeskPages, request: Request, *args: Any) -> Response:
+        found = await self.job_of(request)
+        if isinstance(found, Response):
+            return found
+        account, csrf, job = found
+        form = await self.form_ok(request, csrf)
+        if form is None:
+            return self.web.forbidden(request)
+        return await handler(self, request, account, csrf, job, form, *args)
+
+    return post
 
 class DeskPages:
     """Handlers of /desk over the inbox's app state (`web`: store, policy, config, settings, pages)."""
@@ -119,11 +152,8 @@ class DeskPages:
 
     # --- sheet and header row ------------------------------------------------------------------
 
-    async def sheet(self, request: Request, error: str | None = None, status: int = 200) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def sheet(self, request: Request, account: Any, csrf: str, job: jobs.Job, error: str | None = None, status: int = 200) -> Response:
         bench = await run_in_threadpool(self.bench, job)
         table = bench.tables[0]
         names, rows = await run_in_threadpool(intake.preview, job.path, table.sheet, table.header_row)
@@ -133,14 +163,8 @@ class DeskPages:
                          sheets=names, rows=rows, entities=entities, error=error,
                          tables=[(t.sheet, t.entity, t.header_row, len(t)) for t in bench.tables])
 
-    async def choose_sheet(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
-        form = await self.form_ok(request, csrf)
-        if form is None:
-            return self.web.forbidden(request)
+    @_with_form
+    async def choose_sheet(self, request: Request, account: Any, csrf: str, job: jobs.Job, form: Any) -> Response:
         sheet = str(form.get("sheet") or "") or None
         row = str(form.get("header_row") or "").strip()
         entity = str(form.get("entity") or "") or None
@@ -155,11 +179,8 @@ class DeskPages:
 
     # --- columns -------------------------------------------------------------------------------
 
-    async def columns(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def columns(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         from dataquality.load.mapping import sheet_entries
 
         lang = self.web.lang(request)
@@ -172,14 +193,8 @@ class DeskPages:
         return self.page(request, "desk_columns.html", account=account, csrf=csrf, job=job, table=table, entry=entry,
                          samples=samples, fields=fields)
 
-    async def confirm_columns(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
-        form = await self.form_ok(request, csrf)
-        if form is None:
-            return self.web.forbidden(request)
+    @_with_form
+    async def confirm_columns(self, request: Request, account: Any, csrf: str, job: jobs.Job, form: Any) -> Response:
         bench = await run_in_threadpool(self.bench, job)
         table = bench.tables[0]
         from dataquality.load.mapping import sheet_entries
@@ -199,25 +214,16 @@ class DeskPages:
 
     # --- enumeration values --------------------------------------------------------------------
 
-    async def values(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def values(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         bench = await run_in_threadpool(self.bench, job)
         unknown = await run_in_threadpool(actions.unknown_values, bench, 0)
         if not unknown:
             return RedirectResponse(f"/desk/{job.id}/review", status_code=303)
         return self.page(request, "desk_values.html", account=account, csrf=csrf, job=job, unknown=unknown)
 
-    async def map_values(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
-        form = await self.form_ok(request, csrf)
-        if form is None:
-            return self.web.forbidden(request)
+    @_with_form
+    async def map_values(self, request: Request, account: Any, csrf: str, job: jobs.Job, form: Any) -> Response:
         bench = await run_in_threadpool(self.bench, job)
         unknown = await run_in_threadpool(actions.unknown_values, bench, 0)
         mapping: dict[str, dict[str, str]] = {}
@@ -245,11 +251,8 @@ class DeskPages:
 
     # --- review --------------------------------------------------------------------------------
 
-    async def review(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def review(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         lang = self.web.lang(request)
         bench = await run_in_threadpool(self.bench, job)
         table = bench.tables[0]
@@ -282,11 +285,8 @@ class DeskPages:
         return JSONResponse({"last_page": max(1, -(-window["total"] // size)), "last_row": window["total"],
                              "data": window["rows"]})
 
-    async def cell(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def cell(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         if not self.json_ok(request, csrf):
             return JSONResponse({"error": text("web.bad_csrf", self.web.lang(request))}, status_code=403)
         try:
@@ -303,12 +303,9 @@ class DeskPages:
         lang = self.web.lang(request)
         return JSONResponse({"row": row, "issues": [_mark(d) for d in to_dicts(issues, lang)]})
 
-    async def fix(self, request: Request) -> Response:
+    @_of_job
+    async def fix(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         """Preview or apply certain fixes: JSON from the grid, or a form from the plain issue list."""
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
         is_json = request.headers.get("content-type", "").startswith("application/json")
         if is_json:
             if not self.json_ok(request, csrf):
@@ -341,11 +338,8 @@ class DeskPages:
                                             "rules": list(p.rules)} for p in proposed[:500]]})
         return RedirectResponse(f"/desk/{job.id}/issues?fixed={count}", status_code=303)
 
-    async def undo(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def undo(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         is_json = request.headers.get("content-type", "").startswith("application/json")
         if is_json and not self.json_ok(request, csrf):
             return JSONResponse({"error": text("web.bad_csrf", self.web.lang(request))}, status_code=403)
@@ -356,12 +350,9 @@ class DeskPages:
             return JSONResponse({"cells": cells})
         return RedirectResponse(f"/desk/{job.id}/issues?undone={cells}", status_code=303)
 
-    async def issues(self, request: Request) -> Response:
+    @_of_job
+    async def issues(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         """The issue list as plain pages: no JavaScript needed."""
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
         q = request.query_params
         page = max(_int(q.get("page")) or 1, 1)
         filters = _filters(q)
@@ -375,11 +366,8 @@ class DeskPages:
 
     # --- finish --------------------------------------------------------------------------------
 
-    async def download(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def download(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         bench = await run_in_threadpool(self.bench, job)
         try:
             path, name = await run_in_threadpool(finish.download, self.web.store, self.web.config, bench,
@@ -388,11 +376,8 @@ class DeskPages:
             return self.error(request, account, csrf, exc)
         return FileResponse(path, filename=name, media_type="application/octet-stream")
 
-    async def finish_page(self, request: Request, result: Any = None) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def finish_page(self, request: Request, account: Any, csrf: str, job: jobs.Job, result: Any = None) -> Response:
         bench = await run_in_threadpool(self.bench, job)
         error, routed = None, []
         try:
@@ -405,11 +390,8 @@ class DeskPages:
         return self.page(request, "desk_finish.html", account=account, csrf=csrf, job=job, routed=routed, error=error,
                          roles=roles, result=result, counts=counts)
 
-    async def submit(self, request: Request) -> Response:
-        found = await self.job_of(request)
-        if isinstance(found, Response):
-            return found
-        account, csrf, job = found
+    @_of_job
+    async def submit(self, request: Request, account: Any, csrf: str, job: jobs.Job) -> Response:
         if await self.form_ok(request, csrf) is None:
             return self.web.forbidden(request)
         bench = await run_in_threadpool(self.bench, job)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from dataquality.desk.finish import Routed
 
 
 class TableOut(BaseModel):
@@ -81,6 +84,12 @@ class RoutedOut(BaseModel):
     new: str | None
     tier: int
     roles: list[str]
+
+    @classmethod
+    def of(cls, routed: Routed) -> RoutedOut:
+        c = routed.change
+        return cls(entity=c.entity, key=c.key, field=c.field, kind=c.kind, old=c.old, new=c.new, tier=c.tier,
+                   roles=list(routed.roles))
 
 
 class ImportSubmitted(BaseModel):

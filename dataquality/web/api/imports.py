@@ -129,7 +129,7 @@ def changes(svc: Svc, account: Me, import_id: ImportId) -> list[RoutedOut]:
     """Each sensitive change against the project's approved master, with its tier and roles."""
     job = _job(svc, account, import_id)
     bench = actions.bench_of(svc.store, job, svc.config)
-    return [RoutedOut(**r.__dict__) for r in finish.compare(svc.store, svc.config, svc.policy, bench, svc.baseline)]
+    return [RoutedOut.of(r) for r in finish.compare(svc.store, svc.config, svc.policy, bench, svc.baseline)]
 
 
 @router.post("/imports/{import_id}/submit", response_model=ImportSubmitted)
@@ -141,4 +141,4 @@ def submit(svc: Svc, account: Me, import_id: ImportId) -> ImportSubmitted:
     res: Any = finish.submit(svc.store, svc.state_dir, svc.config, svc.policy, account, job, bench, svc.baseline)
     return ImportSubmitted(submission=res.submission_id, created=list(res.created), revised=list(res.revised),
                            unchanged=list(res.unchanged), withdrawn=list(res.withdrawn), no_approval=res.no_approval,
-                           routed=[RoutedOut(**r.__dict__) for r in routed])
+                           routed=[RoutedOut.of(r) for r in routed])
