@@ -62,16 +62,30 @@ print(con.execute(sys.argv[1]).fetchall())
 """
 
 
+# A child's ru_maxrss starts from the memory of the process that forked it (Linux records the
+# forking process's high-water mark at exec, and subprocess forks with vfork): this process may
+# hold a large master it has just written, so each measured command is started by a small Python
+# in between, which reports the command's own peak (RUSAGE_CHILDREN).
+_LAUNCH = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:])\n"
+    "print('PEAK_KB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)\n"
+)
+
+
 def _measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str, int]:
     """(wall seconds, peak RSS in MB, last line of output, exit code) of a child process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
+    done = subprocess.run([sys.executable, "-c", _LAUNCH, *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=env, text=True)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    lines = [ln for ln in out.strip().splitlines() if ln.strip()]
-    return wall, usage.ru_maxrss / 1024, lines[-1] if lines else "", proc.returncode
+    lines = [ln for ln in done.stdout.strip().splitlines() if ln.strip()]
+    peak = [ln for ln in lines if ln.startswith("PEAK_KB ")]
+    if not peak:
+        return wall, float("nan"), lines[-1] if lines else "", done.returncode or 1
+    _, kb, code = peak[-1].split()
+    lines = [ln for ln in lines if not ln.startswith("PEAK_KB ")]
+    return wall, int(kb) / 1024, lines[-1] if lines else "", int(code)
 
 
 def _dq() -> list[str]:

@@ -14,7 +14,10 @@ Ibis is imported when a form runs, not when the rules are registered: the pandas
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -48,8 +51,37 @@ def tidy_whitespace(s: ir.StringValue, steps: tuple[str, ...]) -> ir.StringValue
     return s
 
 
+# Cleaned columns computed once, in a select of their own (engines/derived.py): (raw column's
+# operation, steps) -> (after whitespace, final). Every form built meanwhile reads them.
+_STAGED: contextvars.ContextVar[dict[tuple[Any, tuple[str, ...]], tuple[Any, Any]] | None] = \
+    contextvars.ContextVar("dq_sql_staged", default=None)
+
+
+@contextlib.contextmanager
+def staged(columns: dict[tuple[Any, tuple[str, ...]], tuple[Any, Any]]) -> Iterator[None]:
+    """While open, `clean_stages` of a staged raw column gives its staged columns instead of the
+    expressions: a database computes each cleaned value once, not once per rule that reads it
+    (DuckDB shares a repeated expression in a select, but not inside the CASE that picks the SQL
+    or the Python answer for a cell)."""
+    token = _STAGED.set(columns)
+    try:
+        yield
+    finally:
+        _STAGED.reset(token)
+
+
+def stages_of(raw: ir.StringValue, steps: tuple[str, ...]) -> tuple[ir.StringValue, ir.StringValue]:
+    """(after whitespace, final) of `clean_stages`, as expressions (never the staged columns)."""
+    stage_ws = tidy_whitespace(raw, steps)
+    return stage_ws, stage_ws.upper() if "upper" in steps else stage_ws
+
+
 def clean_stages(raw: ir.StringValue, steps: tuple[str, ...]) -> tuple[ir.StringValue, ir.StringValue, ir.StringValue]:
     """values.clean_stages for usual values: NFKC is the identity on them."""
+    staged_now = _STAGED.get()
+    hit = staged_now.get((raw.op(), steps)) if staged_now else None
+    if hit is not None:
+        return raw, hit[0], hit[1]
     stage_ws = tidy_whitespace(raw, steps)
     final = stage_ws.upper() if "upper" in steps else stage_ws
     return raw, stage_ws, final

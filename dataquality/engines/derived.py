@@ -229,12 +229,35 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         plans.append((fd, attrs, full, empty, bool(len(values)), key_cols))
     new: dict[str, ir.Value] = {}
     dropped: list[str] = []
-    # Which cells the SQL decides, one column per field: computed once, read by each derived column.
-    cover = {f"{fd.name}__covered": t[fd.name].isnull() | _covered(t[fd.name], fd, attrs, dialect)
-             for fd, attrs, full, *_ in plans if not full}
-    if cover:
-        t = t.mutate(**cover)
-        dropped.extend(cover)
+    # Each field's cleaned value in a select of its own, then which cells the SQL decides in
+    # another, each read by every derived column (see sql.staged). A non-deterministic column keeps
+    # Ibis from folding a select into the next (it would inline every use of them again).
+    sql_fields = [fd for fd, _, full, *_ in plans if not full]
+    staged: dict[tuple[Any, tuple[str, ...]], tuple[Any, Any]] = {}
+    if sql_fields:
+        stages = {}
+        for fd in sql_fields:
+            ws, final = iv.stages_of(t[fd.name], fd.spec.clean)
+            stages[f"{fd.name}__ws"], stages[f"{fd.name}__final"] = ws, final
+        t = t.mutate(**stages, __stage_barrier=ibis.random())
+        dropped.extend([*stages, "__stage_barrier"])
+        staged = {(t[fd.name].op(), fd.spec.clean): (t[f"{fd.name}__ws"], t[f"{fd.name}__final"]) for fd in sql_fields}
+    with iv.staged(staged):
+        # Which cells the SQL decides, one column per field: computed once, read by each derived column.
+        cover = {f"{fd.name}__covered": t[fd.name].isnull() | _covered(t[fd.name], fd, attrs, dialect)
+                 for fd, attrs, full, *_ in plans if not full}
+        if cover:
+            t = t.mutate(**cover, __cover_barrier=ibis.random())
+            dropped.extend([*cover, "__cover_barrier"])
+            staged.update({(t[fd.name].op(), fd.spec.clean): (t[f"{fd.name}__ws"], t[f"{fd.name}__final"]) for fd in sql_fields})
+        _derived_columns(t, plans, dialect, new, dropped)
+    if new:
+        t = t.mutate(**new)
+    return t.drop(*dropped) if dropped else t
+
+
+def _derived_columns(t: ir.Table, plans: list[Any], dialect: str, new: dict[str, ir.Value], dropped: list[str]) -> None:
+    """Each wanted derived column: the SQL's answer on the cells it decides, else Python's."""
     for fd, attrs, full, empty, joined, key_cols in plans:
         raw = t[fd.name]
         covered = None if full else t[f"{fd.name}__covered"]
@@ -255,9 +278,6 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
                     usual_value = usual_value.fill_null(False)
                 expr = ibis.ifelse(covered, usual_value, mapped)
             new[col] = expr
-    if new:
-        t = t.mutate(**new)
-    return t.drop(*dropped) if dropped else t
 
 
 def lookup_table(base: ir.Table, data: pa.Table, dialect: str) -> ir.Table:
