@@ -29,7 +29,7 @@ ENGINES = ("pandas", "duckdb", "spark")
 
 # DuckDB's memory limit when dq.yaml sets none: the engine spills to disk beyond it, so a run's
 # memory stays flat however many rows (docs/scale.md).
-MEMORY_LIMIT = "2GB"
+MEMORY_LIMIT = "1GB"  # with Python's own share, 10M rows peak at about 1.4 GB (docs/scale.md)
 # Spark masters written as --source URLs (before '#'): a cluster, YARN, Kubernetes, local threads,
 # or `spark:session`, the session already running in this process (a notebook, spark-submit).
 SPARK_MASTERS = ("spark://", "yarn", "k8s://", "local", "spark:session", "sc://")
@@ -44,7 +44,7 @@ def connect(engine: str, settings: Mapping[str, str] | None = None) -> Any:
 
 def duckdb_settings(settings: Mapping[str, str]) -> dict[str, str]:
     """DuckDB's memory limit and spill folder: dq.yaml `engine:` (memory_limit, temp_directory), then
-    DQ_DUCKDB_MEMORY_LIMIT and DQ_DUCKDB_TEMP_DIR, else 2GB and a folder under the system's temp (docs/scale.md)."""
+    DQ_DUCKDB_MEMORY_LIMIT and DQ_DUCKDB_TEMP_DIR, else 1GB and a folder under the system's temp (docs/scale.md)."""
     import tempfile
 
     limit = os.environ.get("DQ_DUCKDB_MEMORY_LIMIT") or settings.get("memory_limit") or MEMORY_LIMIT

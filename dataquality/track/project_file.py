@@ -209,7 +209,7 @@ def _size(raw: Any) -> str:
 class EngineFile(_Section):
     """How the database engines run (docs/scale.md): DuckDB's memory limit and spill folder, Spark's master."""
 
-    memory_limit: Annotated[str, BeforeValidator(_size)] = "2GB"
+    memory_limit: Annotated[str, BeforeValidator(_size)] = "1GB"
     temp_directory: RelPath | None = None
     spark_master: str | None = None
 
