@@ -41,6 +41,7 @@ from dataquality.errors import DQError, InputError
 from dataquality.fileio import atomic_open
 from dataquality.i18n import LANGUAGES, text
 from dataquality.load.columns import base_field
+from dataquality.load.limits import Limits
 from dataquality.load.mapping import mapping_yaml, sheet_entries
 from dataquality.load.table import Table
 from dataquality.paths import default_rules_dir
@@ -85,11 +86,12 @@ class Learned:
 # --- learning -------------------------------------------------------------------------------------
 
 
-def learn(paths: Sequence[Path], config: Config, lang: str = "en") -> Learned:
-    """Learn the conventions of the masters in `paths` (read with `config`), checked on them."""
+def learn(paths: Sequence[Path], config: Config, lang: str = "en", limits: Limits | None = None) -> Learned:
+    """Learn the conventions of the masters in `paths` (read with `config` within `limits`, by
+    default DQ_MAX_* or the built-in ones), checked on them."""
     from dataquality.pipeline import load
 
-    tables = load([Path(p) for p in paths], config, lang)
+    tables = load([Path(p) for p in paths], config, lang, limits=limits)
     if not tables:
         raise LearnError("learn.nothing", files=", ".join(str(p) for p in paths))
     out = Learned(files=[Path(p) for p in paths])
@@ -106,7 +108,7 @@ def learn(paths: Sequence[Path], config: Config, lang: str = "en") -> Learned:
             if any(tv.has(name) for tv in values):
                 _learn_field(out, entity, data["fields"][name], spec, values, config)
         out.schemas[entity] = data
-    _settle(out, paths, config, lang)
+    _settle(out, paths, config, lang, limits)
     return out
 
 
@@ -288,7 +290,7 @@ def _nice(x: float) -> int:
 # --- checked on the files themselves --------------------------------------------------------------
 
 
-def _settle(out: Learned, paths: Sequence[Path], config: Config, lang: str) -> None:
+def _settle(out: Learned, paths: Sequence[Path], config: Config, lang: str, limits: Limits | None) -> None:
     """Validate the files with what was learned; relax a house-style rule that still fails on them."""
     from dataquality.checks.registry import get_rule
     from dataquality.pipeline import run
@@ -299,7 +301,8 @@ def _settle(out: Learned, paths: Sequence[Path], config: Config, lang: str) -> N
             learned = Config.load(Path(tmp) / "schemas", Path(tmp) / "rules")
             from dataquality.load.mapping import read_mappings
 
-            result = run(learned, list(paths), lang, mappings=read_mappings([Path(tmp) / "mapping.yaml"], learned))
+            result = run(learned, list(paths), lang, mappings=read_mappings([Path(tmp) / "mapping.yaml"], learned),
+                         limits=limits)
         failing = [(i.entity, base_field(i.field) if i.field else None, i.rule) for i in result.issues
                    if i.entity in out.schemas and get_rule(i.rule).convention]
         if not failing:

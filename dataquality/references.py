@@ -17,6 +17,8 @@ import pandas as pd
 from dataquality.config import Config, ReferenceList, normalise_header, reference_from_records
 from dataquality.errors import ConfigError, InputError
 from dataquality.load.grid import PEEK_ROWS, open_book, read_csv_grid, sniff_kind
+from dataquality.load.limits import Limits
+from dataquality.load.source import WorkbookSource
 
 NAME_HEADERS = frozenset(normalise_header(h) for h in ("name", "姓名", "名称", "员工姓名", "部门名称", "省份"))
 ALIAS_HEADERS = frozenset(normalise_header(h) for h in ("aliases", "alias", "别名", "其他名称"))
@@ -32,11 +34,12 @@ def parse_reference_option(spec: str) -> tuple[str, Path, str | None]:
     return name.strip(), Path(file.strip()), sheet.strip() or None
 
 
-def _grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
-    kind = sniff_kind(path)
+def _grid(path: Path, sheet: str | None, limits: Limits | None = None) -> tuple[pd.DataFrame, str]:
+    source = WorkbookSource(path, limits)
+    kind = sniff_kind(source)
     if kind == "csv":
-        return read_csv_grid(path), path.name
-    book = open_book(path, kind)
+        return read_csv_grid(source), path.name
+    book = open_book(source, kind)
     if sheet is None:
         chosen = book.sheets[0]
     else:
@@ -48,9 +51,10 @@ def _grid(path: Path, sheet: str | None) -> tuple[pd.DataFrame, str]:
     return book.grid(chosen), chosen.name or ""
 
 
-def read_reference_sheet(name: str, path: Path, sheet: str | None = None) -> ReferenceList:
-    """The reference list `name` from a workbook sheet (or CSV file); InputError when it has no names."""
-    grid, sheet_name = _grid(path, sheet)
+def read_reference_sheet(name: str, path: Path, sheet: str | None = None, limits: Limits | None = None) -> ReferenceList:
+    """The reference list `name` from a workbook sheet (or CSV file) read within `limits`; InputError
+    when it has no names."""
+    grid, sheet_name = _grid(path, sheet, limits)
     peek = grid.head(PEEK_ROWS)
     header_row = None
     for row, cells in peek.iterrows():  # at most 20 rows: finding the header, not checking data
@@ -85,12 +89,12 @@ def _empty(value: object) -> bool:
     return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA
 
 
-def with_reference_sheets(config: Config, specs: Iterable[str]) -> Config:
-    """`config` with each 'LIST=FILE.xlsx#SHEET' read and put in place of the list of that name."""
+def with_reference_sheets(config: Config, specs: Iterable[str], limits: Limits | None = None) -> Config:
+    """`config` with each 'LIST=FILE.xlsx#SHEET' read (within `limits`) and put in place of the list of that name."""
     known = set(config.references) | {f.reference for s in config.schemas.values() for f in s.fields.values() if f.reference}
     for spec in specs:
         name, path, sheet = parse_reference_option(spec)
         if name not in known:
             raise ConfigError("references.unknown_list", name=name, known=", ".join(sorted(known)))
-        config = config.with_reference(read_reference_sheet(name, path, sheet))
+        config = config.with_reference(read_reference_sheet(name, path, sheet, limits))
     return config

@@ -38,6 +38,7 @@ from dataquality.errors import DQError
 from dataquality.fileio import atomic_path
 from dataquality.i18n import text
 from dataquality.load import Table
+from dataquality.load.limits import Limits
 from dataquality.load.table import TEXT
 from dataquality.store import Store
 from dataquality.xlsx import column_index, put
@@ -205,19 +206,22 @@ class _Layout:
     extra_values: dict[str, list[Any]]  # key -> values of the unknown columns
 
 
-def _grid(table: Table) -> pd.DataFrame | None:
+def _grid(table: Table, limits: Limits | None) -> pd.DataFrame | None:
     from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
+    from dataquality.load.source import WorkbookSource
 
-    kind = sniff_kind(table.path)
+    source = WorkbookSource(table.path, limits)
+    kind = sniff_kind(source)
     if kind == "csv":
-        return read_csv_grid(table.path)
-    for sheet, book in iter_grids(table.path, kind):
+        return read_csv_grid(source)
+    for sheet, book in iter_grids(source, kind):
         if sheet.name == table.sheet and book is not None:
             return book.grid(sheet)
     return None
 
 
-def _layout(entity: str, baseline: Sequence[Table], incoming: Sequence[Table], config: Config) -> _Layout:
+def _layout(entity: str, baseline: Sequence[Table], incoming: Sequence[Table], config: Config,
+            limits: Limits | None = None) -> _Layout:
     """Title rows from the baseline sheet; values of the columns dq does not know, by key (the
     baseline's, else the incoming file's for a new record), so the master loses nothing."""
     from dataquality.checks.values import TableValues
@@ -225,7 +229,7 @@ def _layout(entity: str, baseline: Sequence[Table], incoming: Sequence[Table], c
     base = next((t for t in baseline if t.entity == entity), None)
     if base is None:
         return _Layout([], [], {})
-    grid = _grid(base)
+    grid = _grid(base, limits)
     if grid is None:
         return _Layout([], [], {})
     above = grid.loc[grid.index < base.header_row]
@@ -236,7 +240,7 @@ def _layout(entity: str, baseline: Sequence[Table], incoming: Sequence[Table], c
     if headers:
         sources = [base] + [t for t in incoming if t.entity == entity and t.unknown_columns]
         for t in reversed(sources):  # the baseline last, so its values win
-            g = grid if t is base else _grid(t)
+            g = grid if t is base else _grid(t, limits)
             if g is None:
                 continue
             letters = dict((h, letter) for letter, h in t.unknown_columns)
@@ -255,7 +259,8 @@ def _col(letter: str | None) -> int | None:
 
 
 def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held: list[HeldBack],
-           config: Config, baseline: Sequence[Table], lang: str, incoming: Sequence[Table] = ()) -> None:
+           config: Config, baseline: Sequence[Table], lang: str, incoming: Sequence[Table] = (),
+           limits: Limits | None = None) -> None:
     from openpyxl import Workbook
 
     wb = Workbook()
@@ -263,7 +268,7 @@ def _write(path: Path, masters: dict[str, tuple[pd.DataFrame, list[str]]], held:
     for entity, (frame, headers) in masters.items():
         sheet = next((t.sheet for t in baseline if t.entity == entity and t.sheet), None) or config.schemas[entity].label(lang)
         ws = wb.create_sheet(str(sheet)[:31])
-        layout = _layout(entity, baseline, incoming, config)
+        layout = _layout(entity, baseline, incoming, config, limits)
         for r, row in enumerate(layout.title_rows, start=1):
             for c, value in enumerate(row, start=1):
                 put(ws.cell(row=r, column=c), value)
@@ -317,9 +322,10 @@ def _lineage(vouched: Any, sums: dict[str, str], incoming: Path, baseline: Path)
 
 
 def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incoming: Path, baseline: Path,
-          by: str | None = None, lang: str = "en") -> ApplyResult:
-    """Write the approved master to `out` and record the applied requests (see the module docstring)."""
-    changes, inc_tables, base_tables = load_change_set(incoming, baseline, config, policy, lang)
+          by: str | None = None, lang: str = "en", limits: Limits | None = None) -> ApplyResult:
+    """Write the approved master to `out` and record the applied requests (see the module docstring);
+    both files are read within `limits` (default DQ_MAX_*)."""
+    changes, inc_tables, base_tables = load_change_set(incoming, baseline, config, policy, lang, limits=limits)
     out = Path(out)
     if out.resolve() in (Path(incoming).resolve(), Path(baseline).resolve()):
         raise ApplyError("apply.out_is_input", file=str(out))
@@ -340,7 +346,7 @@ def apply(store: Store, policy: ApprovalPolicy, config: Config, out: Path, incom
         masters, held = build_master(changes, states, inc_tables, base_tables, config, policy)
         to_apply = [v for v in states.values() if v.status == "approved"]
         with atomic_path(out) as tmp:
-            _write(tmp, masters, held, config, base_tables, lang, inc_tables)
+            _write(tmp, masters, held, config, base_tables, lang, inc_tables, limits)
             digest = sha256_of(tmp)
             _crash_point("after_write")
             for v in to_apply:

@@ -24,6 +24,7 @@ from dataquality.checks.values import (
 )
 from dataquality.config import Config, EntitySchema
 from dataquality.load import Table
+from dataquality.load.limits import Limits
 from dataquality.load.table import TEXT
 
 RECORD = "*"  # the field of a whole-record change (a creation or a deletion)
@@ -309,13 +310,15 @@ def _ints(values: pd.Series) -> list[int | None]:
 
 def load_change_set(
     incoming: Path, baseline: Path, config: Config, policy: ApprovalPolicy, lang: str = "en",
-    requested_by: str | None = None,
+    requested_by: str | None = None, limits: Limits | None = None,
 ) -> tuple[list[Change], list[Table], list[Table]]:
-    """Load both files and compute their change set; also returns the loaded tables."""
+    """Load both files (within `limits`, default DQ_MAX_*) and compute their change set; also returns
+    the loaded tables."""
     from dataquality.load import load_file
+    from dataquality.load.source import WorkbookSource
 
-    inc = load_file(incoming, config, lang)
-    base = load_file(baseline, config, lang)
+    inc = load_file(WorkbookSource(incoming, limits), config, lang)
+    base = load_file(WorkbookSource(baseline, limits), config, lang)
     check_same_entities(inc, base, baseline, config, lang)
     return compute_changes(inc, base, config, policy, requested_by), inc, base
 

@@ -29,6 +29,8 @@ from dataquality.config import Config, normalise_header
 from dataquality.errors import DQError, InputError
 from dataquality.i18n import text
 from dataquality.load.grid import iter_grids, read_csv_grid, sniff_kind
+from dataquality.load.limits import Limits
+from dataquality.load.source import WorkbookSource
 from dataquality.store import Store
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -71,10 +73,12 @@ def _header_map(grid: pd.DataFrame) -> tuple[int, dict[str, int]] | None:
     return None
 
 
-def read_sheet(path: Path) -> tuple[pd.DataFrame, str]:
-    """The approvals lines as text columns named as in COLUMNS, indexed by Excel row; and the sheet name."""
-    kind = sniff_kind(path)
-    grids = [(read_csv_grid(path), None)] if kind == "csv" else [(book.grid(s), s.name) for s, book in iter_grids(path, kind)]  # type: ignore[union-attr]
+def read_sheet(path: Path, limits: Limits | None = None) -> tuple[pd.DataFrame, str]:
+    """The approvals lines as text columns named as in COLUMNS, indexed by Excel row; and the sheet
+    name (read within `limits`, default DQ_MAX_*)."""
+    source = WorkbookSource(path, limits)
+    kind = sniff_kind(source)
+    grids = [(read_csv_grid(source), None)] if kind == "csv" else [(book.grid(s), s.name) for s, book in iter_grids(source, kind)]  # type: ignore[union-attr]
     for grid, name in grids:
         found = _header_map(grid)
         if found is None:
@@ -147,14 +151,14 @@ def source_parts(source: str) -> dict[str, str] | None:
 
 
 def import_sheet(store: Store, policy: ApprovalPolicy, config: Config, path: Path, lang: str = "en",
-                 importer: Account | None = None, today: dt.date | None = None) -> list[Outcome]:
+                 importer: Account | None = None, today: dt.date | None = None, limits: Limits | None = None) -> list[Outcome]:
     """Apply every line of the approvals sheet through the workflow, in date order, as entered by the
     signed-in `importer`; one Outcome per request touched."""
     if importer is None:
         raise WorkflowError("sheet.no_importer")
     check_importer(policy, importer)
     today = today or dt.datetime.now(dt.UTC).date()
-    body, sheet = read_sheet(path)
+    body, sheet = read_sheet(path, limits)
     body = body.assign(_order=pd.to_datetime(body.get("date"), errors="coerce") if "date" in body else pd.NaT)
     body = body.sort_values("_order", kind="stable", na_position="last")
     source = SOURCE.format(file=path.name, sheet=sheet, name=importer.name)[:200]

@@ -166,7 +166,7 @@ def apply_cmd(incoming: Path | None, baseline: Path | None, out: Path, submissio
         elif baseline is None:
             raise ApplyError("apply.need_baseline")
         by = ws.policy.directory().person(by).name if by else None
-        res = apply(store, ws.policy, ws.config, out, incoming, baseline, by=by, lang=lang)
+        res = apply(store, ws.policy, ws.config, out, incoming, baseline, by=by, lang=lang, limits=input_limits())
     records = ", ".join(f"{ws.config.schemas[e].label(lang)} {n}" for e, n in res.records.items())
     echo(text("apply.done", lang, file=res.out, records=records, applied=len(res.applied), held=len(res.held),
                     sheet=text("apply.held_sheet", lang)))

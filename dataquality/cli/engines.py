@@ -152,9 +152,10 @@ def export_cleaned(file: Path, out: Path, entity: str | None, config_path: Path 
     """dq's cleaned values of FILE (one column per field, plus the Excel row) as Parquet."""
     from dataquality.export import cleaned_frame, write_parquet
     from dataquality.load import load_file
+    from dataquality.load.source import WorkbookSource
 
     config = _config(schemas_dir, rules_dir)
-    tables = load_file(file, config, lang)
+    tables = load_file(WorkbookSource(file, input_limits()), config, lang)
     if entity is not None:
         _entities(config, entity)
         tables = [t for t in tables if t.entity == entity]

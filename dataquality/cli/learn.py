@@ -9,6 +9,7 @@ import click
 from dataquality.cli.options import (
     config_option,
     handle_errors,
+    input_limits,
     lang_option,
     optional_project,
     out_option,
@@ -33,7 +34,7 @@ def learn(files: tuple[Path, ...], out: Path, config_path: Path | None, schemas_
     from dataquality.track.workspace import configuration
 
     config = configuration(optional_project(), schemas_dir, rules_dir)
-    learned = learn_from(list(files), config, lang)
+    learned = learn_from(list(files), config, lang, input_limits())
     write(learned, out, config, lang)
     for lesson in learned.lessons:
         echo(f"{lesson.entity}.{lesson.field}: {lesson.what[lang]}")

@@ -75,7 +75,7 @@ def validate(files: tuple[Path, ...], fmt: str, out: Path | None, fail_on: str, 
     if references:
         from dataquality.references import with_reference_sheets
 
-        config = with_reference_sheets(config, references)
+        config = with_reference_sheets(config, references, input_limits())
     mappings = None
     if mapping_files:
         from dataquality.load.mapping import read_mappings
@@ -248,7 +248,7 @@ def corrections_import(lists: tuple[Path, ...], out: Path, config_path: Path | N
     project = optional_project()
     if project is None:
         raise DQError("returned.needs_project")
-    done = import_lists(project, list(lists), out, lang, workspace(project))
+    done = import_lists(project, list(lists), out, lang, workspace(project), input_limits())
     echo(text("returned.summary", lang, rows=len(done.corrections) + done.skipped, applied=done.count("applied"),
                     requested=done.count("requested"), refused=done.count("refused"), skipped=done.skipped))
     for c in done.corrections:

@@ -35,6 +35,7 @@ from dataquality.fix import write as write_copy
 from dataquality.i18n import text
 from dataquality.issue import Issue, Severity
 from dataquality.load import Table
+from dataquality.load.limits import Limits
 from dataquality.pipeline import LOAD, VALIDATE, Result, run_stages, validate
 from dataquality.returned.read import ReturnedRow, read_list
 from dataquality.track.clock import iso, run_time
@@ -100,9 +101,11 @@ class ImportOutcome:
         return sum(1 for c in self.corrections if c.outcome == outcome)
 
 
-def import_lists(project: Project, lists: Sequence[Path], out: Path, lang: str, ws: Any) -> ImportOutcome:
-    """Take back the filled rows of `lists` (see the module's docstring); `ws` is the project's Workspace."""
-    rows = [row for path in lists for row in _read(path)]
+def import_lists(project: Project, lists: Sequence[Path], out: Path, lang: str, ws: Any,
+                 limits: Limits | None = None) -> ImportOutcome:
+    """Take back the filled rows of `lists` (see the module's docstring); `ws` is the project's
+    Workspace; the lists and the project's data are read within `limits` (default DQ_MAX_*)."""
+    rows = [row for path in lists for row in _read(path, limits)]
     corrections = [Correction(row, parse_number(row.number) if row.number else None) for row in rows]
     with ws.open() as store:
         known = tracked_issues(store, [c.number for c in corrections if c.number is not None])
@@ -111,7 +114,7 @@ def import_lists(project: Project, lists: Sequence[Path], out: Path, lang: str, 
         todo = [c for c in fresh if c.outcome is None]
         written: list[Path] = []
         if todo:
-            result = _load(project, ws.config, lang)
+            result = _load(project, ws.config, lang, limits)
             _locate(todo, result.tables, project, ws.config, lang)
             _check_values([c for c in todo if c.outcome is None], result.tables, ws.config, lang)
             placed = [c for c in todo if c.outcome is None]
@@ -130,8 +133,8 @@ def import_lists(project: Project, lists: Sequence[Path], out: Path, lang: str, 
     return outcome
 
 
-def _read(path: Path) -> list[ReturnedRow]:
-    rows = read_list(path)
+def _read(path: Path, limits: Limits | None) -> list[ReturnedRow]:
+    rows = read_list(path, limits)
     if rows and not any(parse_number(r.number) is not None for r in rows if r.number):
         raise ReturnedListError("returned.untracked", file=str(path))
     return rows
@@ -165,7 +168,7 @@ def _match_issues(corrections: list[Correction], known: Mapping[int, Mapping[str
     return fresh
 
 
-def _load(project: Project, config: Config, lang: str) -> Result:
+def _load(project: Project, config: Config, lang: str, limits: Limits | None) -> Result:
     """The project's data files as `dq check` reads them (validated, to know each cell's findings)."""
     from dataquality.load.mapping import read_mappings
 
@@ -175,7 +178,7 @@ def _load(project: Project, config: Config, lang: str) -> Result:
             wanted.setdefault(f, set()).add(entity)
     mappings = read_mappings(list(project.mappings), config) if project.mappings else None
     done = run_stages(config, (), lang, stages=(LOAD, VALIDATE), mappings=mappings, keep_going=False,
-                      wanted={p: frozenset(es) for p, es in wanted.items()})
+                      wanted={p: frozenset(es) for p, es in wanted.items()}, limits=limits)
     return done.result
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from dataquality.config import normalise_header
 from dataquality.errors import InputError
 from dataquality.i18n import LANGUAGES, text
+from dataquality.load.limits import Limits
 from dataquality.report.corrections import FILL_IN
 
 HEADER_ROWS = 10  # the header row is looked for in the first rows (title and instructions above it)
@@ -53,13 +54,16 @@ def _labels() -> dict[str, str]:
     return out
 
 
-def read_list(path: Path) -> list[ReturnedRow]:
-    """The rows of the list whose corrected value is filled in; InputError when it is no correction list."""
+def read_list(path: Path, limits: Limits | None = None) -> list[ReturnedRow]:
+    """The rows of the list whose corrected value is filled in (read within `limits`); InputError when
+    it is no correction list."""
     from dataquality.load.grid import WorkbookGrids, sniff_kind
+    from dataquality.load.source import WorkbookSource
 
-    if sniff_kind(path) not in ("xlsx", "ods"):
+    source = WorkbookSource(path, limits)
+    if sniff_kind(source) not in ("xlsx", "ods"):
         raise InputError("returned.not_a_list", file=str(path))
-    book = WorkbookGrids(path)
+    book = WorkbookGrids(source)
     labels = _labels()
     for sheet in book.sheets:
         grid = book.grid(sheet)

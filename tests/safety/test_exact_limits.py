@@ -244,3 +244,24 @@ def test_opendocument_rows_cut_by_the_scans_chunks_are_counted_once(tmp_path, mo
     for rows in _ODS_HOSTILE.values():
         with pytest.raises(InputError):
             WorkbookSource(_ods(tmp_path, "hostile.ods", rows)).check()
+
+
+# --- the invocation's limits reach every reader of a file ----------------------------------------
+
+
+def test_the_limits_given_to_dq_bound_every_command_that_reads_a_workbook(tmp_path):
+    """`dq --max-cells N` bounds the secondary readers too: learn, reference sheets, export of the
+    cleaned values (each refuses a workbook past N with the exit-2 line, as validate does)."""
+    from builders import customer_workbook
+
+    book = customer_workbook(tmp_path / "customers.xlsx", n=30)  # about 600 cells
+    small = customer_workbook(tmp_path / "small.xlsx", n=1)  # about 50
+    for args in (
+        ["learn", str(book), "-o", str(tmp_path / "learned")],
+        ["validate", str(small), "--reference", f"departments={book}"],  # only the reference sheet is past it
+        ["export", "cleaned", str(book), "-o", str(tmp_path / "cleaned.parquet")],
+    ):
+        refused = dq("--max-cells", "200", *args)
+        assert refused.returncode == 2, (args, refused.stdout, refused.stderr)
+        assert "--max-cells" in refused.stderr and "200" in refused.stderr, (args, refused.stderr)
+        assert dq(*args).returncode in (0, 1), args  # within the default limits: read
