@@ -328,6 +328,12 @@ def _judge_child(path: Path, limits: Limits, read_end: int, write_end: int) -> N
     code = 1
     try:
         os.close(read_end)
+        # The caller's terminal or pipes are not the judge's: a caller waiting for dq's output to
+        # end (a shell's $(dq ...), subprocess.communicate) must not wait for a judge still scanning
+        # after dq itself has left (interrupted, say).
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
         try:
             found: tuple[Any, ...] = ("verdict", check_input(path, limits))
         except InputError as exc:
