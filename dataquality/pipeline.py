@@ -194,10 +194,14 @@ def _open_engine_sources(r: Run) -> None:
 def _validate_stage(r: Run) -> None:
     """Tables → issues: every active rule, all tables together (cross-entity rules see every file)."""
     if "engine" in r.outputs:
+        from dataquality.engines import close_sources
         from dataquality.engines.runner import check_sources
 
         r.say("engine.checking", engine=r.outputs.get("engine", r.engine))
-        found = check_sources(r.engine_sources, r.config, r.engine_stats)
+        try:
+            found = check_sources(r.engine_sources, r.config, r.engine_stats)
+        finally:
+            close_sources(r.engine_sources)
         merge = True
     else:
         r.say("progress.checking", records=sum(len(t) for t in r.result.tables))

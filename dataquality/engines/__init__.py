@@ -61,5 +61,15 @@ def check_where_they_live(config: Config, sources: Sequence[str], lang: str = "e
     try:
         return check_sources(srcs, config, stats)
     finally:  # the database is the company's: dq's connection (and its settings) go with the run
-        for backend in {id(b): b for b in (s.table._find_backend() for s in srcs)}.values():
+        close_sources(srcs)
+
+
+def close_sources(sources: Sequence[Any]) -> None:
+    """Disconnect the backends of `sources`: a company's database gets its connection back, and
+    DuckDB removes what it spilled to its temporary folder (dq leaves by os._exit, which would
+    leave gigabytes of spill files behind)."""
+    for backend in {id(b): b for b in (s.table._find_backend() for s in sources)}.values():
+        try:
             backend.disconnect()
+        except Exception:  # noqa: BLE001, S110 - a connection already gone is closed enough
+            pass
