@@ -95,3 +95,46 @@ def test_dq_yaml_sets_duckdbs_memory_limit_and_spill_folder(tmp_path: Path, monk
     with pytest.raises(ConfigError) as bad:
         Project.load(config)
     assert "engine.memory_limit" in str(bad.value)
+
+
+def _parquet_master(path: Path, rows: int) -> Path:
+    import pandas as pd
+
+    from dataquality.track.workspace import configuration
+
+    labels = {name: spec.label("zh") for name, spec in configuration(None, None, None).schemas["product"].fields.items()}
+    frame = pd.DataFrame([{labels.get(k, k): (None if v is None else str(v)) for k, v in product(i).items()} for i in range(1, rows + 1)])
+    frame.to_parquet(path)
+    return path
+
+
+def test_a_database_out_of_memory_is_one_line_naming_the_setting_and_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    """Issue 27: a memory limit too low for what DuckDB cannot spill is exit 2 and one line naming
+    the limit and how to raise it, in either language; the spill folder is left empty."""
+    from dq_cli import spawn_dq
+
+    data = _parquet_master(tmp_path / "products.parquet", 20_000)
+    spill = tmp_path / "spill"
+    for lang in ("en", "zh"):
+        done = spawn_dq("validate", "--engine", "duckdb", "--entity", "product", str(data), "-q",
+                        env={"DQ_DUCKDB_MEMORY_LIMIT": "1MB", "DQ_DUCKDB_TEMP_DIR": str(spill), "DQ_LANG": lang})
+        lines = [x for x in done.stderr.splitlines() if x.strip()]
+        assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+        assert "1MB" in lines[0] and "DQ_DUCKDB_MEMORY_LIMIT" in lines[0]
+    assert not spill.exists() or not any(spill.iterdir())
+    ok = spawn_dq("validate", "--engine", "duckdb", "--entity", "product", str(data), "-q",
+                  env={"DQ_DUCKDB_TEMP_DIR": str(spill), "DQ_LANG": "en"})
+    assert ok.returncode in (0, 1), ok.stderr
+    assert not spill.exists() or not any(spill.iterdir())  # what DuckDB spilled went with its connection
+
+
+def test_a_full_spill_disk_is_said_as_such() -> None:
+    """DuckDB's and PostgreSQL's disk-full errors name the spill folder and how to move it."""
+    from dataquality.engines.runner import _out_of_room
+    from dataquality.track.workspace import configuration
+
+    config = configuration(None, None, None)
+    full = _out_of_room(duckdb.IOException('IO Error: Could not write file "x.tmp": No space left on device'), config)
+    assert full is not None and full.key == "engine.disk_full" and "DQ_DUCKDB_TEMP_DIR" in full.message("en")
+    assert "磁盘空间不足" in full.message("zh")
+    assert _out_of_room(duckdb.CatalogException("Table x does not exist"), config) is None  # a bug stays a bug
