@@ -259,15 +259,16 @@ def _re2() -> Any:
 def _nothing_to_read(widest: bytes, row: int, long_seen: bool) -> Any:
     """One RE2 pattern for a chunk the regular way needs nothing more from: a cell wider than
     `widest`, a cell below `row`, a tag starting `<c` not written `<c r="` (the alternatives
-    spell out what _ODD_CELL's look-ahead says) or, until one was seen, a long number. Bytes as
-    Latin-1, so any byte is a character."""
+    spell out what _ODD_CELL's look-ahead says), a namespace prefix (`:c`) or, until one was
+    seen, a long number. Bytes as Latin-1, so any byte is a character. (Error cells are not
+    among them: a master with #N/A in every chunk is common, and they are found apart.)"""
     re2 = _re2()
     options = re2.Options()
     options.encoding = re2.Options.Encoding.LATIN1
     options.never_capture = True
     options.log_errors = False
     odd = rb'<c(?:[^ ]| [^r]| r[^=]| r=[^"])'
-    wanted = (_beyond(widest).pattern, _below(row).pattern, odd, *(() if long_seen else (_LONG_NUMBER,)))
+    wanted = (_beyond(widest).pattern, _below(row).pattern, odd, rb":c", *(() if long_seen else (_LONG_NUMBER,)))
     return re2.compile(b"|".join(wanted), options)
 
 
@@ -389,6 +390,12 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
             held -= len(first) - start
         if errors is not None:
             errors = _error_cells(chunk, fresh, errors)
+        if fast and not walk.carry:
+            row = max(far_row, _last_cell_row(chunk))
+            if _nothing_to_read(widest, row, long_seen).search(chunk) is None:  # (almost every chunk)
+                far_row = row
+                walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
+                continue
         # The cell tags starting from 6 bytes before the new bytes to 6 before the end (one cut
         # there is counted with the next chunk) all written `<c r="`, or the chunk is walked.
         since, until = max(0, fresh - 6), len(chunk) - 6
@@ -397,10 +404,6 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
             walk.walk(chunk, fresh, path)  # cells placed some other way: followed one by one
             continue
         row = max(far_row, _last_cell_row(chunk))
-        if fast and _nothing_to_read(widest, row, long_seen).search(chunk) is None:  # (almost every chunk)
-            far_row = row
-            walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
-            continue
         long_seen = long_seen or _LONG_NUMBER_RE.search(chunk) is not None
         odd = _ODD_CELL.search(chunk, since, until + 5)  # (a `<c` from `until` on is the next chunk's)
         wider = {letters[:_LETTERS_MAX].upper() for letters in _beyond(widest).findall(chunk)}
