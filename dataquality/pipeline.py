@@ -194,14 +194,10 @@ def _open_engine_sources(r: Run) -> None:
 def _validate_stage(r: Run) -> None:
     """Tables → issues: every active rule, all tables together (cross-entity rules see every file)."""
     if "engine" in r.outputs:
-        from dataquality.engines import close_sources
-        from dataquality.engines.runner import check_sources
+        from dataquality.engines import check_and_close
 
         r.say("engine.checking", engine=r.outputs.get("engine", r.engine))
-        try:
-            found = check_sources(r.engine_sources, r.config, r.engine_stats)
-        finally:
-            close_sources(r.engine_sources)
+        found = check_and_close(r.engine_sources, r.config, r.engine_stats)
         merge = True
     else:
         r.say("progress.checking", records=sum(len(t) for t in r.result.tables))

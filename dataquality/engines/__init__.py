@@ -53,15 +53,28 @@ def open_sources(config: Config, inputs: Sequence[Path], lang: str = "en", progr
 def check_where_they_live(config: Config, sources: Sequence[str], lang: str = "en", progress: Progress | None = None,
                           entity: str | None = None, stats: dict[str, Any] | None = None) -> list[Issue]:
     """The issues of database tables (URL#schema.table), checked in their database."""
-    from dataquality.engines.runner import check_sources
-
     name, srcs = open_sources(config, [], lang, progress, sources=sources, entity=entity)
     if progress:
         progress(text("engine.checking", lang, engine=name))
+    return check_and_close(srcs, config, stats)
+
+
+def check_and_close(sources: Sequence[Any], config: Config, stats: dict[str, Any] | None = None) -> list[Issue]:
+    """`runner.check_sources` over `sources`, then their connections closed (the database is the
+    company's: dq's connection and its settings go with the run). A database that ran out of disk
+    or memory is said as such (`sources.out_of_room`), exit 2, not as a bug."""
+    from dataquality.engines.runner import check_sources
+    from dataquality.engines.sources import out_of_room
+
     try:
-        return check_sources(srcs, config, stats)
-    finally:  # the database is the company's: dq's connection (and its settings) go with the run
-        close_sources(srcs)
+        return check_sources(list(sources), config, stats)
+    except Exception as exc:
+        room = out_of_room(exc, config)
+        if room is None:
+            raise
+        raise room from None
+    finally:
+        close_sources(sources)
 
 
 def close_sources(sources: Sequence[Any]) -> None:

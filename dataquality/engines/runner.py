@@ -41,7 +41,6 @@ from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import ColumnReading, TableValues
 from dataquality.config import Config, EntitySchema
 from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of, lookup_table
-from dataquality.errors import DQError
 from dataquality.issue import Issue
 from dataquality.load.table import TEXT, Table
 from dataquality.routing import Router
@@ -133,34 +132,7 @@ def _dialect(t: ir.Table) -> str:
 
 
 def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] | None = None) -> list[Issue]:
-    """Every issue the active rules find in `sources` (one backend), as the pandas engine would report it.
-
-    The database running out of room (its spill folder's disk full, or its memory limit too low for
-    what cannot spill) is said as such, naming the folder and the setting, not as a bug."""
-    try:
-        return _check_sources(sources, config, stats)
-    except Exception as exc:
-        room = _out_of_room(exc, config)
-        if room is None:
-            raise
-        raise room from None
-
-
-def _out_of_room(exc: Exception, config: Config) -> DQError | None:
-    """A DQError for a database that ran out of disk or memory (None for any other error)."""
-    from dataquality.engines.sources import duckdb_settings
-
-    said = str(exc)
-    name = type(exc).__name__
-    settings = duckdb_settings(config.engine_settings)
-    if "No space left on device" in said or "ENOSPC" in said or "DiskFull" in name:
-        return DQError("engine.disk_full", folder=settings["temp_directory"])
-    if name == "OutOfMemoryException" or "Out of Memory" in said:
-        return DQError("engine.out_of_memory", limit=settings["memory_limit"], folder=settings["temp_directory"])
-    return None
-
-
-def _check_sources(sources: list[Source], config: Config, stats: dict[str, Any] | None = None) -> list[Issue]:
+    """Every issue the active rules find in `sources` (one backend), as the pandas engine would report it."""
     config = validate_settings(config)
     router = Router(config)
     prepared = [_prepare(s, config) for s in sources]

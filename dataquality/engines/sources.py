@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from dataquality.config import Config, header_key
 from dataquality.engines.runner import ROW, Source
-from dataquality.errors import InputError
+from dataquality.errors import DQError, InputError
 from dataquality.load import Table, load_file
 
 ENGINES = ("pandas", "duckdb", "spark")
@@ -208,3 +208,15 @@ def db_source(con: Any, spec: str, config: Config, entity: str | None) -> Source
                          problem=str(exc).strip().splitlines()[0]) from exc
     where = f"{schema + '.' if schema else ''}{table}"
     return _as_source(t, config, entity, where, Path(where), None)
+
+
+def out_of_room(exc: Exception, config: Config) -> DQError | None:
+    """A DQError for a database that ran out of disk or memory (None for any other error)."""
+    said = str(exc)
+    name = type(exc).__name__
+    settings = duckdb_settings(config.engine_settings)
+    if "No space left on device" in said or "ENOSPC" in said or "DiskFull" in name:
+        return DQError("engine.disk_full", folder=settings["temp_directory"])
+    if name == "OutOfMemoryException" or "Out of Memory" in said:
+        return DQError("engine.out_of_memory", limit=settings["memory_limit"], folder=settings["temp_directory"])
+    return None

@@ -130,11 +130,11 @@ def test_a_database_out_of_memory_is_one_line_naming_the_setting_and_leaves_noth
 
 def test_a_full_spill_disk_is_said_as_such() -> None:
     """DuckDB's and PostgreSQL's disk-full errors name the spill folder and how to move it."""
-    from dataquality.engines.runner import _out_of_room
+    from dataquality.engines.sources import out_of_room
     from dataquality.track.workspace import configuration
 
     config = configuration(None, None, None)
-    full = _out_of_room(duckdb.IOException('IO Error: Could not write file "x.tmp": No space left on device'), config)
+    full = out_of_room(duckdb.IOException('IO Error: Could not write file "x.tmp": No space left on device'), config)
     assert full is not None and full.key == "engine.disk_full" and "DQ_DUCKDB_TEMP_DIR" in full.message("en")
     assert "磁盘空间不足" in full.message("zh")
-    assert _out_of_room(duckdb.CatalogException("Table x does not exist"), config) is None  # a bug stays a bug
+    assert out_of_room(duckdb.CatalogException("Table x does not exist"), config) is None  # a bug stays a bug
