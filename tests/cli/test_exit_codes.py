@@ -94,7 +94,7 @@ def test_ctrl_c_is_exit_130(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs /proc to see the child waiting")
 def test_real_sigint_while_waiting_for_the_run_lock_is_exit_130(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en", "DQ_NOW": "2026-11-23T02:00:00"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DQ_LANG": "en", "DQ_NOW": "2026-11-23T02:00:00", "PYTHONFAULTHANDLER": "1"}
     proj = tmp_path / "proj"
     assert subprocess.run([sys.executable, "-m", "dataquality", "init", str(proj), "--demo"], env=env,
                           capture_output=True, timeout=120).returncode == 0
@@ -114,7 +114,12 @@ def test_real_sigint_while_waiting_for_the_run_lock_is_exit_130(tmp_path):
                     break
                 time.sleep(0.05)
             child.send_signal(signal.SIGINT)
-            out, err = child.communicate(timeout=60)
+            try:
+                out, err = child.communicate(timeout=60)
+            except subprocess.TimeoutExpired:  # say where it hangs: faulthandler dumps every thread on SIGABRT
+                child.send_signal(signal.SIGABRT)
+                out, err = child.communicate(timeout=30)
+                raise AssertionError(f"dq check did not stop within 60 s of SIGINT:\n{err[-6000:]}") from None
     finally:
         store.close()
     assert child.returncode == 130, out + err
