@@ -229,9 +229,17 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         plans.append((fd, attrs, full, empty, bool(len(values)), key_cols))
     new: dict[str, ir.Value] = {}
     dropped: list[str] = []
-    # Each field's cleaned value in a select of its own, then which cells the SQL decides in
-    # another, each read by every derived column (see sql.staged). A non-deterministic column keeps
-    # Ibis from folding a select into the next (it would inline every use of them again).
+    t = _with_sql_stages(t, plans, dialect, new, dropped)
+    if new:
+        t = t.mutate(**new)
+    return t.drop(*dropped) if dropped else t
+
+
+def _with_sql_stages(t: ir.Table, plans: list[Any], dialect: str, new: dict[str, ir.Value], dropped: list[str]) -> ir.Table:
+    """`t` with each field's cleaned value in a select of its own, then which cells the SQL decides
+    in another, each read by every derived column (see sql.staged); the derived columns go into
+    `new`, the helper columns into `dropped`. A non-deterministic column keeps Ibis from folding a
+    select into the next (it would inline every use of them again)."""
     sql_fields = [fd for fd, _, full, *_ in plans if not full]
     staged: dict[tuple[Any, tuple[str, ...]], tuple[Any, Any]] = {}
     if sql_fields:
@@ -251,9 +259,7 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
             dropped.extend([*cover, "__cover_barrier"])
             staged.update({(t[fd.name].op(), fd.spec.clean): (t[f"{fd.name}__ws"], t[f"{fd.name}__final"]) for fd in sql_fields})
         _derived_columns(t, plans, dialect, new, dropped)
-    if new:
-        t = t.mutate(**new)
-    return t.drop(*dropped) if dropped else t
+    return t
 
 
 def _derived_columns(t: ir.Table, plans: list[Any], dialect: str, new: dict[str, ir.Value], dropped: list[str]) -> None:
