@@ -138,6 +138,15 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
     prepared = [_prepare(s, config) for s in sources]
     for p in prepared:
         p.others = prepared
+    try:
+        return _check_prepared(prepared, config, router, stats)
+    finally:  # the derived tables go now, while their connection is open (not at exit, when it is closed)
+        for p in prepared:
+            if p.enriched is not None:
+                p.enriched.release()
+
+
+def _check_prepared(prepared: list[_Prepared], config: Config, router: Router, stats: dict[str, Any] | None) -> list[Issue]:
     for p in prepared:
         dialect = _dialect(p.source.table)
         enriched = enrich(p.source.table, list(p.fields.values()), p.schema, config, dialect,

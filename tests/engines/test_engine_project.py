@@ -138,3 +138,23 @@ def test_a_full_spill_disk_is_said_as_such() -> None:
     assert full is not None and full.key == "engine.disk_full" and "DQ_DUCKDB_TEMP_DIR" in full.message("en")
     assert "磁盘空间不足" in full.message("zh")
     assert out_of_room(duckdb.CatalogException("Table x does not exist"), config) is None  # a bug stays a bug
+
+
+def test_a_library_run_on_duckdb_exits_without_a_traceback(tmp_path: Path) -> None:
+    """The engine's derived tables are released before its connection closes: a script calling
+    pipeline.run(engine="duckdb") ends quietly (Ibis would otherwise drop them at exit, on a
+    closed connection, and print a traceback)."""
+    import subprocess
+    import sys
+
+    from dq_cli import ROOT
+
+    data = _parquet_master(tmp_path / "products.parquet", 500)
+    script = ("import sys\nfrom pathlib import Path\nfrom dataquality import pipeline\n"
+              "from dataquality.track.workspace import configuration\n"
+              "r = pipeline.run(configuration(None, None, None), [Path(sys.argv[1])], 'en', engine='duckdb', source_entity='product')\n"
+              "print(len(r.issues))\n")
+    done = subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0 and done.stdout.strip().isdigit(), done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
