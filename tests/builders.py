@@ -120,15 +120,26 @@ SHEET_TAIL = b"</sheetData></worksheet>"
 def with_sheet_xml(base: Any, out: Any, write_sheet: Any) -> Any:
     """A copy of workbook `base` at `out` whose first sheet's XML is written by write_sheet(fh)
     (streamed into the zip, never held in memory: for bombs)."""
+    return with_part_xml(base, out, "xl/worksheets/sheet1.xml", write_sheet)
+
+
+def with_part_xml(base: Any, out: Any, part: str, write_part: Any) -> Any:
+    """A copy of workbook `base` at `out` whose `part` (a sheet, the shared strings) is written by
+    write_part(fh) in its place, or last when `base` has none: streamed into the zip, so a bomb is
+    never held in memory."""
     import zipfile
 
     with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        names = [info.filename for info in src.infolist()]
         for info in src.infolist():
-            if info.filename == "xl/worksheets/sheet1.xml":
+            if info.filename == part:
                 with dst.open(info.filename, "w", force_zip64=True) as fh:
-                    write_sheet(fh)
+                    write_part(fh)
             else:
                 dst.writestr(info, src.read(info))
+        if part not in names:
+            with dst.open(part, "w", force_zip64=True) as fh:
+                write_part(fh)
     return out
 
 

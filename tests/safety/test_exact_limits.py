@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from builders import SHEET_HEAD, SHEET_TAIL, customer_workbook, with_sheet_xml
+from builders import SHEET_HEAD, SHEET_TAIL, customer_workbook, with_part_xml, with_sheet_xml
 from dq_cli import ROOT, assert_one_line_error, dq
 
 _CHUNK = 1 << 20  # the scan's chunk (load/limits.py): cells placed across its edges are counted too
@@ -110,17 +110,13 @@ def _hostile(tmp_path: Path) -> dict[str, Path]:
         fh.write(SHEET_TAIL)
 
     files["zip bomb"] = with_sheet_xml(base, tmp_path / "bomb.xlsx", whitespace)
-    strings = tmp_path / "strings.xlsx"
-    with zipfile.ZipFile(base) as src, zipfile.ZipFile(strings, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename != "xl/sharedStrings.xml":
-                dst.writestr(info, src.read(info))
-        with dst.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
-            fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
-            for _ in range(1_100):
-                fh.write(b"<si><t>x</t></si>" * 10_000)
-            fh.write(b"</sst>")
-    files["shared strings"] = strings
+    def strings(fh):  # 11 M shared strings
+        fh.write(b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        for _ in range(1_100):
+            fh.write(b"<si><t>x</t></si>" * 10_000)
+        fh.write(b"</sst>")
+
+    files["shared strings"] = with_part_xml(base, tmp_path / "strings.xlsx", "xl/sharedStrings.xml", strings)
     files["opendocument repeats"] = _ods(tmp_path, "repeated.ods", _ODS_HOSTILE["a row of values repeated"])
     return files
 

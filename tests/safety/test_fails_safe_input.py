@@ -17,6 +17,7 @@ from builders import (
     customer,
     customer_workbook,
     sheet_rows,
+    with_part_xml,
     with_sheet_xml,
 )
 from dq_cli import assert_one_line_error, dq
@@ -123,16 +124,13 @@ def test_cells_bomb_is_refused(tmp_path):
 
 def test_shared_string_bomb_is_refused(tmp_path):
     base = customer_workbook(tmp_path / "base.xlsx")
-    out = tmp_path / "strings.xlsx"
-    with zipfile.ZipFile(base) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-        for info in src.infolist():
-            if info.filename != "xl/sharedStrings.xml":
-                dst.writestr(info, src.read(info))
-        with dst.open("xl/sharedStrings.xml", "w", force_zip64=True) as fh:
-            fh.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
-            for _ in range(200):
-                fh.write(b"<si/>" * 10_000)  # 2,000,000 entries in 10 MB, a few KB on disk
-            fh.write(b"</sst>")
+    def strings(fh):
+        fh.write(b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
+        for _ in range(200):
+            fh.write(b"<si/>" * 10_000)  # 2,000,000 entries in 10 MB, a few KB on disk
+        fh.write(b"</sst>")
+
+    out = with_part_xml(base, tmp_path / "strings.xlsx", "xl/sharedStrings.xml", strings)
     proc = dq("--max-strings", "1000000", "validate", str(out))
     assert_one_line_error(proc, out, "at least", "over the limit of 1,000,000", "--max-strings")
     # The limit is raised on request and the file is read.
