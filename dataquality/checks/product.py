@@ -80,11 +80,13 @@ def _not_below_minimum(t: TableValues, name: str) -> pd.Series:
 
 
 def _own_codes(view, entity: str):
-    """The clean internal codes of every table of `entity` checked with `view`'s (its own included), once each."""
+    """The clean internal codes of every table of `entity` checked with `view`'s (its own included)."""
     import ibis
 
-    codes = ibis.union(*[other.table.select(__c=other.key) for other in view.of(entity)])
-    return codes.filter(codes.__c.notnull()).distinct()
+    codes = ibis.union(*[other.table.select(__c=other.key) for other in view.of(entity)], distinct=False)
+    # No DISTINCT: the semi- and anti-joins reading it keep a value once anyway, and a DISTINCT of
+    # 100M codes is one more aggregate to spill.
+    return codes.filter(codes.__c.notnull())
 
 
 def _part_no_as_code_sql(view, t: Target):

@@ -40,6 +40,7 @@ from dataquality.checks.runner import (
 from dataquality.checks.settings import validate as validate_settings
 from dataquality.checks.values import ColumnReading, TableValues
 from dataquality.config import Config, EntitySchema
+from dataquality.engines import kept
 from dataquality.engines.derived import FieldDerived, absent, enrich, kind_of, lookup_table
 from dataquality.issue import Issue
 from dataquality.load.table import TEXT, Table
@@ -72,6 +73,10 @@ class _Prepared:
     field_plans: list[tuple[_Planned, str]]  # (plan, field)
     record_plans: list[_Planned]
     pulled: list[tuple[_Planned, str | None]]  # rules run in pandas on the pulled table
+    # The per-cell verdicts (column -> rule code, field): kept in the derived table only as bits of
+    # FLAG_BITS-wide masks, read once for the failing rows.
+    flags: dict[str, tuple[str, str]] = field(default_factory=dict)
+    kept: set[str] = field(default_factory=set)  # the derived columns later queries read (keys, numbers ...)
     enriched: ir.Table | None = None
     full: TableValues | None = None
     others: list[_Prepared] = field(default_factory=list)  # every table of the run (for look-ups between tables)
@@ -84,7 +89,11 @@ class _Prepared:
 
     def want(self, name: str, attr: str, param: Any = None) -> None:
         if self.source.has(name):
-            self.fields[name].want(attr, param)
+            self.kept.add(self.fields[name].want(attr, param))
+
+    def flag(self, plan: _Planned, name: str) -> None:
+        """Ask for the per-cell verdict of `plan`'s rule on field `name`."""
+        self.flags[self.fields[name].want(f"fail:{plan.rule.code}")] = (plan.rule.code, name)
 
     def target(self, plan: _Planned, name: str | None) -> Target:
         return Target(self.schema, name, plan.settings)
@@ -143,7 +152,7 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
     finally:  # the derived tables go now, while their connection is open (not at exit, when it is closed)
         for p in prepared:
             if p.enriched is not None:
-                p.enriched.release()
+                kept.release(p.enriched)
 
 
 def _check_prepared(prepared: list[_Prepared], config: Config, router: Router, stats: dict[str, Any] | None) -> list[Issue]:
@@ -151,7 +160,7 @@ def _check_prepared(prepared: list[_Prepared], config: Config, router: Router, s
         dialect = _dialect(p.source.table)
         enriched = enrich(p.source.table, list(p.fields.values()), p.schema, config, dialect,
                           stats.setdefault(p.source.entity, {}) if stats is not None else None, _headers(p.source))
-        p.enriched = enriched.cache()
+        p.enriched = kept.keep(_narrow(p, enriched))
     issues: list[Issue] = []
     for p in prepared:
         if p.source.loaded is not None:
@@ -164,6 +173,30 @@ def _check_prepared(prepared: list[_Prepared], config: Config, router: Router, s
         # What whole columns decided (date order, phone region): from the distinct values, said once per column.
         issues.extend(reading_issues(p.values(_table(p, has), config), config, router))
     return issues
+
+
+FLAG_BITS = 62  # verdicts per mask column: bits of a signed 64-bit integer every engine has
+
+
+def _narrow(p: _Prepared, enriched: ir.Table) -> ir.Table:
+    """What the run keeps of the derived table: the row, the derived values later queries read, and
+    the per-cell verdicts as bit masks (`_flag_masks`). The source's own columns and the many
+    verdict columns are not kept: at 100M rows the whole derived table is tens of GB on disk."""
+    kept = sorted(c for c in p.kept if c in enriched.columns)
+    return enriched.select(ROW, *kept, **_flag_masks(enriched, list(p.flags)))
+
+
+def _flag_masks(e: ir.Table, flags: list[str]) -> dict[str, ir.Value]:
+    """`__flags{k}`: bit i set when the verdict column flags[k * FLAG_BITS + i] is true."""
+    masks = {}
+    for k in range(0, len(flags), FLAG_BITS):
+        bits = [ibis.ifelse(e[c].fill_null(False), ibis.literal(1 << i, "int64"), ibis.literal(0, "int64"))
+                for i, c in enumerate(flags[k:k + FLAG_BITS])]
+        total = bits[0]
+        for b in bits[1:]:
+            total = total + b
+        masks[f"__flags{k // FLAG_BITS}"] = total
+    return masks
 
 
 def _headers(source: Source) -> dict[str, str]:
@@ -182,7 +215,7 @@ def _prepare(source: Source, config: Config) -> _Prepared:
         if plan.rule.convention:  # a convention of the column is judged on its clean values
             p.want(name, "clean")
         if form.per_cell:
-            p.want(name, f"fail:{plan.rule.code}")
+            p.flag(plan, name)
             p.field_plans.append((plan, name))
         elif form.how == SQL:
             _want_all(p, form.needs(p.target(plan, name)))  # type: ignore[misc]
@@ -199,15 +232,16 @@ def _prepare(source: Source, config: Config) -> _Prepared:
             continue
         _want_all(p, form.needs(p.target(plan, None)))  # type: ignore[misc]
         p.record_plans.append(plan)
-    # The column-level findings read what the date and phone columns decide: computed with them.
+    # The column-level findings read what the date and phone columns decide while their distinct
+    # values are read (enrich); no query reads the columns themselves.
     if any(effective_severity(r, config) is not None for r in (DATE_ORDER_MIXED, DATE_ORDER_ASSUMED)):
         for name, spec in schema.fields.items():
-            if spec.type == "date":
-                p.want(name, "date")
+            if spec.type == "date" and name in fields:
+                fields[name].want("date")
     if effective_severity(PHONE_REGION, config) is not None:
         for name, spec in schema.fields.items():
-            if spec.identifier == "cn_phone":
-                p.want(name, "fail:IDN003")
+            if spec.identifier == "cn_phone" and name in fields:
+                fields[name].want("fail:IDN003")
     # Department routing reads the department field's reference name per failing row (pandas, later).
     return p
 
@@ -236,17 +270,13 @@ def _rows(t: ir.Table, code: str, field_name: str | None) -> ir.Table:
 
 def _failures(p: _Prepared) -> pd.DataFrame:
     """(row, code, field) of every failing check, from the rules' engine forms (checks/forms.py)."""
-    e = p.table
     parts: list[ir.Table] = []
-    flags: dict[str, tuple[str, str]] = {}  # column -> (code, field): the per-cell verdicts, read in one query
     for plan, name in p.field_plans:
         form = plan.rule.engine
         assert form is not None
-        if form.per_cell:
-            flags[p.fields[name].want(f"fail:{plan.rule.code}")] = (plan.rule.code, name)
-        else:
+        if not form.per_cell:
             parts += _form_rows(p, plan, name)
-    found = [_flag_rows(e, flags)] if flags else []
+    found = [_flag_rows(p.table, p.flags)] if p.flags else []
     for plan in p.record_plans:
         parts += _form_rows(p, plan, None)
     if parts:
@@ -272,19 +302,20 @@ def _form_rows(p: _Prepared, plan: _Planned, name: str | None) -> list[ir.Table]
 
 
 def _flag_rows(e: ir.Table, flags: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """(row, code, field) for every true per-cell verdict, fetched as one filtered query."""
-    cols = list(flags)
-    cond = e[cols[0]]
-    for c in cols[1:]:
-        cond |= e[c]
-    got = e.filter(cond).select(e[ROW].cast("int64").name("row"), *cols).to_pandas()
-    long = got.melt(id_vars="row", value_vars=cols, var_name="col", value_name="bad")
-    long = long[long["bad"].astype(bool)]
-    return pd.DataFrame({
-        "row": long["row"].astype("int64").to_numpy(),
-        "code": long["col"].map(lambda c: flags[c][0]).to_numpy(dtype=object),
-        "field": long["col"].map(lambda c: flags[c][1]).to_numpy(dtype=object),
-    })
+    """(row, code, field) for every true per-cell verdict: the rows with a bit set in a mask
+    (`_flag_masks`), fetched as one filtered query, then one bit test per verdict."""
+    masks = [f"__flags{k}" for k in range((len(flags) + FLAG_BITS - 1) // FLAG_BITS)]
+    cond = e[masks[0]] != 0
+    for m in masks[1:]:
+        cond |= e[m] != 0
+    got = e.filter(cond).select(e[ROW].cast("int64").name("row"), *masks).to_pandas()
+    rows = got["row"].to_numpy(dtype="int64")
+    parts = []
+    for k, (code, name) in enumerate(flags.values()):
+        bits = got[masks[k // FLAG_BITS]].to_numpy(dtype="int64")
+        hit = rows[(bits >> (k % FLAG_BITS)) & 1 == 1]
+        parts.append(pd.DataFrame({"row": hit, "code": code, "field": name}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"row": [], "code": [], "field": []})
 
 
 # --- failing rows to Issues -----------------------------------------------------------------------

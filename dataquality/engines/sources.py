@@ -3,8 +3,10 @@
 A database source is written `URL#schema.table` (or `URL#table`), e.g.
 `postgresql+psycopg://dq:secret@db/erp#public.product_master` or `duckdb:///master.duckdb#main.product`.
 Its columns are matched to fields by the same header names and aliases as a sheet's headers.
-Rows are numbered 1.. in the order of the key, then the other fields, so the numbering does not
-depend on the physical order in the database.
+Rows of a database table are numbered 1.. in the order of the key, then the other fields, so the
+numbering does not depend on the physical order in the database. Rows of a Parquet file read by
+DuckDB are numbered in the file's order, as a person opening it sees them (and without sorting the
+whole file, which at 100M rows would spill tens of GB).
 """
 
 from __future__ import annotations
@@ -134,13 +136,19 @@ def _match_columns(columns: Sequence[str], config: Config, entity: str | None, w
     return best[1], best[2]
 
 
-def _as_source(t: ir.Table, config: Config, entity: str | None, where: str, path: Path, sheet: str | None) -> Source:
-    entity, found = _match_columns(list(t.columns), config, entity, where)
+def _as_source(t: ir.Table, config: Config, entity: str | None, where: str, path: Path, sheet: str | None,
+               position: str | None = None) -> Source:
+    """`t`'s matched columns as text, with ROW: 1 + the column `position` (the file's own order), or
+    else the rank in the order of the key, then the other fields."""
+    entity, found = _match_columns([c for c in t.columns if c != position], config, entity, where)
     schema = config.schemas[entity]
     text = {name: t[col].cast("string") for name, col in found.items()}
-    order = [text[schema.key]] if schema.key in text else []
-    order += [text[n] for n in sorted(text) if n != schema.key]
-    numbered = t.mutate(**{ROW: ibis.row_number().over(order_by=order) + 1})
+    if position is not None:
+        numbered = t.mutate(**{ROW: t[position].cast("int64") + 1})
+    else:
+        order = [text[schema.key]] if schema.key in text else []
+        order += [text[n] for n in sorted(text) if n != schema.key]
+        numbered = t.mutate(**{ROW: ibis.row_number().over(order_by=order) + 1})
     view = numbered.select(numbered[ROW].cast("int64").name(ROW), **{n: numbered[c].cast("string") for n, c in found.items()})
     return Source(entity, view, path, sheet, 0, dict(found))
 
@@ -150,9 +158,15 @@ def parquet_source(con: Any, path: Path, config: Config, entity: str | None = No
         raise InputError("engine.unreadable", source=str(path), problem="not found")
     try:
         t = con.read_parquet(str(path))
+        position = None
+        if con.name == "duckdb" and _POSITION not in t.columns:  # DuckDB numbers a file's rows as it reads them
+            t, position = con.read_parquet(str(path), file_row_number=True), _POSITION
     except Exception as exc:  # a file that is not Parquet
         raise InputError("engine.unreadable", source=str(path), problem=str(exc).splitlines()[0]) from exc
-    return _as_source(t, config, entity, str(path), path, None)
+    return _as_source(t, config, entity, str(path), path, None, position)
+
+
+_POSITION = "file_row_number"  # DuckDB's read_parquet(file_row_number=true): 0.. in the file's order
 
 
 def split_source(spec: str) -> tuple[str, str | None, str]:

@@ -1,0 +1,111 @@
+"""Issue 27: what the engine keeps between its queries, and how, so that 100M rows fit one machine.
+
+- the derived table is kept in a compressed DuckDB file in the spill folder, removed after the run
+  (and by the next run when a killed dq left it);
+- the per-cell verdicts travel as bit masks, however many there are;
+- a group rule groups on a hash of its keys on DuckDB and stays exact when hashes collide;
+- a Parquet file's rows are numbered in the file's order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pytest
+
+from dataquality.checks import sql
+from dataquality.engines import kept
+from dataquality.engines.runner import FLAG_BITS, ROW, _flag_masks, _flag_rows
+
+
+def _spill_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_kept_table_lives_in_a_file_of_the_spill_folder_and_goes_with_its_release(tmp_path: Path) -> None:
+    con = ibis.duckdb.connect(temp_directory=str(tmp_path))
+    source = con.create_table("source", ibis.memtable({ROW: list(range(1000)), "v": [str(i % 7) for i in range(1000)]}))
+    first, second = kept.keep(source.mutate(w=source.v + "x")), kept.keep(source)
+    files = _spill_files(tmp_path)
+    assert any(f.startswith(f"dq-kept-{os.getpid()}-") and f.endswith(".duckdb") for f in files), files
+    assert first.count().execute() == 1000 and set(first.w.execute()) == {f"{i}x" for i in range(7)}
+    kept.release(first)
+    assert second.count().execute() == 1000  # the other table stays readable
+    kept.release(second)
+    assert _spill_files(tmp_path) == []  # the file went with the last table
+    con.disconnect()
+
+
+def test_a_file_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"dq-kept-{int(dead.stdout)}-0.duckdb"
+    stale.write_bytes(b"left by a killed run")
+    (tmp_path / f"{stale.name}.wal").write_bytes(b"")
+    other = tmp_path / "someone-elses.duckdb"
+    other.write_bytes(b"not dq's")
+    con = ibis.duckdb.connect(temp_directory=str(tmp_path))
+    t = kept.keep(con.create_table("source", ibis.memtable({"a": [1, 2, 3]})))
+    assert not stale.exists() and other.exists()
+    kept.release(t)
+    assert _spill_files(tmp_path) == ["someone-elses.duckdb"]
+    con.disconnect()
+
+
+@pytest.mark.parametrize("flags", [1, FLAG_BITS - 1, FLAG_BITS, FLAG_BITS + 1, 3 * FLAG_BITS + 5])
+def test_per_cell_verdicts_travel_as_bit_masks_however_many(flags: int) -> None:
+    """Each verdict column's true rows come back under its rule and field, across mask boundaries."""
+    rows = 40
+    data = {ROW: list(range(1, rows + 1))}
+    names = {}
+    for k in range(flags):
+        col = f"f{k}__fail_X{k:03d}"
+        data[col] = [(r * (k + 3)) % 11 == 0 for r in range(rows)]
+        names[col] = (f"X{k:03d}", f"f{k}")
+    t = ibis.memtable(pd.DataFrame(data))
+    masked = t.select(ROW, **_flag_masks(t, list(names)))
+    got = _flag_rows(masked, names)
+    expected = {(r + 1, code, field) for col, (code, field) in names.items() for r in range(rows) if data[col][r]}
+    assert set(zip(got["row"], got["code"], got["field"], strict=True)) == expected
+    assert len(got) == len(expected)
+
+
+def test_groups_on_hashed_keys_are_exact_when_hashes_collide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On DuckDB the groups are found on a 64-bit hash of the keys; when two keys share a hash (forced
+    here by hashing every key to the same value), the exact GROUP BY still keeps groups apart."""
+    frame = pd.DataFrame({
+        ROW: [1, 2, 3, 4, 5, 6],
+        "name": ["bolt", "bolt", "nut", "nut", "washer", None],
+        "code": ["A1", "A2", "B1", "B1", "C1", "C2"],
+    })
+    con = ibis.duckdb.connect()
+    t = con.create_table("t", frame)
+    exact = sorted(sql.group_conflicts(t, [t.name], t.code).execute()[ROW])
+    assert exact == [1, 2]
+    monkeypatch.setattr(ibis.expr.types.StructValue, "hash", lambda self: ibis.literal(7, "int64"))
+    collided = sorted(sql.group_conflicts(t, [t.name], t.code).execute()[ROW])
+    assert collided == exact
+
+
+def test_a_parquet_files_rows_are_numbered_in_the_files_order(tmp_path: Path) -> None:
+    """The row an issue names is the row's place in the file (1 = the first), whatever the codes' order."""
+    from builders import product
+    from dq_cli import spawn_dq
+
+    recs = [product(i) for i in range(1, 8)]
+    recs.reverse()  # codes in descending order: a numbering by code would differ
+    recs[2]["unit"] = "盒子"
+    frame = pd.DataFrame([{k: (None if v is None else str(v)) for k, v in r.items()} for r in recs])
+    frame.to_parquet(tmp_path / "products.parquet")
+    done = spawn_dq("validate", str(tmp_path / "products.parquet"), "--engine", "duckdb", "-f", "json", "-q",
+                    env={"DQ_DUCKDB_TEMP_DIR": str(tmp_path / "spill")})
+    assert done.returncode == 1, done.stderr
+    issues = json.loads(done.stdout)["issues"]
+    unit = [i for i in issues if i["rule"] == "ENM001" and i["field"] == "unit"]
+    assert [(i["row"], i["key"]) for i in unit] == [(3, recs[2]["internal_code"])]
+    assert _spill_files(tmp_path / "spill") == []
