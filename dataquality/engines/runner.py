@@ -77,7 +77,11 @@ class _Prepared:
     # FLAG_BITS-wide masks, read once for the failing rows.
     flags: dict[str, tuple[str, str]] = field(default_factory=dict)
     kept: set[str] = field(default_factory=set)  # the derived columns later queries read (keys, numbers ...)
-    enriched: ir.Table | None = None
+    # Fields whose conventions may be judged: kept only as bits (clean value present) of the
+    # `__filled` masks; their clean values are read from `derived` in the rare case a convention qualifies.
+    judged: list[str] = field(default_factory=list)
+    enriched: ir.Table | None = None  # the kept table (`_narrow`)
+    derived: ir.Table | None = None  # every derived column, as a query (not computed until read)
     full: TableValues | None = None
     others: list[_Prepared] = field(default_factory=list)  # every table of the run (for look-ups between tables)
 
@@ -90,6 +94,12 @@ class _Prepared:
     def want(self, name: str, attr: str, param: Any = None) -> None:
         if self.source.has(name):
             self.kept.add(self.fields[name].want(attr, param))
+
+    def judge(self, name: str) -> None:
+        """Ask for what judging `name`'s convention needs (its clean values, how many are filled)."""
+        if self.source.has(name) and name not in self.judged:
+            self.fields[name].want("clean")
+            self.judged.append(name)
 
     def flag(self, plan: _Planned, name: str) -> None:
         """Ask for the per-cell verdict of `plan`'s rule on field `name`."""
@@ -160,6 +170,7 @@ def _check_prepared(prepared: list[_Prepared], config: Config, router: Router, s
         dialect = _dialect(p.source.table)
         enriched = enrich(p.source.table, list(p.fields.values()), p.schema, config, dialect,
                           stats.setdefault(p.source.entity, {}) if stats is not None else None, _headers(p.source))
+        p.derived = enriched
         p.enriched = kept.keep(_narrow(p, enriched))
     issues: list[Issue] = []
     for p in prepared:
@@ -183,20 +194,32 @@ def _narrow(p: _Prepared, enriched: ir.Table) -> ir.Table:
     the per-cell verdicts as bit masks (`_flag_masks`). The source's own columns and the many
     verdict columns are not kept: at 100M rows the whole derived table is tens of GB on disk."""
     kept = sorted(c for c in p.kept if c in enriched.columns)
-    return enriched.select(ROW, *kept, **_flag_masks(enriched, list(p.flags)))
+    filled = [enriched[p.fields[n].want("clean")].notnull() for n in p.judged]
+    return enriched.select(ROW, *kept, **_flag_masks(enriched, list(p.flags)), **_masks("__filled", filled))
 
 
 def _flag_masks(e: ir.Table, flags: list[str]) -> dict[str, ir.Value]:
     """`__flags{k}`: bit i set when the verdict column flags[k * FLAG_BITS + i] is true."""
+    return _masks("__flags", [e[c] for c in flags])
+
+
+def _masks(prefix: str, bools: list[ir.Value]) -> dict[str, ir.Value]:
+    """`{prefix}{k}`: bit i set where bools[k * FLAG_BITS + i] is true."""
     masks = {}
-    for k in range(0, len(flags), FLAG_BITS):
-        bits = [ibis.ifelse(e[c].fill_null(False), ibis.literal(1 << i, "int64"), ibis.literal(0, "int64"))
-                for i, c in enumerate(flags[k:k + FLAG_BITS])]
+    for k in range(0, len(bools), FLAG_BITS):
+        bits = [ibis.ifelse(b.fill_null(False), ibis.literal(1 << i, "int64"), ibis.literal(0, "int64"))
+                for i, b in enumerate(bools[k:k + FLAG_BITS])]
         total = bits[0]
         for b in bits[1:]:
             total = total + b
-        masks[f"__flags{k // FLAG_BITS}"] = total
+        masks[f"{prefix}{k // FLAG_BITS}"] = total
     return masks
+
+
+def _bit(t: ir.Table, prefix: str, i: int) -> ir.BooleanValue:
+    """Bit i of the masks `{prefix}k` of `t` (see `_masks`)."""
+    mask = t[f"{prefix}{i // FLAG_BITS}"]
+    return (mask & ibis.literal(1 << (i % FLAG_BITS), "int64")) != 0
 
 
 def _headers(source: Source) -> dict[str, str]:
@@ -213,7 +236,7 @@ def _prepare(source: Source, config: Config) -> _Prepared:
         form = plan.rule.engine
         assert form is not None
         if plan.rule.convention:  # a convention of the column is judged on its clean values
-            p.want(name, "clean")
+            p.judge(name)
         if form.per_cell:
             p.flag(plan, name)
             p.field_plans.append((plan, name))
@@ -226,7 +249,7 @@ def _prepare(source: Source, config: Config) -> _Prepared:
         form = plan.rule.engine
         assert form is not None
         if plan.rule.convention and getattr(plan.settings, "field", None):
-            p.want(plan.settings.field, "clean")
+            p.judge(plan.settings.field)
         if form.how != SQL or form.rows is None:
             p.pulled.append((plan, None))
             continue
@@ -406,14 +429,21 @@ class _Facts:
     def __init__(self, p: _Prepared, config: Config) -> None:
         self.p, self.config = p, config
 
-    def _clean(self, key: str) -> ir.Value:
-        self.p.want(key, "clean")
-        return self.p.col(key, "clean")
+    def _clean(self, key: str) -> tuple[ir.Table, ir.Value]:
+        """The table holding `key`'s clean values and the column: the kept table, or else the derived
+        query (a pass over the source, paid only when a convention qualifies)."""
+        col = self.p.fields[key].want("clean")
+        e = self.p.enriched if col in self.p.kept else self.p.derived
+        assert e is not None
+        return e, e[col]
 
     def filled(self, key: str) -> int:
         e = self.p.enriched
         assert e is not None
-        return int(e.filter(self._clean(key).notnull()).count().execute())
+        if key in self.p.judged and self.p.fields[key].want("clean") not in self.p.kept:
+            return int(e.filter(_bit(e, "__filled", self.p.judged.index(key))).count().execute())
+        e, clean = self._clean(key)
+        return int(e.filter(clean.notnull()).count().execute())
 
     def rows(self) -> int:
         e = self.p.enriched
@@ -421,20 +451,17 @@ class _Facts:
         return int(e.count().execute())
 
     def values(self, key: str) -> pd.Series:
-        e = self.p.enriched
-        assert e is not None
-        clean = self._clean(key)
+        e, clean = self._clean(key)
         got = e.filter(clean.notnull()).order_by(e[ROW]).select(v=clean).limit(self.SAMPLE).to_pandas()
         return got["v"].astype(TEXT)
 
     def off_rows(self, key: str, shapes_: list[str], runs: bool) -> pd.Index:
-        e = self.p.enriched
-        assert e is not None
-        shape = self._clean(key).upper().re_replace("[0-9]", "9").re_replace("[A-Z]", "A").re_replace("[\u3400-\u9fff]", "汉")
+        e, clean = self._clean(key)
+        shape = clean.upper().re_replace("[0-9]", "9").re_replace("[A-Z]", "A").re_replace("[\u3400-\u9fff]", "汉")
         if runs:
             for ch in ("9", "A", "汉"):
                 shape = shape.re_replace(f"{ch}+", ch)
-        got = e.filter(self._clean(key).notnull() & ~shape.isin(shapes_)).select(r=e[ROW].cast("int64")).to_pandas()
+        got = e.filter(clean.notnull() & ~shape.isin(shapes_)).select(r=e[ROW].cast("int64")).to_pandas()
         return pd.Index(sorted(got["r"].astype("int64")))
 
     def table_for(self, rows: pd.Index) -> TableValues:

@@ -109,3 +109,30 @@ def test_a_parquet_files_rows_are_numbered_in_the_files_order(tmp_path: Path) ->
     unit = [i for i in issues if i["rule"] == "ENM001" and i["field"] == "unit"]
     assert [(i["row"], i["key"]) for i in unit] == [(3, recs[2]["internal_code"])]
     assert _spill_files(tmp_path / "spill") == []
+
+
+def test_a_columns_own_convention_is_one_finding_on_duckdb_as_on_pandas(config) -> None:
+    """A company's codes in its own format (P-12345, k00001), a few off it, and a specification
+    column mostly written with a trailing space: one CNV001 per column and the off-format codes, the
+    same on DuckDB. The specification's clean text is not kept by the engine (only whether it is
+    filled, as a bit): it is read back from the source because its convention qualified."""
+    from builders import product
+    from engine_data import _frame, _table, issue_keys
+
+    from dataquality.engines.runner import check_sources
+    from dataquality.engines.sources import loaded_source
+    from dataquality.pipeline import validate
+
+    records = [product(i) for i in range(1, 401)]
+    for i, r in enumerate(records):
+        r["internal_code"] = f"P-{10000 + i}" if i % 97 else f"X{i}"
+        r["customer_part_no"] = f"k{i:05d}" if i % 89 else f"ZZ{i}"
+        if i % 5:
+            r["specification"] = f"{r['specification']} "
+    tables = [_table("product", _frame(records), "products.xlsx")]
+    reference = validate(tables, config)
+    found = sorted((i.rule, i.field) for i in reference)
+    assert found == [("CNV001", "customer_part_no"), ("CNV001", "internal_code"), ("CNV001", "specification"),
+                     *[("CNV002", "customer_part_no")] * 5, *[("CNV002", "internal_code")] * 5]
+    con = ibis.duckdb.connect()
+    assert issue_keys(check_sources([loaded_source(con, t) for t in tables], config)) == issue_keys(reference)
