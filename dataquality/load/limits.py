@@ -19,7 +19,7 @@ import stat
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -65,9 +65,13 @@ class SheetScan:
 _TAIL_MAX = 16 << 20  # a larger tail is not kept (load/cells.py reads it itself)
 
 
-def check_input(path: Path, limits: Limits) -> dict[str, SheetScan]:
+def check_input(path: Path, limits: Limits, parts_judged: Callable[[], None] | None = None) -> dict[str, SheetScan]:
     """Refuse anything but a regular file within `limits` (InputError naming the limit); a damaged
-    zip is left to the reader. Returns, for a workbook, what the scan saw of each sheet part."""
+    zip is left to the reader. Returns, for a workbook, what the scan saw of each sheet part.
+
+    `parts_judged` is called once a workbook's own parts (its size as declared, its shared strings)
+    are judged, before its sheets are: what opening the workbook allocates is then known to be
+    within the limits, and no sheet's cells yet."""
     if path.name.startswith("~$"):  # Excel's owner file while a workbook is open, not the workbook
         raise InputError("limits.lock_file", file=str(path), original=path.name[2:])
     st = regular_file(path)
@@ -77,7 +81,7 @@ def check_input(path: Path, limits: Limits) -> dict[str, SheetScan]:
     except OSError:
         return {}  # sniff_kind names the error
     if head == b"PK":
-        return _check_zip(path, limits)
+        return _check_zip(path, limits, parts_judged)
     if st.st_size > limits.max_bytes:
         _refuse("max_bytes", path, "-", st.st_size, limits.max_bytes)
     return {}
@@ -115,7 +119,7 @@ def _refuse(limit: str, path: Path, sheet: str, found: int, allowed: int) -> Non
     )
 
 
-def _check_zip(path: Path, limits: Limits) -> dict[str, SheetScan]:
+def _check_zip(path: Path, limits: Limits, parts_judged: Callable[[], None] | None = None) -> dict[str, SheetScan]:
     try:
         zf = zipparts.PartsZip(path)
     except (zipfile.BadZipFile, EOFError, OSError, zlib.error):
@@ -132,6 +136,8 @@ def _check_zip(path: Path, limits: Limits) -> dict[str, SheetScan]:
                 _check_strings(zf, info, path, limits, budget)
             elif info.filename == "content.xml":  # an OpenDocument spreadsheet's sheets
                 _check_ods(zf, info, path, limits, budget)
+        if parts_judged is not None:
+            parts_judged()
         return {info.filename: _check_sheet(zf, info, path, sheets.get(info.filename, info.filename), limits, budget)
                 for info in infos if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")}
 
@@ -382,7 +388,9 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     errors: list[tuple[int, int, str]] | None = []  # Excel error cells seen; None: some not understood
     fast = _re2() is not None
     long_seen = False
-    for chunk, fresh in _stream(zf, info, path, budget):
+    stream = _stream(zf, info, path, budget)
+    chunks = _SearchAhead(lambda: (widest, far_row, long_seen)).chunks(stream) if fast else _unsearched(stream)
+    for chunk, fresh, searched in chunks:
         recent.append((chunk, fresh))
         held += len(chunk) - fresh
         while len(recent) > 1 and held - (len(recent[0][0]) - recent[0][1]) > _TAIL_MAX + _OVERLAP:
@@ -392,7 +400,7 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
             errors = _error_cells(chunk, fresh, errors)
         if fast and not walk.carry:
             row = max(far_row, _last_cell_row(chunk))
-            if _nothing_to_read(widest, row, long_seen).search(chunk) is None:  # (almost every chunk)
+            if _found(searched, (widest, row, long_seen), chunk) is None:  # (almost every chunk)
                 far_row = row
                 walk.skipped(far_row, (len(chunk) - fresh) // 6, _column_number(widest))
                 continue
@@ -425,6 +433,53 @@ def _check_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, sheet: 
     if max_row * columns > limits.max_cells:
         _refuse("max_cells", path, sheet, max_row * columns, limits.max_cells)
     return SheetScan(_tail(recent), tuple(errors) if errors is not None else None, long_seen)
+
+
+class _SearchAhead:
+    """The RE2 search of each chunk (`_nothing_to_read`) started on a worker thread as soon as the
+    chunk is inflated, while the scan's own thread inflates the next one and looks for its error
+    cells: RE2 and the inflating release the GIL, so on two cores the scan takes about the time of
+    its searches alone. A search is made with the state (widest column, row, long number seen) the
+    scan has when the chunk is inflated, and the chunk's own last row; the scan uses it only where
+    that is the state it reaches (`_found`), which it is unless a chunk before it changed the state."""
+
+    def __init__(self, state: Callable[[], tuple[bytes, int, bool]]) -> None:
+        self.state = state
+
+    def chunks(self, stream: Iterator[tuple[bytes, int]]) -> Iterator[tuple[bytes, int, Any]]:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1, thread_name_prefix="dq-scan") as pool:
+            pending = None
+            for chunk, fresh in stream:
+                widest, far_row, long_seen = self.state()
+                key = (widest, max(far_row, _last_cell_row(chunk)), long_seen)
+                started = (key, pool.submit(_search, key, chunk))
+                if pending is not None:
+                    yield pending
+                pending = (chunk, fresh, started)
+            if pending is not None:
+                yield pending
+
+
+def _search(key: tuple[bytes, int, bool], chunk: bytes) -> Any:
+    return _nothing_to_read(*key).search(chunk)
+
+
+def _unsearched(stream: Iterator[tuple[bytes, int]]) -> Iterator[tuple[bytes, int, Any]]:
+    for chunk, fresh in stream:
+        yield chunk, fresh, None
+
+
+def _found(searched: Any, key: tuple[bytes, int, bool], chunk: bytes) -> Any:
+    """The search of `chunk` with the scan's state `key`: the one started ahead when it was made with
+    that state, else made now."""
+    if searched is not None:
+        made_with, future = searched
+        found = future.result()
+        if made_with == key:
+            return found
+    return _search(key, chunk)
 
 
 def _last_cell_row(chunk: bytes) -> int:

@@ -76,12 +76,14 @@ def test_error_cells_from_the_scan_are_exact_or_unknown(tmp_path: Path, monkeypa
         assert found is not None
 
 
-def test_a_file_past_the_limits_is_never_given_to_calamine(tmp_path: Path, monkeypatch) -> None:
+def test_no_sheet_of_a_file_past_the_limits_is_given_to_calamine(tmp_path: Path, monkeypatch) -> None:
     import fastexcel
 
     opened: list[object] = []
-    real = fastexcel.read_excel
+    loaded: list[object] = []
+    real, real_load = fastexcel.read_excel, fastexcel.ExcelReader.load_sheet
     monkeypatch.setattr(fastexcel, "read_excel", lambda source, *a, **k: opened.append(source) or real(source, *a, **k))
+    monkeypatch.setattr(fastexcel.ExcelReader, "load_sheet", lambda self, *a, **k: loaded.append(a) or real_load(self, *a, **k))
     path = error_cells_workbook(tmp_path / "p.xlsx")
     source = WorkbookSource(path, limits.Limits(max_cells=20)).start()
     with pytest.raises(InputError) as refused:
@@ -89,7 +91,11 @@ def test_a_file_past_the_limits_is_never_given_to_calamine(tmp_path: Path, monke
     assert refused.value.key == "limits.max_cells"
     with pytest.raises(InputError):
         WorkbookGrids(source)
-    assert opened == []  # calamine never saw it
+    with pytest.raises(InputError):
+        source.sheet(0, n_rows=5)  # (a header peek reads the whole sheet too)
+    with pytest.raises(InputError):
+        source.sheet_names()
+    assert loaded == []  # no sheet's cells: calamine never read one (the workbook may have been opened: see the forked judge)
     assert WorkbookSource(path).start().sheet_names()[0] == "产品" and opened  # within the limits: opened
 
 
@@ -177,7 +183,12 @@ if mode == "child fails":
             raise RuntimeError("the child fails")
         return real(*args, **kwargs)
     source.check_input = failing
-lim = limits.Limits(max_cells=20) if mode == "refused" else limits.Limits()
+lim = {"refused": limits.Limits(max_cells=20), "strings refused": limits.Limits(max_strings=1)}.get(mode, limits.Limits())
+import fastexcel
+opened, loaded = [], []
+real_open, real_load = fastexcel.read_excel, fastexcel.ExcelReader.load_sheet
+fastexcel.read_excel = lambda *a, **k: opened.append(1) or real_open(*a, **k)
+fastexcel.ExcelReader.load_sheet = lambda self, *a, **k: loaded.append(1) or real_load(self, *a, **k)
 here = None
 try:
     here = {k: (v.tail is not None, v.errors) for k, v in limits.check_input(path, lim).items()}
@@ -203,6 +214,7 @@ for s in sources.values():
     except InputError as exc:
         out.setdefault("sheets", []).append(exc.key)
 out["here"] = here
+out["opened"], out["loaded"] = len(opened), len(loaded)
 out["reaped"] = all(not os.path.exists(f"/proc/{pid}") for pid in pids)
 late = source.WorkbookSource(path, lim)
 held = threading.Event()
@@ -228,14 +240,18 @@ def _forked(path: Path, mode: str) -> dict:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here: the judging stays on the thread")
-@pytest.mark.parametrize("mode", ["passes", "refused", "child fails"])
+@pytest.mark.parametrize("mode", ["passes", "refused", "strings refused", "child fails"])
 def test_a_forked_judge_gives_the_verdict_judged_here(tmp_path: Path, mode: str) -> None:
     path = error_cells_workbook(tmp_path / "p.xlsx")
     out = _forked(path, mode)
     assert out["forked"] == [True, True]  # both judged in children before the first thread started
     assert out["verdicts"] == [out["here"], out["here"]]  # what the child sent, or judged again here
-    if mode == "refused":
+    if mode == "refused":  # a sheet past the limits: the workbook was opened meanwhile, no sheet loaded
         assert out["here"] == "limits.max_cells" and out["sheets"] == ["limits.max_cells"] * 2
+        assert out["opened"] >= 2 and out["loaded"] == 0
+    elif mode == "strings refused":  # its shared strings past the limits: not even opened
+        assert out["here"] == "limits.max_strings" and out["sheets"] == ["limits.max_strings"] * 2
+        assert out["opened"] == 0 and out["loaded"] == 0
     else:
         assert out["sheets"][0][0] == "产品"
         assert any(errors for _, errors in out["here"].values())  # the error cells came across
