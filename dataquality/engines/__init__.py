@@ -82,6 +82,8 @@ def close_sources(sources: Sequence[Any]) -> None:
     DuckDB removes what it spilled to its temporary folder (dq leaves by os._exit, which would
     leave gigabytes of spill files behind)."""
     for backend in {id(b): b for b in (s.table._find_backend() for s in sources)}.values():
+        if backend.name == "pyspark":  # the session may be the caller's own (spark:session, a notebook): it stays
+            continue
         try:
             backend.disconnect()
         except Exception:  # noqa: BLE001, S110 - a connection already gone is closed enough

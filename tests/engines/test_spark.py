@@ -45,6 +45,7 @@ def test_a_session_table_is_checked_where_it_lives(spark, config) -> None:
     result = run(config, sources=tuple(names.values()))
     assert {"SUP001", "SUP002", "PRD003", "PRD005", "UNQ001", "IDN002"} <= {i.rule for i in result.issues}
     assert issue_keys(result.issues, DB_FIELDS) == issue_keys(reference, DB_FIELDS)
+    assert spark._session.sparkContext._jsc is not None  # the caller's session is not stopped by dq
 
 
 def test_group_rules_shuffle_by_the_normalised_key(spark) -> None:
