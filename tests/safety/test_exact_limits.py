@@ -242,6 +242,27 @@ def test_opendocument_rows_cut_by_the_scans_chunks_are_counted_once(tmp_path, mo
             WorkbookSource(_ods(tmp_path, "hostile.ods", rows)).check()
 
 
+@pytest.mark.parametrize("chunk", [5, 61, 997, 1 << 20])
+def test_shared_strings_cut_by_the_scans_chunks_are_counted_exactly(tmp_path, monkeypatch, chunk):
+    """Every `<si` counted once, whichever chunk the tag is cut at (written `<si>`, `<si/>`,
+    `<si xml:space=..>` and with a line break)."""
+    from dataquality.errors import InputError
+    from dataquality.load import limits
+    from dataquality.load.source import WorkbookSource
+
+    monkeypatch.setattr(limits, "_CHUNK", chunk)
+    shapes = [b"<si><t>a%d</t></si>", b"<si/>", b'<si xml:space="preserve"><t> b%d</t></si>', b"<si\n><t>c%d</t></si>"]
+    body = b"".join((shapes[i % 4] % i) if b"%d" in shapes[i % 4] else shapes[i % 4] for i in range(403))
+    strings = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+               b'count="403" uniqueCount="403">' + body + b"</sst>")
+    base = customer_workbook(tmp_path / "base.xlsx", 3)
+    path = with_part_xml(base, tmp_path / "strings.xlsx", "xl/sharedStrings.xml", lambda fh: fh.write(strings))
+    assert WorkbookSource(path, limits.Limits(max_strings=403)).check()
+    with pytest.raises(InputError) as refused:
+        WorkbookSource(path, limits.Limits(max_strings=402)).check()
+    assert refused.value.key == "limits.max_strings"
+
+
 # --- the invocation's limits reach every reader of a file ----------------------------------------
 
 
