@@ -302,8 +302,9 @@ def _failures(p: _Prepared) -> pd.DataFrame:
     found = [_flag_rows(p.table, p.flags)] if p.flags else []
     for plan in p.record_plans:
         parts += _form_rows(p, plan, None)
-    if parts:
-        found.append(ibis.union(*parts).to_pandas())
+    # One query per rule: a union would run their GROUP BYs and joins at once, within one memory
+    # limit (at 100M rows DuckDB ran out of memory that way).
+    found.extend(part.to_pandas() for part in parts)
     if not found:
         return pd.DataFrame({"row": pd.Series(dtype="int64"), "code": pd.Series(dtype=str), "field": pd.Series(dtype=str)})
     return pd.concat(found, ignore_index=True)
