@@ -169,8 +169,12 @@ def _hashed_candidates(e: ir.Table, rows: ir.Table, keys: list[ir.Value], code: 
                       __ok=ibis.and_(*(k.notnull() for k in keys)))
     hashed = hashed.filter(hashed.__ok & hashed.__gc.notnull())
     maybe = hashed.group_by("__gh").aggregate(__lo=hashed.__gc.min(), __hi=hashed.__gc.max()).filter(lambda g: g.__lo != g.__hi)
+    # The few hashes are fetched now: the query below reads them twice (the rows, and the exact
+    # GROUP BY over them), and as a subquery DuckDB would run this GROUP BY of every row twice,
+    # at once, within one memory limit.
+    found = ibis.memtable(maybe.select("__gh").to_pyarrow())
     tagged = rows.mutate(__gh=ibis.struct({n: rows[n] for n in names}).hash())
-    return tagged.semi_join(maybe, "__gh").drop("__gh")
+    return tagged.semi_join(found, "__gh").drop("__gh")
 
 
 def _backend_name(t: ir.Table) -> str:
