@@ -193,9 +193,9 @@ def _narrow(p: _Prepared, enriched: ir.Table) -> ir.Table:
     """What the run keeps of the derived table: the row, the derived values later queries read, and
     the per-cell verdicts as bit masks (`_flag_masks`). The source's own columns and the many
     verdict columns are not kept: at 100M rows the whole derived table is tens of GB on disk."""
-    kept = sorted(c for c in p.kept if c in enriched.columns)
+    read_later = sorted(c for c in p.kept if c in enriched.columns)
     filled = [enriched[p.fields[n].want("clean")].notnull() for n in p.judged]
-    return enriched.select(ROW, *kept, **_flag_masks(enriched, list(p.flags)), **_masks("__filled", filled))
+    return enriched.select(ROW, *read_later, **_flag_masks(enriched, list(p.flags)), **_masks("__filled", filled))
 
 
 def _flag_masks(e: ir.Table, flags: list[str]) -> dict[str, ir.Value]:
