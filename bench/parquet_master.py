@@ -8,7 +8,8 @@ way, so the master is generated in chunks of at most 1M rows (seed + chunk numbe
 as Parquet row groups. Across chunks the items and codes continue where the previous chunk
 stopped, so every item (name, specification, unit) and every code stays distinct, as in one
 generated file: the n-th item of a category is `item_of(category, n)` with n counted over the
-whole file, and a code is its category and n + 1, written with 8 digits (a 10M-row master has
+whole file (past the generator's 4.8 M items of a category, with a round number in the
+specification), and a code is its category and n + 1, written with 8 digits (a 10M-row master has
 more than a million codes per category). `schema_dir` writes the matching copy of the shipped
 schemas (internal codes of 8 digits). All cells are text, as a workbook's cells reach dq.
 """
@@ -45,16 +46,28 @@ def _text(value) -> str | None:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def write(rows: int, out: Path, defect_rate: float = 0.001, seed: int = 7) -> Path:
-    """Write `rows` products to `out` (through a temporary name) and return it."""
+def distinct_item(item_of, cat: str, n: int, per_cat: int) -> tuple[str, str, str]:
+    """The n-th item of a category, distinct for every n: the generator's items repeat after
+    `per_cat` (4.8 M per category, reached past about 14 M rows), so a later round of the same
+    combinations gets its round in the specification ("... R2"). Without it, a 100M-row master
+    held 28 M distinct items, and every row of it was "one item under several codes"."""
+    round_, k = divmod(n, per_cat)
+    name, spec, unit = item_of(cat, k)
+    return (name, f"{spec} R{round_ + 1}", unit) if round_ else (name, spec, unit)
+
+
+def write(rows: int, out: Path, defect_rate: float = 0.001, seed: int = 7, items_per_category: int | None = None) -> Path:
+    """Write `rows` products to `out` (through a temporary name) and return it. `items_per_category`
+    (the generator's 4.8 M unless given) is where the items of a category start a new round."""
     gen = _generator()
+    per_cat = items_per_category or gen.ITEMS_PER_CAT
     item_of = gen.item_of
     offsets = {"FG": 0, "SF": 0, "RM": 0}
     seen = dict.fromkeys(offsets, -1)
 
     def continued_item(cat: str, n: int):
         seen[cat] = max(seen[cat], n)
-        return item_of(cat, n + offsets[cat])
+        return distinct_item(item_of, cat, n + offsets[cat], per_cat)
 
     gen.item_of = continued_item  # product_rows looks it up at call time
 

@@ -382,10 +382,11 @@ class Bench:
         found = bench_scale.run(self.a.engine_rows, engines, Path(self.data.cache), self.a.pg, "2GB")
         print(bench_scale.table(found), flush=True)
         for r in found:
-            if r["engine"] == "hand-written DuckDB query":
+            if r["engine"].startswith("hand-written"):
                 continue
             label = f"{r['engine']} {human(r['rows'])} (Parquet) vs hand-written DuckDB"
-            self.add(Row(label, f"{r['wall']:.1f} s, {r['issues']} issues", r["ratio"], 5.0))
+            ratio = r["ratio"] if r["ratio"] is not None else float("nan")  # the hand-written query failed
+            self.add(Row(label, f"{r['wall']:.1f} s, {r['issues']} issues, exit {r['exit']}", ratio, 5.0))
             self.add(Row(f"{r['engine']} {human(r['rows'])} peak memory", f"{r['rss']:.0f} MB", r["rss"] / 1024, 2.0, " GB"))
 
     def table(self) -> None:

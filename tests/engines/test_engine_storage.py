@@ -136,3 +136,24 @@ def test_a_columns_own_convention_is_one_finding_on_duckdb_as_on_pandas(config) 
                      *[("CNV002", "customer_part_no")] * 5, *[("CNV002", "internal_code")] * 5]
     con = ibis.duckdb.connect()
     assert issue_keys(check_sources([loaded_source(con, t) for t in tables], config)) == issue_keys(reference)
+
+
+def test_the_big_parquet_master_keeps_its_items_distinct_past_the_generators_rounds(tmp_path: Path) -> None:
+    """bench/parquet_master.py: the generator's items repeat after 4.8 M per category, so a 100M-row
+    master made every row "one item under several codes". Past a round the specification carries
+    the round number: every item stays distinct (here with rounds of 400 items in 3,000 rows)."""
+    import importlib.util
+
+    import pyarrow.parquet as pq
+    from dq_cli import ROOT
+
+    spec = importlib.util.spec_from_file_location("parquet_master", ROOT / "bench" / "parquet_master.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = module.write(3_000, tmp_path / "p.parquet", defect_rate=0.0, items_per_category=400)
+    table = pq.read_table(out).to_pydict()
+    names = list(table)
+    items = list(zip(table[names[1]], table[names[2]], table[names[4]], strict=True))
+    assert len(set(items)) == len(items) == 3_000
+    assert len(set(table[names[0]])) == 3_000
+    assert any(s.endswith(" R2") for s in table[names[2]]) and any(s.endswith(" R3") for s in table[names[2]])
