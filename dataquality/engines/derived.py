@@ -10,7 +10,7 @@ exactly the value the pandas engine gives it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from dataquality.checks.readings import record_currency
 from dataquality.checks.registry import get_rule
 from dataquality.checks.values import ColumnReading, FieldValues, TableValues, match_key
 from dataquality.config import Config, EntitySchema, FieldSpec
+from dataquality.engines import kept
 from dataquality.load.table import TEXT, Table
 
 _CODE_PREFIX = r"^([A-Z]+)\d"
@@ -208,31 +209,72 @@ def enrich(t: ir.Table, fields: list[FieldDerived], schema: EntitySchema, config
         if not full:
             candidates = candidates.filter(~_covered(candidates.__v0, fd, attrs, dialect))
         got = candidates.distinct().to_pyarrow()
-        distinct = pd.DataFrame({c: pd.Series(got.column(f"__v{i}").to_pylist(), dtype=object) for i, c in enumerate(names)})
         if stats is not None:
-            stats[fd.name] = len(distinct)
-        # One more value, the empty cell, whose answers become literals.
-        empty_row = pd.DataFrame({c: pd.Series([None], dtype=object) for c in names})
-        values, reading = _python_values(fd, pd.concat([distinct, empty_row], ignore_index=True), schema, config, headers or {})
-        if full:
-            fd.reading = reading
-        empty, values = values.iloc[-1], values.iloc[:-1]
+            stats[fd.name] = got.num_rows
         key_cols = [f"{fd.name}__key{i}" for i in range(len(names))]
-        if len(values):
-            arrays = {k: pa.array(distinct[c].to_numpy(dtype=object), type=pa.string()) for k, c in zip(key_cols, names, strict=True)}
-            for key, col in fd.wanted.items():
-                arrays[f"{col}__m"] = _arrow(values[col], attrs[key].kind)
-            m = lookup_table(base, pa.table(arrays), dialect)
+        looked_up = _LookedUp(fd, attrs, names, key_cols, full, schema, config, headers or {})
+        if got.num_rows:
+            m = _lookup(base, looked_up.chunks(got), dialect)
             # The field itself is never NULL here; a companion may be (a row without a country).
             on = [t[fd.name] == m[key_cols[0]], *(t[c].identical_to(m[k]) for c, k in zip(names[1:], key_cols[1:], strict=True))]
             t = t.left_join(m, on)
-        plans.append((fd, attrs, full, empty, bool(len(values)), key_cols))
+        else:
+            looked_up.answer(got)
+        plans.append((fd, attrs, full, looked_up.empty, bool(got.num_rows), key_cols))
     new: dict[str, ir.Value] = {}
     dropped: list[str] = []
     t = _with_sql_stages(t, plans, dialect, new, dropped)
     if new:
         t = t.mutate(**new)
     return t.drop(*dropped) if dropped else t
+
+
+# Distinct values computed in Python per slice: a field whose attributes all compile sends only its
+# unusual values here, each on its own, so a slice at a time suffices (at 100M rows a product
+# master's specifications held 1.6M of them, several hundred MB as pandas objects at once).
+SLICE = 100_000
+
+
+@dataclass
+class _LookedUp:
+    """A field's distinct values (and companions) with their wanted attributes computed by pandas."""
+
+    fd: FieldDerived
+    attrs: dict[tuple[str, Any], Any]
+    names: list[str]
+    key_cols: list[str]
+    full: bool  # every distinct value: what the column decides (date order ...) needs them all at once
+    schema: EntitySchema
+    config: Config
+    headers: dict[str, str]
+    empty: Any = None  # the answers for the empty cell, which become literals
+
+    def chunks(self, got: pa.Table) -> Iterator[pa.Table]:
+        step = got.num_rows if self.full else SLICE
+        for start in range(0, got.num_rows, step):
+            yield self.answer(got.slice(start, step))
+
+    def answer(self, got: pa.Table) -> pa.Table:
+        """The look-up rows of `got` (the distinct values `__v0`, `__v1` ...)."""
+        distinct = pd.DataFrame({c: pd.Series(got.column(f"__v{i}").to_pylist(), dtype=object) for i, c in enumerate(self.names)})
+        # One more value, the empty cell, whose answers become literals.
+        empty_row = pd.DataFrame({c: pd.Series([None], dtype=object) for c in self.names})
+        values, reading = _python_values(self.fd, pd.concat([distinct, empty_row], ignore_index=True), self.schema,
+                                         self.config, self.headers)
+        if self.full:
+            self.fd.reading = reading
+        self.empty, values = values.iloc[-1], values.iloc[:-1]
+        arrays = {k: got.column(f"__v{i}") for i, k in enumerate(self.key_cols)}
+        for key, col in self.fd.wanted.items():
+            arrays[f"{col}__m"] = _arrow(values[col], self.attrs[key].kind)
+        return pa.table(arrays)
+
+
+def _lookup(base: ir.Table, chunks: Iterator[pa.Table], dialect: str) -> ir.Table:
+    """The look-up table of `chunks`: on DuckDB written slice by slice into the kept file."""
+    if dialect == "duckdb":
+        return kept.stored(base._find_backend(), chunks)
+    return lookup_table(base, pa.concat_tables(list(chunks)), dialect)
 
 
 def _with_sql_stages(t: ir.Table, plans: list[Any], dialect: str, new: dict[str, ir.Value], dropped: list[str]) -> ir.Table:

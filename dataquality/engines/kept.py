@@ -6,8 +6,10 @@ in memory, and what exceeds the memory limit is spilled to the temp folder uncom
 160 bytes a row for a product master: 16 GB at 100M rows). On DuckDB the table is written instead
 into a database file of its own in the spill folder, compressed as DuckDB stores tables (about
 2.5× smaller), and read back through the same buffer pool, so memory stays within the limit.
-The file is removed when the run's tables are released; a file left by a process that was killed
-is removed by the next run that keeps a table in the same folder. Other engines keep Ibis's cache.
+The look-up tables of values computed in Python (engines/derived.py: a field's unusual distinct
+values) are written into the same file, a slice at a time. The file is removed when the run's
+tables are released; a file left by a process that was killed is removed by the next run that
+keeps a table in the same folder. Other engines keep Ibis's cache and memtables.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import itertools
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import ibis.expr.types as ir
+import pyarrow as pa
 
 CATALOG = "dq_kept"
 _FILE = re.compile(r"^dq-kept-(\d+)-\d+\.duckdb(\.wal)?$")
@@ -37,14 +41,38 @@ def keep(t: ir.Table) -> ir.Table:
     return con.create_table(name, t, database=f"{CATALOG}.main")
 
 
+def stored(con: Any, chunks: Iterable[pa.Table]) -> ir.Table:
+    """A DuckDB table in the kept file holding `chunks` (a look-up table computed in Python, one
+    slice of distinct values at a time): written as it is made, so that no more than one slice of
+    it is held in Python. It goes with the kept file (`release`, `forget`)."""
+    _attach(con)
+    name = f"lookup_{os.getpid()}_{next(_names)}"
+    raw = con.con
+    for i, chunk in enumerate(chunks):
+        view = f"__dq_chunk_{name}"
+        raw.register(view, chunk)
+        try:
+            verb = f"CREATE TABLE {CATALOG}.main.{name} AS" if i == 0 else f"INSERT INTO {CATALOG}.main.{name}"
+            raw.execute(f"{verb} SELECT * FROM {view}").fetchall()
+        finally:
+            raw.unregister(view)
+    return con.table(name, database=(CATALOG, "main"))
+
+
 def release(t: ir.Table) -> None:
-    """Drop a table `keep` made; on DuckDB, the kept file goes with the last of them."""
+    """Drop a table `keep` made; on DuckDB, the kept file (and its look-up tables) goes with the last of them."""
     con = t._find_backend()
     if con.name != "duckdb":
         t.release()
         return
     con.drop_table(t.op().name, database=f"{CATALOG}.main", force=True)
-    if not _sql(con, f"SELECT 1 FROM duckdb_tables() WHERE database_name = '{CATALOG}'"):
+    if not _sql(con, f"SELECT 1 FROM duckdb_tables() WHERE database_name = '{CATALOG}' AND table_name LIKE 'derived%'"):
+        _detach(con)
+
+
+def forget(con: Any) -> None:
+    """The kept file removed whatever it holds (a run that stopped before or while keeping its table)."""
+    if getattr(con, "name", None) == "duckdb":
         _detach(con)
 
 

@@ -163,6 +163,8 @@ def check_sources(sources: list[Source], config: Config, stats: dict[str, Any] |
         for p in prepared:
             if p.enriched is not None:
                 kept.release(p.enriched)
+        for p in prepared:  # and what a run that stopped early had already kept (look-up tables)
+            kept.forget(p.source.table._find_backend())
 
 
 def _check_prepared(prepared: list[_Prepared], config: Config, router: Router, stats: dict[str, Any] | None) -> list[Issue]:
