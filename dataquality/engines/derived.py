@@ -264,7 +264,7 @@ class _LookedUp:
         if self.full:
             self.fd.reading = reading
         self.empty, values = values.iloc[-1], values.iloc[:-1]
-        arrays = {k: got.column(f"__v{i}") for i, k in enumerate(self.key_cols)}
+        arrays = {k: got.column(f"__v{i}").cast(pa.string()) for i, k in enumerate(self.key_cols)}
         for key, col in self.fd.wanted.items():
             arrays[f"{col}__m"] = _arrow(values[col], self.attrs[key].kind)
         return pa.table(arrays)
