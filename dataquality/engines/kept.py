@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -71,8 +72,14 @@ def release(t: ir.Table) -> None:
 
 
 def forget(con: Any) -> None:
-    """The kept file removed whatever it holds (a run that stopped before or while keeping its table)."""
-    if getattr(con, "name", None) == "duckdb":
+    """The kept file removed whatever it holds (a run that stopped before or while keeping its table).
+
+    Called while the run's own error may be on its way out: a connection DuckDB has invalidated
+    (a fatal error) cannot detach, and that must not hide the error; the file is then a stale one,
+    removed by the next run (`_remove_stale`)."""
+    if getattr(con, "name", None) != "duckdb":
+        return
+    with contextlib.suppress(duckdb.FatalException, duckdb.ConnectionException):
         _detach(con)
 
 

@@ -201,3 +201,16 @@ def test_unusual_values_are_computed_a_slice_at_a_time_into_the_kept_file(config
     assert slices.count(7) >= 120 // 7  # the 120 specifications; fields parsed whole (prices) come in one
     assert _spill_files(spill) == []
     con.disconnect()
+
+
+def test_forgetting_the_kept_file_on_a_dead_connection_hides_no_error(tmp_path: Path) -> None:
+    """`kept.forget` runs while a run's own error may be on its way out: on a connection that can
+    no longer answer it does nothing, and the file left is removed by the next run as stale."""
+    con = ibis.duckdb.connect(temp_directory=str(tmp_path))
+    kept.keep(con.create_table("source", ibis.memtable({"a": [1, 2, 3]})))
+    con.disconnect()
+    kept.forget(con)  # no exception
+    fresh = ibis.duckdb.connect(temp_directory=str(tmp_path))
+    kept.forget(fresh)  # nothing attached: nothing to do
+    assert any(f.startswith("dq-kept-") for f in _spill_files(tmp_path))  # this process is alive: its file stays
+    fresh.disconnect()
